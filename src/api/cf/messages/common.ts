@@ -1,0 +1,68 @@
+// Building blocks of CF request-body messages: every failure is collected as one of CF's
+// "full messages" and the lot is raised as one 422 with the messages joined by ", ".
+import { ApiError } from '../../../core/errors.js';
+
+export type Body = Record<string, unknown>;
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A request body must be a JSON object; anything else cannot be parsed as a message. */
+export function bodyObject(body: unknown): Body {
+  if (body === undefined || body === null) return {};
+  if (!isObject(body)) throw new ApiError('MessageParseError', 'invalid request body');
+  return body;
+}
+
+export function unknownFields(body: Body, allowed: readonly string[], errors: string[]): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length) errors.push(`Unknown field(s): ${unknown.map((k) => `'${k}'`).join(', ')}`);
+}
+
+export function raiseIfAny(errors: string[]): void {
+  if (errors.length) throw new ApiError('UnprocessableEntity', errors.join(', '));
+}
+
+/** Rails' humanize: `memory_in_mb` -> `Memory in mb`. */
+export const humanize = (attr: string): string => {
+  const s = attr.replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
+};
+
+/** A required string name of at most `max` characters (CF's name rules on orgs, spaces, apps…). */
+export function checkName(value: unknown, errors: string[], attr = 'name', max = 255, required = true): string | undefined {
+  const label = humanize(attr);
+  if (value === undefined || value === null) {
+    if (required) errors.push(`${label} can't be blank`);
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    errors.push(`${label} must be a string`);
+    return undefined;
+  }
+  if (required && value.trim() === '') {
+    errors.push(`${label} can't be blank`);
+    return undefined;
+  }
+  if (value.length > max) {
+    errors.push(`${label} is too long (maximum is ${max} characters)`);
+    return undefined;
+  }
+  return value;
+}
+
+export function checkBoolean(value: unknown, attr: string, errors: string[]): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') {
+    errors.push(`${humanize(attr)} must be a boolean`);
+    return undefined;
+  }
+  return value;
+}
+
+/** `relationships.<name>.data.guid`, as CF's to-one relationship messages read it. */
+export function relationshipGuid(body: Body, name: string): string | undefined {
+  const rel = isObject(body.relationships) ? body.relationships[name] : undefined;
+  const data = isObject(rel) ? rel.data : undefined;
+  const guid = isObject(data) ? data.guid : undefined;
+  return typeof guid === 'string' ? guid : undefined;
+}

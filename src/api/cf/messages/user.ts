@@ -1,0 +1,39 @@
+import { GLOBAL_SCOPES } from '../../../auth/scopes.js';
+import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
+import { bodyObject, checkName, isObject, raiseIfAny, unknownFields } from './common.js';
+
+/** taskd's `{username, password, scopes}` form, or CF's `{guid}` form (no password: cannot log in). */
+export interface UserCreateMessage {
+  guid?: string;
+  username?: string;
+  password?: string;
+  scopes: string[];
+  metadata: MetadataChange;
+}
+
+export function parseUserCreate(raw: unknown): UserCreateMessage {
+  const body = bodyObject(raw);
+  const errors: string[] = [];
+  unknownFields(body, ['guid', 'username', 'password', 'origin', 'scopes', 'metadata'], errors);
+  const msg: UserCreateMessage = { scopes: [], metadata: parseMetadata(body.metadata, errors) };
+  if (body.guid !== undefined) {
+    if (body.username !== undefined || body.origin !== undefined) errors.push("Guid cannot be provided with 'username' or 'origin'");
+    msg.guid = checkName(body.guid, errors, 'guid', 200);
+  } else if (body.username !== undefined) {
+    msg.username = checkName(body.username, errors, 'username', 255);
+    if (typeof body.password !== 'string' || body.password.length === 0) errors.push("Password can't be blank");
+    else if (body.password.length > 1024) errors.push('Password is too long (maximum is 1024 characters)');
+    else msg.password = body.password;
+    if (body.origin !== undefined && body.origin !== 'uaa') errors.push("Origin must be 'uaa'");
+  } else {
+    errors.push("Guid or 'username' and 'origin' must be provided");
+  }
+  if (body.scopes !== undefined) {
+    if (!Array.isArray(body.scopes) || !body.scopes.every((s) => typeof s === 'string' && (GLOBAL_SCOPES as readonly string[]).includes(s))) {
+      errors.push(`Scopes must be a list of: ${GLOBAL_SCOPES.map((s) => `'${s}'`).join(', ')}`);
+    } else msg.scopes = [...new Set(body.scopes as string[])];
+  }
+  if (isObject(body) && body.password !== undefined && body.username === undefined) errors.push("Password can only be given with 'username'");
+  raiseIfAny(errors);
+  return msg;
+}

@@ -1,0 +1,62 @@
+// /v3/organizations
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../../context.js';
+import type { OrganizationRow } from '../../../store/schema.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { loadMetadata } from '../../../store/metadata.js';
+import { getReadableOrganization, listOrganizations, organizationListSpec } from '../../../fetchers/organizations.js';
+import { createOrganization, deleteOrganization, updateOrganization } from '../../../actions/organizations.js';
+import { parseOrganizationCreate, parseOrganizationUpdate } from '../messages/organization.js';
+import { presentOrganization } from '../presenters/organization.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { completedJob } from '../../../actions/jobs.js';
+import { GuidParams } from '../schemas.js';
+
+export function organizationRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  async function present(request: FastifyRequest, orgs: OrganizationRow[]) {
+    const metadata = await loadMetadata(db, 'organization', orgs.map((o) => o.id));
+    const quotaIds = [...new Set(orgs.map((o) => o.quota_id).filter((id): id is number => id !== null))];
+    const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
+    const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
+    const base = baseUrl(ctx, request);
+    return orgs.map((o) => presentOrganization(o, o.quota_id === null ? null : (quotaGuid.get(o.quota_id) ?? null), metadata.get(o.id), base));
+  }
+
+  app.post('/v3/organizations', async (request, reply) => {
+    const msg = parseOrganizationCreate(request.body);
+    const org = await createOrganization(db, actorOf(request), msg);
+    return reply.status(201).send((await present(request, [org]))[0]);
+  });
+
+  app.get('/v3/organizations', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, organizationListSpec);
+    const page = await listOrganizations(db, actorOf(request), query);
+    return presentList(`${baseUrl(ctx, request)}/v3/organizations`, query, page.total, await present(request, page.rows));
+  });
+
+  app.get('/v3/organizations/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    const org = await getReadableOrganization(db, actorOf(request), guid);
+    return (await present(request, [org]))[0];
+  });
+
+  app.patch('/v3/organizations/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const msg = parseOrganizationUpdate(request.body);
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const org = await getReadableOrganization(db, actor, guid);
+    return (await present(request, [await updateOrganization(db, actor, org, msg)]))[0];
+  });
+
+  app.delete('/v3/organizations/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const org = await getReadableOrganization(db, actor, guid);
+    await deleteOrganization(db, actor, org);
+    const job = await completedJob(db, 'organization.delete', 'organization', org.guid);
+    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+  });
+}

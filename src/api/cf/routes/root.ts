@@ -1,0 +1,55 @@
+// Discovery: GET / and GET /v3 (CF's root links; uaa and login point back at taskd), and the
+// login-server info the cf CLI reads before prompting.
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../../context.js';
+import { baseUrl } from '../request.js';
+
+const V3_RESOURCES = [
+  'apps', 'audit_events', 'droplets', 'feature_flags', 'organizations', 'organization_quotas',
+  'processes', 'roles', 'spaces', 'space_quotas', 'tasks', 'users',
+];
+
+export function rootRoutes(app: FastifyInstance, ctx: AppContext) {
+  const open = { config: { public: true } };
+
+  app.get('/', open, async (request) => {
+    const base = baseUrl(ctx, request);
+    return {
+      links: {
+        self: { href: base },
+        bits_service: null,
+        cloud_controller_v2: null,
+        cloud_controller_v3: { href: `${base}/v3`, meta: { version: '3.180.0' } },
+        network_policy_v0: null,
+        network_policy_v1: null,
+        login: { href: base },
+        uaa: { href: base },
+        credhub: null,
+        routing: null,
+        logging: null,
+        log_cache: null,
+        log_stream: null,
+        app_ssh: null,
+      },
+    };
+  });
+
+  app.get('/v3', open, async (request) => {
+    const base = baseUrl(ctx, request);
+    const links: Record<string, { href: string }> = { self: { href: `${base}/v3` } };
+    for (const name of V3_RESOURCES) links[name] = { href: `${base}/v3/${name}` };
+    return { links };
+  });
+
+  app.get('/login', open, async () => ({
+    app: { version: '4.30.0' },
+    showLoginLinks: true,
+    links: { login: ctx.config.externalUrl ?? '', passwd: null, register: null, uaa: ctx.config.externalUrl ?? '' },
+    zone_name: 'uaa',
+    entityID: 'taskd',
+    commit_id: 'taskd',
+    idpDefinitions: {},
+    prompts: { username: ['text', 'Username'], password: ['password', 'Password'] },
+    timestamp: new Date().toISOString(),
+  }));
+}

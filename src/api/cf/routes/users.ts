@@ -1,0 +1,40 @@
+// /v3/users
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../../context.js';
+import type { UserRow } from '../../../store/schema.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { loadMetadata } from '../../../store/metadata.js';
+import { getVisibleUser, listUsers, userListSpec } from '../../../fetchers/users.js';
+import { createUser } from '../../../actions/users.js';
+import { parseUserCreate } from '../messages/user.js';
+import { presentUser } from '../presenters/user.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { GuidParams } from '../schemas.js';
+
+export function userRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  async function present(request: FastifyRequest, users: UserRow[]) {
+    const metadata = await loadMetadata(db, 'user', users.map((u) => u.id));
+    const base = baseUrl(ctx, request);
+    return users.map((u) => presentUser(u, metadata.get(u.id), base));
+  }
+
+  app.post('/v3/users', async (request, reply) => {
+    const msg = parseUserCreate(request.body);
+    const user = await createUser(db, actorOf(request), msg);
+    return reply.status(201).send((await present(request, [user]))[0]);
+  });
+
+  app.get('/v3/users', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, userListSpec);
+    const page = await listUsers(db, actorOf(request), query);
+    return presentList(`${baseUrl(ctx, request)}/v3/users`, query, page.total, await present(request, page.rows));
+  });
+
+  app.get('/v3/users/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    return (await present(request, [await getVisibleUser(db, actorOf(request), guid)]))[0];
+  });
+}

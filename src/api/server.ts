@@ -1,0 +1,35 @@
+// Builds the Fastify app and registers each API dialect as a plugin.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../context.js';
+import { cfPlugin } from './cf/plugin.js';
+
+export interface ServerOptions {
+  /** Log requests (serve does; tests keep quiet). */
+  logRequests?: boolean;
+}
+
+export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logRequests
+      ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["vmware-api-session-id"]'] }
+      : false,
+    bodyLimit: ctx.config.maxBodyBytes,
+    // Slow or stalled clients must not pin connections: bound the whole request, the headers,
+    // idle keep-alive and idle sockets.
+    requestTimeout: 300_000,
+    keepAliveTimeout: 5_000,
+    connectionTimeout: 60_000,
+    http: { headersTimeout: 30_000 },
+    // Links and errors echo the Host header; keep it in the shape of a host.
+    trustProxy: false,
+    // Body and query validation produce each dialect's exact messages in its message parsers;
+    // the route schemas describe the wire (for serialization and the OpenAPI document).
+    schemaErrorFormatter: (errors) => new Error(errors.map((e) => e.message).join(', ')),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  await app.register(cfPlugin, { ctx });
+  return app;
+}

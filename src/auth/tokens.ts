@@ -1,0 +1,80 @@
+// Signed JWTs (HS256). The signing key is made on first start and kept in the store (which, on
+// the embedded default, is the data directory), so every taskd node sharing a database accepts
+// the same tokens.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+export interface AccessClaims {
+  userGuid: string;
+  username: string | null;
+  scopes: string[];
+}
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+  jti: string;
+}
+
+const ISSUER = 'taskd';
+const KEY_SETTING = 'token_signing_key';
+
+export class TokenService {
+  private constructor(
+    private readonly key: Uint8Array,
+    private readonly accessSeconds: number,
+    private readonly refreshSeconds: number,
+  ) {}
+
+  static async open(db: Kysely<Database>, accessSeconds: number, refreshSeconds: number): Promise<TokenService> {
+    await db
+      .insertInto('settings')
+      .values({ name: KEY_SETTING, value: randomBytes(32).toString('base64url') })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const row = await db.selectFrom('settings').select('value').where('name', '=', KEY_SETTING).executeTakeFirstOrThrow();
+    return new TokenService(Buffer.from(row.value, 'base64url'), accessSeconds, refreshSeconds);
+  }
+
+  async issue(claims: AccessClaims): Promise<TokenPair> {
+    const jti = randomUUID();
+    const common = { user_id: claims.userGuid, user_name: claims.username, scope: claims.scopes, client_id: 'cf' };
+    const access = await this.sign({ ...common, token_use: 'access' }, jti, this.accessSeconds);
+    const refresh = await this.sign({ ...common, token_use: 'refresh' }, `${jti}-r`, this.refreshSeconds);
+    return { access_token: access, token_type: 'bearer', expires_in: this.accessSeconds, refresh_token: refresh, scope: claims.scopes.join(' '), jti };
+  }
+
+  /** Signs a token for some other use (a task's own token, say) with its own lifetime. */
+  sign(payload: Record<string, unknown>, jti: string, seconds: number): Promise<string> {
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(String(payload.user_id))
+      .setIssuer(ISSUER)
+      .setJti(jti)
+      .setIssuedAt()
+      .setExpirationTime(`${seconds}s`)
+      .sign(this.key);
+  }
+
+  /** Verifies a token of the given use; undefined when it is malformed, forged, expired or of another use. */
+  async verify(token: string, use: 'access' | 'refresh'): Promise<(AccessClaims & { payload: Record<string, unknown> }) | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      if (payload.token_use !== use || typeof payload.user_id !== 'string' || !Array.isArray(payload.scope)) return undefined;
+      return {
+        userGuid: payload.user_id,
+        username: typeof payload.user_name === 'string' ? payload.user_name : null,
+        scopes: payload.scope.filter((s): s is string => typeof s === 'string'),
+        payload,
+      };
+    } catch (err) {
+      if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return undefined;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// `taskd serve`: the API server (and, with later issues, the runner) on embedded SQLite by
+// default. A bad setting ends start-up with one line naming it and exit status 2.
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createTaskd } from '../taskd.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve the taskd API')
+    .option('--host <host>', 'address to listen on (TASKD_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (TASKD_PORT, default 8080)')
+    .option('--data-dir <dir>', 'data directory (TASKD_DATA_DIR, default ./.taskd)')
+    .option('--database-url <url>', 'postgres:// URL; unset means SQLite in the data directory (TASKD_DATABASE_URL)')
+    .option('--admin-password <password>', 'password of the admin user made on first start (TASKD_ADMIN_PASSWORD)')
+    .option('--external-url <url>', 'base URL used in links (TASKD_EXTERNAL_URL)')
+    .option('--config <file>', 'JSON config file (TASKD_CONFIG)')
+    .addHelpText('after', '\nExample:\n  taskd serve --port 9090 --data-dir /var/lib/taskd\n')
+    .action(async (opts) => {
+      let config: Config;
+      try {
+        config = loadConfig({
+          file: opts.config,
+          flags: {
+            host: opts.host, port: opts.port, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
+            adminPassword: opts.adminPassword, externalUrl: opts.externalUrl,
+          },
+        });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          console.error(`taskd: ${err.message}`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      await serve(config);
+    });
+}
+
+async function serve(config: Config): Promise<void> {
+  let taskd;
+  try {
+    taskd = await createTaskd(config, { logRequests: true });
+  } catch (err) {
+    console.error(`taskd: cannot open the store: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  try {
+    await taskd.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    console.error(`taskd: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    await taskd.close();
+    process.exit(1);
+  }
+  const address = taskd.app.server.address();
+  const url = config.externalUrl ?? `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+  const store = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
+  console.log(`taskd is serving ${url} (store: ${store})`);
+  if (taskd.generatedAdminPassword) {
+    console.log(`First start: created user 'admin' with password ${taskd.generatedAdminPassword}`);
+    console.log('It is shown only this once; set TASKD_ADMIN_PASSWORD to choose your own on a fresh data directory.');
+  }
+  console.log(`Log in: curl -s -u cf: -d grant_type=password -d username=admin -d password=... ${url}/oauth/token`);
+  const stop = async () => {
+    await taskd.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,158 @@
+// taskd's settings: defaults, then an optional JSON config file, then TASKD_* environment
+// variables, then `taskd serve` flags. A bad value is a ConfigError naming the setting, which the
+// CLI prints as one line before exiting with status 2.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** A postgres:// URL selects PostgreSQL; undefined means SQLite in the data directory. */
+  databaseUrl?: string;
+  adminPassword?: string;
+  /** Base for links in responses; undefined means the request's own scheme and host. */
+  externalUrl?: string;
+  maxBundleBytes: number;
+  maxBodyBytes: number;
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+  /** Users (besides `vcap`) that a task may ask to run as. */
+  allowedTaskUsers: string[];
+  defaultMemoryInMb: number;
+  defaultDiskInMb: number;
+  maximumDiskInMb: number;
+  defaultLogRateLimit: number;
+}
+
+export class ConfigError extends Error {}
+
+export const defaultConfig: Config = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './.taskd',
+  maxBundleBytes: 1024 * 1024 * 1024,
+  maxBodyBytes: 1024 * 1024,
+  accessTokenSeconds: 1200,
+  refreshTokenSeconds: 30 * 24 * 3600,
+  allowedTaskUsers: [],
+  defaultMemoryInMb: 1024,
+  defaultDiskInMb: 1024,
+  maximumDiskInMb: 2048,
+  defaultLogRateLimit: -1,
+};
+
+type Kind = 'string' | 'port' | 'positive' | 'integer' | 'url' | 'postgres' | 'list';
+
+/** Every setting: its config-file key, environment variable and the kind of value it takes. */
+const settings: { key: keyof Config; env: string; kind: Kind }[] = [
+  { key: 'host', env: 'TASKD_HOST', kind: 'string' },
+  { key: 'port', env: 'TASKD_PORT', kind: 'port' },
+  { key: 'dataDir', env: 'TASKD_DATA_DIR', kind: 'string' },
+  { key: 'databaseUrl', env: 'TASKD_DATABASE_URL', kind: 'postgres' },
+  { key: 'adminPassword', env: 'TASKD_ADMIN_PASSWORD', kind: 'string' },
+  { key: 'externalUrl', env: 'TASKD_EXTERNAL_URL', kind: 'url' },
+  { key: 'maxBundleBytes', env: 'TASKD_MAX_BUNDLE_BYTES', kind: 'positive' },
+  { key: 'maxBodyBytes', env: 'TASKD_MAX_BODY_BYTES', kind: 'positive' },
+  { key: 'accessTokenSeconds', env: 'TASKD_ACCESS_TOKEN_SECONDS', kind: 'positive' },
+  { key: 'refreshTokenSeconds', env: 'TASKD_REFRESH_TOKEN_SECONDS', kind: 'positive' },
+  { key: 'allowedTaskUsers', env: 'TASKD_ALLOWED_TASK_USERS', kind: 'list' },
+  { key: 'defaultMemoryInMb', env: 'TASKD_DEFAULT_MEMORY_IN_MB', kind: 'positive' },
+  { key: 'defaultDiskInMb', env: 'TASKD_DEFAULT_DISK_IN_MB', kind: 'positive' },
+  { key: 'maximumDiskInMb', env: 'TASKD_MAXIMUM_DISK_IN_MB', kind: 'positive' },
+  { key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT', kind: 'integer' },
+];
+
+export interface ConfigSources {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values keyed like the config file (camelCase); undefined entries are ignored. */
+  flags?: Partial<Record<keyof Config, unknown>>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const config: Record<string, unknown> = { ...defaultConfig };
+  const file = sources.file ?? env.TASKD_CONFIG;
+  if (file) Object.assign(config, readConfigFile(file));
+  for (const s of settings) {
+    const raw = env[s.env];
+    if (raw !== undefined && raw !== '') config[s.key] = parseSetting(s.env, s.kind, raw);
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    const s = settings.find((x) => x.key === key);
+    if (s && value !== undefined) config[key] = parseSetting(`--${kebab(key)}`, s.kind, value);
+  }
+  const result = config as unknown as Config;
+  result.dataDir = path.resolve(result.dataDir);
+  if (result.maximumDiskInMb < result.defaultDiskInMb) {
+    throw new ConfigError(`TASKD_DEFAULT_DISK_IN_MB (${result.defaultDiskInMb}) must not exceed TASKD_MAXIMUM_DISK_IN_MB (${result.maximumDiskInMb})`);
+  }
+  return result;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file}: must hold a JSON object`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const s = settings.find((x) => x.key === key);
+    if (!s) throw new ConfigError(`config file ${file}: unknown setting '${key}'`);
+    out[key] = parseSetting(`${key} in ${file}`, s.kind, value);
+  }
+  return out;
+}
+
+function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
+  const text = Array.isArray(raw) && kind === 'list' ? raw.join(',') : String(raw);
+  switch (kind) {
+    case 'string':
+      if (text === '') throw new ConfigError(`${name} must not be empty`);
+      return text;
+    case 'port': {
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n > 65535) throw new ConfigError(`${name} must be a port number from 0 to 65535, got '${text}'`);
+      return n;
+    }
+    case 'positive': {
+      if (!/^\d+$/.test(text) || Number(text) < 1) throw new ConfigError(`${name} must be a positive integer, got '${text}'`);
+      return Number(text);
+    }
+    case 'integer': {
+      if (!/^-?\d+$/.test(text)) throw new ConfigError(`${name} must be an integer, got '${text}'`);
+      return Number(text);
+    }
+    case 'url': {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError(`${name} must be an http(s) URL, got '${text}'`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL, got '${text}'`);
+      return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+    }
+    case 'postgres': {
+      if (!/^postgres(ql)?:\/\//.test(text)) throw new ConfigError(`${name} must be a postgres:// URL (leave it unset for embedded SQLite)`);
+      try {
+        new URL(text);
+      } catch {
+        throw new ConfigError(`${name} is not a valid URL`);
+      }
+      return text;
+    }
+    case 'list':
+      return text.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

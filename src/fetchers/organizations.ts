@@ -1,0 +1,32 @@
+// Reads of organizations, scoped to what the caller may see.
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import { notFound } from '../core/errors.js';
+import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { Database, OrganizationRow } from '../store/schema.js';
+import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
+import { whereInReadableOrgs } from './scope.js';
+
+export const organizationListSpec: ListSpec = {
+  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'label_selector'],
+  orderable: ['created_at', 'updated_at', 'name'],
+};
+
+const table: ListTable = {
+  alias: 'organizations',
+  resourceKind: 'organization',
+  filters: { guids: { column: 'organizations.guid' }, names: { column: 'organizations.name', caseInsensitive: true } },
+};
+
+export function listOrganizations(db: Kysely<Database>, actor: Permissions, query: ListQuery): Promise<Page<OrganizationRow>> {
+  let qb = db.selectFrom('organizations').selectAll('organizations');
+  qb = whereInReadableOrgs(qb, actor.readableOrgs(), 'organizations.id');
+  return fetchPage<OrganizationRow>(applyListFilters(qb, query, table), query, 'organizations');
+}
+
+/** The organization if it exists and the caller may see it; else 404 "Organization not found". */
+export async function getReadableOrganization(db: Kysely<Database>, actor: Permissions, guid: string): Promise<OrganizationRow> {
+  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', guid).executeTakeFirst();
+  if (!org || !actor.canReadOrg(org.id)) throw notFound('Organization');
+  return org;
+}

@@ -1,0 +1,26 @@
+// Runs the numbered migrations at start. Kysely's migrator takes a lock (an advisory lock on
+// PostgreSQL), so several taskd processes starting at once against one database migrate it once.
+import { Migrator, type Migration } from 'kysely';
+import type { Store } from './database.js';
+import { foundation } from './migrations/001_foundation.js';
+
+export type MigrationFactory = (dialect: Store['dialect']) => Migration;
+
+const migrations: Record<string, MigrationFactory> = {
+  '001_foundation': foundation,
+};
+
+export async function migrateToLatest(store: Store): Promise<void> {
+  const migrator = new Migrator({
+    db: store.db,
+    provider: {
+      getMigrations: async () =>
+        Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(store.dialect)])),
+    },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  }
+}

@@ -1,0 +1,177 @@
+// Table shapes as Kysely sees them. One shape serves SQLite and PostgreSQL: timestamps are
+// fixed-width ISO-8601 text in UTC with milliseconds (so string order is time order in both),
+// flags are 0/1 integers, and JSON documents are text.
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  guid: string;
+  username: string | null;
+  origin: string | null;
+  password_hash: string | null;
+  /** Space-separated extra scopes (cloud_controller.admin, …). */
+  scopes: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrganizationsTable {
+  id: Generated<number>;
+  guid: string;
+  name: string;
+  suspended: number;
+  /** 'active' or 'deleting' */
+  status: string;
+  quota_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SpacesTable {
+  id: Generated<number>;
+  guid: string;
+  name: string;
+  organization_id: number;
+  quota_id: number | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RolesTable {
+  id: Generated<number>;
+  guid: string;
+  type: string;
+  user_id: number;
+  organization_id: number | null;
+  space_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AppsTable {
+  id: Generated<number>;
+  guid: string;
+  name: string;
+  space_id: number;
+  state: string;
+  lifecycle_type: string;
+  /** JSON: the lifecycle's data object. */
+  lifecycle_data: string;
+  /** JSON object of strings. */
+  environment_variables: string;
+  current_droplet_id: number | null;
+  /** The sequence_id the app's next task takes (CF's max_task_sequence_id). */
+  next_task_sequence_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DropletsTable {
+  id: Generated<number>;
+  guid: string;
+  app_id: number;
+  state: string;
+  error: string | null;
+  /** JSON object: process type -> start command. */
+  process_types: string;
+  execution_metadata: string;
+  checksum_sha256: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProcessesTable {
+  id: Generated<number>;
+  guid: string;
+  app_id: number;
+  type: string;
+  command: string | null;
+  user: string | null;
+  instances: number;
+  memory_in_mb: number;
+  disk_in_mb: number;
+  log_rate_limit: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  guid: string;
+  operation: string;
+  state: string;
+  /** JSON array of CF error objects. */
+  errors: string;
+  resource_type: string;
+  resource_guid: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FeatureFlagsTable {
+  name: string;
+  enabled: number;
+  custom_error_message: string | null;
+  updated_at: string;
+}
+
+/** One table for organization and space quotas; `kind` tells which. */
+export interface QuotasTable {
+  id: Generated<number>;
+  guid: string;
+  kind: string;
+  name: string;
+  /** For space quotas: the owning organization. */
+  organization_id: number | null;
+  total_memory_in_mb: number | null;
+  per_process_memory_in_mb: number | null;
+  log_rate_limit_in_bytes_per_second: number | null;
+  total_instances: number | null;
+  per_app_tasks: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Labels and annotations of every resource kind. */
+export interface MetadataTable {
+  id: Generated<number>;
+  resource_kind: string;
+  resource_id: number;
+  /** 'label' or 'annotation' */
+  metadata_kind: string;
+  key_prefix: string;
+  key_name: string;
+  value: string;
+}
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  organizations: OrganizationsTable;
+  spaces: SpacesTable;
+  roles: RolesTable;
+  apps: AppsTable;
+  droplets: DropletsTable;
+  processes: ProcessesTable;
+  jobs: JobsTable;
+  feature_flags: FeatureFlagsTable;
+  quotas: QuotasTable;
+  metadata: MetadataTable;
+  settings: SettingsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type OrganizationRow = Selectable<OrganizationsTable>;
+export type SpaceRow = Selectable<SpacesTable>;
+export type RoleRow = Selectable<RolesTable>;
+export type AppRow = Selectable<AppsTable>;
+export type DropletRow = Selectable<DropletsTable>;
+export type ProcessRow = Selectable<ProcessesTable>;
+export type JobRow = Selectable<JobsTable>;
+export type QuotaRow = Selectable<QuotasTable>;
+export type NewQuota = Insertable<QuotasTable>;

@@ -1,0 +1,48 @@
+// Assembles a taskd process: store (migrated and seeded), token service, admin user, HTTP server.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { AppContext, Logger } from './context.js';
+import { openStore, type StoreOptions } from './store/database.js';
+import { seed } from './store/seed.js';
+import { TokenService } from './auth/tokens.js';
+import { ensureAdminUser } from './actions/users.js';
+import { buildServer } from './api/server.js';
+
+export interface Taskd {
+  ctx: AppContext;
+  app: FastifyInstance;
+  /** Set when the admin user was created with a generated password (printed once by serve). */
+  generatedAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+export interface TaskdOptions {
+  log?: Logger;
+  logRequests?: boolean;
+  store?: Partial<StoreOptions>;
+}
+
+const quietLog: Logger = { info() {}, warn() {}, error: (obj, msg) => console.error(msg ?? '', obj) };
+
+export async function createTaskd(config: Config, options: TaskdOptions = {}): Promise<Taskd> {
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...options.store });
+  try {
+    await seed(store.db);
+    const admin = await ensureAdminUser(store.db, config.adminPassword);
+    const tokens = await TokenService.open(store.db, config.accessTokenSeconds, config.refreshTokenSeconds);
+    const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog };
+    const app = await buildServer(ctx, { logRequests: options.logRequests });
+    return {
+      ctx,
+      app,
+      generatedAdminPassword: admin.password,
+      async close() {
+        await app.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,174 @@
+// Test harness: a real taskd over a real store — a fresh SQLite file, and a fresh schema in the
+// PostgreSQL that TASKD_TEST_PG_URL points at — driven through HTTP with app.inject().
+import { after, before, describe } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createTaskd, type Taskd } from '../../src/taskd.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export const PG_URL = process.env.TASKD_TEST_PG_URL;
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: any;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw payload sent as is (for malformed-body tests). */
+  payload?: string | Buffer;
+}
+
+export interface Actor {
+  guid: string;
+  username: string;
+  token: string;
+}
+
+export class Harness {
+  taskd!: Taskd;
+  admin!: Actor;
+  readonly adminPassword = 'admin-test-password';
+  private dataDir?: string;
+  private pgSchema?: string;
+  private counter = 0;
+
+  constructor(readonly kind: StoreKind, private readonly overrides: Partial<Config> = {}) {}
+
+  get db() {
+    return this.taskd.ctx.store.db;
+  }
+
+  get config() {
+    return this.taskd.ctx.config;
+  }
+
+  async start(): Promise<void> {
+    this.dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-test-'));
+    let databaseUrl: string | undefined;
+    if (this.kind === 'postgres') {
+      this.pgSchema = `t_${randomBytes(6).toString('hex')}`;
+      await withPgClient((c) => c.query(`create schema ${this.pgSchema}`));
+      databaseUrl = PG_URL;
+    }
+    const config = {
+      ...loadConfig({ env: {} }),
+      dataDir: this.dataDir,
+      databaseUrl,
+      adminPassword: this.adminPassword,
+      externalUrl: 'https://api.example.org',
+      ...this.overrides,
+    };
+    this.taskd = await createTaskd(config, { store: { pgSchema: this.pgSchema, poolSize: 5 } });
+    this.admin = await this.login('admin', this.adminPassword);
+  }
+
+  async stop(): Promise<void> {
+    await this.taskd?.close();
+    if (this.pgSchema) await withPgClient((c) => c.query(`drop schema ${this.pgSchema} cascade`));
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async request(method: string, url: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `bearer ${options.token}`;
+    let payload = options.payload;
+    if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await this.taskd.app.inject({ method: method as any, url, headers, payload });
+    let body: any;
+    try {
+      body = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body, text: res.body };
+  }
+
+  get = (url: string, token = this.admin.token) => this.request('GET', url, { token });
+  post = (url: string, body: unknown, token = this.admin.token) => this.request('POST', url, { token, body });
+  patch = (url: string, body: unknown, token = this.admin.token) => this.request('PATCH', url, { token, body });
+  delete = (url: string, token = this.admin.token) => this.request('DELETE', url, { token });
+
+  async login(username: string, password: string): Promise<Actor> {
+    const res = await this.taskd.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+    });
+    if (res.statusCode !== 200) throw new Error(`login ${username} failed: ${res.statusCode} ${res.body}`);
+    const token = JSON.parse(res.body).access_token as string;
+    const me = await this.db.selectFrom('users').select('guid').where('username', '=', username).executeTakeFirstOrThrow();
+    return { guid: me.guid, username, token };
+  }
+
+  unique(prefix: string): string {
+    return `${prefix}-${++this.counter}-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** A new user (optionally with global scopes), logged in. */
+  async user(scopes: string[] = []): Promise<Actor> {
+    const username = this.unique('user');
+    const res = await this.post('/v3/users', { username, password: 'pw-' + username, scopes });
+    if (res.status !== 201) throw new Error(`create user failed: ${res.status} ${res.text}`);
+    return this.login(username, 'pw-' + username);
+  }
+
+  async org(name = this.unique('org'), extra: Record<string, unknown> = {}): Promise<any> {
+    const res = await this.post('/v3/organizations', { name, ...extra });
+    if (res.status !== 201) throw new Error(`create org failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+}
+
+async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs the same suite against every store: SQLite always, PostgreSQL when TASKD_TEST_PG_URL is
+ * set (skipped with the reason printed otherwise).
+ */
+export function describeEachStore(name: string, fn: (h: Harness) => void, overrides: Partial<Config> = {}): void {
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    const skip = kind === 'postgres' && !PG_URL ? 'TASKD_TEST_PG_URL is not set: no PostgreSQL to test against' : false;
+    describe(`${name} [${kind}]`, { skip }, () => {
+      const h = new Harness(kind, overrides);
+      before(() => h.start());
+      after(() => h.stop());
+      fn(h);
+    });
+  }
+}
+
+/** Asserts a CF error envelope: status, title, code and (optionally) exact detail. */
+export function cfError(res: Response, status: number, title: string, code: number, detail?: string): void {
+  const problems: string[] = [];
+  if (res.status !== status) problems.push(`status ${res.status} != ${status}`);
+  const err = res.body?.errors?.[0];
+  if (!err) problems.push('no errors[0]');
+  else {
+    if (err.title !== title) problems.push(`title ${err.title} != ${title}`);
+    if (err.code !== code) problems.push(`code ${err.code} != ${code}`);
+    if (detail !== undefined && err.detail !== detail) problems.push(`detail ${JSON.stringify(err.detail)} != ${JSON.stringify(detail)}`);
+  }
+  if (problems.length) throw new Error(`${problems.join('; ')}\nbody: ${res.text}`);
+}
