@@ -131,6 +131,35 @@ export class Harness {
     if (res.status !== 201) throw new Error(`create org failed: ${res.status} ${res.text}`);
     return res.body;
   }
+
+  async space(orgGuid: string, name = this.unique('space')): Promise<any> {
+    const res = await this.post('/v3/spaces', { name, relationships: { organization: { data: { guid: orgGuid } } } });
+    if (res.status !== 201) throw new Error(`create space failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  /** Grants a role; space roles first make the user an organization_user of the space's org, as CF requires. */
+  async role(type: string, userGuid: string, target: { org?: string; space?: string }): Promise<any> {
+    const relationships: Record<string, unknown> = { user: { data: { guid: userGuid } } };
+    if (target.space) {
+      const space = await this.get(`/v3/spaces/${target.space}`);
+      const orgGuid = space.body.relationships.organization.data.guid;
+      const orgUser = await this.post('/v3/roles', { type: 'organization_user', relationships: { user: { data: { guid: userGuid } }, organization: { data: { guid: orgGuid } } } });
+      if (orgUser.status !== 201 && orgUser.status !== 422) throw new Error(`create org user failed: ${orgUser.status} ${orgUser.text}`);
+      relationships.space = { data: { guid: target.space } };
+    } else {
+      relationships.organization = { data: { guid: target.org } };
+    }
+    const res = await this.post('/v3/roles', { type, relationships });
+    if (res.status !== 201) throw new Error(`create role failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  async app(spaceGuid: string, name = this.unique('app'), extra: Record<string, unknown> = {}): Promise<any> {
+    const res = await this.post('/v3/apps', { name, relationships: { space: { data: { guid: spaceGuid } } }, ...extra });
+    if (res.status !== 201) throw new Error(`create app failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
 }
 
 async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -9,10 +9,21 @@ import { rootRoutes } from './routes/root.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { userRoutes } from './routes/users.js';
 import { organizationRoutes } from './routes/organizations.js';
+import { spaceRoutes } from './routes/spaces.js';
+import { roleRoutes } from './routes/roles.js';
+import { appRoutes } from './routes/apps.js';
+import { dropletRoutes } from './routes/droplets.js';
+import { processRoutes } from './routes/processes.js';
+import { jobRoutes } from './routes/jobs.js';
+import { featureFlagRoutes } from './routes/feature-flags.js';
+import { quotaRoutes } from './routes/quotas.js';
 
 export type CfRoutes = (app: FastifyInstance, ctx: AppContext) => void;
 
-const routeGroups: CfRoutes[] = [rootRoutes, oauthRoutes, userRoutes, organizationRoutes];
+const routeGroups: CfRoutes[] = [
+  rootRoutes, oauthRoutes, userRoutes, organizationRoutes, spaceRoutes, roleRoutes,
+  appRoutes, dropletRoutes, processRoutes, jobRoutes, featureFlagRoutes, quotaRoutes,
+];
 
 export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.setErrorHandler(cfErrorHandler);

@@ -1,0 +1,68 @@
+// Space changes: admins and the organization's managers create and delete spaces; space
+// managers may also rename and label theirs.
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import { notAuthorized, unprocessable } from '../core/errors.js';
+import { newGuid } from '../core/ids.js';
+import { nowIso } from '../core/time.js';
+import type { Database, SpaceRow } from '../store/schema.js';
+import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
+import { isUniqueViolation } from '../store/errors.js';
+import type { SpaceCreateMessage, SpaceUpdateMessage } from '../api/cf/messages/space.js';
+import type { SpaceInOrg } from '../fetchers/spaces.js';
+import { deleteAppsWhere } from './apps-cleanup.js';
+import { assertWritable } from './writable.js';
+
+const INVALID_ORG = 'Invalid organization. Ensure the organization exists and you have access to it.';
+const DUPLICATE = 'Name must be unique per organization';
+
+export async function createSpace(db: Kysely<Database>, actor: Permissions, msg: SpaceCreateMessage): Promise<SpaceInOrg> {
+  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', msg.organizationGuid).executeTakeFirst();
+  if (!org || !actor.canReadOrg(org.id)) throw unprocessable(INVALID_ORG);
+  if (!actor.canWriteOrg(org.id)) throw notAuthorized();
+  assertWritable(actor, org);
+  const now = nowIso();
+  try {
+    const space = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('spaces')
+        .values({ guid: newGuid(), name: msg.name, organization_id: org.id, quota_id: null, status: 'active', created_at: now, updated_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await applyMetadataChange(trx, 'space', row.id, msg.metadata);
+      return row;
+    });
+    return { space, org };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw unprocessable(DUPLICATE);
+    throw err;
+  }
+}
+
+export async function updateSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, msg: SpaceUpdateMessage): Promise<SpaceRow> {
+  if (!actor.canManageSpaceRoles({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
+  assertWritable(actor, org, space);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      let updated = space;
+      if (msg.name !== undefined) {
+        updated = await trx.updateTable('spaces').set({ name: msg.name, updated_at: nowIso() }).where('id', '=', space.id).returningAll().executeTakeFirstOrThrow();
+      }
+      await applyMetadataChange(trx, 'space', space.id, msg.metadata);
+      return updated;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw unprocessable(DUPLICATE);
+    throw err;
+  }
+}
+
+export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg): Promise<void> {
+  if (!actor.canWriteOrg(org.id)) throw notAuthorized();
+  assertWritable(actor, org);
+  await db.transaction().execute(async (trx) => {
+    await deleteAppsWhere(trx, (qb) => qb.where('space_id', '=', space.id));
+    await deleteMetadata(trx, 'space', [space.id]);
+    await trx.deleteFrom('spaces').where('id', '=', space.id).execute();
+  });
+}

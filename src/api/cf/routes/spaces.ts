@@ -1,0 +1,63 @@
+// /v3/spaces
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../../context.js';
+import type { SpaceRow } from '../../../store/schema.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { loadMetadata } from '../../../store/metadata.js';
+import { getReadableSpace, listSpaces, spaceListSpec } from '../../../fetchers/spaces.js';
+import { createSpace, deleteSpace, updateSpace } from '../../../actions/spaces.js';
+import { completedJob } from '../../../actions/jobs.js';
+import { parseSpaceCreate, parseSpaceUpdate } from '../messages/space.js';
+import { presentSpace } from '../presenters/space.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { GuidParams } from '../schemas.js';
+
+export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  async function present(request: FastifyRequest, spaces: (SpaceRow & { organization_guid: string })[]) {
+    const metadata = await loadMetadata(db, 'space', spaces.map((s) => s.id));
+    const quotaIds = [...new Set(spaces.map((s) => s.quota_id).filter((id): id is number => id !== null))];
+    const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
+    const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
+    const base = baseUrl(ctx, request);
+    return spaces.map((s) => presentSpace(s, s.organization_guid, s.quota_id === null ? null : (quotaGuid.get(s.quota_id) ?? null), metadata.get(s.id), base));
+  }
+
+  app.post('/v3/spaces', async (request, reply) => {
+    const msg = parseSpaceCreate(request.body);
+    const { space, org } = await createSpace(db, actorOf(request), msg);
+    return reply.status(201).send((await present(request, [{ ...space, organization_guid: org.guid }]))[0]);
+  });
+
+  app.get('/v3/spaces', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, spaceListSpec);
+    const page = await listSpaces(db, actorOf(request), query);
+    return presentList(`${baseUrl(ctx, request)}/v3/spaces`, query, page.total, await present(request, page.rows));
+  });
+
+  app.get('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    const { space, org } = await getReadableSpace(db, actorOf(request), guid);
+    return (await present(request, [{ ...space, organization_guid: org.guid }]))[0];
+  });
+
+  app.patch('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const msg = parseSpaceUpdate(request.body);
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const found = await getReadableSpace(db, actor, guid);
+    const space = await updateSpace(db, actor, found, msg);
+    return (await present(request, [{ ...space, organization_guid: found.org.guid }]))[0];
+  });
+
+  app.delete('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const found = await getReadableSpace(db, actor, guid);
+    await deleteSpace(db, actor, found);
+    const job = await completedJob(db, 'space.delete', 'space', found.space.guid);
+    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+  });
+}

@@ -1,0 +1,50 @@
+// Reads of spaces, scoped to what the caller may see.
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import { notFound } from '../core/errors.js';
+import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { Database, OrganizationRow, SpaceRow } from '../store/schema.js';
+import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
+import { whereInReadableSpaces } from './scope.js';
+
+export const spaceListSpec: ListSpec = {
+  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'label_selector'],
+  orderable: ['created_at', 'updated_at', 'name'],
+};
+
+const table: ListTable = {
+  alias: 'spaces',
+  resourceKind: 'space',
+  filters: {
+    guids: { column: 'spaces.guid' },
+    names: { column: 'spaces.name', caseInsensitive: true },
+    organization_guids: { column: 'organizations.guid' },
+  },
+};
+
+export type SpaceWithOrg = SpaceRow & { organization_guid: string };
+
+export function listSpaces(db: Kysely<Database>, actor: Permissions, query: ListQuery): Promise<Page<SpaceWithOrg>> {
+  let qb = db.selectFrom('spaces').innerJoin('organizations', 'organizations.id', 'spaces.organization_id').selectAll('spaces').select('organizations.guid as organization_guid');
+  qb = whereInReadableSpaces(qb, actor.readableSpaces(), 'spaces.id', 'spaces.organization_id');
+  return fetchPage<SpaceWithOrg>(applyListFilters(qb, query, table), query, 'spaces');
+}
+
+export interface SpaceInOrg {
+  space: SpaceRow;
+  org: OrganizationRow;
+}
+
+/** The space and its organization if the caller may read the space; else 404 "Space not found". */
+export async function getReadableSpace(db: Kysely<Database>, actor: Permissions, guid: string): Promise<SpaceInOrg> {
+  const found = await findSpace(db, guid);
+  if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw notFound('Space');
+  return found;
+}
+
+export async function findSpace(db: Kysely<Database>, guid: string): Promise<SpaceInOrg | undefined> {
+  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', guid).executeTakeFirst();
+  if (!space) return undefined;
+  const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
+  return { space, org };
+}
