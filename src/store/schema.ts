@@ -56,6 +56,8 @@ export interface AppsTable {
   space_id: number;
   state: string;
   lifecycle_type: string;
+  /** The buildpack lifecycle's stack, as a column so lists can filter by it; null for docker. */
+  stack: string | null;
   /** JSON: the lifecycle's data object. */
   lifecycle_data: string;
   /** JSON object of strings. */

@@ -27,6 +27,9 @@ const routeGroups: CfRoutes[] = [
 
 export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.setErrorHandler(cfErrorHandler);
+  // CF bodies are JSON (forms only for /oauth/token, multipart only for uploads): anything else
+  // is answered 415 rather than half-parsed.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((_request, reply) => {
     const err = new ApiError('NotFound');
     return reply.status(404).send(cfErrorBody(err));

@@ -75,6 +75,7 @@ export const foundation: MigrationFactory = (dialect) => ({
         .addColumn('space_id', ref, (c) => c.notNull().references('spaces.id').onDelete('cascade'))
         .addColumn('state', 'text', (c) => c.notNull().defaultTo('STOPPED'))
         .addColumn('lifecycle_type', 'text', (c) => c.notNull().defaultTo('buildpack'))
+        .addColumn('stack', 'text')
         .addColumn('lifecycle_data', 'text', (c) => c.notNull().defaultTo('{}'))
         .addColumn('environment_variables', 'text', (c) => c.notNull().defaultTo('{}'))
         .addColumn('current_droplet_id', ref)
