@@ -17,7 +17,8 @@ const INVALID_ORG = 'Invalid organization. Ensure the organization exists and yo
 const DUPLICATE = 'Name must be unique per organization';
 
 export async function createSpace(db: Kysely<Database>, actor: Permissions, msg: SpaceCreateMessage): Promise<SpaceInOrg> {
-  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', msg.organizationGuid).executeTakeFirst();
+  const guid = msg.organizationGuid;
+  const org = guid === undefined ? undefined : await db.selectFrom('organizations').selectAll().where('guid', '=', guid).executeTakeFirst();
   if (!org || !actor.canReadOrg(org.id)) throw unprocessable(INVALID_ORG);
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   assertWritable(actor, org);

@@ -30,6 +30,7 @@ export const errorCatalog = {
   RequestEntityTooLarge: { status: 413, code: 10014, title: 'RequestEntityTooLarge', template: 'Request entity too large: %s' },
   UnsupportedMediaType: { status: 415, code: 10013, title: 'UnsupportedMediaType', template: 'The request media type is not supported: %s' },
   UnprocessableEntity: { status: 422, code: 10008, title: 'UnprocessableEntity', template: '%s' },
+  UniquenessError: { status: 422, code: 10016, title: 'UniquenessError', template: '%s' },
   ResourceBeingDeleted: { status: 422, code: 10020, title: 'ResourceBeingDeleted', template: 'The %s is being deleted' },
   LabelLimitExceeded: { status: 422, code: 390020, title: 'LabelLimitExceeded', template: 'Failed to add %d labels because it would exceed maximum of %d' },
   AnnotationLimitExceeded: { status: 422, code: 390023, title: 'AnnotationLimitExceeded', template: 'Failed to add %d annotations because it would exceed maximum of %d' },

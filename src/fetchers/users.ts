@@ -42,8 +42,13 @@ export function listUsers(db: Kysely<Database>, actor: Permissions, query: ListQ
   return fetchPage<UserRow>(applyListFilters(visible(db, actor), query, table), query, 'users');
 }
 
+/** The user if the caller may see it; else undefined. */
+export function findVisibleUser(db: Kysely<Database>, actor: Permissions, guid: string): Promise<UserRow | undefined> {
+  return visible(db, actor).where('users.guid', '=', guid).executeTakeFirst();
+}
+
 export async function getVisibleUser(db: Kysely<Database>, actor: Permissions, guid: string): Promise<UserRow> {
-  const user = await visible(db, actor).where('users.guid', '=', guid).executeTakeFirst();
+  const user = await findVisibleUser(db, actor, guid);
   if (!user) throw notFound('User');
   return user;
 }

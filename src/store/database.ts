@@ -13,6 +13,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** The PostgreSQL schema in use when not `public`. */
+  pgSchema?: string;
   close(): Promise<void>;
 }
 
@@ -63,5 +65,5 @@ function openPostgres(url: string, options: StoreOptions): Store {
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', pgSchema: options.pgSchema, close: () => db.destroy() };
 }

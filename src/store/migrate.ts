@@ -13,6 +13,8 @@ const migrations: Record<string, MigrationFactory> = {
 export async function migrateToLatest(store: Store): Promise<void> {
   const migrator = new Migrator({
     db: store.db,
+    // Kysely looks for its own tables across every schema unless told which one is ours.
+    ...(store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
     provider: {
       getMigrations: async () =>
         Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(store.dialect)])),

@@ -30,6 +30,13 @@ export const foundation: MigrationFactory = (dialect) => ({
         .addColumn('total_instances', 'integer')
         .addColumn('per_app_tasks', 'integer'),
     ).execute();
+    // Organization quota names are unique overall, space quota names within their organization.
+    await db.schema
+      .createIndex('quotas_kind_org_name_unique')
+      .on('quotas')
+      .unique()
+      .expression(sql`kind, coalesce(organization_id, 0), lower(name)`)
+      .execute();
 
     await ts(
       withId(db.schema.createTable('organizations'), dialect)

@@ -66,3 +66,27 @@ export function relationshipGuid(body: Body, name: string): string | undefined {
   const guid = isObject(data) ? data.guid : undefined;
   return typeof guid === 'string' ? guid : undefined;
 }
+
+/** Rails' `blank?`: nil, false, an empty string, array or object. */
+export const isBlank = (v: unknown): boolean =>
+  v === undefined || v === null || v === false || v === '' || (Array.isArray(v) && !v.length) || (isObject(v) && !Object.keys(v).length);
+
+/**
+ * CF's ToOneRelationshipValidator on `relationships.<attr>`: exactly `{"data": null}` or
+ * `{"data": {"guid": "…"}}`, the guid a string of 1..200 characters. Messages lack the
+ * "Relationships " prefix, which the caller adds to every nested message.
+ */
+export function checkToOneRelationship(rel: unknown, attr: string, errors: string[]): void {
+  const label = humanize(attr);
+  const data = isObject(rel) ? rel.data : undefined;
+  const wellFormed =
+    isObject(rel) && Object.keys(rel).length === 1 && 'data' in rel && (data === null || (isObject(data) && Object.keys(data).length === 1 && 'guid' in data));
+  if (!wellFormed) {
+    errors.push(`${label} must be structured like this: "${attr}: {"data": {"guid": "valid-guid"}}"`);
+    return;
+  }
+  if (data === null) return;
+  const guid = (data as Body).guid;
+  if (typeof guid !== 'string') errors.push(`${label} guid must be a string`);
+  if (typeof guid !== 'string' || guid.length < 1 || guid.length > 200) errors.push(`${label} guid must be between 1 and 200 characters`);
+}

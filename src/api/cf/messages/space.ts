@@ -1,9 +1,10 @@
 import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
-import { bodyObject, checkName, isObject, raiseIfAny, relationshipGuid, unknownFields } from './common.js';
+import { bodyObject, checkName, checkToOneRelationship, isBlank, isObject, raiseIfAny, relationshipGuid, unknownFields } from './common.js';
 
 export interface SpaceCreateMessage {
   name: string;
-  organizationGuid: string;
+  /** Undefined for `{"data": null}`, which CF lets through to fail as an invalid organization. */
+  organizationGuid: string | undefined;
   metadata: MetadataChange;
 }
 
@@ -12,17 +13,28 @@ export interface SpaceUpdateMessage {
   metadata: MetadataChange;
 }
 
+/** CF's RelationshipValidator around SpaceCreateMessage::Relationships. */
+function checkSpaceRelationships(rels: unknown, errors: string[]): void {
+  if (!isObject(rels)) return void errors.push("Relationships 'relationships' is not an object");
+  if (!Object.keys(rels).length) return void errors.push("Relationships 'relationships' must include one or more valid relationships");
+  const nested: string[] = [];
+  unknownFields(rels, ['organization'], nested);
+  if (isBlank(rels.organization)) nested.push("Organization can't be blank");
+  checkToOneRelationship(rels.organization, 'organization', nested);
+  errors.push(...nested.map((m) => `Relationships ${m}`));
+}
+
 export function parseSpaceCreate(raw: unknown): SpaceCreateMessage {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'relationships', 'metadata'], errors);
-  const name = checkName(body.name, errors);
-  if (!isObject(body.relationships)) errors.push("Relationships 'relationships' is not an object");
+  // CF validates relationships and metadata before the name, so their messages come first.
+  checkSpaceRelationships(body.relationships, errors);
   const organizationGuid = relationshipGuid(body, 'organization');
-  if (isObject(body.relationships) && organizationGuid === undefined) errors.push('Relationships Organization must be structured like this: "organization: {"data": {"guid": "valid-guid"}}"');
   const metadata = parseMetadata(body.metadata, errors);
+  const name = checkName(body.name, errors);
   raiseIfAny(errors);
-  return { name: name!, organizationGuid: organizationGuid!, metadata };
+  return { name: name!, organizationGuid, metadata };
 }
 
 export function parseSpaceUpdate(raw: unknown): SpaceUpdateMessage {

@@ -17,14 +17,20 @@ export function parseUserCreate(raw: unknown): UserCreateMessage {
   unknownFields(body, ['guid', 'username', 'password', 'origin', 'scopes', 'metadata'], errors);
   const msg: UserCreateMessage = { scopes: [], metadata: parseMetadata(body.metadata, errors) };
   if (body.guid !== undefined) {
-    if (body.username !== undefined || body.origin !== undefined) errors.push("Guid cannot be provided with 'username' or 'origin'");
-    msg.guid = checkName(body.guid, errors, 'guid', 200);
+    // CF's GuidValidator, then its UserCreateValidator.
+    if (typeof body.guid !== 'string') errors.push('Guid must be a string');
+    if (typeof body.guid !== 'string' || body.guid.length < 1 || body.guid.length > 200) errors.push('Guid must be between 1 and 200 characters');
+    else msg.guid = body.guid;
+    if (body.username !== undefined) errors.push("Username cannot be provided with 'guid'");
+    if (body.origin !== undefined) errors.push("Origin cannot be provided with 'guid'");
   } else if (body.username !== undefined) {
     msg.username = checkName(body.username, errors, 'username', 255);
     if (typeof body.password !== 'string' || body.password.length === 0) errors.push("Password can't be blank");
     else if (body.password.length > 1024) errors.push('Password is too long (maximum is 1024 characters)');
     else msg.password = body.password;
     if (body.origin !== undefined && body.origin !== 'uaa') errors.push("Origin must be 'uaa'");
+  } else if (body.origin !== undefined) {
+    errors.push("Origin can only be provided together with 'username'");
   } else {
     errors.push("Guid or 'username' and 'origin' must be provided");
   }

@@ -1,5 +1,84 @@
-// Placeholder: routes are added by the work on this resource.
-import type { FastifyInstance } from 'fastify';
+// /v3/apps and /v3/apps/:guid/environment_variables
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { AppRow } from '../../../store/schema.js';
+import { ApiError } from '../../../core/errors.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { loadMetadata } from '../../../store/metadata.js';
+import { appListSpec, currentDropletGuid, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
+import { createApp, deleteApp, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';
+import { completedJob } from '../../../actions/jobs.js';
+import { parseAppCreate, parseAppUpdate } from '../messages/app.js';
+import { parseEnvironmentVariablesUpdate } from '../messages/environment-variables.js';
+import { presentApp, presentEnvironmentVariables } from '../presenters/app.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { GuidParams } from '../schemas.js';
 
-export function appRoutes(_app: FastifyInstance, _ctx: AppContext) {}
+export function appRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  async function present(request: FastifyRequest, apps: AppWithRefs[]) {
+    const metadata = await loadMetadata(db, 'app', apps.map((a) => a.id));
+    const base = baseUrl(ctx, request);
+    return apps.map((a) => presentApp(a, a.space_guid, a.current_droplet_guid, metadata.get(a.id), base));
+  }
+
+  async function presentOne(request: FastifyRequest, found: { app: AppRow; space: { guid: string } }) {
+    const droplet = await currentDropletGuid(db, found.app);
+    return (await present(request, [{ ...found.app, space_guid: found.space.guid, current_droplet_guid: droplet }]))[0];
+  }
+
+  app.post('/v3/apps', async (request, reply) => {
+    const msg = parseAppCreate(request.body);
+    const created = await createApp(db, actorOf(request), msg);
+    return reply.status(201).send(await presentOne(request, created));
+  });
+
+  app.get('/v3/apps', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, appListSpec);
+    const page = await listApps(db, actorOf(request), query);
+    return presentList(`${baseUrl(ctx, request)}/v3/apps`, query, page.total, await present(request, page.rows));
+  });
+
+  app.get('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    return presentOne(request, await getReadableApp(db, actorOf(request), guid));
+  });
+
+  app.patch('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const msg = parseAppUpdate(request.body);
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const found = await getReadableApp(db, actor, guid);
+    const updated = await updateApp(db, actor, found, msg);
+    return presentOne(request, { ...found, app: updated });
+  });
+
+  app.delete('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const found = await getReadableApp(db, actor, guid);
+    await deleteApp(db, actor, found);
+    const job = await completedJob(db, 'app.delete', 'app', found.app.guid);
+    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+  });
+
+  app.get('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const { app: row, space, org } = await getReadableApp(db, actor, guid);
+    if (!actor.canReadSecrets({ spaceId: space.id, organizationId: org.id })) throw new ApiError('NotAuthorized');
+    return presentEnvironmentVariables(row.guid, JSON.parse(row.environment_variables), baseUrl(ctx, request));
+  });
+
+  app.patch('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {
+    // CF validates the body before it looks the app up.
+    const change = parseEnvironmentVariablesUpdate(request.body);
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const found = await getReadableApp(db, actor, guid);
+    const variables = await updateEnvironmentVariables(db, actor, found, change);
+    return presentEnvironmentVariables(found.app.guid, variables, baseUrl(ctx, request));
+  });
+}

@@ -1,5 +1,39 @@
-// Placeholder: routes are added by the work on this resource.
+// /v3/feature_flags
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { featureFlagListSpec, getFeatureFlag, listFeatureFlags } from '../../../fetchers/feature-flags.js';
+import { assertMayUpdateFeatureFlags, updateFeatureFlag } from '../../../actions/feature-flags.js';
+import { parseFeatureFlagUpdate } from '../messages/feature-flag.js';
+import { presentFeatureFlag } from '../presenters/feature-flag.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { Type } from 'typebox';
 
-export function featureFlagRoutes(_app: FastifyInstance, _ctx: AppContext) {}
+const NameParams = Type.Object({ name: Type.String() });
+
+export function featureFlagRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  app.get('/v3/feature_flags', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, featureFlagListSpec);
+    const page = await listFeatureFlags(db, query);
+    const base = baseUrl(ctx, request);
+    return presentList(`${base}/v3/feature_flags`, query, page.total, page.rows.map((f) => presentFeatureFlag(f, base)));
+  });
+
+  app.get('/v3/feature_flags/:name', { schema: { params: NameParams } }, async (request) => {
+    const { name } = request.params as { name: string };
+    return presentFeatureFlag(await getFeatureFlag(db, name), baseUrl(ctx, request));
+  });
+
+  app.patch('/v3/feature_flags/:name', { schema: { params: NameParams } }, async (request) => {
+    const { name } = request.params as { name: string };
+    const actor = actorOf(request);
+    // CF's order: unknown flag, then permission, then the body.
+    const flag = await getFeatureFlag(db, name);
+    assertMayUpdateFeatureFlags(actor);
+    const msg = parseFeatureFlagUpdate(request.body);
+    return presentFeatureFlag(await updateFeatureFlag(db, actor, flag, msg), baseUrl(ctx, request));
+  });
+}

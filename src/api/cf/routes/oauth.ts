@@ -57,6 +57,7 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext) {
       return reply.header('cache-control', 'no-store').send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
     }
 
-    return oauthError(reply, 400, 'unsupported_grant_type', `Unsupported grant type: ${String(form.grant_type ?? '')}`.trim());
+    if (typeof form.grant_type !== 'string' || form.grant_type === '') return oauthError(reply, 400, 'invalid_request', 'Missing grant type');
+    return oauthError(reply, 400, 'unsupported_grant_type', `Unsupported grant type: ${form.grant_type}`);
   });
 }

@@ -1,7 +1,8 @@
 // /v3/organizations
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import type { OrganizationRow } from '../../../store/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, OrganizationRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableOrganization, listOrganizations, organizationListSpec } from '../../../fetchers/organizations.js';
@@ -13,17 +14,18 @@ import { actorOf, baseUrl } from '../request.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { GuidParams } from '../schemas.js';
 
+/** Organizations as CF presents them, with their quotas' guids and metadata (also used for `include`). */
+export async function presentOrganizations(db: Kysely<Database>, base: string, orgs: OrganizationRow[]) {
+  const metadata = await loadMetadata(db, 'organization', orgs.map((o) => o.id));
+  const quotaIds = [...new Set(orgs.map((o) => o.quota_id).filter((id): id is number => id !== null))];
+  const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
+  const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
+  return orgs.map((o) => presentOrganization(o, o.quota_id === null ? null : (quotaGuid.get(o.quota_id) ?? null), metadata.get(o.id), base));
+}
+
 export function organizationRoutes(app: FastifyInstance, ctx: AppContext) {
   const { db } = ctx.store;
-
-  async function present(request: FastifyRequest, orgs: OrganizationRow[]) {
-    const metadata = await loadMetadata(db, 'organization', orgs.map((o) => o.id));
-    const quotaIds = [...new Set(orgs.map((o) => o.quota_id).filter((id): id is number => id !== null))];
-    const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
-    const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
-    const base = baseUrl(ctx, request);
-    return orgs.map((o) => presentOrganization(o, o.quota_id === null ? null : (quotaGuid.get(o.quota_id) ?? null), metadata.get(o.id), base));
-  }
+  const present = (request: FastifyRequest, orgs: OrganizationRow[]) => presentOrganizations(db, baseUrl(ctx, request), orgs);
 
   app.post('/v3/organizations', async (request, reply) => {
     const msg = parseOrganizationCreate(request.body);

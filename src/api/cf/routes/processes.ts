@@ -1,5 +1,48 @@
-// Placeholder: routes are added by the work on this resource.
-import type { FastifyInstance } from 'fastify';
+// /v3/processes and an app's processes (read only: processes appear when a droplet is assigned).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { loadMetadata } from '../../../store/metadata.js';
+import { getReadableApp } from '../../../fetchers/apps.js';
+import {
+  appProcessListSpec, getReadableProcess, listAppProcesses, listProcesses, processCommand, processListSpec, type ProcessWithRefs,
+} from '../../../fetchers/processes.js';
+import type { SecretsView } from '../presenters/droplet.js';
+import { presentProcess } from '../presenters/process.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { GuidParams } from '../schemas.js';
 
-export function processRoutes(_app: FastifyInstance, _ctx: AppContext) {}
+export function processRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  async function present(request: FastifyRequest, processes: ProcessWithRefs[], secrets: SecretsView) {
+    const metadata = await loadMetadata(db, 'process', processes.map((p) => p.id));
+    const base = baseUrl(ctx, request);
+    return processes.map((p) =>
+      presentProcess(p, { appGuid: p.app_guid, spaceGuid: p.space_guid, command: processCommand(p, p.droplet_process_types) }, metadata.get(p.id), base, secrets),
+    );
+  }
+
+  app.get('/v3/processes', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, processListSpec);
+    const page = await listProcesses(db, actorOf(request), query);
+    return presentList(`${baseUrl(ctx, request)}/v3/processes`, query, page.total, await present(request, page.rows, 'list'));
+  });
+
+  app.get('/v3/processes/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const process = await getReadableProcess(db, actor, guid);
+    const secrets = actor.canReadSecrets({ spaceId: process.space_id, organizationId: process.organization_id }) ? 'show' : 'hide';
+    return (await present(request, [process], secrets))[0];
+  });
+
+  app.get('/v3/apps/:guid/processes', { schema: { params: GuidParams } }, async (request) => {
+    const query = parseListQuery(request.query as RawQuery, appProcessListSpec);
+    const { guid } = request.params as { guid: string };
+    const { app: owner } = await getReadableApp(db, actorOf(request), guid);
+    const page = await listAppProcesses(db, owner, query);
+    return presentList(`${baseUrl(ctx, request)}/v3/apps/${owner.guid}/processes`, query, page.total, await present(request, page.rows, 'list'));
+  });
+}

@@ -1,5 +1,108 @@
-// Placeholder: routes are added by the work on this resource.
-import type { FastifyInstance } from 'fastify';
+// /v3/roles
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import { ApiError, unprocessable } from '../../../core/errors.js';
+import { parseListQuery, splitList, type ListQuery, type RawQuery } from '../../../core/list-query.js';
+import { getReadableRole, listRoles, loadRoleIncluded, ROLE_INCLUDES, roleListSpec, type RoleInclude, type RoleView } from '../../../fetchers/roles.js';
+import { createRole, deleteRole } from '../../../actions/roles.js';
+import { completedJob } from '../../../actions/jobs.js';
+import { parseRoleCreate } from '../messages/role.js';
+import { presentRole } from '../presenters/role.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { GuidParams } from '../schemas.js';
+import { presentUsers } from './users.js';
+import { presentOrganizations } from './organizations.js';
+import { presentSpaces } from './spaces.js';
 
-export function roleRoutes(_app: FastifyInstance, _ctx: AppContext) {}
+/** CF's IncludeParamValidator messages for `include=`. */
+function includeErrors(values: string[]): string[] {
+  const errors: string[] = [];
+  const seen = new Map<string, number>();
+  for (const v of values) {
+    if (!(ROLE_INCLUDES as readonly string[]).includes(v)) {
+      errors.push(`Invalid included resource: '${v}'. Valid included resources are: ${ROLE_INCLUDES.map((k) => `'${k}'`).join(', ')}`);
+      continue;
+    }
+    seen.set(v, (seen.get(v) ?? 0) + 1);
+    if (seen.get(v) === 2) errors.push(`Duplicate included resource: '${v}'`);
+  }
+  return errors;
+}
+
+/**
+ * CF's roles controller answers every invalid list or show query with 422 UnprocessableEntity
+ * (not the 400 BadQueryParameter other lists use), with the bare validation messages.
+ */
+function parseRoleQuery(raw: RawQuery): ListQuery {
+  let query: ListQuery;
+  try {
+    query = parseListQuery(raw, roleListSpec);
+  } catch (err) {
+    if (err instanceof ApiError && err.errorName === 'BadQueryParameter') throw unprocessable(String(err.args[0]));
+    throw err;
+  }
+  const errors = includeErrors(query.lists.include ?? []);
+  if (errors.length) throw unprocessable(errors.join(', '));
+  // CF lists roles oldest first and says so in its links.
+  
+  return query;
+}
+
+function parseShowQuery(raw: RawQuery): RoleInclude[] {
+  const keys = Object.keys(raw);
+  const unknown = keys.filter((k) => k !== 'include');
+  if (unknown.length) throw unprocessable(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: 'include'`);
+  const value = raw.include;
+  if (value === undefined) return [];
+  const values = splitList(Array.isArray(value) ? (value[value.length - 1] ?? '') : value);
+  const errors = includeErrors(values);
+  if (errors.length) throw unprocessable(errors.join(', '));
+  return values as RoleInclude[];
+}
+
+export function roleRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  async function presentIncluded(base: string, roles: RoleView[], include: RoleInclude[]) {
+    const rows = await loadRoleIncluded(db, roles, include);
+    const included: Record<string, unknown[]> = {};
+    if (rows.users) included.users = await presentUsers(db, base, rows.users);
+    if (rows.organizations) included.organizations = await presentOrganizations(db, base, rows.organizations);
+    if (rows.spaces) included.spaces = await presentSpaces(db, base, rows.spaces);
+    return included;
+  }
+
+  app.post('/v3/roles', async (request, reply) => {
+    const msg = parseRoleCreate(request.body);
+    const role = await createRole(db, actorOf(request), msg);
+    return reply.status(201).send(presentRole(role, baseUrl(ctx, request)));
+  });
+
+  app.get('/v3/roles', async (request) => {
+    const query = parseRoleQuery(request.query as RawQuery);
+    const page = await listRoles(db, actorOf(request), query);
+    const base = baseUrl(ctx, request);
+    const list = presentList(`${base}/v3/roles`, query, page.total, page.rows.map((r) => presentRole(r, base)));
+    const include = (query.lists.include ?? []) as RoleInclude[];
+    return include.length ? { ...list, included: await presentIncluded(base, page.rows, include) } : list;
+  });
+
+  app.get('/v3/roles/:guid', { schema: { params: GuidParams } }, async (request: FastifyRequest) => {
+    const include = parseShowQuery(request.query as RawQuery);
+    const { guid } = request.params as { guid: string };
+    const role = await getReadableRole(db, actorOf(request), guid);
+    const base = baseUrl(ctx, request);
+    const presented = presentRole(role, base);
+    return include.length ? { ...presented, included: await presentIncluded(base, [role], include) } : presented;
+  });
+
+  app.delete('/v3/roles/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
+    const { guid } = request.params as { guid: string };
+    const actor = actorOf(request);
+    const role = await getReadableRole(db, actor, guid);
+    await deleteRole(db, actor, role);
+    const job = await completedJob(db, 'role.delete', 'role', role.guid);
+    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+  });
+}

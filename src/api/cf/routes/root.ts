@@ -41,10 +41,10 @@ export function rootRoutes(app: FastifyInstance, ctx: AppContext) {
     return { links };
   });
 
-  app.get('/login', open, async () => ({
+  app.get('/login', open, async (request) => ({
     app: { version: '4.30.0' },
     showLoginLinks: true,
-    links: { login: ctx.config.externalUrl ?? '', passwd: null, register: null, uaa: ctx.config.externalUrl ?? '' },
+    links: { login: baseUrl(ctx, request), passwd: null, register: null, uaa: baseUrl(ctx, request) },
     zone_name: 'uaa',
     entityID: 'taskd',
     commit_id: 'taskd',

@@ -1,10 +1,11 @@
 // /v3/spaces
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import type { SpaceRow } from '../../../store/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { getReadableSpace, listSpaces, spaceListSpec } from '../../../fetchers/spaces.js';
+import { getReadableSpace, listSpaces, spaceListSpec, type SpaceWithOrg } from '../../../fetchers/spaces.js';
 import { createSpace, deleteSpace, updateSpace } from '../../../actions/spaces.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { parseSpaceCreate, parseSpaceUpdate } from '../messages/space.js';
@@ -13,17 +14,18 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 
+/** Spaces as CF presents them, with their quotas' guids and metadata (also used for `include`). */
+export async function presentSpaces(db: Kysely<Database>, base: string, spaces: SpaceWithOrg[]) {
+  const metadata = await loadMetadata(db, 'space', spaces.map((s) => s.id));
+  const quotaIds = [...new Set(spaces.map((s) => s.quota_id).filter((id): id is number => id !== null))];
+  const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
+  const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
+  return spaces.map((s) => presentSpace(s, s.organization_guid, s.quota_id === null ? null : (quotaGuid.get(s.quota_id) ?? null), metadata.get(s.id), base));
+}
+
 export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
   const { db } = ctx.store;
-
-  async function present(request: FastifyRequest, spaces: (SpaceRow & { organization_guid: string })[]) {
-    const metadata = await loadMetadata(db, 'space', spaces.map((s) => s.id));
-    const quotaIds = [...new Set(spaces.map((s) => s.quota_id).filter((id): id is number => id !== null))];
-    const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
-    const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
-    const base = baseUrl(ctx, request);
-    return spaces.map((s) => presentSpace(s, s.organization_guid, s.quota_id === null ? null : (quotaGuid.get(s.quota_id) ?? null), metadata.get(s.id), base));
-  }
+  const present = (request: FastifyRequest, spaces: SpaceWithOrg[]) => presentSpaces(db, baseUrl(ctx, request), spaces);
 
   app.post('/v3/spaces', async (request, reply) => {
     const msg = parseSpaceCreate(request.body);

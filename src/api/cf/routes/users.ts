@@ -1,7 +1,8 @@
 // /v3/users
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import type { UserRow } from '../../../store/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getVisibleUser, listUsers, userListSpec } from '../../../fetchers/users.js';
@@ -12,14 +13,15 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 
+/** Users as CF presents them, with their metadata (also used for `include`). */
+export async function presentUsers(db: Kysely<Database>, base: string, users: UserRow[]) {
+  const metadata = await loadMetadata(db, 'user', users.map((u) => u.id));
+  return users.map((u) => presentUser(u, metadata.get(u.id), base));
+}
+
 export function userRoutes(app: FastifyInstance, ctx: AppContext) {
   const { db } = ctx.store;
-
-  async function present(request: FastifyRequest, users: UserRow[]) {
-    const metadata = await loadMetadata(db, 'user', users.map((u) => u.id));
-    const base = baseUrl(ctx, request);
-    return users.map((u) => presentUser(u, metadata.get(u.id), base));
-  }
+  const present = (request: FastifyRequest, users: UserRow[]) => presentUsers(db, baseUrl(ctx, request), users);
 
   app.post('/v3/users', async (request, reply) => {
     const msg = parseUserCreate(request.body);

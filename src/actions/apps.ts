@@ -1,0 +1,126 @@
+// App changes: admins and the space's developers create, rename, relabel and delete apps and set
+// their environment variables.
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import { ApiError, notAuthorized, unprocessable } from '../core/errors.js';
+import { newGuid } from '../core/ids.js';
+import { nowIso } from '../core/time.js';
+import type { AppRow, Database } from '../store/schema.js';
+import { applyMetadataChange } from '../store/metadata.js';
+import { isUniqueViolation } from '../store/errors.js';
+import { DEFAULT_STACK, KNOWN_STACKS, type AppCreateMessage, type AppUpdateMessage, type LifecycleRequest } from '../api/cf/messages/app.js';
+import type { EnvironmentVariablesChange } from '../api/cf/messages/environment-variables.js';
+import type { AppInSpace } from '../fetchers/apps.js';
+import { deleteAppsWhere } from './apps-cleanup.js';
+import { assertWritable } from './writable.js';
+
+const INVALID_SPACE = 'Invalid space. Ensure that the space exists and you have access to it.';
+const duplicateName = (name: string) => `App with the name '${name}' already exists.`;
+
+interface StoredLifecycle {
+  lifecycle_type: string;
+  stack: string | null;
+  lifecycle_data: string;
+}
+
+/** The stored form of a requested lifecycle, starting from the current one (if any) for PATCH. */
+function resolveLifecycle(request: LifecycleRequest | undefined, current?: AppRow): StoredLifecycle {
+  const type = request?.type ?? current?.lifecycle_type ?? 'buildpack';
+  if (type === 'docker') return { lifecycle_type: 'docker', stack: null, lifecycle_data: '{}' };
+  const before = current?.lifecycle_type === 'buildpack' ? (JSON.parse(current.lifecycle_data) as { buildpacks?: string[]; stack?: string | null }) : {};
+  const buildpacks = request?.buildpacks ?? before.buildpacks ?? [];
+  const stack = request?.stack !== undefined ? (request.stack ?? DEFAULT_STACK) : (before.stack ?? DEFAULT_STACK);
+  if (!KNOWN_STACKS.includes(stack)) throw unprocessable('Stack must be an existing stack');
+  return { lifecycle_type: 'buildpack', stack, lifecycle_data: JSON.stringify({ buildpacks, stack }) };
+}
+
+export async function createApp(db: Kysely<Database>, actor: Permissions, msg: AppCreateMessage): Promise<AppInSpace> {
+  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', msg.spaceGuid).executeTakeFirst();
+  const org = space && (await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow());
+  if (!space || !org || !actor.canReadSpace({ spaceId: space.id, organizationId: org.id })) throw unprocessable(INVALID_SPACE);
+  if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
+  assertWritable(actor, org, space);
+  const lifecycle = resolveLifecycle(msg.lifecycle);
+  const now = nowIso();
+  try {
+    const app = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('apps')
+        .values({
+          guid: newGuid(),
+          name: msg.name,
+          space_id: space.id,
+          state: 'STOPPED',
+          ...lifecycle,
+          environment_variables: JSON.stringify(msg.environmentVariables),
+          current_droplet_id: null,
+          next_task_sequence_id: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await applyMetadataChange(trx, 'app', row.id, msg.metadata);
+      return row;
+    });
+    return { app, space, org };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ApiError('UniquenessError', duplicateName(msg.name));
+    throw err;
+  }
+}
+
+function assertAppWritable(actor: Permissions, { space, org }: AppInSpace): void {
+  if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
+  assertWritable(actor, org, space);
+}
+
+export async function updateApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, msg: AppUpdateMessage): Promise<AppRow> {
+  assertAppWritable(actor, found);
+  const { app } = found;
+  if (msg.lifecycle && msg.lifecycle.type !== app.lifecycle_type) throw unprocessable('Lifecycle type cannot be changed');
+  const changes: Partial<AppRow> = {};
+  if (msg.name !== undefined) changes.name = msg.name;
+  if (msg.lifecycle) Object.assign(changes, resolveLifecycle(msg.lifecycle, app));
+  try {
+    return await db.transaction().execute(async (trx) => {
+      let updated = app;
+      if (Object.keys(changes).length) {
+        updated = await trx.updateTable('apps').set({ ...changes, updated_at: nowIso() }).where('id', '=', app.id).returningAll().executeTakeFirstOrThrow();
+      }
+      await applyMetadataChange(trx, 'app', app.id, msg.metadata);
+      return updated;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw unprocessable(duplicateName(msg.name!));
+    throw err;
+  }
+}
+
+export async function deleteApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace): Promise<void> {
+  assertAppWritable(actor, found);
+  await db.transaction().execute((trx) => deleteAppsWhere(trx, (qb) => qb.where('id', '=', found.app.id)));
+}
+
+/** Merges variables into the app's: null deletes a key, others set it. Returns the result. */
+export async function updateEnvironmentVariables(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: AppInSpace,
+  change: EnvironmentVariablesChange,
+): Promise<Record<string, string>> {
+  assertAppWritable(actor, found);
+  return db.transaction().execute(async (trx) => {
+    // Touching the row first locks it (on PostgreSQL) and returns its latest variables, so two
+    // concurrent merges cannot drop each other's keys.
+    const now = nowIso();
+    const current = await trx.updateTable('apps').set({ updated_at: now }).where('id', '=', found.app.id).returning('environment_variables').executeTakeFirstOrThrow();
+    const merged: Record<string, string> = JSON.parse(current.environment_variables);
+    for (const [key, value] of Object.entries(change)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    await trx.updateTable('apps').set({ environment_variables: JSON.stringify(merged) }).where('id', '=', found.app.id).execute();
+    return merged;
+  });
+}

@@ -1,0 +1,66 @@
+// Droplet changes: admins and the space's developers create droplets for buildpack apps, label
+// and delete them. A deleted droplet's bits are removed after the transaction commits.
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import { notAuthorized, unprocessable } from '../core/errors.js';
+import { newGuid } from '../core/ids.js';
+import { nowIso } from '../core/time.js';
+import type { Database, DropletRow } from '../store/schema.js';
+import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
+import type { DropletCreateMessage, DropletUpdateMessage } from '../api/cf/messages/droplet.js';
+import { findApp, type AppInSpace } from '../fetchers/apps.js';
+import type { DropletInApp } from '../fetchers/droplets.js';
+import type { DropletFiles } from '../droplets/storage.js';
+import { assertWritable } from './writable.js';
+
+export type DropletState = 'AWAITING_UPLOAD' | 'PROCESSING_UPLOAD' | 'STAGED' | 'FAILED';
+
+const noSuchApp = (guid: string) => unprocessable(`App with guid "${guid}" does not exist, or you do not have access to it.`);
+
+export async function createDroplet(db: Kysely<Database>, actor: Permissions, msg: DropletCreateMessage): Promise<DropletInApp> {
+  const found = await findApp(db, msg.appGuid);
+  if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw noSuchApp(msg.appGuid);
+  assertMayWrite(actor, found);
+  if (found.app.lifecycle_type === 'docker') throw unprocessable('Droplet creation is not available for apps with docker lifecycles.');
+  const now = nowIso();
+  const droplet = await db
+    .insertInto('droplets')
+    .values({
+      guid: newGuid(),
+      app_id: found.app.id,
+      state: 'AWAITING_UPLOAD' satisfies DropletState,
+      error: null,
+      process_types: JSON.stringify(msg.processTypes),
+      execution_metadata: '',
+      checksum_sha256: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { ...found, droplet };
+}
+
+/** Write access to a droplet's (or an app's) space: admin or space developer, org not suspended. */
+export function assertMayWrite(actor: Permissions, { space, org }: Pick<AppInSpace, 'space' | 'org'>): void {
+  if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
+  assertWritable(actor, org, space);
+}
+
+/** Only metadata changes (the caller has checked `assertMayWrite`: CF does so before validating the body). */
+export async function updateDroplet(db: Kysely<Database>, found: DropletInApp, msg: DropletUpdateMessage): Promise<DropletRow> {
+  await db.transaction().execute((trx) => applyMetadataChange(trx, 'droplet', found.droplet.id, msg.metadata));
+  return found.droplet;
+}
+
+export async function deleteDroplet(db: Kysely<Database>, actor: Permissions, found: DropletInApp, files: DropletFiles): Promise<void> {
+  assertMayWrite(actor, found);
+  const { droplet } = found;
+  await db.transaction().execute(async (trx) => {
+    // An app whose current droplet goes away has none (CF nullifies the association).
+    await trx.updateTable('apps').set({ current_droplet_id: null }).where('current_droplet_id', '=', droplet.id).execute();
+    await deleteMetadata(trx, 'droplet', [droplet.id]);
+    await trx.deleteFrom('droplets').where('id', '=', droplet.id).execute();
+  });
+  await files.remove([droplet.guid]);
+}

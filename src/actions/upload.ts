@@ -1,0 +1,120 @@
+// Uploading a droplet's bits. The request is accepted once the whole file has arrived: the
+// droplet moves AWAITING_UPLOAD -> PROCESSING_UPLOAD together with a new `droplet.upload` job,
+// and the answer goes out. The job then runs in the background: it checks and extracts the
+// bundle, and ends with the droplet STAGED (job COMPLETE) or FAILED with the reason (job FAILED).
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import type { Logger } from '../context.js';
+import { ApiError, unprocessable } from '../core/errors.js';
+import { nowIso } from '../core/time.js';
+import type { Database, DropletRow, JobRow } from '../store/schema.js';
+import type { DropletInApp } from '../fetchers/droplets.js';
+import type { BundleLimits } from '../droplets/bundle.js';
+import { BundleRejected } from '../droplets/bundle.js';
+import type { DropletFiles } from '../droplets/storage.js';
+import { createJob, finishJob } from './jobs.js';
+import { assertMayWrite } from './droplets.js';
+
+export const UPLOAD_ONLY_ONCE = 'Droplet may be uploaded only once. Create a new droplet to upload bits.';
+/** How long a droplet may sit in PROCESSING_UPLOAD before a restarting node calls it interrupted. */
+export const INTERRUPTED_AFTER_MS = 15 * 60 * 1000;
+
+export interface UploadContext {
+  db: Kysely<Database>;
+  files: DropletFiles;
+  limits: BundleLimits;
+  log: Logger;
+}
+
+/** Checks made before the body is read, so a doomed upload is not received at all. */
+export function assertUploadable(actor: Permissions, found: DropletInApp): void {
+  assertMayWrite(actor, found);
+  if (found.droplet.state !== 'AWAITING_UPLOAD') throw unprocessable(UPLOAD_ONLY_ONCE);
+}
+
+/** Starts processing: a guarded transition, so of two racing uploads exactly one is accepted. */
+export async function acceptUpload(db: Kysely<Database>, found: DropletInApp): Promise<{ droplet: DropletRow; job: JobRow }> {
+  return db.transaction().execute(async (trx) => {
+    const droplet = await trx
+      .updateTable('droplets')
+      .set({ state: 'PROCESSING_UPLOAD', updated_at: nowIso() })
+      .where('id', '=', found.droplet.id)
+      .where('state', '=', 'AWAITING_UPLOAD')
+      .returningAll()
+      .executeTakeFirst();
+    if (!droplet) throw unprocessable(UPLOAD_ONLY_ONCE);
+    const job = await createJob(trx, 'droplet.upload', 'droplet', droplet.guid);
+    return { droplet, job };
+  });
+}
+
+/** A job error in CF's shape. */
+function jobError(err: ApiError) {
+  return { code: err.definition.code, title: err.errorName === 'UnknownError' ? err.definition.title : `CF-${err.definition.title}`, detail: err.detail };
+}
+
+/** The background half of an upload. Never throws: every outcome is recorded on the droplet and job. */
+export async function processUpload(ctx: UploadContext, work: { dropletGuid: string; jobGuid: string; upload: string }): Promise<void> {
+  const { db, files } = ctx;
+  try {
+    const extracted = await files.install(work.dropletGuid, work.upload, ctx.limits);
+    const staged = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('droplets')
+        .set({ state: 'STAGED', checksum_sha256: extracted.sha256, error: null, updated_at: nowIso() })
+        .where('guid', '=', work.dropletGuid)
+        .where('state', '=', 'PROCESSING_UPLOAD')
+        .returning('id')
+        .executeTakeFirst();
+      if (row) await finishJob(trx, work.jobGuid, 'COMPLETE');
+      return row !== undefined;
+    });
+    if (!staged) {
+      // Deleted while its bits were being processed: the bits must not outlive it.
+      await files.remove([work.dropletGuid]);
+      await finishJob(db, work.jobGuid, 'FAILED', [jobError(unprocessable('The droplet was deleted before its upload was processed.'))]);
+    }
+  } catch (err) {
+    let failure: ApiError;
+    if (err instanceof BundleRejected) {
+      failure = unprocessable(`Uploaded droplet file is invalid: ${err.message}`);
+    } else {
+      ctx.log.error({ err, droplet: work.dropletGuid }, 'droplet upload processing failed');
+      failure = new ApiError('UnknownError');
+    }
+    await failUpload(db, work.dropletGuid, work.jobGuid, failure).catch((e) => ctx.log.error({ err: e }, 'could not record a failed droplet upload'));
+  } finally {
+    await files.discard(work.upload).catch(() => {});
+  }
+}
+
+async function failUpload(db: Kysely<Database>, dropletGuid: string, jobGuid: string, failure: ApiError): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('droplets')
+      .set({ state: 'FAILED', error: failure.errorName === 'UnknownError' ? 'Droplet upload failed: the bits could not be stored' : failure.detail, updated_at: nowIso() })
+      .where('guid', '=', dropletGuid)
+      .where('state', '=', 'PROCESSING_UPLOAD')
+      .execute();
+    await finishJob(trx, jobGuid, 'FAILED', [jobError(failure)]);
+  });
+}
+
+/**
+ * After a restart, uploads that were being processed when taskd stopped will never finish: their
+ * droplets become FAILED and their jobs FAILED. `olderThanMs` spares uploads another node may
+ * still be processing (0 when this process is the only one).
+ */
+export async function failInterruptedUploads(ctx: UploadContext, olderThanMs: number): Promise<void> {
+  const cutoff = new Date(Date.now() - olderThanMs).toISOString();
+  const stuck = await ctx.db.selectFrom('droplets').select('guid').where('state', '=', 'PROCESSING_UPLOAD').where('updated_at', '<=', cutoff).execute();
+  for (const { guid } of stuck) {
+    const jobs = await ctx.db.selectFrom('jobs').select('guid').where('resource_type', '=', 'droplet').where('resource_guid', '=', guid).where('state', '=', 'PROCESSING').execute();
+    const failure = unprocessable('Droplet upload was interrupted by a restart of taskd; create a new droplet and upload its bits again.');
+    await ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('droplets').set({ state: 'FAILED', error: failure.detail, updated_at: nowIso() }).where('guid', '=', guid).where('state', '=', 'PROCESSING_UPLOAD').execute();
+      for (const job of jobs) await finishJob(trx, job.guid, 'FAILED', [jobError(failure)]);
+    });
+  }
+  await ctx.files.sweepIncoming(olderThanMs);
+}

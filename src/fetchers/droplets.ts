@@ -1,0 +1,89 @@
+// Reads of droplets, scoped to the spaces the caller may read.
+import type { Kysely } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import { badQuery, notFound } from '../core/errors.js';
+import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { AppRow, Database, DropletRow, OrganizationRow, SpaceRow } from '../store/schema.js';
+import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
+import { whereInReadableSpaces } from './scope.js';
+
+const ALLOWED = [
+  'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'states', 'app_guids', 'space_guids',
+  'organization_guids', 'current', 'label_selector',
+] as const;
+
+/** GET /v3/droplets: `current` only means something under an app. */
+export const dropletListSpec: ListSpec = { allowed: ALLOWED, misplaced: ['current'] };
+
+/** GET /v3/apps/:guid/droplets: the app is given, so app/space/org filters are out of place. */
+export const appDropletListSpec: ListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
+
+const table: ListTable = {
+  alias: 'droplets',
+  resourceKind: 'droplet',
+  filters: {
+    guids: { column: 'droplets.guid' },
+    states: { column: 'droplets.state' },
+    app_guids: { column: 'apps.guid' },
+    space_guids: { column: 'spaces.guid' },
+    organization_guids: { column: 'organizations.guid' },
+  },
+};
+
+/** A droplet row with what its presentation and permission checks need. */
+export type DropletWithRefs = DropletRow & { app_guid: string; space_id: number; organization_id: number };
+
+export interface DropletInApp {
+  droplet: DropletRow;
+  app: AppRow;
+  space: SpaceRow;
+  org: OrganizationRow;
+}
+
+function joined(db: Kysely<Database>) {
+  return db
+    .selectFrom('droplets')
+    .innerJoin('apps', 'apps.id', 'droplets.app_id')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
+    .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .selectAll('droplets')
+    .select(['apps.guid as app_guid', 'apps.space_id as space_id', 'spaces.organization_id as organization_id']);
+}
+
+export function listDroplets(db: Kysely<Database>, actor: Permissions, query: ListQuery): Promise<Page<DropletWithRefs>> {
+  const qb = whereInReadableSpaces(joined(db), actor.readableSpaces(), 'apps.space_id', 'spaces.organization_id');
+  return fetchPage<DropletWithRefs>(applyListFilters(qb, query, table), query, 'droplets');
+}
+
+/** An app's droplets; the caller has already checked that the app is readable. */
+export function listAppDroplets(db: Kysely<Database>, app: AppRow, query: ListQuery): Promise<Page<DropletWithRefs>> {
+  const current = query.lists.current;
+  if (current && (current.length !== 1 || current[0] !== 'true')) throw badQuery("Current only accepts the value 'true'");
+  let qb = joined(db).where('droplets.app_id', '=', app.id);
+  if (current) qb = qb.where('droplets.id', '=', app.current_droplet_id ?? -1);
+  return fetchPage<DropletWithRefs>(applyListFilters(qb, query, table), query, 'droplets');
+}
+
+/** The droplet with its app, space and org if the caller may read it; else 404 "Droplet not found". */
+export async function getReadableDroplet(db: Kysely<Database>, actor: Permissions, guid: string): Promise<DropletInApp> {
+  const found = await findDroplet(db, guid);
+  if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw notFound('Droplet');
+  return found;
+}
+
+export async function findDroplet(db: Kysely<Database>, guid: string): Promise<DropletInApp | undefined> {
+  const droplet = await db.selectFrom('droplets').selectAll().where('guid', '=', guid).executeTakeFirst();
+  if (!droplet) return undefined;
+  const app = await db.selectFrom('apps').selectAll().where('id', '=', droplet.app_id).executeTakeFirst();
+  if (!app) return undefined;
+  const space = await db.selectFrom('spaces').selectAll().where('id', '=', app.space_id).executeTakeFirstOrThrow();
+  const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
+  return { droplet, app, space, org };
+}
+
+/** An app's current droplet, or 404 "Droplet not found" when it has none. */
+export async function getCurrentDroplet(db: Kysely<Database>, app: AppRow): Promise<DropletRow> {
+  const droplet = app.current_droplet_id === null ? undefined : await db.selectFrom('droplets').selectAll().where('id', '=', app.current_droplet_id).executeTakeFirst();
+  if (!droplet) throw notFound('Droplet');
+  return droplet;
+}
