@@ -31,8 +31,8 @@ export async function createRole(db: Kysely<Database>, actor: Permissions, msg: 
 async function createSpaceRole(db: Kysely<Database>, actor: Permissions, msg: RoleCreateMessage): Promise<RoleView> {
   const space = await db.selectFrom('spaces').selectAll().where('guid', '=', msg.target.guid).executeTakeFirst();
   const where = space && { spaceId: space.id, organizationId: space.organization_id };
-  if (!space || !actor.canReadSpace(where!)) throw unprocessable(INVALID_SPACE);
-  if (!actor.canManageSpaceRoles(where!)) throw notAuthorized();
+  if (!space || !where || !actor.canReadSpace(where)) throw unprocessable(INVALID_SPACE);
+  if (!actor.canManageSpaceRoles(where)) throw notAuthorized();
   const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
   assertWritable(actor, org, space);
 

@@ -45,7 +45,7 @@ function parseRoleQuery(raw: RawQuery): ListQuery {
   const errors = includeErrors(query.lists.include ?? []);
   if (errors.length) throw unprocessable(errors.join(', '));
   // CF lists roles oldest first and says so in its links.
-  
+  query.orderBy ??= { column: 'created_at', direction: 'asc' };
   return query;
 }
 
