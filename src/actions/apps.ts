@@ -12,6 +12,7 @@ import { DEFAULT_STACK, KNOWN_STACKS, type AppCreateMessage, type AppUpdateMessa
 import type { EnvironmentVariablesChange } from '../api/cf/messages/environment-variables.js';
 import type { AppInSpace } from '../fetchers/apps.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
+import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
 
 const INVALID_SPACE = 'Invalid space. Ensure that the space exists and you have access to it.';
@@ -97,9 +98,11 @@ export async function updateApp(db: Kysely<Database>, actor: Permissions, found:
   }
 }
 
-export async function deleteApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace): Promise<void> {
+/** Deletes the app with its droplets and processes; the droplets' bits are removed after commit. */
+export async function deleteApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, files: DropletFiles): Promise<void> {
   assertAppWritable(actor, found);
-  await db.transaction().execute((trx) => deleteAppsWhere(trx, (qb) => qb.where('id', '=', found.app.id)));
+  const deleted = await db.transaction().execute((trx) => deleteAppsWhere(trx, (qb) => qb.where('id', '=', found.app.id)));
+  await files.remove(deleted.dropletGuids);
 }
 
 /** Merges variables into the app's: null deletes a key, others set it. Returns the result. */

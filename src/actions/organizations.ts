@@ -9,6 +9,7 @@ import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
 import type { OrganizationCreateMessage, OrganizationUpdateMessage } from '../api/cf/messages/organization.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
+import type { DropletFiles } from '../droplets/storage.js';
 
 export const DEFAULT_ORG_QUOTA = 'default';
 
@@ -54,16 +55,18 @@ export async function updateOrganization(db: Kysely<Database>, actor: Permission
   }
 }
 
-/** Deletes an organization with everything in it. Admin only, as in CF. */
-export async function deleteOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow): Promise<void> {
+/** Deletes an organization with everything in it (droplet bits after commit). Admin only, as in CF. */
+export async function deleteOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, files: DropletFiles): Promise<void> {
   if (!actor.isAdmin) throw notAuthorized();
-  await db.transaction().execute(async (trx) => {
+  const dropletGuids = await db.transaction().execute(async (trx) => {
     const spaces = await trx.selectFrom('spaces').select('id').where('organization_id', '=', org.id).execute();
     const spaceIds = spaces.map((s) => s.id);
-    if (spaceIds.length) await deleteAppsWhere(trx, (qb) => qb.where('space_id', 'in', spaceIds));
+    const deleted = spaceIds.length ? await deleteAppsWhere(trx, (qb) => qb.where('space_id', 'in', spaceIds)) : undefined;
     await deleteMetadata(trx, 'space', spaceIds);
     await deleteMetadata(trx, 'organization', [org.id]);
     await trx.deleteFrom('quotas').where('kind', '=', 'space').where('organization_id', '=', org.id).execute();
     await trx.deleteFrom('organizations').where('id', '=', org.id).execute();
+    return deleted?.dropletGuids ?? [];
   });
+  await files.remove(dropletGuids);
 }

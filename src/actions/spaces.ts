@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import type { SpaceCreateMessage, SpaceUpdateMessage } from '../api/cf/messages/space.js';
 import type { SpaceInOrg } from '../fetchers/spaces.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
+import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
 
 const INVALID_ORG = 'Invalid organization. Ensure the organization exists and you have access to it.';
@@ -58,12 +59,15 @@ export async function updateSpace(db: Kysely<Database>, actor: Permissions, { sp
   }
 }
 
-export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg): Promise<void> {
+/** Deletes a space with its apps; their droplets' bits are removed after commit. */
+export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, files: DropletFiles): Promise<void> {
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   assertWritable(actor, org);
-  await db.transaction().execute(async (trx) => {
-    await deleteAppsWhere(trx, (qb) => qb.where('space_id', '=', space.id));
+  const deleted = await db.transaction().execute(async (trx) => {
+    const apps = await deleteAppsWhere(trx, (qb) => qb.where('space_id', '=', space.id));
     await deleteMetadata(trx, 'space', [space.id]);
     await trx.deleteFrom('spaces').where('id', '=', space.id).execute();
+    return apps;
   });
+  await files.remove(deleted.dropletGuids);
 }

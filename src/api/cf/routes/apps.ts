@@ -8,6 +8,7 @@ import { loadMetadata } from '../../../store/metadata.js';
 import { appListSpec, currentDropletGuid, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
 import { createApp, deleteApp, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';
 import { completedJob } from '../../../actions/jobs.js';
+import { DropletFiles } from '../../../droplets/storage.js';
 import { parseAppCreate, parseAppUpdate } from '../messages/app.js';
 import { parseEnvironmentVariablesUpdate } from '../messages/environment-variables.js';
 import { presentApp, presentEnvironmentVariables } from '../presenters/app.js';
@@ -59,7 +60,7 @@ export function appRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
-    await deleteApp(db, actor, found);
+    await deleteApp(db, actor, found, new DropletFiles(ctx.config.dataDir));
     const job = await completedJob(db, 'app.delete', 'app', found.app.guid);
     return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
   });

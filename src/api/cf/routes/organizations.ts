@@ -12,6 +12,7 @@ import { presentOrganization } from '../presenters/organization.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { completedJob } from '../../../actions/jobs.js';
+import { DropletFiles } from '../../../droplets/storage.js';
 import { GuidParams } from '../schemas.js';
 
 /** Organizations as CF presents them, with their quotas' guids and metadata (also used for `include`). */
@@ -57,7 +58,7 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const org = await getReadableOrganization(db, actor, guid);
-    await deleteOrganization(db, actor, org);
+    await deleteOrganization(db, actor, org, new DropletFiles(ctx.config.dataDir));
     const job = await completedJob(db, 'organization.delete', 'organization', org.guid);
     return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
   });

@@ -8,6 +8,7 @@ import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableSpace, listSpaces, spaceListSpec, type SpaceWithOrg } from '../../../fetchers/spaces.js';
 import { createSpace, deleteSpace, updateSpace } from '../../../actions/spaces.js';
 import { completedJob } from '../../../actions/jobs.js';
+import { DropletFiles } from '../../../droplets/storage.js';
 import { parseSpaceCreate, parseSpaceUpdate } from '../messages/space.js';
 import { presentSpace } from '../presenters/space.js';
 import { presentList } from '../presenters/pagination.js';
@@ -58,7 +59,7 @@ export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const found = await getReadableSpace(db, actor, guid);
-    await deleteSpace(db, actor, found);
+    await deleteSpace(db, actor, found, new DropletFiles(ctx.config.dataDir));
     const job = await completedJob(db, 'space.delete', 'space', found.space.guid);
     return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
   });
