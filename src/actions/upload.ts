@@ -16,8 +16,14 @@ import { createJob, finishJob } from './jobs.js';
 import { assertMayWrite } from './droplets.js';
 
 export const UPLOAD_ONLY_ONCE = 'Droplet may be uploaded only once. Create a new droplet to upload bits.';
-/** How long a droplet may sit in PROCESSING_UPLOAD before a restarting node calls it interrupted. */
+/**
+ * How long a droplet may sit in PROCESSING_UPLOAD before it counts as interrupted. Processing is
+ * bounded by the uncompressed cap and takes seconds to minutes; the margin keeps uploads that
+ * another node is still processing safe.
+ */
 export const INTERRUPTED_AFTER_MS = 15 * 60 * 1000;
+/** How often each node looks for interrupted uploads. */
+export const SWEEP_EVERY_MS = 5 * 60 * 1000;
 
 export interface UploadContext {
   db: Kysely<Database>;
@@ -70,9 +76,10 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
       return row !== undefined;
     });
     if (!staged) {
-      // Deleted while its bits were being processed: the bits must not outlive it.
+      // Deleted (or given up as interrupted) while its bits were being processed: the bits must not
+      // outlive it, and a job already failed keeps its reason.
       await files.remove([work.dropletGuid]);
-      await finishJob(db, work.jobGuid, 'FAILED', [jobError(unprocessable('The droplet was deleted before its upload was processed.'))]);
+      await failJob(db, work.jobGuid, unprocessable('The droplet was deleted before its upload was processed.'));
     }
   } catch (err) {
     let failure: ApiError;
@@ -96,24 +103,34 @@ async function failUpload(db: Kysely<Database>, dropletGuid: string, jobGuid: st
       .where('guid', '=', dropletGuid)
       .where('state', '=', 'PROCESSING_UPLOAD')
       .execute();
-    await finishJob(trx, jobGuid, 'FAILED', [jobError(failure)]);
+    await failJob(trx, jobGuid, failure);
   });
 }
 
+/** Fails a job that is still PROCESSING; one that already ended keeps its outcome. */
+async function failJob(db: Kysely<Database>, guid: string, failure: ApiError): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ state: 'FAILED', errors: JSON.stringify([jobError(failure)]), updated_at: nowIso() })
+    .where('guid', '=', guid)
+    .where('state', '=', 'PROCESSING')
+    .execute();
+}
+
 /**
- * After a restart, uploads that were being processed when taskd stopped will never finish: their
- * droplets become FAILED and their jobs FAILED. `olderThanMs` spares uploads another node may
- * still be processing (0 when this process is the only one).
+ * Uploads that were being processed when a taskd stopped will never finish: their droplets become
+ * FAILED and their jobs FAILED. Only those in PROCESSING_UPLOAD for longer than `olderThanMs`, so
+ * uploads that a live node (this one or another) is still processing are left alone.
  */
 export async function failInterruptedUploads(ctx: UploadContext, olderThanMs: number): Promise<void> {
   const cutoff = new Date(Date.now() - olderThanMs).toISOString();
   const stuck = await ctx.db.selectFrom('droplets').select('guid').where('state', '=', 'PROCESSING_UPLOAD').where('updated_at', '<=', cutoff).execute();
   for (const { guid } of stuck) {
     const jobs = await ctx.db.selectFrom('jobs').select('guid').where('resource_type', '=', 'droplet').where('resource_guid', '=', guid).where('state', '=', 'PROCESSING').execute();
-    const failure = unprocessable('Droplet upload was interrupted by a restart of taskd; create a new droplet and upload its bits again.');
+    const failure = unprocessable('Droplet upload was interrupted: taskd stopped while processing it. Create a new droplet and upload its bits again.');
     await ctx.db.transaction().execute(async (trx) => {
       await trx.updateTable('droplets').set({ state: 'FAILED', error: failure.detail, updated_at: nowIso() }).where('guid', '=', guid).where('state', '=', 'PROCESSING_UPLOAD').execute();
-      for (const job of jobs) await finishJob(trx, job.guid, 'FAILED', [jobError(failure)]);
+      for (const job of jobs) await failJob(trx, job.guid, failure);
     });
   }
   await ctx.files.sweepIncoming(olderThanMs);

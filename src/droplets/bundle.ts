@@ -12,7 +12,7 @@
 // The caller gives a fresh, empty destination directory and removes it when this throws.
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, readlink, realpath, symlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readlink, realpath, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -302,8 +302,17 @@ class Extraction {
     return true;
   }
 
+  /** Directory modes are set last (while extracting, directories stay writable for taskd). */
   async applyDirectoryModes(): Promise<void> {
-    for (const [rel, mode] of this.dirModes) await chmod(this.abs(rel), mode);
+    const flags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+    for (const [rel, mode] of this.dirModes) {
+      const handle = await open(this.abs(rel), flags);
+      try {
+        await handle.chmod(mode);
+      } finally {
+        await handle.close();
+      }
+    }
   }
 
   /** Runs a filesystem step; errors caused by the entry itself become rejections naming it. */

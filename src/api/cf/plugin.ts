@@ -1,7 +1,6 @@
 // The Cloud Foundry v3 dialect: CF's error envelope, token authentication and scope gate, and
 // every /v3 resource route.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import multipart from '@fastify/multipart';
 import type { AppContext } from '../../context.js';
 import { ApiError } from '../../core/errors.js';
 import { identify } from '../../auth/identify.js';
@@ -43,9 +42,6 @@ export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
     if (isRead ? !actor.mayRead() : !actor.mayWrite()) throw new ApiError('NotAuthorized');
     request.actor = actor;
   });
-
-  // Droplet uploads (multipart/form-data): one file, at most the configured bundle size.
-  await app.register(multipart, { limits: { fileSize: ctx.config.maxBundleBytes, files: 1, fields: 16, parts: 17, fieldSize: 64 * 1024 } });
 
   for (const group of routeGroups) group(app, ctx);
 };

@@ -1,6 +1,7 @@
 // /v3/droplets (create, read, list, label, delete, upload bits), an app's droplets and its
 // current droplet.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
 import type { AppContext } from '../../../context.js';
 import type { DropletRow } from '../../../store/schema.js';
 import { ApiError } from '../../../core/errors.js';
@@ -11,7 +12,9 @@ import {
   appDropletListSpec, dropletListSpec, getCurrentDroplet, getReadableDroplet, listAppDroplets, listDroplets, type DropletWithRefs,
 } from '../../../fetchers/droplets.js';
 import { assertMayWrite, createDroplet, deleteDroplet, updateDroplet } from '../../../actions/droplets.js';
-import { acceptUpload, assertUploadable, failInterruptedUploads, INTERRUPTED_AFTER_MS, processUpload, type UploadContext } from '../../../actions/upload.js';
+import {
+  acceptUpload, assertUploadable, failInterruptedUploads, INTERRUPTED_AFTER_MS, processUpload, SWEEP_EVERY_MS, type UploadContext,
+} from '../../../actions/upload.js';
 import { setCurrentDroplet } from '../../../actions/current-droplet.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { bundleLimits, DropletFiles, type ReceivedUpload } from '../../../droplets/storage.js';
@@ -29,12 +32,18 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
 
   // Upload jobs run after their request has been answered; closing taskd waits for them.
   const running = new Set<Promise<void>>();
-  app.addHook('onClose', async () => {
-    await Promise.allSettled([...running]);
-  });
+  // Uploads whose processing was cut off (a node stopped mid-job) are failed at start-up and then
+  // every few minutes, once they are older than any live processing could be.
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () => failInterruptedUploads(uploads, INTERRUPTED_AFTER_MS);
   app.addHook('onReady', async () => {
-    // An embedded SQLite store has no other node that could still be processing an upload.
-    await failInterruptedUploads(uploads, ctx.store.dialect === 'sqlite' ? 0 : INTERRUPTED_AFTER_MS);
+    await sweep();
+    sweeper = setInterval(() => void sweep().catch((err) => ctx.log.error({ err }, 'sweeping interrupted uploads failed')), SWEEP_EVERY_MS);
+    sweeper.unref();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    await Promise.allSettled([...running]);
   });
 
   async function present(request: FastifyRequest, droplets: (DropletRow & { app_guid: string })[], secrets: SecretsView) {
@@ -106,27 +115,32 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
     throw missingBits();
   }
 
-  app.post('/v3/droplets/:guid/upload', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
-    const actor = actorOf(request);
-    const found = await getReadableDroplet(db, actor, guid);
-    // Checked before the body is read: a refused upload is not received at all. Until the whole
-    // file has arrived the droplet stays AWAITING_UPLOAD, so an oversized or broken request
-    // leaves it ready for another attempt.
-    assertUploadable(actor, found);
-    const upload = await receiveBits(request);
-    let accepted: Awaited<ReturnType<typeof acceptUpload>>;
-    try {
-      accepted = await acceptUpload(db, found);
-    } catch (err) {
-      await files.discard(upload.path);
-      throw err;
-    }
-    const work = processUpload(uploads, { dropletGuid: accepted.droplet.guid, jobGuid: accepted.job.guid, upload: upload.path });
-    running.add(work);
-    void work.finally(() => running.delete(work));
-    const body = (await present(request, [{ ...accepted.droplet, app_guid: found.app.guid }], 'show'))[0];
-    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${accepted.job.guid}`).send(body);
+  // multipart/form-data is accepted by the upload alone (elsewhere it stays a 415): one file of
+  // at most the configured bundle size.
+  app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: ctx.config.maxBundleBytes, files: 1, fields: 16, parts: 17, fieldSize: 64 * 1024 } });
+    scope.post('/v3/droplets/:guid/upload', { schema: { params: GuidParams } }, async (request, reply) => {
+      const { guid } = request.params as { guid: string };
+      const actor = actorOf(request);
+      const found = await getReadableDroplet(db, actor, guid);
+      // Checked before the body is read: a refused upload is not received at all. Until the whole
+      // file has arrived the droplet stays AWAITING_UPLOAD, so an oversized or broken request
+      // leaves it ready for another attempt.
+      assertUploadable(actor, found);
+      const upload = await receiveBits(request);
+      let accepted: Awaited<ReturnType<typeof acceptUpload>>;
+      try {
+        accepted = await acceptUpload(db, found);
+      } catch (err) {
+        await files.discard(upload.path);
+        throw err;
+      }
+      const work = processUpload(uploads, { dropletGuid: accepted.droplet.guid, jobGuid: accepted.job.guid, upload: upload.path });
+      running.add(work);
+      void work.finally(() => running.delete(work));
+      const body = (await present(request, [{ ...accepted.droplet, app_guid: found.app.guid }], 'show'))[0];
+      return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${accepted.job.guid}`).send(body);
+    });
   });
 
   app.get('/v3/apps/:guid/droplets', { schema: { params: GuidParams } }, async (request) => {
