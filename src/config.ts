@@ -23,6 +23,12 @@ export interface Config {
   defaultDiskInMb: number;
   maximumDiskInMb: number;
   defaultLogRateLimit: number;
+  /** How many tasks this node runs at once; 0 makes it a node that serves the API only. */
+  runnerSlots: number;
+  /** Between SIGTERM and SIGKILL when a task is cancelled. */
+  cancelGraceSeconds: number;
+  /** A runner whose heartbeat is older than this counts as gone. */
+  runnerLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -40,9 +46,12 @@ export const defaultConfig: Config = {
   defaultDiskInMb: 1024,
   maximumDiskInMb: 2048,
   defaultLogRateLimit: -1,
+  runnerSlots: 4,
+  cancelGraceSeconds: 10,
+  runnerLeaseSeconds: 15,
 };
 
-type Kind = 'string' | 'port' | 'positive' | 'integer' | 'url' | 'postgres' | 'list';
+type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list';
 
 /** Every setting: its config-file key, environment variable and the kind of value it takes. */
 const settings: { key: keyof Config; env: string; kind: Kind }[] = [
@@ -61,6 +70,9 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'defaultDiskInMb', env: 'TASKD_DEFAULT_DISK_IN_MB', kind: 'positive' },
   { key: 'maximumDiskInMb', env: 'TASKD_MAXIMUM_DISK_IN_MB', kind: 'positive' },
   { key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT', kind: 'integer' },
+  { key: 'runnerSlots', env: 'TASKD_RUNNER_SLOTS', kind: 'count' },
+  { key: 'cancelGraceSeconds', env: 'TASKD_CANCEL_GRACE_SECONDS', kind: 'count' },
+  { key: 'runnerLeaseSeconds', env: 'TASKD_RUNNER_LEASE_SECONDS', kind: 'positive' },
 ];
 
 export interface ConfigSources {
@@ -123,6 +135,10 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
     }
     case 'positive': {
       if (!/^\d+$/.test(text) || Number(text) < 1) throw new ConfigError(`${name} must be a positive integer, got '${text}'`);
+      return Number(text);
+    }
+    case 'count': {
+      if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be a whole number (0 or more), got '${text}'`);
       return Number(text);
     }
     case 'integer': {

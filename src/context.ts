@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import type { Store } from './store/database.js';
 import type { TokenService } from './auth/tokens.js';
+import type { TaskSignals } from './runner/signals.js';
 
 export interface Logger {
   info(obj: unknown, msg?: string): void;
@@ -14,4 +15,6 @@ export interface AppContext {
   store: Store;
   tokens: TokenService;
   log: Logger;
+  /** Tells this node's runner about committed task changes. */
+  signals: TaskSignals;
 }

@@ -7,6 +7,8 @@ import { seed } from './store/seed.js';
 import { TokenService } from './auth/tokens.js';
 import { ensureAdminUser } from './actions/users.js';
 import { buildServer } from './api/server.js';
+import { TaskSignals } from './runner/signals.js';
+import { RunnerHeartbeat } from './runner/heartbeat.js';
 
 export interface Taskd {
   ctx: AppContext;
@@ -30,14 +32,20 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     await seed(store.db);
     const admin = await ensureAdminUser(store.db, config.adminPassword);
     const tokens = await TokenService.open(store.db, config.accessTokenSeconds, config.refreshTokenSeconds);
-    const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog };
+    const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals() };
     const app = await buildServer(ctx, { logRequests: options.logRequests });
+    // A node with no slots serves the API only; it does not count as a runner.
+    const heartbeat = config.runnerSlots > 0
+      ? new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) => ctx.log.error({ err }, 'runner heartbeat failed'))
+      : undefined;
+    await heartbeat?.start();
     return {
       ctx,
       app,
       generatedAdminPassword: admin.password,
       async close() {
         await app.close();
+        await heartbeat?.stop();
         await store.close();
       },
     };

@@ -3,11 +3,13 @@
 import { Migrator, type Migration } from 'kysely';
 import type { Store } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
+import { tasks } from './migrations/002_tasks.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
 const migrations: Record<string, MigrationFactory> = {
   '001_foundation': foundation,
+  '002_tasks': tasks,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -152,6 +152,82 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface TasksTable {
+  id: Generated<number>;
+  guid: string;
+  app_id: number;
+  space_id: number;
+  organization_id: number;
+  sequence_id: number;
+  name: string;
+  command: string;
+  user: string | null;
+  state: string;
+  memory_in_mb: number;
+  disk_in_mb: number;
+  /** CF's log_rate_limit_in_bytes_per_second; -1 is unlimited. */
+  log_rate_limit: number;
+  droplet_guid: string;
+  failure_reason: string | null;
+  exit_status: number | null;
+  timeout_seconds: number | null;
+  /** Guid of the user who created the task. */
+  created_by: string | null;
+  /** The runner that claimed the task. */
+  runner_id: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  cancel_requested_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskLogLinesTable {
+  task_id: number;
+  seq: number;
+  time: string;
+  /** 'stdout' or 'stderr' */
+  stream: string;
+  text: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  guid: string;
+  type: string;
+  actor_guid: string;
+  actor_type: string;
+  actor_name: string | null;
+  target_guid: string;
+  target_type: string;
+  target_name: string | null;
+  space_id: number | null;
+  organization_id: number | null;
+  space_guid: string | null;
+  organization_guid: string | null;
+  /** JSON object. */
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskIdempotencyKeysTable {
+  user_guid: string;
+  key: string;
+  request_hash: string;
+  task_id: number;
+  created_at: string;
+}
+
+export interface RunnersTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  slots: number;
+  started_at: string;
+  heartbeat_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -165,6 +241,11 @@ export interface Database {
   quotas: QuotasTable;
   metadata: MetadataTable;
   settings: SettingsTable;
+  tasks: TasksTable;
+  task_log_lines: TaskLogLinesTable;
+  audit_events: AuditEventsTable;
+  task_idempotency_keys: TaskIdempotencyKeysTable;
+  runners: RunnersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -177,3 +258,6 @@ export type ProcessRow = Selectable<ProcessesTable>;
 export type JobRow = Selectable<JobsTable>;
 export type QuotaRow = Selectable<QuotasTable>;
 export type NewQuota = Insertable<QuotasTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type NewTask = Insertable<TasksTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

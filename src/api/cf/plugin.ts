@@ -17,12 +17,17 @@ import { processRoutes } from './routes/processes.js';
 import { jobRoutes } from './routes/jobs.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { quotaRoutes } from './routes/quotas.js';
+import { taskReadRoutes } from './routes/tasks.js';
+import { taskWriteRoutes } from './routes/task-writes.js';
+import { taskLogRoutes } from './routes/task-log.js';
+import { auditEventRoutes } from './routes/audit-events.js';
 
 export type CfRoutes = (app: FastifyInstance, ctx: AppContext) => void;
 
 const routeGroups: CfRoutes[] = [
   rootRoutes, oauthRoutes, userRoutes, organizationRoutes, spaceRoutes, roleRoutes,
   appRoutes, dropletRoutes, processRoutes, jobRoutes, featureFlagRoutes, quotaRoutes,
+  taskReadRoutes, taskWriteRoutes, taskLogRoutes, auditEventRoutes,
 ];
 
 export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
