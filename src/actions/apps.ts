@@ -98,11 +98,15 @@ export async function updateApp(db: Kysely<Database>, actor: Permissions, found:
   }
 }
 
-/** Deletes the app with its droplets and processes; the droplets' bits are removed after commit. */
-export async function deleteApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, files: DropletFiles): Promise<void> {
+/**
+ * Deletes the app with its droplets, processes and tasks; the droplets' bits are removed after
+ * commit. Answers the guids of the tasks that were still unfinished, for their runners to stop.
+ */
+export async function deleteApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, files: DropletFiles): Promise<string[]> {
   assertAppWritable(actor, found);
   const deleted = await db.transaction().execute((trx) => deleteAppsWhere(trx, (qb) => qb.where('id', '=', found.app.id)));
   await files.remove(deleted.dropletGuids);
+  return deleted.activeTaskGuids;
 }
 
 /** Merges variables into the app's: null deletes a key, others set it. Returns the result. */

@@ -55,10 +55,13 @@ export async function updateOrganization(db: Kysely<Database>, actor: Permission
   }
 }
 
-/** Deletes an organization with everything in it (droplet bits after commit). Admin only, as in CF. */
-export async function deleteOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, files: DropletFiles): Promise<void> {
+/**
+ * Deletes an organization with everything in it (droplet bits after commit). Admin only, as in CF.
+ * Answers the guids of the tasks that were still unfinished.
+ */
+export async function deleteOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, files: DropletFiles): Promise<string[]> {
   if (!actor.isAdmin) throw notAuthorized();
-  const dropletGuids = await db.transaction().execute(async (trx) => {
+  const { dropletGuids, activeTaskGuids } = await db.transaction().execute(async (trx) => {
     const spaces = await trx.selectFrom('spaces').select('id').where('organization_id', '=', org.id).execute();
     const spaceIds = spaces.map((s) => s.id);
     const deleted = spaceIds.length ? await deleteAppsWhere(trx, (qb) => qb.where('space_id', 'in', spaceIds)) : undefined;
@@ -66,7 +69,8 @@ export async function deleteOrganization(db: Kysely<Database>, actor: Permission
     await deleteMetadata(trx, 'organization', [org.id]);
     await trx.deleteFrom('quotas').where('kind', '=', 'space').where('organization_id', '=', org.id).execute();
     await trx.deleteFrom('organizations').where('id', '=', org.id).execute();
-    return deleted?.dropletGuids ?? [];
+    return { dropletGuids: deleted?.dropletGuids ?? [], activeTaskGuids: deleted?.activeTaskGuids ?? [] };
   });
   await files.remove(dropletGuids);
+  return activeTaskGuids;
 }

@@ -59,8 +59,8 @@ export async function updateSpace(db: Kysely<Database>, actor: Permissions, { sp
   }
 }
 
-/** Deletes a space with its apps; their droplets' bits are removed after commit. */
-export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, files: DropletFiles): Promise<void> {
+/** Deletes a space with its apps; their droplets' bits are removed after commit. Answers the unfinished tasks' guids. */
+export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, files: DropletFiles): Promise<string[]> {
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   assertWritable(actor, org);
   const deleted = await db.transaction().execute(async (trx) => {
@@ -70,4 +70,5 @@ export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { sp
     return apps;
   });
   await files.remove(deleted.dropletGuids);
+  return deleted.activeTaskGuids;
 }

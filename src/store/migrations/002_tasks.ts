@@ -83,6 +83,8 @@ export const tasks: MigrationFactory = (dialect) => ({
       .addColumn('key', 'text', (c) => c.notNull())
       .addColumn('request_hash', 'text', (c) => c.notNull())
       .addColumn('task_id', ref, (c) => c.notNull())
+      // The first answer (presented task, JSON), replayed to a retry of the same request.
+      .addColumn('response', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('task_idempotency_keys_pk', ['user_guid', 'key'])
       .execute();

@@ -60,7 +60,9 @@ export function appRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
-    await deleteApp(db, actor, found, new DropletFiles(ctx.config.dataDir));
+    const stopped = await deleteApp(db, actor, found, new DropletFiles(ctx.config.dataDir));
+    // Their rows are gone; whoever runs them stops them.
+    for (const taskGuid of stopped) ctx.signals.cancelRequested(taskGuid);
     const job = await completedJob(db, 'app.delete', 'app', found.app.guid);
     return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
   });

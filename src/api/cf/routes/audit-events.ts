@@ -1,5 +1,25 @@
 // GET /v3/audit_events, GET /v3/audit_events/:guid.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { auditEventListSpec, getReadableAuditEvent, listAuditEvents } from '../../../fetchers/audit-events.js';
+import { presentAuditEvent } from '../presenters/audit-event.js';
+import { presentList } from '../presenters/pagination.js';
+import { actorOf, baseUrl } from '../request.js';
+import { GuidParams } from '../schemas.js';
 
-export function auditEventRoutes(_app: FastifyInstance, _ctx: AppContext) {}
+export function auditEventRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  app.get('/v3/audit_events', async (request) => {
+    const query = parseListQuery(request.query as RawQuery, auditEventListSpec);
+    const page = await listAuditEvents(db, actorOf(request), query);
+    const base = baseUrl(ctx, request);
+    return presentList(`${base}/v3/audit_events`, query, page.total, page.rows.map((e) => presentAuditEvent(e, base)));
+  });
+
+  app.get('/v3/audit_events/:guid', { schema: { params: GuidParams } }, async (request) => {
+    const { guid } = request.params as { guid: string };
+    return presentAuditEvent(await getReadableAuditEvent(db, actorOf(request), guid), baseUrl(ctx, request));
+  });
+}

@@ -58,7 +58,9 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const org = await getReadableOrganization(db, actor, guid);
-    await deleteOrganization(db, actor, org, new DropletFiles(ctx.config.dataDir));
+    const stopped = await deleteOrganization(db, actor, org, new DropletFiles(ctx.config.dataDir));
+    // Their rows are gone; whoever runs them stops them.
+    for (const taskGuid of stopped) ctx.signals.cancelRequested(taskGuid);
     const job = await completedJob(db, 'organization.delete', 'organization', org.guid);
     return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
   });

@@ -59,7 +59,9 @@ export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const found = await getReadableSpace(db, actor, guid);
-    await deleteSpace(db, actor, found, new DropletFiles(ctx.config.dataDir));
+    const stopped = await deleteSpace(db, actor, found, new DropletFiles(ctx.config.dataDir));
+    // Their rows are gone; whoever runs them stops them.
+    for (const taskGuid of stopped) ctx.signals.cancelRequested(taskGuid);
     const job = await completedJob(db, 'space.delete', 'space', found.space.guid);
     return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
   });

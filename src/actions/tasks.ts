@@ -1,0 +1,352 @@
+// Creating a task (spec §1, §4, §9, §11). The caller has validated the body, found the app and
+// checked write access and the requested droplet; here follow CF's action checks in CF's order,
+// then one transaction that takes the app's next sequence id, inserts the task with its metadata,
+// idempotency key and audit event. The runner is signalled after commit.
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Permissions } from '../auth/permissions.js';
+import type { Config } from '../config.js';
+import { ApiError, notFound, unprocessable } from '../core/errors.js';
+import { newGuid, randomTaskName } from '../core/ids.js';
+import { nowIso } from '../core/time.js';
+import { FAILURE, QUOTA_STATES, type TaskState } from '../core/task-states.js';
+import type { AppRow, Database, DropletRow, ProcessRow, QuotaRow, TaskRow } from '../store/schema.js';
+import { applyMetadataChange, loadMetadata } from '../store/metadata.js';
+import { isUniqueViolation } from '../store/errors.js';
+import type { TaskCreateMessage } from '../api/cf/messages/task.js';
+import { presentTask } from '../api/cf/presenters/task.js';
+import type { AppInSpace } from '../fetchers/apps.js';
+import { quotasForSpace } from '../fetchers/quotas.js';
+import { anyRunnerAlive } from '../runner/heartbeat.js';
+import type { TaskSignals } from '../runner/signals.js';
+import { recordTaskEvent } from './audit-events.js';
+
+export type PresentedTask = ReturnType<typeof presentTask>;
+
+export interface TaskCreateDeps {
+  db: Kysely<Database>;
+  config: Pick<Config, 'allowedTaskUsers' | 'defaultMemoryInMb' | 'defaultDiskInMb' | 'maximumDiskInMb' | 'defaultLogRateLimit' | 'runnerLeaseSeconds'>;
+  signals: TaskSignals;
+}
+
+export interface TaskCreateRequest {
+  found: AppInSpace;
+  msg: TaskCreateMessage;
+  /** The droplet the request named (already checked to belong to the app). */
+  requestedDroplet?: DropletRow;
+  idempotency?: IdempotencyRequest;
+  /** Base of the links in the presented task. */
+  base: string;
+}
+
+export interface IdempotencyRequest {
+  key: string;
+  /** Hash of the app guid and the canonical body: what makes a retry "the same request". */
+  requestHash: string;
+}
+
+/** A droplet of the app by guid, or 404 "Droplet not found". */
+export async function requestedDroplet(db: Kysely<Database>, app: AppRow, guid: string): Promise<DropletRow> {
+  const droplet = await db.selectFrom('droplets').selectAll().where('guid', '=', guid).where('app_id', '=', app.id).executeTakeFirst();
+  if (!droplet) throw notFound('Droplet');
+  return droplet;
+}
+
+/** Creates the task and answers its presentation (or, for a retried key, the first answer). */
+export async function createTask(deps: TaskCreateDeps, actor: Permissions, request: TaskCreateRequest, attempt = 1): Promise<PresentedTask> {
+  const { db, config } = deps;
+  const { found, msg, idempotency } = request;
+
+  // A retry of an answered request is answered again before anything could have changed its fate
+  // (a quota now full, a droplet replaced). The unique key below still decides races.
+  if (idempotency) {
+    const earlier = await earlierAnswer(db, actor.userGuid, idempotency);
+    if (earlier) return earlier;
+  }
+
+  const droplet = request.requestedDroplet ?? (await currentDroplet(db, found.app));
+  if (!droplet) throw unprocessable('Task must have a droplet. Specify droplet or assign current droplet to app.');
+  if (msg.diskInMb !== undefined && msg.diskInMb > config.maximumDiskInMb) {
+    throw unprocessable(`Cannot request disk_in_mb greater than ${config.maximumDiskInMb}`);
+  }
+  // CF asks its backend to run the task after committing it; taskd's equivalent is whether any
+  // runner is alive. Without one the task is committed FAILED (it keeps its sequence id) and the
+  // request fails with 503, as CF does when Diego is unreachable.
+  const runnable = await anyRunnerAlive(db, config.runnerLeaseSeconds);
+
+  let body: PresentedTask;
+  try {
+    body = await db.transaction().execute(async (trx) => {
+      // First statement: on a reused key this fails before anything else is done, and the whole
+      // transaction is rolled back (PostgreSQL could not continue it anyway).
+      if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
+      const sequenceId = await takeSequenceId(trx, found.app);
+      const template = msg.templateProcessGuid === undefined ? undefined : await templateProcess(trx, msg.templateProcessGuid);
+      const values = await resolveTask(trx, config, found, msg, template);
+      const now = nowIso();
+      const state: TaskState = runnable ? 'PENDING' : 'FAILED';
+      const task = await trx
+        .insertInto('tasks')
+        .values({
+          guid: newGuid(),
+          app_id: found.app.id,
+          space_id: found.space.id,
+          organization_id: found.org.id,
+          sequence_id: sequenceId,
+          ...values,
+          droplet_guid: droplet.guid,
+          state,
+          failure_reason: runnable ? null : FAILURE.unableToRun,
+          exit_status: null,
+          timeout_seconds: null,
+          created_by: actor.userGuid,
+          runner_id: null,
+          started_at: null,
+          finished_at: runnable ? null : now,
+          cancel_requested_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await applyMetadataChange(trx, 'task', task.id, msg.metadata);
+      await recordTaskEvent(trx, 'audit.app.task.create', actor, found, task);
+      const presented = await presentCreated(trx, task, found.app, request.base);
+      if (idempotency && runnable) await recordAnswer(trx, actor.userGuid, idempotency.key, task.id, presented);
+      return presented;
+    });
+  } catch (err) {
+    if (!(err instanceof KeyAlreadyClaimed) || !idempotency) throw err;
+    const earlier = await earlierAnswer(db, actor.userGuid, idempotency);
+    if (earlier) return earlier;
+    // The claim was released in between (its request rolled back): this one may go ahead.
+    if (attempt < 3) return createTask(deps, actor, request, attempt + 1);
+    throw err;
+  }
+
+  if (!runnable) throw new ApiError('TaskWorkersUnavailable', 'no runner is alive');
+  deps.signals.created();
+  return body;
+}
+
+async function currentDroplet(db: Kysely<Database>, app: AppRow): Promise<DropletRow | undefined> {
+  if (app.current_droplet_id === null) return undefined;
+  return db.selectFrom('droplets').selectAll().where('id', '=', app.current_droplet_id).executeTakeFirst();
+}
+
+/**
+ * The app's next sequence id, taken with an atomic increment: the UPDATE locks the app row (on
+ * PostgreSQL until commit; SQLite runs one writer at a time), so concurrent creates on one app
+ * get consecutive numbers and a rolled-back create gives its number back.
+ */
+async function takeSequenceId(trx: Transaction<Database>, app: AppRow): Promise<number> {
+  const row = await trx
+    .updateTable('apps')
+    .set((eb) => ({ next_task_sequence_id: eb('next_task_sequence_id', '+', 1) }))
+    .where('id', '=', app.id)
+    .returning('next_task_sequence_id')
+    .executeTakeFirst();
+  // Deleted since the request found it.
+  if (!row) throw notFound('App');
+  return row.next_task_sequence_id - 1;
+}
+
+/** The template process is looked up among all processes, as CF does (not only the app's). */
+async function templateProcess(trx: Transaction<Database>, guid: string): Promise<TemplateProcess> {
+  const process = await trx
+    .selectFrom('processes')
+    .innerJoin('apps', 'apps.id', 'processes.app_id')
+    .leftJoin('droplets', 'droplets.id', 'apps.current_droplet_id')
+    .selectAll('processes')
+    .select('droplets.process_types as droplet_process_types')
+    .where('processes.guid', '=', guid)
+    .executeTakeFirst();
+  if (!process) throw new ApiError('ProcessNotFound', guid);
+  return process;
+}
+
+type TemplateProcess = ProcessRow & { droplet_process_types: string | null };
+
+/** A process's own command, else the one its app's current droplet detected for its type. */
+function commandOf(process: TemplateProcess): string {
+  if (process.command !== null) return process.command;
+  const types = process.droplet_process_types ? (JSON.parse(process.droplet_process_types) as Record<string, string>) : {};
+  return types[process.type] ?? '';
+}
+
+type ResolvedTask = Pick<TaskRow, 'name' | 'command' | 'user' | 'memory_in_mb' | 'disk_in_mb' | 'log_rate_limit'>;
+
+/** Applies defaults (request, else template process, else configuration) and the task model's rules. */
+async function resolveTask(
+  trx: Transaction<Database>,
+  config: TaskCreateDeps['config'],
+  found: AppInSpace,
+  msg: TaskCreateMessage,
+  template: TemplateProcess | undefined,
+): Promise<ResolvedTask> {
+  const name = msg.name === undefined ? randomTaskName() : msg.name;
+  const command = msg.command ?? (template ? commandOf(template) : '');
+  const user = msg.user ?? template?.user ?? null;
+  const memory = msg.memoryInMb ?? template?.memory_in_mb ?? config.defaultMemoryInMb;
+  const disk = msg.diskInMb ?? template?.disk_in_mb ?? config.defaultDiskInMb;
+  const logRate = msg.logRateLimit ?? template?.log_rate_limit ?? config.defaultLogRateLimit;
+
+  const errors = new ModelErrors();
+  const nameIsText = typeof name === 'string';
+  // "One or more printable characters"; taskd also caps the length the database would (spec §11).
+  if (!nameIsText || name === '' || /\p{Cc}/u.test(name) || name.length > 255) errors.add('name', 'is invalid');
+  if (command.trim() === '') errors.add('command', 'is not present');
+  if (command.length > 4096) errors.add('command', 'must be shorter than 4097 characters');
+  checkUser(user, config.allowedTaskUsers, errors);
+  if (nameIsText && name.trim() === '') errors.add('name', 'is not present');
+  await checkQuotas(trx, found, { memory, logRate }, errors);
+  errors.raise();
+  return { name: name as string, command, user, memory_in_mb: memory, disk_in_mb: disk, log_rate_limit: logRate };
+}
+
+function checkUser(user: string | null, allowed: readonly string[], errors: ModelErrors): void {
+  if (user === null || user.trim() === '') return;
+  const permitted = ['vcap', ...allowed];
+  if (permitted.some((u) => u.toLowerCase() === user.toLowerCase())) return;
+  errors.add('user', `invalid (requested user '${user}' not allowed, permitted users are: ${permitted.map((u) => `'${u}'`).join(', ')})`);
+}
+
+/**
+ * Sequel's validation errors: messages grouped by attribute in the order each attribute first
+ * failed, each rendered "{attribute} {message}", all joined with ", ".
+ */
+class ModelErrors {
+  private readonly byAttribute = new Map<string, string[]>();
+
+  add(attribute: string, message: string): void {
+    const list = this.byAttribute.get(attribute) ?? [];
+    list.push(message);
+    this.byAttribute.set(attribute, list);
+  }
+
+  raise(): void {
+    const full = [...this.byAttribute].flatMap(([attribute, messages]) => messages.map((m) => `${attribute} ${m}`));
+    if (full.length) throw unprocessable(full.join(', '));
+  }
+}
+
+// ---- quotas ---------------------------------------------------------------------------------
+
+const isLimited = (limit: number | null): limit is number => limit !== null && limit !== -1;
+
+interface Usage {
+  memory: number;
+  logRate: number;
+  tasks: number;
+}
+
+/**
+ * The organization's quota, then the space's (CF's order). Usage is what PENDING and RUNNING tasks
+ * hold (taskd runs no long-lived app processes). Read after the app row is locked, so creates on
+ * one app see each other.
+ */
+async function checkQuotas(trx: Transaction<Database>, found: AppInSpace, task: { memory: number; logRate: number }, errors: ModelErrors) {
+  const { spaceQuota, orgQuota } = await quotasForSpace(trx, found.space.id);
+  if (orgQuota) checkQuota(orgQuota, await usage(trx, 'organization_id', found.org.id), task, `organization '${found.org.name}'`, 'organization', errors);
+  if (spaceQuota) checkQuota(spaceQuota, await usage(trx, 'space_id', found.space.id), task, `space '${found.space.name}'`, 'space', errors);
+}
+
+function checkQuota(quota: QuotaRow, used: Usage, task: { memory: number; logRate: number }, named: string, kind: string, errors: ModelErrors): void {
+  if (isLimited(quota.total_memory_in_mb) && quota.total_memory_in_mb - used.memory < task.memory) errors.add('memory_in_mb', `exceeds ${kind} memory quota`);
+  if (isLimited(quota.per_process_memory_in_mb) && task.memory > quota.per_process_memory_in_mb) errors.add('memory_in_mb', `exceeds ${kind} instance memory quota`);
+  const logQuota = quota.log_rate_limit_in_bytes_per_second;
+  if (isLimited(logQuota)) {
+    if (task.logRate === -1) errors.add('log_rate_limit', `cannot be unlimited in ${named}.`);
+    if (logQuota - used.logRate < task.logRate) errors.add('log_rate_limit', `exceeds ${kind} log rate quota`);
+  }
+  if (isLimited(quota.per_app_tasks) && used.tasks >= quota.per_app_tasks) errors.add('app_task_limit', 'quota exceeded');
+}
+
+async function usage(trx: Transaction<Database>, column: 'space_id' | 'organization_id', id: number): Promise<Usage> {
+  const row = await trx
+    .selectFrom('tasks')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('memory_in_mb'), eb.lit(0)).as('memory'),
+      // An unlimited (-1) task uses no countable share of a log rate quota.
+      eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('log_rate_limit', '>', 0).then(eb.ref('log_rate_limit')).else(0).end()), eb.lit(0)).as('log_rate'),
+      eb.fn.countAll<number>().as('tasks'),
+    ])
+    .where(column, '=', id)
+    .where('state', 'in', QUOTA_STATES)
+    .executeTakeFirstOrThrow();
+  return { memory: Number(row.memory), logRate: Number(row.log_rate), tasks: Number(row.tasks) };
+}
+
+// ---- presentation ---------------------------------------------------------------------------
+
+async function presentCreated(trx: Transaction<Database>, task: TaskRow, app: AppRow, base: string): Promise<PresentedTask> {
+  const metadata = await loadMetadata(trx, 'task', [task.id]);
+  return presentTask({ ...task, app_guid: app.guid, droplet_exists: true }, metadata.get(task.id), base, true);
+}
+
+// ---- Idempotency-Key (taskd extension) ------------------------------------------------------
+
+/** How long a key stays bound to its first request. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+class KeyAlreadyClaimed extends Error {}
+
+/** sha256 over the app and the body with its keys sorted, so formatting and key order do not matter. */
+export function idempotencyRequestHash(appGuid: string, body: unknown): string {
+  return createHash('sha256').update(appGuid).update('\n').update(canonicalJson(body ?? {})).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOString();
+
+/**
+ * The first answer to this key within its window: replayed for the same request, 409 for another.
+ * Undefined when the key is unused or expired.
+ */
+async function earlierAnswer(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<PresentedTask | undefined> {
+  const row = await db
+    .selectFrom('task_idempotency_keys')
+    .select(['request_hash', 'response', 'created_at'])
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', idempotency.key)
+    .executeTakeFirst();
+  if (!row || row.created_at < windowStart()) return undefined;
+  if (row.request_hash !== idempotency.requestHash) {
+    throw new ApiError('IdempotencyConflict', `Idempotency-Key '${idempotency.key}' was already used for a different request`);
+  }
+  return JSON.parse(row.response) as PresentedTask;
+}
+
+/**
+ * Binds the key to this request. The primary key (user, key) is what enforces one task per key: a
+ * concurrent create with the same key waits here and then fails. An expired binding is replaced.
+ */
+async function claimKey(trx: Transaction<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<void> {
+  await trx.deleteFrom('task_idempotency_keys').where('user_guid', '=', userGuid).where('key', '=', idempotency.key).where('created_at', '<', windowStart()).execute();
+  try {
+    await trx
+      .insertInto('task_idempotency_keys')
+      .values({ user_guid: userGuid, key: idempotency.key, request_hash: idempotency.requestHash, task_id: 0, response: '', created_at: nowIso() })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new KeyAlreadyClaimed();
+    throw err;
+  }
+}
+
+async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, presented: PresentedTask): Promise<void> {
+  await trx
+    .updateTable('task_idempotency_keys')
+    .set({ task_id: taskId, response: JSON.stringify(presented) })
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', key)
+    .execute();
+}
