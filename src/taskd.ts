@@ -1,4 +1,5 @@
-// Assembles a taskd process: store (migrated and seeded), token service, admin user, HTTP server.
+// Assembles a taskd process: store (migrated and seeded), token service, admin user, HTTP server,
+// and the runner that executes tasks.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { AppContext, Logger } from './context.js';
@@ -8,7 +9,7 @@ import { TokenService } from './auth/tokens.js';
 import { ensureAdminUser } from './actions/users.js';
 import { buildServer } from './api/server.js';
 import { TaskSignals } from './runner/signals.js';
-import { RunnerHeartbeat } from './runner/heartbeat.js';
+import { Runner } from './runner/runner.js';
 
 export interface Taskd {
   ctx: AppContext;
@@ -35,18 +36,28 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals() };
     const app = await buildServer(ctx, { logRequests: options.logRequests });
     // A node with no slots serves the API only; it does not count as a runner.
-    const heartbeat = config.runnerSlots > 0
-      ? new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) => ctx.log.error({ err }, 'runner heartbeat failed'))
-      : undefined;
-    await heartbeat?.start();
+    const runner = config.runnerSlots > 0 ? new Runner(store, config, ctx.signals, ctx.log) : undefined;
+    try {
+      await runner?.start();
+    } catch (err) {
+      await runner?.stop();
+      await app.close();
+      throw err;
+    }
+    let closing: Promise<void> | undefined;
     return {
       ctx,
       app,
       generatedAdminPassword: admin.password,
-      async close() {
-        await app.close();
-        await heartbeat?.stop();
-        await store.close();
+      // Idempotent: a signal handler and a caller's cleanup may both close.
+      close() {
+        closing ??= (async () => {
+          // The API first, so no new task arrives; then the runner records how its tasks ended.
+          await app.close();
+          await runner?.stop();
+          await store.close();
+        })();
+        return closing;
       },
     };
   } catch (err) {

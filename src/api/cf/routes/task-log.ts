@@ -1,5 +1,43 @@
-// GET /v3/tasks/:guid/log (taskd extension: NDJSON output lines).
+// GET /v3/tasks/:guid/log?after_seq=N (taskd extension): a task's output lines with seq above N
+// as NDJSON — one {"seq","time","stream","text"} object per line — while it runs and after.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import { badQuery } from '../../../core/errors.js';
+import { getReadableTask } from '../../../fetchers/tasks.js';
+import { listTaskLogLines } from '../../../fetchers/task-logs.js';
+import { actorOf } from '../request.js';
+import { GuidParams } from '../schemas.js';
 
-export function taskLogRoutes(_app: FastifyInstance, _ctx: AppContext) {}
+/**
+ * Most lines in one answer. A long task's output can be millions of lines; clients page by
+ * asking again with after_seq set to the last seq they got, until an answer comes back short.
+ */
+export const MAX_LOG_LINES_PER_RESPONSE = 10_000;
+
+const ALLOWED = ['after_seq'];
+
+export function taskLogRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { db } = ctx.store;
+
+  app.get('/v3/tasks/:guid/log', { schema: { params: GuidParams } }, async (request, reply) => {
+    const afterSeq = parseAfterSeq(request.query as Record<string, string | string[] | undefined>);
+    const { guid } = request.params as { guid: string };
+    const { task } = await getReadableTask(db, actorOf(request), guid);
+    const lines = await listTaskLogLines(db, task.id, afterSeq, MAX_LOG_LINES_PER_RESPONSE);
+    const body = lines.map((l) => `${JSON.stringify({ seq: l.seq, time: l.time, stream: l.stream, text: l.text })}\n`).join('');
+    return reply.type('application/x-ndjson').send(body);
+  });
+}
+
+function parseAfterSeq(query: Record<string, string | string[] | undefined>): number {
+  const unknown = Object.keys(query).filter((k) => !ALLOWED.includes(k));
+  if (unknown.length) {
+    throw badQuery(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${ALLOWED.map((k) => `'${k}'`).join(', ')}`);
+  }
+  const raw = query.after_seq;
+  if (raw === undefined) return 0;
+  const text = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  const n = Number(text);
+  if (!/^\d+$/.test(text ?? '') || !Number.isSafeInteger(n)) throw badQuery('After seq must be a non-negative integer');
+  return n;
+}

@@ -1,0 +1,25 @@
+// How a task process's end reads as a task outcome, in CF's (Diego's) words.
+import { constants } from 'node:os';
+import { FAILURE, type TaskState } from '../core/task-states.js';
+
+export interface TaskOutcome {
+  state: TaskState;
+  failureReason: string | null;
+  /** The shell's exit status; for a signal, 128 + its number, as shells report it. */
+  exitStatus: number | null;
+}
+
+export function exitOutcome(code: number | null, signal: NodeJS.Signals | null): TaskOutcome {
+  if (signal) {
+    const number = constants.signals[signal as keyof typeof constants.signals];
+    return { state: 'FAILED', failureReason: FAILURE.killed(signal), exitStatus: number === undefined ? null : 128 + number };
+  }
+  if (code === 0) return { state: 'SUCCEEDED', failureReason: null, exitStatus: 0 };
+  return { state: 'FAILED', failureReason: FAILURE.exited(code ?? -1), exitStatus: code };
+}
+
+/** The process was lost (the spawner died, or it could not be started): nobody saw it end. */
+export const unknownOutcome: TaskOutcome = { state: 'FAILED', failureReason: FAILURE.unknownCompletion, exitStatus: null };
+
+/** The task could not be started here (its droplet's bits are gone, the spawn failed). */
+export const notStartedOutcome: TaskOutcome = { state: 'FAILED', failureReason: FAILURE.unableToRun, exitStatus: null };

@@ -1,0 +1,170 @@
+// The runner of one taskd node: claims PENDING tasks oldest first while it has free slots, runs
+// each through the spawner helper, stops the ones cancelled or deleted, and fails the tasks of
+// runners that died. Signals from this node's actions make it act at once; a poll catches what
+// other nodes changed.
+import type { Config } from '../config.js';
+import type { Logger } from '../context.js';
+import type { Store } from '../store/database.js';
+import { RunnerHeartbeat } from './heartbeat.js';
+import { RunningTask, type RunningTaskDeps } from './running-task.js';
+import type { TaskSignals } from './signals.js';
+import { Spawner } from './spawner.js';
+import { RunnerTaskStore } from './task-store.js';
+import { Workspaces } from './workspace.js';
+
+/** How often the store is checked for work and cancels from other nodes. */
+const POLL_MS = 1000;
+
+export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl'>;
+
+export class Runner {
+  private readonly heartbeat: RunnerHeartbeat;
+  private readonly tasks: RunnerTaskStore;
+  private readonly spawner: Spawner;
+  private readonly workspaces: Workspaces;
+  private readonly deps: RunningTaskDeps;
+  /** Tasks of this runner by guid, from claim until their outcome is recorded. */
+  private readonly held = new Map<string, RunningTask>();
+  /** Work to wait for on stop: task runs and working-directory removals. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private pollTimer?: NodeJS.Timeout;
+  private claiming = false;
+  private claimAgain = false;
+  private stopped = false;
+  private lastReconcile = 0;
+
+  constructor(
+    store: Store,
+    private readonly config: RunnerConfig,
+    private readonly signals: TaskSignals,
+    private readonly log: Logger,
+  ) {
+    const onError = (err: unknown, msg = 'runner error') => log.error({ err }, msg);
+    this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) => onError(err, 'runner heartbeat failed'));
+    this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);
+    this.spawner = new Spawner(onError);
+    this.workspaces = new Workspaces(config.dataDir);
+    this.deps = {
+      db: store.db, tasks: this.tasks, spawner: this.spawner, workspaces: this.workspaces, log,
+      graceSeconds: config.cancelGraceSeconds, apiUrl: config.externalUrl,
+    };
+  }
+
+  get id(): string {
+    return this.heartbeat.id;
+  }
+
+  async start(): Promise<void> {
+    this.spawner.start();
+    await this.heartbeat.start();
+    await this.reconcile();
+    this.unsubscribe.push(
+      this.signals.onCreated(() => this.claimSoon()),
+      this.signals.onCancelRequested((guid) => this.cancel(guid)),
+    );
+    this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
+    this.pollTimer.unref();
+    this.claimSoon();
+  }
+
+  /**
+   * Stops claiming and stops every task still running (SIGTERM, SIGKILL after the grace). Their
+   * outcome is recorded as their processes report it — typically FAILED "Killed by signal
+   * SIGTERM" — rather than left RUNNING for another node to find: this node knows how they ended.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    for (const off of this.unsubscribe) off();
+    for (const task of this.held.values()) task.stop();
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    await this.spawner.stop();
+    await this.heartbeat.stop();
+  }
+
+  /** Coalesces wake-ups: one claim loop at a time, rerun if woken while it ran. */
+  private claimSoon(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = true;
+    // Tracked so that stop() waits for a claim in flight and for whatever it launched.
+    this.track(
+      this.claimWhileFree().finally(() => {
+        this.claiming = false;
+        if (this.claimAgain) {
+          this.claimAgain = false;
+          this.claimSoon();
+        }
+      }),
+    );
+  }
+
+  private async claimWhileFree(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const free = this.config.runnerSlots - this.held.size;
+        if (free <= 0) return;
+        const claimed = await this.tasks.claim(free);
+        for (const task of claimed) this.launch(new RunningTask(this.deps, task));
+        if (claimed.length < free) return;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'claiming tasks failed');
+    }
+  }
+
+  private launch(task: RunningTask): void {
+    this.held.set(task.guid, task);
+    // Claimed while stopping: stop it at once so stop() records it with the rest.
+    if (this.stopped) task.stop();
+    this.track(
+      task.run().then(() => {
+        this.held.delete(task.guid);
+        this.track(this.workspaces.remove(task.guid).catch((err) => this.log.warn({ err, task: task.guid }, 'removing a task directory failed')));
+        this.claimSoon();
+      }),
+    );
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /**
+   * A cancel (or delete) committed: stop the task if it runs here. One that no runner claimed is
+   * finished by the cancel itself; the poll only catches those it missed.
+   */
+  private cancel(guid: string): void {
+    this.held.get(guid)?.stop();
+  }
+
+  /** Catches up with changes made on other nodes: new tasks, cancels, deletions, dead runners. */
+  private async poll(): Promise<void> {
+    if (this.stopped) return;
+    this.claimSoon();
+    try {
+      if (this.held.size) {
+        for (const guid of await this.tasks.cancelingGuids()) this.held.get(guid)?.stop();
+        const running = [...this.held.values()];
+        const existing = await this.tasks.existingIds(running.map((t) => t.task.id));
+        for (const task of running) if (!existing.has(task.task.id)) task.stop();
+      }
+      await this.tasks.failUnclaimedCancels();
+      if (Date.now() - this.lastReconcile >= (this.config.runnerLeaseSeconds * 1000) / 3) await this.reconcile();
+    } catch (err) {
+      this.log.error({ err }, 'runner poll failed');
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    this.lastReconcile = Date.now();
+    const failed = await this.tasks.failTasksOfDeadRunners(this.config.runnerLeaseSeconds);
+    if (failed) this.log.warn({ failed }, 'failed tasks of runners that are gone');
+  }
+}

@@ -1,0 +1,59 @@
+// A task's environment, built from nothing: a fixed safe base, the app's environment variables,
+// and what CF gives every task. Nothing of taskd's own environment (database URL, admin
+// password, keys) may ever reach a task, so process.env is never read here.
+import type { ClaimedTask } from './task-store.js';
+
+const BASE: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  LANG: 'C.UTF-8',
+};
+
+/** Open files a task may hold, as CF reports it in VCAP_APPLICATION's limits. */
+const FDS_LIMIT = 16384;
+
+export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: string | undefined): Record<string, string> {
+  const vcapApplication = {
+    application_id: task.appGuid,
+    application_name: task.appName,
+    application_uris: [],
+    application_version: task.droplet_guid,
+    cf_api: apiUrl,
+    limits: { disk: task.disk_in_mb, fds: FDS_LIMIT, mem: task.memory_in_mb },
+    name: task.appName,
+    organization_id: task.organizationGuid,
+    organization_name: task.organizationName,
+    space_id: task.spaceGuid,
+    space_name: task.spaceName,
+    uris: [],
+    users: null,
+    version: task.droplet_guid,
+  };
+  return {
+    ...BASE,
+    HOME: workingDir,
+    TMPDIR: workingDir,
+    MEMORY_LIMIT: `${task.memory_in_mb}m`,
+    ...appVariables(task.environmentVariables),
+    // Set last: an app variable cannot pose as the task's identity.
+    TASKD_TASK_GUID: task.guid,
+    TASKD_TASK_NAME: task.name,
+    VCAP_APPLICATION: JSON.stringify(vcapApplication),
+  };
+}
+
+function appVariables(json: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    // A NUL cannot be passed through execve; such a variable is left out rather than failing.
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (!key.includes('\0') && !key.includes('=') && !text.includes('\0')) out[key] = text;
+  }
+  return out;
+}
