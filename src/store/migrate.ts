@@ -4,12 +4,14 @@ import { Migrator, type Migration } from 'kysely';
 import type { Store } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
 import { tasks } from './migrations/002_tasks.js';
+import { taskCounts } from './migrations/003_task_counts.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
 const migrations: Record<string, MigrationFactory> = {
   '001_foundation': foundation,
   '002_tasks': tasks,
+  '003_task_counts': taskCounts,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -216,6 +216,8 @@ export interface TaskIdempotencyKeysTable {
   key: string;
   request_hash: string;
   task_id: number;
+  /** The presented task of the first answer (JSON), replayed to retries. */
+  response: string;
   created_at: string;
 }
 
@@ -226,6 +228,22 @@ export interface RunnersTable {
   slots: number;
   started_at: string;
   heartbeat_at: string;
+}
+
+/** Tasks per space and state, kept exact by triggers (migration 003). */
+export interface TaskCountsTable {
+  space_id: number;
+  organization_id: number;
+  state: string;
+  count: number;
+}
+
+/** Tasks carrying each label value, kept exact by triggers (migration 003). */
+export interface TaskLabelCountsTable {
+  key_prefix: string;
+  key_name: string;
+  value: string;
+  count: number;
 }
 
 export interface Database {
@@ -246,6 +264,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   task_idempotency_keys: TaskIdempotencyKeysTable;
   runners: RunnersTable;
+  task_counts: TaskCountsTable;
+  task_label_counts: TaskLabelCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
