@@ -63,7 +63,13 @@ function jobError(err: ApiError) {
 export async function processUpload(ctx: UploadContext, work: { dropletGuid: string; jobGuid: string; upload: string }): Promise<void> {
   const { db, files } = ctx;
   try {
-    const extracted = await files.install(work.dropletGuid, work.upload, ctx.limits);
+    let extracted;
+    try {
+      extracted = await files.install(work.dropletGuid, work.upload, ctx.limits);
+    } finally {
+      // Gone before the job ends, so a client that sees the job finish sees no leftovers.
+      await files.discard(work.upload).catch(() => {});
+    }
     const staged = await db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('droplets')
@@ -90,8 +96,6 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
       failure = new ApiError('UnknownError');
     }
     await failUpload(db, work.dropletGuid, work.jobGuid, failure).catch((e) => ctx.log.error({ err: e }, 'could not record a failed droplet upload'));
-  } finally {
-    await files.discard(work.upload).catch(() => {});
   }
 }
 
