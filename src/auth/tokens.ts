@@ -24,9 +24,17 @@ export interface TokenPair {
 const ISSUER = 'taskd';
 const KEY_SETTING = 'token_signing_key';
 
+type VerifiedClaims = AccessClaims & { payload: Record<string, unknown> };
+
+/** How many verified tokens are remembered; a client reuses its token for many requests. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class TokenService {
+  /** Verified tokens until they expire: checking an HMAC again would give the same answer. */
+  private readonly verified = new Map<string, { claims: VerifiedClaims; expiresAtMs: number }>();
+
   private constructor(
-    private readonly key: Uint8Array,
+    private readonly key: CryptoKey,
     private readonly accessSeconds: number,
     private readonly refreshSeconds: number,
   ) {}
@@ -38,7 +46,9 @@ export class TokenService {
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
     const row = await db.selectFrom('settings').select('value').where('name', '=', KEY_SETTING).executeTakeFirstOrThrow();
-    return new TokenService(Buffer.from(row.value, 'base64url'), accessSeconds, refreshSeconds);
+    // Imported once: handing jose raw bytes would import the key again for every token.
+    const key = await crypto.subtle.importKey('raw', Buffer.from(row.value, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    return new TokenService(key, accessSeconds, refreshSeconds);
   }
 
   async issue(claims: AccessClaims): Promise<TokenPair> {
@@ -62,16 +72,21 @@ export class TokenService {
   }
 
   /** Verifies a token of the given use; undefined when it is malformed, forged, expired or of another use. */
-  async verify(token: string, use: 'access' | 'refresh'): Promise<(AccessClaims & { payload: Record<string, unknown> }) | undefined> {
+  async verify(token: string, use: 'access' | 'refresh'): Promise<VerifiedClaims | undefined> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAtMs > Date.now()) return known.claims.payload.token_use === use ? known.claims : undefined;
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      if (payload.token_use !== use || typeof payload.user_id !== 'string' || !Array.isArray(payload.scope)) return undefined;
-      return {
+      if (typeof payload.user_id !== 'string' || !Array.isArray(payload.scope)) return undefined;
+      const claims: VerifiedClaims = {
         userGuid: payload.user_id,
         username: typeof payload.user_name === 'string' ? payload.user_name : null,
         scopes: payload.scope.filter((s): s is string => typeof s === 'string'),
         payload,
       };
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, { claims, expiresAtMs: (payload.exp ?? 0) * 1000 });
+      return payload.token_use === use ? claims : undefined;
     } catch (err) {
       if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return undefined;
       throw err;
