@@ -2,26 +2,24 @@
 // checked write access and the requested droplet; here follow CF's action checks in CF's order,
 // then one transaction that takes the app's next sequence id, inserts the task with its metadata,
 // idempotency key and audit event. The runner is signalled after commit.
-import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import type { Config } from '../config.js';
 import { ApiError, notFound, unprocessable } from '../core/errors.js';
 import { newGuid, randomTaskName } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
-import { FAILURE, QUOTA_STATES, type TaskState } from '../core/task-states.js';
-import type { AppRow, Database, DropletRow, ProcessRow, QuotaRow, TaskRow } from '../store/schema.js';
+import { FAILURE, type TaskState } from '../core/task-states.js';
+import type { AppRow, Database, DropletRow, ProcessRow, TaskRow } from '../store/schema.js';
 import { applyMetadataChange, loadMetadata } from '../store/metadata.js';
-import { isUniqueViolation } from '../store/errors.js';
 import type { TaskCreateMessage } from '../api/cf/messages/task.js';
 import { presentTask } from '../api/cf/presenters/task.js';
 import type { AppInSpace } from '../fetchers/apps.js';
-import { quotasForSpace } from '../fetchers/quotas.js';
 import { anyRunnerAlive } from '../runner/heartbeat.js';
 import type { TaskSignals } from '../runner/signals.js';
 import { recordTaskEvent } from './audit-events.js';
-
-export type PresentedTask = ReturnType<typeof presentTask>;
+import { ModelErrors } from './model-errors.js';
+import { checkQuotas } from './task-quotas.js';
+import { claimKey, earlierAnswer, KeyAlreadyClaimed, recordAnswer, type IdempotencyRequest, type PresentedTask } from './task-idempotency.js';
 
 export interface TaskCreateDeps {
   db: Kysely<Database>;
@@ -37,12 +35,6 @@ export interface TaskCreateRequest {
   idempotency?: IdempotencyRequest;
   /** Base of the links in the presented task. */
   base: string;
-}
-
-export interface IdempotencyRequest {
-  key: string;
-  /** Hash of the app guid and the canonical body: what makes a retry "the same request". */
-  requestHash: string;
 }
 
 /** A droplet of the app by guid, or 404 "Droplet not found". */
@@ -211,142 +203,8 @@ function checkUser(user: string | null, allowed: readonly string[], errors: Mode
   errors.add('user', `invalid (requested user '${user}' not allowed, permitted users are: ${permitted.map((u) => `'${u}'`).join(', ')})`);
 }
 
-/**
- * Sequel's validation errors: messages grouped by attribute in the order each attribute first
- * failed, each rendered "{attribute} {message}", all joined with ", ".
- */
-class ModelErrors {
-  private readonly byAttribute = new Map<string, string[]>();
-
-  add(attribute: string, message: string): void {
-    const list = this.byAttribute.get(attribute) ?? [];
-    list.push(message);
-    this.byAttribute.set(attribute, list);
-  }
-
-  raise(): void {
-    const full = [...this.byAttribute].flatMap(([attribute, messages]) => messages.map((m) => `${attribute} ${m}`));
-    if (full.length) throw unprocessable(full.join(', '));
-  }
-}
-
-// ---- quotas ---------------------------------------------------------------------------------
-
-const isLimited = (limit: number | null): limit is number => limit !== null && limit !== -1;
-
-interface Usage {
-  memory: number;
-  logRate: number;
-  tasks: number;
-}
-
-/**
- * The organization's quota, then the space's (CF's order). Usage is what PENDING and RUNNING tasks
- * hold (taskd runs no long-lived app processes). Read after the app row is locked, so creates on
- * one app see each other.
- */
-async function checkQuotas(trx: Transaction<Database>, found: AppInSpace, task: { memory: number; logRate: number }, errors: ModelErrors) {
-  const { spaceQuota, orgQuota } = await quotasForSpace(trx, found.space.id);
-  if (orgQuota) checkQuota(orgQuota, await usage(trx, 'organization_id', found.org.id), task, `organization '${found.org.name}'`, 'organization', errors);
-  if (spaceQuota) checkQuota(spaceQuota, await usage(trx, 'space_id', found.space.id), task, `space '${found.space.name}'`, 'space', errors);
-}
-
-function checkQuota(quota: QuotaRow, used: Usage, task: { memory: number; logRate: number }, named: string, kind: string, errors: ModelErrors): void {
-  if (isLimited(quota.total_memory_in_mb) && quota.total_memory_in_mb - used.memory < task.memory) errors.add('memory_in_mb', `exceeds ${kind} memory quota`);
-  if (isLimited(quota.per_process_memory_in_mb) && task.memory > quota.per_process_memory_in_mb) errors.add('memory_in_mb', `exceeds ${kind} instance memory quota`);
-  const logQuota = quota.log_rate_limit_in_bytes_per_second;
-  if (isLimited(logQuota)) {
-    if (task.logRate === -1) errors.add('log_rate_limit', `cannot be unlimited in ${named}.`);
-    if (logQuota - used.logRate < task.logRate) errors.add('log_rate_limit', `exceeds ${kind} log rate quota`);
-  }
-  if (isLimited(quota.per_app_tasks) && used.tasks >= quota.per_app_tasks) errors.add('app_task_limit', 'quota exceeded');
-}
-
-async function usage(trx: Transaction<Database>, column: 'space_id' | 'organization_id', id: number): Promise<Usage> {
-  const row = await trx
-    .selectFrom('tasks')
-    .select((eb) => [
-      eb.fn.coalesce(eb.fn.sum<number>('memory_in_mb'), eb.lit(0)).as('memory'),
-      // An unlimited (-1) task uses no countable share of a log rate quota.
-      eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('log_rate_limit', '>', 0).then(eb.ref('log_rate_limit')).else(0).end()), eb.lit(0)).as('log_rate'),
-      eb.fn.countAll<number>().as('tasks'),
-    ])
-    .where(column, '=', id)
-    .where('state', 'in', QUOTA_STATES)
-    .executeTakeFirstOrThrow();
-  return { memory: Number(row.memory), logRate: Number(row.log_rate), tasks: Number(row.tasks) };
-}
-
-// ---- presentation ---------------------------------------------------------------------------
-
 async function presentCreated(trx: Transaction<Database>, task: TaskRow, app: AppRow, base: string): Promise<PresentedTask> {
   const metadata = await loadMetadata(trx, 'task', [task.id]);
   return presentTask({ ...task, app_guid: app.guid, droplet_exists: true }, metadata.get(task.id), base, true);
 }
 
-// ---- Idempotency-Key (taskd extension) ------------------------------------------------------
-
-/** How long a key stays bound to its first request. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
-
-class KeyAlreadyClaimed extends Error {}
-
-/** sha256 over the app and the body with its keys sorted, so formatting and key order do not matter. */
-export function idempotencyRequestHash(appGuid: string, body: unknown): string {
-  return createHash('sha256').update(appGuid).update('\n').update(canonicalJson(body ?? {})).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOString();
-
-/**
- * The first answer to this key within its window: replayed for the same request, 409 for another.
- * Undefined when the key is unused or expired.
- */
-async function earlierAnswer(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<PresentedTask | undefined> {
-  const row = await db
-    .selectFrom('task_idempotency_keys')
-    .select(['request_hash', 'response', 'created_at'])
-    .where('user_guid', '=', userGuid)
-    .where('key', '=', idempotency.key)
-    .executeTakeFirst();
-  if (!row || row.created_at < windowStart()) return undefined;
-  if (row.request_hash !== idempotency.requestHash) {
-    throw new ApiError('IdempotencyConflict', `Idempotency-Key '${idempotency.key}' was already used for a different request`);
-  }
-  return JSON.parse(row.response) as PresentedTask;
-}
-
-/**
- * Binds the key to this request. The primary key (user, key) is what enforces one task per key: a
- * concurrent create with the same key waits here and then fails. An expired binding is replaced.
- */
-async function claimKey(trx: Transaction<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<void> {
-  await trx.deleteFrom('task_idempotency_keys').where('user_guid', '=', userGuid).where('key', '=', idempotency.key).where('created_at', '<', windowStart()).execute();
-  try {
-    await trx
-      .insertInto('task_idempotency_keys')
-      .values({ user_guid: userGuid, key: idempotency.key, request_hash: idempotency.requestHash, task_id: 0, response: '', created_at: nowIso() })
-      .execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new KeyAlreadyClaimed();
-    throw err;
-  }
-}
-
-async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, presented: PresentedTask): Promise<void> {
-  await trx
-    .updateTable('task_idempotency_keys')
-    .set({ task_id: taskId, response: JSON.stringify(presented) })
-    .where('user_guid', '=', userGuid)
-    .where('key', '=', key)
-    .execute();
-}

@@ -1,0 +1,83 @@
+// Idempotency-Key on task create (a taskd extension): a retried create within 24 hours gets the
+// first answer again; the same key with another request is a 409. The primary key (user, key)
+// decides races, not a read-then-write check.
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { ApiError } from '../core/errors.js';
+import { nowIso } from '../core/time.js';
+import type { Database } from '../store/schema.js';
+import { isUniqueViolation } from '../store/errors.js';
+import type { presentTask } from '../api/cf/presenters/task.js';
+
+export type PresentedTask = ReturnType<typeof presentTask>;
+
+export interface IdempotencyRequest {
+  key: string;
+  /** Hash of the app guid and the canonical body: what makes a retry "the same request". */
+  requestHash: string;
+}
+
+/** How long a key stays bound to its first request. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+export class KeyAlreadyClaimed extends Error {}
+
+/** sha256 over the app and the body with its keys sorted, so formatting and key order do not matter. */
+export function idempotencyRequestHash(appGuid: string, body: unknown): string {
+  return createHash('sha256').update(appGuid).update('\n').update(canonicalJson(body ?? {})).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOString();
+
+/**
+ * The first answer to this key within its window: replayed for the same request, 409 for another.
+ * Undefined when the key is unused or expired.
+ */
+export async function earlierAnswer(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<PresentedTask | undefined> {
+  const row = await db
+    .selectFrom('task_idempotency_keys')
+    .select(['request_hash', 'response', 'created_at'])
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', idempotency.key)
+    .executeTakeFirst();
+  if (!row || row.created_at < windowStart()) return undefined;
+  if (row.request_hash !== idempotency.requestHash) {
+    throw new ApiError('IdempotencyConflict', `Idempotency-Key '${idempotency.key}' was already used for a different request`);
+  }
+  return JSON.parse(row.response) as PresentedTask;
+}
+
+/**
+ * Binds the key to this request. The primary key (user, key) is what enforces one task per key: a
+ * concurrent create with the same key waits here and then fails. An expired binding is replaced.
+ */
+export async function claimKey(trx: Transaction<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<void> {
+  await trx.deleteFrom('task_idempotency_keys').where('user_guid', '=', userGuid).where('key', '=', idempotency.key).where('created_at', '<', windowStart()).execute();
+  try {
+    await trx
+      .insertInto('task_idempotency_keys')
+      .values({ user_guid: userGuid, key: idempotency.key, request_hash: idempotency.requestHash, task_id: 0, response: '', created_at: nowIso() })
+      .execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new KeyAlreadyClaimed();
+    throw err;
+  }
+}
+
+export async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, presented: PresentedTask): Promise<void> {
+  await trx
+    .updateTable('task_idempotency_keys')
+    .set({ task_id: taskId, response: JSON.stringify(presented) })
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', key)
+    .execute();
+}
