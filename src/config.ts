@@ -29,6 +29,8 @@ export interface Config {
   cancelGraceSeconds: number;
   /** A runner whose heartbeat is older than this counts as gone. */
   runnerLeaseSeconds: number;
+  /** SUCCEEDED and FAILED tasks are deleted this many days after their last change (CF's default). */
+  completedTasksCutoffDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +51,7 @@ export const defaultConfig: Config = {
   runnerSlots: 4,
   cancelGraceSeconds: 10,
   runnerLeaseSeconds: 15,
+  completedTasksCutoffDays: 31,
 };
 
 type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list';
@@ -73,6 +76,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'runnerSlots', env: 'TASKD_RUNNER_SLOTS', kind: 'count' },
   { key: 'cancelGraceSeconds', env: 'TASKD_CANCEL_GRACE_SECONDS', kind: 'count' },
   { key: 'runnerLeaseSeconds', env: 'TASKD_RUNNER_LEASE_SECONDS', kind: 'positive' },
+  { key: 'completedTasksCutoffDays', env: 'TASKD_COMPLETED_TASKS_CUTOFF_DAYS', kind: 'positive' },
 ];
 
 export interface ConfigSources {

@@ -8,6 +8,7 @@ import { seed } from './store/seed.js';
 import { TokenService } from './auth/tokens.js';
 import { ensureAdminUser } from './actions/users.js';
 import { buildServer } from './api/server.js';
+import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './runner/signals.js';
 import { Runner } from './runner/runner.js';
 
@@ -44,6 +45,8 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
       await app.close();
       throw err;
     }
+    const maintenance = new Maintenance(ctx);
+    maintenance.start();
     let closing: Promise<void> | undefined;
     return {
       ctx,
@@ -53,6 +56,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
       close() {
         closing ??= (async () => {
           // The API first, so no new task arrives; then the runner records how its tasks ended.
+          maintenance.stop();
           await app.close();
           await runner?.stop();
           await store.close();

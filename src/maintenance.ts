@@ -1,0 +1,29 @@
+// Runs each node's periodic upkeep of tasks on timers that never keep the process alive.
+import type { AppContext } from './context.js';
+import { expireStrandedPendingTasks, pruneCompletedTasks } from './actions/task-maintenance.js';
+
+const EXPIRY_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 3_600_000;
+
+export class Maintenance {
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly ctx: AppContext) {}
+
+  start(): void {
+    const { db } = this.ctx.store;
+    const { config, log } = this.ctx;
+    const every = (ms: number, what: string, job: () => Promise<unknown>) => {
+      const timer = setInterval(() => void job().catch((err) => log.error({ err }, `${what} failed`)), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(EXPIRY_EVERY_MS, 'expiring stranded PENDING tasks', () => expireStrandedPendingTasks(db, config.runnerLeaseSeconds));
+    every(PRUNE_EVERY_MS, 'pruning completed tasks', () => pruneCompletedTasks(db, config.completedTasksCutoffDays));
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+}
