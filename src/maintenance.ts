@@ -20,6 +20,7 @@ export class Maintenance {
     };
     every(EXPIRY_EVERY_MS, 'expiring stranded PENDING tasks', () => expireStrandedPendingTasks(db, config.runnerLeaseSeconds));
     every(PRUNE_EVERY_MS, 'pruning completed tasks', () => pruneCompletedTasks(db, config.completedTasksCutoffDays));
+    every(PRUNE_EVERY_MS, 'refreshing planner statistics', () => this.ctx.store.optimize());
   }
 
   stop(): void {

@@ -16,6 +16,8 @@ export interface Store {
   dialect: DialectName;
   /** The PostgreSQL schema in use when not `public`. */
   pgSchema?: string;
+  /** Refreshes the planner's statistics where the database does not do it itself. */
+  optimize(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options.dataDir);
   try {
     await migrateToLatest(store);
+    await store.optimize();
   } catch (err) {
     await store.close();
     throw err;
@@ -48,7 +51,12 @@ function openSqlite(dataDir: string): Store {
   // Writers from the runner and the API share one file; wait for a lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  // SQLite keeps no statistics unless asked, and without them it can pick a poor index once tables
+  // grow (e.g. scanning every label to load a page's metadata). The recommended upkeep for a
+  // long-lived connection: a bounded `PRAGMA optimize` at open and now and then.
+  sqlite.pragma('analysis_limit = 400');
+  const optimize = async () => void sqlite.pragma('optimize = 0x10002');
+  return { db, dialect: 'sqlite', optimize, close: () => db.destroy() };
 }
 
 function openPostgres(url: string, options: StoreOptions): Store {
@@ -66,5 +74,6 @@ function openPostgres(url: string, options: StoreOptions): Store {
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', pgSchema: options.pgSchema, close: () => db.destroy() };
+  // PostgreSQL's autovacuum keeps the statistics.
+  return { db, dialect: 'postgres', pgSchema: options.pgSchema, optimize: async () => {}, close: () => db.destroy() };
 }

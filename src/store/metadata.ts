@@ -21,6 +21,9 @@ export async function loadMetadata(db: Db, resourceKind: string, ids: number[]):
     .select(['resource_id', 'metadata_kind', 'key_prefix', 'key_name', 'value'])
     .where('resource_kind', '=', resourceKind)
     .where('resource_id', 'in', ids)
+    // By resource first: it matches metadata_resource_key, which SQLite might otherwise pass over
+    // for the covering label-selector index and scan every label of the kind.
+    .orderBy('resource_id')
     .orderBy('id')
     .execute();
   for (const row of rows) {
