@@ -1,6 +1,7 @@
 // Building blocks of CF request-body messages: every failure is collected as one of CF's
 // "full messages" and the lot is raised as one 422 with the messages joined by ", ".
 import { ApiError } from '../../../core/errors.js';
+import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
 
 export type Body = Record<string, unknown>;
 
@@ -89,4 +90,18 @@ export function checkToOneRelationship(rel: unknown, attr: string, errors: strin
   const guid = (data as Body).guid;
   if (typeof guid !== 'string') errors.push(`${label} guid must be a string`);
   if (typeof guid !== 'string' || guid.length < 1 || guid.length > 200) errors.push(`${label} guid must be between 1 and 200 characters`);
+}
+
+/** The body of a PATCH that may change only labels and annotations (droplets, tasks). */
+export interface MetadataUpdateMessage {
+  metadata: MetadataChange;
+}
+
+export function parseMetadataUpdate(raw: unknown): MetadataUpdateMessage {
+  const body = bodyObject(raw);
+  const errors: string[] = [];
+  unknownFields(body, ['metadata'], errors);
+  const metadata = parseMetadata(body.metadata, errors);
+  raiseIfAny(errors);
+  return { metadata };
 }

@@ -1,16 +1,13 @@
 // Droplet request bodies (create, update) and the upload's file checks, with CF's messages.
-import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
 import { unprocessable } from '../../../core/errors.js';
-import { bodyObject, isObject, raiseIfAny, relationshipGuid, unknownFields } from './common.js';
+import { bodyObject, isObject, parseMetadataUpdate, raiseIfAny, relationshipGuid, unknownFields, type MetadataUpdateMessage } from './common.js';
 
 export interface DropletCreateMessage {
   appGuid: string;
   processTypes: Record<string, string>;
 }
 
-export interface DropletUpdateMessage {
-  metadata: MetadataChange;
-}
+export type DropletUpdateMessage = MetadataUpdateMessage;
 
 export const DEFAULT_PROCESS_TYPES: Readonly<Record<string, string>> = { web: '' };
 
@@ -37,14 +34,7 @@ function parseProcessTypes(value: unknown, errors: string[]): Record<string, str
   return value as Record<string, string>;
 }
 
-export function parseDropletUpdate(raw: unknown): DropletUpdateMessage {
-  const body = bodyObject(raw);
-  const errors: string[] = [];
-  unknownFields(body, ['metadata'], errors);
-  const metadata = parseMetadata(body.metadata, errors);
-  raiseIfAny(errors);
-  return { metadata };
-}
+export const parseDropletUpdate = parseMetadataUpdate;
 
 // ---- upload ----------------------------------------------------------------------------------
 

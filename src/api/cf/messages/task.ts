@@ -3,7 +3,7 @@
 // command, user, quotas) are checked by the create action, which joins them with the quota errors.
 import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
 import { unprocessable } from '../../../core/errors.js';
-import { bodyObject, humanize, isObject, raiseIfAny, unknownFields, type Body } from './common.js';
+import { bodyObject, humanize, isObject, parseMetadataUpdate, raiseIfAny, unknownFields, type Body, type MetadataUpdateMessage } from './common.js';
 
 export interface TaskCreateMessage {
   /** The request's name as sent (any JSON value); undefined when absent or null. */
@@ -21,9 +21,7 @@ export interface TaskCreateMessage {
   metadata: MetadataChange;
 }
 
-export interface TaskUpdateMessage {
-  metadata: MetadataChange;
-}
+export type TaskUpdateMessage = MetadataUpdateMessage;
 
 const CREATE_KEYS = ['name', 'command', 'disk_in_mb', 'memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'droplet_guid', 'template', 'user', 'metadata'];
 
@@ -58,14 +56,7 @@ export function parseTaskCreate(raw: unknown): TaskCreateMessage {
   };
 }
 
-export function parseTaskUpdate(raw: unknown): TaskUpdateMessage {
-  const body = bodyObject(raw);
-  const errors: string[] = [];
-  unknownFields(body, ['metadata'], errors);
-  const metadata = parseMetadata(body.metadata, errors);
-  raiseIfAny(errors);
-  return { metadata };
-}
+export const parseTaskUpdate = parseMetadataUpdate;
 
 const isFalsy = (v: unknown) => v === undefined || v === null || v === false;
 
