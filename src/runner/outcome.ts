@@ -14,9 +14,12 @@ export function exitOutcome(code: number | null, signal: NodeJS.Signals | null):
     const number = constants.signals[signal as keyof typeof constants.signals];
     return { state: 'FAILED', failureReason: FAILURE.killed(signal), exitStatus: number === undefined ? null : 128 + number };
   }
-  if (code === 0) return { state: 'SUCCEEDED', failureReason: null, exitStatus: 0 };
+  if (code === 0) return succeededOutcome;
   return { state: 'FAILED', failureReason: FAILURE.exited(code ?? -1), exitStatus: code };
 }
+
+/** Exit status 0. */
+export const succeededOutcome: TaskOutcome = Object.freeze({ state: 'SUCCEEDED', failureReason: null, exitStatus: 0 });
 
 /** The process was lost (the spawner died, or it could not be started): nobody saw it end. */
 export const unknownOutcome: TaskOutcome = { state: 'FAILED', failureReason: FAILURE.unknownCompletion, exitStatus: null };

@@ -25,7 +25,7 @@ export class Runner {
   private readonly deps: RunningTaskDeps;
   /** Tasks of this runner by guid, from claim until their outcome is recorded. */
   private readonly held = new Map<string, RunningTask>();
-  /** Work to wait for on stop: task runs and working-directory removals. */
+  /** Work to wait for on stop: claims, task runs and working-directory removals. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly unsubscribe: (() => void)[] = [];
   private pollTimer?: NodeJS.Timeout;
@@ -84,7 +84,11 @@ export class Runner {
     await this.heartbeat.stop();
   }
 
-  /** Coalesces wake-ups: one claim loop at a time, rerun if woken while it ran. */
+  /**
+   * Coalesces wake-ups: one claim loop at a time, rerun if woken while it ran. The loop starts on
+   * the next turn of the event loop, so that slots freed together (tasks recorded in one batch)
+   * are claimed for in one statement rather than one each.
+   */
   private claimSoon(): void {
     if (this.stopped) return;
     if (this.claiming) {
@@ -94,7 +98,7 @@ export class Runner {
     this.claiming = true;
     // Tracked so that stop() waits for a claim in flight and for whatever it launched.
     this.track(
-      this.claimWhileFree().finally(() => {
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.claimWhileFree()).finally(() => {
         this.claiming = false;
         if (this.claimAgain) {
           this.claimAgain = false;
@@ -125,7 +129,8 @@ export class Runner {
     this.track(
       task.run().then(() => {
         this.held.delete(task.guid);
-        this.track(this.workspaces.remove(task.guid).catch((err) => this.log.warn({ err, task: task.guid }, 'removing a task directory failed')));
+        // The helper removes each directory once its task ended, unless it died meanwhile.
+        if (task.dirLeft) this.track(this.workspaces.remove(task.guid).catch((err) => this.log.warn({ err, task: task.guid }, 'removing a task directory failed')));
         this.claimSoon();
       }),
     );

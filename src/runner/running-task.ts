@@ -1,10 +1,11 @@
-// One claimed task from its working directory to its recorded outcome: spawn, collect output,
-// stop on request (SIGTERM to the group, SIGKILL after the grace), then one guarded update.
+// One claimed task from its working directory to its recorded outcome: spawn (the spawner helper
+// makes the directory first), collect output, stop on request (SIGTERM to the group, SIGKILL after
+// the grace), then one guarded update.
 import type { Kysely } from 'kysely';
 import type { Logger } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { exitOutcome, notStartedOutcome, unknownOutcome, type TaskOutcome } from './outcome.js';
-import type { Spawner } from './spawner.js';
+import type { OutputStream, Spawner, TaskProcessEvents } from './spawner.js';
 import { taskEnvironment } from './task-environment.js';
 import { TaskLogWriter } from './task-log-writer.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
@@ -20,10 +21,16 @@ export interface RunningTaskDeps {
   apiUrl?: string;
 }
 
-export class RunningTask {
+export class RunningTask implements TaskProcessEvents {
   private spawnId?: number;
   private stopRequested = false;
   private killTimer?: NodeJS.Timeout;
+  private hasStarted = false;
+  /** Made at the first output: a task that prints nothing costs no writer. */
+  private logs?: TaskLogWriter;
+  private resolveOutcome?: (outcome: TaskOutcome) => void;
+  /** The helper died while it held the task: its working directory may be left for us to remove. */
+  dirLeft = false;
 
   constructor(private readonly deps: RunningTaskDeps, readonly task: ClaimedTask) {}
 
@@ -34,17 +41,16 @@ export class RunningTask {
   /** Runs the task to its end and records the outcome; never rejects. */
   async run(): Promise<void> {
     const { task } = this;
-    const logs = new TaskLogWriter(this.deps.db, task.id, (err) => this.deps.log.error({ err, task: task.guid }, 'storing task output failed'));
     let outcome: TaskOutcome;
     try {
-      outcome = await this.execute(logs);
+      outcome = await this.execute();
     } catch (err) {
       this.deps.log.warn({ err, task: task.guid }, 'task could not be started');
       outcome = notStartedOutcome;
     }
-    clearTimeout(this.killTimer);
+    if (this.killTimer) clearTimeout(this.killTimer);
     try {
-      await logs.close();
+      if (this.logs) await this.logs.close();
       const recorded = await this.deps.tasks.finish(task.id, outcome);
       if (!recorded) await this.deps.tasks.dropLogsOfDeletedTask(task.id);
     } catch (err) {
@@ -55,6 +61,7 @@ export class RunningTask {
   /**
    * Stops the task: SIGTERM to its process group, SIGKILL once the grace has passed. Used for
    * cancels, for tasks whose row was deleted, and on shutdown; the recorded outcome tells which.
+   * A task whose directory is still being made never starts (the helper reports it SIGTERM).
    */
   stop(): void {
     if (this.stopRequested) return;
@@ -65,28 +72,37 @@ export class RunningTask {
     this.killTimer = setTimeout(() => this.deps.spawner.kill(id, 'SIGKILL'), this.deps.graceSeconds * 1000);
   }
 
-  private async execute(logs: TaskLogWriter): Promise<TaskOutcome> {
+  private execute(): Promise<TaskOutcome> {
     const { task, deps } = this;
-    const cwd = await deps.workspaces.prepare(task.guid, task.droplet_guid);
-    // Stopped while its directory was being made: it never starts, as if killed at once.
-    if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
+    // Stopped before it was handed to the helper: it never starts, as if killed at once.
+    if (this.stopRequested) return Promise.resolve(exitOutcome(null, 'SIGTERM'));
+    const cwd = deps.workspaces.dirOf(task.guid);
+    const source = deps.workspaces.sourceOf(task.droplet_guid);
     const env = taskEnvironment(task, cwd, deps.apiUrl);
     return new Promise<TaskOutcome>((resolve) => {
-      let started = false;
-      this.spawnId = deps.spawner.spawn(
-        { command: task.command, cwd, env },
-        {
-          started: () => {
-            started = true;
-          },
-          output: (stream, text) => logs.write(stream, text),
-          exited: (code, signal) => resolve(exitOutcome(code, signal)),
-          lost: (message) => {
-            deps.log.warn({ task: task.guid, message }, 'task process lost');
-            resolve(started ? unknownOutcome : notStartedOutcome);
-          },
-        },
-      );
+      this.resolveOutcome = resolve;
+      this.spawnId = deps.spawner.spawn({ command: task.command, cwd, source, env }, this);
     });
+  }
+
+  // TaskProcessEvents, called by the spawner.
+
+  started(): void {
+    this.hasStarted = true;
+  }
+
+  output(stream: OutputStream, text: string): void {
+    this.logs ??= new TaskLogWriter(this.deps.db, this.task.id, (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'));
+    this.logs.write(stream, text);
+  }
+
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.resolveOutcome?.(exitOutcome(code, signal));
+  }
+
+  lost(message: string, dirLeft: boolean): void {
+    this.dirLeft = dirLeft;
+    this.deps.log.warn({ task: this.task.guid, message }, 'task process lost');
+    this.resolveOutcome?.(this.hasStarted ? unknownOutcome : notStartedOutcome);
   }
 }

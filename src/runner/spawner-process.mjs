@@ -1,20 +1,37 @@
-// The spawner: a small long-lived helper that starts task processes for the runner. It exists
-// because fork() costs grow with the parent's memory (about 1 ms from a 50 MB process, 37 ms
-// from 1 GB), so the server — which may grow large — never forks task processes itself. Plain
-// JavaScript with no imports beyond Node's own, started without loaders, so it stays small.
+// The spawner: a small long-lived helper that makes task working directories and starts task
+// processes for the runner. It exists because fork() costs grow with the parent's memory (about
+// 1 ms from a 50 MB process, 37 ms from 1 GB), so the server — which may grow large — never forks
+// task processes itself; and it copies and removes the working directories (about 2 ms of file
+// system calls per task) so that this work runs beside the server, not in it. Plain JavaScript
+// with no imports beyond Node's own, started without loaders, so it stays small.
 //
 // Protocol (Node IPC messages, JSON):
-//   in:  { type: 'spawn', id, command, cwd, env }   run `/bin/sh -c command` as its own group
+//   in:  { type: 'spawn', id, command, cwd, source, env }
+//            copy the tree `source` (a droplet) to the new directory `cwd`, run `/bin/sh -c
+//            command` there as its own group, and remove `cwd` once the task has ended
 //        { type: 'kill', id, signal }               signal the task's whole process group
 //   out: { type: 'started', id, pid }
 //        { type: 'output', id, stream: 'stdout'|'stderr', text }   UTF-8, arbitrary chunks
-//        { type: 'exit', id, code, signal }         after all output of the task was sent
-//        { type: 'spawn-error', id, message }
+//        { type: 'exit', id, code, signal }         after all output of the task was sent; a task
+//                                                   killed while its directory was being made
+//                                                   ends so without ever starting
+//        { type: 'spawn-error', id, message }       nothing was started; `cwd` is gone again
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { copyFile, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
+import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
-/** id -> { pid, exited } for every task this spawner started and not yet reported. */
+/**
+ * id -> { pid?, cwd, killedWith? } for every task this spawner accepted and not yet reported:
+ * `pid` once started, `killedWith` when a kill came before it could start.
+ */
 const tasks = new Map();
+/** Directory copies and removals in progress, waited for before the helper exits. */
+const fileWork = new Set();
+/** Parent directories already made: `mkdir -p` once each, not per task. */
+const madeRoots = new Map();
+let closing = false;
 
 // Output a task's leftover children still write after its shell exited is not waited for
 // forever: a process that escaped the group (setsid) could hold the pipe open indefinitely.
@@ -32,31 +49,149 @@ function killGroup(pid, signal) {
   }
 }
 
-function runTask({ id, command, cwd, env }) {
+/**
+ * The files of a tree, read once per copy: `{ dirs, files, links }` of paths relative to it,
+ * directories parent first. Droplets are immutable once staged, but they can be deleted, so the
+ * listing is not kept between tasks.
+ */
+async function listTree(root) {
+  const tree = { dirs: [], files: [], links: [] };
+  const walk = async (rel) => {
+    const entries = await readdir(rel ? path.join(root, rel) : root, { withFileTypes: true });
+    const subdirs = [];
+    for (const entry of entries) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        tree.dirs.push(child);
+        subdirs.push(child);
+      } else if (entry.isSymbolicLink()) tree.links.push(child);
+      else if (entry.isFile()) tree.files.push(child);
+    }
+    await Promise.all(subdirs.map(walk));
+  };
+  await walk('');
+  return tree;
+}
+
+/**
+ * Copies a droplet tree into the new directory `to`: directories first (parents before their
+ * children), then files (cloned copy-on-write where the filesystem can) and symlinks as they are.
+ * A copy, never hard links: a task may write to its files. Returns the tree for the removal.
+ */
+async function copyTree(from, to) {
+  const tree = await listTree(from);
+  await mkdir(to, { mode: 0o700 });
+  for (const dir of tree.dirs) await mkdir(path.join(to, dir), { mode: 0o700 });
+  await Promise.all([
+    ...tree.files.map((file) => copyFile(path.join(from, file), path.join(to, file), constants.COPYFILE_FICLONE)),
+    ...tree.links.map(async (link) => symlink(await readlink(path.join(from, link)), path.join(to, link))),
+  ]);
+  return tree;
+}
+
+/**
+ * Removes a task directory. What was copied in is known, so it is unlinked without listing it
+ * again; whatever the task changed there (new files, a file made a directory) makes that fail,
+ * and then the directory is removed the general way. The directories are checked to still be
+ * directories first: one the task replaced by a symlink must not lead the removal elsewhere.
+ */
+async function removeDir(dir, tree) {
+  if (tree) {
+    try {
+      const stats = await Promise.all([dir, ...tree.dirs.map((sub) => path.join(dir, sub))].map((d) => lstat(d)));
+      if (!stats.every((st) => st.isDirectory())) throw new Error('reshaped');
+      await Promise.all([...tree.files, ...tree.links].map((file) => unlink(path.join(dir, file))));
+      for (let i = tree.dirs.length - 1; i >= 0; i--) await rmdir(path.join(dir, tree.dirs[i]));
+      await rmdir(dir);
+      return;
+    } catch {
+      // Fall through to the general removal.
+    }
+  }
+  await rm(dir, { recursive: true, force: true, maxRetries: 2 });
+}
+
+function track(work) {
+  fileWork.add(work);
+  void work.finally(() => fileWork.delete(work));
+}
+
+function removeLater(dir, tree) {
+  track(removeDir(dir, tree).catch((err) => process.stderr.write(`taskd spawner: removing ${dir} failed: ${err.message}\n`)));
+}
+
+function ensureRoot(dir) {
+  let made = madeRoots.get(dir);
+  if (!made) {
+    made = mkdir(dir, { recursive: true, mode: 0o700 });
+    madeRoots.set(dir, made);
+    made.catch(() => madeRoots.delete(dir));
+  }
+  return made;
+}
+
+async function prepare(source, cwd) {
+  await ensureRoot(path.dirname(cwd));
+  try {
+    return await copyTree(source, cwd);
+  } catch (err) {
+    // Left over from a run that taskd did not finish (a crash): start clean, once.
+    if (err.code !== 'EEXIST') throw err;
+    await rm(cwd, { recursive: true, force: true });
+    return await copyTree(source, cwd);
+  }
+}
+
+async function runTask({ id, command, cwd, source, env }) {
+  const task = { cwd };
+  tasks.set(id, task);
+  let tree;
+  try {
+    tree = await prepare(source, cwd);
+  } catch (err) {
+    tasks.delete(id);
+    // A partial copy (the droplet vanished mid-way) is not left behind.
+    await rm(cwd, { recursive: true, force: true }).catch(() => {});
+    send({ type: 'spawn-error', id, message: err.message });
+    return;
+  }
+  // Killed (or the runner went away) while its directory was being made: it never starts.
+  if (task.killedWith || closing) {
+    tasks.delete(id);
+    removeLater(cwd, tree);
+    send({ type: 'exit', id, code: null, signal: task.killedWith ?? 'SIGKILL' });
+    return;
+  }
   let child;
   try {
     child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
+    tasks.delete(id);
+    removeLater(cwd, tree);
     send({ type: 'spawn-error', id, message: err.message });
     return;
   }
   child.once('error', (err) => {
-    // Spawn failures (missing cwd, …) arrive here without a pid.
-    if (child.pid === undefined) send({ type: 'spawn-error', id, message: err.message });
+    // Spawn failures arrive here without a pid.
+    if (child.pid === undefined) {
+      tasks.delete(id);
+      removeLater(cwd, tree);
+      send({ type: 'spawn-error', id, message: err.message });
+    }
   });
   if (child.pid === undefined) return;
-  const task = { pid: child.pid };
-  tasks.set(id, task);
+  task.pid = child.pid;
   send({ type: 'started', id, pid: child.pid });
 
   for (const stream of ['stdout', 'stderr']) {
-    const decoder = new StringDecoder('utf8');
+    let decoder;
     child[stream].on('data', (chunk) => {
+      decoder ??= new StringDecoder('utf8');
       const text = decoder.write(chunk);
       if (text) send({ type: 'output', id, stream, text });
     });
     child[stream].on('end', () => {
-      const rest = decoder.end();
+      const rest = decoder?.end();
       if (rest) send({ type: 'output', id, stream, text: rest });
     });
   }
@@ -67,6 +202,7 @@ function runTask({ id, command, cwd, env }) {
     reported = true;
     tasks.delete(id);
     send({ type: 'exit', id, code, signal });
+    removeLater(cwd, tree);
   };
   child.once('exit', (code, signal) => {
     // A task ends with its shell: processes it left behind in its group go too, as they would
@@ -85,15 +221,27 @@ function runTask({ id, command, cwd, env }) {
 }
 
 process.on('message', (message) => {
-  if (message.type === 'spawn') runTask(message);
+  // Tracked up to the start (or not) of the task, so that an exit waits for its directory.
+  if (message.type === 'spawn') track(runTask(message).catch((err) => send({ type: 'spawn-error', id: message.id, message: err.message })));
   else if (message.type === 'kill') {
     const task = tasks.get(message.id);
-    if (task) killGroup(task.pid, message.signal);
+    if (!task) return;
+    if (task.pid !== undefined) killGroup(task.pid, message.signal);
+    else task.killedWith ??= message.signal;
   }
 });
 
-// The runner is gone (taskd stopped or crashed): no task may outlive it unobserved.
+// The runner is gone (taskd stopped or crashed): no task may outlive it unobserved. Directories
+// being removed are finished first; those of tasks still held are removed too.
 process.on('disconnect', () => {
-  for (const task of tasks.values()) killGroup(task.pid, 'SIGKILL');
-  process.exit(0);
+  closing = true;
+  const held = [...tasks.values()];
+  for (const task of held) if (task.pid !== undefined) killGroup(task.pid, 'SIGKILL');
+  for (const task of held) if (task.pid !== undefined) removeLater(task.cwd);
+  const finish = async () => {
+    // A copy that was in progress adds its removal once it ends.
+    while (fileWork.size) await Promise.allSettled([...fileWork]);
+    process.exit(0);
+  };
+  void finish();
 });

@@ -1,5 +1,6 @@
 // The runner's side of the spawner helper (spawner-process.mjs): starts it with nothing of
 // taskd's environment, sends spawn and kill requests, and routes what comes back to each task.
+// The helper also makes and removes each task's working directory.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -10,13 +11,18 @@ export interface TaskProcessEvents {
   output(stream: OutputStream, text: string): void;
   /** The task's shell ended; all its output has been delivered. */
   exited(code: number | null, signal: NodeJS.Signals | null): void;
-  /** The process could not be started, or the spawner died while it ran (outcome unknown). */
-  lost(message: string): void;
+  /**
+   * The process could not be started, or the spawner died while it ran (outcome unknown).
+   * `dirLeft`: the helper died, so the task's working directory may still exist.
+   */
+  lost(message: string, dirLeft: boolean): void;
 }
 
 export interface SpawnRequest {
   command: string;
+  /** The task's working directory, made by the helper as a copy of `source` and removed after. */
   cwd: string;
+  source: string;
   env: Record<string, string>;
 }
 
@@ -59,7 +65,7 @@ export class Spawner {
     this.running.set(id, { events });
     if (!this.child?.connected) {
       this.running.delete(id);
-      queueMicrotask(() => events.lost('the task spawner is not running'));
+      queueMicrotask(() => events.lost('the task spawner is not running', false));
       return id;
     }
     this.child.send({ type: 'spawn', id, ...request });
@@ -98,7 +104,7 @@ export class Spawner {
         break;
       case 'spawn-error':
         this.running.delete(message.id);
-        task.events.lost(`could not start the task: ${message.message}`);
+        task.events.lost(`could not start the task: ${message.message}`, false);
         break;
     }
   }
@@ -118,7 +124,7 @@ export class Spawner {
           // Already gone.
         }
       }
-      task.events.lost(message);
+      task.events.lost(message, true);
     }
   }
 }

@@ -22,6 +22,16 @@ export interface LaunchContext {
 
 export type ClaimedTask = TaskRow & LaunchContext;
 
+interface QueuedFinish {
+  taskId: number;
+  outcome: TaskOutcome;
+  resolve(recorded: boolean): void;
+  reject(err: unknown): void;
+}
+
+/** Most tasks recorded by one UPDATE (far below both stores' bind limits). */
+const MAX_FINISH_BATCH = 500;
+
 export class RunnerTaskStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -38,6 +48,8 @@ export class RunnerTaskStore {
    */
   async claim(limit: number): Promise<ClaimedTask[]> {
     const now = nowIso();
+    // The app, space and organization come with the claim, as scalar subqueries in RETURNING
+    // (SQLite's RETURNING may not name joined tables): one statement per claim, not two.
     const claimed = await this.db
       .with('oldest', (db) => {
         const oldest = db.selectFrom('tasks').select('id').where('state', 'in', TRANSITIONS.claim.from).orderBy('id').limit(limit);
@@ -47,32 +59,68 @@ export class RunnerTaskStore {
       .set({ state: TRANSITIONS.claim.to, runner_id: this.runnerId, started_at: now, updated_at: now })
       .where('id', 'in', (eb) => eb.selectFrom('oldest').select('oldest.id'))
       .where('state', 'in', TRANSITIONS.claim.from)
-      .returning('id')
-      .execute();
-    if (!claimed.length) return [];
-    const rows = await this.db
-      .selectFrom('tasks')
-      .innerJoin('apps', 'apps.id', 'tasks.app_id')
-      .innerJoin('spaces', 'spaces.id', 'tasks.space_id')
-      .innerJoin('organizations', 'organizations.id', 'tasks.organization_id')
-      .selectAll('tasks')
-      .select([
-        'apps.guid as appGuid', 'apps.name as appName', 'apps.environment_variables as environmentVariables',
-        'spaces.guid as spaceGuid', 'spaces.name as spaceName',
-        'organizations.guid as organizationGuid', 'organizations.name as organizationName',
+      .returningAll()
+      .returning(({ selectFrom }) => [
+        selectFrom('apps').select('apps.guid').whereRef('apps.id', '=', 'tasks.app_id').as('appGuid'),
+        selectFrom('apps').select('apps.name').whereRef('apps.id', '=', 'tasks.app_id').as('appName'),
+        selectFrom('apps').select('apps.environment_variables').whereRef('apps.id', '=', 'tasks.app_id').as('environmentVariables'),
+        selectFrom('spaces').select('spaces.guid').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceGuid'),
+        selectFrom('spaces').select('spaces.name').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceName'),
+        selectFrom('organizations').select('organizations.guid').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationGuid'),
+        selectFrom('organizations').select('organizations.name').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationName'),
       ])
-      .where('tasks.id', 'in', claimed.map((c) => c.id))
-      .orderBy('tasks.id')
       .execute();
-    // A claimed task whose app vanished in between has no row here; deleting the app deletes it.
-    return rows;
+    // RETURNING has no order; tasks start oldest first. A task whose app is gone (it cannot be:
+    // deleting an app deletes its tasks in the same transaction) would have no launch context.
+    const tasks = claimed.filter((t): t is ClaimedTask => t.appGuid != null && t.spaceGuid != null && t.organizationGuid != null);
+    return tasks.sort((a, b) => a.id - b.id);
   }
 
   /**
    * Records how a task of this runner ended. A task that was CANCELING ends FAILED "task was
-   * cancelled" whatever its process did. Returns false when the row is gone or already final.
+   * cancelled" whatever its process did. Resolves false when the row is gone or already final.
+   * Tasks that end close together are recorded together: one UPDATE per distinct outcome for all
+   * the tasks queued while the previous batch was written (group commit).
    */
-  async finish(taskId: number, outcome: TaskOutcome): Promise<boolean> {
+  finish(taskId: number, outcome: TaskOutcome): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.finishQueue.push({ taskId, outcome, resolve, reject });
+      if (!this.finishing) {
+        this.finishing = true;
+        setImmediate(() => void this.writeFinishes());
+      }
+    });
+  }
+
+  private finishQueue: QueuedFinish[] = [];
+  private finishing = false;
+
+  private async writeFinishes(): Promise<void> {
+    while (this.finishQueue.length) {
+      const batch = this.finishQueue.splice(0, MAX_FINISH_BATCH);
+      const byOutcome = new Map<string, QueuedFinish[]>();
+      for (const entry of batch) {
+        const { state, failureReason, exitStatus } = entry.outcome;
+        const key = JSON.stringify([state, failureReason, exitStatus]);
+        const group = byOutcome.get(key);
+        if (group) group.push(entry);
+        else byOutcome.set(key, [entry]);
+      }
+      await Promise.all(
+        [...byOutcome.values()].map(async (group) => {
+          try {
+            const recorded = await this.finishMany(group.map((e) => e.taskId), group[0]!.outcome);
+            for (const entry of group) entry.resolve(recorded.has(entry.taskId));
+          } catch (err) {
+            for (const entry of group) entry.reject(err);
+          }
+        }),
+      );
+    }
+    this.finishing = false;
+  }
+
+  private async finishMany(taskIds: number[], outcome: TaskOutcome): Promise<Set<number>> {
     const now = nowIso();
     const updated = await this.db
       .updateTable('tasks')
@@ -83,13 +131,13 @@ export class RunnerTaskStore {
         finished_at: now,
         updated_at: now,
       })
-      .where('id', '=', taskId)
+      .where('id', taskIds.length === 1 ? '=' : 'in', taskIds.length === 1 ? taskIds[0]! : taskIds)
       .where('runner_id', '=', this.runnerId)
       // RUNNING or CANCELING: the states a process can end from (succeed's and fail's common ground).
       .where('state', 'in', TRANSITIONS.succeed.from)
       .returning('id')
-      .executeTakeFirst();
-    return updated !== undefined;
+      .execute();
+    return new Set(updated.map((r) => r.id));
   }
 
   /** Output of a task whose row was deleted while it ran must not linger without its task. */
