@@ -28,6 +28,8 @@ describeEachStore('PATCH /v3/tasks/:guid', (h) => {
 
   test('does not bump updated_at', async () => {
     const task = await newTask(h);
+    // Once the runner has started it, nothing else changes the row while the test looks.
+    for (let i = 0; i < 400 && (await h.get(`/v3/tasks/${task.guid}`)).body.state !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 25));
     const stamp = '2001-02-03T04:05:06.000Z';
     await h.db.updateTable('tasks').set({ updated_at: stamp }).where('guid', '=', task.guid).execute();
     const res = await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels: { x: 'y' } } });
