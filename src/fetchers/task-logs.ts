@@ -2,6 +2,7 @@
 // the task is readable.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { isTerminal } from '../core/task-states.js';
 
 export interface TaskLogLine {
   seq: number;
@@ -20,4 +21,21 @@ export function listTaskLogLines(db: Kysely<Database>, taskId: number, afterSeq:
     .orderBy('seq')
     .limit(limit)
     .execute();
+}
+
+/** How a task ended, for the last event of a live log stream. */
+export interface TaskEnd {
+  state: string;
+  failure_reason: string | null;
+}
+
+/**
+ * The task's end if it has ended; null while it runs (or waits); 'gone' once its row is deleted.
+ * The runner stores every output line before it records the outcome, so lines read after an
+ * ended state was seen are all the lines there will ever be.
+ */
+export async function getTaskEnd(db: Kysely<Database>, taskId: number): Promise<TaskEnd | null | 'gone'> {
+  const row = await db.selectFrom('tasks').select(['state', 'failure_reason']).where('id', '=', taskId).executeTakeFirst();
+  if (!row) return 'gone';
+  return isTerminal(row.state) ? { state: row.state, failure_reason: row.failure_reason } : null;
 }

@@ -1,10 +1,11 @@
-// Signals from actions to this node's runner, sent after the change has committed. They only
-// make the runner act sooner: runners also poll the store, which is how a change made on another
-// node reaches them.
+// Signals between parts of one taskd node, sent after the change has committed: from actions to
+// the runner, and from the runner to live log streams. They only make the listener act sooner:
+// listeners also poll the store, which is how a change made on another node reaches them.
 import { EventEmitter } from 'node:events';
 
 export class TaskSignals {
-  private readonly events = new EventEmitter();
+  // One listener per live log stream: an unbounded count is expected, not a leak.
+  private readonly events = new EventEmitter().setMaxListeners(0);
 
   /** A task was committed PENDING: look for work now. */
   created(): void {
@@ -16,6 +17,16 @@ export class TaskSignals {
     this.events.emit('cancel', taskGuid);
   }
 
+  /** A batch of a task's output lines was committed: live log streams read on. */
+  logLinesWritten(taskGuid: string): void {
+    this.events.emit(`log-lines:${taskGuid}`);
+  }
+
+  /** A task's outcome was recorded (or its row was gone): live log streams send the rest and end. */
+  taskEnded(taskGuid: string): void {
+    this.events.emit(`ended:${taskGuid}`);
+  }
+
   onCreated(listener: () => void): () => void {
     this.events.on('created', listener);
     return () => this.events.off('created', listener);
@@ -24,5 +35,20 @@ export class TaskSignals {
   onCancelRequested(listener: (taskGuid: string) => void): () => void {
     this.events.on('cancel', listener);
     return () => this.events.off('cancel', listener);
+  }
+
+  // Per-task event names, so a signal wakes only the streams of its task.
+
+  onLogLinesWritten(taskGuid: string, listener: () => void): () => void {
+    return this.listen(`log-lines:${taskGuid}`, listener);
+  }
+
+  onTaskEnded(taskGuid: string, listener: () => void): () => void {
+    return this.listen(`ended:${taskGuid}`, listener);
+  }
+
+  private listen(event: string, listener: () => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
   }
 }

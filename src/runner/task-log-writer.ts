@@ -25,6 +25,8 @@ export class TaskLogWriter {
     private readonly db: Kysely<Database>,
     private readonly taskId: number,
     private readonly onError: (err: unknown) => void,
+    /** Called after each batch commits, so live readers on this node read on at once. */
+    private readonly onWritten: () => void = () => {},
   ) {}
 
   write(stream: OutputStream, text: string): void {
@@ -61,7 +63,10 @@ export class TaskLogWriter {
     const batch = this.pending;
     this.pending = [];
     this.writing = this.writing
-      .then(() => this.db.insertInto('task_log_lines').values(batch).execute())
+      .then(async () => {
+        await this.db.insertInto('task_log_lines').values(batch).execute();
+        this.onWritten();
+      })
       .then(() => undefined, this.onError);
   }
 }
