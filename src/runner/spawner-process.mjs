@@ -6,13 +6,18 @@
 // with no imports beyond Node's own, started without loaders, so it stays small.
 //
 // Protocol (Node IPC messages, JSON):
-//   in:  { type: 'spawn', id, command, cwd, source, env }
+//   in:  { type: 'spawn', id, command, cwd, source, env, limits? }
 //            copy the tree `source` (a droplet) to the new directory `cwd`, run `/bin/sh -c
-//            command` there as its own group, and remove `cwd` once the task has ended
+//            command` there as its own group, and remove `cwd` once the task has ended;
+//            `limits` (limits/task-limits.mjs) are enforced on the group and its output
 //        { type: 'kill', id, signal }               signal the task's whole process group
 //   out: { type: 'started', id, pid }
 //        { type: 'output', id, stream: 'stdout'|'stderr', text }   UTF-8, arbitrary chunks
-//        { type: 'exit', id, code, signal }         after all output of the task was sent; a task
+//        { type: 'exit', id, code, signal, exceeded?, droppedBytes? }
+//                                                   after all output of the task was sent;
+//                                                   `exceeded`: the failure reason of the limit
+//                                                   that ended it; `droppedBytes`: output over
+//                                                   the log rate limit; a task
 //                                                   killed while its directory was being made
 //                                                   ends so without ever starting
 //        { type: 'spawn-error', id, message }       nothing was started; `cwd` is gone again
@@ -21,6 +26,7 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { TaskLimits } from './limits/task-limits.mjs';
 
 /**
  * id -> { pid?, cwd, killedWith? } for every task this spawner accepted and not yet reported:
@@ -142,7 +148,7 @@ async function prepare(source, cwd) {
   }
 }
 
-async function runTask({ id, command, cwd, source, env }) {
+async function runTask({ id, command, cwd, source, env, limits: taskLimits }) {
   const task = { cwd };
   tasks.set(id, task);
   let tree;
@@ -163,8 +169,14 @@ async function runTask({ id, command, cwd, source, env }) {
     return;
   }
   let child;
+  /** Whether the task's stderr stands at the start of a line, where a notice can go. */
+  let stderrAtLineStart = true;
+  const limits = new TaskLimits(taskLimits, cwd, (signal) => killGroup(child.pid, signal), (notice) => {
+    send({ type: 'output', id, stream: 'stderr', text: `${stderrAtLineStart ? '' : '\n'}${notice}\n` });
+    stderrAtLineStart = true;
+  });
   try {
-    child = spawn('/bin/sh', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('/bin/sh', limits.shellArgs(command), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     tasks.delete(id);
     removeLater(cwd, tree);
@@ -182,40 +194,49 @@ async function runTask({ id, command, cwd, source, env }) {
   if (child.pid === undefined) return;
   task.pid = child.pid;
   send({ type: 'started', id, pid: child.pid });
+  limits.start(child.pid);
 
   for (const stream of ['stdout', 'stderr']) {
     let decoder;
+    const deliver = (text) => {
+      if (!text) return;
+      if (stream === 'stderr') stderrAtLineStart = text.endsWith('\n');
+      send({ type: 'output', id, stream, text });
+    };
     child[stream].on('data', (chunk) => {
+      const allowed = limits.admit(chunk.length);
       decoder ??= new StringDecoder('utf8');
-      const text = decoder.write(chunk);
-      if (text) send({ type: 'output', id, stream, text });
+      deliver(decoder.write(allowed < chunk.length ? chunk.subarray(0, allowed) : chunk));
+      // What follows a gap starts afresh: a character cut by the drop is not joined to others.
+      if (allowed < chunk.length) decoder = undefined;
     });
     child[stream].on('end', () => {
-      const rest = decoder?.end();
-      if (rest) send({ type: 'output', id, stream, text: rest });
+      deliver(decoder?.end());
     });
   }
 
   let reported = false;
-  const report = (code, signal) => {
+  const report = async (code, signal) => {
     if (reported) return;
     reported = true;
+    await limits.ended(code, signal);
     tasks.delete(id);
-    send({ type: 'exit', id, code, signal });
+    send({ type: 'exit', id, code, signal, exceeded: limits.exceeded, droppedBytes: limits.droppedBytes });
     removeLater(cwd, tree);
   };
   child.once('exit', (code, signal) => {
+    limits.stop();
     // A task ends with its shell: processes it left behind in its group go too, as they would
     // with a container's end. Killing them also closes the pipes they hold.
     killGroup(child.pid, 'SIGKILL');
     const timer = setTimeout(() => {
       child.stdout.destroy();
       child.stderr.destroy();
-      report(code, signal);
+      track(report(code, signal));
     }, DRAIN_AFTER_EXIT_MS);
     child.once('close', () => {
       clearTimeout(timer);
-      report(code, signal);
+      track(report(code, signal));
     });
   });
 }

@@ -3,6 +3,7 @@
 // The helper also makes and removes each task's working directory.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -10,12 +11,20 @@ export interface TaskProcessEvents {
   started(pid: number): void;
   output(stream: OutputStream, text: string): void;
   /** The task's shell ended; all its output has been delivered. */
-  exited(code: number | null, signal: NodeJS.Signals | null): void;
+  exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void;
   /**
    * The process could not be started, or the spawner died while it ran (outcome unknown).
    * `dirLeft`: the helper died, so the task's working directory may still exist.
    */
   lost(message: string, dirLeft: boolean): void;
+}
+
+/** What the task's limits did to it. */
+export interface LimitsAtEnd {
+  /** The failure reason of the limit that ended the task, if one did. */
+  exceeded?: string;
+  /** Bytes of output dropped over the log rate limit. */
+  droppedBytes: number;
 }
 
 export interface SpawnRequest {
@@ -24,12 +33,14 @@ export interface SpawnRequest {
   cwd: string;
   source: string;
   env: Record<string, string>;
+  /** Enforced by the helper on the task's group; none: nothing is enforced. */
+  limits?: TaskLimitsRequest;
 }
 
 type SpawnerMessage =
   | { type: 'started'; id: number; pid: number }
   | { type: 'output'; id: number; stream: OutputStream; text: string }
-  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; exceeded?: string; droppedBytes?: number }
   | { type: 'spawn-error'; id: number; message: string };
 
 const SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.meta.url));
@@ -40,7 +51,10 @@ export class Spawner {
   private readonly running = new Map<number, { events: TaskProcessEvents; pid?: number }>();
   private stopping = false;
 
-  constructor(private readonly onError: (err: unknown, msg: string) => void) {}
+  constructor(
+    private readonly onError: (err: unknown, msg: string) => void,
+    private readonly serverLimits: ServerLimits = { maxProcesses: 1024, graceSeconds: 10 },
+  ) {}
 
   start(): void {
     // No loaders (execArgv) and no inherited environment: the helper must not see taskd's
@@ -68,7 +82,8 @@ export class Spawner {
       queueMicrotask(() => events.lost('the task spawner is not running', false));
       return id;
     }
-    this.child.send({ type: 'spawn', id, ...request });
+    const limits: EnforcedLimits | undefined = request.limits && { ...request.limits, ...this.serverLimits };
+    this.child.send({ type: 'spawn', id, ...request, limits });
     return id;
   }
 
@@ -100,7 +115,7 @@ export class Spawner {
         break;
       case 'exit':
         this.running.delete(message.id);
-        task.events.exited(message.code, message.signal);
+        task.events.exited(message.code, message.signal, { exceeded: message.exceeded, droppedBytes: message.droppedBytes ?? 0 });
         break;
       case 'spawn-error':
         this.running.delete(message.id);

@@ -100,8 +100,8 @@ export class RunnerTaskStore {
       const batch = this.finishQueue.splice(0, MAX_FINISH_BATCH);
       const byOutcome = new Map<string, QueuedFinish[]>();
       for (const entry of batch) {
-        const { state, failureReason, exitStatus } = entry.outcome;
-        const key = JSON.stringify([state, failureReason, exitStatus]);
+        const { state, failureReason, exitStatus, logBytesDropped } = entry.outcome;
+        const key = JSON.stringify([state, failureReason, exitStatus, logBytesDropped]);
         const group = byOutcome.get(key);
         if (group) group.push(entry);
         else byOutcome.set(key, [entry]);
@@ -128,6 +128,7 @@ export class RunnerTaskStore {
         state: sql<string>`case when state = 'CANCELING' then ${TRANSITIONS.fail.to} else ${outcome.state} end`,
         failure_reason: sql<string | null>`case when state = 'CANCELING' then ${FAILURE.cancelled} else ${outcome.failureReason} end`,
         exit_status: outcome.exitStatus,
+        ...(outcome.logBytesDropped ? { log_bytes_dropped: outcome.logBytesDropped } : {}),
         finished_at: now,
         updated_at: now,
       })

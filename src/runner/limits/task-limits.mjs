@@ -1,0 +1,152 @@
+// The limits of one task, enforced by the spawner helper around its process group: log rate
+// (a token bucket on its output), timeout (SIGTERM, SIGKILL after the grace, as a cancel does),
+// and — by watching the group from /proc — memory, processes and disk. Whatever is exceeded
+// first names the task's failure; the group is killed at once. Plain JavaScript: the helper
+// loads it without loaders.
+//
+// The failure reasons are worded here, in taskd's words (CF has no such limits on tasks beyond
+// Diego's memory and disk, which kill the container without a reason of their own).
+import { LogRateLimit } from './log-rate.mjs';
+import { groupUsage, treeBytes } from './group-usage.mjs';
+
+const MB = 1024 * 1024;
+/** How often group memory and process counts are read: a fork bomb gets this long. */
+const WATCH_MS = 250;
+/** How often the working directory is measured (a walk of it costs more than /proc reads). */
+const DISK_EVERY_TICKS = 4;
+/** One notice line per second at most, while output is being dropped. */
+const NOTICE_MS = 1000;
+
+/** Tasks whose groups are watched, all read in one pass over /proc per tick. */
+const watched = new Set();
+let watchTimer;
+let tick = 0;
+
+function watchAll() {
+  tick += 1;
+  const usage = groupUsage([...watched].map((t) => t.pid));
+  for (const task of watched) task.check(usage.get(task.pid), tick % DISK_EVERY_TICKS === 0);
+}
+
+/**
+ * @typedef {{ logRate: number, memoryMb: number, diskMb: number, maxProcesses: number,
+ *   timeoutSeconds: number | null, graceSeconds: number }} Limits
+ */
+
+export class TaskLimits {
+  /**
+   * @param {Limits | undefined} limits none: nothing is enforced
+   * @param {string} cwd the task's working directory, measured for the disk limit
+   * @param {(signal: string) => void} killGroup signals the task's process group
+   * @param {(text: string) => void} notify writes a notice line to the task's stderr
+   */
+  constructor(limits, cwd, killGroup, notify) {
+    this.limits = limits;
+    this.cwd = cwd;
+    this.killGroup = killGroup;
+    this.notify = notify;
+    this.rate = limits && limits.logRate >= 0 ? new LogRateLimit(limits.logRate) : undefined;
+    /** The failure reason of the first limit exceeded. */
+    this.exceeded = undefined;
+    this.timers = [];
+    this.measuring = false;
+  }
+
+  /**
+   * Arguments for `/bin/sh -c`: with a disk limit, no single file may grow past it either
+   * (RLIMIT_FSIZE, in the 512-byte blocks of dash's `ulimit -f`); a write beyond it fails at
+   * once, where the directory watch would only notice within a second. `exec` keeps the
+   * shell's pid, which is the group's id.
+   */
+  shellArgs(command) {
+    if (!this.limits) return ['-c', command];
+    const blocks = Math.ceil((this.limits.diskMb * MB) / 512);
+    return ['-c', 'ulimit -f "$1" && exec /bin/sh -c "$2"', 'sh', String(blocks), command];
+  }
+
+  start(pid) {
+    this.pid = pid;
+    const { limits } = this;
+    if (!limits) return;
+    if (this.rate) this.every(NOTICE_MS, () => this.flushNotice());
+    if (limits.timeoutSeconds) {
+      this.timers.push(
+        setTimeout(() => {
+          this.exceed(`Task timed out after ${limits.timeoutSeconds} seconds`, 'SIGTERM');
+          this.timers.push(setTimeout(() => this.killGroup('SIGKILL'), limits.graceSeconds * 1000));
+        }, limits.timeoutSeconds * 1000),
+      );
+    }
+    watched.add(this);
+    watchTimer ??= setInterval(watchAll, WATCH_MS);
+  }
+
+  /** How many bytes of a chunk of `bytes` output may pass the log rate limit. */
+  admit(bytes) {
+    return this.rate ? this.rate.take(bytes) : bytes;
+  }
+
+  /** Bytes of output dropped so far. */
+  get droppedBytes() {
+    return this.rate ? this.rate.dropped : 0;
+  }
+
+  flushNotice() {
+    const text = this.rate?.notice();
+    if (text) this.notify(text);
+  }
+
+  /** One reading of the group (undefined: not seen) and, every few ticks, of its directory. */
+  check(usage, measureDisk) {
+    const { limits } = this;
+    if (this.exceeded || !usage) return;
+    if (usage.processes > limits.maxProcesses) this.exceed(`Process limit of ${limits.maxProcesses} exceeded`);
+    else if (usage.rssBytes > limits.memoryMb * MB) this.exceed(`Memory limit of ${limits.memoryMb} MB exceeded`);
+    else if (measureDisk && !this.measuring) void this.checkDisk();
+  }
+
+  async checkDisk() {
+    this.measuring = true;
+    try {
+      if ((await treeBytes(this.cwd)) > this.limits.diskMb * MB) this.exceed(`Disk limit of ${this.limits.diskMb} MB exceeded`);
+    } finally {
+      this.measuring = false;
+    }
+  }
+
+  /**
+   * The shell ended. A write past RLIMIT_FSIZE ends its writer with SIGXFSZ (the shell reports
+   * 128 + 25): then the disk limit is what ended the task.
+   */
+  async ended(code, signal) {
+    this.stop();
+    if (this.limits && !this.exceeded && (signal === 'SIGXFSZ' || code === 153)) {
+      if ((await treeBytes(this.cwd)) >= this.limits.diskMb * MB) this.exceeded = `Disk limit of ${this.limits.diskMb} MB exceeded`;
+    }
+    this.flushNotice();
+  }
+
+  stop() {
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+      clearInterval(timer);
+    }
+    this.timers = [];
+    watched.delete(this);
+    if (!watched.size && watchTimer) {
+      clearInterval(watchTimer);
+      watchTimer = undefined;
+    }
+  }
+
+  exceed(reason, signal = 'SIGKILL') {
+    if (this.exceeded) return;
+    this.exceeded = reason;
+    watched.delete(this);
+    this.killGroup(signal);
+  }
+
+  every(ms, fn) {
+    this.timers.push(setInterval(fn, ms));
+  }
+}

@@ -1,0 +1,19 @@
+// GET /v3/info: CF's platform information, open without a token, with taskd's limits block.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeEachStore } from '../support/harness.js';
+
+describeEachStore('GET /v3/info', (h) => {
+  test('answers CF\'s shape without a token, and says how task limits are enforced', async () => {
+    const res = await h.request('GET', '/v3/info', {});
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(Object.keys(res.body), ['build', 'cli_version', 'custom', 'description', 'name', 'version', 'osbapi_version', 'links', 'taskd']);
+    assert.equal(res.body.name, 'taskd');
+    assert.deepEqual(res.body.custom, {});
+    assert.equal(res.body.links.self.href, 'https://api.example.org/v3/info');
+    assert.deepEqual(res.body.taskd, {
+      limits: { memory: 'watchdog', processes: 'watchdog', disk: 'watchdog + RLIMIT_FSIZE', log_rate: 'token bucket', timeout: 'timer' },
+      sandbox: 'none',
+    });
+  });
+});
