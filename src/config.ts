@@ -25,12 +25,20 @@ export interface Config {
   defaultLogRateLimit: number;
   /** How many tasks this node runs at once; 0 makes it a node that serves the API only. */
   runnerSlots: number;
+  /** taskd's `timeout_in_seconds` of a task created without one; undefined: no timeout. */
+  defaultTaskTimeoutSeconds?: number;
+  /** The largest `timeout_in_seconds` a task may ask for; undefined: no maximum. */
+  maximumTaskTimeoutSeconds?: number;
+  /** Most processes a task's group may hold at once (a fork bomb ends there). */
+  taskMaxProcesses: number;
   /** Between SIGTERM and SIGKILL when a task is cancelled. */
   cancelGraceSeconds: number;
   /** A runner whose heartbeat is older than this counts as gone. */
   runnerLeaseSeconds: number;
   /** SUCCEEDED and FAILED tasks are deleted this many days after their last change (CF's default). */
   completedTasksCutoffDays: number;
+  /** How often an idle live log stream (SSE) gets a keep-alive comment. */
+  logStreamHeartbeatSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -49,9 +57,11 @@ export const defaultConfig: Config = {
   maximumDiskInMb: 2048,
   defaultLogRateLimit: -1,
   runnerSlots: 4,
+  taskMaxProcesses: 1024,
   cancelGraceSeconds: 10,
   runnerLeaseSeconds: 15,
   completedTasksCutoffDays: 31,
+  logStreamHeartbeatSeconds: 15,
 };
 
 type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list';
@@ -75,8 +85,12 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT', kind: 'integer' },
   { key: 'runnerSlots', env: 'TASKD_RUNNER_SLOTS', kind: 'count' },
   { key: 'cancelGraceSeconds', env: 'TASKD_CANCEL_GRACE_SECONDS', kind: 'count' },
+  { key: 'defaultTaskTimeoutSeconds', env: 'TASKD_DEFAULT_TASK_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'maximumTaskTimeoutSeconds', env: 'TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'taskMaxProcesses', env: 'TASKD_TASK_MAX_PROCESSES', kind: 'positive' },
   { key: 'runnerLeaseSeconds', env: 'TASKD_RUNNER_LEASE_SECONDS', kind: 'positive' },
   { key: 'completedTasksCutoffDays', env: 'TASKD_COMPLETED_TASKS_CUTOFF_DAYS', kind: 'positive' },
+  { key: 'logStreamHeartbeatSeconds', env: 'TASKD_LOG_STREAM_HEARTBEAT_SECONDS', kind: 'positive' },
 ];
 
 export interface ConfigSources {
@@ -103,6 +117,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   result.dataDir = path.resolve(result.dataDir);
   if (result.maximumDiskInMb < result.defaultDiskInMb) {
     throw new ConfigError(`TASKD_DEFAULT_DISK_IN_MB (${result.defaultDiskInMb}) must not exceed TASKD_MAXIMUM_DISK_IN_MB (${result.maximumDiskInMb})`);
+  }
+  const { defaultTaskTimeoutSeconds: timeout, maximumTaskTimeoutSeconds: maxTimeout } = result;
+  if (timeout !== undefined && maxTimeout !== undefined && timeout > maxTimeout) {
+    throw new ConfigError(`TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (${timeout}) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (${maxTimeout})`);
   }
   return result;
 }

@@ -10,7 +10,7 @@ import { ensureAdminUser } from './actions/users.js';
 import { buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './runner/signals.js';
-import { Runner } from './runner/runner.js';
+import { Runner, type TaskIdentity } from './runner/runner.js';
 
 export interface Taskd {
   ctx: AppContext;
@@ -37,7 +37,11 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals() };
     const app = await buildServer(ctx, { logRequests: options.logRequests });
     // A node with no slots serves the API only; it does not count as a runner.
-    const runner = config.runnerSlots > 0 ? new Runner(store, config, ctx.signals, ctx.log) : undefined;
+    const identity: TaskIdentity = {
+      token: (task) => tokens.taskToken({ guid: task.guid, appGuid: task.appGuid, createdBy: task.created_by, timeoutSeconds: task.timeout_seconds }),
+      apiUrl: () => config.externalUrl ?? listeningUrl(app),
+    };
+    const runner = config.runnerSlots > 0 ? new Runner(store, config, ctx.signals, ctx.log, identity) : undefined;
     try {
       await runner?.start();
     } catch (err) {
@@ -68,4 +72,12 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     await store.close();
     throw err;
   }
+}
+
+/** This node's own address as its tasks reach it: tasks run on this host, so a wildcard is loopback. */
+function listeningUrl(app: FastifyInstance): string | undefined {
+  const address = app.server.address();
+  if (!address || typeof address === 'string') return undefined;
+  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

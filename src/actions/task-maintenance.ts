@@ -29,7 +29,7 @@ export async function pruneCompletedTasks(db: Kysely<Database>, cutoffDays: numb
       if (!ids.length) return 0;
       await trx.deleteFrom('task_log_lines').where('task_id', 'in', ids).execute();
       await trx.deleteFrom('task_idempotency_keys').where('task_id', 'in', ids).execute();
-      // Labels and annotations go with the rows (a trigger keeps label counts exact).
+      // Labels, annotations and messages go with the rows, by triggers (migrations 003 and 004).
       await trx.deleteFrom('tasks').where('id', 'in', ids).where('state', 'in', TERMINAL_STATES).execute();
       return ids.length;
     });

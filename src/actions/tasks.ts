@@ -10,6 +10,7 @@ import { newGuid, randomTaskName } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import { FAILURE, type TaskState } from '../core/task-states.js';
 import type { AppRow, Database, DropletRow, ProcessRow, TaskRow } from '../store/schema.js';
+import type { DialectName } from '../store/database.js';
 import { applyMetadataChange, loadMetadata } from '../store/metadata.js';
 import type { TaskCreateMessage } from '../api/cf/messages/task.js';
 import { presentTask } from '../api/cf/presenters/task.js';
@@ -23,8 +24,10 @@ import { claimKey, earlierAnswer, KeyAlreadyClaimed, recordAnswer, type Idempote
 
 export interface TaskCreateDeps {
   db: Kysely<Database>;
-  config: Pick<Config, 'allowedTaskUsers' | 'defaultMemoryInMb' | 'defaultDiskInMb' | 'maximumDiskInMb' | 'defaultLogRateLimit' | 'runnerLeaseSeconds'>;
+  config: Pick<Config, 'allowedTaskUsers' | 'defaultMemoryInMb' | 'defaultDiskInMb' | 'maximumDiskInMb' | 'defaultLogRateLimit' | 'runnerLeaseSeconds' | 'defaultTaskTimeoutSeconds' | 'maximumTaskTimeoutSeconds'>;
   signals: TaskSignals;
+  /** PostgreSQL share-locks a subtask's parent; SQLite's one writer needs no lock. */
+  dialect?: DialectName;
 }
 
 export interface TaskCreateRequest {
@@ -61,6 +64,10 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
   if (msg.diskInMb !== undefined && msg.diskInMb > config.maximumDiskInMb) {
     throw unprocessable(`Cannot request disk_in_mb greater than ${config.maximumDiskInMb}`);
   }
+  const maxTimeout = config.maximumTaskTimeoutSeconds;
+  if (msg.timeoutSeconds !== undefined && maxTimeout !== undefined && msg.timeoutSeconds > maxTimeout) {
+    throw unprocessable(`Timeout in seconds must be less than or equal to ${maxTimeout}`);
+  }
   // CF asks its backend to run the task after committing it; taskd's equivalent is whether any
   // runner is alive. Without one the task is committed FAILED (it keeps its sequence id) and the
   // request fails with 503, as CF does when Diego is unreachable.
@@ -73,6 +80,7 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
       // transaction is rolled back (PostgreSQL could not continue it anyway).
       if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
       const sequenceId = await takeSequenceId(trx, found.app);
+      if (msg.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, msg.parentTaskGuid, deps.dialect === 'postgres');
       const template = msg.templateProcessGuid === undefined ? undefined : await templateProcess(trx, msg.templateProcessGuid);
       const values = await resolveTask(trx, config, found, msg, template);
       const now = nowIso();
@@ -90,7 +98,7 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
           state,
           failure_reason: runnable ? null : FAILURE.unableToRun,
           exit_status: null,
-          timeout_seconds: null,
+          timeout_seconds: msg.timeoutSeconds ?? config.defaultTaskTimeoutSeconds ?? null,
           created_by: actor.userGuid,
           runner_id: null,
           started_at: null,
@@ -98,6 +106,7 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
           cancel_requested_at: null,
           created_at: now,
           updated_at: now,
+          parent_task_guid: msg.parentTaskGuid ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -141,6 +150,23 @@ async function takeSequenceId(trx: Transaction<Database>, app: AppRow): Promise<
   // Deleted since the request found it.
   if (!row) throw notFound('App');
   return row.next_task_sequence_id - 1;
+}
+
+/** States of a parent that may have subtasks created: a cancelled parent's tree is being torn down. */
+const PARENT_STATES = ['RUNNING', 'PAUSING', 'PAUSED'];
+
+/**
+ * A subtask's parent must be a running task of the same app. Checked after the app row is locked
+ * (takeSequenceId), and on PostgreSQL with the parent row share-locked until commit: a cancel of
+ * the parent either committed before (and this sees CANCELING) or waits for this subtask to exist
+ * and then cancels it too.
+ */
+async function checkParentTask(trx: Transaction<Database>, app: AppRow, guid: string, lock: boolean): Promise<void> {
+  let query = trx.selectFrom('tasks').select(['app_id', 'state']).where('guid', '=', guid);
+  if (lock) query = query.forShare();
+  const parent = await query.executeTakeFirst();
+  if (!parent || parent.app_id !== app.id) throw unprocessable('Invalid parent task. Ensure that it is a task of this app.');
+  if (!PARENT_STATES.includes(parent.state)) throw unprocessable(`Parent task state is ${parent.state} and therefore cannot have subtasks`);
 }
 
 /** The template process is looked up among all processes, as CF does (not only the app's). */

@@ -23,6 +23,14 @@ export interface SpaceRef {
 /** Which spaces or organizations a caller may read: all, or these ids. */
 export type Scope = { all: true } | { all: false; spaceIds: number[]; organizationIds: number[] };
 
+/** The task whose own token made the request (see identify). */
+export interface OwnTask {
+  id: number;
+  guid: string;
+  appGuid: string;
+  state: string;
+}
+
 export class Permissions {
   private readonly scopes: Set<string>;
 
@@ -31,6 +39,11 @@ export class Permissions {
     readonly userGuid: string,
     scopes: readonly string[],
     readonly roles: readonly RoleGrant[],
+    /**
+     * Set when the caller is a running task using its own token: it then acts as its creator
+     * (these permissions), but only on the few routes the CF plugin opens to a task token.
+     */
+    readonly ownTask?: OwnTask,
   ) {
     this.scopes = new Set(scopes);
   }

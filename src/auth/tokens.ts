@@ -26,6 +26,18 @@ const KEY_SETTING = 'token_signing_key';
 
 type VerifiedClaims = AccessClaims & { payload: Record<string, unknown> };
 
+/** What a task token is made from. */
+export interface TaskTokenSubject {
+  guid: string;
+  appGuid: string;
+  /** The user the task acts as (its creator). */
+  createdBy: string | null;
+  timeoutSeconds: number | null;
+}
+
+/** A task without a timeout may run for days, but its token need not outlive one. */
+const TASK_TOKEN_SECONDS = 24 * 3600;
+
 /** How many verified tokens are remembered; a client reuses its token for many requests. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -71,8 +83,21 @@ export class TokenService {
       .sign(this.key);
   }
 
+  /**
+   * A running task's own token (TASKD_TASK_TOKEN): it names the task and its app, and acts as the
+   * task's creator only where the CF plugin lets a task token through. It lasts as long as the
+   * task may run (its timeout, else a day); identify() refuses it as soon as the task has ended.
+   */
+  taskToken(task: TaskTokenSubject): Promise<string> {
+    const payload = {
+      token_use: 'task', user_id: task.createdBy ?? '', user_name: null, scope: [], client_id: 'task',
+      task_guid: task.guid, app_guid: task.appGuid,
+    };
+    return this.sign(payload, `task-${task.guid}`, task.timeoutSeconds ?? TASK_TOKEN_SECONDS);
+  }
+
   /** Verifies a token of the given use; undefined when it is malformed, forged, expired or of another use. */
-  async verify(token: string, use: 'access' | 'refresh'): Promise<VerifiedClaims | undefined> {
+  async verify(token: string, use: 'access' | 'refresh' | 'task'): Promise<VerifiedClaims | undefined> {
     const known = this.verified.get(token);
     if (known && known.expiresAtMs > Date.now()) return known.claims.payload.token_use === use ? known.claims : undefined;
     try {

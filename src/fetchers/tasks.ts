@@ -49,13 +49,15 @@ export interface TaskInApp {
   org: OrganizationRow;
 }
 
-/** Tasks joined with their app's guid and whether their droplet still exists. */
+/** Tasks joined with their app's guid, whether their droplet still exists, and their latest message. */
 export function tasksWithRefs(db: Kysely<Database>) {
   return db
     .selectFrom('tasks')
     .innerJoin('apps', 'apps.id', 'tasks.app_id')
+    // message_count is the latest message's seq: one primary-key lookup per task.
+    .leftJoin('task_messages as latest', (join) => join.onRef('latest.task_id', '=', 'tasks.id').onRef('latest.seq', '=', 'tasks.message_count'))
     .selectAll('tasks')
-    .select('apps.guid as app_guid')
+    .select(['apps.guid as app_guid', 'latest.time as latest_message_time', 'latest.source as latest_message_source', 'latest.text as latest_message_text'])
     .select(sql<boolean>`exists (select 1 from droplets d where d.guid = tasks.droplet_guid)`.as('droplet_exists'));
 }
 

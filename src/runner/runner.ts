@@ -6,16 +6,23 @@ import type { Config } from '../config.js';
 import type { Logger } from '../context.js';
 import type { Store } from '../store/database.js';
 import { RunnerHeartbeat } from './heartbeat.js';
+import { cgroupV2Support, LIMIT_MECHANISMS } from './limits/mechanisms.js';
 import { RunningTask, type RunningTaskDeps } from './running-task.js';
 import type { TaskSignals } from './signals.js';
 import { Spawner } from './spawner.js';
-import { RunnerTaskStore } from './task-store.js';
+import { RunnerTaskStore, type ClaimedTask } from './task-store.js';
 import { Workspaces } from './workspace.js';
 
 /** How often the store is checked for work and cancels from other nodes. */
 const POLL_MS = 1000;
 
-export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl'>;
+export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses'>;
+
+/** What gives a task its identity towards the API: its own token, and where the API is. */
+export interface TaskIdentity {
+  token(task: ClaimedTask): Promise<string>;
+  apiUrl(): string | undefined;
+}
 
 export class Runner {
   private readonly heartbeat: RunnerHeartbeat;
@@ -39,15 +46,21 @@ export class Runner {
     private readonly config: RunnerConfig,
     private readonly signals: TaskSignals,
     private readonly log: Logger,
+    identity?: TaskIdentity,
   ) {
     const onError = (err: unknown, msg = 'runner error') => log.error({ err }, msg);
     this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) => onError(err, 'runner heartbeat failed'));
     this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);
-    this.spawner = new Spawner(onError);
+    this.spawner = new Spawner(onError, { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds });
     this.workspaces = new Workspaces(config.dataDir);
     this.deps = {
-      db: store.db, tasks: this.tasks, spawner: this.spawner, workspaces: this.workspaces, log,
-      graceSeconds: config.cancelGraceSeconds, apiUrl: config.externalUrl,
+      db: store.db, tasks: this.tasks, spawner: this.spawner, workspaces: this.workspaces, log, signals,
+      graceSeconds: config.cancelGraceSeconds,
+      // Read as each task starts: the port may be chosen only when the server listens.
+      get apiUrl() {
+        return identity?.apiUrl() ?? config.externalUrl;
+      },
+      taskToken: identity?.token,
     };
   }
 
@@ -56,6 +69,7 @@ export class Runner {
   }
 
   async start(): Promise<void> {
+    this.log.info({ limits: LIMIT_MECHANISMS, cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
     this.spawner.start();
     await this.heartbeat.start();
     await this.reconcile();

@@ -4,11 +4,14 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '../context.js';
 import type { Database } from '../store/schema.js';
+import { limitsOfTask } from './limits/limits-of-task.js';
 import { exitOutcome, notStartedOutcome, unknownOutcome, type TaskOutcome } from './outcome.js';
-import type { OutputStream, Spawner, TaskProcessEvents } from './spawner.js';
+import type { LimitsAtEnd, OutputStream, Spawner, TaskProcessEvents } from './spawner.js';
 import { taskEnvironment } from './task-environment.js';
 import { TaskLogWriter } from './task-log-writer.js';
+import { appendRunnerMessage, endMessage, STARTED_MESSAGE } from './task-messages.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
+import type { TaskSignals } from './signals.js';
 import type { Workspaces } from './workspace.js';
 
 export interface RunningTaskDeps {
@@ -19,6 +22,10 @@ export interface RunningTaskDeps {
   log: Logger;
   graceSeconds: number;
   apiUrl?: string;
+  /** Tells live log streams on this node of new lines and of the end (they also poll). */
+  signals: TaskSignals;
+  /** Mints the task's own token (TASKD_TASK_TOKEN) at its start. */
+  taskToken?: (task: ClaimedTask) => Promise<string>;
 }
 
 export class RunningTask implements TaskProcessEvents {
@@ -29,6 +36,8 @@ export class RunningTask implements TaskProcessEvents {
   /** Made at the first output: a task that prints nothing costs no writer. */
   private logs?: TaskLogWriter;
   private resolveOutcome?: (outcome: TaskOutcome) => void;
+  /** The runner's "started" message being stored; the end message waits for it, to follow it. */
+  private startedMessage?: Promise<void>;
   /** The helper died while it held the task: its working directory may be left for us to remove. */
   dirLeft = false;
 
@@ -53,6 +62,11 @@ export class RunningTask implements TaskProcessEvents {
       if (this.logs) await this.logs.close();
       const recorded = await this.deps.tasks.finish(task.id, outcome);
       if (!recorded) await this.deps.tasks.dropLogsOfDeletedTask(task.id);
+      else {
+        await this.startedMessage;
+        await appendRunnerMessage(this.deps.db, this.deps.log, task.id, endMessage);
+      }
+      this.deps.signals.taskEnded(task.guid);
     } catch (err) {
       this.deps.log.error({ err, task: task.guid }, 'recording the task outcome failed');
     }
@@ -72,16 +86,18 @@ export class RunningTask implements TaskProcessEvents {
     this.killTimer = setTimeout(() => this.deps.spawner.kill(id, 'SIGKILL'), this.deps.graceSeconds * 1000);
   }
 
-  private execute(): Promise<TaskOutcome> {
+  private async execute(): Promise<TaskOutcome> {
     const { task, deps } = this;
+    // Minted before the stop check, so that nothing is awaited between that check and the spawn.
+    const token = await deps.taskToken?.(task);
     // Stopped before it was handed to the helper: it never starts, as if killed at once.
-    if (this.stopRequested) return Promise.resolve(exitOutcome(null, 'SIGTERM'));
+    if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
     const cwd = deps.workspaces.dirOf(task.guid);
     const source = deps.workspaces.sourceOf(task.droplet_guid);
-    const env = taskEnvironment(task, cwd, deps.apiUrl);
+    const env = taskEnvironment(task, cwd, deps.apiUrl, token);
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
-      this.spawnId = deps.spawner.spawn({ command: task.command, cwd, source, env }, this);
+      this.spawnId = deps.spawner.spawn({ command: task.command, cwd, source, env, limits: limitsOfTask(task) }, this);
     });
   }
 
@@ -89,15 +105,16 @@ export class RunningTask implements TaskProcessEvents {
 
   started(): void {
     this.hasStarted = true;
+    this.startedMessage = appendRunnerMessage(this.deps.db, this.deps.log, this.task.id, STARTED_MESSAGE);
   }
 
   output(stream: OutputStream, text: string): void {
-    this.logs ??= new TaskLogWriter(this.deps.db, this.task.id, (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'));
+    this.logs ??= new TaskLogWriter(this.deps.db, this.task.id, (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'), () => this.deps.signals.logLinesWritten(this.task.guid));
     this.logs.write(stream, text);
   }
 
-  exited(code: number | null, signal: NodeJS.Signals | null): void {
-    this.resolveOutcome?.(exitOutcome(code, signal));
+  exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void {
+    this.resolveOutcome?.(exitOutcome(code, signal, limits));
   }
 
   lost(message: string, dirLeft: boolean): void {

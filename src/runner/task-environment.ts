@@ -11,7 +11,11 @@ const BASE: Readonly<Record<string, string>> = {
 /** Open files a task may hold, as CF reports it in VCAP_APPLICATION's limits. */
 const FDS_LIMIT = 16384;
 
-export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: string | undefined): Record<string, string> {
+/**
+ * `taskToken` is the task's own bearer token: with TASKD_API and TASKD_TASK_GUID the task reports
+ * its progress and messages and creates its subtasks (nothing else; see the CF plugin).
+ */
+export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: string | undefined, taskToken?: string): Record<string, string> {
   const vcapApplication = {
     application_id: task.appGuid,
     application_name: task.appName,
@@ -37,6 +41,8 @@ export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: s
     // Set last: an app variable cannot pose as the task's identity.
     TASKD_TASK_GUID: task.guid,
     TASKD_TASK_NAME: task.name,
+    ...(apiUrl ? { TASKD_API: apiUrl } : {}),
+    ...(taskToken ? { TASKD_TASK_TOKEN: taskToken } : {}),
     VCAP_APPLICATION: JSON.stringify(vcapApplication),
   };
 }

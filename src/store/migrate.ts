@@ -5,6 +5,8 @@ import type { Store } from './database.js';
 import { foundation } from './migrations/001_foundation.js';
 import { tasks } from './migrations/002_tasks.js';
 import { taskCounts } from './migrations/003_task_counts.js';
+import { taskProgress } from './migrations/004_task_progress.js';
+import { taskLimits } from './migrations/005_task_limits.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -12,6 +14,8 @@ const migrations: Record<string, MigrationFactory> = {
   '001_foundation': foundation,
   '002_tasks': tasks,
   '003_task_counts': taskCounts,
+  '004_task_progress': taskProgress,
+  '005_task_limits': taskLimits,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -171,6 +171,8 @@ export interface TasksTable {
   failure_reason: string | null;
   exit_status: number | null;
   timeout_seconds: number | null;
+  /** Bytes of output dropped over the log rate limit. */
+  log_bytes_dropped: Generated<number>;
   /** Guid of the user who created the task. */
   created_by: string | null;
   /** The runner that claimed the task. */
@@ -180,6 +182,13 @@ export interface TasksTable {
   cancel_requested_at: string | null;
   created_at: string;
   updated_at: string;
+  /** What the task last reported with its own token (migration 004). */
+  progress_percent: Generated<number | null>;
+  progress_message: Generated<string | null>;
+  /** The task that created this one as its subtask. */
+  parent_task_guid: Generated<string | null>;
+  /** Seq of the task's latest message; 0 when it has none. */
+  message_count: Generated<number>;
 }
 
 export interface TaskLogLinesTable {
@@ -230,6 +239,15 @@ export interface RunnersTable {
   heartbeat_at: string;
 }
 
+/** A task's messages: its own (source 'task') and the runner's ('runner'), migration 004. */
+export interface TaskMessagesTable {
+  task_id: number;
+  seq: number;
+  time: string;
+  source: string;
+  text: string;
+}
+
 /** Tasks per space and state, kept exact by triggers (migration 003). */
 export interface TaskCountsTable {
   space_id: number;
@@ -266,6 +284,7 @@ export interface Database {
   runners: RunnersTable;
   task_counts: TaskCountsTable;
   task_label_counts: TaskLabelCountsTable;
+  task_messages: TaskMessagesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -281,3 +300,4 @@ export type NewQuota = Insertable<QuotasTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type NewTask = Insertable<TasksTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type TaskMessageRow = Selectable<TaskMessagesTable>;

@@ -8,6 +8,8 @@ import { appWithCurrentDroplet } from '../droplets/helpers.js';
 export const TASK_KEYS = [
   'guid', 'created_at', 'updated_at', 'sequence_id', 'name', 'command', 'user', 'state', 'memory_in_mb', 'disk_in_mb',
   'log_rate_limit_in_bytes_per_second', 'result', 'droplet_guid', 'relationships', 'metadata', 'links',
+  // taskd extensions, after CF's fields
+  'progress', 'latest_message', 'parent_task_guid', 'timeout_in_seconds',
 ];
 const REDACTED_KEYS = TASK_KEYS.filter((k) => k !== 'command');
 
@@ -56,6 +58,10 @@ describeEachStore('GET /v3/tasks/:guid', (h) => {
         cancel: { href: `${self}/actions/cancel`, method: 'POST' },
         droplet: { href: `https://api.example.org/v3/droplets/${droplet.guid}` },
       },
+      progress: null,
+      latest_message: null,
+      parent_task_guid: null,
+      timeout_in_seconds: null,
     });
   });
 

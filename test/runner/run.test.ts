@@ -83,7 +83,9 @@ describeEachStore('running tasks', (h) => {
     assert.ok(!everything.includes(SECRET), 'a variable of the taskd process reached the task');
     assert.ok(!everything.includes(h.adminPassword), 'the admin password reached the task');
     if (h.config.databaseUrl) assert.ok(!everything.includes(h.config.databaseUrl), 'the database URL reached the task');
-    assert.ok(![...env.keys()].some((k) => k.startsWith('TASKD_') && !['TASKD_TASK_GUID', 'TASKD_TASK_NAME'].includes(k)));
+    // The task's own API access (its token) is the only other taskd variable it gets.
+    assert.ok(![...env.keys()].some((k) => k.startsWith('TASKD_') && !['TASKD_TASK_GUID', 'TASKD_TASK_NAME', 'TASKD_API', 'TASKD_TASK_TOKEN'].includes(k)));
+    assert.match(env.get('TASKD_TASK_TOKEN') ?? '', /^[\w-]+\.[\w-]+\.[\w-]+$/);
     assert.ok(![...env.keys()].some((k) => k.startsWith('NODE_')), 'node settings reached the task');
   });
 

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { ApiError } from '../../core/errors.js';
 import { identify } from '../../auth/identify.js';
+import type { OwnTask } from '../../auth/permissions.js';
 import { cfErrorBody, cfErrorHandler } from './errors.js';
 import { rootRoutes } from './routes/root.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -20,15 +21,36 @@ import { quotaRoutes } from './routes/quotas.js';
 import { taskReadRoutes } from './routes/tasks.js';
 import { taskWriteRoutes } from './routes/task-writes.js';
 import { taskLogRoutes } from './routes/task-log.js';
+import { taskProgressRoutes } from './routes/task-progress.js';
 import { auditEventRoutes } from './routes/audit-events.js';
+import { infoRoutes } from './routes/info.js';
 
 export type CfRoutes = (app: FastifyInstance, ctx: AppContext) => void;
 
 const routeGroups: CfRoutes[] = [
   rootRoutes, oauthRoutes, userRoutes, organizationRoutes, spaceRoutes, roleRoutes,
   appRoutes, dropletRoutes, processRoutes, jobRoutes, featureFlagRoutes, quotaRoutes,
-  taskReadRoutes, taskWriteRoutes, taskLogRoutes, auditEventRoutes,
+  taskReadRoutes, taskWriteRoutes, taskLogRoutes, taskProgressRoutes, auditEventRoutes, infoRoutes,
 ];
+
+/**
+ * What a running task's own token opens: reporting on itself and reading itself, and creating
+ * subtasks in its own app (the create route also requires parent_task_guid to be the task).
+ * A task token is not a user token: every other route is 403.
+ */
+const TASK_TOKEN_ROUTES: { method: string; url: string; param: 'taskGuid' | 'appGuid' }[] = [
+  { method: 'GET', url: '/v3/tasks/:guid', param: 'taskGuid' },
+  { method: 'GET', url: '/v3/tasks/:guid/messages', param: 'taskGuid' },
+  { method: 'POST', url: '/v3/tasks/:guid/messages', param: 'taskGuid' },
+  { method: 'POST', url: '/v3/tasks/:guid/progress', param: 'taskGuid' },
+  { method: 'POST', url: '/v3/apps/:guid/tasks', param: 'appGuid' },
+];
+
+function taskTokenMay(task: OwnTask, method: string, url: string | undefined, params: unknown): boolean {
+  const guid = (params as { guid?: unknown } | undefined)?.guid;
+  const route = TASK_TOKEN_ROUTES.find((r) => r.method === method && r.url === url);
+  return route !== undefined && guid === (route.param === 'taskGuid' ? task.guid : task.appGuid);
+}
 
 export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.setErrorHandler(cfErrorHandler);
@@ -43,6 +65,7 @@ export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public || !request.routeOptions.url) return;
     const actor = await identify(ctx.store.db, ctx.tokens, request.headers.authorization);
+    if (actor.ownTask && !taskTokenMay(actor.ownTask, request.method, request.routeOptions.url, request.params)) throw new ApiError('NotAuthorized');
     const isRead = request.method === 'GET' || request.method === 'HEAD';
     if (isRead ? !actor.mayRead() : !actor.mayWrite()) throw new ApiError('NotAuthorized');
     request.actor = actor;

@@ -13,19 +13,25 @@ export interface TaskCreateMessage {
   memoryInMb?: number;
   diskInMb?: number;
   logRateLimit?: number;
+  /** taskd extension `timeout_in_seconds`; the server's maximum is checked by the create action. */
+  timeoutSeconds?: number;
   /** A droplet of the app to run; undefined (absent or null) means its current droplet. */
   dropletGuid?: string;
   templateProcessGuid?: string;
   /** The requested OS user; undefined when absent or null. */
   user?: string;
   metadata: MetadataChange;
+  /** taskd extension: the task this one is a subtask of; undefined when absent or null. */
+  parentTaskGuid?: string;
 }
 
 export type TaskUpdateMessage = MetadataUpdateMessage;
 
-const CREATE_KEYS = ['name', 'command', 'disk_in_mb', 'memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'droplet_guid', 'template', 'user', 'metadata'];
+const CREATE_KEYS = ['name', 'command', 'disk_in_mb', 'memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'droplet_guid', 'template', 'user', 'metadata', 'parent_task_guid', 'timeout_in_seconds'];
 
 const MAX_DB_BIGINT = 9223372036854775807n;
+/** tasks.timeout_seconds is an integer column. */
+const MAX_DB_INTEGER = 2147483647n;
 
 export function parseTaskCreate(raw: unknown): TaskCreateMessage {
   const body = bodyObject(raw);
@@ -34,6 +40,7 @@ export function parseTaskCreate(raw: unknown): TaskCreateMessage {
   const diskInMb = checkInteger(body, 'disk_in_mb', { greaterThan: 0 }, errors);
   const memoryInMb = checkInteger(body, 'memory_in_mb', { greaterThan: 0 }, errors);
   const logRateLimit = checkInteger(body, 'log_rate_limit_in_bytes_per_second', { greaterThan: -2, atMost: MAX_DB_BIGINT }, errors);
+  const timeoutSeconds = checkInteger(body, 'timeout_in_seconds', { greaterThan: 0, atMost: MAX_DB_INTEGER }, errors);
   const dropletGuid = body.droplet_guid === undefined || body.droplet_guid === null ? undefined : checkGuid(body.droplet_guid, 'droplet_guid', errors);
   const templateProcessGuid = 'template' in body ? checkGuid(templateGuidOf(body.template), 'template_process_guid', errors) : undefined;
   // Ruby truthiness: only nil and false count as missing.
@@ -42,6 +49,7 @@ export function parseTaskCreate(raw: unknown): TaskCreateMessage {
   else if (!isFalsy(body.command) && typeof body.command !== 'string') errors.push('Command must be a string');
   const user = 'user' in body && body.user !== null ? checkUser(body.user, errors) : undefined;
   const metadata = parseMetadata(body.metadata, errors);
+  const parentTaskGuid = body.parent_task_guid === undefined || body.parent_task_guid === null ? undefined : checkGuid(body.parent_task_guid, 'parent_task_guid', errors);
   raiseIfAny(errors);
   return {
     name: body.name === null ? undefined : body.name,
@@ -49,10 +57,12 @@ export function parseTaskCreate(raw: unknown): TaskCreateMessage {
     memoryInMb,
     diskInMb,
     logRateLimit,
+    timeoutSeconds,
     dropletGuid,
     templateProcessGuid,
     user,
     metadata,
+    parentTaskGuid,
   };
 }
 

@@ -1,12 +1,19 @@
-// CF's task object (spec §2), fields in CF's order. `command` is left out entirely — not replaced
+// CF's task object (spec §2), fields in CF's order, then taskd's extension fields. `command` is left out entirely — not replaced
 // by a placeholder — where the caller may not see it.
 import type { TaskRow } from '../../../store/schema.js';
 import type { PresentedMetadata } from '../../../store/metadata.js';
 import { toCfTime } from '../../../core/time.js';
 import { presentMetadata } from './metadata.js';
 
-/** A task row with what its presentation needs from its app and droplet. */
-export type TaskWithRefs = TaskRow & { app_guid: string; droplet_exists: boolean };
+/** A task row with what its presentation needs from its app and droplet (and its latest message). */
+export type TaskWithRefs = TaskRow & { app_guid: string; droplet_exists: boolean } & Partial<LatestMessage>;
+
+/** The task's latest message, joined by fetchers; absent or null when it has none. */
+export interface LatestMessage {
+  latest_message_time: string | null;
+  latest_message_source: string | null;
+  latest_message_text: string | null;
+}
 
 export function presentTask(task: TaskWithRefs, metadata: PresentedMetadata | undefined, base: string, showCommand: boolean) {
   const self = `${base}/v3/tasks/${task.guid}`;
@@ -34,5 +41,12 @@ export function presentTask(task: TaskWithRefs, metadata: PresentedMetadata | un
       cancel: { href: `${self}/actions/cancel`, method: 'POST' },
       droplet: { href: `${base}/v3/droplets/${task.droplet_guid}` },
     },
+    // taskd extensions, after all of CF's fields (spec §11).
+    progress: task.progress_percent === null ? null : { percent: task.progress_percent, message: task.progress_message },
+    latest_message: task.latest_message_text == null
+      ? null
+      : { seq: task.message_count, time: task.latest_message_time, source: task.latest_message_source, text: task.latest_message_text },
+    parent_task_guid: task.parent_task_guid,
+    timeout_in_seconds: task.timeout_seconds,
   };
 }

@@ -31,12 +31,14 @@ export function taskWriteRoutes(app: FastifyInstance, ctx: AppContext) {
     const actor = actorOf(request);
     await assertFeatureEnabled(db, actor, 'task_creation');
     const msg = parseTaskCreate(request.body);
+    // A task's own token creates only its own subtasks (the plugin has already held it to its app).
+    if (actor.ownTask && msg.parentTaskGuid !== actor.ownTask.guid) throw notAuthorized();
     const key = parseIdempotencyKey(request.headers['idempotency-key']);
     const found = await getReadableApp(db, actor, guid);
     if (!actor.canWriteSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw notAuthorized();
     assertWritable(actor, found.org, found.space);
     const droplet = msg.dropletGuid === undefined ? undefined : await requestedDroplet(db, found.app, msg.dropletGuid);
-    const body = await createTask({ db, config: ctx.config, signals: ctx.signals }, actor, {
+    const body = await createTask({ db, config: ctx.config, signals: ctx.signals, dialect: ctx.store.dialect }, actor, {
       found,
       msg,
       requestedDroplet: droplet,

@@ -1,0 +1,29 @@
+// The runner's own lines in a task's messages (source 'runner'): when it started and how it ended.
+import type { Kysely } from 'kysely';
+import type { Logger } from '../context.js';
+import { FAILURE } from '../core/task-states.js';
+import type { Database } from '../store/schema.js';
+import { appendTaskMessage, type TaskAsAppended } from '../store/task-messages.js';
+
+export const STARTED_MESSAGE = 'started';
+
+/**
+ * How the task ended, read from its recorded row rather than from the process: a cancelled task's
+ * process dies of SIGTERM, but what the user did was cancel it. Limits name themselves in the
+ * failure reason ("… limit exceeded").
+ */
+export function endMessage(task: TaskAsAppended): string {
+  if (task.state === 'SUCCEEDED') return 'exited with status 0';
+  if (task.failure_reason === FAILURE.cancelled) return 'cancelled';
+  const reason = task.failure_reason ?? 'ended';
+  return reason.charAt(0).toLowerCase() + reason.slice(1);
+}
+
+/** Appends a runner message; a failure is logged, never raised: the task's run goes on. */
+export async function appendRunnerMessage(db: Kysely<Database>, log: Logger, taskId: number, text: string | ((task: TaskAsAppended) => string)): Promise<void> {
+  try {
+    await appendTaskMessage(db, taskId, 'runner', text);
+  } catch (err) {
+    log.error({ err, taskId }, 'storing a runner message failed');
+  }
+}

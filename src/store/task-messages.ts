@@ -1,0 +1,38 @@
+// Appending to a task's messages, for the task itself (through the API) and for the runner.
+import type { Kysely } from 'kysely';
+import type { Database, TaskMessageRow } from './schema.js';
+import { nowIso } from '../core/time.js';
+
+export type MessageSource = 'task' | 'runner';
+
+/** The task as the append found it: a message's text may depend on how the task ended. */
+export interface TaskAsAppended {
+  state: string;
+  failure_reason: string | null;
+}
+
+/**
+ * Appends one message; undefined when the task is gone. The seq comes from an increment of the
+ * task's `message_count`, whose row lock orders concurrent appends of one task (migration 004).
+ * The text may be a function of the task as found. `onlyInStates` refuses the append (undefined) unless the task is in one of them.
+ */
+export async function appendTaskMessage(
+  db: Kysely<Database>,
+  taskId: number,
+  source: MessageSource,
+  text: string | ((task: TaskAsAppended) => string),
+  onlyInStates?: readonly string[],
+): Promise<(TaskMessageRow & { state: string }) | undefined> {
+  return db.transaction().execute(async (trx) => {
+    let counter = trx
+      .updateTable('tasks')
+      .set((eb) => ({ message_count: eb('message_count', '+', 1) }))
+      .where('id', '=', taskId);
+    if (onlyInStates) counter = counter.where('state', 'in', onlyInStates);
+    const task = await counter.returning(['message_count', 'state', 'failure_reason']).executeTakeFirst();
+    if (!task) return undefined;
+    const message = { task_id: taskId, seq: task.message_count, time: nowIso(), source, text: typeof text === 'string' ? text : text(task) };
+    await trx.insertInto('task_messages').values(message).execute();
+    return { ...message, state: task.state };
+  });
+}
