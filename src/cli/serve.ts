@@ -2,6 +2,7 @@
 // default. A bad setting ends start-up with one line naming it and exit status 2.
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { sandboxInForce, taskNetworkInForce } from '../runner/sandbox/detect.js';
 import { createTaskd } from '../taskd.js';
 
 export function serveCommand(): Command {
@@ -55,6 +56,7 @@ async function serve(config: Config): Promise<void> {
   const url = config.externalUrl ?? `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   console.log(`taskd is serving ${url} (store: ${store})`);
+  if (config.runnerSlots > 0) console.log(`Task sandbox: ${sandboxLine(config)}`);
   if (taskd.generatedAdminPassword) {
     console.log(`First start: created user 'admin' with password ${taskd.generatedAdminPassword}`);
     console.log('It is shown only this once; set TASKD_ADMIN_PASSWORD to choose your own on a fresh data directory.');
@@ -66,4 +68,11 @@ async function serve(config: Config): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Which sandbox tasks run in, and why: running unsandboxed is said, not hidden. */
+function sandboxLine(config: Config): string {
+  const sandbox = sandboxInForce(config.sandbox);
+  const network = taskNetworkInForce(config, sandbox);
+  return `${sandbox.kind} (${sandbox.reason}); task network ${network}${config.taskNetwork === 'off' && network === 'on' ? ' (TASKD_TASK_NETWORK=off needs the sandbox)' : ''}`;
 }

@@ -3,6 +3,10 @@
 // password, keys) may ever reach a task, so process.env is never read here.
 import type { ClaimedTask } from './task-store.js';
 
+/** Where a sandboxed task lives (sandbox/bwrap-args.mjs): CF's paths, and a private /tmp. */
+const SANDBOX_HOME = '/home/vcap';
+const SANDBOX_TMP = '/tmp';
+
 const BASE: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
   LANG: 'C.UTF-8',
@@ -12,10 +16,12 @@ const BASE: Readonly<Record<string, string>> = {
 const FDS_LIMIT = 16384;
 
 /**
+ * `workingDir` is the task's directory as the task sees it; `sandboxed`: it runs in bubblewrap,
+ * with its own HOME and /tmp (outside, both are its working directory, the only place it owns).
  * `taskToken` is the task's own bearer token: with TASKD_API and TASKD_TASK_GUID the task reports
  * its progress and messages and creates its subtasks (nothing else; see the CF plugin).
  */
-export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: string | undefined, taskToken?: string): Record<string, string> {
+export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: string | undefined, taskToken?: string, sandboxed = false): Record<string, string> {
   const vcapApplication = {
     application_id: task.appGuid,
     application_name: task.appName,
@@ -34,8 +40,8 @@ export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: s
   };
   return {
     ...BASE,
-    HOME: workingDir,
-    TMPDIR: workingDir,
+    HOME: sandboxed ? SANDBOX_HOME : workingDir,
+    TMPDIR: sandboxed ? SANDBOX_TMP : workingDir,
     MEMORY_LIMIT: `${task.memory_in_mb}m`,
     ...appVariables(task.environmentVariables),
     // Set last: an app variable cannot pose as the task's identity.

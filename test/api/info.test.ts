@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/harness.js';
+import { sandboxInForce } from '../../src/runner/sandbox/detect.js';
 
 describeEachStore('GET /v3/info', (h) => {
   test('answers CF\'s shape without a token, and says how task limits are enforced', async () => {
@@ -11,9 +12,13 @@ describeEachStore('GET /v3/info', (h) => {
     assert.equal(res.body.name, 'taskd');
     assert.deepEqual(res.body.custom, {});
     assert.equal(res.body.links.self.href, 'https://api.example.org/v3/info');
+    // The sandbox depends on the host: bubblewrap where it works (sandbox.test.ts covers both).
+    const sandbox = sandboxInForce(h.config.sandbox);
     assert.deepEqual(res.body.taskd, {
       limits: { memory: 'watchdog', processes: 'watchdog', disk: 'watchdog + RLIMIT_FSIZE', log_rate: 'token bucket', timeout: 'timer' },
-      sandbox: 'none',
+      sandbox: sandbox.kind,
+      sandbox_reason: sandbox.reason,
+      task_network: 'on',
     });
   });
 });

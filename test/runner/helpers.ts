@@ -3,10 +3,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Harness } from '../support/harness.js';
 import type { TaskRow } from '../../src/store/schema.js';
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
 import { isTerminal } from '../../src/core/task-states.js';
+import { sandboxInForce } from '../../src/runner/sandbox/detect.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,16 +79,59 @@ export function groupAlive(pgid: number): boolean {
   return false;
 }
 
-/** The pid of a task's shell (its process group id), which the task prints first: `echo $$; …`. */
+/**
+ * The id of a task's process group on this host, once the task has printed its first line
+ * (`echo $$; …`). Unsandboxed that is the shell's pid, which it printed; in the sandbox `$$` is
+ * a pid of the task's own namespace, so the group is found from the host's /proc instead: the
+ * group of the process whose environment names the task.
+ */
 export async function shellPidOf(h: Harness, guid: string): Promise<number> {
-  let pid = 0;
+  let printed = 0;
   await eventually('the task printed its pid', async () => {
     const row = await taskRow(h, guid);
     const first = row ? (await outputOf(h, row.id))[0] : undefined;
-    pid = first ? Number(first.text) : 0;
-    return pid > 0;
+    printed = first ? Number(first.text) : 0;
+    return printed > 0;
   });
-  return pid;
+  if (!isSandboxed(h)) return printed;
+  let pgid: number | undefined;
+  await eventually('the task\'s process group is found', async () => {
+    pgid = hostGroupOfTask(guid);
+    if (pgid) return true;
+    // A task that ended before it was seen left no group to find (none of its processes is
+    // left: the scan found none); a pid no process has stands for it.
+    const row = await taskRow(h, guid);
+    return row !== undefined && isTerminal(row.state);
+  });
+  return pgid ?? NO_PROCESS;
+}
+
+/** Above Linux's pid_max (2^22): no group has it. */
+const NO_PROCESS = 2 ** 23;
+
+/** Whether the harness's tasks run in bubblewrap. */
+export function isSandboxed(h: Harness): boolean {
+  return sandboxInForce(h.config.sandbox).kind === 'bwrap';
+}
+
+/** The working directory as the task sees it: CF's /home/vcap/app in the sandbox. */
+export function seenWorkDir(h: Harness, guid: string): string {
+  return isSandboxed(h) ? '/home/vcap/app' : path.join(h.config.dataDir, 'tasks', guid);
+}
+
+function hostGroupOfTask(guid: string): number | undefined {
+  const marker = `\0TASKD_TASK_GUID=${guid}\0`;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (!`\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(marker)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }
 
 /** Inserts a task row directly (for states the API cannot produce), shaped as create writes it. */

@@ -1,12 +1,16 @@
 // GET /v3/info: CF's platform information, open to anyone as CF's is, with a taskd block saying
-// how this node enforces task limits (spec §11 extensions) — weaker mechanisms are reported, not
-// hidden.
+// how this node enforces task limits and which sandbox tasks run in (spec §11 extensions) — weaker
+// mechanisms, and running unsandboxed, are reported, not hidden.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import { LIMIT_MECHANISMS } from '../../../runner/limits/mechanisms.js';
+import { sandboxInForce, taskNetworkInForce } from '../../../runner/sandbox/detect.js';
 import { baseUrl } from '../request.js';
 
 export function infoRoutes(app: FastifyInstance, ctx: AppContext) {
+  // The same decision the runner makes (the probe runs once per process).
+  const sandbox = sandboxInForce(ctx.config.sandbox);
+  const taskNetwork = taskNetworkInForce(ctx.config, sandbox);
   app.get('/v3/info', { config: { public: true } }, async (request) => ({
     build: '',
     cli_version: { minimum: '', recommended: '' },
@@ -19,6 +23,6 @@ export function infoRoutes(app: FastifyInstance, ctx: AppContext) {
       self: { href: `${baseUrl(ctx, request)}/v3/info` },
       support: null,
     },
-    taskd: { limits: LIMIT_MECHANISMS, sandbox: 'none' },
+    taskd: { limits: LIMIT_MECHANISMS, sandbox: sandbox.kind, sandbox_reason: sandbox.reason, task_network: taskNetwork },
   }));
 }
