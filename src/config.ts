@@ -3,6 +3,7 @@
 // CLI prints as one line before exiting with status 2.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { probeBwrap } from './runner/sandbox/detect.js';
 
 export interface Config {
   host: string;
@@ -39,6 +40,10 @@ export interface Config {
   completedTasksCutoffDays: number;
   /** How often an idle live log stream (SSE) gets a keep-alive comment. */
   logStreamHeartbeatSeconds: number;
+  /** How tasks are isolated: bubblewrap if it works here (auto), bubblewrap or fail, or none. */
+  sandbox: 'auto' | 'bwrap' | 'none';
+  /** 'off': sandboxed tasks get no network at all (not even loopback) on this node. */
+  taskNetwork: 'on' | 'off';
 }
 
 export class ConfigError extends Error {}
@@ -62,9 +67,13 @@ export const defaultConfig: Config = {
   runnerLeaseSeconds: 15,
   completedTasksCutoffDays: 31,
   logStreamHeartbeatSeconds: 15,
+  sandbox: 'auto',
+  taskNetwork: 'on',
 };
 
-type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list';
+type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff';
+
+const CHOICES: Partial<Record<Kind, string[]>> = { sandbox: ['auto', 'bwrap', 'none'], onoff: ['on', 'off'] };
 
 /** Every setting: its config-file key, environment variable and the kind of value it takes. */
 const settings: { key: keyof Config; env: string; kind: Kind }[] = [
@@ -91,6 +100,8 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'runnerLeaseSeconds', env: 'TASKD_RUNNER_LEASE_SECONDS', kind: 'positive' },
   { key: 'completedTasksCutoffDays', env: 'TASKD_COMPLETED_TASKS_CUTOFF_DAYS', kind: 'positive' },
   { key: 'logStreamHeartbeatSeconds', env: 'TASKD_LOG_STREAM_HEARTBEAT_SECONDS', kind: 'positive' },
+  { key: 'sandbox', env: 'TASKD_SANDBOX', kind: 'sandbox' },
+  { key: 'taskNetwork', env: 'TASKD_TASK_NETWORK', kind: 'onoff' },
 ];
 
 export interface ConfigSources {
@@ -121,6 +132,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const { defaultTaskTimeoutSeconds: timeout, maximumTaskTimeoutSeconds: maxTimeout } = result;
   if (timeout !== undefined && maxTimeout !== undefined && timeout > maxTimeout) {
     throw new ConfigError(`TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (${timeout}) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (${maxTimeout})`);
+  }
+  // Asked for explicitly, bubblewrap must work: start-up fails rather than run tasks unsandboxed.
+  if (result.sandbox === 'bwrap') {
+    const found = probeBwrap();
+    if (!found.usable) throw new ConfigError(`TASKD_SANDBOX=bwrap, but ${found.reason}`);
   }
   return result;
 }
@@ -188,6 +204,10 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
     }
     case 'list':
       return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'sandbox':
+    case 'onoff':
+      if (!CHOICES[kind]!.includes(text)) throw new ConfigError(`${name} must be one of ${CHOICES[kind]!.join(', ')}, got '${text}'`);
+      return text;
   }
 }
 

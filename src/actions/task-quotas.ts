@@ -15,8 +15,8 @@ interface Usage {
 }
 
 /**
- * The organization's quota, then the space's (CF's order). Usage is what PENDING and RUNNING tasks
- * hold (taskd runs no long-lived app processes). Read after the app row is locked, so creates on
+ * The organization's quota, then the space's (CF's order). Usage is what waiting, running and
+ * paused tasks hold (QUOTA_STATES; taskd runs no long-lived app processes). Read after the app row is locked, so creates on
  * one app see each other.
  */
 export async function checkQuotas(trx: Transaction<Database>, found: AppInSpace, task: { memory: number; logRate: number }, errors: ModelErrors) {

@@ -1,24 +1,64 @@
 // The task state machine: the one place that decides which state may follow which. Stores apply
 // a transition as a guarded UPDATE … WHERE state IN (from), so a race cannot make an illegal one.
-export const TASK_STATES = ['PENDING', 'RUNNING', 'CANCELING', 'SUCCEEDED', 'FAILED'] as const;
+// PAUSING and PAUSED are taskd's own (Astra's pause): CF has no pause and shows them as RUNNING.
+export const TASK_STATES = ['PENDING', 'RUNNING', 'PAUSING', 'PAUSED', 'CANCELING', 'SUCCEEDED', 'FAILED'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 export const TERMINAL_STATES: readonly TaskState[] = ['SUCCEEDED', 'FAILED'];
-/** States that hold a runner slot or wait for one; quotas count PENDING and RUNNING. */
-export const ACTIVE_STATES: readonly TaskState[] = ['PENDING', 'RUNNING', 'CANCELING'];
-export const QUOTA_STATES: readonly TaskState[] = ['PENDING', 'RUNNING'];
+/** States in which a runner holds the task and its process exists (or is being started). */
+export const RUNNER_HELD_STATES: readonly TaskState[] = ['RUNNING', 'PAUSING', 'PAUSED', 'CANCELING'];
+/** States that hold a runner slot or wait for one. */
+export const ACTIVE_STATES: readonly TaskState[] = ['PENDING', ...RUNNER_HELD_STATES];
+/**
+ * States whose tasks use quota: waiting or running. A paused task still holds its memory (its
+ * processes are frozen, not gone), so PAUSING and PAUSED count as RUNNING does.
+ */
+export const QUOTA_STATES: readonly TaskState[] = ['PENDING', 'RUNNING', 'PAUSING', 'PAUSED'];
 
-export type TaskEvent = 'claim' | 'cancel' | 'succeed' | 'fail';
+export type TaskEvent = 'claim' | 'pause' | 'frozen' | 'resume' | 'cancel' | 'succeed' | 'fail';
 
 /** For each event, the states it may leave from and the state it leads to (fail keeps its reason). */
 export const TRANSITIONS: Record<TaskEvent, { from: readonly TaskState[]; to: TaskState }> = {
   claim: { from: ['PENDING'], to: 'RUNNING' },
-  cancel: { from: ['PENDING', 'RUNNING', 'CANCELING'], to: 'CANCELING' },
-  succeed: { from: ['RUNNING', 'CANCELING'], to: 'SUCCEEDED' },
-  fail: { from: ['PENDING', 'RUNNING', 'CANCELING'], to: 'FAILED' },
+  // Asked by the API; the runner freezes the process group and then records `frozen`.
+  pause: { from: ['RUNNING'], to: 'PAUSING' },
+  frozen: { from: ['PAUSING'], to: 'PAUSED' },
+  // Also from PAUSING: a pause may be taken back before the runner got to it.
+  resume: { from: ['PAUSING', 'PAUSED'], to: 'RUNNING' },
+  cancel: { from: ['PENDING', 'RUNNING', 'PAUSING', 'PAUSED', 'CANCELING'], to: 'CANCELING' },
+  // A frozen process can still end: killed by a limit's watchdog, or from outside.
+  succeed: { from: ['RUNNING', 'PAUSING', 'PAUSED', 'CANCELING'], to: 'SUCCEEDED' },
+  fail: { from: ['PENDING', 'RUNNING', 'PAUSING', 'PAUSED', 'CANCELING'], to: 'FAILED' },
 };
 
 export const isTerminal = (state: string): boolean => (TERMINAL_STATES as readonly string[]).includes(state);
+
+/** How CF's view shows each state: it has no pause, so a paused task is, to CF clients, running. */
+export const CF_STATE: Record<TaskState, string> = {
+  PENDING: 'PENDING',
+  RUNNING: 'RUNNING',
+  PAUSING: 'RUNNING',
+  PAUSED: 'RUNNING',
+  CANCELING: 'CANCELING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+};
+
+export const cfStateOf = (state: string): string => CF_STATE[state as TaskState] ?? state;
+
+/**
+ * The stored states a `states` filter value matches: those CF shows as it (RUNNING matches
+ * PAUSING and PAUSED too, so a CF client's filter agrees with the `state` it reads). A taskd
+ * state CF never shows (PAUSING, PAUSED) still matches itself: taskd's own, exact filter.
+ */
+export function storedStatesMatching(values: readonly string[]): string[] {
+  const matched = new Set<string>();
+  for (const value of values) {
+    matched.add(value);
+    for (const state of TASK_STATES) if (CF_STATE[state] === value) matched.add(state);
+  }
+  return [...matched];
+}
 
 /** failure_reason values, as CF and Diego word them. */
 export const FAILURE = {

@@ -8,6 +8,7 @@ import type { TaskWithRefs } from '../api/cf/presenters/task.js';
 import { applyListFilters, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 import { countTasks, type TaskListWhere } from './task-counts.js';
+import { storedStatesMatching } from '../core/task-states.js';
 
 // CF's registration order (spec §5); it appears in the unknown-parameter message.
 const ALLOWED = [
@@ -71,7 +72,10 @@ export function listAppTasks(db: Kysely<Database>, app: AppRow, query: ListQuery
   return fetchTaskPage(db, query, { appId: app.id });
 }
 
-async function fetchTaskPage(db: Kysely<Database>, query: ListQuery, where: TaskListWhere): Promise<Page<TaskWithRefs>> {
+async function fetchTaskPage(db: Kysely<Database>, cfQuery: ListQuery, where: TaskListWhere): Promise<Page<TaskWithRefs>> {
+  // `states` names CF's states; the rows and the counters hold taskd's (states=RUNNING is also
+  // PAUSING and PAUSED). Mapped once here, so the filter and both counts agree.
+  const query = withStoredStates(cfQuery);
   // The page is chosen on task ids alone (an index-only walk past the offset), and only its
   // rows are then read whole and joined: deep pages skip index entries, not table rows.
   const pageIds = orderTasks(filteredTaskIds(db, query, where), query)
@@ -82,6 +86,11 @@ async function fetchTaskPage(db: Kysely<Database>, query: ListQuery, where: Task
     countTasks(db, query, where, () => filteredTaskIds(db, query, where)),
   ]);
   return { rows: rows.map((r) => ({ ...r, droplet_exists: Boolean(r.droplet_exists) }) as TaskWithRefs), total };
+}
+
+function withStoredStates(query: ListQuery): ListQuery {
+  const { states } = query.lists;
+  return states ? { ...query, lists: { ...query.lists, states: storedStatesMatching(states) } } : query;
 }
 
 /** Ids of the tasks matching every filter of the query, within the caller's scope or app. */

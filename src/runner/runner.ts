@@ -1,7 +1,7 @@
 // The runner of one taskd node: claims PENDING tasks oldest first while it has free slots, runs
-// each through the spawner helper, stops the ones cancelled or deleted, and fails the tasks of
-// runners that died. Signals from this node's actions make it act at once; a poll catches what
-// other nodes changed.
+// each through the spawner helper, freezes and thaws the ones paused and resumed, stops the ones
+// cancelled or deleted, and fails the tasks of runners that died. Signals from this node's
+// actions make it act at once; a poll catches what other nodes changed.
 import type { Config } from '../config.js';
 import type { Logger } from '../context.js';
 import type { Store } from '../store/database.js';
@@ -9,14 +9,15 @@ import { RunnerHeartbeat } from './heartbeat.js';
 import { cgroupV2Support, LIMIT_MECHANISMS } from './limits/mechanisms.js';
 import { RunningTask, type RunningTaskDeps } from './running-task.js';
 import type { TaskSignals } from './signals.js';
+import { sandboxInForce, taskNetworkInForce, type SandboxInForce } from './sandbox/detect.js';
 import { Spawner } from './spawner.js';
 import { RunnerTaskStore, type ClaimedTask } from './task-store.js';
 import { Workspaces } from './workspace.js';
 
-/** How often the store is checked for work and cancels from other nodes. */
+/** How often the store is checked for work, and for cancels, pauses and resumes from other nodes. */
 const POLL_MS = 1000;
 
-export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses'>;
+export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork'>;
 
 /** What gives a task its identity towards the API: its own token, and where the API is. */
 export interface TaskIdentity {
@@ -29,6 +30,7 @@ export class Runner {
   private readonly tasks: RunnerTaskStore;
   private readonly spawner: Spawner;
   private readonly workspaces: Workspaces;
+  private readonly sandbox: SandboxInForce;
   private readonly deps: RunningTaskDeps;
   /** Tasks of this runner by guid, from claim until their outcome is recorded. */
   private readonly held = new Map<string, RunningTask>();
@@ -51,7 +53,9 @@ export class Runner {
     const onError = (err: unknown, msg = 'runner error') => log.error({ err }, msg);
     this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) => onError(err, 'runner heartbeat failed'));
     this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);
-    this.spawner = new Spawner(onError, { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds });
+    this.sandbox = sandboxInForce(config.sandbox);
+    const sandbox = this.sandbox.bwrap ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir } : undefined;
+    this.spawner = new Spawner(onError, { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds }, sandbox);
     this.workspaces = new Workspaces(config.dataDir);
     this.deps = {
       db: store.db, tasks: this.tasks, spawner: this.spawner, workspaces: this.workspaces, log, signals,
@@ -70,12 +74,15 @@ export class Runner {
 
   async start(): Promise<void> {
     this.log.info({ limits: LIMIT_MECHANISMS, cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
+    this.log.info({ sandbox: this.sandbox.kind, reason: this.sandbox.reason, taskNetwork: taskNetworkInForce(this.config, this.sandbox) }, 'task sandbox');
     this.spawner.start();
     await this.heartbeat.start();
     await this.reconcile();
     this.unsubscribe.push(
       this.signals.onCreated(() => this.claimSoon()),
       this.signals.onCancelRequested((guid) => this.cancel(guid)),
+      this.signals.onPauseRequested((guid) => this.held.get(guid)?.pause()),
+      this.signals.onResumeRequested((guid) => this.held.get(guid)?.resume()),
     );
     this.pollTimer = setInterval(() => void this.poll(), POLL_MS);
     this.pollTimer.unref();
@@ -163,13 +170,18 @@ export class Runner {
     this.held.get(guid)?.stop();
   }
 
-  /** Catches up with changes made on other nodes: new tasks, cancels, deletions, dead runners. */
+  /**
+   * Catches up with changes made on other nodes: new tasks, cancels, pauses, resumes, deletions,
+   * dead runners.
+   */
   private async poll(): Promise<void> {
     if (this.stopped) return;
     this.claimSoon();
     try {
       if (this.held.size) {
-        for (const guid of await this.tasks.cancelingGuids()) this.held.get(guid)?.stop();
+        const readAt = performance.now();
+        const states = await this.tasks.followedStates();
+        for (const task of this.held.values()) this.follow(task, states.get(task.guid), readAt);
         const running = [...this.held.values()];
         const existing = await this.tasks.existingIds(running.map((t) => t.task.id));
         for (const task of running) if (!existing.has(task.task.id)) task.stop();
@@ -179,6 +191,18 @@ export class Runner {
     } catch (err) {
       this.log.error({ err }, 'runner poll failed');
     }
+  }
+
+  /**
+   * Brings a held task in line with its stored state (undefined: RUNNING, or gone). A pause or
+   * resume asked of it since the store was read is newer than what was read, and stands.
+   */
+  private follow(task: RunningTask, state: string | undefined, readAt: number): void {
+    if (state === 'CANCELING') return task.stop();
+    if (task.pauseChangedAt >= readAt) return;
+    // Pausing again also retries recording PAUSED for a PAUSING task already frozen.
+    if (state === 'PAUSING' || (state === 'PAUSED' && !task.frozenWanted)) task.pause();
+    else if (state === undefined && task.frozenWanted) task.resume();
   }
 
   private async reconcile(): Promise<void> {

@@ -1,6 +1,6 @@
 // One claimed task from its working directory to its recorded outcome: spawn (the spawner helper
-// makes the directory first), collect output, stop on request (SIGTERM to the group, SIGKILL after
-// the grace), then one guarded update.
+// makes the directory first), collect output, freeze and thaw it on pause and resume, stop on
+// request (SIGTERM to the group, SIGKILL after the grace), then one guarded update.
 import type { Kysely } from 'kysely';
 import type { Logger } from '../context.js';
 import type { Database } from '../store/schema.js';
@@ -38,6 +38,13 @@ export class RunningTask implements TaskProcessEvents {
   private resolveOutcome?: (outcome: TaskOutcome) => void;
   /** The runner's "started" message being stored; the end message waits for it, to follow it. */
   private startedMessage?: Promise<void>;
+  /** Whether the task should be frozen (paused); the helper is told once the task has started. */
+  private wantFrozen = false;
+  /**
+   * When pause or resume was last asked of it (performance.now()): a poll whose read of the
+   * store is older must not undo it.
+   */
+  pauseChangedAt = -Infinity;
   /** The helper died while it held the task: its working directory may be left for us to remove. */
   dirLeft = false;
 
@@ -86,6 +93,24 @@ export class RunningTask implements TaskProcessEvents {
     this.killTimer = setTimeout(() => this.deps.spawner.kill(id, 'SIGKILL'), this.deps.graceSeconds * 1000);
   }
 
+  /** Freezes the task's group (idempotent); PAUSED is recorded once the helper has frozen it. */
+  pause(): void {
+    this.pauseChangedAt = performance.now();
+    this.wantFrozen = true;
+    if (this.hasStarted && !this.stopRequested) this.deps.spawner.freeze(this.spawnId!);
+  }
+
+  /** Thaws the task's group (idempotent); the API has already committed it RUNNING. */
+  resume(): void {
+    this.pauseChangedAt = performance.now();
+    this.wantFrozen = false;
+    if (this.hasStarted) this.deps.spawner.thaw(this.spawnId!);
+  }
+
+  get frozenWanted(): boolean {
+    return this.wantFrozen;
+  }
+
   private async execute(): Promise<TaskOutcome> {
     const { task, deps } = this;
     // Minted before the stop check, so that nothing is awaited between that check and the spawn.
@@ -94,7 +119,7 @@ export class RunningTask implements TaskProcessEvents {
     if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
     const cwd = deps.workspaces.dirOf(task.guid);
     const source = deps.workspaces.sourceOf(task.droplet_guid);
-    const env = taskEnvironment(task, cwd, deps.apiUrl, token);
+    const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.spawner.sandboxed);
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
       this.spawnId = deps.spawner.spawn({ command: task.command, cwd, source, env, limits: limitsOfTask(task) }, this);
@@ -106,6 +131,14 @@ export class RunningTask implements TaskProcessEvents {
   started(): void {
     this.hasStarted = true;
     this.startedMessage = appendRunnerMessage(this.deps.db, this.deps.log, this.task.id, STARTED_MESSAGE);
+    // Paused before it started: the helper could not freeze it until now.
+    if (this.wantFrozen && !this.stopRequested) this.deps.spawner.freeze(this.spawnId!);
+  }
+
+  frozen(): void {
+    // Resumed or cancelled meanwhile: the guard leaves the task as it is now.
+    if (!this.wantFrozen) return;
+    this.deps.tasks.markPaused(this.task.id).catch((err) => this.deps.log.error({ err, task: this.task.guid }, 'recording the task paused failed'));
   }
 
   output(stream: OutputStream, text: string): void {

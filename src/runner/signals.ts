@@ -17,6 +17,16 @@ export class TaskSignals {
     this.events.emit('cancel', taskGuid);
   }
 
+  /** A task was committed PAUSING: whoever runs it freezes it. */
+  pauseRequested(taskGuid: string): void {
+    this.events.emit('pause', taskGuid);
+  }
+
+  /** A PAUSING or PAUSED task was committed RUNNING again: whoever runs it thaws it. */
+  resumeRequested(taskGuid: string): void {
+    this.events.emit('resume', taskGuid);
+  }
+
   /** A batch of a task's output lines was committed: live log streams read on. */
   logLinesWritten(taskGuid: string): void {
     this.events.emit(`log-lines:${taskGuid}`);
@@ -37,6 +47,14 @@ export class TaskSignals {
     return () => this.events.off('cancel', listener);
   }
 
+  onPauseRequested(listener: (taskGuid: string) => void): () => void {
+    return this.listen('pause', listener);
+  }
+
+  onResumeRequested(listener: (taskGuid: string) => void): () => void {
+    return this.listen('resume', listener);
+  }
+
   // Per-task event names, so a signal wakes only the streams of its task.
 
   onLogLinesWritten(taskGuid: string, listener: () => void): () => void {
@@ -47,7 +65,7 @@ export class TaskSignals {
     return this.listen(`ended:${taskGuid}`, listener);
   }
 
-  private listen(event: string, listener: () => void): () => void {
+  private listen(event: string, listener: (taskGuid: string) => void): () => void {
     this.events.on(event, listener);
     return () => this.events.off(event, listener);
   }

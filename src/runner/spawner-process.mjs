@@ -6,11 +6,17 @@
 // with no imports beyond Node's own, started without loaders, so it stays small.
 //
 // Protocol (Node IPC messages, JSON):
-//   in:  { type: 'spawn', id, command, cwd, source, env, limits? }
+//   in:  { type: 'spawn', id, command, cwd, source, env, limits?, sandbox? }
+//            (`sandbox`: run it inside bubblewrap, see sandbox/bwrap-args.mjs)
 //            copy the tree `source` (a droplet) to the new directory `cwd`, run `/bin/sh -c
 //            command` there as its own group, and remove `cwd` once the task has ended;
 //            `limits` (limits/task-limits.mjs) are enforced on the group and its output
 //        { type: 'kill', id, signal }               signal the task's whole process group
+//                                                   (a frozen one is thawed after the signal)
+//        { type: 'freeze', id } / { type: 'thaw', id }
+//                                                   SIGSTOP / SIGCONT the started task's group
+//                                                   and hold / run on its timeout (time spent
+//                                                   frozen does not count); both idempotent
 //   out: { type: 'started', id, pid }
 //        { type: 'output', id, stream: 'stdout'|'stderr', text }   UTF-8, arbitrary chunks
 //        { type: 'exit', id, code, signal, exceeded?, droppedBytes? }
@@ -21,12 +27,16 @@
 //                                                   killed while its directory was being made
 //                                                   ends so without ever starting
 //        { type: 'spawn-error', id, message }       nothing was started; `cwd` is gone again
+//        { type: 'frozen', id }                     the group was sent SIGSTOP (which cannot be
+//                                                   caught or ignored): it runs no more
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { TaskLimits } from './limits/task-limits.mjs';
+import { sandboxExit, taskCommand } from './sandbox/bwrap-args.mjs';
+import { signalSandboxGroup } from './sandbox/signal-group.mjs';
 
 /**
  * id -> { pid?, cwd, killedWith? } for every task this spawner accepted and not yet reported:
@@ -47,7 +57,11 @@ function send(message) {
   if (process.connected) process.send(message);
 }
 
+/** Group leaders that are bwrap (sandboxed tasks), signalled the sandbox's way. */
+const sandboxLeaders = new Set();
+
 function killGroup(pid, signal) {
+  if (sandboxLeaders.has(pid)) return signalSandboxGroup(pid, signal);
   try {
     process.kill(-pid, signal);
   } catch {
@@ -148,7 +162,7 @@ async function prepare(source, cwd) {
   }
 }
 
-async function runTask({ id, command, cwd, source, env, limits: taskLimits }) {
+async function runTask({ id, command, cwd, source, env, limits: taskLimits, sandbox }) {
   const task = { cwd };
   tasks.set(id, task);
   let tree;
@@ -176,7 +190,9 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits }) {
     stderrAtLineStart = true;
   });
   try {
-    child = spawn('/bin/sh', limits.shellArgs(command), { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
+    const run = taskCommand(sandbox, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
+    child = spawn(run.file, run.args, { cwd, env: run.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     tasks.delete(id);
     removeLater(cwd, tree);
@@ -193,6 +209,8 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits }) {
   });
   if (child.pid === undefined) return;
   task.pid = child.pid;
+  if (sandbox) sandboxLeaders.add(child.pid);
+  task.limits = limits;
   send({ type: 'started', id, pid: child.pid });
   limits.start(child.pid);
 
@@ -221,7 +239,8 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits }) {
     reported = true;
     await limits.ended(code, signal);
     tasks.delete(id);
-    send({ type: 'exit', id, code, signal, exceeded: limits.exceeded, droppedBytes: limits.droppedBytes });
+    sandboxLeaders.delete(child.pid);
+    send({ type: 'exit', id, ...(sandbox ? sandboxExit(code, signal) : { code, signal }), exceeded: limits.exceeded, droppedBytes: limits.droppedBytes });
     removeLater(cwd, tree);
   };
   child.once('exit', (code, signal) => {
@@ -241,14 +260,47 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits }) {
   });
 }
 
+/**
+ * Pause: the whole group stops (no CPU, no output) and its timeout waits. Only a started task can
+ * be frozen; the runner asks again once it has heard that the task started.
+ */
+function freeze(id) {
+  const task = tasks.get(id);
+  if (task?.pid === undefined) return;
+  if (!task.frozen) {
+    task.frozen = true;
+    killGroup(task.pid, 'SIGSTOP');
+    task.limits.holdTimeout();
+  }
+  send({ type: 'frozen', id });
+}
+
+function thaw(task) {
+  task.frozen = false;
+  killGroup(task.pid, 'SIGCONT');
+  task.limits.resumeTimeout();
+}
+
 process.on('message', (message) => {
   // Tracked up to the start (or not) of the task, so that an exit waits for its directory.
   if (message.type === 'spawn') track(runTask(message).catch((err) => send({ type: 'spawn-error', id: message.id, message: err.message })));
   else if (message.type === 'kill') {
     const task = tasks.get(message.id);
     if (!task) return;
-    if (task.pid !== undefined) killGroup(task.pid, message.signal);
-    else task.killedWith ??= message.signal;
+    if (task.pid !== undefined) {
+      killGroup(task.pid, message.signal);
+      // A stopped process acts on a caught SIGTERM only once continued; SIGCONT after the signal,
+      // so it does nothing else first.
+      // Its timeout stays held: it is ending, and the runner's SIGKILL follows the grace.
+      if (task.frozen) {
+        task.frozen = false;
+        killGroup(task.pid, 'SIGCONT');
+      }
+    } else task.killedWith ??= message.signal;
+  } else if (message.type === 'freeze') freeze(message.id);
+  else if (message.type === 'thaw') {
+    const task = tasks.get(message.id);
+    if (task?.frozen) thaw(task);
   }
 });
 

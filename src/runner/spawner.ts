@@ -1,6 +1,6 @@
 // The runner's side of the spawner helper (spawner-process.mjs): starts it with nothing of
-// taskd's environment, sends spawn and kill requests, and routes what comes back to each task.
-// The helper also makes and removes each task's working directory.
+// taskd's environment, sends spawn, kill, freeze and thaw requests, and routes what comes back
+// to each task. The helper also makes and removes each task's working directory.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
@@ -17,6 +17,8 @@ export interface TaskProcessEvents {
    * `dirLeft`: the helper died, so the task's working directory may still exist.
    */
   lost(message: string, dirLeft: boolean): void;
+  /** The task's group was stopped (SIGSTOP) on a freeze request. */
+  frozen(): void;
 }
 
 /** What the task's limits did to it. */
@@ -41,7 +43,11 @@ type SpawnerMessage =
   | { type: 'started'; id: number; pid: number }
   | { type: 'output'; id: number; stream: OutputStream; text: string }
   | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; exceeded?: string; droppedBytes?: number }
-  | { type: 'spawn-error'; id: number; message: string };
+  | { type: 'spawn-error'; id: number; message: string }
+  | { type: 'frozen'; id: number };
+
+/** bwrap's binary, whether the task keeps the network, and the data directory it must not see. */
+export type TaskSandbox = { bwrap: string; network: boolean; dataDir: string };
 
 const SCRIPT = fileURLToPath(new URL('./spawner-process.mjs', import.meta.url));
 
@@ -54,7 +60,14 @@ export class Spawner {
   constructor(
     private readonly onError: (err: unknown, msg: string) => void,
     private readonly serverLimits: ServerLimits = { maxProcesses: 1024, graceSeconds: 10 },
+    /** Run every task inside bubblewrap with these options (sandbox/bwrap-args.mjs); none: not. */
+    private readonly sandbox?: TaskSandbox,
   ) {}
+
+  /** Whether tasks run in the sandbox, where they see their directory at /home/vcap/app. */
+  get sandboxed(): boolean {
+    return this.sandbox !== undefined;
+  }
 
   start(): void {
     // No loaders (execArgv) and no inherited environment: the helper must not see taskd's
@@ -83,13 +96,27 @@ export class Spawner {
       return id;
     }
     const limits: EnforcedLimits | undefined = request.limits && { ...request.limits, ...this.serverLimits };
-    this.child.send({ type: 'spawn', id, ...request, limits });
+    this.child.send({ type: 'spawn', id, ...request, limits, sandbox: this.sandbox });
     return id;
   }
 
   /** Signals the task's whole process group. */
   kill(id: number, signal: NodeJS.Signals): void {
     if (this.running.has(id) && this.child?.connected) this.child.send({ type: 'kill', id, signal });
+  }
+
+  /** Pause: stops the started task's whole group and holds its timeout; answered by `frozen`. */
+  freeze(id: number): void {
+    this.sendTo(id, { type: 'freeze', id });
+  }
+
+  /** Resume: continues the group and its timeout. */
+  thaw(id: number): void {
+    this.sendTo(id, { type: 'thaw', id });
+  }
+
+  private sendTo(id: number, message: object): void {
+    if (this.running.has(id) && this.child?.connected) this.child.send(message);
   }
 
   /** Stops the helper; it kills any group it still holds when its channel closes. */
@@ -116,6 +143,9 @@ export class Spawner {
       case 'exit':
         this.running.delete(message.id);
         task.events.exited(message.code, message.signal, { exceeded: message.exceeded, droppedBytes: message.droppedBytes ?? 0 });
+        break;
+      case 'frozen':
+        task.events.frozen();
         break;
       case 'spawn-error':
         this.running.delete(message.id);

@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../store/database.js';
 import type { Database, TaskRow } from '../store/schema.js';
-import { FAILURE, TRANSITIONS } from '../core/task-states.js';
+import { FAILURE, RUNNER_HELD_STATES, TRANSITIONS } from '../core/task-states.js';
 import { nowIso } from '../core/time.js';
 import type { TaskOutcome } from './outcome.js';
 
@@ -134,7 +134,8 @@ export class RunnerTaskStore {
       })
       .where('id', taskIds.length === 1 ? '=' : 'in', taskIds.length === 1 ? taskIds[0]! : taskIds)
       .where('runner_id', '=', this.runnerId)
-      // RUNNING or CANCELING: the states a process can end from (succeed's and fail's common ground).
+      // RUNNING, PAUSING, PAUSED or CANCELING: the states a process can end from (succeed's and
+      // fail's common ground).
       .where('state', 'in', TRANSITIONS.succeed.from)
       .returning('id')
       .execute();
@@ -147,10 +148,30 @@ export class RunnerTaskStore {
     if (!exists) await this.db.deleteFrom('task_log_lines').where('task_id', '=', taskId).execute();
   }
 
-  /** Guids of this runner's tasks that were moved to CANCELING (possibly on another node). */
-  async cancelingGuids(): Promise<string[]> {
-    const rows = await this.db.selectFrom('tasks').select('guid').where('runner_id', '=', this.runnerId).where('state', '=', 'CANCELING').execute();
-    return rows.map((r) => r.guid);
+  /**
+   * This runner's tasks that were moved to CANCELING, PAUSING or PAUSED (possibly on another
+   * node), by guid. Its other tasks are RUNNING (or gone): what a resume leaves.
+   */
+  async followedStates(): Promise<Map<string, string>> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .select(['guid', 'state'])
+      .where('runner_id', '=', this.runnerId)
+      .where('state', 'in', [TRANSITIONS.cancel.to, TRANSITIONS.pause.to, TRANSITIONS.frozen.to])
+      .execute();
+    return new Map(rows.map((r) => [r.guid, r.state]));
+  }
+
+  /** The runner froze a PAUSING task's group: PAUSED, unless it was resumed or cancelled meanwhile. */
+  async markPaused(taskId: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('tasks')
+      .set({ state: TRANSITIONS.frozen.to, updated_at: nowIso() })
+      .where('id', '=', taskId)
+      .where('runner_id', '=', this.runnerId)
+      .where('state', 'in', TRANSITIONS.frozen.from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Which of these task ids still have a row. */
@@ -177,7 +198,7 @@ export class RunnerTaskStore {
   }
 
   /**
-   * Tasks still RUNNING or CANCELING whose runner is gone — its row missing or its heartbeat
+   * Tasks still RUNNING, PAUSING, PAUSED or CANCELING whose runner is gone — its row missing or its heartbeat
    * older than the lease — can never report an outcome. Live runners (this one included, and
    * those of other nodes) keep fresh heartbeats, so their tasks are never touched.
    */
@@ -187,7 +208,7 @@ export class RunnerTaskStore {
     const result = await this.db
       .updateTable('tasks')
       .set({ state: TRANSITIONS.fail.to, failure_reason: FAILURE.unknownCompletion, finished_at: now, updated_at: now })
-      .where('state', 'in', ['RUNNING', 'CANCELING'])
+      .where('state', 'in', RUNNER_HELD_STATES)
       .where('runner_id', 'is not', null)
       .where('runner_id', '!=', this.runnerId)
       .where(({ not, exists, selectFrom }) =>

@@ -9,7 +9,7 @@ const TASK_KEYS = [
   'guid', 'created_at', 'updated_at', 'sequence_id', 'name', 'command', 'user', 'state', 'memory_in_mb',
   'disk_in_mb', 'log_rate_limit_in_bytes_per_second', 'result', 'droplet_guid', 'relationships', 'metadata', 'links',
   // taskd extensions, after CF's fields
-  'progress', 'latest_message', 'parent_task_guid', 'timeout_in_seconds',
+  'progress', 'latest_message', 'parent_task_guid', 'timeout_in_seconds', 'taskd_state',
 ];
 // Long enough that a task stays unfinished for the length of a test, whatever the runner does.
 const LONG = 'sleep 300';

@@ -9,7 +9,7 @@ export const TASK_KEYS = [
   'guid', 'created_at', 'updated_at', 'sequence_id', 'name', 'command', 'user', 'state', 'memory_in_mb', 'disk_in_mb',
   'log_rate_limit_in_bytes_per_second', 'result', 'droplet_guid', 'relationships', 'metadata', 'links',
   // taskd extensions, after CF's fields
-  'progress', 'latest_message', 'parent_task_guid', 'timeout_in_seconds',
+  'progress', 'latest_message', 'parent_task_guid', 'timeout_in_seconds', 'taskd_state',
 ];
 const REDACTED_KEYS = TASK_KEYS.filter((k) => k !== 'command');
 
@@ -62,6 +62,7 @@ describeEachStore('GET /v3/tasks/:guid', (h) => {
       latest_message: null,
       parent_task_guid: null,
       timeout_in_seconds: null,
+      taskd_state: 'FAILED',
     });
   });
 

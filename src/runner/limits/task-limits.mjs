@@ -1,5 +1,6 @@
 // The limits of one task, enforced by the spawner helper around its process group: log rate
-// (a token bucket on its output), timeout (SIGTERM, SIGKILL after the grace, as a cancel does),
+// (a token bucket on its output), timeout (SIGTERM, SIGKILL after the grace, as a cancel does;
+// held while the task is paused),
 // and — by watching the group from /proc — memory, processes and disk. Whatever is exceeded
 // first names the task's failure; the group is killed at once. Plain JavaScript: the helper
 // loads it without loaders.
@@ -50,6 +51,11 @@ export class TaskLimits {
     this.exceeded = undefined;
     this.timers = [];
     this.measuring = false;
+    /** The timeout's timer while it runs, and the time it had left when it (re)started. */
+    this.timeoutTimer = undefined;
+    this.timeoutLeftMs = undefined;
+    this.timeoutSince = 0;
+    this.stopped = false;
   }
 
   /**
@@ -70,15 +76,32 @@ export class TaskLimits {
     if (!limits) return;
     if (this.rate) this.every(NOTICE_MS, () => this.flushNotice());
     if (limits.timeoutSeconds) {
-      this.timers.push(
-        setTimeout(() => {
-          this.exceed(`Task timed out after ${limits.timeoutSeconds} seconds`, 'SIGTERM');
-          this.timers.push(setTimeout(() => this.killGroup('SIGKILL'), limits.graceSeconds * 1000));
-        }, limits.timeoutSeconds * 1000),
-      );
+      this.timeoutLeftMs = limits.timeoutSeconds * 1000;
+      this.resumeTimeout();
     }
     watched.add(this);
     watchTimer ??= setInterval(watchAll, WATCH_MS);
+  }
+
+  /** The task is frozen: time spent paused does not count towards its timeout. */
+  holdTimeout() {
+    if (!this.timeoutTimer) return;
+    clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
+    this.timeoutLeftMs = Math.max(0, this.timeoutLeftMs - (Date.now() - this.timeoutSince));
+  }
+
+  /** Starts (or, after a hold, continues) the timeout with the time it has left. */
+  resumeTimeout() {
+    if (this.timeoutTimer || this.timeoutLeftMs === undefined || this.stopped) return;
+    const { limits } = this;
+    this.timeoutSince = Date.now();
+    this.timeoutTimer = setTimeout(() => {
+      this.timeoutTimer = undefined;
+      this.timeoutLeftMs = undefined;
+      this.exceed(`Task timed out after ${limits.timeoutSeconds} seconds`, 'SIGTERM');
+      this.timers.push(setTimeout(() => this.killGroup('SIGKILL'), limits.graceSeconds * 1000));
+    }, this.timeoutLeftMs);
   }
 
   /** How many bytes of a chunk of `bytes` output may pass the log rate limit. */
@@ -127,6 +150,9 @@ export class TaskLimits {
   }
 
   stop() {
+    this.stopped = true;
+    clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
     for (const timer of this.timers) {
       clearTimeout(timer);
       clearInterval(timer);

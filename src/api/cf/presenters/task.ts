@@ -3,6 +3,7 @@
 import type { TaskRow } from '../../../store/schema.js';
 import type { PresentedMetadata } from '../../../store/metadata.js';
 import { toCfTime } from '../../../core/time.js';
+import { cfStateOf } from '../../../core/task-states.js';
 import { presentMetadata } from './metadata.js';
 
 /** A task row with what its presentation needs from its app and droplet (and its latest message). */
@@ -27,7 +28,8 @@ export function presentTask(task: TaskWithRefs, metadata: PresentedMetadata | un
     // Buildpack droplets (taskd's only kind) run as vcap unless the task names a user; once the
     // droplet is gone the stored value is all there is.
     user: task.droplet_exists ? (task.user ?? 'vcap') : task.user,
-    state: task.state,
+    // CF has no pause: a PAUSING or PAUSED task is RUNNING to CF clients (taskd_state tells).
+    state: cfStateOf(task.state),
     memory_in_mb: task.memory_in_mb,
     disk_in_mb: task.disk_in_mb,
     log_rate_limit_in_bytes_per_second: task.log_rate_limit,
@@ -48,5 +50,7 @@ export function presentTask(task: TaskWithRefs, metadata: PresentedMetadata | un
       : { seq: task.message_count, time: task.latest_message_time, source: task.latest_message_source, text: task.latest_message_text },
     parent_task_guid: task.parent_task_guid,
     timeout_in_seconds: task.timeout_seconds,
+    // The state as taskd keeps it, pause included; `state` is CF's view of it.
+    taskd_state: task.state,
   };
 }

@@ -1,4 +1,5 @@
-// POST /v3/apps/:guid/tasks, cancel (POST actions/cancel and PUT cancel), PATCH /v3/tasks/:guid.
+// POST /v3/apps/:guid/tasks, cancel (POST actions/cancel and PUT cancel), PATCH /v3/tasks/:guid,
+// and taskd's pause and resume (POST actions/pause, actions/resume).
 // Each handler runs CF's checks in CF's order (spec §1).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
@@ -11,6 +12,7 @@ import { assertWritable } from '../../../actions/writable.js';
 import { createTask, requestedDroplet } from '../../../actions/tasks.js';
 import { idempotencyRequestHash } from '../../../actions/task-idempotency.js';
 import { cancelTask } from '../../../actions/task-cancel.js';
+import { pauseTask, resumeTask } from '../../../actions/task-pause.js';
 import { updateTaskMetadata } from '../../../actions/task-update.js';
 import { parseIdempotencyKey, parseTaskCreate, parseTaskUpdate } from '../messages/task.js';
 import { presentTask, type TaskWithRefs } from '../presenters/task.js';
@@ -58,6 +60,17 @@ export function taskWriteRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post('/v3/tasks/:guid/actions/cancel', { schema: { params: GuidParams } }, cancel);
   // Deprecated in CF, kept identical.
   app.put('/v3/tasks/:guid/cancel', { schema: { params: GuidParams } }, cancel);
+
+  // taskd extensions (spec §11): checked and answered as cancel is.
+  for (const [action, act] of [['pause', pauseTask], ['resume', resumeTask]] as const) {
+    app.post(`/v3/tasks/:guid/actions/${action}`, { schema: { params: GuidParams } }, async (request, reply) => {
+      const { guid } = request.params as { guid: string };
+      const actor = actorOf(request);
+      const found = await getReadableTask(db, actor, guid);
+      const changed = await act(db, ctx.signals, actor, found);
+      return reply.status(202).send(await present(request, { ...found.task, ...changed }));
+    });
+  }
 
   app.patch('/v3/tasks/:guid', { schema: { params: GuidParams } }, async (request) => {
     const msg = parseTaskUpdate(request.body);
