@@ -6,25 +6,7 @@ import assert from 'node:assert/strict';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { ROLES, sharedRoleMatrix, type RoleName } from '../support/role-matrix.js';
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
-
-/** No runner here (runnerSlots 0), but one elsewhere seems alive: tasks stay where the test puts them. */
-async function pretendRunnerElsewhere(h: Harness) {
-  const now = new Date().toISOString();
-  const far = new Date(Date.now() + 3600_000).toISOString();
-  await h.db.insertInto('runners').values({ id: `elsewhere-${h.unique('r')}`, hostname: 'elsewhere', pid: 1, slots: 4, started_at: now, heartbeat_at: far }).execute();
-}
-
-async function newTask(h: Harness, spaceGuid: string, body: Record<string, unknown> = {}) {
-  const { app } = await appWithCurrentDroplet(h, spaceGuid);
-  const res = await h.post(`/v3/apps/${app.guid}/tasks`, { command: 'sleep 300', ...body });
-  assert.equal(res.status, 202, res.text);
-  return { app, task: res.body };
-}
-
-async function freshSpace(h: Harness) {
-  const org = await h.org();
-  return { org, space: await h.space(org.guid) };
-}
+import { freshSpace, newSleepingTask as newTask, pretendRunnerElsewhere } from '../support/tasks.js';
 
 const stateOf = async (h: Harness, guid: string) => (await h.db.selectFrom('tasks').select('state').where('guid', '=', guid).executeTakeFirstOrThrow()).state;
 

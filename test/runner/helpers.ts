@@ -60,10 +60,11 @@ export async function outputOf(h: Harness, taskId: number): Promise<{ seq: numbe
 }
 
 /**
- * Whether any live process is in the process group. Zombies do not count: a task's orphaned
- * children are reaped by PID 1, which in some containers takes its time.
+ * The live processes of a process group: state letter and CPU ticks (utime + stime). Zombies do
+ * not count: a task's orphaned children are reaped by PID 1, which in some containers takes its time.
  */
-export function groupAlive(pgid: number): boolean {
+export function groupProcesses(pgid: number): { state: string; cpu: number }[] {
+  const found = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
@@ -72,12 +73,15 @@ export function groupAlive(pgid: number): boolean {
     } catch {
       continue;
     }
-    // Fields after the parenthesised command: state, ppid, pgrp, …
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    // Fields after the parenthesised command: state (3), ppid, pgrp (5), …, utime (14), stime (15).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') found.push({ state: fields[0]!, cpu: Number(fields[11]) + Number(fields[12]) });
   }
-  return false;
+  return found;
 }
+
+/** Whether any live process is in the process group. */
+export const groupAlive = (pgid: number): boolean => groupProcesses(pgid).length > 0;
 
 /**
  * The id of a task's process group on this host, once the task has printed its first line

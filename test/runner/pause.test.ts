@@ -4,27 +4,8 @@
 // node are followed by polling, and paused tasks of a dead runner are failed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describeEachStore, type Harness } from '../support/harness.js';
-import { createTask, eventually, groupAlive, insertTask, outputOf, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
-
-/** State letter and CPU ticks (utime + stime) of each live process in the group. */
-function groupProcesses(pgid: number): { state: string; cpu: number }[] {
-  const found = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the parenthesised command: state (3), ppid, pgrp (5), …, utime (14), stime (15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') found.push({ state: fields[0]!, cpu: Number(fields[11]) + Number(fields[12]) });
-  }
-  return found;
-}
+import { createTask, eventually, groupAlive, groupProcesses, insertTask, outputOf, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
 
 const cpuOf = (pgid: number) => groupProcesses(pgid).reduce((sum, p) => sum + p.cpu, 0);
 

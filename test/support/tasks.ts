@@ -3,7 +3,9 @@
 // create action writes them: the app's space and org denormalised, the app's next sequence id.
 import { randomUUID } from 'node:crypto';
 import type { NewTask, TaskRow } from '../../src/store/schema.js';
+import assert from 'node:assert/strict';
 import type { Harness } from './harness.js';
+import { appWithCurrentDroplet } from '../droplets/helpers.js';
 
 export type TaskOverrides = Partial<Omit<NewTask, 'id' | 'app_id' | 'space_id' | 'organization_id' | 'sequence_id'>>;
 
@@ -72,4 +74,28 @@ export async function appInNewSpace(h: Harness) {
   const space = await h.space(org.guid);
   const app = await h.app(space.guid);
   return { org, space, app };
+}
+
+/**
+ * For suites whose node runs nothing (runnerSlots 0): a runner elsewhere seems alive, so tasks are
+ * accepted and stay where the test puts them.
+ */
+export async function pretendRunnerElsewhere(h: Harness): Promise<void> {
+  const now = new Date().toISOString();
+  const far = new Date(Date.now() + 3600_000).toISOString();
+  await h.db.insertInto('runners').values({ id: `elsewhere-${h.unique('r')}`, hostname: 'elsewhere', pid: 1, slots: 4, started_at: now, heartbeat_at: far }).execute();
+}
+
+/** A `sleep 300` task (plus any body fields) created through the API in a new app of the space. */
+export async function newSleepingTask(h: Harness, spaceGuid: string, body: Record<string, unknown> = {}) {
+  const { app } = await appWithCurrentDroplet(h, spaceGuid);
+  const res = await h.post(`/v3/apps/${app.guid}/tasks`, { command: 'sleep 300', ...body });
+  assert.equal(res.status, 202, res.text);
+  return { app, task: res.body };
+}
+
+/** A new org with a space in it. */
+export async function freshSpace(h: Harness) {
+  const org = await h.org();
+  return { org, space: await h.space(org.guid) };
 }
