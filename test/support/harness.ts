@@ -57,7 +57,6 @@ export class Harness {
     let databaseUrl: string | undefined;
     if (this.kind === 'postgres') {
       this.pgSchema = `t_${randomBytes(6).toString('hex')}`;
-      await withPgClient((c) => c.query(`create schema ${this.pgSchema}`));
       databaseUrl = PG_URL;
     }
     const config = {
@@ -68,13 +67,19 @@ export class Harness {
       externalUrl: 'https://api.example.org',
       ...this.overrides,
     };
-    this.taskd = await createTaskd(config, { store: { pgSchema: this.pgSchema, poolSize: 5 } });
+    const open = () => createTaskd(config, { store: { pgSchema: this.pgSchema, poolSize: 5 } });
+    this.taskd = this.pgSchema
+      ? await withSchemaSetupLock(async (c) => {
+          await c.query(`create schema ${this.pgSchema}`);
+          return open();
+        })
+      : await open();
     this.admin = await this.login('admin', this.adminPassword);
   }
 
   async stop(): Promise<void> {
     await this.taskd?.close();
-    if (this.pgSchema) await withPgClient((c) => c.query(`drop schema ${this.pgSchema} cascade`));
+    if (this.pgSchema) await withSchemaSetupLock((c) => c.query(`drop schema ${this.pgSchema} cascade`));
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -160,6 +165,25 @@ export class Harness {
     if (res.status !== 201) throw new Error(`create app failed: ${res.status} ${res.text}`);
     return res.body;
   }
+}
+
+/**
+ * Test suites in parallel processes share one PostgreSQL database, each in its own schema. Now and
+ * then a suite's migrations failed with "column … of relation … does not exist" while another
+ * suite created or dropped its schema at the same moment; taskd itself never drops schemas, so
+ * the suites take turns for that DDL (creating a schema and migrating it, or dropping it).
+ */
+const SCHEMA_SETUP_LOCK = 7_346_221;
+
+function withSchemaSetupLock<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withPgClient(async (client) => {
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_SETUP_LOCK]);
+    try {
+      return await fn(client);
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [SCHEMA_SETUP_LOCK]);
+    }
+  });
 }
 
 async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
