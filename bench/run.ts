@@ -108,6 +108,9 @@ async function main() {
   delete env.TASKD_CONFIG;
   const taskd = await startServer('./server.ts', [runDir], env, 'taskd');
   console.log(`taskd: pid ${taskd.pid} at ${taskd.url}, runner slots ${opts.slots}, request logging off; working copy of the store in ${runDir}`);
+  // How tasks are isolated and limited changes what a spawn costs: say it beside the figures.
+  const info = (await (await fetch(`${taskd.url}/v3/info`)).json()) as { taskd?: { sandbox?: string; limits?: Record<string, string> } };
+  console.log(`taskd tasks: sandbox ${info.taskd?.sandbox ?? 'unknown'}; limits ${JSON.stringify(info.taskd?.limits ?? {})}`);
   try {
     const admin = await Api.login(taskd.url, 'admin', ADMIN_PASSWORD);
     if (opts.parts.has('lists')) await lists(opts, seed, taskd, admin, runDir);
