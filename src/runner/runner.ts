@@ -73,6 +73,7 @@ export class Runner {
   }
 
   async start(): Promise<void> {
+    // memory / processes say 'cgroup v1' where each task gets its own v1 groups (limits/cgroup-v1.mjs).
     this.log.info({ limits: LIMIT_MECHANISMS, cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
     this.log.info({ sandbox: this.sandbox.kind, reason: this.sandbox.reason, taskNetwork: taskNetworkInForce(this.config, this.sandbox) }, 'task sandbox');
     this.spawner.start();

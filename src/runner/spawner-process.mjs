@@ -34,6 +34,7 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { TaskCgroups } from './limits/cgroup-v1.mjs';
 import { TaskLimits } from './limits/task-limits.mjs';
 import { sandboxExit, taskCommand } from './sandbox/bwrap-args.mjs';
 import { signalSandboxGroup } from './sandbox/signal-group.mjs';
@@ -185,10 +186,13 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits, sand
   let child;
   /** Whether the task's stderr stands at the start of a line, where a notice can go. */
   let stderrAtLineStart = true;
+  // Where the host gives v1 memory and pids cgroups, the task gets its own (none without limits).
+  const cgroups = new TaskCgroups(`taskd-${process.pid}-${id}`, taskLimits);
+  task.cgroups = cgroups;
   const limits = new TaskLimits(taskLimits, cwd, (signal) => killGroup(child.pid, signal), (notice) => {
     send({ type: 'output', id, stream: 'stderr', text: `${stderrAtLineStart ? '' : '\n'}${notice}\n` });
     stderrAtLineStart = true;
-  });
+  }, cgroups);
   try {
     // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
     const run = taskCommand(sandbox, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
@@ -196,6 +200,7 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits, sand
   } catch (err) {
     tasks.delete(id);
     removeLater(cwd, tree);
+    track(cgroups.remove());
     send({ type: 'spawn-error', id, message: err.message });
     return;
   }
@@ -203,12 +208,15 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits, sand
     // Spawn failures arrive here without a pid.
     if (child.pid === undefined) {
       tasks.delete(id);
+      track(cgroups.remove());
       removeLater(cwd, tree);
       send({ type: 'spawn-error', id, message: err.message });
     }
   });
   if (child.pid === undefined) return;
   task.pid = child.pid;
+  // At once, before the shell gets to fork: its children are born in the groups.
+  cgroups.join(child.pid);
   if (sandbox) sandboxLeaders.add(child.pid);
   task.limits = limits;
   send({ type: 'started', id, pid: child.pid });
@@ -238,6 +246,7 @@ async function runTask({ id, command, cwd, source, env, limits: taskLimits, sand
     if (reported) return;
     reported = true;
     await limits.ended(code, signal);
+    await cgroups.remove();
     tasks.delete(id);
     sandboxLeaders.delete(child.pid);
     send({ type: 'exit', id, ...(sandbox ? sandboxExit(code, signal) : { code, signal }), exceeded: limits.exceeded, droppedBytes: limits.droppedBytes });
@@ -311,6 +320,7 @@ process.on('disconnect', () => {
   const held = [...tasks.values()];
   for (const task of held) if (task.pid !== undefined) killGroup(task.pid, 'SIGKILL');
   for (const task of held) if (task.pid !== undefined) removeLater(task.cwd);
+  for (const task of held) if (task.cgroups) track(task.cgroups.remove());
   const finish = async () => {
     // A copy that was in progress adds its removal once it ends.
     while (fileWork.size) await Promise.allSettled([...fileWork]);

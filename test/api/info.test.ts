@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/harness.js';
 import { sandboxInForce } from '../../src/runner/sandbox/detect.js';
+import { LIMIT_MECHANISMS } from '../../src/runner/limits/mechanisms.js';
 
 describeEachStore('GET /v3/info', (h) => {
   test('answers CF\'s shape without a token, and says how task limits are enforced', async () => {
@@ -15,7 +16,7 @@ describeEachStore('GET /v3/info', (h) => {
     // The sandbox depends on the host: bubblewrap where it works (sandbox.test.ts covers both).
     const sandbox = sandboxInForce(h.config.sandbox);
     assert.deepEqual(res.body.taskd, {
-      limits: { memory: 'watchdog', processes: 'watchdog', disk: 'watchdog + RLIMIT_FSIZE', log_rate: 'token bucket', timeout: 'timer' },
+      limits: { memory: LIMIT_MECHANISMS.memory, processes: LIMIT_MECHANISMS.processes, disk: 'watchdog + RLIMIT_FSIZE', log_rate: 'token bucket', timeout: 'timer' },
       sandbox: sandbox.kind,
       sandbox_reason: sandbox.reason,
       task_network: 'on',

@@ -40,9 +40,12 @@ export class TaskLimits {
    * @param {string} cwd the task's working directory, measured for the disk limit
    * @param {(signal: string) => void} killGroup signals the task's process group
    * @param {(text: string) => void} notify writes a notice line to the task's stderr
+   * @param {import('./cgroup-v1.mjs').TaskCgroups} [cgroups] the task's cgroups, where the host
+   *   gives them: the hard bounds, whose hits (an OOM kill, a fork refused) name the failure
    */
-  constructor(limits, cwd, killGroup, notify) {
+  constructor(limits, cwd, killGroup, notify, cgroups) {
     this.limits = limits;
+    this.cgroups = cgroups;
     this.cwd = cwd;
     this.killGroup = killGroup;
     this.notify = notify;
@@ -122,7 +125,10 @@ export class TaskLimits {
   /** One reading of the group (undefined: not seen) and, every few ticks, of its directory. */
   check(usage, measureDisk) {
     const { limits } = this;
-    if (this.exceeded || !usage) return;
+    if (this.exceeded) return;
+    if (this.cgroups?.oomKilled) return this.exceed(`Memory limit of ${limits.memoryMb} MB exceeded`);
+    if (this.cgroups?.pidsMaxHit) return this.exceed(`Process limit of ${limits.maxProcesses} exceeded`);
+    if (!usage) return;
     if (usage.processes > limits.maxProcesses) this.exceed(`Process limit of ${limits.maxProcesses} exceeded`);
     else if (usage.rssBytes > limits.memoryMb * MB) this.exceed(`Memory limit of ${limits.memoryMb} MB exceeded`);
     else if (measureDisk && !this.measuring) void this.checkDisk();
@@ -143,6 +149,8 @@ export class TaskLimits {
    */
   async ended(code, signal) {
     this.stop();
+    if (this.limits && !this.exceeded && this.cgroups?.oomKilled) this.exceeded = `Memory limit of ${this.limits.memoryMb} MB exceeded`;
+    if (this.limits && !this.exceeded && (code !== 0 || signal) && this.cgroups?.pidsMaxHit) this.exceeded = `Process limit of ${this.limits.maxProcesses} exceeded`;
     if (this.limits && !this.exceeded && (signal === 'SIGXFSZ' || code === 153)) {
       if ((await treeBytes(this.cwd)) >= this.limits.diskMb * MB) this.exceeded = `Disk limit of ${this.limits.diskMb} MB exceeded`;
     }
