@@ -4,10 +4,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
 import { withStatementCache } from './statement-cache.js';
+import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -73,7 +74,7 @@ function openPostgres(url: string, options: StoreOptions): Store {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   // PostgreSQL's autovacuum keeps the statistics.
   return { db, dialect: 'postgres', pgSchema: options.pgSchema, optimize: async () => {}, close: () => db.destroy() };
 }

@@ -168,10 +168,10 @@ export class Harness {
 }
 
 /**
- * Test suites in parallel processes share one PostgreSQL database, each in its own schema. Now and
- * then a suite's migrations failed with "column … of relation … does not exist" while another
- * suite created or dropped its schema at the same moment; taskd itself never drops schemas, so
- * the suites take turns for that DDL (creating a schema and migrating it, or dropping it).
+ * Test suites in parallel processes share one PostgreSQL database, each in its own schema, and
+ * drop their schema at the end. taskd's store looks only at its own schema (see
+ * own-schema-introspector.ts: Kysely's stock introspection failed on schemas dropped meanwhile);
+ * the suites still take turns for schema DDL, so no suite's set-up ever races another's teardown.
  */
 const SCHEMA_SETUP_LOCK = 7_346_221;
 
