@@ -9,14 +9,14 @@ import { TRANSITIONS } from '../core/task-states.js';
 import type { Database, TaskRow } from '../store/schema.js';
 import type { TaskInApp } from '../fetchers/tasks.js';
 import type { TaskSignals } from '../runner/signals.js';
-import { recordAuditEvent, taskEventData } from './audit-events.js';
+import { recordTaskEvent } from './audit-events.js';
 import { assertWritable } from './writable.js';
 
 interface PauseChange {
   event: 'pause' | 'resume';
   /** As in "cannot be paused". */
   participle: string;
-  auditType: string;
+  auditType: 'audit.app.task.pause' | 'audit.app.task.resume';
   signal(signals: TaskSignals, guid: string): void;
 }
 
@@ -51,15 +51,7 @@ async function change(db: Kysely<Database>, signals: TaskSignals, actor: Permiss
       const current = await trx.selectFrom('tasks').select('state').where('id', '=', task.id).executeTakeFirst();
       throw refused(current?.state ?? task.state);
     }
-    // Targeting the app, with the data CF's task events carry (as the cancel event does).
-    await recordAuditEvent(trx, {
-      type: how.auditType,
-      actor,
-      target: { guid: found.app.guid, type: 'app', name: found.app.name },
-      space,
-      org,
-      data: taskEventData(row),
-    });
+    await recordTaskEvent(trx, how.auditType, actor, found, row);
     return row;
   });
   how.signal(signals, changed.guid);
