@@ -3,6 +3,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { cfPlugin } from './cf/plugin.js';
+import { astraPlugin } from './astra/plugin.js';
+import { vsphereApiPlugin, vsphereRestPlugin } from './vsphere/plugin.js';
+import { dbvisitPlugin } from './dbvisit/plugin.js';
 
 export interface ServerOptions {
   /** Log requests (serve does; tests keep quiet). */
@@ -31,5 +34,10 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
 
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   await app.register(cfPlugin, { ctx });
+  // The other dialects each own a path prefix, with their own envelopes and not-found answers.
+  await app.register(astraPlugin, { ctx, prefix: '/accounts' });
+  await app.register(vsphereRestPlugin, { ctx, prefix: '/rest' });
+  await app.register(vsphereApiPlugin, { ctx, prefix: '/api' });
+  await app.register(dbvisitPlugin, { ctx, prefix: '/task' });
   return app;
 }
