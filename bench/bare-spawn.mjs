@@ -1,7 +1,7 @@
 // The bare baselines for running a command, in a small process of their own: plain JavaScript,
 // no loaders, nothing loaded but Node. fork() costs grow with the parent's memory, and taskd
-// spawns its tasks from a small helper (src/runner/spawner-process.mjs) for that reason, so the
-// bench's own process — holding tsx, autocannon and a SQLite connection — would understate what a
+// spawns its tasks from a small process (src/runner/supervisor/supervisor.mjs) for that reason, so
+// the bench's own process — holding tsx, autocannon and a SQLite connection — would understate what a
 // bare spawn costs. Each spawn is awaited to exit before the next in the latency series.
 // Usage: node bench/bare-spawn.mjs latency <count>           -> JSON { toSpawn, toExit, selfReport }
 //        node bench/bare-spawn.mjs throughput <total> <conc>  -> JSON { perSecond, rssMb }

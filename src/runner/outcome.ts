@@ -1,7 +1,7 @@
 // How a task process's end reads as a task outcome, in CF's (Diego's) words.
 import { constants } from 'node:os';
 import { FAILURE, type TaskState } from '../core/task-states.js';
-import type { LimitsAtEnd } from './spawner.js';
+import type { LimitsAtEnd } from './supervisor-client.js';
 
 export interface TaskOutcome {
   state: TaskState;
@@ -32,7 +32,7 @@ function processOutcome(code: number | null, signal: NodeJS.Signals | null): Tas
 /** Exit status 0. */
 export const succeededOutcome: TaskOutcome = Object.freeze({ state: 'SUCCEEDED', failureReason: null, exitStatus: 0 });
 
-/** The process was lost (the spawner died, or it could not be started): nobody saw it end. */
+/** The process was lost (its supervisor died, or it could not be started): nobody saw it end. */
 export const unknownOutcome: TaskOutcome = { state: 'FAILED', failureReason: FAILURE.unknownCompletion, exitStatus: null };
 
 /** The task could not be started here (its droplet's bits are gone, the spawn failed). */

@@ -1,7 +1,8 @@
 // The runner of one taskd node: claims PENDING tasks oldest first while it has free slots, runs
-// each through the spawner helper, freezes and thaws the ones paused and resumed, stops the ones
-// cancelled or deleted, and fails the tasks of runners that died. Signals from this node's
-// actions make it act at once; a poll catches what other nodes changed.
+// each under the task supervisor, freezes and thaws the ones paused and resumed, stops the ones
+// cancelled or deleted, and fails the tasks of runners that died. At start it takes back the
+// tasks the supervisor kept running while taskd was down. Signals from this node's actions make
+// it act at once; a poll catches what other nodes changed.
 import type { Config } from '../config.js';
 import type { Logger } from '../context.js';
 import type { Store } from '../store/database.js';
@@ -10,7 +11,7 @@ import { cgroupV2Support, LIMIT_MECHANISMS } from './limits/mechanisms.js';
 import { RunningTask, type RunningTaskDeps } from './running-task.js';
 import type { TaskSignals } from './signals.js';
 import { sandboxInForce, taskNetworkInForce, type SandboxInForce } from './sandbox/detect.js';
-import { Spawner } from './spawner.js';
+import { TaskSupervisor, type HeldTask } from './supervisor-client.js';
 import { RunnerTaskStore, type ClaimedTask } from './task-store.js';
 import { Workspaces } from './workspace.js';
 
@@ -28,7 +29,7 @@ export interface TaskIdentity {
 export class Runner {
   private readonly heartbeat: RunnerHeartbeat;
   private readonly tasks: RunnerTaskStore;
-  private readonly spawner: Spawner;
+  private readonly supervisor: TaskSupervisor;
   private readonly workspaces: Workspaces;
   private readonly sandbox: SandboxInForce;
   private readonly deps: RunningTaskDeps;
@@ -55,10 +56,11 @@ export class Runner {
     this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);
     this.sandbox = sandboxInForce(config.sandbox);
     const sandbox = this.sandbox.bwrap ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir } : undefined;
-    this.spawner = new Spawner(onError, { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds }, sandbox);
+    const serverLimits = { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds };
+    this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox);
     this.workspaces = new Workspaces(config.dataDir);
     this.deps = {
-      db: store.db, tasks: this.tasks, spawner: this.spawner, workspaces: this.workspaces, log, signals,
+      db: store.db, tasks: this.tasks, supervisor: this.supervisor, workspaces: this.workspaces, log, signals,
       graceSeconds: config.cancelGraceSeconds,
       // Read as each task starts: the port may be chosen only when the server listens.
       get apiUrl() {
@@ -76,8 +78,10 @@ export class Runner {
     // memory / processes say 'cgroup v1' where each task gets its own v1 groups (limits/cgroup-v1.mjs).
     this.log.info({ limits: LIMIT_MECHANISMS, cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
     this.log.info({ sandbox: this.sandbox.kind, reason: this.sandbox.reason, taskNetwork: taskNetworkInForce(this.config, this.sandbox) }, 'task sandbox');
-    this.spawner.start();
+    const held = await this.supervisor.start();
     await this.heartbeat.start();
+    // Before the reconcile, which would fail them as tasks of a runner that is gone.
+    await this.takeBack(held);
     await this.reconcile();
     this.unsubscribe.push(
       this.signals.onCreated(() => this.claimSoon()),
@@ -102,7 +106,7 @@ export class Runner {
     for (const off of this.unsubscribe) off();
     for (const task of this.held.values()) task.stop();
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
-    await this.spawner.stop();
+    await this.supervisor.stop();
     await this.heartbeat.stop();
   }
 
@@ -151,11 +155,31 @@ export class Runner {
     this.track(
       task.run().then(() => {
         this.held.delete(task.guid);
-        // The helper removes each directory once its task ended, unless it died meanwhile.
+        // The supervisor removes each directory once its task ended, unless it died meanwhile.
         if (task.dirLeft) this.track(this.workspaces.remove(task.guid).catch((err) => this.log.warn({ err, task: task.guid }, 'removing a task directory failed')));
         this.claimSoon();
       }),
     );
+  }
+
+  /**
+   * Takes back what the supervisor held when it was (re)connected: tasks still RUNNING, PAUSING,
+   * PAUSED or CANCELING in the store are followed to their end by this runner; the others (ended
+   * meanwhile, or deleted) are released, which kills a process nobody wants any more.
+   */
+  private async takeBack(held: HeldTask[]): Promise<void> {
+    const candidates = held.filter((t) => !this.held.has(t.id));
+    if (!candidates.length) return;
+    try {
+      const adopted = await this.tasks.adopt(candidates.map((t) => t.id));
+      const byId = new Map(candidates.map((t) => [t.id, t]));
+      for (const task of adopted) this.launch(new RunningTask(this.deps, task, byId.get(task.guid)));
+      const taken = new Set(adopted.map((t) => t.guid));
+      for (const t of candidates) if (!taken.has(t.id)) this.supervisor.release(t.id);
+      if (adopted.length) this.log.info({ tasks: adopted.length }, 'took back tasks that ran on while taskd was down');
+    } catch (err) {
+      this.log.error({ err }, 'taking back running tasks failed');
+    }
   }
 
   private track(work: Promise<void>): void {
@@ -208,7 +232,7 @@ export class Runner {
 
   private async reconcile(): Promise<void> {
     this.lastReconcile = Date.now();
-    const failed = await this.tasks.failTasksOfDeadRunners(this.config.runnerLeaseSeconds);
+    const failed = await this.tasks.failTasksOfDeadRunners(this.config.runnerLeaseSeconds, this.config.cancelGraceSeconds);
     if (failed) this.log.warn({ failed }, 'failed tasks of runners that are gone');
   }
 }

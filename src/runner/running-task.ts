@@ -1,14 +1,15 @@
-// One claimed task from its working directory to its recorded outcome: spawn (the spawner helper
-// makes the directory first), collect output, freeze and thaw it on pause and resume, stop on
-// request (SIGTERM to the group, SIGKILL after the grace), then one guarded update.
+// One claimed task from its working directory to its recorded outcome: spawn (the supervisor
+// makes the directory first) or, after a restart of taskd, attach to the process the supervisor
+// still holds; collect output, freeze and thaw it on pause and resume, stop on request (SIGTERM to
+// the group, SIGKILL after the grace), then one guarded update, and release it from the supervisor.
 import type { Kysely } from 'kysely';
 import type { Logger } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { limitsOfTask } from './limits/limits-of-task.js';
 import { exitOutcome, notStartedOutcome, unknownOutcome, type TaskOutcome } from './outcome.js';
-import type { LimitsAtEnd, OutputStream, Spawner, TaskProcessEvents } from './spawner.js';
+import type { HeldTask, LimitsAtEnd, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
 import { taskEnvironment } from './task-environment.js';
-import { TaskLogWriter } from './task-log-writer.js';
+import { lastStoredSeq, TaskLogWriter } from './task-log-writer.js';
 import { appendRunnerMessage, endMessage, STARTED_MESSAGE } from './task-messages.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
 import type { TaskSignals } from './signals.js';
@@ -17,7 +18,7 @@ import type { Workspaces } from './workspace.js';
 export interface RunningTaskDeps {
   db: Kysely<Database>;
   tasks: RunnerTaskStore;
-  spawner: Spawner;
+  supervisor: TaskSupervisor;
   workspaces: Workspaces;
   log: Logger;
   graceSeconds: number;
@@ -29,7 +30,8 @@ export interface RunningTaskDeps {
 }
 
 export class RunningTask implements TaskProcessEvents {
-  private spawnId?: number;
+  /** Whether the supervisor has been asked to run (or to follow) the task. */
+  private handedOver = false;
   private stopRequested = false;
   private killTimer?: NodeJS.Timeout;
   private hasStarted = false;
@@ -48,7 +50,17 @@ export class RunningTask implements TaskProcessEvents {
   /** The helper died while it held the task: its working directory may be left for us to remove. */
   dirLeft = false;
 
-  constructor(private readonly deps: RunningTaskDeps, readonly task: ClaimedTask) {}
+  /**
+   * @param reattach what the supervisor holds of a task taken back after a restart of taskd:
+   *   it is followed, not started again
+   */
+  constructor(
+    private readonly deps: RunningTaskDeps,
+    readonly task: ClaimedTask,
+    private readonly reattach?: HeldTask,
+  ) {
+    this.wantFrozen = reattach?.frozen ?? false;
+  }
 
   get guid(): string {
     return this.task.guid;
@@ -73,6 +85,8 @@ export class RunningTask implements TaskProcessEvents {
         await this.startedMessage;
         await appendRunnerMessage(this.deps.db, this.deps.log, task.id, endMessage);
       }
+      // Only once its end is stored: until then a restart finds the task in the supervisor.
+      this.deps.supervisor.release(task.guid);
       this.deps.signals.taskEnded(task.guid);
     } catch (err) {
       this.deps.log.error({ err, task: task.guid }, 'recording the task outcome failed');
@@ -87,24 +101,24 @@ export class RunningTask implements TaskProcessEvents {
   stop(): void {
     if (this.stopRequested) return;
     this.stopRequested = true;
-    if (this.spawnId === undefined) return;
-    const id = this.spawnId;
-    this.deps.spawner.kill(id, 'SIGTERM');
-    this.killTimer = setTimeout(() => this.deps.spawner.kill(id, 'SIGKILL'), this.deps.graceSeconds * 1000);
+    if (!this.handedOver) return;
+    const { supervisor } = this.deps;
+    supervisor.kill(this.guid, 'SIGTERM');
+    this.killTimer = setTimeout(() => supervisor.kill(this.guid, 'SIGKILL'), this.deps.graceSeconds * 1000);
   }
 
   /** Freezes the task's group (idempotent); PAUSED is recorded once the helper has frozen it. */
   pause(): void {
     this.pauseChangedAt = performance.now();
     this.wantFrozen = true;
-    if (this.hasStarted && !this.stopRequested) this.deps.spawner.freeze(this.spawnId!);
+    if (this.hasStarted && !this.stopRequested) this.deps.supervisor.freeze(this.guid);
   }
 
   /** Thaws the task's group (idempotent); the API has already committed it RUNNING. */
   resume(): void {
     this.pauseChangedAt = performance.now();
     this.wantFrozen = false;
-    if (this.hasStarted) this.deps.spawner.thaw(this.spawnId!);
+    if (this.hasStarted) this.deps.supervisor.thaw(this.guid);
   }
 
   get frozenWanted(): boolean {
@@ -113,26 +127,41 @@ export class RunningTask implements TaskProcessEvents {
 
   private async execute(): Promise<TaskOutcome> {
     const { task, deps } = this;
+    if (this.reattach) {
+      const afterSeq = await lastStoredSeq(deps.db, task.id);
+      return new Promise<TaskOutcome>((resolve) => {
+        this.resolveOutcome = resolve;
+        this.handedOver = true;
+        deps.supervisor.attach(task.guid, afterSeq, this);
+        // Cancelled while it was being taken back.
+        if (this.stopRequested) {
+          this.stopRequested = false;
+          this.stop();
+        }
+      });
+    }
     // Minted before the stop check, so that nothing is awaited between that check and the spawn.
     const token = await deps.taskToken?.(task);
     // Stopped before it was handed to the helper: it never starts, as if killed at once.
     if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
     const cwd = deps.workspaces.dirOf(task.guid);
     const source = deps.workspaces.sourceOf(task.droplet_guid);
-    const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.spawner.sandboxed);
+    const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.supervisor.sandboxed);
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
-      this.spawnId = deps.spawner.spawn({ command: task.command, cwd, source, env, limits: limitsOfTask(task) }, this);
+      this.handedOver = true;
+      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task) }, this);
     });
   }
 
-  // TaskProcessEvents, called by the spawner.
+  // TaskProcessEvents, called by the supervisor client.
 
   started(): void {
     this.hasStarted = true;
-    this.startedMessage = appendRunnerMessage(this.deps.db, this.deps.log, this.task.id, STARTED_MESSAGE);
-    // Paused before it started: the helper could not freeze it until now.
-    if (this.wantFrozen && !this.stopRequested) this.deps.spawner.freeze(this.spawnId!);
+    // A task taken back was started (and said so) before the restart.
+    if (!this.reattach) this.startedMessage = appendRunnerMessage(this.deps.db, this.deps.log, this.task.id, STARTED_MESSAGE);
+    // Paused before it started: the supervisor could not freeze it until now.
+    if (this.wantFrozen && !this.stopRequested) this.deps.supervisor.freeze(this.guid);
   }
 
   frozen(): void {
@@ -141,9 +170,9 @@ export class RunningTask implements TaskProcessEvents {
     this.deps.tasks.markPaused(this.task.id).catch((err) => this.deps.log.error({ err, task: this.task.guid }, 'recording the task paused failed'));
   }
 
-  output(stream: OutputStream, text: string): void {
+  lines(lines: OutputLine[]): void {
     this.logs ??= new TaskLogWriter(this.deps.db, this.task.id, (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'), () => this.deps.signals.logLinesWritten(this.task.guid));
-    this.logs.write(stream, text);
+    this.logs.write(lines);
   }
 
   exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void {
@@ -153,6 +182,6 @@ export class RunningTask implements TaskProcessEvents {
   lost(message: string, dirLeft: boolean): void {
     this.dirLeft = dirLeft;
     this.deps.log.warn({ task: this.task.guid, message }, 'task process lost');
-    this.resolveOutcome?.(this.hasStarted ? unknownOutcome : notStartedOutcome);
+    this.resolveOutcome?.(this.hasStarted || this.reattach ? unknownOutcome : notStartedOutcome);
   }
 }

@@ -1,7 +1,7 @@
 // The runner's reads and writes of tasks. Every state change is one guarded UPDATE whose WHERE
 // names the states TRANSITIONS allows to leave from, so runners on several nodes and the API can
 // race without producing an illegal state.
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { DialectName } from '../store/database.js';
 import type { Database, TaskRow } from '../store/schema.js';
 import { FAILURE, RUNNER_HELD_STATES, TRANSITIONS } from '../core/task-states.js';
@@ -21,6 +21,31 @@ export interface LaunchContext {
 }
 
 export type ClaimedTask = TaskRow & LaunchContext;
+
+/**
+ * A task's app, space and organization, as scalar subqueries in RETURNING (SQLite's RETURNING may
+ * not name joined tables): one statement per claim, not two.
+ */
+const launchContext = ({ selectFrom }: ExpressionBuilder<Database, 'tasks'>) => [
+  selectFrom('apps').select('apps.guid').whereRef('apps.id', '=', 'tasks.app_id').as('appGuid'),
+  selectFrom('apps').select('apps.name').whereRef('apps.id', '=', 'tasks.app_id').as('appName'),
+  selectFrom('apps').select('apps.environment_variables').whereRef('apps.id', '=', 'tasks.app_id').as('environmentVariables'),
+  selectFrom('spaces').select('spaces.guid').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceGuid'),
+  selectFrom('spaces').select('spaces.name').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceName'),
+  selectFrom('organizations').select('organizations.guid').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationGuid'),
+  selectFrom('organizations').select('organizations.name').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationName'),
+];
+
+type WithLaunchContext = TaskRow & { [K in keyof LaunchContext]: LaunchContext[K] | null };
+
+/**
+ * RETURNING has no order; tasks start oldest first. A task whose app is gone (it cannot be:
+ * deleting an app deletes its tasks in the same transaction) would have no launch context.
+ */
+function withLaunchContext(rows: WithLaunchContext[]): ClaimedTask[] {
+  const tasks = rows.filter((t): t is ClaimedTask => t.appGuid != null && t.spaceGuid != null && t.organizationGuid != null);
+  return tasks.sort((a, b) => a.id - b.id);
+}
 
 interface QueuedFinish {
   taskId: number;
@@ -48,8 +73,7 @@ export class RunnerTaskStore {
    */
   async claim(limit: number): Promise<ClaimedTask[]> {
     const now = nowIso();
-    // The app, space and organization come with the claim, as scalar subqueries in RETURNING
-    // (SQLite's RETURNING may not name joined tables): one statement per claim, not two.
+    // The app, space and organization come with the claim (launchContext).
     const claimed = await this.db
       .with('oldest', (db) => {
         const oldest = db.selectFrom('tasks').select('id').where('state', 'in', TRANSITIONS.claim.from).orderBy('id').limit(limit);
@@ -60,20 +84,26 @@ export class RunnerTaskStore {
       .where('id', 'in', (eb) => eb.selectFrom('oldest').select('oldest.id'))
       .where('state', 'in', TRANSITIONS.claim.from)
       .returningAll()
-      .returning(({ selectFrom }) => [
-        selectFrom('apps').select('apps.guid').whereRef('apps.id', '=', 'tasks.app_id').as('appGuid'),
-        selectFrom('apps').select('apps.name').whereRef('apps.id', '=', 'tasks.app_id').as('appName'),
-        selectFrom('apps').select('apps.environment_variables').whereRef('apps.id', '=', 'tasks.app_id').as('environmentVariables'),
-        selectFrom('spaces').select('spaces.guid').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceGuid'),
-        selectFrom('spaces').select('spaces.name').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceName'),
-        selectFrom('organizations').select('organizations.guid').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationGuid'),
-        selectFrom('organizations').select('organizations.name').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationName'),
-      ])
+      .returning(launchContext)
       .execute();
-    // RETURNING has no order; tasks start oldest first. A task whose app is gone (it cannot be:
-    // deleting an app deletes its tasks in the same transaction) would have no launch context.
-    const tasks = claimed.filter((t): t is ClaimedTask => t.appGuid != null && t.spaceGuid != null && t.organizationGuid != null);
-    return tasks.sort((a, b) => a.id - b.id);
+    return withLaunchContext(claimed);
+  }
+
+  /**
+   * Takes the tasks of these guids that are still held by a runner (RUNNING, PAUSING, PAUSED or
+   * CANCELING) for this one: after a restart of taskd, the supervisor still runs them.
+   */
+  async adopt(guids: readonly string[]): Promise<ClaimedTask[]> {
+    if (!guids.length) return [];
+    const adopted = await this.db
+      .updateTable('tasks')
+      .set({ runner_id: this.runnerId, updated_at: nowIso() })
+      .where('guid', 'in', guids)
+      .where('state', 'in', RUNNER_HELD_STATES)
+      .returningAll()
+      .returning(launchContext)
+      .execute();
+    return withLaunchContext(adopted);
   }
 
   /**
@@ -198,19 +228,28 @@ export class RunnerTaskStore {
   }
 
   /**
-   * Tasks still RUNNING, PAUSING, PAUSED or CANCELING whose runner is gone — its row missing or its heartbeat
-   * older than the lease — can never report an outcome. Live runners (this one included, and
-   * those of other nodes) keep fresh heartbeats, so their tasks are never touched.
+   * Tasks still RUNNING, PAUSING, PAUSED or CANCELING whose runner is gone — its row missing or
+   * its heartbeat older than the lease — can never report an outcome: they fail "Unable to
+   * determine completion status". A CANCELING one was asked to end: it ends cancelled, once its
+   * grace has passed since the cancel. Live runners (this one included, and those of other
+   * nodes) keep fresh heartbeats, so their tasks are never touched.
    */
-  async failTasksOfDeadRunners(leaseSeconds: number): Promise<number> {
+  async failTasksOfDeadRunners(leaseSeconds: number, graceSeconds: number): Promise<number> {
     const cutoff = new Date(Date.now() - leaseSeconds * 1000).toISOString();
+    const graceCutoff = new Date(Date.now() - graceSeconds * 1000).toISOString();
     const now = nowIso();
     const result = await this.db
       .updateTable('tasks')
-      .set({ state: TRANSITIONS.fail.to, failure_reason: FAILURE.unknownCompletion, finished_at: now, updated_at: now })
+      .set({
+        state: TRANSITIONS.fail.to,
+        failure_reason: sql<string>`case when state = 'CANCELING' then ${FAILURE.cancelled} else ${FAILURE.unknownCompletion} end`,
+        finished_at: now,
+        updated_at: now,
+      })
       .where('state', 'in', RUNNER_HELD_STATES)
       .where('runner_id', 'is not', null)
       .where('runner_id', '!=', this.runnerId)
+      .where((eb) => eb.or([eb('state', '!=', 'CANCELING'), eb('cancel_requested_at', 'is', null), eb('cancel_requested_at', '<=', graceCutoff)]))
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('runners').select('runners.id').whereRef('runners.id', '=', 'tasks.runner_id').where('runners.heartbeat_at', '>', cutoff))),
       )

@@ -5,7 +5,7 @@
 // the task ends: tasks are one-off, what they print is kept in the store, and leaving copies
 // behind would fill the disk one droplet at a time.
 //
-// The spawner helper (spawner-process.mjs) makes and removes these directories, beside the
+// The task supervisor (supervisor/workdir.mjs) makes and removes these directories, beside the
 // server rather than in it; this side only names them, and removes those the helper could not
 // (it died while their tasks ran).
 import { rm } from 'node:fs/promises';

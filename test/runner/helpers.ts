@@ -139,7 +139,7 @@ function hostGroupOfTask(guid: string): number | undefined {
 }
 
 /** Inserts a task row directly (for states the API cannot produce), shaped as create writes it. */
-export async function insertTask(h: Harness, appGuid: string, values: { state: string; runner_id?: string | null; command?: string }): Promise<TaskRow> {
+export async function insertTask(h: Harness, appGuid: string, values: { state: string; runner_id?: string | null; command?: string; cancel_requested_at?: string }): Promise<TaskRow> {
   const app = await h.db
     .selectFrom('apps')
     .innerJoin('spaces', 'spaces.id', 'apps.space_id')
@@ -157,7 +157,7 @@ export async function insertTask(h: Harness, appGuid: string, values: { state: s
       user: null, state: values.state, memory_in_mb: 1024, disk_in_mb: 1024, log_rate_limit: -1,
       droplet_guid: app.droplet_guid, failure_reason: null, exit_status: null, timeout_seconds: null, created_by: null,
       runner_id: values.runner_id ?? null, started_at: values.state === 'PENDING' ? null : now, finished_at: null,
-      cancel_requested_at: null, created_at: now, updated_at: now,
+      cancel_requested_at: values.cancel_requested_at ?? null, created_at: now, updated_at: now,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

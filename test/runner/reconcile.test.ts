@@ -1,5 +1,6 @@
 // A task whose runner is gone can never report how it ended: it is failed "Unable to determine
-// completion status". Tasks of live runners on other nodes are left alone.
+// completion status"; one that was being cancelled ends cancelled once its grace has passed.
+// Tasks of live runners on other nodes are left alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +8,7 @@ import { describeEachStore } from '../support/harness.js';
 import { insertTask, runnableApp, sleep, taskRow, waitForTask } from './helpers.js';
 
 describeEachStore('reconciling tasks of dead runners', (h) => {
-  test('RUNNING and CANCELING tasks of a gone runner fail; a live runner\'s task does not', async () => {
+  test('RUNNING tasks of a gone runner fail, CANCELING ones end cancelled; a live runner\'s task does not', async () => {
     const { app } = await runnableApp(h);
     const stale = new Date(Date.now() - 3600_000).toISOString();
     // Far ahead, so this stand-in for another node stays alive however slow the test runs.
@@ -20,18 +21,33 @@ describeEachStore('reconciling tasks of dead runners', (h) => {
     ]).execute();
 
     const ofDead = await insertTask(h, app.guid, { state: 'RUNNING', runner_id: deadRunner });
-    const cancelingOfDead = await insertTask(h, app.guid, { state: 'CANCELING', runner_id: deadRunner });
+    const cancelingOfDead = await insertTask(h, app.guid, { state: 'CANCELING', runner_id: deadRunner, cancel_requested_at: stale });
     const ofVanished = await insertTask(h, app.guid, { state: 'RUNNING', runner_id: randomUUID() });
     const ofLive = await insertTask(h, app.guid, { state: 'RUNNING', runner_id: liveRunner });
 
-    for (const task of [ofDead, cancelingOfDead, ofVanished]) {
+    for (const task of [ofDead, ofVanished]) {
       const done = await waitForTask(h, task.guid);
       assert.equal(done.state, 'FAILED');
       assert.equal(done.failure_reason, 'Unable to determine completion status');
       assert.ok(done.finished_at);
     }
+    const cancelled = await waitForTask(h, cancelingOfDead.guid);
+    assert.equal(cancelled.state, 'FAILED');
+    assert.equal(cancelled.failure_reason, 'task was cancelled');
     // Another reconcile round passes (a third of the lease, 1 s here) without touching it.
     await sleep(1500);
     assert.equal((await taskRow(h, ofLive.guid))?.state, 'RUNNING');
   });
-}, { runnerLeaseSeconds: 3 });
+
+  test('a CANCELING task of a gone runner is finished cancelled only after the cancel grace', async () => {
+    const { app } = await runnableApp(h);
+    const stale = new Date(Date.now() - 3600_000).toISOString();
+    const deadRunner = randomUUID();
+    await h.db.insertInto('runners').values({ id: deadRunner, hostname: 'gone', pid: 1, slots: 4, started_at: stale, heartbeat_at: stale }).execute();
+    const requestedAt = Date.now();
+    const task = await insertTask(h, app.guid, { state: 'CANCELING', runner_id: deadRunner, cancel_requested_at: new Date(requestedAt).toISOString() });
+    const done = await waitForTask(h, task.guid);
+    assert.equal(done.failure_reason, 'task was cancelled');
+    assert.ok(Date.parse(done.finished_at!) - requestedAt >= 4000, `finished ${Date.parse(done.finished_at!) - requestedAt} ms after the cancel`);
+  });
+}, { runnerLeaseSeconds: 3, cancelGraceSeconds: 4 });

@@ -1,4 +1,4 @@
-// Working directories are made and removed by the spawner helper: a copy per task, gone when the
+// Working directories are made and removed by the task supervisor: a copy per task, gone when the
 // task ends whatever it did there, and a droplet without bits fails the task without a trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -52,6 +52,17 @@ export class Harness {
     return this.taskd.ctx.config;
   }
 
+  /**
+   * TASKD_DATABASE_URL for another taskd process on this harness's store (none for SQLite: the
+   * database file in the shared data directory). PostgreSQL: this harness's own schema.
+   */
+  get databaseUrlForProcess(): string | undefined {
+    if (!this.pgSchema) return undefined;
+    const url = new URL(PG_URL!);
+    url.searchParams.set('options', `-c search_path=${this.pgSchema}`);
+    return url.toString();
+  }
+
   async start(): Promise<void> {
     this.dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-test-'));
     let databaseUrl: string | undefined;

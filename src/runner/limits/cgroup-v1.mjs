@@ -1,6 +1,6 @@
 // Per-task cgroup v1 memory and pids groups, where this host has those v1 hierarchies and lets
 // taskd write to them (taskd as root in a VM or container with a hybrid or v1 layout). Each task
-// gets `taskd-<spawner pid>-<id>` children under the cgroups the spawner itself is in; its group
+// gets `taskd-<task guid>` children under the cgroups the supervisor itself is in; its group
 // leader joins them right after spawn (what it forks later inherits them) and they are removed
 // once the task is gone. The memory group is the hard bound (the kernel OOM-kills inside it);
 // the pids group makes fork (and thread creation: v1 pids counts threads) fail at the limit.
@@ -149,6 +149,6 @@ export class TaskCgroups {
       if (memoryGone && pidsGone) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    process.stderr.write(`taskd spawner: cgroups ${this.memory ?? ''} ${this.pids ?? ''} could not be removed\n`);
+    process.stderr.write(`taskd supervisor: cgroups ${this.memory ?? ''} ${this.pids ?? ''} could not be removed\n`);
   }
 }

@@ -1,6 +1,6 @@
-// The limits a task asked for (or was given by default at create), as the spawner helper enforces
+// The limits a task asked for (or was given by default at create), as the task supervisor enforces
 // them: see limits/task-limits.mjs. Server-wide settings (process count, grace) join them in the
-// spawner.
+// supervisor.
 import type { TaskRow } from '../../store/schema.js';
 
 export interface TaskLimitsRequest {

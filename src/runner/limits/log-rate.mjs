@@ -1,7 +1,7 @@
 // The log rate limit of one task (CF's log_rate_limit_in_bytes_per_second): a token bucket over
-// the bytes of its output, applied in the spawner helper before IPC, so output over the limit is
-// dropped where it is read and never costs the server anything. Plain JavaScript without imports:
-// the helper loads it as is.
+// the bytes of its output, applied in the task supervisor before it makes lines of them, so
+// output over the limit is dropped where it is read and never costs the server anything. Plain
+// JavaScript without imports: the supervisor loads it as is.
 
 /**
  * Half a second of burst: a task may print a short burst (a stack trace) at once, and a task

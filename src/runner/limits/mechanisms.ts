@@ -1,5 +1,5 @@
 // Which mechanism enforces each task limit on this host, said honestly: logged when the runner
-// starts and shown by GET /v3/info. The spawner helper watches each task's process group from
+// starts and shown by GET /v3/info. The task supervisor watches each task's process group from
 // /proc (memory, processes) and its working directory (disk). Where this host's cgroup v1 memory
 // and pids hierarchies are writable, each task also gets its own v1 groups there, the hard bound
 // (they also hold processes that leave the group with setsid, and stop a fork at the limit rather
@@ -17,7 +17,7 @@ export interface LimitMechanisms {
 }
 
 /**
- * Whether the spawner helper (a child of this process, in the same cgroups) can give each task
+ * Whether the task supervisor (started by this process, in the same cgroups) can give each task
  * its own cgroup v1 `controller` group (limits/cgroup-v1.mjs): this process's v1 group of that
  * controller exists and a child group can be made and removed under it.
  */

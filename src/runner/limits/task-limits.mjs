@@ -1,4 +1,4 @@
-// The limits of one task, enforced by the spawner helper around its process group: log rate
+// The limits of one task, enforced by the task supervisor around its process group: log rate
 // (a token bucket on its output), timeout (SIGTERM, SIGKILL after the grace, as a cancel does;
 // held while the task is paused),
 // and — by watching the group from /proc — memory, processes and disk. Whatever is exceeded

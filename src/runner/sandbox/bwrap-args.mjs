@@ -1,7 +1,7 @@
 // The command line that runs a task inside bubblewrap: a read-only view of the system, the
 // task's private working directory at CF's /home/vcap/app, private /tmp and $HOME, and nothing
 // else of the host — in particular nothing of taskd's data directory (its database, signing key
-// and the other tasks' directories). Plain JavaScript: the spawner helper loads it without
+// and the other tasks' directories). Plain JavaScript: the task supervisor loads it without
 // loaders.
 //
 // Process groups: the runner signals the group whose leader is the process it spawned, here

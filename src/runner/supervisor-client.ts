@@ -1,0 +1,282 @@
+// The runner's side of the task supervisor (supervisor/supervisor.mjs): finds the one serving
+// this data directory or starts it — detached, with nothing of taskd's environment — and talks
+// to it over its Unix socket: spawn, attach, kill, freeze, thaw and release requests out; each
+// task's start, numbered output lines, freeze and end back to the task they belong to.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** One line of a task's output, numbered from 1 by the supervisor. */
+export interface OutputLine {
+  seq: number;
+  time: string;
+  stream: OutputStream;
+  text: string;
+}
+
+export interface TaskProcessEvents {
+  started(pid: number): void;
+  /** Lines in order, each once (lines at or before the attach point are not sent). */
+  lines(lines: OutputLine[]): void;
+  /** The task's shell ended; all its output has been delivered. */
+  exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void;
+  /**
+   * The process could not be started (`started` false), or it ended unseen: the supervisor
+   * died while it ran. `dirLeft`: its working directory may still exist.
+   */
+  lost(message: string, dirLeft: boolean): void;
+  /** The task's group was stopped (SIGSTOP) on a freeze request. */
+  frozen(): void;
+}
+
+/** What the task's limits did to it. */
+export interface LimitsAtEnd {
+  /** The failure reason of the limit that ended the task, if one did. */
+  exceeded?: string;
+  /** Bytes of output dropped over the log rate limit. */
+  droppedBytes: number;
+}
+
+export interface SpawnRequest {
+  command: string;
+  /** The task's working directory, made by the supervisor as a copy of `source` and removed after. */
+  cwd: string;
+  source: string;
+  env: Record<string, string>;
+  /** Enforced by the supervisor on the task's group; none: nothing is enforced. */
+  limits?: TaskLimitsRequest;
+}
+
+/** A task the supervisor holds, as it answers a new client. */
+export interface HeldTask {
+  id: string;
+  started: boolean;
+  frozen: boolean;
+  ended: boolean;
+}
+
+type SupervisorMessage =
+  | { type: 'held'; tasks: HeldTask[] }
+  | { type: 'busy' }
+  | { type: 'started'; id: string; pid: number }
+  | { type: 'lines'; id: string; lines: OutputLine[] }
+  | { type: 'frozen'; id: string }
+  | { type: 'exit'; id: string; code?: number | null; signal?: NodeJS.Signals | null; exceeded?: string; droppedBytes?: number; spawnError?: string; lost?: string };
+
+/** bwrap's binary, whether the task keeps the network, and the data directory it must not see. */
+export type TaskSandbox = { bwrap: string; network: boolean; dataDir: string };
+
+const SCRIPT = fileURLToPath(new URL('./supervisor/supervisor.mjs', import.meta.url));
+/** How long a supervisor just started may take to listen. */
+const CONNECT_WITHIN_MS = 10_000;
+/** Longest Unix socket path Linux takes (108 bytes with the terminator), with room to spare. */
+const MAX_SOCKET_PATH = 100;
+
+export class TaskSupervisor {
+  private socket?: net.Socket;
+  private readonly following = new Map<string, { events: TaskProcessEvents; pid?: number }>();
+  private stopping = false;
+  private readonly runDir: string;
+  private readonly socketPath: string;
+
+  constructor(
+    dataDir: string,
+    private readonly onError: (err: unknown, msg: string) => void,
+    /** Told what a supervisor holds each time one is (re)connected: tasks to take back or release. */
+    private readonly onHeld: (tasks: HeldTask[]) => void,
+    private readonly serverLimits: ServerLimits = { maxProcesses: 1024, graceSeconds: 10 },
+    /** Run every task inside bubblewrap with these options (sandbox/bwrap-args.mjs); none: not. */
+    private readonly sandbox?: TaskSandbox,
+  ) {
+    this.runDir = path.join(path.resolve(dataDir), 'run');
+    const inRunDir = path.join(this.runDir, 'supervisor.sock');
+    // A deep data directory cannot hold the socket: it goes to a private directory named after it.
+    this.socketPath =
+      inRunDir.length <= MAX_SOCKET_PATH ? inRunDir : path.join(tmpdir(), `taskd-${createHash('sha256').update(this.runDir).digest('hex').slice(0, 16)}`, 'supervisor.sock');
+  }
+
+  /** Whether tasks run in the sandbox, where they see their directory at /home/vcap/app. */
+  get sandboxed(): boolean {
+    return this.sandbox !== undefined;
+  }
+
+  /** Connects to this data directory's supervisor, starting one if none serves it. */
+  async start(): Promise<HeldTask[]> {
+    mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
+    mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    let socket = await connect(this.socketPath).catch(() => undefined);
+    if (!socket) {
+      this.launch();
+      const deadline = Date.now() + CONNECT_WITHIN_MS;
+      while (!socket) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        socket = await connect(this.socketPath).catch((err) => {
+          if (Date.now() > deadline) throw new Error(`the task supervisor did not start: ${(err as Error).message}`);
+          return undefined;
+        });
+      }
+    }
+    return this.attachSocket(socket);
+  }
+
+  /** Starts a supervisor in its own session, logging to the run directory. */
+  private launch(): void {
+    const log = openSync(path.join(this.runDir, 'supervisor.log'), 'a', 0o600);
+    try {
+      // No loaders (execArgv) and no inherited environment: the supervisor must not see taskd's
+      // secrets, and each task gets exactly the environment the runner builds for it.
+      const child = spawn(process.execPath, [SCRIPT, this.runDir, this.socketPath], { detached: true, env: {}, stdio: ['ignore', log, log] });
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  private attachSocket(socket: net.Socket): Promise<HeldTask[]> {
+    return new Promise((resolve, reject) => {
+      this.socket = socket;
+      let answered = false;
+      let buffered = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (text: string) => {
+        buffered += text;
+        let newline;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const message = JSON.parse(buffered.slice(0, newline)) as SupervisorMessage;
+          buffered = buffered.slice(newline + 1);
+          if (message.type === 'held') {
+            answered = true;
+            resolve(message.tasks);
+          } else if (message.type === 'busy') {
+            answered = true;
+            reject(new Error(`another taskd already runs the tasks of this data directory (${this.runDir})`));
+          } else this.receive(message);
+        }
+      });
+      socket.on('error', (err) => this.onError(err, 'task supervisor connection error'));
+      socket.once('close', () => {
+        if (this.socket === socket) this.socket = undefined;
+        if (!answered) return reject(new Error('the task supervisor closed the connection'));
+        this.loseAll('the task supervisor exited');
+        if (!this.stopping) {
+          this.onError(new Error('task supervisor connection closed'), 'task supervisor died; starting another');
+          this.start().then(this.onHeld, (err) => this.onError(err, 'restarting the task supervisor failed'));
+        }
+      });
+      this.send({ type: 'hello' });
+    });
+  }
+
+  /** Starts a task process under the supervisor. */
+  spawn(id: string, request: SpawnRequest, events: TaskProcessEvents): void {
+    this.following.set(id, { events });
+    if (!this.socket) {
+      this.following.delete(id);
+      queueMicrotask(() => events.lost('could not start the task: the task supervisor is not running', false));
+      return;
+    }
+    const limits: EnforcedLimits | undefined = request.limits && { ...request.limits, ...this.serverLimits };
+    this.send({ type: 'spawn', id, ...request, limits, sandbox: this.sandbox });
+  }
+
+  /** Follows a task the supervisor already holds: its lines after `afterSeq`, then its end. */
+  attach(id: string, afterSeq: number, events: TaskProcessEvents): void {
+    this.following.set(id, { events });
+    this.send({ type: 'attach', id, afterSeq });
+  }
+
+  /** Signals the task's whole process group. */
+  kill(id: string, signal: NodeJS.Signals): void {
+    if (this.following.has(id)) this.send({ type: 'kill', id, signal });
+  }
+
+  /** Pause: stops the started task's whole group and holds its timeout; answered by `frozen`. */
+  freeze(id: string): void {
+    if (this.following.has(id)) this.send({ type: 'freeze', id });
+  }
+
+  /** Resume: continues the group and its timeout. */
+  thaw(id: string): void {
+    if (this.following.has(id)) this.send({ type: 'thaw', id });
+  }
+
+  /** The task's end is recorded (or it is not wanted): the supervisor forgets it and its spool. */
+  release(id: string): void {
+    this.send({ type: 'release', id });
+  }
+
+  /** Disconnects; the supervisor exits once no task of it runs. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const socket = this.socket;
+    if (!socket) return;
+    this.send({ type: 'shutdown' });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.end();
+    await closed;
+  }
+
+  private send(message: object): void {
+    if (this.socket && !this.socket.destroyed) this.socket.write(`${JSON.stringify(message)}\n`);
+  }
+
+  private receive(message: Exclude<SupervisorMessage, { type: 'held' } | { type: 'busy' }>): void {
+    const task = this.following.get(message.id);
+    if (!task) return;
+    switch (message.type) {
+      case 'started':
+        task.pid = message.pid;
+        task.events.started(message.pid);
+        break;
+      case 'lines':
+        task.events.lines(message.lines);
+        break;
+      case 'frozen':
+        task.events.frozen();
+        break;
+      case 'exit':
+        this.following.delete(message.id);
+        if (message.spawnError !== undefined) task.events.lost(`could not start the task: ${message.spawnError}`, false);
+        else if (message.lost !== undefined) task.events.lost(message.lost, false);
+        else task.events.exited(message.code ?? null, message.signal ?? null, { exceeded: message.exceeded, droppedBytes: message.droppedBytes ?? 0 });
+        break;
+    }
+  }
+
+  /**
+   * The supervisor died: the groups it started may live on without anyone reading their output
+   * or exit status, so they are killed from here and their tasks reported lost.
+   */
+  private loseAll(message: string): void {
+    const lost = [...this.following.values()];
+    this.following.clear();
+    for (const task of lost) {
+      if (task.pid !== undefined) {
+        try {
+          process.kill(-task.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      task.events.lost(message, true);
+    }
+  }
+}
+
+function connect(socketPath: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}

@@ -1,0 +1,343 @@
+// The task supervisor: a small process, one per data directory, that runs every task of this
+// node and outlives taskd. taskd starts it detached (its own session, so neither a signal to
+// taskd's group nor taskd's death reaches it) and talks to it over a Unix socket; when taskd is
+// killed, even with SIGKILL, the tasks run on, their output and exit status going to their spools
+// (spool.mjs), and the next taskd connects again, takes the tasks back and reads on from the last
+// line it stored. A supervisor that starts where an earlier one died finds that one's spools:
+// tasks that recorded their end are reported as they ended, the others as lost.
+//
+// It exists apart from taskd for a second reason too: fork() costs grow with the parent's memory
+// (about 1 ms from a 50 MB process, 37 ms from 1 GB), so the server — which may grow large —
+// never forks task processes itself; and copying and removing working directories (about 2 ms of
+// file system calls per task) runs here, beside the server. Plain JavaScript with no imports
+// beyond Node's own, started without loaders, so it stays small.
+//
+// Usage: node supervisor.mjs RUN_DIR SOCKET_PATH
+//
+// Protocol: JSON, one message per line, one client (taskd's runner) at a time; a second
+// connection is answered { type: 'busy' } and closed. Task ids are task guids.
+//   in:  { type: 'hello' }        answered { type: 'held', tasks: [{ id, started, frozen, ended }] }
+//        { type: 'spawn', id, command, cwd, source, env, limits?, sandbox? }
+//            copy the tree `source` (a droplet) to the new directory `cwd`, run `/bin/sh -c
+//            command` there as its own group (in bubblewrap with `sandbox`, see
+//            sandbox/bwrap-args.mjs), enforce `limits` (limits/task-limits.mjs), remove `cwd`
+//            once it has ended
+//        { type: 'attach', id, afterSeq }   follow a held task: its lines after `afterSeq`, then
+//                                           live, and its end (an unknown id ends `lost` at once)
+//        { type: 'kill', id, signal }       signal the task's whole group (a frozen one is thawed
+//                                           after the signal); before its start: it never starts
+//        { type: 'freeze', id } / { type: 'thaw', id }   SIGSTOP / SIGCONT the started task's
+//                                           group and hold / run on its timeout; idempotent
+//        { type: 'release', id }            taskd has recorded the task's end: forget it and its
+//                                           spool (a task still running is killed first)
+//        { type: 'shutdown' }               exit once the client is gone and no task runs
+//   out: { type: 'started', id, pid }
+//        { type: 'lines', id, lines: [{ seq, time, stream, text }] }   numbered from 1, in order
+//        { type: 'frozen', id }             the group was sent SIGSTOP: it runs no more
+//        { type: 'exit', id, code, signal, exceeded?, droppedBytes }   after all its lines;
+//        { type: 'exit', id, spawnError }   nothing was started (`cwd` is gone again)
+//        { type: 'exit', id, lost }         it ended unseen: its supervisor was gone
+import { mkdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mjs';
+import { processStartTime, SupervisedTask } from './task-process.mjs';
+import { fileWork, removeWorkdirLater } from './workdir.mjs';
+
+const [runDir, socketPath] = process.argv.slice(2);
+const spoolDir = path.join(runDir, 'tasks');
+/** How long a supervisor with nothing to run waits for a client before it exits. */
+const IDLE_EXIT_MS = 10_000;
+/** Lines per message when a spool is replayed. */
+const REPLAY_BATCH = 500;
+
+/** Every task held, running or ended and not yet released, by id. */
+const tasks = new Map();
+/** The connected client: its socket, and what it follows of each task it attached. */
+let client;
+let shutdownAsked = false;
+let idleTimer;
+/** Resolves once the spools of an earlier supervisor are taken in; messages wait for it. */
+let recovered;
+
+/**
+ * What one client follows of one task: lines after `sentSeq`. While its spool is being replayed,
+ * new lines and the end wait, so that everything arrives once and in order.
+ */
+class Feed {
+  constructor(connection, task, afterSeq) {
+    this.connection = connection;
+    this.task = task;
+    this.sentSeq = afterSeq;
+    this.replaying = false;
+    this.held = [];
+  }
+
+  send(message) {
+    return this.connection.send(message);
+  }
+
+  sendLines(lines) {
+    const fresh = lines.filter((l) => l.seq > this.sentSeq);
+    if (!fresh.length) return true;
+    this.sentSeq = fresh[fresh.length - 1].seq;
+    return this.send({ type: 'lines', id: this.task.id, lines: fresh });
+  }
+
+  lines(lines) {
+    if (this.replaying) this.held.push(...lines);
+    else this.sendLines(lines);
+  }
+
+  ended() {
+    if (!this.replaying) this.send({ type: 'exit', id: this.task.id, ...this.task.end });
+  }
+
+  /** Sends the task's spooled lines after `sentSeq`, then what came meanwhile, then its end. */
+  async replay() {
+    const { task } = this;
+    if (task.lastSeq > this.sentSeq || task.end) {
+      this.replaying = true;
+      try {
+        await task.spool.settled();
+        let batch = [];
+        for await (const record of readSpool(task.spool.file)) {
+          if (record.n === undefined || record.n <= this.sentSeq) continue;
+          batch.push(lineOfSpool(record));
+          if (batch.length >= REPLAY_BATCH) {
+            if (!this.sendLines(batch)) await this.connection.drained();
+            batch = [];
+          }
+        }
+        this.sendLines(batch);
+      } catch (err) {
+        process.stderr.write(`taskd supervisor: replaying ${task.id} failed: ${err.message}\n`);
+      }
+      this.replaying = false;
+      this.sendLines(this.held);
+      this.held = [];
+    }
+    if (task.end) this.ended();
+  }
+}
+
+class Connection {
+  constructor(socket) {
+    this.socket = socket;
+    /** Feeds by task id. */
+    this.feeds = new Map();
+  }
+
+  send(message) {
+    if (this.socket.destroyed) return true;
+    return this.socket.write(`${JSON.stringify(message)}\n`);
+  }
+
+  drained() {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.once('drain', resolve);
+      this.socket.once('close', resolve);
+    });
+  }
+
+  receive(message) {
+    const task = tasks.get(message.id);
+    switch (message.type) {
+      case 'hello':
+        this.send({ type: 'held', tasks: [...tasks.values()].map((t) => ({ id: t.id, started: t.pid !== undefined, frozen: t.frozen, ended: Boolean(t.end) })) });
+        break;
+      case 'spawn':
+        if (task) this.send({ type: 'exit', id: message.id, spawnError: 'the task is already running' });
+        else spawnTask(this, message);
+        break;
+      case 'attach':
+        if (!task) this.send({ type: 'exit', id: message.id, lost: 'the task supervisor holds no such task' });
+        else this.attach(task, message.afterSeq ?? 0);
+        break;
+      case 'kill':
+        task?.kill(message.signal);
+        break;
+      case 'freeze':
+        task?.freeze();
+        break;
+      case 'thaw':
+        task?.thaw();
+        break;
+      case 'release':
+        if (task) release(task);
+        break;
+      case 'shutdown':
+        shutdownAsked = true;
+        break;
+    }
+  }
+
+  attach(task, afterSeq) {
+    const feed = new Feed(this, task, afterSeq);
+    this.feeds.set(task.id, feed);
+    if (task.pid !== undefined && !task.end) this.send({ type: 'started', id: task.id, pid: task.pid });
+    if (task.frozen) this.send({ type: 'frozen', id: task.id });
+    void feed.replay();
+  }
+}
+
+/** Passes each task's events to the client feed following it, if any. */
+const listener = {
+  lines(task, lines) {
+    client?.feeds.get(task.id)?.lines(lines);
+  },
+  started(task) {
+    if (client?.feeds.has(task.id)) client.send({ type: 'started', id: task.id, pid: task.pid });
+  },
+  frozen(task) {
+    if (client?.feeds.has(task.id)) client.send({ type: 'frozen', id: task.id });
+  },
+  ended(task) {
+    client?.feeds.get(task.id)?.ended();
+    if (task.released) forget(task);
+    exitWhenIdle();
+  },
+};
+
+function spawnTask(connection, request) {
+  const task = new SupervisedTask(request.id, new Spool(spoolFile(spoolDir, request.id)), listener);
+  tasks.set(task.id, task);
+  connection.feeds.set(task.id, new Feed(connection, task, 0));
+  void task.run(request).catch((err) => task.finish({ spawnError: err.message }));
+}
+
+function release(task) {
+  if (task.end) return forget(task);
+  // Not wanted any more (its task row is gone or already final): it ends now, then is forgotten.
+  task.released = true;
+  task.kill('SIGKILL');
+}
+
+function forget(task) {
+  tasks.delete(task.id);
+  client?.feeds.delete(task.id);
+  void task.spool.remove();
+}
+
+/** Whether any task still runs (has not ended). */
+const anyRunning = () => [...tasks.values()].some((t) => !t.end);
+
+/**
+ * Exits once nobody can need it: no client and no running task. Ended tasks not yet released
+ * stay in their spools for the next supervisor.
+ */
+function exitWhenIdle() {
+  clearTimeout(idleTimer);
+  if (client || anyRunning()) return;
+  idleTimer = setTimeout(
+    async () => {
+      if (client || anyRunning()) return;
+      while (fileWork.size) await Promise.allSettled([...fileWork]);
+      await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
+      process.exit(0);
+    },
+    shutdownAsked ? 0 : IDLE_EXIT_MS,
+  );
+}
+
+/**
+ * The spools of a supervisor that is gone. A task that recorded its end ended so; one whose
+ * group still runs has nobody reading its pipes and is killed; either way it is lost.
+ */
+async function recoverSpools() {
+  for (const id of await spooledIds(spoolDir)) {
+    if (tasks.has(id)) continue;
+    const spool = new Spool(spoolFile(spoolDir, id));
+    let lastSeq = 0;
+    let started;
+    let end;
+    let cwd;
+    try {
+      for await (const record of readSpool(spool.file)) {
+        if (record.n !== undefined) lastSeq = record.n;
+        else if (record.task) cwd = record.task.cwd;
+        else if (record.started) started = record.started;
+        else if (record.exit) end = record.exit;
+      }
+    } catch {
+      // Unreadable: whatever it held is lost, and so is the task.
+    }
+    if (!end) {
+      if (started?.startTime && processStartTime(started.pid) === started.startTime) {
+        try {
+          process.kill(-started.pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+      end = { lost: 'its supervisor was gone' };
+      if (cwd) removeWorkdirLater(cwd);
+      await spool.append([{ exit: end }]);
+      await spool.close();
+    }
+    tasks.set(id, SupervisedTask.recovered(id, spool, lastSeq, end));
+  }
+}
+
+function serve(socket) {
+  if (client) {
+    socket.end(`${JSON.stringify({ type: 'busy' })}\n`);
+    return;
+  }
+  const connection = new Connection(socket);
+  client = connection;
+  clearTimeout(idleTimer);
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (text) => {
+    buffered += text;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      void recovered.then(() => {
+        try {
+          connection.receive(JSON.parse(line));
+        } catch (err) {
+          process.stderr.write(`taskd supervisor: bad message: ${err.message}\n`);
+        }
+      });
+    }
+  });
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    if (client === connection) client = undefined;
+    exitWhenIdle();
+  });
+}
+
+/**
+ * Listens on the socket; one left by a dead supervisor is replaced, a live one's is not (this
+ * one exits: only one supervisor may take in the spools).
+ */
+function listen() {
+  return new Promise((resolve) => {
+    const server = net.createServer(serve);
+    server.once('listening', resolve);
+    server.once('error', (err) => {
+      if (err.code !== 'EADDRINUSE') throw err;
+      const probe = net.connect(socketPath);
+      probe.once('connect', () => {
+        probe.destroy();
+        process.exit(0);
+      });
+      probe.once('error', () => {
+        unlinkSync(socketPath);
+        server.listen(socketPath);
+      });
+    });
+    server.listen(socketPath);
+  });
+}
+
+mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
+await listen();
+recovered = recoverSpools();
+await recovered;
+exitWhenIdle();

@@ -1,0 +1,49 @@
+// A taskd server as a real process of its own, on a harness's data directory and store: for what
+// only a real process shows — being killed with SIGKILL, and started again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Harness } from './harness.js';
+
+const MAIN = path.resolve('src/cli/main.ts');
+
+export class TaskdProcess {
+  private output = '';
+  private readonly exited: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.on('data', (d) => (this.output += d));
+    child.stderr!.on('data', (d) => (this.output += d));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Starts `taskd serve` on the harness's data directory and store, and waits until it serves. */
+  static async start(h: Harness, env: Record<string, string> = {}): Promise<TaskdProcess> {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
+    const databaseUrl = h.databaseUrlForProcess;
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data-dir', h.config.dataDir], {
+      env: { ...clean, ...(databaseUrl ? { TASKD_DATABASE_URL: databaseUrl } : {}), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const taskd = new TaskdProcess(child);
+    const deadline = Date.now() + 60_000;
+    while (!/serving (\S+)/.test(taskd.output)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`taskd did not start:\n${taskd.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return taskd;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Everything it printed, for failure messages. */
+  get log(): string {
+    return this.output;
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
