@@ -10,7 +10,7 @@ import { exitOutcome, notStartedOutcome, unknownOutcome, type TaskOutcome } from
 import type { HeldTask, LimitsAtEnd, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
 import { taskEnvironment } from './task-environment.js';
 import { lastStoredSeq, TaskLogWriter } from './task-log-writer.js';
-import { appendRunnerMessage, endMessage, STARTED_MESSAGE } from './task-messages.js';
+import { appendRunnerMessage, endMessage, NETWORK_NOT_ISOLATED_MESSAGE, STARTED_MESSAGE } from './task-messages.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
 import type { TaskSignals } from './signals.js';
 import type { Workspaces } from './workspace.js';
@@ -147,10 +147,13 @@ export class RunningTask implements TaskProcessEvents {
     const cwd = deps.workspaces.dirOf(task.guid);
     const source = deps.workspaces.sourceOf(task.droplet_guid);
     const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.supervisor.sandboxed);
+    const network = task.appTaskNetwork !== 'off';
+    // Said plainly rather than pretended: only the sandbox can take the network away.
+    if (!network && !deps.supervisor.sandboxed) void appendRunnerMessage(deps.db, deps.log, task.id, NETWORK_NOT_ISOLATED_MESSAGE);
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
       this.handedOver = true;
-      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task) }, this);
+      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task), network }, this);
     });
   }
 

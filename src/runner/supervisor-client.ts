@@ -52,6 +52,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Enforced by the supervisor on the task's group; none: nothing is enforced. */
   limits?: TaskLimitsRequest;
+  /** false: no network for this task, even where the server gives tasks one (sandboxed only). */
+  network?: boolean;
 }
 
 /** A task the supervisor holds, as it answers a new client. */
@@ -182,8 +184,10 @@ export class TaskSupervisor {
       queueMicrotask(() => events.lost('could not start the task: the task supervisor is not running', false));
       return;
     }
+    const { network, ...spawn } = request;
     const limits: EnforcedLimits | undefined = request.limits && { ...request.limits, ...this.serverLimits };
-    this.send({ type: 'spawn', id, ...request, limits, sandbox: this.sandbox });
+    const sandbox = this.sandbox && { ...this.sandbox, network: this.sandbox.network && network !== false };
+    this.send({ type: 'spawn', id, ...spawn, limits, sandbox });
   }
 
   /** Follows a task the supervisor already holds: its lines after `afterSeq`, then its end. */

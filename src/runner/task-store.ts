@@ -18,9 +18,14 @@ export interface LaunchContext {
   spaceName: string;
   organizationGuid: string;
   organizationName: string;
+  /** The app's `taskd.io/task-network` annotation: 'off' takes the network from its tasks. */
+  appTaskNetwork: string | null;
 }
 
 export type ClaimedTask = TaskRow & LaunchContext;
+
+/** The app annotation that takes the network from the app's tasks: `taskd.io/task-network: off`. */
+export const TASK_NETWORK_ANNOTATION = { prefix: 'taskd.io', name: 'task-network' };
 
 /**
  * A task's app, space and organization, as scalar subqueries in RETURNING (SQLite's RETURNING may
@@ -34,6 +39,14 @@ const launchContext = ({ selectFrom }: ExpressionBuilder<Database, 'tasks'>) => 
   selectFrom('spaces').select('spaces.name').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceName'),
   selectFrom('organizations').select('organizations.guid').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationGuid'),
   selectFrom('organizations').select('organizations.name').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationName'),
+  selectFrom('metadata')
+    .select('metadata.value')
+    .where('metadata.resource_kind', '=', 'app')
+    .whereRef('metadata.resource_id', '=', 'tasks.app_id')
+    .where('metadata.metadata_kind', '=', 'annotation')
+    .where('metadata.key_prefix', '=', TASK_NETWORK_ANNOTATION.prefix)
+    .where('metadata.key_name', '=', TASK_NETWORK_ANNOTATION.name)
+    .as('appTaskNetwork'),
 ];
 
 type WithLaunchContext = TaskRow & { [K in keyof LaunchContext]: LaunchContext[K] | null };

@@ -109,6 +109,16 @@ describeEachStore('sandboxed tasks', (h) => {
     const { lines } = await run(h, app.guid, 'curl -s -o /dev/null -w "%{http_code}\\n" "$TASKD_API/v3/info"');
     assert.deepEqual(lines, ['200']);
   });
+
+  test('an app annotated taskd.io/task-network: off runs its tasks without network; other apps keep it', { skip }, async () => {
+    const { app } = await runnableApp(h);
+    const { app: other } = await runnableApp(h);
+    const res = await h.patch(`/v3/apps/${app.guid}`, { metadata: { annotations: { 'taskd.io/task-network': 'off' } } });
+    assert.equal(res.status, 200, res.text);
+    const probeApi = 'curl -s -m 3 -o /dev/null "$TASKD_API/v3/info"; echo "api $?"';
+    assert.deepEqual((await run(h, app.guid, probeApi)).lines, ['api 7']);
+    assert.deepEqual((await run(h, other.guid, probeApi)).lines, ['api 0']);
+  });
 }, { externalUrl: undefined, cancelGraceSeconds: 2 });
 
 // Registered after the harness's own before hook (describeEachStore's), as task-progress does.
@@ -130,6 +140,18 @@ describeEachStore('sandboxed tasks without network (TASKD_TASK_NETWORK=off)', (h
 }, { externalUrl: undefined, taskNetwork: 'off' });
 
 describeEachStore('TASKD_SANDBOX=none', (h) => {
+  test('an app that asks for no network is told plainly that its tasks keep it without a sandbox', async () => {
+    const { app } = await runnableApp(h);
+    await h.patch(`/v3/apps/${app.guid}`, { metadata: { annotations: { 'taskd.io/task-network': 'off' } } });
+    const created = await createTask(h, app.guid, 'true');
+    await waitForTask(h, created.guid);
+    const messages = await h.get(`/v3/tasks/${created.guid}/messages`);
+    assert.ok(
+      messages.body.resources.some((m: { text: string }) => m.text === 'the app asks for no network, but this host has no sandbox: the task has the network'),
+      messages.text,
+    );
+  });
+
   test('runs tasks as before: in the data directory, reported unsandboxed', async () => {
     const { app } = await runnableApp(h);
     const created = await createTask(h, app.guid, 'pwd; echo "$HOME"');
