@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { cfPlugin } from './cf/plugin.js';
+import { refuseNulCharacters } from './hostile-input.js';
 import { astraPlugin } from './astra/plugin.js';
 import { vsphereApiPlugin, vsphereRestPlugin } from './vsphere/plugin.js';
 import { dbvisitPlugin } from './dbvisit/plugin.js';
@@ -33,6 +34,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(() => (data) => ({ value: data }));
+  refuseNulCharacters(app);
   await app.register(cfPlugin, { ctx });
   // The other dialects each own a path prefix, with their own envelopes and not-found answers.
   await app.register(astraPlugin, { ctx, prefix: '/accounts' });

@@ -1,6 +1,7 @@
 // POST /oauth/token: UAA's password and refresh_token grants for the client `cf` (empty secret,
 // sent as Basic auth by the cf CLI). Errors use UAA's own {error, error_description} shape.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toApiError } from '../errors.js';
 import type { AppContext } from '../../../context.js';
 import { verifyPassword } from '../../../auth/passwords.js';
 import { tokenScopes } from '../../../auth/scopes.js';
@@ -32,7 +33,17 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext) {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  app.post('/oauth/token', { config: { public: true } }, async (request, reply) => {
+  // Every refusal in UAA's shape, also those raised before the route runs (an unreadable body).
+  const errorHandler = (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+    const apiError = toApiError(error);
+    if (!apiError) {
+      request.log.error({ err: error }, 'unexpected error');
+      return oauthError(reply, 500, 'server_error', 'An unknown error occurred.');
+    }
+    return oauthError(reply, apiError.status, 'invalid_request', apiError.detail);
+  };
+
+  app.post('/oauth/token', { config: { public: true }, errorHandler }, async (request, reply) => {
     const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, string>;
     if (!clientOk(request.headers.authorization, form)) return oauthError(reply, 401, 'unauthorized', 'Bad credentials');
 
