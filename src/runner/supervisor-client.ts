@@ -4,9 +4,8 @@
 // task's start, numbered output lines, freeze and end back to the task they belong to.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
@@ -99,9 +98,11 @@ export class TaskSupervisor {
   ) {
     this.runDir = path.join(path.resolve(dataDir), 'run');
     const inRunDir = path.join(this.runDir, 'supervisor.sock');
-    // A deep data directory cannot hold the socket: it goes to a private directory named after it.
+    // A deep data directory cannot hold the socket: it goes to a private directory named after it
+    // in /tmp — never $TMPDIR, which may lie elsewhere: sandboxed tasks get a /tmp of their own,
+    // so they can no more reach the socket there than in the data directory.
     this.socketPath =
-      inRunDir.length <= MAX_SOCKET_PATH ? inRunDir : path.join(tmpdir(), `taskd-${createHash('sha256').update(this.runDir).digest('hex').slice(0, 16)}`, 'supervisor.sock');
+      inRunDir.length <= MAX_SOCKET_PATH ? inRunDir : path.join('/tmp', `taskd-${createHash('sha256').update(this.runDir).digest('hex').slice(0, 16)}`, 'supervisor.sock');
   }
 
   /** Whether tasks run in the sandbox, where they see their directory at /home/vcap/app. */
@@ -113,6 +114,7 @@ export class TaskSupervisor {
   async start(): Promise<HeldTask[]> {
     mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
     mkdirSync(path.dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    assertPrivateDir(path.dirname(this.socketPath));
     let socket = await connect(this.socketPath).catch(() => undefined);
     if (!socket) {
       this.launch();
@@ -271,6 +273,17 @@ export class TaskSupervisor {
       }
       task.events.lost(message, true);
     }
+  }
+}
+
+/**
+ * Whoever can reach the socket can run commands as taskd: its directory must be taskd's own and
+ * closed to others (in /tmp another user could have made it first).
+ */
+function assertPrivateDir(dir: string): void {
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} must be a directory of taskd's own user, closed to others (mode 700)`);
   }
 }
 

@@ -1,8 +1,9 @@
 // Working directories are made and removed by the task supervisor: a copy per task, gone when the
 // task ends whatever it did there, and a droplet without bits fails the task without a trace.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeEachStore } from '../support/harness.js';
 import { createTask, eventually, outputOf, runnableApp, waitForTask } from './helpers.js';
@@ -57,3 +58,17 @@ describeEachStore('task working directories and symlinks', (h) => {
     assert.deepEqual(readdirSync(path.join(outside, 'config')), ['settings.json']);
   });
 });
+
+// A data directory too deep to hold the supervisor's socket (Unix socket paths end at 108 bytes).
+const deepRoot = mkdtempSync(path.join(tmpdir(), 'taskd-deep-'));
+const deepDataDir = path.join(deepRoot, 'a-data-directory-whose-path-is-far-too-long-for-a-unix-socket', 'taskd');
+after(() => rmSync(deepRoot, { recursive: true, force: true }));
+describeEachStore('a deep data directory', (h) => {
+  test('still runs tasks: the supervisor\'s socket goes to a private directory in /tmp', async () => {
+    const { app } = await runnableApp(h);
+    const created = await createTask(h, app.guid, 'echo deep');
+    const done = await waitForTask(h, created.guid);
+    assert.equal(done.state, 'SUCCEEDED', done.failure_reason ?? '');
+    assert.deepEqual((await outputOf(h, done.id)).map((l) => l.text), ['deep']);
+  });
+}, { dataDir: deepDataDir });

@@ -37,7 +37,7 @@
 //        { type: 'exit', id, code, signal, exceeded?, droppedBytes }   after all its lines;
 //        { type: 'exit', id, spawnError }   nothing was started (`cwd` is gone again)
 //        { type: 'exit', id, lost }         it ended unseen: its supervisor was gone
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mjs';
@@ -235,10 +235,21 @@ function exitWhenIdle() {
       if (client || anyRunning()) return;
       while (fileWork.size) await Promise.allSettled([...fileWork]);
       await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
+      removeSocket();
       process.exit(0);
     },
     shutdownAsked ? 0 : IDLE_EXIT_MS,
   );
+}
+
+/** The socket goes with the supervisor, and so does its private directory in /tmp, if it has one. */
+function removeSocket() {
+  try {
+    unlinkSync(socketPath);
+    if (path.dirname(socketPath) !== runDir) rmdirSync(path.dirname(socketPath));
+  } catch {
+    // Already gone, or taken over by a newer supervisor.
+  }
 }
 
 /**
