@@ -26,8 +26,10 @@ export type TaskQueryField = (typeof TASK_QUERY_FIELDS)[number];
 export type TaskQueryValue = string | number | null;
 
 /**
- * A condition on tasks. `eq`/`ne` with null mean IS NULL / IS NOT NULL; ordered comparisons with
- * a null value match nothing. `contains` is a case-sensitive substring test on the field's text.
+ * A condition on tasks. `eq`/`ne` with null mean IS NULL / IS NOT NULL; `ne` with a value also
+ * matches tasks whose field is null (null does not equal the value); ordered comparisons with a
+ * null value, or on a null field, match nothing. `contains` is a case-sensitive substring test on
+ * the field's text. Each condition is true or false, never unknown, so `not` is its exact inverse.
  */
 export type TaskCondition =
   | { field: TaskQueryField; op: 'eq' | 'ne' | 'lt' | 'gt' | 'lte' | 'gte'; value: TaskQueryValue }
@@ -46,13 +48,17 @@ export interface TaskOrder {
 export interface TaskQuery {
   /** All must hold. */
   where: readonly TaskCondition[];
-  /** Sort keys; the task id is always added last (same direction as the last key) as the tiebreak. */
+  /**
+   * Sort keys; the task id is added last (same direction as the last key) as the tiebreak, unless
+   * the order names the id itself.
+   */
   order: readonly TaskOrder[];
   /** Most rows in the answer; none: every match (the fetcher still reads in bounded pages). */
   limit?: number;
   /**
    * Keyset position: the answer starts after the row with these values of `order`'s fields and
-   * then its id (the `next` of the previous page). Page cost does not grow with depth.
+   * then its id, when the tiebreak was added (the `next` of the previous page). Page cost does not
+   * grow with depth.
    */
   after?: readonly TaskQueryValue[];
   /** Also count every match (before limit and `after`). */
