@@ -53,7 +53,7 @@ export function taskEventData(task: { guid: string; name: string; memory_in_mb: 
 /** An event about a task, targeting its app (CF's actee). */
 export function recordTaskEvent(
   trx: Transaction<Database>,
-  type: 'audit.app.task.create' | 'audit.app.task.cancel' | 'audit.app.task.pause' | 'audit.app.task.resume',
+  type: 'audit.app.task.create' | 'audit.app.task.cancel' | 'audit.app.task.pause' | 'audit.app.task.resume' | 'audit.app.task.dismiss',
   actor: Permissions,
   where: { app: AppRow; space: SpaceRow; org: OrganizationRow },
   task: { guid: string; name: string; memory_in_mb: number },

@@ -14,6 +14,8 @@ export const errorCatalog = {
   MessageParseError: { status: 400, code: 1001, title: 'MessageParseError', template: 'Request invalid due to parse error: %s' },
   BadQueryParameter: { status: 400, code: 10005, title: 'BadQueryParameter', template: 'The query parameter is invalid: %s' },
   InvalidRequest: { status: 400, code: 10004, title: 'InvalidRequest', template: 'The request is invalid' },
+  /** A request a dialect refuses in its own words (the detail is the whole message). */
+  BadRequest: { status: 400, code: 10004, title: 'InvalidRequest', template: '%s' },
   InvalidAuthToken: { status: 401, code: 1000, title: 'InvalidAuthToken', template: 'Invalid Auth Token' },
   NotAuthenticated: { status: 401, code: 10002, title: 'NotAuthenticated', template: 'Authentication error' },
   NotAuthorized: { status: 403, code: 10003, title: 'NotAuthorized', template: 'You are not authorized to perform the requested action' },

@@ -21,3 +21,20 @@ export async function listTaskMessages(db: Kysely<Database>, taskId: number, que
   ]);
   return { rows, total: Number(count.n) };
 }
+
+/**
+ * Every message of each of these tasks, oldest first, by task id: one query for a page of tasks
+ * (a primary-key range per task). The caller has already found the tasks readable.
+ */
+export async function messagesOfTasks(db: Kysely<Database>, taskIds: readonly number[]): Promise<Map<number, TaskMessageRow[]>> {
+  const byTask = new Map<number, TaskMessageRow[]>();
+  if (!taskIds.length) return byTask;
+  const rows = await db.selectFrom('task_messages').selectAll().where('task_id', 'in', taskIds).orderBy('task_id').orderBy('seq').execute();
+  for (const row of rows) {
+    const id = Number(row.task_id);
+    const list = byTask.get(id) ?? [];
+    list.push(row);
+    byTask.set(id, list);
+  }
+  return byTask;
+}

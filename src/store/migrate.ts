@@ -7,6 +7,8 @@ import { tasks } from './migrations/002_tasks.js';
 import { taskCounts } from './migrations/003_task_counts.js';
 import { taskProgress } from './migrations/004_task_progress.js';
 import { taskLimits } from './migrations/005_task_limits.js';
+import { taskDismissal } from './migrations/006_task_dismissal.js';
+import { vsphereSessions } from './migrations/007_vsphere_sessions.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -16,10 +18,26 @@ const migrations: Record<string, MigrationFactory> = {
   '003_task_counts': taskCounts,
   '004_task_progress': taskProgress,
   '005_task_limits': taskLimits,
+  '006_task_dismissal': taskDismissal,
+  '007_vsphere_sessions': vsphereSessions,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = new Migrator({
+  const { error, results } = await migratorOf(store).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  }
+}
+
+/** The migrations of this build that the store has not applied (readiness: none). */
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  const known = await migratorOf(store).getMigrations();
+  return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+function migratorOf(store: Store): Migrator {
+  return new Migrator({
     db: store.db,
     // Kysely looks for its own tables across every schema unless told which one is ours.
     ...(store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
@@ -28,9 +46,4 @@ export async function migrateToLatest(store: Store): Promise<void> {
         Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(store.dialect)])),
     },
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
-  }
 }

@@ -189,6 +189,9 @@ export interface TasksTable {
   parent_task_guid: Generated<string | null>;
   /** Seq of the task's latest message; 0 when it has none. */
   message_count: Generated<number>;
+  /** Guid of the user who dismissed the finished task (Dbvisit's Dismissed), migration 006. */
+  dismissed_by: Generated<string | null>;
+  dismissed_at: Generated<string | null>;
 }
 
 export interface TaskLogLinesTable {
@@ -264,6 +267,14 @@ export interface TaskLabelCountsTable {
   count: number;
 }
 
+/** vSphere Automation API sessions (migration 007), keyed by the sha-256 of the session id. */
+export interface VsphereSessionsTable {
+  id_hash: string;
+  user_guid: string;
+  created_at: string;
+  last_accessed_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -285,6 +296,7 @@ export interface Database {
   task_counts: TaskCountsTable;
   task_label_counts: TaskLabelCountsTable;
   task_messages: TaskMessagesTable;
+  vsphere_sessions: VsphereSessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
