@@ -1,7 +1,8 @@
 // `npm run bench`: seeds (or reuses) a store of a million tasks, then prints list throughput and
-// latency under HTTP load, create-to-started latency and end-to-end task throughput, each beside
-// a baseline measured in the same run. Figures, never pass/fail: it exits 0 whether targets are
-// met or not (non-zero only when the bench itself could not run).
+// latency under HTTP load, Astra `continue` paging from the first page to the last,
+// create-to-started latency and end-to-end task throughput, each beside a baseline measured in
+// the same run. Figures, never pass/fail: it exits 0 whether targets are met or not (non-zero
+// only when the bench itself could not run).
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -17,8 +18,9 @@ import { selfReported, sequentialCreates, type Sample, type Series } from './lat
 import { endToEnd } from './throughput.js';
 import { TaskWatcher, TASK_MEMORY_MB } from './tasks.js';
 import { ms, rate, ratio, section, summary, table, target, targets, verdict } from './report.js';
+import { astraContinue } from './astra-continue.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughput] [--reseed]
+const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughput,astra] [--reseed]
        [--tasks N] [--seconds N] [--connections N] [--slots N]
   --quick        100,000 tasks, 3 s per load shape, 100 latency samples, 1,000 throughput tasks
   --only         run only these parts (comma-separated)
@@ -28,7 +30,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughpu
   --connections  concurrent HTTP connections (default 50)
   --slots        the server's runner slots, TASKD_RUNNER_SLOTS (default 10)`;
 
-const PARTS = ['lists', 'latency', 'throughput'] as const;
+const PARTS = ['lists', 'latency', 'throughput', 'astra'] as const;
 type Part = (typeof PARTS)[number];
 
 function options() {
@@ -114,6 +116,8 @@ async function main() {
   try {
     const admin = await Api.login(taskd.url, 'admin', ADMIN_PASSWORD);
     if (opts.parts.has('lists')) await lists(opts, seed, taskd, admin, runDir);
+    // The seed spreads its tasks evenly over 10 orgs: the first org (the account) holds a tenth.
+    if (opts.parts.has('astra')) await astraContinue(admin, seed.orgGuid, Math.round(seed.tasks / 10), 100);
     const watcher = opts.parts.has('latency') || opts.parts.has('throughput') ? new TaskWatcher(path.join(runDir, 'taskd.db')) : undefined;
     try {
       if (opts.parts.has('latency')) await latency(opts, seed, admin, watcher!);
