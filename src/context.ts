@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Store } from './store/database.js';
 import type { TokenService } from './auth/tokens.js';
 import type { TaskSignals } from './runner/signals.js';
+import type { NodeMetrics } from './metrics/node-metrics.js';
 
 export interface Logger {
   info(obj: unknown, msg?: string): void;
@@ -17,4 +18,15 @@ export interface AppContext {
   log: Logger;
   /** Tells this node's runner about committed task changes. */
   signals: TaskSignals;
+  /** What this process measures as it goes, for GET /metrics. */
+  metrics: NodeMetrics;
+  /** This node's runner, once started; none on a node that serves the API only. */
+  runner?: RunnerStatus;
+}
+
+/** This node's runner as health checks and metrics see it. */
+export interface RunnerStatus {
+  /** Its row in `runners`, whose heartbeat says it is alive. */
+  readonly id: string;
+  readonly freeSlots: number;
 }

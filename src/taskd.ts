@@ -11,6 +11,7 @@ import { buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './runner/signals.js';
 import { Runner, type TaskIdentity } from './runner/runner.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 
 export interface Taskd {
   ctx: AppContext;
@@ -34,7 +35,8 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     await seed(store.db);
     const admin = await ensureAdminUser(store.db, config.adminPassword);
     const tokens = await TokenService.open(store.db, config.accessTokenSeconds, config.refreshTokenSeconds);
-    const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals() };
+    const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
+    ctx.signals.onTaskRecorded((end) => ctx.metrics.taskEnded(end));
     const app = await buildServer(ctx, { logRequests: options.logRequests });
     // A node with no slots serves the API only; it does not count as a runner.
     const identity: TaskIdentity = {
@@ -44,6 +46,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const runner = config.runnerSlots > 0 ? new Runner(store, config, ctx.signals, ctx.log, identity) : undefined;
     try {
       await runner?.start();
+      ctx.runner = runner;
     } catch (err) {
       await runner?.stop();
       await app.close();

@@ -4,9 +4,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { cfPlugin } from './cf/plugin.js';
 import { refuseNulCharacters } from './hostile-input.js';
+import { frameworkErrorHandler } from './framework-errors.js';
 import { astraPlugin } from './astra/plugin.js';
 import { vsphereApiPlugin, vsphereRestPlugin } from './vsphere/plugin.js';
 import { dbvisitPlugin } from './dbvisit/plugin.js';
+import { metricsRoutes, observeHttpRequests } from './metrics.js';
+import { healthRoutes } from './health.js';
+import { registerOpenApi } from './openapi.js';
 
 export interface ServerOptions {
   /** Log requests (serve does; tests keep quiet). */
@@ -31,10 +35,18 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     // the route schemas describe the wire (for serialization and the OpenAPI document).
     schemaErrorFormatter: (errors) => new Error(errors.map((e) => e.message).join(', ')),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(() => (data) => ({ value: data }));
+  // Before any plugin, so every route and not-found answer inherits the timing hook.
+  observeHttpRequests(app, ctx.metrics);
+  // First, so the document sees every dialect's routes as they are added.
+  await registerOpenApi(app);
   refuseNulCharacters(app);
+  // At the root, outside every dialect: no dialect's auth or envelope applies to the probes.
+  healthRoutes(app, ctx);
+  metricsRoutes(app, ctx);
   await app.register(cfPlugin, { ctx });
   // The other dialects each own a path prefix, with their own envelopes and not-found answers.
   await app.register(astraPlugin, { ctx, prefix: '/accounts' });

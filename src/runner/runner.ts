@@ -74,6 +74,11 @@ export class Runner {
     return this.heartbeat.id;
   }
 
+  /** Slots not holding a task (none after a restart took back more tasks than there are slots). */
+  get freeSlots(): number {
+    return Math.max(0, this.config.runnerSlots - this.held.size);
+  }
+
   async start(): Promise<void> {
     // memory / processes say 'cgroup v1' where each task gets its own v1 groups (limits/cgroup-v1.mjs).
     this.log.info({ limits: LIMIT_MECHANISMS, cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');

@@ -88,6 +88,7 @@ export class RunningTask implements TaskProcessEvents {
       // Only once its end is stored: until then a restart finds the task in the supervisor.
       this.deps.supervisor.release(task.guid);
       this.deps.signals.taskEnded(task.guid);
+      if (recorded) this.deps.signals.taskRecorded({ ...recorded, startedAt: task.started_at, logBytesDropped: outcome.logBytesDropped ?? 0 });
     } catch (err) {
       this.deps.log.error({ err, task: task.guid }, 'recording the task outcome failed');
     }

@@ -3,6 +3,15 @@
 // listeners also poll the store, which is how a change made on another node reaches them.
 import { EventEmitter } from 'node:events';
 
+/** A task's end as this node's runner recorded it. */
+export interface RecordedTaskEnd {
+  /** The state recorded: SUCCEEDED or FAILED (a cancelled task ends FAILED whatever its process did). */
+  state: string;
+  startedAt: string | null;
+  finishedAt: string;
+  logBytesDropped: number;
+}
+
 export class TaskSignals {
   // One listener per live log stream: an unbounded count is expected, not a leak.
   private readonly events = new EventEmitter().setMaxListeners(0);
@@ -35,6 +44,16 @@ export class TaskSignals {
   /** A task's outcome was recorded (or its row was gone): live log streams send the rest and end. */
   taskEnded(taskGuid: string): void {
     this.events.emit(`ended:${taskGuid}`);
+  }
+
+  /** This node's runner recorded a task's outcome: the node's metrics count it. */
+  taskRecorded(end: RecordedTaskEnd): void {
+    this.events.emit('recorded', end);
+  }
+
+  onTaskRecorded(listener: (end: RecordedTaskEnd) => void): () => void {
+    this.events.on('recorded', listener);
+    return () => this.events.off('recorded', listener);
   }
 
   onCreated(listener: () => void): () => void {

@@ -60,10 +60,16 @@ function withLaunchContext(rows: WithLaunchContext[]): ClaimedTask[] {
   return tasks.sort((a, b) => a.id - b.id);
 }
 
+/** How a task's end was recorded: the state it ended in, and when. */
+export interface RecordedFinish {
+  state: string;
+  finishedAt: string;
+}
+
 interface QueuedFinish {
   taskId: number;
   outcome: TaskOutcome;
-  resolve(recorded: boolean): void;
+  resolve(recorded: RecordedFinish | undefined): void;
   reject(err: unknown): void;
 }
 
@@ -121,12 +127,12 @@ export class RunnerTaskStore {
 
   /**
    * Records how a task of this runner ended. A task that was CANCELING ends FAILED "task was
-   * cancelled" whatever its process did. Resolves false when the row is gone or already final.
+   * cancelled" whatever its process did. Resolves undefined when the row is gone or already final.
    * Tasks that end close together are recorded together: one UPDATE per distinct outcome for all
    * the tasks queued while the previous batch was written (group commit).
    */
-  finish(taskId: number, outcome: TaskOutcome): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  finish(taskId: number, outcome: TaskOutcome): Promise<RecordedFinish | undefined> {
+    return new Promise<RecordedFinish | undefined>((resolve, reject) => {
       this.finishQueue.push({ taskId, outcome, resolve, reject });
       if (!this.finishing) {
         this.finishing = true;
@@ -153,7 +159,7 @@ export class RunnerTaskStore {
         [...byOutcome.values()].map(async (group) => {
           try {
             const recorded = await this.finishMany(group.map((e) => e.taskId), group[0]!.outcome);
-            for (const entry of group) entry.resolve(recorded.has(entry.taskId));
+            for (const entry of group) entry.resolve(recorded.get(entry.taskId));
           } catch (err) {
             for (const entry of group) entry.reject(err);
           }
@@ -163,7 +169,7 @@ export class RunnerTaskStore {
     this.finishing = false;
   }
 
-  private async finishMany(taskIds: number[], outcome: TaskOutcome): Promise<Set<number>> {
+  private async finishMany(taskIds: number[], outcome: TaskOutcome): Promise<Map<number, RecordedFinish>> {
     const now = nowIso();
     const updated = await this.db
       .updateTable('tasks')
@@ -180,9 +186,9 @@ export class RunnerTaskStore {
       // RUNNING, PAUSING, PAUSED or CANCELING: the states a process can end from (succeed's and
       // fail's common ground).
       .where('state', 'in', TRANSITIONS.succeed.from)
-      .returning('id')
+      .returning(['id', 'state'])
       .execute();
-    return new Set(updated.map((r) => r.id));
+    return new Map(updated.map((r) => [r.id, { state: r.state, finishedAt: now }]));
   }
 
   /** Output of a task whose row was deleted while it ran must not linger without its task. */

@@ -153,9 +153,10 @@ describeEachStore('droplet upload', (h) => {
     const longAgo = new Date(Date.now() - 3600_000).toISOString();
     await h.db.updateTable('droplets').set({ state: 'PROCESSING_UPLOAD', updated_at: longAgo }).where('guid', '=', droplet.guid).execute();
     const job = await createJob(h.db, 'droplet.upload', 'droplet', droplet.guid);
-    // A second taskd on the same store and data directory stands in for the restarted one.
+    // A second taskd on the same store and data directory stands in for the restarted one (without
+    // a runner: the first one's runner holds the data directory's task supervisor).
     const pgSchema = (h as unknown as { pgSchema?: string }).pgSchema;
-    const restarted = await createTaskd(h.config, { store: { pgSchema, poolSize: 2 } });
+    const restarted = await createTaskd({ ...h.config, runnerSlots: 0 }, { store: { pgSchema, poolSize: 2 } });
     try {
       await restarted.app.ready();
     } finally {

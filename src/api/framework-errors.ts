@@ -1,0 +1,27 @@
+// Requests Fastify refuses before any route or plugin sees them — a URL whose percent-encoding
+// cannot be decoded, a path segment longer than any id — answered in the envelope of the dialect
+// whose prefix the URL names (CF's for everything else), not in Fastify's own JSON.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../core/errors.js';
+import { astraErrorHandler } from './astra/plugin.js';
+import { cfErrorHandler } from './cf/errors.js';
+import { dbvisitErrorHandler } from './dbvisit/errors.js';
+import { vsphereErrorHandler } from './vsphere/plugin.js';
+import { apiWire, restWire } from './vsphere/wire.js';
+
+type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+const DIALECT_PREFIXES: [string, ErrorHandler][] = [
+  ['/accounts', astraErrorHandler],
+  ['/rest', vsphereErrorHandler(restWire)],
+  ['/api', vsphereErrorHandler(apiWire)],
+  ['/task', dbvisitErrorHandler],
+];
+
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // A segment longer than any id names nothing that exists; an undecodable URL is a bad request.
+  const refusal = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ApiError('NotFound') : new ApiError('InvalidRequest');
+  const path = request.url;
+  const owner = DIALECT_PREFIXES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
+  void (owner?.[1] ?? cfErrorHandler)(refusal, request, reply);
+}
