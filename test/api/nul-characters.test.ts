@@ -39,4 +39,18 @@ describeEachStore('NUL characters in requests', (h) => {
     assert.equal(res.status, 400, res.text);
     assert.deepEqual(res.body, { error: 'invalid_request', error_description: 'Request invalid due to parse error: the body must not contain the NUL character' });
   });
+
+  test('through the other dialects: each refuses it in its own envelope', async () => {
+    const org = await h.org();
+    const astra = await h.get(`/accounts/${org.guid}/core/v1/tasks?filter=name%20eq%20%27a%00%27`);
+    assert.equal(astra.status, 400, astra.text);
+    assert.equal(astra.body.type, 'https://astra.netapp.io/problems/5');
+    const session = await h.request('POST', '/rest/com/vmware/cis/session', { headers: { authorization: `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}` } });
+    const vsphere = await h.request('GET', '/rest/cis/tasks?filter_spec.tasks=a%00', { headers: { 'vmware-api-session-id': session.body.value } });
+    assert.equal(vsphere.status, 400, vsphere.text);
+    assert.equal(vsphere.body.type, 'com.vmware.vapi.std.errors.invalid_argument');
+    const dbvisit = await h.request('POST', '/task/list', { token: h.admin.token, body: { params: { show_hidden: false, x: 'a\u0000' } } });
+    assert.equal(dbvisit.status, 400, dbvisit.text);
+    assert.equal(dbvisit.body.successful, false);
+  });
 });
