@@ -44,9 +44,22 @@ export interface Config {
   sandbox: 'auto' | 'bwrap' | 'none';
   /** 'off': sandboxed tasks get no network at all (not even loopback) on this node. */
   taskNetwork: 'on' | 'off';
+  /**
+   * What this node does: 'api' serves the APIs and runs no tasks; 'runner' runs tasks and serves
+   * only the health and metrics endpoints; 'all' does both (one machine).
+   */
+  role: 'all' | 'api' | 'runner';
+  /** Memory (MB) this node's tasks may ask for together; undefined: only the slots bound them. */
+  runnerMemoryMb?: number;
 }
 
 export class ConfigError extends Error {}
+
+/** Whether this node runs tasks: not an API-only node, and with slots to run them in. */
+export const runsTasks = (config: Pick<Config, 'role' | 'runnerSlots'>): boolean => config.role !== 'api' && config.runnerSlots > 0;
+
+/** Whether this node serves the task APIs (a runner-only node serves health and metrics only). */
+export const servesApi = (config: Pick<Config, 'role'>): boolean => config.role !== 'runner';
 
 export const defaultConfig: Config = {
   host: '127.0.0.1',
@@ -69,11 +82,12 @@ export const defaultConfig: Config = {
   logStreamHeartbeatSeconds: 15,
   sandbox: 'auto',
   taskNetwork: 'on',
+  role: 'all',
 };
 
-type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff';
+type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
 
-const CHOICES: Partial<Record<Kind, string[]>> = { sandbox: ['auto', 'bwrap', 'none'], onoff: ['on', 'off'] };
+const CHOICES: Partial<Record<Kind, string[]>> = { sandbox: ['auto', 'bwrap', 'none'], onoff: ['on', 'off'], role: ['all', 'api', 'runner'] };
 
 /** Every setting: its config-file key, environment variable and the kind of value it takes. */
 const settings: { key: keyof Config; env: string; kind: Kind }[] = [
@@ -102,6 +116,8 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'logStreamHeartbeatSeconds', env: 'TASKD_LOG_STREAM_HEARTBEAT_SECONDS', kind: 'positive' },
   { key: 'sandbox', env: 'TASKD_SANDBOX', kind: 'sandbox' },
   { key: 'taskNetwork', env: 'TASKD_TASK_NETWORK', kind: 'onoff' },
+  { key: 'role', env: 'TASKD_ROLE', kind: 'role' },
+  { key: 'runnerMemoryMb', env: 'TASKD_RUNNER_MEMORY_MB', kind: 'positive' },
 ];
 
 export interface ConfigSources {
@@ -206,6 +222,7 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
       return text.split(',').map((s) => s.trim()).filter(Boolean);
     case 'sandbox':
     case 'onoff':
+    case 'role':
       if (!CHOICES[kind]!.includes(text)) throw new ConfigError(`${name} must be one of ${CHOICES[kind]!.join(', ')}, got '${text}'`);
       return text;
   }

@@ -1,7 +1,7 @@
 // Assembles a taskd process: store (migrated and seeded), token service, admin user, HTTP server,
 // and the runner that executes tasks.
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { runsTasks, servesApi, type Config } from './config.js';
 import type { AppContext, Logger } from './context.js';
 import { openStore, type StoreOptions } from './store/database.js';
 import { seed } from './store/seed.js';
@@ -38,12 +38,13 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
     ctx.signals.onTaskRecorded((end) => ctx.metrics.taskEnded(end));
     const app = await buildServer(ctx, { logRequests: options.logRequests });
-    // A node with no slots serves the API only; it does not count as a runner.
+    // A node that runs no tasks serves the API only; it does not count as a runner.
     const identity: TaskIdentity = {
       token: (task) => tokens.taskToken({ guid: task.guid, appGuid: task.appGuid, createdBy: task.created_by, timeoutSeconds: task.timeout_seconds }),
-      apiUrl: () => config.externalUrl ?? listeningUrl(app),
+      // A runner-only node serves no API: its tasks reach the API nodes at the external URL.
+      apiUrl: () => config.externalUrl ?? (servesApi(config) ? listeningUrl(app) : undefined),
     };
-    const runner = config.runnerSlots > 0 ? new Runner(store, config, ctx.signals, ctx.log, identity) : undefined;
+    const runner = runsTasks(config) ? new Runner(store, config, ctx.signals, ctx.log, identity) : undefined;
     try {
       await runner?.start();
       ctx.runner = runner;

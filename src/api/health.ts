@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
 import { pendingMigrations } from '../store/migrate.js';
+import { runsTasks } from '../config.js';
 
 /** A probe must answer even when the database hangs: each check gives up after this. */
 const CHECK_TIMEOUT_MS = 2000;
@@ -66,7 +67,7 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/readyz', probe, async (_request, reply) => {
     const checks: Record<string, (ctx: AppContext) => Promise<void>> = { database: databaseAnswers, migrations: migrationsApplied };
     // A node with no slots runs no runner: there is no heartbeat of its own to check.
-    if (ctx.config.runnerSlots > 0) checks.runner = runnerAlive;
+    if (runsTasks(ctx.config)) checks.runner = runnerAlive;
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((name) => runCheck(ctx, name, checks[name]!)));
     const ready = results.every((r) => r.status === 'ok');

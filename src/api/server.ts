@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
+import { servesApi } from '../config.js';
 import { cfPlugin } from './cf/plugin.js';
 import { refuseNulCharacters } from './hostile-input.js';
 import { frameworkErrorHandler } from './framework-errors.js';
@@ -47,6 +48,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   // At the root, outside every dialect: no dialect's auth or envelope applies to the probes.
   healthRoutes(app, ctx);
   metricsRoutes(app, ctx);
+  // A runner-only node answers the probes and nothing else.
+  if (!servesApi(ctx.config)) return app;
   await app.register(cfPlugin, { ctx });
   // The other dialects each own a path prefix, with their own envelopes and not-found answers.
   await app.register(astraPlugin, { ctx, prefix: '/accounts' });

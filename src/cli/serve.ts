@@ -3,7 +3,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { sandboxInForce, taskNetworkInForce } from '../runner/sandbox/detect.js';
-import { createTaskd } from '../taskd.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -14,6 +13,7 @@ export function serveCommand(): Command {
     .option('--database-url <url>', 'postgres:// URL; unset means SQLite in the data directory (TASKD_DATABASE_URL)')
     .option('--admin-password <password>', 'password of the admin user made on first start (TASKD_ADMIN_PASSWORD)')
     .option('--external-url <url>', 'base URL used in links (TASKD_EXTERNAL_URL)')
+    .option('--role <role>', 'all (default), api (serves the APIs, runs no tasks) or runner (runs tasks) (TASKD_ROLE)')
     .option('--config <file>', 'JSON config file (TASKD_CONFIG)')
     .addHelpText('after', '\nExample:\n  taskd serve --port 9090 --data-dir /var/lib/taskd\n')
     .action(async (opts) => {
@@ -23,7 +23,7 @@ export function serveCommand(): Command {
           file: opts.config,
           flags: {
             host: opts.host, port: opts.port, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
-            adminPassword: opts.adminPassword, externalUrl: opts.externalUrl,
+            adminPassword: opts.adminPassword, externalUrl: opts.externalUrl, role: opts.role,
           },
         });
       } catch (err) {
@@ -38,11 +38,14 @@ export function serveCommand(): Command {
 }
 
 async function serve(config: Config): Promise<void> {
+  // Loaded here, not at the top: every other verb of the CLI would otherwise pay for loading the
+  // whole server (Fastify, the stores, the runner) on each start.
+  const { createTaskd } = await import('../taskd.js');
   let taskd;
   try {
     taskd = await createTaskd(config, { logRequests: true });
   } catch (err) {
-    console.error(`taskd: cannot open the store: ${(err as Error).message}`);
+    console.error(`taskd: cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
   try {

@@ -18,7 +18,7 @@ import { Workspaces } from './workspace.js';
 /** How often the store is checked for work, and for cancels, pauses and resumes from other nodes. */
 const POLL_MS = 1000;
 
-export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork'>;
+export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'runnerMemoryMb' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork'>;
 
 /** What gives a task its identity towards the API: its own token, and where the API is. */
 export interface TaskIdentity {
@@ -144,13 +144,24 @@ export class Runner {
       while (!this.stopped) {
         const free = this.config.runnerSlots - this.held.size;
         if (free <= 0) return;
-        const claimed = await this.tasks.claim(free);
+        const freeMemory = this.freeMemoryMb;
+        // With a memory bound, one task per claim: each claim must see what the last one took.
+        const claimed = freeMemory === undefined ? await this.tasks.claim(free) : await this.tasks.claim(1, freeMemory);
         for (const task of claimed) this.launch(new RunningTask(this.deps, task));
-        if (claimed.length < free) return;
+        if (claimed.length < (freeMemory === undefined ? free : 1)) return;
       }
     } catch (err) {
       this.log.error({ err }, 'claiming tasks failed');
     }
+  }
+
+  /** Memory (MB) this node's tasks may still ask for; undefined when only slots bound them. */
+  private get freeMemoryMb(): number | undefined {
+    const capacity = this.config.runnerMemoryMb;
+    if (capacity === undefined) return undefined;
+    let used = 0;
+    for (const task of this.held.values()) used += task.task.memory_in_mb;
+    return capacity - used;
   }
 
   private launch(task: RunningTask): void {

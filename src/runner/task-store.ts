@@ -84,18 +84,21 @@ export class RunnerTaskStore {
   ) {}
 
   /**
-   * Moves up to `limit` PENDING tasks, oldest first, to RUNNING for this runner in one statement.
+   * Moves up to `limit` PENDING tasks, oldest first, to RUNNING for this runner in one statement;
+   * with `maxMemoryMb`, only tasks that ask for no more memory than that.
    * On PostgreSQL the candidate rows are locked with SKIP LOCKED so concurrent runners each take
    * different tasks instead of queueing behind one another; SQLite has a single writer anyway.
    * The candidates are a CTE, evaluated once: as a plain `IN (subquery)` PostgreSQL may rescan
    * the subquery and claim more rows than the limit (seen here: 4 claimed for 2 free slots).
    */
-  async claim(limit: number): Promise<ClaimedTask[]> {
+  async claim(limit: number, maxMemoryMb?: number): Promise<ClaimedTask[]> {
     const now = nowIso();
     // The app, space and organization come with the claim (launchContext).
     const claimed = await this.db
       .with('oldest', (db) => {
-        const oldest = db.selectFrom('tasks').select('id').where('state', 'in', TRANSITIONS.claim.from).orderBy('id').limit(limit);
+        let oldest = db.selectFrom('tasks').select('id').where('state', 'in', TRANSITIONS.claim.from).orderBy('id').limit(limit);
+        // Only what fits this node's free memory: a bigger task waits for a node that has room.
+        if (maxMemoryMb !== undefined) oldest = oldest.where('memory_in_mb', '<=', maxMemoryMb);
         return this.dialect === 'postgres' ? oldest.forUpdate().skipLocked() : oldest;
       })
       .updateTable('tasks')
