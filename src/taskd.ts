@@ -12,6 +12,7 @@ import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './runner/signals.js';
 import { Runner, type TaskIdentity } from './runner/runner.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
+import { PgSignalRelay } from './store/pg-signal-relay.js';
 
 export interface Taskd {
   ctx: AppContext;
@@ -38,6 +39,8 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
     ctx.signals.onTaskRecorded((end) => ctx.metrics.taskEnded(end));
     const app = await buildServer(ctx, { logRequests: options.logRequests });
+    // On PostgreSQL, signals reach the other nodes too (new tasks, cancels, log lines).
+    const relay = store.dialect === 'postgres' ? await PgSignalRelay.start(config.databaseUrl!, options.store?.pgSchema, ctx.signals, ctx.log) : undefined;
     // A node that runs no tasks serves the API only; it does not count as a runner.
     const identity: TaskIdentity = {
       token: (task) => tokens.taskToken({ guid: task.guid, appGuid: task.appGuid, createdBy: task.created_by, timeoutSeconds: task.timeout_seconds }),
@@ -51,6 +54,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     } catch (err) {
       await runner?.stop();
       await app.close();
+      await relay?.close();
       throw err;
     }
     const maintenance = new Maintenance(ctx);
@@ -67,6 +71,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
           maintenance.stop();
           await app.close();
           await runner?.stop();
+          await relay?.close();
           await store.close();
         })();
         return closing;

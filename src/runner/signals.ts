@@ -1,6 +1,7 @@
-// Signals between parts of one taskd node, sent after the change has committed: from actions to
-// the runner, and from the runner to live log streams. They only make the listener act sooner:
-// listeners also poll the store, which is how a change made on another node reaches them.
+// Signals between parts of taskd, sent after the change has committed: from actions to the
+// runner, and from the runner to live log streams. On PostgreSQL a relay (store/pg-signal-relay.ts)
+// carries them to every other node too. They only make the listener act sooner: listeners also
+// poll the store, so a signal lost on the way costs latency, never correctness.
 import { EventEmitter } from 'node:events';
 
 /** A task's end as this node's runner recorded it. */
@@ -12,38 +13,66 @@ export interface RecordedTaskEnd {
   logBytesDropped: number;
 }
 
+/** A signal as it travels between nodes. */
+export interface RelayedSignal {
+  event: 'created' | 'cancel' | 'pause' | 'resume' | 'log-lines' | 'ended';
+  taskGuid?: string;
+}
+
+const RELAYED_EVENTS: readonly string[] = ['created', 'cancel', 'pause', 'resume', 'log-lines', 'ended'];
+
+export function isRelayedSignal(value: unknown): value is RelayedSignal {
+  const signal = value as RelayedSignal | null;
+  return typeof signal === 'object' && signal !== null && RELAYED_EVENTS.includes(signal.event) && (signal.taskGuid === undefined || typeof signal.taskGuid === 'string');
+}
+
 export class TaskSignals {
   // One listener per live log stream: an unbounded count is expected, not a leak.
   private readonly events = new EventEmitter().setMaxListeners(0);
+  /** Carries each signal to the other nodes, where there are any (set by the relay). */
+  relay?: (signal: RelayedSignal) => void;
 
   /** A task was committed PENDING: look for work now. */
   created(): void {
-    this.events.emit('created');
+    this.send({ event: 'created' });
   }
 
   /** A task was committed CANCELING or deleted: whoever runs it stops it. */
   cancelRequested(taskGuid: string): void {
-    this.events.emit('cancel', taskGuid);
+    this.send({ event: 'cancel', taskGuid });
   }
 
   /** A task was committed PAUSING: whoever runs it freezes it. */
   pauseRequested(taskGuid: string): void {
-    this.events.emit('pause', taskGuid);
+    this.send({ event: 'pause', taskGuid });
   }
 
   /** A PAUSING or PAUSED task was committed RUNNING again: whoever runs it thaws it. */
   resumeRequested(taskGuid: string): void {
-    this.events.emit('resume', taskGuid);
+    this.send({ event: 'resume', taskGuid });
   }
 
   /** A batch of a task's output lines was committed: live log streams read on. */
   logLinesWritten(taskGuid: string): void {
-    this.events.emit(`log-lines:${taskGuid}`);
+    this.send({ event: 'log-lines', taskGuid });
   }
 
   /** A task's outcome was recorded (or its row was gone): live log streams send the rest and end. */
   taskEnded(taskGuid: string): void {
-    this.events.emit(`ended:${taskGuid}`);
+    this.send({ event: 'ended', taskGuid });
+  }
+
+  /** A signal from another node: acted on here, not sent on. */
+  deliver(signal: RelayedSignal): void {
+    const { event, taskGuid } = signal;
+    if (event === 'created') this.events.emit('created');
+    else if (event === 'cancel' || event === 'pause' || event === 'resume') this.events.emit(event, taskGuid);
+    else this.events.emit(`${event}:${taskGuid}`);
+  }
+
+  private send(signal: RelayedSignal): void {
+    this.deliver(signal);
+    this.relay?.(signal);
   }
 
   /** This node's runner recorded a task's outcome: the node's metrics count it. */
