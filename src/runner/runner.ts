@@ -13,6 +13,7 @@ import type { TaskSignals } from './signals.js';
 import { sandboxInForce, taskNetworkInForce, type SandboxInForce } from './sandbox/detect.js';
 import { TaskSupervisor, type HeldTask } from './supervisor-client.js';
 import { RunnerTaskStore, type ClaimedTask } from './task-store.js';
+import { appendRunnerMessage, lostRunnerMessage } from './task-messages.js';
 import { Workspaces } from './workspace.js';
 
 /** How often the store is checked for work, and for cancels, pauses and resumes from other nodes. */
@@ -248,7 +249,13 @@ export class Runner {
 
   private async reconcile(): Promise<void> {
     this.lastReconcile = Date.now();
-    const failed = await this.tasks.failTasksOfDeadRunners(this.config.runnerLeaseSeconds, this.config.cancelGraceSeconds);
-    if (failed) this.log.warn({ failed }, 'failed tasks of runners that are gone');
+    const lost = await this.tasks.failTasksOfDeadRunners(this.config.runnerLeaseSeconds, this.config.cancelGraceSeconds);
+    if (!lost.length) return;
+    this.log.warn({ tasks: lost.length }, 'finished the tasks of runners that are gone');
+    // The failure reason stays CF's own words; the task's messages name the node that was lost.
+    for (const task of lost) {
+      await appendRunnerMessage(this.deps.db, this.log, task.id, lostRunnerMessage(task.runner, this.config.runnerLeaseSeconds));
+      this.signals.taskEnded(task.guid);
+    }
   }
 }

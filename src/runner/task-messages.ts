@@ -10,6 +10,9 @@ export const STARTED_MESSAGE = 'started';
 /** The app asked for tasks without network (`taskd.io/task-network: off`), which needs the sandbox. */
 export const NETWORK_NOT_ISOLATED_MESSAGE = 'the app asks for no network, but this host has no sandbox: the task has the network';
 
+/** The runner that ran the task stopped heartbeating: its node (host and pid) is named. */
+export const lostRunnerMessage = (runner: string, leaseSeconds: number) => `its runner on ${runner} was lost: no heartbeat for ${leaseSeconds} s`;
+
 /**
  * How the task ended, read from its recorded row rather than from the process: a cancelled task's
  * process dies of SIGTERM, but what the user did was cancel it. Limits name themselves in the

@@ -66,6 +66,13 @@ export interface RecordedFinish {
   finishedAt: string;
 }
 
+/** A task finished because its runner was gone, and which runner that was (host and pid). */
+export interface LostTask {
+  id: number;
+  guid: string;
+  runner: string;
+}
+
 interface QueuedFinish {
   taskId: number;
   outcome: TaskOutcome;
@@ -256,7 +263,7 @@ export class RunnerTaskStore {
    * grace has passed since the cancel. Live runners (this one included, and those of other
    * nodes) keep fresh heartbeats, so their tasks are never touched.
    */
-  async failTasksOfDeadRunners(leaseSeconds: number, graceSeconds: number): Promise<number> {
+  async failTasksOfDeadRunners(leaseSeconds: number, graceSeconds: number): Promise<LostTask[]> {
     const cutoff = new Date(Date.now() - leaseSeconds * 1000).toISOString();
     const graceCutoff = new Date(Date.now() - graceSeconds * 1000).toISOString();
     const now = nowIso();
@@ -275,7 +282,12 @@ export class RunnerTaskStore {
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('runners').select('runners.id').whereRef('runners.id', '=', 'tasks.runner_id').where('runners.heartbeat_at', '>', cutoff))),
       )
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .returning(['id', 'guid', 'runner_id'])
+      .execute();
+    if (!result.length) return [];
+    const runnerIds = [...new Set(result.map((t) => t.runner_id!))];
+    const runners = await this.db.selectFrom('runners').select(['id', 'hostname', 'pid']).where('id', 'in', runnerIds).execute();
+    const named = new Map(runners.map((r) => [r.id, `${r.hostname} (pid ${r.pid})`]));
+    return result.map((t) => ({ id: t.id, guid: t.guid, runner: named.get(t.runner_id!) ?? `runner ${t.runner_id}` }));
   }
 }

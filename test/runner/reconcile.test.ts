@@ -31,6 +31,8 @@ describeEachStore('reconciling tasks of dead runners', (h) => {
       assert.equal(done.failure_reason, 'Unable to determine completion status');
       assert.ok(done.finished_at);
     }
+    const messages = await h.get(`/v3/tasks/${ofDead.guid}/messages`);
+    assert.deepEqual(messages.body.resources.map((m: { source: string; text: string }) => [m.source, m.text]), [['runner', 'its runner on gone (pid 1) was lost: no heartbeat for 3 s']]);
     const cancelled = await waitForTask(h, cancelingOfDead.guid);
     assert.equal(cancelled.state, 'FAILED');
     assert.equal(cancelled.failure_reason, 'task was cancelled');
