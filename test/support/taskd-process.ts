@@ -16,11 +16,11 @@ export class TaskdProcess {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** Starts `taskd serve` on the harness's data directory and store, and waits until it serves. */
-  static async start(h: Harness, env: Record<string, string> = {}): Promise<TaskdProcess> {
+  /** Starts `taskd serve` on the harness's store (and data directory, unless given one), and waits until it serves. */
+  static async start(h: Harness, env: Record<string, string> = {}, dataDir = h.config.dataDir): Promise<TaskdProcess> {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
     const databaseUrl = h.databaseUrlForProcess;
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data-dir', h.config.dataDir], {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
       env: { ...clean, ...(databaseUrl ? { TASKD_DATABASE_URL: databaseUrl } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
