@@ -88,6 +88,35 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
     assert.deepEqual([...new Set(starts.map((s) => Number(s.n)))], [1]);
   });
 
+  test('pause and cancel sent to the api node take effect on a runner process; its output streams live through the api node', async () => {
+    const { app } = await runnableApp(h);
+    const sleeper = await createTask(h, app.guid, 'exec sleep 600');
+    await waitForTask(h, sleeper.guid, (t) => t.state === 'RUNNING', 60_000);
+    assert.equal((await h.post(`/v3/tasks/${sleeper.guid}/actions/pause`, {})).status, 202);
+    await waitForTask(h, sleeper.guid, (t) => t.state === 'PAUSED');
+    assert.equal((await h.post(`/v3/tasks/${sleeper.guid}/actions/cancel`, {})).status, 202);
+    assert.equal((await waitForTask(h, sleeper.guid)).failure_reason, 'task was cancelled');
+
+    await h.taskd.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = h.taskd.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const task = await createTask(h, app.guid, 'for i in 1 2 3 4; do echo tick-$i; sleep 0.5; done');
+    const res = await fetch(`http://127.0.0.1:${address.port}/v3/tasks/${task.guid}/log`, { headers: { accept: 'text/event-stream', authorization: `bearer ${h.admin.token}` } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let stateAtFirstLine: string | undefined;
+    while (!text.includes('event: end')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      if (stateAtFirstLine === undefined && text.includes('tick-1')) stateAtFirstLine = (await h.db.selectFrom('tasks').select('state').where('guid', '=', task.guid).executeTakeFirst())?.state;
+    }
+    assert.equal(stateAtFirstLine, 'RUNNING', 'the first line arrived while the task still ran');
+    assert.deepEqual([...text.matchAll(/"text":"(tick-\d)"/g)].map((m) => m[1]), ['tick-1', 'tick-2', 'tick-3', 'tick-4']);
+  });
+
   test('a runner killed with SIGKILL: after its lease its tasks end with a clear reason, and the other runner keeps working', async () => {
     const { app } = await runnableApp(h);
     const sleepers = [];
