@@ -12,6 +12,7 @@ import { dbvisitPlugin } from './dbvisit/plugin.js';
 import { metricsRoutes, observeHttpRequests } from './metrics.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
+import { registerDashboard } from './web.js';
 
 export interface ServerOptions {
   /** Log requests (serve does; tests keep quiet). */
@@ -50,6 +51,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   metricsRoutes(app, ctx);
   // A runner-only node answers the probes and nothing else.
   if (!servesApi(ctx.config)) return app;
+  // Before the CF plugin: its GET / reads the dashboard page decorated here.
+  await registerDashboard(app);
   await app.register(cfPlugin, { ctx });
   // The other dialects each own a path prefix, with their own envelopes and not-found answers.
   await app.register(astraPlugin, { ctx, prefix: '/accounts' });

@@ -1,8 +1,10 @@
 // Discovery: GET / and GET /v3 (CF's root links; uaa and login point back at taskd), and the
-// login-server info the cf CLI reads before prompting.
+// login-server info the cf CLI reads before prompting. A browser asking for / gets the dashboard
+// (web.ts) instead, when it is built.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import { baseUrl } from '../request.js';
+import { acceptsHtml, sendDashboardPage } from '../../web.js';
 
 const V3_RESOURCES = [
   'apps', 'audit_events', 'droplets', 'feature_flags', 'organizations', 'organization_quotas',
@@ -12,7 +14,10 @@ const V3_RESOURCES = [
 export function rootRoutes(app: FastifyInstance, ctx: AppContext) {
   const open = { config: { public: true } };
 
-  app.get('/', open, async (request) => {
+  app.get('/', open, async (request, reply) => {
+    // One URL, two audiences: browsers get the dashboard, API clients CF's root links.
+    reply.header('vary', 'Accept');
+    if (app.dashboardPage !== null && acceptsHtml(request.headers.accept)) return sendDashboardPage(reply, app.dashboardPage);
     const base = baseUrl(ctx, request);
     return {
       links: {

@@ -1,0 +1,99 @@
+// Calls to taskd's public CF API with the session's bearer token. A 401 is retried once after a
+// refresh with the refresh token; when that fails too, the session is over.
+import { clearSession, loadSession, saveSession } from './session.js';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** CF's list envelope. */
+export interface Page<T> {
+  pagination: { total_results: number; total_pages: number };
+  resources: T[];
+}
+
+export const SIGNED_OUT_EVENT = 'taskd:signed-out';
+
+export async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  let res = await fetch(path, withAuth(init));
+  if (res.status === 401 && loadSession() && (await refresh())) res = await fetch(path, withAuth(init));
+  if (res.status === 401) endSession();
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+export async function getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+  return (await api(path, init)).json() as Promise<T>;
+}
+
+export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  init.headers = body === undefined ? {} : { 'content-type': 'application/json' };
+  return getJson<T>(path, init);
+}
+
+/** Every page of a list (for the short lists behind filters and browsing). */
+export async function getAll<T>(path: string): Promise<T[]> {
+  const out: T[] = [];
+  for (let page = 1; ; page++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const body = await getJson<Page<T>>(`${path}${sep}per_page=500&page=${page}`);
+    out.push(...body.resources);
+    if (page >= body.pagination.total_pages) return out;
+  }
+}
+
+export async function signIn(username: string, password: string): Promise<void> {
+  const tokens = await tokenRequest({ grant_type: 'password', username, password });
+  if (!tokens) throw new ApiError(401, 'Wrong username or password.');
+  saveSession(tokens);
+}
+
+export function endSession(): void {
+  clearSession();
+  window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+}
+
+function withAuth(init: RequestInit): RequestInit {
+  const session = loadSession();
+  const headers = new Headers(init.headers);
+  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  if (session) headers.set('authorization', `bearer ${session.accessToken}`);
+  return { ...init, headers };
+}
+
+async function refresh(): Promise<boolean> {
+  const session = loadSession();
+  if (!session) return false;
+  const tokens = await tokenRequest({ grant_type: 'refresh_token', refresh_token: session.refreshToken });
+  if (tokens) saveSession(tokens);
+  return tokens !== null;
+}
+
+/** The cf CLI's client: `cf` with an empty secret. */
+async function tokenRequest(form: Record<string, string>) {
+  const res = await fetch('/oauth/token', {
+    method: 'POST',
+    headers: { authorization: `Basic ${btoa('cf:')}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(form),
+  });
+  if (res.status === 400 || res.status === 401) return null;
+  if (!res.ok) throw await errorOf(res);
+  const body = await res.json();
+  return { accessToken: body.access_token as string, refreshToken: body.refresh_token as string };
+}
+
+/** One readable line from CF's error envelope (errors[0].detail), or from the status. */
+async function errorOf(res: Response): Promise<ApiError> {
+  let detail = '';
+  try {
+    const body = await res.json();
+    detail = body?.errors?.[0]?.detail ?? body?.error_description ?? '';
+  } catch {
+    // Not JSON: the status line says enough.
+  }
+  return new ApiError(res.status, detail || `${res.status} ${res.statusText || 'error'}`);
+}

@@ -1,0 +1,32 @@
+// The sign-in form: the password grant of taskd's token endpoint, as the cf CLI does it.
+import { signIn } from '../api.js';
+import { h } from '../dom.js';
+import { clearError, reporting } from '../notice.js';
+import { go, type View } from '../router.js';
+
+export const signInView: View = (main) => {
+  const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const form = h('form', { class: 'card', 'aria-labelledby': 'sign-in-title' },
+    h('h1', { id: 'sign-in-title' }, 'Sign in to taskd'),
+    h('label', { for: 'username' }, 'Username'), username,
+    h('label', { for: 'password' }, 'Password'), password,
+    submit);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearError();
+    submit.disabled = true;
+    const done = await reporting(async () => {
+      await signIn(username.value, password.value);
+      return true;
+    });
+    submit.disabled = false;
+    // Signed in where the user was headed (a shared link), else at the task list.
+    if (!done) return;
+    if (location.hash === '' || location.hash.startsWith('#/sign-in')) go('tasks');
+    else window.dispatchEvent(new HashChangeEvent('hashchange'));
+  });
+  main.append(form);
+  username.focus();
+};
