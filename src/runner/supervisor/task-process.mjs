@@ -115,22 +115,25 @@ export class SupervisedTask {
       child[stream].on('end', () => output.end(stream));
     }
 
+    // Listened for from the start: 'close' can follow 'exit' within the same tick.
+    const closed = new Promise((resolve) => child.once('close', resolve));
     const [code, signal] = await new Promise((resolve) => child.once('exit', (...status) => resolve(status)));
     limits.stop();
     // A task ends with its shell: processes it left behind in its group go too, as they would
     // with a container's end. Killing them also closes the pipes they hold.
     this.signalGroup('SIGKILL');
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        resolve();
-      }, DRAIN_AFTER_EXIT_MS);
-      child.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    let drainTimer;
+    await Promise.race([
+      closed,
+      new Promise((resolve) => {
+        drainTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          resolve();
+        }, DRAIN_AFTER_EXIT_MS);
+      }),
+    ]);
+    clearTimeout(drainTimer);
     // Streams cut short by the drain timeout still keep their unterminated last lines.
     output.end('stdout');
     output.end('stderr');
