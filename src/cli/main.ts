@@ -1,7 +1,30 @@
-// The `taskd` command.
-import { Command } from 'commander';
+// The `taskd` command: `serve`, and client verbs a cf user knows (login, target, push, run-task,
+// tasks, logs, ...). Usage errors exit with status 2, failures with 1, each as one line on stderr.
+import { Command, CommanderError } from 'commander';
 import { serveCommand } from './serve.js';
+import { sessionVerbs } from './verbs/session.js';
+import { adminVerbs } from './verbs/admin.js';
+import { listVerbs } from './verbs/lists.js';
+import { pushVerb } from './verbs/push.js';
+import { taskVerbs } from './verbs/tasks.js';
+import { logsVerb } from './verbs/logs.js';
+import { progressVerb } from './verbs/progress.js';
+
+// `taskd logs ... | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const program = new Command('taskd').description('A self-hosted task service speaking the Cloud Foundry v3 Tasks API');
-program.addCommand(serveCommand());
-await program.parseAsync(process.argv);
+const verbs = [serveCommand(), ...sessionVerbs(), ...adminVerbs(), ...listVerbs(), pushVerb(), ...taskVerbs(), logsVerb(), progressVerb()];
+for (const command of [program, ...verbs]) command.exitOverride();
+for (const verb of verbs) program.addCommand(verb);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  // Commander has printed its message; help and --version are not errors.
+  process.exit(err.exitCode === 0 ? 0 : 2);
+}

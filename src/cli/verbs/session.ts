@@ -1,0 +1,118 @@
+// `taskd login`, `logout` and `target`: the session and the org and space verbs act in.
+import { Command } from 'commander';
+import { CfClient, normaliseApiUrl, query, requestToken, type Page } from '../client/api-client.js';
+import type { NamedRef } from '../client/config-store.js';
+import { CliError } from '../client/errors.js';
+import { findOrg, findSpace } from '../client/lookup.js';
+import { note, parseOutputFormat, printFields, printJson, type OutputFormat } from '../client/output.js';
+import { Prompter } from '../client/prompt.js';
+import type { Named } from '../client/resources.js';
+import { openClient, sessionStore, verbAction, withExamples } from '../client/verb.js';
+
+export function sessionVerbs(): Command[] {
+  return [loginVerb(), logoutVerb(), targetVerb()];
+}
+
+function loginVerb(): Command {
+  const command = new Command('login')
+    .description('log in to a taskd API (asks for what is not given)')
+    .option('-a, --api <url>', 'API URL, e.g. http://127.0.0.1:8080 (default: the last one)')
+    .option('-u, --username <user>', 'user name')
+    .option('-p, --password <password>', 'password (better typed at the prompt: it stays out of the shell history)')
+    .option('-o, --org <org>', 'org to target')
+    .option('-s, --space <space>', 'space to target')
+    .action(verbAction(async (opts: { api?: string; username?: string; password?: string; org?: string; space?: string }) => {
+      const store = sessionStore();
+      const previous = store.load();
+      const prompter = new Prompter();
+      let api: string;
+      let username: string;
+      let password: string;
+      try {
+        api = normaliseApiUrl(opts.api ?? previous.api ?? (await prompter.ask('API endpoint: ')));
+        username = opts.username ?? (await prompter.ask('Username: '));
+        password = opts.password ?? (await prompter.askSecret('Password: '));
+      } finally {
+        prompter.close();
+      }
+      note(`API endpoint: ${api}`);
+      note('Authenticating...');
+      const grant = await requestToken(api, { grant_type: 'password', username, password });
+      // A new API or user starts without a target: the old one names another server's resources.
+      const sameTarget = previous.api === api && previous.username === username;
+      store.save({
+        api,
+        username,
+        accessToken: grant.access_token,
+        refreshToken: grant.refresh_token,
+        ...(sameTarget ? { org: previous.org, space: previous.space } : {}),
+      });
+      note('OK');
+      const client = CfClient.open(store);
+      await chooseTarget(client, opts.org, opts.space, true);
+      showTarget(client);
+    }));
+  return withExamples(command, 'taskd login -a http://127.0.0.1:8080 -u admin', 'taskd login -a https://taskd.example.org -u alice -o demo -s dev');
+}
+
+function logoutVerb(): Command {
+  const command = new Command('logout')
+    .description('forget the session (the tokens in the config file)')
+    .action(verbAction(async () => {
+      const store = sessionStore();
+      const { api } = store.load();
+      store.save(api ? { api } : {});
+      note('OK');
+    }));
+  return withExamples(command, 'taskd logout');
+}
+
+function targetVerb(): Command {
+  const command = new Command('target')
+    .description('set or show the targeted org and space')
+    .option('-o, --org <org>', 'org to target')
+    .option('-s, --space <space>', 'space to target (in the given or targeted org)')
+    .option('--output <format>', "'table' or 'json'", parseOutputFormat, 'table' as OutputFormat)
+    .action(verbAction(async (opts: { org?: string; space?: string; output: OutputFormat }) => {
+      const client = openClient();
+      if (opts.org || opts.space) await chooseTarget(client, opts.org, opts.space, false);
+      if (opts.output === 'json') printJson({ api: client.api, user: client.current.username, org: client.current.org ?? null, space: client.current.space ?? null });
+      else showTarget(client);
+    }));
+  return withExamples(command, 'taskd target -o demo -s dev', 'taskd target');
+}
+
+/**
+ * Targets by name. An org alone targets its only space, if it has exactly one (as cf does); after
+ * login with no org named, the user's only org likewise.
+ */
+async function chooseTarget(client: CfClient, orgName: string | undefined, spaceName: string | undefined, afterLogin: boolean): Promise<void> {
+  let org: NamedRef | undefined = client.current.org;
+  if (orgName) org = ref(await findOrg(client, orgName));
+  else if (afterLogin && !org) org = await onlyOne(client, '/v3/organizations?per_page=2');
+  if (!org) {
+    if (spaceName) throw new CliError('no org targeted; name one with -o ORG');
+    return;
+  }
+  let space: NamedRef | undefined = orgName ? undefined : client.current.space;
+  if (spaceName) space = ref(await findSpace(client, org, spaceName));
+  else if (!space) space = await onlyOne(client, `/v3/spaces${query({ organization_guids: org.guid, per_page: 2 })}`);
+  client.update({ org, space });
+}
+
+async function onlyOne(client: CfClient, path: string): Promise<NamedRef | undefined> {
+  const page = await client.get<Page<Named>>(path);
+  return page.pagination.total_results === 1 ? ref(page.resources[0]!) : undefined;
+}
+
+const ref = (r: Named): NamedRef => ({ guid: r.guid, name: r.name });
+
+function showTarget(client: CfClient): void {
+  const { username, org, space } = client.current;
+  printFields([
+    ['API endpoint', client.api],
+    ['user', username],
+    ['org', org?.name ?? 'No org targeted, use `taskd target -o ORG`'],
+    ['space', space?.name ?? 'No space targeted, use `taskd target -s SPACE`'],
+  ]);
+}

@@ -1,0 +1,88 @@
+// The `taskd` command as a user runs it: `node bin/taskd.js ...` as a child process, with HOME
+// and XDG_CONFIG_HOME in a temporary directory, against a real taskd listening on a real port.
+// Always SQLite: the CLI talks HTTP, so the store behind the server changes nothing it does.
+import { after, before } from 'node:test';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Harness } from '../support/harness.js';
+
+const BIN = path.resolve('bin/taskd.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  input?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export class CliHarness {
+  /** No external URL: links and TASKD_API name the port the server really listens on. */
+  readonly server = new Harness('sqlite', { externalUrl: undefined, runnerSlots: 8, cancelGraceSeconds: 1 });
+  home!: string;
+  url!: string;
+
+  /** Registers the suite's set-up and teardown. */
+  hooks(): this {
+    before(async () => {
+      await this.server.start();
+      await this.server.taskd.app.listen({ host: '127.0.0.1', port: 0 });
+      const address = this.server.taskd.app.server.address();
+      if (!address || typeof address === 'string') throw new Error('taskd is not listening on a port');
+      this.url = `http://127.0.0.1:${address.port}`;
+      this.home = mkdtempSync(path.join(tmpdir(), 'taskd-cli-home-'));
+    });
+    after(async () => {
+      await this.server.stop();
+      if (this.home) rmSync(this.home, { recursive: true, force: true });
+    });
+    return this;
+  }
+
+  get configDir(): string {
+    return path.join(this.home, 'xdg');
+  }
+
+  /**
+   * Runs `taskd ARGS`. Asynchronously: the server answering it lives in this very process, so a
+   * synchronous spawn would wait forever for a server that cannot run.
+   */
+  run(args: string[], options: CliOptions = {}): Promise<CliResult> {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
+    const env: Record<string, string | undefined> = { ...base, HOME: this.home, XDG_CONFIG_HOME: this.configDir, ...options.env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(options.input ?? '');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`taskd ${args.join(' ')} did not end within 30 s\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, 30_000);
+      child.once('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
+  }
+
+  /** Runs `taskd ARGS` and insists on success. */
+  async ok(args: string[], options: CliOptions = {}): Promise<CliResult> {
+    const res = await this.run(args, options);
+    if (res.status !== 0) throw new Error(`taskd ${args.join(' ')} exited ${res.status}\nstdout: ${res.stdout}\nstderr: ${res.stderr}`);
+    return res;
+  }
+}
+
+/** stderr without the warnings npm or Node may add, as the lines a user would read from taskd. */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn') && !l.includes('ExperimentalWarning') && !l.includes('--trace-warnings'));
+}

@@ -1,0 +1,106 @@
+// `taskd login`, `target`, the org and space verbs, users and roles, and the session file.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CliHarness, errorLines } from './cli-harness.js';
+
+describe('taskd login, target, orgs, spaces and roles', () => {
+  const cli = new CliHarness().hooks();
+  const configFile = () => path.join(cli.configDir, 'taskd', 'config.json');
+  const session = () => JSON.parse(readFileSync(configFile(), 'utf8'));
+
+  test('login keeps the API, the tokens and the user in $XDG_CONFIG_HOME/taskd/config.json, readable by the user alone', async () => {
+    const res = await cli.ok(['login', '-a', `${cli.url}/`, '-u', 'admin', '-p', cli.server.adminPassword]);
+    assert.match(res.stderr, /OK/);
+    assert.match(res.stdout, new RegExp(`API endpoint:\\s+${cli.url}\\n`));
+    const saved = session();
+    assert.equal(saved.api, cli.url, 'the trailing slash is dropped');
+    assert.equal(saved.username, 'admin');
+    assert.ok(saved.accessToken && saved.refreshToken);
+    assert.ok(!JSON.stringify(saved).includes(cli.server.adminPassword), 'the password is never kept');
+    assert.equal(statSync(configFile()).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(configFile())).mode & 0o777, 0o700);
+    assert.ok(!existsSync(path.join(process.cwd(), 'config.json')));
+  });
+
+  test('without XDG_CONFIG_HOME the session lives in ~/.config/taskd; what is not given is asked for on stdin', async () => {
+    const res = await cli.ok(['login', '-a', cli.url], { input: `admin\n${cli.server.adminPassword}\n`, env: { XDG_CONFIG_HOME: undefined } });
+    assert.match(res.stderr, /Username: .*Password: /s);
+    const file = path.join(cli.home, '.config', 'taskd', 'config.json');
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).username, 'admin');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  test('a wrong password is one line with the server\'s reason, exit status 1, and the session is unchanged', async () => {
+    const before = readFileSync(configFile(), 'utf8');
+    const res = await cli.run(['login', '-a', cli.url, '-u', 'admin', '-p', 'wrong']);
+    assert.equal(res.status, 1);
+    assert.deepEqual(errorLines(res.stderr).filter((l) => l.startsWith('taskd:')), ['taskd: Bad credentials']);
+    assert.equal(readFileSync(configFile(), 'utf8'), before);
+  });
+
+  test('create-org, create-space and target by names; target alone shows the target', async () => {
+    await cli.ok(['create-org', 'acme']);
+    await Promise.all([cli.ok(['create-space', 'dev', '-o', 'acme']), cli.ok(['create-space', 'prod', '-o', 'acme'])]);
+    const shown = await cli.ok(['target', '-o', 'acme', '-s', 'prod']);
+    assert.match(shown.stdout, /org:\s+acme\n/);
+    assert.match(shown.stdout, /space:\s+prod\n/);
+    assert.deepEqual(session().space.name, 'prod');
+    const [orgs, spaces] = await Promise.all([cli.ok(['orgs']), cli.ok(['spaces', '-o', 'json'])]);
+    assert.deepEqual(orgs.stdout.trim().split('\n'), ['name', 'acme']);
+    assert.deepEqual(JSON.parse(spaces.stdout).map((s: { name: string }) => s.name), ['dev', 'prod']);
+  });
+
+  test('a space of another org, or a missing one, is a clear error', async () => {
+    const [res, dup] = await Promise.all([cli.run(['target', '-s', 'nowhere']), cli.run(['create-org', 'acme'])]);
+    assert.equal(res.status, 1);
+    assert.deepEqual(errorLines(res.stderr), ["taskd: Space 'nowhere' not found in org 'acme'"]);
+    assert.equal(dup.status, 1);
+    assert.deepEqual(errorLines(dup.stderr).filter((l) => l.startsWith('taskd:')), ["taskd: Organization 'acme' already exists."]);
+  });
+
+  test('an expired access token is refreshed with the refresh token, once, and saved', async () => {
+    const saved = session();
+    writeFileSync(configFile(), JSON.stringify({ ...saved, accessToken: `${saved.accessToken.slice(0, -6)}AAAAAA` }));
+    const res = await cli.ok(['orgs']);
+    assert.match(res.stdout, /acme/);
+    assert.notEqual(session().accessToken, saved.accessToken);
+    writeFileSync(configFile(), JSON.stringify({ ...saved, accessToken: 'expired', refreshToken: 'revoked' }));
+    const gone = await cli.run(['orgs']);
+    assert.equal(gone.status, 1);
+    assert.match(errorLines(gone.stderr).at(-1)!, /^taskd: the session has expired .*run `taskd login` again$/);
+  });
+
+  test('create-user and set-space-role (with the org role cf adds first) let the user work in the space', async () => {
+    await cli.ok(['login', '-a', cli.url, '-u', 'admin', '-p', cli.server.adminPassword]);
+    await cli.ok(['create-user', 'dana', 'dana-password']);
+    await cli.ok(['set-space-role', 'dana', 'acme', 'dev', 'SpaceDeveloper']);
+    const [again, bad] = await Promise.all([
+      cli.ok(['set-space-role', 'dana', 'acme', 'dev', 'SpaceDeveloper']),
+      cli.run(['set-space-role', 'dana', 'acme', 'dev', 'Owner']),
+    ]);
+    assert.match(again.stderr, /OK/, 'granting a role twice is fine');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown role 'Owner'; use one of SpaceDeveloper, SpaceManager, SpaceAuditor, SpaceSupporter/);
+    // As dana: the only org and space she may see are targeted at login, as cf does.
+    const login = await cli.ok(['login', '-a', cli.url, '-u', 'dana', '-p', 'dana-password']);
+    assert.match(login.stdout, /org:\s+acme\n/);
+    assert.match(login.stdout, /space:\s+dev\n/);
+    const spaces = await cli.ok(['spaces']);
+    assert.deepEqual(spaces.stdout.trim().split('\n'), ['name', 'dev']);
+  });
+
+  test('verbs need a session; usage errors exit with status 2', async () => {
+    const [res, unknown, help] = await Promise.all([
+      cli.run(['orgs'], { env: { XDG_CONFIG_HOME: path.join(cli.home, 'empty') } }),
+      cli.run(['frobnicate']),
+      cli.ok(['login', '--help']),
+    ]);
+    assert.equal(res.status, 1);
+    assert.deepEqual(errorLines(res.stderr), ['taskd: not logged in; run `taskd login -a API_URL -u USER` first']);
+    assert.equal(unknown.status, 2);
+    assert.deepEqual(errorLines(unknown.stderr), ["error: unknown command 'frobnicate'"]);
+    assert.match(help.stdout, /Examples?:\n {2}taskd login -a /);
+  });
+});
