@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, PG_URL } from '../support/harness.js';
+import { followLiveLog } from '../support/live-log.js';
 import { createTaskd, type Taskd } from '../../src/taskd.js';
 import { createTask, eventually, outputOf, runnableApp, taskRow, waitForTask } from './helpers.js';
 
@@ -69,20 +70,9 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
   test('a live log stream through the api node shows the runner node\'s output as it comes', async () => {
     const { app } = await runnableApp(h);
     const task = await createTask(h, app.guid, 'for i in 1 2 3 4; do echo tick-$i; sleep 0.5; done');
-    const res = await fetch(`${base}/v3/tasks/${task.guid}/log`, { headers: { accept: 'text/event-stream', authorization: `bearer ${h.admin.token}` } });
-    assert.equal(res.status, 200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    let stateAtFirstLine: string | undefined;
-    while (!text.includes('event: end')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-      if (stateAtFirstLine === undefined && text.includes('tick-1')) stateAtFirstLine = (await taskRow(h, task.guid))?.state;
-    }
-    assert.equal(stateAtFirstLine, 'RUNNING', 'the first line arrived while the task still ran');
-    assert.deepEqual([...text.matchAll(/"text":"(tick-\d)"/g)].map((m) => m[1]), ['tick-1', 'tick-2', 'tick-3', 'tick-4']);
-    assert.match(text, /event: end\ndata: {"state":"SUCCEEDED"/);
+    const log = await followLiveLog(base, task.guid, h.admin.token, 'tick-1', async () => (await taskRow(h, task.guid))?.state);
+    assert.equal(log.stateAtFirstLine, 'RUNNING', 'the first line arrived while the task still ran');
+    assert.deepEqual(log.lines, ['tick-1', 'tick-2', 'tick-3', 'tick-4']);
+    assert.match(log.text, /event: end\ndata: {"state":"SUCCEEDED"/);
   });
 });
