@@ -1,7 +1,7 @@
 // `npm run bench`: seeds (or reuses) a store of a million tasks, then prints list throughput and
 // latency under HTTP load, Astra `continue` paging from the first page to the last,
 // create-to-started latency and end-to-end task throughput, each beside a baseline measured in
-// the same run. Figures, never pass/fail: it exits 0 whether targets are met or not (non-zero
+// the same run, and (on PostgreSQL) the throughput of three nodes beside one. Figures, never pass/fail: it exits 0 whether targets are met or not (non-zero
 // only when the bench itself could not run).
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -19,8 +19,9 @@ import { endToEnd } from './throughput.js';
 import { TaskWatcher, TASK_MEMORY_MB } from './tasks.js';
 import { ms, rate, ratio, section, summary, table, target, targets, verdict } from './report.js';
 import { astraContinue } from './astra-continue.js';
+import { severalNodes } from './nodes.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughput,astra] [--reseed]
+const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughput,astra,nodes] [--reseed]
        [--tasks N] [--seconds N] [--connections N] [--slots N]
   --quick        100,000 tasks, 3 s per load shape, 100 latency samples, 1,000 throughput tasks
   --only         run only these parts (comma-separated)
@@ -28,9 +29,10 @@ const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughpu
   --tasks        tasks to seed (default 1,000,000)
   --seconds      seconds of load per shape after a warm-up (default 10)
   --connections  concurrent HTTP connections (default 50)
-  --slots        the server's runner slots, TASKD_RUNNER_SLOTS (default 10)`;
+  --slots        the server's runner slots, TASKD_RUNNER_SLOTS (default 10)
+  nodes          needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL`;
 
-const PARTS = ['lists', 'latency', 'throughput', 'astra'] as const;
+const PARTS = ['lists', 'latency', 'throughput', 'astra', 'nodes'] as const;
 type Part = (typeof PARTS)[number];
 
 function options() {
@@ -127,6 +129,9 @@ async function main() {
     }
   } finally {
     await taskd.stop();
+  }
+  if (opts.parts.has('nodes')) {
+    await severalNodes({ total: opts.throughputTasks, concurrency: opts.concurrency, slots: opts.slots, timeoutSeconds: opts.quick ? 180 : 900 });
   }
 
   console.log(`\n${loadLine('at the end')}`);

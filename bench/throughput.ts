@@ -2,7 +2,7 @@
 // fresh app) until `total` are created; the clock stops when the store shows all of them ended.
 import { performance } from 'node:perf_hooks';
 import type { Api } from './api.js';
-import { createTask, sleep, TaskWatcher, TERMINAL } from './tasks.js';
+import { createTask, sleep, TERMINAL } from './tasks.js';
 
 export interface ThroughputResult {
   tasksPerSecond: number;
@@ -12,7 +12,12 @@ export interface ThroughputResult {
   error?: string;
 }
 
-export async function endToEnd(api: Api, watcher: TaskWatcher, appGuids: string[], total: number, timeoutSeconds: number): Promise<ThroughputResult> {
+/** Task counts by state over some apps: the bench's SQLite watcher, or a PostgreSQL query. */
+export interface StateCounter {
+  states(appGuids: string[]): Record<string, number> | Promise<Record<string, number>>;
+}
+
+export async function endToEnd(api: Api, watcher: StateCounter, appGuids: string[], total: number, timeoutSeconds: number): Promise<ThroughputResult> {
   let created = 0;
   let error: string | undefined;
   const t0 = performance.now();
@@ -31,7 +36,7 @@ export async function endToEnd(api: Api, watcher: TaskWatcher, appGuids: string[
   let states: Record<string, number> = {};
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
-    states = watcher.states(appGuids);
+    states = await watcher.states(appGuids);
     const ended = Object.entries(states).reduce((n, [s, c]) => n + (TERMINAL.has(s) ? c : 0), 0);
     if (ended >= created) break;
     if (Date.now() > deadline) {

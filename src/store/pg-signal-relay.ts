@@ -17,6 +17,8 @@ export class PgSignalRelay {
   private channel?: string;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private readonly pending = new Set<string>();
+  private sending = false;
 
   private constructor(
     private readonly url: string,
@@ -70,10 +72,25 @@ export class PgSignalRelay {
     this.reconnectTimer.unref();
   }
 
+  /**
+   * Signals wait while a NOTIFY is on its way, then go together in one statement, the same signal
+   * once (a chatty task's log-line signals collapse): one query at a time on the connection.
+   */
   private notify(signal: RelayedSignal): void {
-    const { client, channel } = this;
-    if (!client || !channel) return;
-    client.query('select pg_notify($1, $2)', [channel, JSON.stringify({ node: this.node, ...signal })]).catch(() => {});
+    if (!this.client || !this.channel) return;
+    this.pending.add(JSON.stringify({ node: this.node, ...signal }));
+    if (!this.sending) void this.send();
+  }
+
+  private async send(): Promise<void> {
+    this.sending = true;
+    while (this.pending.size && this.client && this.channel) {
+      const payloads = [...this.pending];
+      this.pending.clear();
+      await this.client.query('select pg_notify($1, p) from unnest($2::text[]) as p', [this.channel, payloads]).catch(() => {});
+    }
+    this.pending.clear();
+    this.sending = false;
   }
 
   private receive(payload: string | undefined): void {
