@@ -54,6 +54,8 @@ export class SupervisedTask {
     this.lastSeq = 0;
     this.limits = undefined;
     this.pending = [];
+    /** taskd released it while it still ran: it is forgotten as soon as it ends. */
+    this.released = false;
   }
 
   /** A task known only from its spool (the supervisor that ran it is gone): it has ended. */
