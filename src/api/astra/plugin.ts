@@ -7,6 +7,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { AppContext } from '../../context.js';
 import { AstraProblem, PROBLEM_MEDIA_TYPE, problemBody, toProblem } from './problems.js';
 import { astraTaskRoutes } from './routes/tasks.js';
+import { logUnexpectedError } from '../unexpected-error.js';
 
 function sendProblem(reply: FastifyReply, problem: AstraProblem) {
   return reply.status(problem.status).type(PROBLEM_MEDIA_TYPE).send(problemBody(problem));
@@ -15,8 +16,7 @@ function sendProblem(reply: FastifyReply, problem: AstraProblem) {
 export function astraErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   let problem = toProblem(error);
   if (!problem) {
-    request.log.error({ err: error }, 'unexpected error');
-    if (!request.log.level || request.log.level === 'silent') console.error(error);
+    logUnexpectedError(request, error);
     problem = new AstraProblem(34);
   }
   return sendProblem(reply, problem);

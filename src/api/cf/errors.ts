@@ -3,6 +3,7 @@
 // unexpected is logged and answered as a bare 500 UnknownError, never with a stack trace.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../core/errors.js';
+import { logUnexpectedError } from '../unexpected-error.js';
 
 export interface CfErrorBody {
   errors: { detail: string; title: string; code: number }[];
@@ -47,8 +48,7 @@ export function toApiError(error: FastifyError | Error): ApiError | undefined {
 export function cfErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   let apiError = toApiError(error);
   if (!apiError) {
-    request.log.error({ err: error }, 'unexpected error');
-    if (!request.log.level || request.log.level === 'silent') console.error(error);
+    logUnexpectedError(request, error);
     apiError = new ApiError('UnknownError');
   }
   return reply.status(apiError.status).type('application/json').send(cfErrorBody(apiError));

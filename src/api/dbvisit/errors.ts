@@ -4,6 +4,7 @@
 // (405). Anything unexpected is logged and answered 500 in the same envelope, never with a stack.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../core/errors.js';
+import { logUnexpectedError } from '../unexpected-error.js';
 
 export interface DbvisitErrorBody {
   successful: false;
@@ -56,8 +57,7 @@ function fromFastify(error: FastifyError | Error): ApiError | undefined {
 export function dbvisitErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   let apiError = fromFastify(error);
   if (!apiError) {
-    request.log.error({ err: error }, 'unexpected error');
-    if (!request.log.level || request.log.level === 'silent') console.error(error);
+    logUnexpectedError(request, error);
     apiError = new ApiError('UnknownError');
   }
   const status = statusOf(apiError);

@@ -9,6 +9,7 @@ import { apiWire, messageOf, restWire, type Wire } from './wire.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { taskReadRoutes } from './routes/task-reads.js';
 import { taskCancelRoutes } from './routes/task-cancel.js';
+import { logUnexpectedError } from '../unexpected-error.js';
 
 type VsphereRoutes = (app: FastifyInstance, ctx: AppContext, wire: Wire) => void;
 
@@ -23,8 +24,7 @@ export function vsphereErrorHandler(wire: Wire) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     let known = toVsphereError(error);
     if (!known) {
-      request.log.error({ err: error }, 'unexpected error');
-      if (!request.log.level || request.log.level === 'silent') console.error(error);
+      logUnexpectedError(request, error);
       known = new VsphereError('error', 'An unexpected error occurred');
     }
     return sendError(wire, reply, known);

@@ -5,6 +5,7 @@ import { toApiError } from '../errors.js';
 import type { AppContext } from '../../../context.js';
 import { verifyPassword } from '../../../auth/passwords.js';
 import { tokenScopes } from '../../../auth/scopes.js';
+import { logUnexpectedError } from '../../unexpected-error.js';
 
 const CLIENT_ID = 'cf';
 
@@ -37,7 +38,7 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext) {
   const errorHandler = (error: Error, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(error);
     if (!apiError) {
-      request.log.error({ err: error }, 'unexpected error');
+      logUnexpectedError(request, error);
       return oauthError(reply, 500, 'server_error', 'An unknown error occurred.');
     }
     return oauthError(reply, apiError.status, 'invalid_request', apiError.detail);
