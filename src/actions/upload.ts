@@ -11,6 +11,7 @@ import type { Database, DropletRow, JobRow } from '../store/schema.js';
 import type { DropletInApp } from '../fetchers/droplets.js';
 import type { BundleLimits } from '../droplets/bundle.js';
 import { BundleRejected } from '../droplets/bundle.js';
+import { saveBundle } from '../droplets/bundle-store.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { createJob, finishJob } from './jobs.js';
 import { assertMayWrite } from './droplets.js';
@@ -30,6 +31,8 @@ export interface UploadContext {
   files: DropletFiles;
   limits: BundleLimits;
   log: Logger;
+  /** Keep the checked bundle in the database too (PostgreSQL: runner nodes elsewhere read it there). */
+  keepBundle: boolean;
 }
 
 /** Checks made before the body is read, so a doomed upload is not received at all. */
@@ -66,6 +69,8 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
     let extracted;
     try {
       extracted = await files.install(work.dropletGuid, work.upload, ctx.limits);
+      // Before STAGED: a runner node elsewhere may start a task of it at once.
+      if (ctx.keepBundle) await saveBundle(db, work.dropletGuid, work.upload);
     } finally {
       // Gone before the job ends, so a client that sees the job finish sees no leftovers.
       await files.discard(work.upload).catch(() => {});

@@ -44,10 +44,15 @@ export class DropletFiles {
     return path.join(this.root, guid);
   }
 
+  /** A new private temporary file's path (not yet created), on the droplets' filesystem. */
+  async newIncomingFile(): Promise<string> {
+    await mkdir(this.incoming, { recursive: true, mode: 0o700 });
+    return path.join(this.incoming, `${randomUUID()}.upload`);
+  }
+
   /** Streams an upload to a private temporary file. */
   async receive(source: Readable): Promise<ReceivedUpload> {
-    await mkdir(this.incoming, { recursive: true, mode: 0o700 });
-    const file = path.join(this.incoming, `${randomUUID()}.upload`);
+    const file = await this.newIncomingFile();
     try {
       await pipeline(source, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
       return { path: file, size: (await stat(file)).size };

@@ -13,13 +13,14 @@ import type { TaskSignals } from './signals.js';
 import { sandboxInForce, taskNetworkInForce, type SandboxInForce } from './sandbox/detect.js';
 import { TaskSupervisor, type HeldTask } from './supervisor-client.js';
 import { RunnerTaskStore, type ClaimedTask } from './task-store.js';
-import { appendRunnerMessage, lostRunnerMessage } from './task-messages.js';
 import { Workspaces } from './workspace.js';
+import { DropletTrees } from './droplet-trees.js';
+import { bundleLimits, DropletFiles } from '../droplets/storage.js';
 
 /** How often the store is checked for work, and for cancels, pauses and resumes from other nodes. */
 const POLL_MS = 1000;
 
-export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'runnerMemoryMb' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork'>;
+export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'runnerMemoryMb' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork' | 'maximumDiskInMb'>;
 
 /** What gives a task its identity towards the API: its own token, and where the API is. */
 export interface TaskIdentity {
@@ -58,10 +59,11 @@ export class Runner {
     this.sandbox = sandboxInForce(config.sandbox);
     const sandbox = this.sandbox.bwrap ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir } : undefined;
     const serverLimits = { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds };
-    this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox);
+    this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox, config.runnerLeaseSeconds);
     this.workspaces = new Workspaces(config.dataDir);
     this.deps = {
       db: store.db, tasks: this.tasks, supervisor: this.supervisor, workspaces: this.workspaces, log, signals,
+      droplets: new DropletTrees(store.db, new DropletFiles(config.dataDir), bundleLimits(config), store.dialect === 'postgres'),
       graceSeconds: config.cancelGraceSeconds,
       // Read as each task starts: the port may be chosen only when the server listens.
       get apiUrl() {
@@ -252,10 +254,6 @@ export class Runner {
     const lost = await this.tasks.failTasksOfDeadRunners(this.config.runnerLeaseSeconds, this.config.cancelGraceSeconds);
     if (!lost.length) return;
     this.log.warn({ tasks: lost.length }, 'finished the tasks of runners that are gone');
-    // The failure reason stays CF's own words; the task's messages name the node that was lost.
-    for (const task of lost) {
-      await appendRunnerMessage(this.deps.db, this.log, task.id, lostRunnerMessage(task.runner, this.config.runnerLeaseSeconds));
-      this.signals.taskEnded(task.guid);
-    }
+    for (const task of lost) this.signals.taskEnded(task.guid);
   }
 }

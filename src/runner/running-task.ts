@@ -14,12 +14,14 @@ import { appendRunnerMessage, endMessage, NETWORK_NOT_ISOLATED_MESSAGE, STARTED_
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
 import type { TaskSignals } from './signals.js';
 import type { Workspaces } from './workspace.js';
+import type { DropletTrees } from './droplet-trees.js';
 
 export interface RunningTaskDeps {
   db: Kysely<Database>;
   tasks: RunnerTaskStore;
   supervisor: TaskSupervisor;
   workspaces: Workspaces;
+  droplets: DropletTrees;
   log: Logger;
   graceSeconds: number;
   apiUrl?: string;
@@ -141,12 +143,12 @@ export class RunningTask implements TaskProcessEvents {
         }
       });
     }
-    // Minted before the stop check, so that nothing is awaited between that check and the spawn.
+    // Fetched and minted before the stop check, so that nothing is awaited between that check and the spawn.
+    const source = await deps.droplets.treeOf(task.droplet_guid);
     const token = await deps.taskToken?.(task);
     // Stopped before it was handed to the helper: it never starts, as if killed at once.
     if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
     const cwd = deps.workspaces.dirOf(task.guid);
-    const source = deps.workspaces.sourceOf(task.droplet_guid);
     const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.supervisor.sandboxed);
     const network = task.appTaskNetwork !== 'off';
     // Said plainly rather than pretended: only the sandbox can take the network away.

@@ -95,6 +95,11 @@ export class TaskSupervisor {
     private readonly serverLimits: ServerLimits = { maxProcesses: 1024, graceSeconds: 10 },
     /** Run every task inside bubblewrap with these options (sandbox/bwrap-args.mjs); none: not. */
     private readonly sandbox?: TaskSandbox,
+    /**
+     * If taskd dies and does not come back within this many seconds (its runner's lease), the
+     * supervisor stops its tasks; none: they run on until a taskd connects again.
+     */
+    private readonly orphanStopSeconds?: number,
   ) {
     this.runDir = path.join(path.resolve(dataDir), 'run');
     const inRunDir = path.join(this.runDir, 'supervisor.sock');
@@ -174,7 +179,7 @@ export class TaskSupervisor {
           this.start().then(this.onHeld, (err) => this.onError(err, 'restarting the task supervisor failed'));
         }
       });
-      this.send({ type: 'hello' });
+      this.send({ type: 'hello', orphans: this.orphanStopSeconds && { stopAfterSeconds: this.orphanStopSeconds, graceSeconds: this.serverLimits.graceSeconds } });
     });
   }
 

@@ -7,6 +7,8 @@ import type { Database, TaskRow } from '../store/schema.js';
 import { FAILURE, RUNNER_HELD_STATES, TRANSITIONS } from '../core/task-states.js';
 import { nowIso } from '../core/time.js';
 import type { TaskOutcome } from './outcome.js';
+import { appendTaskMessage } from '../store/task-messages.js';
+import { lostRunnerMessage } from './task-messages.js';
 
 /** What a claimed task needs from its app, space and organization to run. */
 export interface LaunchContext {
@@ -267,27 +269,33 @@ export class RunnerTaskStore {
     const cutoff = new Date(Date.now() - leaseSeconds * 1000).toISOString();
     const graceCutoff = new Date(Date.now() - graceSeconds * 1000).toISOString();
     const now = nowIso();
-    const result = await this.db
-      .updateTable('tasks')
-      .set({
-        state: TRANSITIONS.fail.to,
-        failure_reason: sql<string>`case when state = 'CANCELING' then ${FAILURE.cancelled} else ${FAILURE.unknownCompletion} end`,
-        finished_at: now,
-        updated_at: now,
-      })
-      .where('state', 'in', RUNNER_HELD_STATES)
-      .where('runner_id', 'is not', null)
-      .where('runner_id', '!=', this.runnerId)
-      .where((eb) => eb.or([eb('state', '!=', 'CANCELING'), eb('cancel_requested_at', 'is', null), eb('cancel_requested_at', '<=', graceCutoff)]))
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('runners').select('runners.id').whereRef('runners.id', '=', 'tasks.runner_id').where('runners.heartbeat_at', '>', cutoff))),
-      )
-      .returning(['id', 'guid', 'runner_id'])
-      .execute();
-    if (!result.length) return [];
-    const runnerIds = [...new Set(result.map((t) => t.runner_id!))];
-    const runners = await this.db.selectFrom('runners').select(['id', 'hostname', 'pid']).where('id', 'in', runnerIds).execute();
-    const named = new Map(runners.map((r) => [r.id, `${r.hostname} (pid ${r.pid})`]));
-    return result.map((t) => ({ id: t.id, guid: t.guid, runner: named.get(t.runner_id!) ?? `runner ${t.runner_id}` }));
+    // With their messages, in one transaction: nobody reads a lost task without the node named.
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('tasks')
+        .set({
+          state: TRANSITIONS.fail.to,
+          failure_reason: sql<string>`case when state = 'CANCELING' then ${FAILURE.cancelled} else ${FAILURE.unknownCompletion} end`,
+          finished_at: now,
+          updated_at: now,
+        })
+        .where('state', 'in', RUNNER_HELD_STATES)
+        .where('runner_id', 'is not', null)
+        .where('runner_id', '!=', this.runnerId)
+        .where((eb) => eb.or([eb('state', '!=', 'CANCELING'), eb('cancel_requested_at', 'is', null), eb('cancel_requested_at', '<=', graceCutoff)]))
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('runners').select('runners.id').whereRef('runners.id', '=', 'tasks.runner_id').where('runners.heartbeat_at', '>', cutoff))),
+        )
+        .returning(['id', 'guid', 'runner_id'])
+        .execute();
+      if (!result.length) return [];
+      const runnerIds = [...new Set(result.map((t) => t.runner_id!))];
+      const runners = await trx.selectFrom('runners').select(['id', 'hostname', 'pid']).where('id', 'in', runnerIds).execute();
+      const named = new Map(runners.map((r) => [r.id, `${r.hostname} (pid ${r.pid})`]));
+      const lost = result.map((t) => ({ id: t.id, guid: t.guid, runner: named.get(t.runner_id!) ?? `runner ${t.runner_id}` }));
+      // The failure reason stays CF's own words; the task's messages name the node that was lost.
+      for (const task of lost) await appendTaskMessage(trx, task.id, 'runner', lostRunnerMessage(task.runner, leaseSeconds));
+      return lost;
+    });
   }
 }

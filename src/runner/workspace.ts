@@ -10,24 +10,16 @@
 // (it died while their tasks ran).
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DropletFiles } from '../droplets/storage.js';
 
 export class Workspaces {
   readonly root: string;
-  private readonly droplets: DropletFiles;
 
   constructor(dataDir: string) {
     this.root = path.join(dataDir, 'tasks');
-    this.droplets = new DropletFiles(dataDir);
   }
 
   dirOf(taskGuid: string): string {
     return path.join(this.root, path.basename(taskGuid));
-  }
-
-  /** The droplet tree a task's directory is copied from; throws for a malformed guid. */
-  sourceOf(dropletGuid: string): string {
-    return this.droplets.dirOf(dropletGuid);
   }
 
   async remove(taskGuid: string): Promise<void> {

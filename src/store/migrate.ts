@@ -9,6 +9,7 @@ import { taskProgress } from './migrations/004_task_progress.js';
 import { taskLimits } from './migrations/005_task_limits.js';
 import { taskDismissal } from './migrations/006_task_dismissal.js';
 import { vsphereSessions } from './migrations/007_vsphere_sessions.js';
+import { dropletBundles } from './migrations/008_droplet_bundles.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -20,6 +21,7 @@ const migrations: Record<string, MigrationFactory> = {
   '005_task_limits': taskLimits,
   '006_task_dismissal': taskDismissal,
   '007_vsphere_sessions': vsphereSessions,
+  '008_droplet_bundles': dropletBundles,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -275,6 +275,13 @@ export interface VsphereSessionsTable {
   last_accessed_at: string;
 }
 
+/** A droplet's bundle as uploaded, in parts (migration 008; written on PostgreSQL only). */
+export interface DropletBundlesTable {
+  droplet_id: number;
+  part: number;
+  bytes: Uint8Array;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -297,6 +304,7 @@ export interface Database {
   task_label_counts: TaskLabelCountsTable;
   task_messages: TaskMessagesTable;
   vsphere_sessions: VsphereSessionsTable;
+  droplet_bundles: DropletBundlesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -23,7 +23,8 @@ export async function appendTaskMessage(
   text: string | ((task: TaskAsAppended) => string),
   onlyInStates?: readonly string[],
 ): Promise<(TaskMessageRow & { state: string }) | undefined> {
-  return db.transaction().execute(async (trx) => {
+  // Inside a caller's transaction (a lost runner's tasks end with their message), or its own.
+  const append = async (trx: Kysely<Database>) => {
     let counter = trx
       .updateTable('tasks')
       .set((eb) => ({ message_count: eb('message_count', '+', 1) }))
@@ -34,5 +35,6 @@ export async function appendTaskMessage(
     const message = { task_id: taskId, seq: task.message_count, time: nowIso(), source, text: typeof text === 'string' ? text : text(task) };
     await trx.insertInto('task_messages').values(message).execute();
     return { ...message, state: task.state };
-  });
+  };
+  return db.isTransaction ? append(db) : db.transaction().execute(append);
 }

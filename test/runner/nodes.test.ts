@@ -1,9 +1,13 @@
 // Several taskd nodes on one PostgreSQL: an api node (the harness, no runner) and a runner node
-// (a second taskd on the same schema and data directory). What the api node is asked reaches the
-// runner node — new tasks, cancels, pauses — and the api node streams the runner node's output
-// live. Signals travel by LISTEN/NOTIFY; polling stays underneath.
+// (a second taskd on the same schema, with a data directory of its own, as on another host). What
+// the api node is asked reaches the runner node — new tasks, cancels, pauses, the droplet's bits —
+// and the api node streams the runner node's output live. Signals travel by LISTEN/NOTIFY;
+// polling stays underneath.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Harness, PG_URL } from '../support/harness.js';
 import { followLiveLog } from '../support/live-log.js';
 import { createTaskd, type Taskd } from '../../src/taskd.js';
@@ -15,12 +19,14 @@ if (skip) console.log(`# several-node tests skipped: ${skip}`);
 describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
   const h = new Harness('postgres', { role: 'api', cancelGraceSeconds: 2 });
   let runnerNode: Taskd;
+  let runnerDataDir = '';
   let base = '';
 
   before(async () => {
     await h.start();
     const pgSchema = (h as unknown as { pgSchema: string }).pgSchema;
-    runnerNode = await createTaskd({ ...h.config, role: 'runner', runnerSlots: 4 }, { store: { pgSchema, poolSize: 3 } });
+    runnerDataDir = mkdtempSync(path.join(tmpdir(), 'taskd-runner-'));
+    runnerNode = await createTaskd({ ...h.config, dataDir: runnerDataDir, role: 'runner', runnerSlots: 4 }, { store: { pgSchema, poolSize: 3 } });
     await h.taskd.app.listen({ host: '127.0.0.1', port: 0 });
     const address = h.taskd.app.server.address();
     assert.ok(address && typeof address === 'object');
@@ -29,6 +35,7 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
   after(async () => {
     await runnerNode?.close();
     await h.stop();
+    if (runnerDataDir) rmSync(runnerDataDir, { recursive: true, force: true });
   });
 
   test('a signal sent on one node is heard on the other, once', async () => {
@@ -51,12 +58,15 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
   });
 
   test('tasks created on the api node run on the runner node; cancel and pause sent to the api node take effect there', async () => {
-    const { app } = await runnableApp(h);
-    const done = await createTask(h, app.guid, 'echo ran');
+    const { app, droplet } = await runnableApp(h);
+    const done = await createTask(h, app.guid, 'echo ran; ls');
     const finished = await waitForTask(h, done.guid);
-    assert.equal(finished.state, 'SUCCEEDED');
+    assert.equal(finished.state, 'SUCCEEDED', finished.failure_reason ?? '');
     assert.equal(finished.runner_id, runnerNode.ctx.runner?.id);
-    assert.deepEqual((await outputOf(h, finished.id)).map((l) => l.text), ['ran']);
+    // The droplet was uploaded to the api node only: the runner node rebuilt it from the database.
+    const uploaded = readdirSync(path.join(h.config.dataDir, 'droplets', droplet.guid)).sort();
+    assert.deepEqual(readdirSync(path.join(runnerDataDir, 'droplets', droplet.guid)).sort(), uploaded);
+    assert.deepEqual((await outputOf(h, finished.id)).map((l) => l.text), ['ran', ...uploaded]);
 
     const sleeper = await createTask(h, app.guid, 'exec sleep 600');
     await waitForTask(h, sleeper.guid, (t) => t.state === 'RUNNING');
@@ -74,5 +84,14 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
     assert.equal(log.stateAtFirstLine, 'RUNNING', 'the first line arrived while the task still ran');
     assert.deepEqual(log.lines, ['tick-1', 'tick-2', 'tick-3', 'tick-4']);
     assert.match(log.text, /event: end\ndata: {"state":"SUCCEEDED"/);
+  });
+
+  test('a droplet\'s bundle is kept in the database while the droplet exists, and goes with its app', async () => {
+    const { app, droplet } = await runnableApp(h);
+    const partsOf = async () =>
+      (await h.db.selectFrom('droplet_bundles').innerJoin('droplets', 'droplets.id', 'droplet_bundles.droplet_id').select('part').where('droplets.guid', '=', droplet.guid).execute()).length;
+    assert.ok((await partsOf()) > 0, 'the staged droplet has its bundle in the database');
+    assert.equal((await h.delete(`/v3/apps/${app.guid}`)).status, 202);
+    await eventually('the bundle is gone with the app', async () => (await partsOf()) === 0);
   });
 });

@@ -16,7 +16,10 @@
 //
 // Protocol: JSON, one message per line, one client (taskd's runner) at a time; a second
 // connection is answered { type: 'busy' } and closed. Task ids are task guids.
-//   in:  { type: 'hello' }        answered { type: 'held', tasks: [{ id, started, frozen, ended }] }
+//   in:  { type: 'hello', orphans? }   answered { type: 'held', tasks: [{ id, started, frozen, ended }] }
+//            orphans: { stopAfterSeconds, graceSeconds }: when the client goes away without a
+//            shutdown (taskd died) and none connects again within stopAfterSeconds, every running
+//            task gets SIGTERM, and SIGKILL after the grace
 //        { type: 'spawn', id, command, cwd, source, env, limits?, sandbox? }
 //            copy the tree `source` (a droplet) to the new directory `cwd`, run `/bin/sh -c
 //            command` there as its own group (in bubblewrap with `sandbox`, see
@@ -57,6 +60,9 @@ const tasks = new Map();
 let client;
 let shutdownAsked = false;
 let idleTimer;
+/** What the last client asked for tasks left without any client (see the protocol above). */
+let orphanPolicy;
+let orphanTimer;
 /** Resolves once the spools of an earlier supervisor are taken in; messages wait for it. */
 let recovered;
 
@@ -145,6 +151,7 @@ class Connection {
     const task = tasks.get(message.id);
     switch (message.type) {
       case 'hello':
+        orphanPolicy = message.orphans;
         this.send({ type: 'held', tasks: [...tasks.values()].map((t) => ({ id: t.id, started: t.pid !== undefined, frozen: t.frozen, ended: Boolean(t.end) })) });
         break;
       case 'spawn':
@@ -218,6 +225,24 @@ function forget(task) {
   tasks.delete(task.id);
   client?.feeds.delete(task.id);
   void task.spool.remove();
+}
+
+/**
+ * Stops the tasks of a taskd that died and did not come back. By then its runner's lease has
+ * expired and another node has recorded these tasks as lost: they must not run on unseen.
+ */
+function stopOrphansLater() {
+  clearTimeout(orphanTimer);
+  if (!orphanPolicy || shutdownAsked) return;
+  const { stopAfterSeconds, graceSeconds } = orphanPolicy;
+  const signalAll = (signal) => {
+    if (client) return;
+    for (const task of tasks.values()) if (!task.end) task.kill(signal);
+  };
+  orphanTimer = setTimeout(() => {
+    signalAll('SIGTERM');
+    orphanTimer = setTimeout(() => signalAll('SIGKILL'), graceSeconds * 1000);
+  }, stopAfterSeconds * 1000);
 }
 
 /** Whether any task still runs (has not ended). */
@@ -299,6 +324,7 @@ function serve(socket) {
   const connection = new Connection(socket);
   client = connection;
   clearTimeout(idleTimer);
+  clearTimeout(orphanTimer);
   let buffered = '';
   socket.setEncoding('utf8');
   socket.on('data', (text) => {
@@ -319,6 +345,7 @@ function serve(socket) {
   socket.on('error', () => {});
   socket.on('close', () => {
     if (client === connection) client = undefined;
+    stopOrphansLater();
     exitWhenIdle();
   });
 }

@@ -28,7 +28,7 @@ import { GuidParams } from '../schemas.js';
 export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
   const { db } = ctx.store;
   const files = new DropletFiles(ctx.config.dataDir);
-  const uploads: UploadContext = { db, files, limits: bundleLimits(ctx.config), log: ctx.log };
+  const uploads: UploadContext = { db, files, limits: bundleLimits(ctx.config), log: ctx.log, keepBundle: ctx.store.dialect === 'postgres' };
 
   // Upload jobs run after their request has been answered; closing taskd waits for them.
   const running = new Set<Promise<void>>();
