@@ -21,6 +21,9 @@ describeEachStore('task working directories', (h) => {
   test('a task whose droplet has no bits fails "Unable to request task to be run" and leaves no directory', async () => {
     const { app, droplet } = await runnableApp(h);
     rmSync(path.join(h.config.dataDir, 'droplets', droplet.guid), { recursive: true, force: true });
+    // On PostgreSQL the bundle kept in the database would bring the bits back: gone too.
+    const { id } = await h.db.selectFrom('droplets').select('id').where('guid', '=', droplet.guid).executeTakeFirstOrThrow();
+    await h.db.deleteFrom('droplet_bundles').where('droplet_id', '=', id).execute();
     const created = await createTask(h, app.guid, 'true');
     const done = await waitForTask(h, created.guid);
     assert.equal(done.state, 'FAILED');
