@@ -81,7 +81,7 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
       if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
       const sequenceId = await takeSequenceId(trx, found.app);
       if (msg.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, msg.parentTaskGuid, deps.dialect === 'postgres');
-      const template = msg.templateProcessGuid === undefined ? undefined : await templateProcess(trx, msg.templateProcessGuid);
+      const template = msg.templateProcessGuid === undefined ? undefined : await templateProcess(trx, actor, msg.templateProcessGuid);
       const values = await resolveTask(trx, config, found, msg, template);
       const now = nowIso();
       const state: TaskState = runnable ? 'PENDING' : 'FAILED';
@@ -169,17 +169,26 @@ async function checkParentTask(trx: Transaction<Database>, app: AppRow, guid: st
   if (!PARENT_STATES.includes(parent.state)) throw unprocessable(`Parent task state is ${parent.state} and therefore cannot have subtasks`);
 }
 
-/** The template process is looked up among all processes, as CF does (not only the app's). */
-async function templateProcess(trx: Transaction<Database>, guid: string): Promise<TemplateProcess> {
-  const process = await trx
+/**
+ * The template process is looked up among all processes, as CF does (not only the app's), but
+ * only among those the caller may read: another tenant's process answers exactly as one that
+ * does not exist, and one whose command the caller may not see (a space they only audit, say)
+ * cannot lend it to a task of theirs.
+ */
+async function templateProcess(trx: Transaction<Database>, actor: Permissions, guid: string): Promise<TemplateProcess> {
+  const found = await trx
     .selectFrom('processes')
     .innerJoin('apps', 'apps.id', 'processes.app_id')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
     .leftJoin('droplets', 'droplets.id', 'apps.current_droplet_id')
     .selectAll('processes')
-    .select('droplets.process_types as droplet_process_types')
+    .select(['droplets.process_types as droplet_process_types', 'apps.space_id as template_space_id', 'spaces.organization_id as template_organization_id'])
     .where('processes.guid', '=', guid)
     .executeTakeFirst();
-  if (!process) throw new ApiError('ProcessNotFound', guid);
+  const where = found && { spaceId: found.template_space_id, organizationId: found.template_organization_id };
+  if (!found || !actor.canReadSpace(where!)) throw new ApiError('ProcessNotFound', guid);
+  if (!actor.canReadSecrets(where!)) throw new ApiError('NotAuthorized');
+  const { template_space_id: _space, template_organization_id: _org, ...process } = found;
   return process;
 }
 

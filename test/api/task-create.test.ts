@@ -112,6 +112,26 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     cfError(await createTask(h, app.guid, { template: { process: { guid: 'no-such-process' } } }), 404, 'CF-ProcessNotFound', 350003, 'The process could not be found: no-such-process');
   });
 
+  test("another tenant's process is no template: it answers as an unknown one, and one whose command the caller may not see is 403", async () => {
+    // Found by the isolation check: the global lookup handed a developer another org's command.
+    const mine = await freshApp(h);
+    const theirs = await freshApp(h, { web: 'their-secret-start' });
+    const dev = await h.user();
+    await h.role('space_developer', dev.guid, { space: mine.space.guid });
+    const foreign = await createTask(h, mine.app.guid, { template: { process: { guid: theirs.app.guid } } }, dev.token);
+    const unknown = await createTask(h, mine.app.guid, { template: { process: { guid: 'no-such-process' } } }, dev.token);
+    assert.equal(foreign.status, 404, foreign.text);
+    assert.ok(!foreign.text.includes('their-secret-start'));
+    assert.equal(foreign.text.replace(theirs.app.guid, '<id>'), unknown.text.replace('no-such-process', '<id>'));
+    // An auditor there may see the process, but not lend its command to a task of their own.
+    await h.role('space_auditor', dev.guid, { space: theirs.space.guid });
+    cfError(await createTask(h, mine.app.guid, { template: { process: { guid: theirs.app.guid } } }, dev.token), 403, 'CF-NotAuthorized', 10003);
+    await h.role('space_developer', dev.guid, { space: theirs.space.guid });
+    const lent = await createTask(h, mine.app.guid, { template: { process: { guid: theirs.app.guid } } }, dev.token);
+    assert.equal(lent.status, 202, lent.text);
+    assert.equal(lent.body.command, 'their-secret-start');
+  });
+
   test('a template process without a start command gives a task without one: 422', async () => {
     const { app } = await freshApp(h, { web: '' });
     cfError(await createTask(h, app.guid, { template: { process: { guid: app.guid } } }), 422, ...UNPROCESSABLE, 'command is not present');
