@@ -27,13 +27,36 @@ export function idempotencyRequestHash(appGuid: string, body: unknown): string {
   return createHash('sha256').update(appGuid).update('\n').update(canonicalJson(body ?? {})).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/** Text to emit as is, among the values still to write. */
+class Emit {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * JSON with every object's keys sorted. Written with a stack of its own rather than by recursion:
+ * the hash is taken before the create action judges the body, and a body nested 100,000 deep
+ * would otherwise overflow the call stack (a 500 instead of the action's 422).
+ */
+function canonicalJson(root: unknown): string {
+  const out: string[] = [];
+  const pending: unknown[] = [root];
+  while (pending.length) {
+    const value = pending.pop();
+    if (value instanceof Emit) out.push(value.text);
+    else if (Array.isArray(value)) {
+      pending.push(new Emit(']'));
+      for (let i = value.length - 1; i >= 0; i--) pending.push(value[i], ...(i > 0 ? [new Emit(',')] : []));
+      pending.push(new Emit('['));
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      pending.push(new Emit('}'));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        pending.push(entries[i][1], new Emit(`${i > 0 ? ',' : ''}${JSON.stringify(entries[i][0])}:`));
+      }
+      pending.push(new Emit('{'));
+    } else out.push(JSON.stringify(value));
   }
-  return JSON.stringify(value);
+  return out.join('');
 }
 
 const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOString();

@@ -11,17 +11,34 @@ import { apiWire, restWire } from './vsphere/wire.js';
 
 type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => unknown;
 
-const DIALECT_PREFIXES: [string, ErrorHandler][] = [
-  ['/accounts', astraErrorHandler],
-  ['/rest', vsphereErrorHandler(restWire)],
-  ['/api', vsphereErrorHandler(apiWire)],
-  ['/task', dbvisitErrorHandler],
+export type PathOwner = 'cf' | 'oauth' | 'astra' | 'vsphere-rest' | 'vsphere-api' | 'dbvisit';
+
+const DIALECT_PREFIXES: [string, PathOwner][] = [
+  ['/accounts', 'astra'],
+  ['/rest', 'vsphere-rest'],
+  ['/api', 'vsphere-api'],
+  ['/task', 'dbvisit'],
+  ['/oauth', 'oauth'],
 ];
+
+/** Whose envelope a refusal of this path is in: the dialect whose prefix it names, else CF's. */
+export function dialectOfPath(path: string): PathOwner {
+  const owner = DIALECT_PREFIXES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
+  return owner?.[1] ?? 'cf';
+}
+
+const HANDLERS: Record<PathOwner, ErrorHandler> = {
+  astra: astraErrorHandler,
+  'vsphere-rest': vsphereErrorHandler(restWire),
+  'vsphere-api': vsphereErrorHandler(apiWire),
+  dbvisit: dbvisitErrorHandler,
+  // The token endpoint's own handler is the route's; before any route, CF's envelope.
+  oauth: cfErrorHandler,
+  cf: cfErrorHandler,
+};
 
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   // A segment longer than any id names nothing that exists; an undecodable URL is a bad request.
   const refusal = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new ApiError('NotFound') : new ApiError('InvalidRequest');
-  const path = request.url;
-  const owner = DIALECT_PREFIXES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
-  void (owner?.[1] ?? cfErrorHandler)(refusal, request, reply);
+  void HANDLERS[dialectOfPath(request.url)](refusal, request, reply);
 }

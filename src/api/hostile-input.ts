@@ -9,11 +9,26 @@ import { ApiError, badQuery } from '../core/errors.js';
 
 const hasNul = (text: string): boolean => text.includes('%00') || text.includes('\0');
 
-/** Whether any string in a parsed body (keys included) holds NUL. */
-function bodyHasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0');
-  if (Array.isArray(value)) return value.some(bodyHasNul);
-  if (value && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\0') || bodyHasNul(v));
+/**
+ * Whether any string in a parsed body (keys included) holds NUL. Walked with a stack of its own,
+ * not by recursion: JSON.parse takes a body nested 100,000 deep, which would overflow the call
+ * stack here (a 500) before any dialect saw the body.
+ */
+function bodyHasNul(body: unknown): boolean {
+  const pending: unknown[] = [body];
+  while (pending.length) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value) pending.push(item);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k.includes('\0')) return true;
+        pending.push(v);
+      }
+    }
+  }
   return false;
 }
 

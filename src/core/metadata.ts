@@ -1,5 +1,6 @@
 // The `metadata` part of create and update bodies (spec §4.1): validation with CF's messages, and
 // the parsed change — each key with its new value, or null to delete it.
+import { jsonForMessage } from './json-for-message.js';
 import { annotationValueError, labelValueError, parseMetadataKey, type MetadataKey } from './labels.js';
 
 export interface MetadataEntry {
@@ -41,7 +42,7 @@ export function parseMetadata(raw: unknown, errors: string[]): MetadataChange {
           continue;
         }
         if (v !== null && typeof v !== 'string') {
-          errors.push(`Metadata label value error: '${JSON.stringify(v)}' contains invalid characters`);
+          errors.push(`Metadata label value error: '${jsonForMessage(v)}' contains invalid characters`);
           continue;
         }
         const valueError = v === null ? undefined : labelValueError(v);
@@ -55,7 +56,7 @@ export function parseMetadata(raw: unknown, errors: string[]): MetadataChange {
     else
       for (const [k, v] of Object.entries(raw.annotations)) {
         if (v !== null && typeof v !== 'string') {
-          errors.push(`Metadata annotation value error: '${JSON.stringify(v)}' must be a string`);
+          errors.push(`Metadata annotation value error: '${jsonForMessage(v)}' must be a string`);
           continue;
         }
         const parsed = parseMetadataKey(k);

@@ -64,6 +64,14 @@ describeEachStore('app environment variables', (h) => {
     cfError(await h.get('/v3/apps/nope/environment_variables'), 404, 'CF-ResourceNotFound', 10010, 'App not found');
   });
 
+  test('a value nested 100,000 deep is a 422 naming it elided, not a 500', async () => {
+    // Found by the hostile-input check: echoing the value with JSON.stringify overflowed the stack.
+    const { app } = await freshApp();
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const res = await h.request('PATCH', `/v3/apps/${app.guid}/environment_variables`, { token: h.admin.token, payload: `{"var":{"N":${deep}}}`, headers: { 'content-type': 'application/json' } });
+    cfError(res, 422, ...UNPROCESSABLE, "Non-string value in environment variable for key 'N', value '[…]'");
+  });
+
   test('GET needs the secrets permission: admin, admin_read_only, space developer', async () => {
     const m = await matrix();
     const app = await h.app(m.space.guid, undefined, { environment_variables: { SECRET: 's3cr3t' } });

@@ -25,6 +25,16 @@ describeEachStore('organizations', (h) => {
     cfError(res, 422, 'CF-UnprocessableEntity', 10008, "Unknown field(s): 'foo', Name must be a string, Suspended must be a boolean");
   });
 
+  test('metadata values nested 100,000 deep are a 422, not a 500', async () => {
+    // Found by the hostile-input check: echoing the value with JSON.stringify overflowed the stack.
+    const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
+    const send = (metadata: string) =>
+      h.request('POST', '/v3/organizations', { token: h.admin.token, payload: `{"name":"deep-${metadata.length % 7}","metadata":${metadata}}`, headers: { 'content-type': 'application/json' } });
+    cfError(await send(`{"labels":{"env":${deep}}}`), 422, 'CF-UnprocessableEntity', 10008, "Metadata label value error: '{…}' contains invalid characters");
+    cfError(await send(`{"annotations":{"note":${deep}}}`), 422, 'CF-UnprocessableEntity', 10008, "Metadata annotation value error: '{…}' must be a string");
+    assert.equal((await h.get('/v3/organizations?names=deep-0,deep-1,deep-2,deep-3,deep-4,deep-5,deep-6')).body.pagination.total_results, 0);
+  });
+
   test('non-admins cannot create organizations', async () => {
     const u = await h.user();
     cfError(await h.post('/v3/organizations', { name: h.unique('o') }, u.token), 403, 'CF-NotAuthorized', 10003);

@@ -29,6 +29,18 @@ describeEachStore('Idempotency-Key on task create', (h) => {
     assert.equal(events.body.pagination.total_results, 1);
   });
 
+  test('a body nested 100,000 deep with a key is refused with 422, creating nothing', async () => {
+    // Found by the hostile-input check: hashing the body for the key overflowed the call stack.
+    const { app } = await freshApp(h);
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const res = await h.request('POST', `/v3/apps/${app.guid}/tasks`, {
+      token: h.admin.token, payload: `{"command":"true","name":${deep}}`, headers: { 'content-type': 'application/json', 'idempotency-key': 'deep-1' },
+    });
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.body.errors[0].title, 'CF-UnprocessableEntity');
+    assert.equal(await taskCount(h, app.guid), 0);
+  });
+
   test('the same key for a different request is 409', async () => {
     const { app } = await freshApp(h);
     assert.equal((await create(h, app.guid, { command: 'sleep 300' }, 'key-2')).status, 202);

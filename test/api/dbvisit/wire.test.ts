@@ -58,6 +58,13 @@ describeEachStore('Dbvisit wire: bodies and parameters', (h) => {
     assertDbvisitError(await send('/task/show', 'null,'), 400, 'the request body is not valid JSON');
   });
 
+  test('JSON nested 100,000 deep is a 400 request error, not a 500', async () => {
+    // Found by the hostile-input check: the NUL scan of parsed bodies overflowed the call stack.
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    assertDbvisitError(await send('/task/list', `{"params":${deep}}`), 400, 'params must be a JSON object');
+    assertDbvisitError(await send('/task/dismiss', deep), 400);
+  });
+
   test('a body that is not JSON is 400', async () => {
     assertDbvisitError(await send('/task/list', 'params=1', 'application/x-www-form-urlencoded'), 400, 'unsupported Content-Type: send application/json');
     assertDbvisitError(await send('/task/list', '{"params":{}}', 'text/plain'), 400, 'unsupported Content-Type: send application/json');

@@ -1,5 +1,6 @@
 // Environment variables of an app: the rules CF applies to `environment_variables` on app create
 // and to `var` on PATCH /v3/apps/:guid/environment_variables.
+import { jsonForMessage } from '../../../core/json-for-message.js';
 import { bodyObject, humanize, isObject, raiseIfAny, unknownFields } from './common.js';
 
 /** New values by key; null deletes the key (PATCH semantics). */
@@ -9,7 +10,7 @@ export type EnvironmentVariablesChange = Record<string, string | null>;
 function rubyString(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === null) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return jsonForMessage(v);
   return String(v);
 }
 
