@@ -51,6 +51,23 @@ export interface Config {
   role: 'all' | 'api' | 'runner';
   /** Memory (MB) this node's tasks may ask for together; undefined: only the slots bound them. */
   runnerMemoryMb?: number;
+  /** Tasks one user may create per minute (a token bucket: bursts up to this many); 0: no limit. */
+  taskCreateRateLimit: number;
+  /** Failed logins per username within the window; 0: no limit. */
+  loginFailureLimit: number;
+  /** Failed logins per client address (whatever the usernames) within the window; 0: no limit. */
+  loginFailureLimitPerAddress: number;
+  loginFailureWindowSeconds: number;
+  /** Whole request (headers and body) must arrive within this; bounds slow uploads and slow bodies. */
+  requestTimeoutSeconds: number;
+  /** Request headers must arrive within this (slowloris). */
+  headersTimeoutSeconds: number;
+  /** A socket with no traffic either way for this long is closed (stalled readers and writers). */
+  idleSocketTimeoutSeconds: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutSeconds: number;
+  /** Open connections this node accepts at once; beyond it new ones are closed at once. */
+  maxConnections: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +100,17 @@ export const defaultConfig: Config = {
   sandbox: 'auto',
   taskNetwork: 'on',
   role: 'all',
+  taskCreateRateLimit: 600,
+  loginFailureLimit: 10,
+  loginFailureLimitPerAddress: 100,
+  loginFailureWindowSeconds: 300,
+  // Long enough for a 1 GB bundle upload on a slow link; slow API bodies are small and end sooner.
+  requestTimeoutSeconds: 300,
+  headersTimeoutSeconds: 10,
+  // Above the live log stream's heartbeat (15 s), so an idle follower is never cut.
+  idleSocketTimeoutSeconds: 60,
+  keepAliveTimeoutSeconds: 5,
+  maxConnections: 10_000,
 };
 
 type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
@@ -118,6 +146,15 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'taskNetwork', env: 'TASKD_TASK_NETWORK', kind: 'onoff' },
   { key: 'role', env: 'TASKD_ROLE', kind: 'role' },
   { key: 'runnerMemoryMb', env: 'TASKD_RUNNER_MEMORY_MB', kind: 'positive' },
+  { key: 'taskCreateRateLimit', env: 'TASKD_TASK_CREATE_RATE_LIMIT', kind: 'count' },
+  { key: 'loginFailureLimit', env: 'TASKD_LOGIN_FAILURE_LIMIT', kind: 'count' },
+  { key: 'loginFailureLimitPerAddress', env: 'TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS', kind: 'count' },
+  { key: 'loginFailureWindowSeconds', env: 'TASKD_LOGIN_FAILURE_WINDOW_SECONDS', kind: 'positive' },
+  { key: 'requestTimeoutSeconds', env: 'TASKD_REQUEST_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'headersTimeoutSeconds', env: 'TASKD_HEADERS_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'idleSocketTimeoutSeconds', env: 'TASKD_IDLE_SOCKET_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'keepAliveTimeoutSeconds', env: 'TASKD_KEEP_ALIVE_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'maxConnections', env: 'TASKD_MAX_CONNECTIONS', kind: 'positive' },
 ];
 
 export interface ConfigSources {

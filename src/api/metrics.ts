@@ -8,6 +8,7 @@ import type { AppContext } from '../context.js';
 import { TASK_STATES } from '../core/task-states.js';
 import { EXPOSITION_CONTENT_TYPE, renderGauge } from '../metrics/exposition.js';
 import { UNMATCHED_ROUTE, type NodeMetrics } from '../metrics/node-metrics.js';
+import { EventLoopDelay } from '../metrics/event-loop-delay.js';
 
 /**
  * Times every request by its route's pattern. Added before any plugin is registered, so that
@@ -33,6 +34,9 @@ async function tasksByState(ctx: AppContext): Promise<Map<string, number>> {
 }
 
 export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
+  // Sampled while the server is open: several servers in one process (tests) each stop theirs.
+  const eventLoopDelay = new EventLoopDelay();
+  app.addHook('onClose', async () => eventLoopDelay.stop());
   // Operators' endpoints, not part of any task API: kept out of the OpenAPI document.
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
     let counts: Map<string, number>;
@@ -51,6 +55,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
         { value: ctx.runner?.freeSlots ?? 0 },
       ]),
       ...ctx.metrics.render(),
+      ...eventLoopDelay.render(),
     ];
     return reply.type(EXPOSITION_CONTENT_TYPE).send(`${lines.join('\n')}\n`);
   });

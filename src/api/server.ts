@@ -6,6 +6,7 @@ import { servesApi } from '../config.js';
 import { cfPlugin } from './cf/plugin.js';
 import { refuseNulCharacters } from './hostile-input.js';
 import { frameworkErrorHandler } from './framework-errors.js';
+import { clientErrorHandler } from './client-errors.js';
 import { astraPlugin } from './astra/plugin.js';
 import { vsphereApiPlugin, vsphereRestPlugin } from './vsphere/plugin.js';
 import { dbvisitPlugin } from './dbvisit/plugin.js';
@@ -13,6 +14,8 @@ import { metricsRoutes, observeHttpRequests } from './metrics.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
 import { registerDashboard } from './web.js';
+import { serverTimeouts, limitConnections } from './server-timeouts.js';
+import { sendRateLimitHeaders } from './rate-limits.js';
 
 export interface ServerOptions {
   /** Log requests (serve does; tests keep quiet). */
@@ -26,11 +29,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
       : false,
     bodyLimit: ctx.config.maxBodyBytes,
     // Slow or stalled clients must not pin connections: bound the whole request, the headers,
-    // idle keep-alive and idle sockets.
-    requestTimeout: 300_000,
-    keepAliveTimeout: 5_000,
-    connectionTimeout: 60_000,
-    http: { headersTimeout: 30_000 },
+    // idle keep-alive and idle sockets (see serverTimeouts).
+    ...serverTimeouts(ctx.config),
     // Links and errors echo the Host header; keep it in the shape of a host.
     trustProxy: false,
     // Body and query validation produce each dialect's exact messages in its message parsers;
@@ -38,6 +38,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     schemaErrorFormatter: (errors) => new Error(errors.map((e) => e.message).join(', ')),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     frameworkErrors: frameworkErrorHandler,
+    // Requests Node's parser refuses (raw non-ASCII bytes in the URL, oversized headers): in the dialect's envelope too.
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(() => (data) => ({ value: data }));
@@ -46,6 +48,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   // First, so the document sees every dialect's routes as they are added.
   await registerOpenApi(app);
   refuseNulCharacters(app);
+  limitConnections(app, ctx.config);
+  sendRateLimitHeaders(app);
   // At the root, outside every dialect: no dialect's auth or envelope applies to the probes.
   healthRoutes(app, ctx);
   metricsRoutes(app, ctx);

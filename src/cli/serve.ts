@@ -49,7 +49,10 @@ async function serve(config: Config): Promise<void> {
     process.exit(1);
   }
   try {
-    await taskd.app.listen({ host: config.host, port: config.port });
+    // A deeper accept queue than Node's 511 (the kernel caps it at somaxconn): when a burst of
+    // connections arrives while the event loop is busy, the ones over the queue are dropped and
+    // their clients retry only after 1, 3, 7 s, which normal clients see as multi-second stalls.
+    await taskd.app.listen({ host: config.host, port: config.port, backlog: 4096 });
   } catch (err) {
     console.error(`taskd: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
     await taskd.close();

@@ -41,6 +41,8 @@ export const errorCatalog = {
   TaskError: { status: 500, code: 170019, title: 'TaskError', template: 'Task failed: %s' },
   DatabaseError: { status: 500, code: 10011, title: 'DatabaseError', template: 'Database error' },
   ServiceUnavailable: { status: 503, code: 10015, title: 'ServiceUnavailable', template: 'Database connection failure' },
+  /** The store or the data directory is out of space (disk full): nothing of the request was kept. */
+  StorageFull: { status: 503, code: 10015, title: 'ServiceUnavailable', template: 'The server is out of storage space; nothing was changed. Try again once space is freed.' },
   TaskWorkersUnavailable: { status: 503, code: 170020, title: 'TaskWorkersUnavailable', template: 'Task workers are unavailable: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 

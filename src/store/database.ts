@@ -4,10 +4,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
 import { withStatementCache } from './statement-cache.js';
+import { SqliteStoreDialect } from './sqlite-dialect.js';
 import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -51,7 +52,7 @@ function openSqlite(dataDir: string): Store {
   sqlite.pragma('foreign_keys = ON');
   // Writers from the runner and the API share one file; wait for a lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite, { database: withStatementCache(sqlite) }) });
   // SQLite keeps no statistics unless asked, and without them it can pick a poor index once tables
   // grow (e.g. scanning every label to load a page's metadata). The recommended upkeep for a
   // long-lived connection: a bounded `PRAGMA optimize` at open and now and then.

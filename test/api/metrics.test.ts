@@ -94,6 +94,14 @@ describeEachStore('metrics', (h) => {
     assert.equal(withBadToken.status, 200);
   });
 
+  test("the event loop delay is a histogram that keeps sampling while taskd runs", async () => {
+    const count = (exp: Exposition) => value(exp, 'taskd_event_loop_delay_seconds_count') ?? 0;
+    const first = await scrape(h);
+    assert.equal(first.type.get('taskd_event_loop_delay_seconds'), 'histogram');
+    assert.equal(value(first, 'taskd_event_loop_delay_seconds_bucket', { le: '+Inf' }), count(first));
+    await eventually('the event loop delay gains samples', async () => count(await scrape(h)) > count(first));
+  });
+
   test('task gauges match the stored tasks, every state present', async () => {
     const exp = await scrape(h);
     const stored = await storedCounts(h);

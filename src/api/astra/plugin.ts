@@ -8,13 +8,14 @@ import type { AppContext } from '../../context.js';
 import { AstraProblem, PROBLEM_MEDIA_TYPE, problemBody, toProblem } from './problems.js';
 import { astraTaskRoutes } from './routes/tasks.js';
 import { logUnexpectedError } from '../unexpected-error.js';
+import { storageFullError } from '../storage-full.js';
 
 function sendProblem(reply: FastifyReply, problem: AstraProblem) {
   return reply.status(problem.status).type(PROBLEM_MEDIA_TYPE).send(problemBody(problem));
 }
 
 export function astraErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  let problem = toProblem(error);
+  let problem = toProblem(error) ?? toProblem(storageFullError(request, error));
   if (!problem) {
     logUnexpectedError(request, error);
     problem = new AstraProblem(34);

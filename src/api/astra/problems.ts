@@ -81,11 +81,13 @@ const FROM_CATALOG: Partial<Record<ErrorName, ProblemNumber>> = {
   InvalidRequest: 5,
   MessageParseError: 7,
   ServiceUnavailable: 24,
+  StorageFull: 24,
   TaskWorkersUnavailable: 24,
 };
 
 /** The problem for any error, or undefined when it is unexpected (a logged 500, problem 34). */
 export function toProblem(error: unknown): AstraProblem | undefined {
+  if (error === undefined) return undefined;
   if (error instanceof AstraProblem) return error;
   if (error instanceof ApiError) {
     const n = FROM_CATALOG[error.errorName];

@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../core/errors.js';
 import { logUnexpectedError } from '../unexpected-error.js';
+import { storageFullError } from '../storage-full.js';
 
 export interface CfErrorBody {
   errors: { detail: string; title: string; code: number }[];
@@ -46,7 +47,7 @@ export function toApiError(error: FastifyError | Error): ApiError | undefined {
 }
 
 export function cfErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  let apiError = toApiError(error);
+  let apiError = toApiError(error) ?? storageFullError(request, error);
   if (!apiError) {
     logUnexpectedError(request, error);
     apiError = new ApiError('UnknownError');

@@ -3,7 +3,8 @@
 // A running task's own token is for the CF routes that report on it, not for this API.
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { basicCredentials, identifyBasic } from '../../auth/basic.js';
+import { basicCredentials, identifyBasic, type BasicCredentials } from '../../auth/basic.js';
+import { limitedLogin } from '../rate-limits.js';
 import { identify } from '../../auth/identify.js';
 import type { Permissions } from '../../auth/permissions.js';
 import { ApiError } from '../../core/errors.js';
@@ -18,8 +19,22 @@ declare module 'fastify' {
 export async function identifyDbvisitCaller(ctx: AppContext, request: FastifyRequest): Promise<Permissions> {
   const { authorization } = request.headers;
   const credentials = basicCredentials(authorization);
-  const actor = credentials ? await identifyBasic(ctx.store.db, credentials) : await identify(ctx.store.db, ctx.tokens, authorization);
+  const actor = credentials ? await identifyBasicLimited(ctx, request.ip, credentials) : await identify(ctx.store.db, ctx.tokens, authorization);
   if (actor.ownTask) throw new ApiError('NotAuthorized');
+  return actor;
+}
+
+/** Basic credentials are a login on every request: wrong ones count against the failed-login limit. */
+async function identifyBasicLimited(ctx: AppContext, address: string, credentials: BasicCredentials): Promise<Permissions> {
+  const actor = await limitedLogin(ctx, address, credentials.username, async () => {
+    try {
+      return await identifyBasic(ctx.store.db, credentials);
+    } catch (err) {
+      if (err instanceof ApiError && err.errorName === 'InvalidAuthToken') return undefined;
+      throw err;
+    }
+  });
+  if (!actor) throw new ApiError('InvalidAuthToken');
   return actor;
 }
 

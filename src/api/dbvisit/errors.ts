@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../core/errors.js';
 import { logUnexpectedError } from '../unexpected-error.js';
+import { storageFullError } from '../storage-full.js';
 
 export interface DbvisitErrorBody {
   successful: false;
@@ -37,7 +38,7 @@ function messageOf(err: ApiError): string {
 
 function statusOf(err: ApiError): number {
   const { status } = err.definition;
-  if (status === 401 || status === 403 || status === 404 || status === 405 || status >= 500) {
+  if (status === 401 || status === 403 || status === 404 || status === 405 || status === 429 || status >= 500) {
     // A missing task is a request error to Dbvisit, not an unknown path.
     return err.errorName === 'ResourceNotFound' ? 400 : status;
   }
@@ -55,7 +56,7 @@ function fromFastify(error: FastifyError | Error): ApiError | undefined {
 }
 
 export function dbvisitErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  let apiError = fromFastify(error);
+  let apiError = fromFastify(error) ?? storageFullError(request, error);
   if (!apiError) {
     logUnexpectedError(request, error);
     apiError = new ApiError('UnknownError');

@@ -28,6 +28,8 @@ export class VsphereError extends Error {
     readonly type: VsphereErrorType,
     message: string,
     readonly args: readonly string[] = [],
+    /** A status other than the type's own (a rate limit: 429 with service_unavailable). */
+    readonly statusOverride?: number,
   ) {
     super(message);
   }
@@ -69,11 +71,15 @@ const TYPE_OF: Partial<Record<ErrorName, VsphereErrorType>> = {
   UnprocessableEntity: 'not_allowed_in_current_state',
   TooManyRequests: 'service_unavailable',
   ServiceUnavailable: 'service_unavailable',
+  StorageFull: 'service_unavailable',
   TaskWorkersUnavailable: 'service_unavailable',
 };
 
 export function fromApiError(error: ApiError): VsphereError {
-  return new VsphereError(TYPE_OF[error.errorName] ?? 'error', error.detail, error.args.map(String));
+  // vAPI has no type for a rate limit: service_unavailable says "try again later" in its words,
+  // and 429 (not its 503) says the client, not the server, is the cause.
+  const status = error.errorName === 'TooManyRequests' ? error.status : undefined;
+  return new VsphereError(TYPE_OF[error.errorName] ?? 'error', error.detail, error.args.map(String), status);
 }
 
 /**

@@ -3,13 +3,14 @@
 // own error envelope, not-found answer and session check; both share routes and sessions.
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { toVsphereError, VsphereError } from './errors.js';
+import { fromApiError, toVsphereError, VsphereError } from './errors.js';
 import { requireSession } from './request.js';
 import { apiWire, messageOf, restWire, type Wire } from './wire.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { taskReadRoutes } from './routes/task-reads.js';
 import { taskCancelRoutes } from './routes/task-cancel.js';
 import { logUnexpectedError } from '../unexpected-error.js';
+import { storageFullError } from '../storage-full.js';
 
 type VsphereRoutes = (app: FastifyInstance, ctx: AppContext, wire: Wire) => void;
 
@@ -22,7 +23,8 @@ function sendError(wire: Wire, reply: FastifyReply, error: VsphereError) {
 /** Renders any error in the wire's envelope; anything unexpected is logged and answered `error`. */
 export function vsphereErrorHandler(wire: Wire) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    let known = toVsphereError(error);
+    const full = storageFullError(request, error);
+    let known = toVsphereError(error) ?? (full && fromApiError(full));
     if (!known) {
       logUnexpectedError(request, error);
       known = new VsphereError('error', 'An unexpected error occurred');

@@ -37,7 +37,7 @@ export const restWire: Wire = {
   createdStatus: 200,
   errorBody: (type, messages) => ({ type: `com.vmware.vapi.std.errors.${type}`, value: { messages } }),
   // The /rest API reports a missing privilege as 401 `unauthorized` (§5).
-  errorStatus: (error) => (error.type === 'unauthorized' ? 401 : VSPHERE_ERROR_STATUS[error.type]),
+  errorStatus: (error) => error.statusOverride ?? (error.type === 'unauthorized' ? 401 : VSPHERE_ERROR_STATUS[error.type]),
 };
 
 export const apiWire: Wire = {
@@ -47,5 +47,5 @@ export const apiWire: Wire = {
   voidStatus: 204,
   createdStatus: 201,
   errorBody: (type, messages) => ({ error_type: type.toUpperCase(), messages }),
-  errorStatus: (error) => VSPHERE_ERROR_STATUS[error.type],
+  errorStatus: (error) => error.statusOverride ?? VSPHERE_ERROR_STATUS[error.type],
 };

@@ -6,6 +6,8 @@ import type { AppContext } from '../../../context.js';
 import { verifyPassword } from '../../../auth/passwords.js';
 import { tokenScopes } from '../../../auth/scopes.js';
 import { logUnexpectedError } from '../../unexpected-error.js';
+import { storageFullError } from '../../storage-full.js';
+import { limitedLogin } from '../../rate-limits.js';
 
 const CLIENT_ID = 'cf';
 
@@ -36,12 +38,14 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext) {
 
   // Every refusal in UAA's shape, also those raised before the route runs (an unreadable body).
   const errorHandler = (error: Error, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = toApiError(error);
+    const apiError = toApiError(error) ?? storageFullError(request, error);
     if (!apiError) {
       logUnexpectedError(request, error);
       return oauthError(reply, 500, 'server_error', 'An unknown error occurred.');
     }
-    return oauthError(reply, apiError.status, 'invalid_request', apiError.detail);
+    // Failed-login limit: UAA's shape, with the rate limit headers the onError hook has set.
+    if (apiError.errorName === 'TooManyRequests') return oauthError(reply, apiError.status, 'too_many_requests', apiError.detail);
+    return oauthError(reply, apiError.status, apiError.status >= 500 ? 'temporarily_unavailable' : 'invalid_request', apiError.detail);
   };
 
   app.post('/oauth/token', { config: { public: true }, errorHandler }, async (request, reply) => {
@@ -52,10 +56,12 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext) {
       if (typeof form.username !== 'string' || typeof form.password !== 'string') {
         return oauthError(reply, 400, 'invalid_request', 'username and password are required');
       }
-      const user = await db.selectFrom('users').selectAll().where('username', '=', form.username).executeTakeFirst();
-      if (!user || !(await verifyPassword(form.password, user.password_hash))) {
-        return oauthError(reply, 401, 'unauthorized', 'Bad credentials');
-      }
+      const { username, password } = form;
+      const user = await limitedLogin(ctx, request.ip, username, async () => {
+        const found = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+        return found && (await verifyPassword(password, found.password_hash)) ? found : undefined;
+      });
+      if (!user) return oauthError(reply, 401, 'unauthorized', 'Bad credentials');
       const scopes = tokenScopes(user.scopes.split(' ').filter(Boolean));
       return reply.header('cache-control', 'no-store').send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
     }

@@ -18,6 +18,7 @@ import { parseIdempotencyKey, parseTaskCreate, parseTaskUpdate } from '../messag
 import { presentTask, type TaskWithRefs } from '../presenters/task.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { rateLimitHeaders, rateLimitsOf } from '../../rate-limits.js';
 
 export function taskWriteRoutes(app: FastifyInstance, ctx: AppContext) {
   const { db } = ctx.store;
@@ -31,6 +32,12 @@ export function taskWriteRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post('/v3/apps/:guid/tasks', { schema: { params: GuidParams } }, async (request, reply) => {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
+    // Counted first, so that refused and malformed creates count too; per user, whatever token.
+    // Admins are not limited, as Cloud Controller exempts them from its rate limiter.
+    if (!actor.isAdmin) {
+      const allowance = rateLimitsOf(ctx).taskCreates.take(actor.userGuid || `task:${actor.ownTask?.guid}`);
+      if (allowance) reply.headers(rateLimitHeaders(allowance));
+    }
     await assertFeatureEnabled(db, actor, 'task_creation');
     const msg = parseTaskCreate(request.body);
     // A task's own token creates only its own subtasks (the plugin has already held it to its app).

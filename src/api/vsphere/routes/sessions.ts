@@ -11,6 +11,7 @@ import { unauthenticated } from '../errors.js';
 import { requireSession, SESSION_HEADER } from '../request.js';
 import { actionQuery, routeSchema, sessionHeaders } from '../schemas.js';
 import type { Wire } from '../wire.js';
+import { limitedLogin } from '../../rate-limits.js';
 
 const REST_PATH = '/com/vmware/cis/session';
 
@@ -19,7 +20,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire)
 
   async function create(request: FastifyRequest, reply: FastifyReply) {
     const { username, password } = parseBasicCredentials(request.headers.authorization);
-    const opened = await openSession(db, username, password);
+    const opened = await limitedLogin(ctx, request.ip, username, () => openSession(db, username, password));
     if (!opened) throw unauthenticated('Invalid user name or password');
     // As vcsim: a browser-style client (no vmware-use-header-authn: true) gets the id as a cookie.
     if (wire.name === 'rest' && String(request.headers['vmware-use-header-authn'] ?? '').trim().toLowerCase() !== 'true') {

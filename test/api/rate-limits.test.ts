@@ -1,0 +1,240 @@
+// Abuse limits: per-user task creation rate and failed logins, in every dialect that creates tasks
+// or logs in, on a clock the tests move instead of waiting.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { cfError, describeEachStore, type Actor, type Harness, type Response } from '../support/harness.js';
+import { appWithCurrentDroplet } from '../droplets/helpers.js';
+import { pretendRunnerElsewhere } from '../support/tasks.js';
+import { useRateLimitClock } from '../../src/api/rate-limits.js';
+
+const CREATES_PER_MINUTE = 3;
+const FAILURES = 3;
+const ADDRESS_FAILURES = 5;
+const WINDOW_SECONDS = 60;
+const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
+const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
+/** A clock starting at a round second, so Reset and Retry-After are exact. */
+function fakeClock(h: Harness) {
+  const clock = { now: 1_900_000_000_000 };
+  useRateLimitClock(h.taskd.ctx, () => clock.now);
+  return clock;
+}
+
+async function spaceDeveloper(h: Harness, spaceGuid: string): Promise<Actor> {
+  const u = await h.user();
+  await h.role('space_developer', u.guid, { space: spaceGuid });
+  return u;
+}
+
+/** A password grant, from the given client address (127.0.0.1 unless given). */
+async function passwordLogin(h: Harness, username: string, password: string, remoteAddress = '127.0.0.1'): Promise<Response> {
+  const res = await h.taskd.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    remoteAddress,
+    payload: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+    headers: { authorization: CF_CLIENT, 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  return { status: res.statusCode, headers: res.headers, body: res.body ? JSON.parse(res.body) : undefined, text: res.body };
+}
+
+const restSession = (h: Harness, username: string, password: string) =>
+  h.request('POST', '/rest/com/vmware/cis/session', { headers: { authorization: basic(username, password), 'vmware-use-header-authn': 'true' } });
+const apiSession = (h: Harness, username: string, password: string) =>
+  h.request('POST', '/api/session', { headers: { authorization: basic(username, password) } });
+const dbvisitList = (h: Harness, username: string, password: string) =>
+  h.request('POST', '/task/list', { body: {}, headers: { authorization: basic(username, password) } });
+
+/** The headers of a refusal: CF's three, and Retry-After in seconds from now. */
+function assertRefusalHeaders(res: Response, limit: number, resetEpochSeconds: number, retryAfterSeconds: number): void {
+  assert.equal(res.headers['x-ratelimit-limit'], String(limit), res.text);
+  assert.equal(res.headers['x-ratelimit-remaining'], '0');
+  assert.equal(res.headers['x-ratelimit-reset'], String(resetEpochSeconds));
+  assert.equal(res.headers['retry-after'], String(retryAfterSeconds));
+}
+
+describeEachStore(
+  'task creation rate limit',
+  (h) => {
+    let clock: { now: number };
+    let appGuid: string;
+    let alice: Actor;
+    let bob: Actor;
+
+    beforeEach(async () => {
+      if (appGuid) return;
+      // One clock for the suite: the tests go on from the buckets the one before left.
+      clock = fakeClock(h);
+      await pretendRunnerElsewhere(h);
+      const org = await h.org();
+      const space = await h.space(org.guid);
+      appGuid = (await appWithCurrentDroplet(h, space.guid)).app.guid;
+      alice = await spaceDeveloper(h, space.guid);
+      bob = await spaceDeveloper(h, space.guid);
+    });
+
+    const create = (who: Actor) => h.post(`/v3/apps/${appGuid}/tasks`, { command: 'echo hi' }, who.token);
+
+    test('a burst up to the limit is accepted with the rate limit headers, the next is 429 CF-RateLimitExceeded', async () => {
+      const start = clock.now / 1000;
+      for (let i = 1; i <= CREATES_PER_MINUTE; i++) {
+        const res = await create(alice);
+        assert.equal(res.status, 202, res.text);
+        assert.equal(res.headers['x-ratelimit-limit'], String(CREATES_PER_MINUTE));
+        assert.equal(res.headers['x-ratelimit-remaining'], String(CREATES_PER_MINUTE - i));
+        // Full again one refill per create used: 20 s each at 3 a minute.
+        assert.equal(res.headers['x-ratelimit-reset'], String(start + 20 * i));
+        assert.equal(res.headers['retry-after'], undefined);
+      }
+      const refused = await create(alice);
+      cfError(refused, 429, 'CF-RateLimitExceeded', 10013, 'Rate Limit Exceeded');
+      assert.deepEqual(refused.body, { errors: [{ detail: 'Rate Limit Exceeded', title: 'CF-RateLimitExceeded', code: 10013 }] });
+      assertRefusalHeaders(refused, CREATES_PER_MINUTE, start + 60, 20);
+      const tasks = await h.get(`/v3/apps/${appGuid}/tasks?per_page=100`, alice.token);
+      assert.equal(tasks.body.pagination.total_results, CREATES_PER_MINUTE, 'the refused create made no task');
+    });
+
+    test('the bucket refills with time: one create per refill interval', async () => {
+      // Alice's bucket is empty from the test before; a refill is 20 s at 3 a minute.
+      clock.now += 19_000;
+      cfError(await create(alice), 429, 'CF-RateLimitExceeded', 10013);
+      clock.now += 1_000;
+      assert.equal((await create(alice)).status, 202);
+      cfError(await create(alice), 429, 'CF-RateLimitExceeded', 10013);
+      clock.now += 60_000;
+      for (let i = 0; i < CREATES_PER_MINUTE; i++) assert.equal((await create(alice)).status, 202);
+    });
+
+    test("one user's limit does not touch another's", async () => {
+      cfError(await create(alice), 429, 'CF-RateLimitExceeded', 10013);
+      const res = await create(bob);
+      assert.equal(res.status, 202, res.text);
+      assert.equal(res.headers['x-ratelimit-remaining'], String(CREATES_PER_MINUTE - 1));
+    });
+
+    test('admins are not limited, as in Cloud Controller', async () => {
+      for (let i = 0; i < CREATES_PER_MINUTE + 2; i++) {
+        const res = await h.post(`/v3/apps/${appGuid}/tasks`, { command: 'echo hi' });
+        assert.equal(res.status, 202, res.text);
+        assert.equal(res.headers['x-ratelimit-limit'], undefined);
+      }
+    });
+
+    test('refused creates count too: malformed ones use up the allowance', async () => {
+      const carol = await spaceDeveloper(h, (await h.get(`/v3/apps/${appGuid}`)).body.relationships.space.data.guid);
+      for (let i = 0; i < CREATES_PER_MINUTE; i++) {
+        assert.equal((await h.post(`/v3/apps/${appGuid}/tasks`, { command: '' }, carol.token)).status, 422);
+      }
+      cfError(await create(carol), 429, 'CF-RateLimitExceeded', 10013);
+    });
+  },
+  { taskCreateRateLimit: CREATES_PER_MINUTE, runnerSlots: 0 },
+);
+
+describeEachStore(
+  'failed login limit',
+  (h) => {
+    let clock: { now: number };
+    beforeEach(() => {
+      clock = fakeClock(h);
+    });
+
+    test('oauth: after the limit of wrong passwords the right one is refused too, until the window passes', async () => {
+      const u = await h.user();
+      const start = clock.now / 1000;
+      for (let i = 0; i < FAILURES; i++) {
+        assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 401);
+        clock.now += 1000;
+      }
+      const refused = await passwordLogin(h, u.username, `pw-${u.username}`);
+      assert.equal(refused.status, 429, refused.text);
+      assert.deepEqual(refused.body, { error: 'too_many_requests', error_description: 'Rate Limit Exceeded' });
+      // Failures at start, +1 s, +2 s; now is +3 s; the first leaves the window at +60 s.
+      assertRefusalHeaders(refused, FAILURES, start + 2 + WINDOW_SECONDS, WINDOW_SECONDS - 3);
+      // Refused attempts do not extend the window.
+      for (let i = 0; i < 5; i++) assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 429);
+      clock.now = start * 1000 + WINDOW_SECONDS * 1000;
+      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`)).status, 200);
+    });
+
+    test('a nonexistent username is answered exactly as an existing one', async () => {
+      const u = await h.user();
+      const answers: Response[] = [];
+      // Each from its own address, so each name is judged on its own count.
+      for (const [name, address] of [[u.username, '10.0.0.1'], [`ghost-${u.username}`, '10.0.0.2']]) {
+        for (let i = 0; i < FAILURES; i++) assert.equal((await passwordLogin(h, name, 'wrong', address)).status, 401);
+        answers.push(await passwordLogin(h, name, 'wrong', address));
+      }
+      const [real, ghost] = answers;
+      assert.equal(real.status, 429);
+      assert.equal(ghost.status, real.status);
+      assert.equal(ghost.text, real.text);
+      for (const header of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after', 'content-type']) {
+        assert.equal(ghost.headers[header], real.headers[header], header);
+      }
+    });
+
+    test('a client address is limited across usernames, other addresses are not', async () => {
+      for (let i = 0; i < ADDRESS_FAILURES; i++) assert.equal((await passwordLogin(h, `nobody-${i}`, 'wrong', '10.0.0.3')).status, 401);
+      // Any username from that address, even a real user with the right password.
+      const refused = await passwordLogin(h, 'admin', h.adminPassword, '10.0.0.3');
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers['x-ratelimit-limit'], String(ADDRESS_FAILURES));
+      assert.equal((await passwordLogin(h, 'admin', h.adminPassword, '10.0.0.4')).status, 200);
+      clock.now += WINDOW_SECONDS * 1000;
+      assert.equal((await passwordLogin(h, 'admin', h.adminPassword, '10.0.0.3')).status, 200);
+    });
+
+    test('a username under attack is limited from every address; other usernames are not', async () => {
+      const u = await h.user();
+      const other = await h.user();
+      for (let i = 0; i < FAILURES; i++) await passwordLogin(h, u.username, 'wrong', '10.0.0.5');
+      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`, '10.0.0.6')).status, 429);
+      assert.equal((await passwordLogin(h, other.username, `pw-${other.username}`, '10.0.0.6')).status, 200);
+    });
+
+    test('a success clears the username\'s failures', async () => {
+      const u = await h.user();
+      for (let i = 0; i < FAILURES - 1; i++) await passwordLogin(h, u.username, 'wrong', '10.0.0.7');
+      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`, '10.0.0.8')).status, 200);
+      for (let i = 0; i < FAILURES - 1; i++) assert.equal((await passwordLogin(h, u.username, 'wrong', '10.0.0.9')).status, 401);
+    });
+
+    test('vSphere sessions (/rest and /api): wrong passwords count, the refusal is 429 service_unavailable in each envelope', async () => {
+      const u = await h.user();
+      for (let i = 0; i < FAILURES; i++) assert.equal((await restSession(h, u.username, 'wrong')).status, 401);
+      const rest = await restSession(h, u.username, `pw-${u.username}`);
+      assert.equal(rest.status, 429, rest.text);
+      assert.equal(rest.body.type, 'com.vmware.vapi.std.errors.service_unavailable');
+      assert.equal(rest.body.value.messages[0].default_message, 'Rate Limit Exceeded');
+      assert.equal(rest.headers['x-ratelimit-limit'], String(FAILURES));
+      assert.ok(Number(rest.headers['retry-after']) > 0);
+      const api = await apiSession(h, u.username, `pw-${u.username}`);
+      assert.equal(api.status, 429, api.text);
+      assert.equal(api.body.error_type, 'SERVICE_UNAVAILABLE');
+      clock.now += WINDOW_SECONDS * 1000;
+      assert.equal((await apiSession(h, u.username, `pw-${u.username}`)).status, 201);
+    });
+
+    test('Dbvisit: wrong Basic credentials count as failed logins; the refusal is 429 in its envelope', async () => {
+      const u = await h.user();
+      for (let i = 0; i < FAILURES; i++) assert.equal((await dbvisitList(h, u.username, 'wrong')).status, 401);
+      const refused = await dbvisitList(h, u.username, `pw-${u.username}`);
+      assert.equal(refused.status, 429, refused.text);
+      assert.deepEqual(refused.body, { successful: false, error: { message: 'Rate Limit Exceeded' } });
+      assert.equal(refused.headers['x-ratelimit-remaining'], '0');
+      clock.now += WINDOW_SECONDS * 1000;
+      assert.equal((await dbvisitList(h, u.username, `pw-${u.username}`)).status, 200);
+    });
+
+    test('the failures of one dialect count in the others (one limit per username)', async () => {
+      const u = await h.user();
+      await passwordLogin(h, u.username, 'wrong');
+      await restSession(h, u.username, 'wrong');
+      await dbvisitList(h, u.username, 'wrong');
+      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`)).status, 429);
+    });
+  },
+  { loginFailureLimit: FAILURES, loginFailureLimitPerAddress: ADDRESS_FAILURES, loginFailureWindowSeconds: WINDOW_SECONDS, runnerSlots: 0 },
+);

@@ -1,0 +1,81 @@
+// A full disk under the data directory (a small tmpfs, mounted here as root): creates and
+// uploads answer a clean 503 CF-ServiceUnavailable and leave nothing half-written, output printed
+// meanwhile waits for space rather than being lost, and once space is freed taskd goes on by
+// itself. SQLite only: its database lives on the filled disk (PostgreSQL's disk full, 53100, is
+// mapped by the same code; see test/store/errors.test.ts).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { cfError, Harness } from '../support/harness.js';
+import { createTask, eventually, outputOf, runnableApp, waitForTask } from '../runner/helpers.js';
+import { createDroplet, uploadBits, waitForJob } from '../droplets/helpers.js';
+import { goodBundle } from '../droplets/tarballs.js';
+import { fillUp, mountSmallFilesystem, type SmallFilesystem } from '../../reliability/disk/small-filesystem.js';
+
+const FULL_DETAIL = 'The server is out of storage space; nothing was changed. Try again once space is freed.';
+
+let fs: SmallFilesystem | undefined;
+let cannotMount: string | false = false;
+try {
+  fs = mountSmallFilesystem(32);
+} catch (err) {
+  cannotMount = `${(err as Error).message} (needs root)`;
+}
+
+describe('a full disk under the data directory [sqlite]', { skip: cannotMount }, () => {
+  const h = new Harness('sqlite', { dataDir: path.join(fs?.dir ?? '/nonexistent', 'data') });
+  const filler = path.join(fs?.dir ?? '/nonexistent', 'filler');
+  let app: any;
+
+  before(async () => {
+    await h.start();
+    ({ app } = await runnableApp(h));
+  });
+  after(async () => {
+    await h.stop();
+    rmSync(h.config.dataDir, { recursive: true, force: true });
+    fs?.unmount();
+  });
+
+  test('creates and uploads fail cleanly while full; output waits; all goes on once space is freed', async () => {
+    // Prints a line every 0.1 s across the time the disk is full; long lines, so that its spool
+    // (and the supervisor's log, saying so) cannot be written either.
+    const steady = await createTask(h, app.guid, 'for i in $(seq 1 20); do printf "line %s %03000d\\n" $i 0; sleep 0.1; done');
+    await eventually('the steady task prints', async () => (await outputOf(h, (await waitForTask(h, steady.guid, (t) => t.state === 'RUNNING')).id)).length > 0);
+    const droplet = await createDroplet(h, app.guid);
+    const tasksBefore = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    fillUp(filler);
+    try {
+      cfError(await h.post(`/v3/apps/${app.guid}/tasks`, { command: 'echo never' }), 503, 'CF-ServiceUnavailable', 10015, FULL_DETAIL);
+      const tasksNow = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(tasksNow.n), Number(tasksBefore.n), 'no task row was left by the refused create');
+      cfError(await uploadBits(h, droplet.guid, await goodBundle()), 503, 'CF-ServiceUnavailable', 10015, FULL_DETAIL);
+      const incoming = path.join(h.config.dataDir, 'droplets', '.incoming');
+      assert.deepEqual(existsSync(incoming) ? readdirSync(incoming) : [], [], 'no half-received upload is left');
+      assert.equal((await h.get(`/v3/droplets/${droplet.guid}`)).body.state, 'AWAITING_UPLOAD', 'the droplet may be uploaded again');
+      // The other dialects answer in their own envelopes: vSphere's session create stores a row.
+      const basic = `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}`;
+      const session = await h.request('POST', '/api/session', { headers: { authorization: basic } });
+      assert.equal(session.status, 503, session.text);
+      assert.equal(session.body?.error_type, 'SERVICE_UNAVAILABLE', session.text);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      rmSync(filler);
+    }
+    const task = await createTask(h, app.guid, 'echo after the disk was full');
+    const done = await waitForTask(h, task.guid);
+    assert.equal(done.state, 'SUCCEEDED', JSON.stringify(done));
+    assert.deepEqual((await outputOf(h, done.id)).map((l) => l.text), ['after the disk was full']);
+    const upload = await uploadBits(h, droplet.guid, await goodBundle());
+    assert.equal(upload.status, 202, upload.text);
+    assert.equal((await waitForJob(h, String(upload.headers.location))).state, 'COMPLETE');
+    const steadyDone = await waitForTask(h, steady.guid);
+    assert.equal(steadyDone.state, 'SUCCEEDED', JSON.stringify(steadyDone));
+    assert.deepEqual(
+      (await outputOf(h, steadyDone.id)).map((l) => l.text),
+      Array.from({ length: 20 }, (_, i) => `line ${i + 1} ${'0'.repeat(3000)}`),
+      'every line printed while the disk was full was stored once space was freed',
+    );
+  });
+});
