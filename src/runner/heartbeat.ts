@@ -12,9 +12,14 @@ export async function anyRunnerAlive(db: Kysely<Database>, leaseSeconds: number)
   return row !== undefined;
 }
 
+/** A missed beat is tried again this soon, not a third of the lease later. */
+const RETRY_MS = 1000;
+
 export class RunnerHeartbeat {
   readonly id = newGuid();
   private timer?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -27,7 +32,7 @@ export class RunnerHeartbeat {
     const now = nowIso();
     await this.db.insertInto('runners').values({ id: this.id, hostname: hostname(), pid: process.pid, slots: this.slots, started_at: now, heartbeat_at: now }).execute();
     // A third of the lease: two missed beats still leave the runner alive.
-    this.timer = setInterval(() => void this.beat().catch(this.onError), (this.leaseSeconds * 1000) / 3);
+    this.timer = setInterval(() => this.beatNow(), (this.leaseSeconds * 1000) / 3);
     this.timer.unref();
   }
 
@@ -35,8 +40,33 @@ export class RunnerHeartbeat {
     await this.db.updateTable('runners').set({ heartbeat_at: nowIso() }).where('id', '=', this.id).execute();
   }
 
+  /**
+   * Beats; a beat that fails (a full disk, a lost database connection) is tried again each
+   * second, so that a node whose store is back takes tasks again at once instead of refusing
+   * creates (no runner alive) until its next regular beat.
+   */
+  private beatNow(): void {
+    this.beat().then(
+      () => {
+        clearTimeout(this.retry);
+        this.retry = undefined;
+      },
+      (err) => {
+        this.onError(err);
+        if (this.retry || this.stopped) return;
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.beatNow();
+        }, RETRY_MS);
+        this.retry.unref();
+      },
+    );
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retry);
     await this.db.deleteFrom('runners').where('id', '=', this.id).execute();
   }
 }

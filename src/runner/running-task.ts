@@ -10,7 +10,8 @@ import { exitOutcome, notStartedOutcome, unknownOutcome, type TaskOutcome } from
 import type { HeldTask, LimitsAtEnd, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
 import { taskEnvironment } from './task-environment.js';
 import { lastStoredSeq, TaskLogWriter } from './task-log-writer.js';
-import { appendRunnerMessage, endMessage, NETWORK_NOT_ISOLATED_MESSAGE, STARTED_MESSAGE } from './task-messages.js';
+import { appendRunnerMessage, endMessage, NETWORK_NOT_ISOLATED_MESSAGE, outputLostMessage, STARTED_MESSAGE } from './task-messages.js';
+import { isStorageFull } from '../store/errors.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
 import type { TaskSignals } from './signals.js';
 import type { Workspaces } from './workspace.js';
@@ -81,10 +82,12 @@ export class RunningTask implements TaskProcessEvents {
     if (this.killTimer) clearTimeout(this.killTimer);
     try {
       if (this.logs) await this.logs.close();
-      const recorded = await this.deps.tasks.finish(task.id, outcome);
+      const recorded = await recordWhenStored(() => this.deps.tasks.finish(task.id, outcome), this.deps.log, task.guid);
       if (!recorded) await this.deps.tasks.dropLogsOfDeletedTask(task.id);
       else {
         await this.startedMessage;
+        // Said in the task's messages, so that a log with gaps is not taken for the whole output.
+        if (this.logs?.lost) await appendRunnerMessage(this.deps.db, this.deps.log, task.id, outputLostMessage(this.logs.lost));
         await appendRunnerMessage(this.deps.db, this.deps.log, task.id, endMessage);
       }
       // Only once its end is stored: until then a restart finds the task in the supervisor.
@@ -177,7 +180,13 @@ export class RunningTask implements TaskProcessEvents {
   }
 
   lines(lines: OutputLine[]): void {
-    this.logs ??= new TaskLogWriter(this.deps.db, this.task.id, (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'), () => this.deps.signals.logLinesWritten(this.task.guid));
+    this.logs ??= new TaskLogWriter(
+      this.deps.db,
+      this.task.id,
+      (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'),
+      () => this.deps.signals.logLinesWritten(this.task.guid),
+      (full) => this.deps.supervisor.holdOutput(this.guid, full),
+    );
     this.logs.write(lines);
   }
 
@@ -189,5 +198,27 @@ export class RunningTask implements TaskProcessEvents {
     this.dirLeft = dirLeft;
     this.deps.log.warn({ task: this.task.guid, message }, 'task process lost');
     this.resolveOutcome?.(this.hasStarted || this.reattach ? unknownOutcome : notStartedOutcome);
+  }
+}
+
+/** A task's end waits through a full store this often, and this long, before it is given up. */
+const FULL_RETRY_MS = 1000;
+const FULL_GIVE_UP_MS = 10 * 60 * 1000;
+
+/**
+ * Records a task's end, waiting through a full store (disk full): given up at once, the task would
+ * stay RUNNING with its process gone, and nothing would record it once space is freed.
+ */
+async function recordWhenStored<T>(record: () => Promise<T>, log: Logger, guid: string): Promise<T> {
+  const firstTry = Date.now();
+  for (let warned = false; ; ) {
+    try {
+      return await record();
+    } catch (err) {
+      if (!isStorageFull(err) || Date.now() - firstTry >= FULL_GIVE_UP_MS) throw err;
+      if (!warned) log.warn({ err, task: guid }, 'out of storage space: the task\'s end waits for space to be recorded');
+      warned = true;
+      await new Promise((resolve) => setTimeout(resolve, FULL_RETRY_MS));
+    }
   }
 }

@@ -82,7 +82,7 @@ const MAX_SOCKET_PATH = 100;
 
 export class TaskSupervisor {
   private socket?: net.Socket;
-  private readonly following = new Map<string, { events: TaskProcessEvents; pid?: number }>();
+  private readonly following = new Map<string, FollowedTask>();
   private stopping = false;
   private readonly runDir: string;
   private readonly socketPath: string;
@@ -173,11 +173,19 @@ export class TaskSupervisor {
       socket.once('close', () => {
         if (this.socket === socket) this.socket = undefined;
         if (!answered) return reject(new Error('the task supervisor closed the connection'));
-        this.loseAll('the task supervisor exited');
-        if (!this.stopping) {
-          this.onError(new Error('task supervisor connection closed'), 'task supervisor died; starting another');
-          this.start().then(this.onHeld, (err) => this.onError(err, 'restarting the task supervisor failed'));
-        }
+        if (this.stopping) return this.loseAll('the task supervisor exited');
+        this.onError(new Error('task supervisor connection closed'), 'task supervisor died; starting another');
+        const left = this.detachAll();
+        this.start().then(
+          (held) => {
+            this.reattach(left, held);
+            this.onHeld(held);
+          },
+          (err) => {
+            for (const task of left.values()) task.events.lost('the task supervisor exited', true);
+            this.onError(err, 'restarting the task supervisor failed');
+          },
+        );
       });
       this.send({ type: 'hello', orphans: this.orphanStopSeconds && { stopAfterSeconds: this.orphanStopSeconds, graceSeconds: this.serverLimits.graceSeconds } });
     });
@@ -185,7 +193,7 @@ export class TaskSupervisor {
 
   /** Starts a task process under the supervisor. */
   spawn(id: string, request: SpawnRequest, events: TaskProcessEvents): void {
-    this.following.set(id, { events });
+    this.following.set(id, { events, lastSeq: 0 });
     if (!this.socket) {
       this.following.delete(id);
       queueMicrotask(() => events.lost('could not start the task: the task supervisor is not running', false));
@@ -199,7 +207,7 @@ export class TaskSupervisor {
 
   /** Follows a task the supervisor already holds: its lines after `afterSeq`, then its end. */
   attach(id: string, afterSeq: number, events: TaskProcessEvents): void {
-    this.following.set(id, { events });
+    this.following.set(id, { events, lastSeq: afterSeq });
     this.send({ type: 'attach', id, afterSeq });
   }
 
@@ -216,6 +224,14 @@ export class TaskSupervisor {
   /** Resume: continues the group and its timeout. */
   thaw(id: string): void {
     if (this.following.has(id)) this.send({ type: 'thaw', id });
+  }
+
+  /**
+   * Backpressure: stop (true) or go on (false) reading the task's output, while its lines wait
+   * to be stored. The task's own writes then wait on its full pipe.
+   */
+  holdOutput(id: string, hold: boolean): void {
+    if (this.following.has(id)) this.send({ type: 'hold-output', id, hold });
   }
 
   /** The task's end is recorded (or it is not wanted): the supervisor forgets it and its spool. */
@@ -247,6 +263,7 @@ export class TaskSupervisor {
         task.events.started(message.pid);
         break;
       case 'lines':
+        task.lastSeq = message.lines[message.lines.length - 1]?.seq ?? task.lastSeq;
         task.events.lines(message.lines);
         break;
       case 'frozen':
@@ -262,22 +279,61 @@ export class TaskSupervisor {
   }
 
   /**
-   * The supervisor died: the groups it started may live on without anyone reading their output
-   * or exit status, so they are killed from here and their tasks reported lost.
+   * The supervisor died while taskd runs on: what it had not yet told taskd — a task's start, its
+   * last lines, its exit — died with it, but much of it is in the task's spool. The groups it
+   * started live on without anyone reading their pipes, so they are killed from here; their
+   * tasks wait for the next supervisor, which takes in the spools (reattach).
    */
+  private detachAll(): Map<string, FollowedTask> {
+    const left = new Map(this.following);
+    this.following.clear();
+    for (const task of left.values()) killGroup(task.pid);
+    return left;
+  }
+
+  /**
+   * Follows the tasks of a supervisor that died through the one that took in its spools: each
+   * ends as its spool says — by its exit, with the lines taskd had not yet heard, or lost. One
+   * whose start only the spool saw is told it started, so it is not reported as never run.
+   */
+  private reattach(left: Map<string, FollowedTask>, held: HeldTask[]): void {
+    const byId = new Map(held.map((t) => [t.id, t]));
+    for (const [id, task] of left) {
+      const found = byId.get(id);
+      if (!found) {
+        task.events.lost('the task supervisor exited', true);
+        continue;
+      }
+      this.following.set(id, task);
+      if (found.started && task.pid === undefined) task.events.started(0);
+      this.send({ type: 'attach', id, afterSeq: task.lastSeq });
+    }
+  }
+
+  /** taskd is stopping and the supervisor is gone: whatever it held is lost. */
   private loseAll(message: string): void {
     const lost = [...this.following.values()];
     this.following.clear();
     for (const task of lost) {
-      if (task.pid !== undefined) {
-        try {
-          process.kill(-task.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
+      killGroup(task.pid);
       task.events.lost(message, true);
     }
+  }
+}
+
+/** What taskd follows of a task: whom to tell, its group, and the last line heard. */
+interface FollowedTask {
+  events: TaskProcessEvents;
+  pid?: number;
+  lastSeq: number;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 

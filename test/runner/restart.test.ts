@@ -4,7 +4,7 @@
 // harness's own node runs no tasks: runnerSlots 0), on the harness's data directory and store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
 import { TaskdProcess } from '../support/taskd-process.js';
@@ -99,6 +99,44 @@ describeEachStore('taskd restarts', (h) => {
       // Nobody could read its output any more: the new supervisor ended it.
       await eventually('the orphaned task is gone', () => !groupAlive(pgid));
     } finally {
+      await taskd.kill('SIGTERM');
+    }
+  });
+
+  test('a supervisor killed while taskd lagged behind it: the task that ended meanwhile is recorded as it ended, from its spool', async () => {
+    const { app } = await runnableApp(h);
+    const taskd = await TaskdProcess.start(h);
+    let stopped = false;
+    try {
+      // Both wait for a file the test puts in their directories once taskd is stopped; then one
+      // floods its output (filling the socket to taskd, so what follows waits in the supervisor)
+      // and the other exits 3 a moment later.
+      const flood = await createTask(h, app.guid, 'echo $$; while [ ! -e go ]; do sleep 0.05; done; yes flood | head -c 5000000; exec sleep 600');
+      const quick = await createTask(h, app.guid, 'echo $$; while [ ! -e go ]; do sleep 0.05; done; sleep 2; exit 3');
+      const floodGroup = await shellPidOf(h, flood.guid);
+      await shellPidOf(h, quick.guid);
+      const supervisor = supervisorPid(h);
+      assert.ok(supervisor);
+
+      process.kill(taskd.pid, 'SIGSTOP');
+      stopped = true;
+      for (const task of [flood, quick]) writeFileSync(path.join(h.config.dataDir, 'tasks', task.guid, 'go'), '');
+      const spool = path.join(h.config.dataDir, 'run', 'tasks', `${quick.guid}.spool`);
+      await eventually('the quick task\'s end is in its spool', () => readFileSync(spool, 'utf8').includes('"exit"'), 60_000);
+      process.kill(supervisor, 'SIGKILL');
+      process.kill(taskd.pid, 'SIGCONT');
+      stopped = false;
+
+      const done = await waitForTask(h, quick.guid, (t) => isTerminal(t.state), 60_000);
+      assert.equal(done.state, 'FAILED', taskd.log);
+      assert.equal(done.failure_reason, 'Exited with status 3');
+      assert.equal(done.exit_status, 3);
+      assert.equal((await outputOf(h, done.id)).length, 1);
+      const lost = await waitForTask(h, flood.guid, (t) => isTerminal(t.state), 60_000);
+      assert.equal(lost.failure_reason, 'Unable to determine completion status');
+      await eventually('the flooding task is gone', () => !groupAlive(floodGroup));
+    } finally {
+      if (stopped) process.kill(taskd.pid, 'SIGCONT');
       await taskd.kill('SIGTERM');
     }
   });

@@ -6,6 +6,7 @@
 // the pids group makes fork (and thread creation: v1 pids counts threads) fail at the limit.
 // The /proc watchdogs stay on beside them. Plain JavaScript, Node's own imports only.
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { note } from '../supervisor/note.mjs';
 
 const MB = 1024 * 1024;
 
@@ -149,6 +150,6 @@ export class TaskCgroups {
       if (memoryGone && pidsGone) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    process.stderr.write(`taskd supervisor: cgroups ${this.memory ?? ''} ${this.pids ?? ''} could not be removed\n`);
+    note(`cgroups ${this.memory ?? ''} ${this.pids ?? ''} could not be removed`);
   }
 }

@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { note } from './note.mjs';
 
 export const SPOOL_SUFFIX = '.spool';
 
@@ -24,21 +25,38 @@ export class Spool {
     this.file = file;
     this.handle = undefined;
     this.chain = Promise.resolve();
-    this.failed = undefined;
+    /** Bytes of whole records in the file: a write cut short (disk full) is cut back to here. */
+    this.size = undefined;
+    /** The error of the last write, while writes fail; reported once, not per write. */
+    this.failing = undefined;
+    /** Bytes appended and not yet written: what a slow disk makes the supervisor hold. */
+    this.pendingBytes = 0;
   }
 
-  /** Appends records in order; a failed write (disk full) is reported once and the rest skipped. */
+  /**
+   * Appends records in order. A write that fails (disk full) loses its records from the spool
+   * only — taskd was told of them live — and is cut back to the last whole record, so the spool
+   * stays readable and takes the records that come once space is freed.
+   */
   append(records) {
-    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const bytes = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    this.pendingBytes += bytes.length;
     this.chain = this.chain.then(async () => {
-      if (this.failed) return;
       try {
         this.handle ??= await open(this.file, 'a', 0o600);
-        await this.handle.write(text);
+        this.size ??= (await this.handle.stat()).size;
+        const { bytesWritten } = await this.handle.write(bytes);
+        // A short write is the disk filling up mid-record: the next write would say ENOSPC.
+        if (bytesWritten < bytes.length) throw Object.assign(new Error('no space left on device (short write)'), { code: 'ENOSPC' });
+        this.size += bytes.length;
+        if (this.failing) note(`writing ${this.file} works again`);
+        this.failing = undefined;
       } catch (err) {
-        this.failed = err;
-        process.stderr.write(`taskd supervisor: writing ${this.file} failed: ${err.message}\n`);
+        if (!this.failing) note(`writing ${this.file} failed: ${err.message}`);
+        this.failing = err;
+        if (this.size !== undefined) await this.handle?.truncate(this.size).catch(() => {});
       }
+      this.pendingBytes -= bytes.length;
     });
     return this.chain;
   }

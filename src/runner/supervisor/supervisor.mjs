@@ -17,6 +17,8 @@
 // Protocol: JSON, one message per line, one client (taskd's runner) at a time; a second
 // connection is answered { type: 'busy' } and closed. Task ids are task guids.
 //   in:  { type: 'hello', orphans? }   answered { type: 'held', tasks: [{ id, started, frozen, ended }] }
+//            (started: its process was started — for a task taken in from a dead supervisor's
+//            spool, the spool says so, though taskd may never have heard)
 //            orphans: { stopAfterSeconds, graceSeconds }: when the client goes away without a
 //            shutdown (taskd died) and none connects again within stopAfterSeconds, every running
 //            task gets SIGTERM, and SIGKILL after the grace
@@ -31,6 +33,8 @@
 //                                           after the signal); before its start: it never starts
 //        { type: 'freeze', id } / { type: 'thaw', id }   SIGSTOP / SIGCONT the started task's
 //                                           group and hold / run on its timeout; idempotent
+//        { type: 'hold-output', id, hold }  stop (true) or go on (false) reading the task's output:
+//                                           taskd's writer for it is behind (backpressure)
 //        { type: 'release', id }            taskd has recorded the task's end: forget it and its
 //                                           spool (a task still running is killed first)
 //        { type: 'shutdown' }               exit once the client is gone and no task runs
@@ -43,6 +47,7 @@
 import { mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { note } from './note.mjs';
 import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mjs';
 import { processStartTime, SupervisedTask } from './task-process.mjs';
 import { fileWork, removeWorkdirLater } from './workdir.mjs';
@@ -117,7 +122,7 @@ class Feed {
         }
         this.sendLines(batch);
       } catch (err) {
-        process.stderr.write(`taskd supervisor: replaying ${task.id} failed: ${err.message}\n`);
+        note(`replaying ${task.id} failed: ${err.message}`);
       }
       this.replaying = false;
       this.sendLines(this.held);
@@ -132,18 +137,35 @@ class Connection {
     this.socket = socket;
     /** Feeds by task id. */
     this.feeds = new Map();
+    /** taskd reads the socket slower than tasks print: no task's output is read until it drains. */
+    this.congested = false;
   }
 
   send(message) {
     if (this.socket.destroyed) return true;
-    return this.socket.write(`${JSON.stringify(message)}\n`);
+    const flowing = this.socket.write(`${JSON.stringify(message)}\n`);
+    if (!flowing && !this.congested) {
+      this.congested = true;
+      holdAllOutput('client', true);
+      this.drained().then(() => {
+        this.congested = false;
+        holdAllOutput('client', false);
+      });
+    }
+    return flowing;
   }
 
   drained() {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
-      this.socket.once('drain', resolve);
-      this.socket.once('close', resolve);
+      // Each listener takes the other with it: congestion comes and goes many times a connection.
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
     });
   }
 
@@ -152,7 +174,7 @@ class Connection {
     switch (message.type) {
       case 'hello':
         orphanPolicy = message.orphans;
-        this.send({ type: 'held', tasks: [...tasks.values()].map((t) => ({ id: t.id, started: t.pid !== undefined, frozen: t.frozen, ended: Boolean(t.end) })) });
+        this.send({ type: 'held', tasks: [...tasks.values()].map((t) => ({ id: t.id, started: t.pid !== undefined || Boolean(t.startedBefore), frozen: t.frozen, ended: Boolean(t.end) })) });
         break;
       case 'spawn':
         if (task) this.send({ type: 'exit', id: message.id, spawnError: 'the task is already running' });
@@ -170,6 +192,9 @@ class Connection {
         break;
       case 'thaw':
         task?.thaw();
+        break;
+      case 'hold-output':
+        task?.holdOutput('taskd', Boolean(message.hold));
         break;
       case 'release':
         if (task) release(task);
@@ -207,8 +232,14 @@ const listener = {
   },
 };
 
+/** Holds (or lets go) the output of every task for `reason`. */
+function holdAllOutput(reason, hold) {
+  for (const task of tasks.values()) task.holdOutput(reason, hold);
+}
+
 function spawnTask(connection, request) {
   const task = new SupervisedTask(request.id, new Spool(spoolFile(spoolDir, request.id)), listener);
+  if (connection.congested) task.holdOutput('client', true);
   tasks.set(task.id, task);
   connection.feeds.set(task.id, new Feed(connection, task, 0));
   void task.run(request).catch((err) => task.finish({ spawnError: err.message }));
@@ -308,11 +339,12 @@ async function recoverSpools() {
         }
       }
       end = { lost: 'its supervisor was gone' };
-      if (cwd) removeWorkdirLater(cwd);
       await spool.append([{ exit: end }]);
       await spool.close();
     }
-    tasks.set(id, SupervisedTask.recovered(id, spool, lastSeq, end));
+    // Also after a recorded end: the supervisor may have died before it removed the directory.
+    if (cwd) removeWorkdirLater(cwd);
+    tasks.set(id, SupervisedTask.recovered(id, spool, lastSeq, end, started));
   }
 }
 
@@ -337,7 +369,7 @@ function serve(socket) {
         try {
           connection.receive(JSON.parse(line));
         } catch (err) {
-          process.stderr.write(`taskd supervisor: bad message: ${err.message}\n`);
+          note(`bad message: ${err.message}`);
         }
       });
     }
@@ -345,6 +377,9 @@ function serve(socket) {
   socket.on('error', () => {});
   socket.on('close', () => {
     if (client === connection) client = undefined;
+    // Without a client the output goes to the spools only; whatever taskd held is let go.
+    holdAllOutput('taskd', false);
+    holdAllOutput('client', false);
     stopOrphansLater();
     exitWhenIdle();
   });

@@ -15,6 +15,8 @@ import { prepareWorkdir, removeWorkdirLater, track } from './workdir.mjs';
 // Output a task's leftover children still write after its shell exited is not waited for
 // forever: a process that escaped the group (setsid) could hold the pipe open indefinitely.
 const DRAIN_AFTER_EXIT_MS = 2000;
+/** Spooled output waiting for a slow disk above which the task's output is not read until it is written. */
+const SPOOL_BEHIND_BYTES = 8 * 1024 * 1024;
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined when gone. */
 export function processStartTime(pid) {
@@ -56,13 +58,21 @@ export class SupervisedTask {
     this.pending = [];
     /** taskd released it while it still ran: it is forgotten as soon as it ends. */
     this.released = false;
+    /** The child process once spawned; its output pipes are paused while anything holds them. */
+    this.child = undefined;
+    /** Why its output is not read now: 'taskd' (its writer is behind), 'client' (the socket is), 'spool' (the disk is). */
+    this.outputHolds = new Set();
+    /** The shell has exited: what is left in its pipes is read, whatever holds it. */
+    this.draining = false;
   }
 
   /** A task known only from its spool (the supervisor that ran it is gone): it has ended. */
-  static recovered(id, spool, lastSeq, end) {
+  static recovered(id, spool, lastSeq, end, started) {
     const task = new SupervisedTask(id, spool, undefined);
     task.lastSeq = lastSeq;
     task.end = end;
+    /** Its spool says it started: taskd may not have heard so before the supervisor died. */
+    task.startedBefore = Boolean(started);
     return task;
   }
 
@@ -116,11 +126,17 @@ export class SupervisedTask {
       });
       child[stream].on('end', () => output.end(stream));
     }
+    // Only now, with its readers in place: resuming a stream that nobody reads loses what it reads.
+    this.child = child;
+    this.applyOutputHolds();
 
     // Listened for from the start: 'close' can follow 'exit' within the same tick.
     const closed = new Promise((resolve) => child.once('close', resolve));
     const [code, signal] = await new Promise((resolve) => child.once('exit', (...status) => resolve(status)));
     limits.stop();
+    // What is left in the pipes is read at once, held or not: the drain below waits for it only so long.
+    this.draining = true;
+    this.applyOutputHolds();
     // A task ends with its shell: processes it left behind in its group go too, as they would
     // with a container's end. Killing them also closes the pipes they hold.
     this.signalGroup('SIGKILL');
@@ -144,6 +160,25 @@ export class SupervisedTask {
     removeWorkdirLater(cwd, tree);
     const status = sandbox ? sandboxExit(code, signal) : { code, signal };
     return this.finish({ ...status, ...(limits.exceeded ? { exceeded: limits.exceeded } : {}), droppedBytes: limits.droppedBytes });
+  }
+
+  /**
+   * Stops (hold true) or goes on (false) reading the task's output for `reason`. Unread output
+   * fills the pipe, and then the task's writes wait: backpressure down to the task itself.
+   */
+  holdOutput(reason, hold) {
+    if (this.end) return;
+    if (hold) this.outputHolds.add(reason);
+    else this.outputHolds.delete(reason);
+    this.applyOutputHolds();
+  }
+
+  applyOutputHolds() {
+    if (!this.child) return;
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      if (this.outputHolds.size && !this.draining) stream.pause();
+      else stream.resume();
+    }
   }
 
   signalGroup(signal) {
@@ -206,6 +241,10 @@ export class SupervisedTask {
     this.pending = [];
     this.lastSeq = lines[lines.length - 1].seq;
     void this.spool.append(lines.map(spoolLine));
+    if (this.spool.pendingBytes > SPOOL_BEHIND_BYTES && !this.outputHolds.has('spool')) {
+      this.holdOutput('spool', true);
+      void this.spool.settled().then(() => this.holdOutput('spool', false));
+    }
     this.listener.lines(this, lines);
   }
 

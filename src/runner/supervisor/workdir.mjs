@@ -4,6 +4,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { note } from './note.mjs';
 
 /** Directory copies and removals in progress, waited for before the supervisor exits. */
 export const fileWork = new Set();
@@ -108,5 +109,5 @@ async function removeDir(dir, tree) {
 
 /** Removes a task directory in the background (`tree`: what was copied in, if known). */
 export function removeWorkdirLater(dir, tree) {
-  return track(removeDir(dir, tree).catch((err) => process.stderr.write(`taskd supervisor: removing ${dir} failed: ${err.message}\n`)));
+  return track(removeDir(dir, tree).catch((err) => note(`removing ${dir} failed: ${err.message}`)));
 }

@@ -1,0 +1,232 @@
+// A real `taskd serve` process on a data directory of the check's choosing (on a small
+// filesystem, say), driven over HTTP on 127.0.0.1 the way a client drives it: log in, make an org,
+// a space and an app with a staged droplet, create tasks and read them back.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { goodBundle, multipart } from '../../test/droplets/tarballs.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = path.join(ROOT, 'src/cli/main.ts');
+const ADMIN_PASSWORD = 'reliability-admin-password';
+
+export interface HttpAnswer {
+  status: number;
+  body: any;
+  text: string;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class TaskdServer {
+  private output = '';
+  private readonly exited: Promise<void>;
+  url = '';
+  token = '';
+
+  private constructor(private readonly child: ChildProcess, readonly dataDir: string) {
+    child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-200_000)));
+    child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-200_000)));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Starts `taskd serve` on `dataDir` (SQLite there), waits until it serves, and logs in as admin. */
+  static async start(dataDir: string, env: Record<string, string> = {}): Promise<TaskdServer> {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+      cwd: ROOT,
+      env: { ...clean, TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new TaskdServer(child, dataDir);
+    const deadline = Date.now() + 60_000;
+    let match: RegExpMatchArray | null;
+    while (!(match = /serving (\S+)/.exec(server.output))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`taskd did not start:\n${server.output}`);
+      }
+      await sleep(50);
+    }
+    server.url = match[1]!;
+    await server.login();
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Whether the process still runs. */
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last of what it printed, for failure lines. */
+  get log(): string {
+    return this.output;
+  }
+
+  async login(): Promise<void> {
+    const res = await fetch(`${this.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }).toString(),
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    this.token = ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+    const init: RequestInit = { method, headers: { authorization: `bearer ${this.token}`, ...headers } };
+    if (body instanceof Buffer) init.body = body;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${url}`, init);
+    } catch (err) {
+      // A kept-alive connection the server closed just as it was reused: a GET is asked again, once.
+      if (method !== 'GET') throw err;
+      res = await fetch(`${this.url}${url}`, init);
+    }
+    const text = await res.text();
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed, text };
+  }
+
+  get = (url: string) => this.request('GET', url);
+  post = (url: string, body: unknown) => this.request('POST', url, body);
+
+  /** Uploads a small bundle as a new droplet of the app; answers the upload's HTTP answer and the droplet. */
+  async uploadDroplet(appGuid: string): Promise<{ upload: HttpAnswer; dropletGuid: string }> {
+    const droplet = await this.post('/v3/droplets', { relationships: { app: { data: { guid: appGuid } } } });
+    if (droplet.status !== 201) throw new Error(`create droplet: ${droplet.status} ${droplet.text}`);
+    return { upload: await this.uploadBits(droplet.body.guid), dropletGuid: droplet.body.guid };
+  }
+
+  /** Uploads a small bundle as the bits of a droplet awaiting them. */
+  async uploadBits(dropletGuid: string): Promise<HttpAnswer> {
+    const { payload, contentType } = multipart([{ field: 'bits', filename: 'droplet.tgz', content: await goodBundle() }]);
+    return this.request('POST', `/v3/droplets/${dropletGuid}/upload`, payload, { 'content-type': contentType });
+  }
+
+  /** Waits for a droplet's upload to end; answers the droplet. */
+  async settledDroplet(guid: string, timeoutMs = 30_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.get(`/v3/droplets/${guid}`);
+      if (res.status === 200 && res.body.state !== 'PROCESSING_UPLOAD' && res.body.state !== 'AWAITING_UPLOAD') return res.body;
+      if (Date.now() > deadline) throw new Error(`droplet ${guid} not settled: ${res.status} ${res.text}`);
+      await sleep(50);
+    }
+  }
+
+  /** An org, a space and an app with a staged current droplet; answers the app's guid. */
+  async runnableApp(name: string, appExtra: Record<string, unknown> = {}): Promise<string> {
+    const org = await this.post('/v3/organizations', { name: `${name}-org` });
+    if (org.status !== 201) throw new Error(`create org: ${org.status} ${org.text}`);
+    const space = await this.post('/v3/spaces', { name: `${name}-space`, relationships: { organization: { data: { guid: org.body.guid } } } });
+    if (space.status !== 201) throw new Error(`create space: ${space.status} ${space.text}`);
+    const app = await this.post('/v3/apps', { name: `${name}-app`, relationships: { space: { data: { guid: space.body.guid } } }, ...appExtra });
+    if (app.status !== 201) throw new Error(`create app: ${app.status} ${app.text}`);
+    const { upload, dropletGuid } = await this.uploadDroplet(app.body.guid);
+    if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${upload.text}`);
+    const droplet = await this.settledDroplet(dropletGuid);
+    if (droplet.state !== 'STAGED') throw new Error(`droplet not staged: ${JSON.stringify(droplet)}`);
+    const current = await this.request('PATCH', `/v3/apps/${app.body.guid}/relationships/current_droplet`, { data: { guid: dropletGuid } });
+    if (current.status !== 200) throw new Error(`set current droplet: ${current.status} ${current.text}`);
+    return app.body.guid;
+  }
+
+  createTask(appGuid: string, command: string, extra: Record<string, unknown> = {}): Promise<HttpAnswer> {
+    return this.post(`/v3/apps/${appGuid}/tasks`, { command, ...extra });
+  }
+
+  /** Polls a task until it is SUCCEEDED or FAILED; answers it (undefined after the timeout). */
+  async finalTask(guid: string, timeoutMs: number): Promise<any | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.get(`/v3/tasks/${guid}`);
+      if (res.status === 200 && (res.body.state === 'SUCCEEDED' || res.body.state === 'FAILED')) return res.body;
+      if (Date.now() > deadline) return undefined;
+      await sleep(100);
+    }
+  }
+
+  /** The task's stored output lines (taskd's log endpoint), as text. */
+  async logOf(guid: string): Promise<HttpAnswer> {
+    return this.get(`/v3/tasks/${guid}/log`);
+  }
+
+  /** /metrics parsed: metric line (name with labels) → value. */
+  async metrics(): Promise<Map<string, number>> {
+    const res = await fetch(`${this.url}/metrics`);
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const space = line.lastIndexOf(' ');
+      out.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+    return out;
+  }
+
+  /** The pid of the task supervisor serving this data directory, if one runs. */
+  supervisorPid(): number | undefined {
+    const runDir = path.join(path.resolve(this.dataDir), 'run');
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+        if (args.some((a) => a.endsWith('supervisor.mjs')) && args.includes(runDir)) return Number(name);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return undefined;
+  }
+
+  /** Stops taskd (SIGTERM, SIGKILL after 15 s) and the supervisor it left, if it is still there. */
+  async stop(): Promise<void> {
+    const supervisor = this.supervisorPid();
+    if (this.alive) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    // The supervisor exits by itself once idle; one that lingers (tasks killed mid-way) is ended here.
+    if (supervisor !== undefined) {
+      const deadline = Date.now() + 12_000;
+      while (processAlive(supervisor) && Date.now() < deadline) await sleep(100);
+      if (processAlive(supervisor)) process.kill(supervisor, 'SIGKILL');
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A process's resident memory in bytes (VmRSS in /proc/<pid>/status); undefined when it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
