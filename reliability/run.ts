@@ -1,7 +1,7 @@
-// `npm run reliability`: runs every check in reliability/checks/ (files named NN-name.ts, run in
-// that order, each exporting `checks: ReliabilityCheck[]`), prints per check its trials, failures
-// and figures, then a summary. Exits 1 when any property broke; a check that cannot run here
-// (no PostgreSQL, say) prints why and does not count as a failure.
+// `npm run reliability`: runs every check in reliability/checks/ (files named NN-name.ts or
+// NNb-name.ts, run in that order, each exporting `checks: ReliabilityCheck[]`), prints per check
+// its trials, failures and figures, then a summary. Exits 1 when any property broke; a check
+// that cannot run here (no PostgreSQL, say) prints why and does not count as a failure.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,7 +30,7 @@ if (values.help) {
 }
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'checks');
-const files = readdirSync(dir).filter((f) => /^\d+-.*\.ts$/.test(f)).sort();
+const files = readdirSync(dir).filter((f) => /^\d+[a-z]?-.*\.ts$/.test(f)).sort();
 const all: ReliabilityCheck[] = [];
 for (const file of files) {
   const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { checks: ReliabilityCheck[] };

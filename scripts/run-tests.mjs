@@ -18,5 +18,8 @@ if (!files.length) {
   console.error('no test files found under test/');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Three files at a time on two cores: most tests spend their time waiting on task processes, so
+// a third file keeps the cores busy. More would need more PostgreSQL connections than the
+// default 100 when several multi-process suites meet.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
