@@ -51,6 +51,7 @@ import { note } from './note.mjs';
 import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mjs';
 import { processStartTime, SupervisedTask } from './task-process.mjs';
 import { fileWork, removeWorkdirLater } from './workdir.mjs';
+import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
 const [runDir, socketPath] = process.argv.slice(2);
 const spoolDir = path.join(runDir, 'tasks');
@@ -331,9 +332,16 @@ async function recoverSpools() {
       // Unreadable: whatever it held is lost, and so is the task.
     }
     if (!end) {
-      if (started?.startTime && processStartTime(started.pid) === started.startTime) {
+      let groups = [];
+      if (started?.startTime && processStartTime(started.pid) === started.startTime) groups = [started.pid];
+      else if (!started) {
+        groups = processGroupsOfTask(id);
+        // It did start: taskd must not record it as never run.
+        if (groups.length) started = { unrecorded: true };
+      }
+      for (const group of groups) {
         try {
-          process.kill(-started.pid, 'SIGKILL');
+          process.kill(-group, 'SIGKILL');
         } catch {
           // Gone meanwhile.
         }

@@ -1,0 +1,74 @@
+// A supervisor that died between spawning a task and writing its start to the spool: the next
+// supervisor finds the task's processes by their environment, kills their group, and reports the
+// task as started and lost, so taskd records "Unable to determine completion status" rather than
+// "never run", and nothing of it runs on unseen.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { eventually } from './helpers.js';
+
+const SUPERVISOR = path.resolve('src/runner/supervisor/supervisor.mjs');
+
+/** Sends hello on the supervisor's socket (once it listens) and returns what it holds. */
+async function heldBy(socketPath: string): Promise<{ id: string; started: boolean; ended: boolean }[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const socket = net.connect(socketPath);
+      await once(socket, 'connect');
+      socket.write(`${JSON.stringify({ type: 'hello' })}\n${JSON.stringify({ type: 'shutdown' })}\n`);
+      let text = '';
+      socket.setEncoding('utf8');
+      for await (const chunk of socket) {
+        text += chunk;
+        if (text.includes('\n')) break;
+      }
+      socket.destroy();
+      return JSON.parse(text.slice(0, text.indexOf('\n'))).tasks;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+test('a task whose start was never spooled: its processes are killed and it is reported started and lost', async () => {
+  const runDir = mkdtempSync(path.join(tmpdir(), 'taskd-supervisor-'));
+  const id = randomUUID();
+  mkdirSync(path.join(runDir, 'tasks'), { mode: 0o700 });
+  writeFileSync(path.join(runDir, 'tasks', `${id}.spool`), `${JSON.stringify({ task: { cwd: path.join(runDir, 'workdir') } })}\n`);
+  // What the dead supervisor had started: a shell with a child, as its own group.
+  const task = spawn('/bin/sh', ['-c', 'sleep 600 & wait'], { detached: true, stdio: 'ignore', env: { ...process.env, TASKD_TASK_GUID: id } });
+  const taskEnded = once(task, 'exit');
+  const socketPath = path.join(runDir, 'supervisor.sock');
+  const supervisor = spawn(process.execPath, [SUPERVISOR, runDir, socketPath], { stdio: 'ignore', env: {} });
+  try {
+    const held = await heldBy(socketPath);
+    assert.deepEqual(held.map(({ id, started, ended }) => ({ id, started, ended })), [{ id, started: true, ended: true }]);
+    const [, signal] = await taskEnded;
+    assert.equal(signal, 'SIGKILL');
+    // Its background child went with it (given a moment to be reaped once orphaned).
+    await eventually('nothing of its group is left', () => {
+      try {
+        process.kill(-task.pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  } finally {
+    try {
+      process.kill(-task.pid!, 'SIGKILL');
+    } catch {
+      // Already gone, as it should be.
+    }
+    supervisor.kill('SIGKILL');
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
