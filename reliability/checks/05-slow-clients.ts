@@ -4,6 +4,7 @@
 // under 100 ms), every slow connection is closed by taskd within its configured timeout, and
 // taskd's memory does not grow with what the slow readers leave unread.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { FailureLog, percentile, type CheckOptions, type CheckReport, type ReliabilityCheck } from '../check.js';
 import { Harness } from '../../test/support/harness.js';
@@ -11,7 +12,7 @@ import { seedTasks } from '../../test/support/tasks.js';
 import { Probe } from '../slow/probe.js';
 import { SLOW_KINDS, SlowConnection, type SlowKind } from '../slow/slow-connections.js';
 import { serverHoldsOpen, serverSideStates } from '../slow/server-sockets.js';
-import { TaskdServer } from '../slow/taskd-server.js';
+import { storeEnv, TaskdProcess } from '../support/taskd-process.js';
 
 interface Size {
   connections: number;
@@ -94,7 +95,7 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
   const failures = new FailureLog();
   const figures: Record<string, string | number> = {};
   const h = new Harness('sqlite', { runnerSlots: 0 });
-  let taskd: TaskdServer | undefined;
+  let taskd: TaskdProcess | undefined;
   const slow: SlowConnection[] = [];
   try {
     await h.start();
@@ -102,12 +103,16 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     const space = await h.space(org.guid);
     const app = await h.app(space.guid);
     await seedTasks(h, app.guid, Array.from({ length: LIST_TASKS }, () => ({})));
-    taskd = await TaskdServer.start(h, {
-      TASKD_RUNNER_SLOTS: '0',
-      TASKD_HEADERS_TIMEOUT_SECONDS: String(size.headers),
-      TASKD_REQUEST_TIMEOUT_SECONDS: String(size.request),
-      TASKD_IDLE_SOCKET_TIMEOUT_SECONDS: String(size.idle),
-      TASKD_KEEP_ALIVE_TIMEOUT_SECONDS: String(size.keepAlive),
+    // Its output to a file, not a pipe: this busy process draining it late would stall taskd.
+    taskd = await TaskdProcess.start(h.config.dataDir, {
+      logFile: path.join(h.config.dataDir, `taskd-${Date.now()}.log`),
+      env: storeEnv(h, {
+        TASKD_RUNNER_SLOTS: '0',
+        TASKD_HEADERS_TIMEOUT_SECONDS: String(size.headers),
+        TASKD_REQUEST_TIMEOUT_SECONDS: String(size.request),
+        TASKD_IDLE_SOCKET_TIMEOUT_SECONDS: String(size.idle),
+        TASKD_KEEP_ALIVE_TIMEOUT_SECONDS: String(size.keepAlive),
+      }),
     });
     const { port } = taskd;
     const base = `http://127.0.0.1:${port}`;
@@ -192,7 +197,7 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     return { trials: slow.length + result.requests + calm.requests, failures: failures.all, checked: CHECKED, figures };
   } finally {
     for (const c of slow) c.destroy();
-    await taskd?.stop();
+    await taskd?.stop(10_000);
     await h.stop();
   }
 }

@@ -9,7 +9,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { FailureLog, skippedReport, type CheckOptions, type CheckReport, type ReliabilityCheck } from '../check.js';
 import { fillUp, mountSmallFilesystem, type SmallFilesystem } from '../disk/small-filesystem.js';
-import { sleep, TaskdServer, type HttpAnswer } from '../disk/taskd-server.js';
+import { TaskdServer, type HttpAnswer } from '../disk/taskd-server.js';
+import { sleep } from '../support/taskd-process.js';
 
 const FS_MB = 64;
 /** A long task printing steadily: a line every 50 ms. */

@@ -5,12 +5,10 @@
 // keeps answering, and the task ends SUCCEEDED with its output stored (every line, unlimited) or
 // dropped over the limit with the documented notice.
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FailureLog, percentile, type CheckOptions, type CheckReport, type ReliabilityCheck } from '../check.js';
 import { cpuSeconds, delayBetween, formatBound, machineLoad, MB, MemorySampler, Probe } from '../disk/measure.js';
-import { TaskdServer } from '../disk/taskd-server.js';
+import { onFreshTaskd } from '../disk/taskd-server.js';
 
 const LINE = 100;
 /** The limited run's log rate limit: 1 MiB/s. */
@@ -48,11 +46,8 @@ export async function runOutputFlood(options: CheckOptions): Promise<CheckReport
   const figures: CheckReport['figures'] = {};
   const lines = Math.floor((options.quick ? 50 * MB : 1024 * MB) / LINE);
   const bytes = lines * LINE;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-flood-'));
-  let taskd: TaskdServer | undefined;
   let trials = 0;
-  try {
-    taskd = await TaskdServer.start(dataDir);
+  await onFreshTaskd('taskd-flood-', failures, async (taskd, dataDir) => {
     const app = await taskd.runnableApp('flood');
     for (const limit of [LIMIT, -1]) {
       const name = limit === -1 ? 'unlimited' : `limit ${limit / MB} MiB/s`;
@@ -106,12 +101,7 @@ export async function runOutputFlood(options: CheckOptions): Promise<CheckReport
     }
     const health = await taskd.get('/readyz');
     if (health.status !== 200) failures.add(`taskd not ready after the floods: ${health.status} ${health.text}`);
-  } catch (err) {
-    failures.add(`the check could not go on: ${(err as Error).stack}\n${taskd?.log.slice(-3000) ?? ''}`);
-  } finally {
-    await taskd?.stop().catch(() => {});
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
   return {
     trials,
     failures: failures.all,

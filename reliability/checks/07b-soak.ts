@@ -2,12 +2,10 @@
 // must hold: every task created ends (SUCCEEDED), taskd's memory is flat after warm-up (the mean
 // RSS of the last minute at most 30% above that at minute two, scaled down for the quick size),
 // and taskd's event loop delay p99 over the run stays under 20 ms.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { FailureLog, percentile, type CheckOptions, type CheckReport, type ReliabilityCheck } from '../check.js';
 import { cpuSeconds, delayBetween, formatBound, machineLoad, MB, MemorySampler, Probe } from '../disk/measure.js';
-import { sleep, TaskdServer } from '../disk/taskd-server.js';
+import { onFreshTaskd } from '../disk/taskd-server.js';
+import { sleep } from '../support/taskd-process.js';
 
 const TASKS_PER_SECOND = 5;
 /** A short task with some output: twenty lines. */
@@ -20,14 +18,10 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
   // Memory is compared after warm-up: minute two, or a fifth of the way into a short run.
   const warmMs = options.quick ? 4_000 : 120_000;
   const windowMs = options.quick ? 4_000 : 60_000;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-soak-'));
-  let taskd: TaskdServer | undefined;
   const created: string[] = [];
   let createFailures = 0;
-  try {
-    taskd = await TaskdServer.start(dataDir);
-    const app = await taskd.runnableApp('soak');
-    const server = taskd;
+  await onFreshTaskd('taskd-soak-', failures, async (server) => {
+    const app = await server.runnableApp('soak');
     const metricsBefore = await server.metrics();
     const sampler = new MemorySampler(server);
     const probe = new Probe(server, 250);
@@ -91,12 +85,7 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
     if (!(delay.p99 <= 0.02)) failures.add(`event loop delay p99 ${formatBound(delay.p99)} (bound 20 ms)`);
     for (const f of probe.failures.slice(0, 3)) failures.add(f);
     if (!server.alive) failures.add(`taskd exited:\n${server.log.slice(-2000)}`);
-  } catch (err) {
-    failures.add(`the check could not go on: ${(err as Error).stack}\n${taskd?.log.slice(-3000) ?? ''}`);
-  } finally {
-    await taskd?.stop().catch(() => {});
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
   return {
     trials: created.length,
     failures: failures.all,

@@ -7,22 +7,15 @@
 // window has passed.
 import { FailureLog, type CheckOptions, type CheckReport, type ReliabilityCheck } from '../check.js';
 import { Harness, type Actor } from '../../test/support/harness.js';
-import { TaskdProcess } from '../../test/support/taskd-process.js';
 import { pretendRunnerElsewhere } from '../../test/support/tasks.js';
 import { appWithCurrentDroplet } from '../../test/droplets/helpers.js';
+import { basic, bearer, send, type Answer } from '../support/http.js';
+import { sleep, storeEnv, TaskdProcess } from '../support/taskd-process.js';
 
 const CREATES_PER_MINUTE = 30;
 const LOGIN_FAILURES = 5;
 const WINDOW_SECONDS = 3;
-const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
-const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Answer {
-  status: number;
-  text: string;
-  headers: Headers;
-}
+const CF_CLIENT = basic('cf', '');
 
 const CHECKED = [
   `each user creating tasks concurrently gets about ${CREATES_PER_MINUTE} accepted (the burst, plus what refills meanwhile), then 429 CF-RateLimitExceeded (10013, "Rate Limit Exceeded") with X-RateLimit-Limit/-Remaining/-Reset and Retry-After`,
@@ -53,27 +46,29 @@ async function runAbuseLimits(options: CheckOptions): Promise<CheckReport> {
       await h.role('space_developer', u.guid, { space: space.guid });
       developers.push(u);
     }
-    taskd = await TaskdProcess.start(h, {
-      TASKD_RUNNER_SLOTS: '0',
-      TASKD_TASK_CREATE_RATE_LIMIT: String(CREATES_PER_MINUTE),
-      TASKD_LOGIN_FAILURE_LIMIT: String(LOGIN_FAILURES),
-      // The check's many usernames all come from 127.0.0.1: the address limit is not what it tests.
-      TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS: '0',
-      TASKD_LOGIN_FAILURE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+    taskd = await TaskdProcess.start(h.config.dataDir, {
+      env: storeEnv(h, {
+        TASKD_RUNNER_SLOTS: '0',
+        TASKD_TASK_CREATE_RATE_LIMIT: String(CREATES_PER_MINUTE),
+        TASKD_LOGIN_FAILURE_LIMIT: String(LOGIN_FAILURES),
+        // The check's many usernames all come from 127.0.0.1: the address limit is not what it tests.
+        TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS: '0',
+        TASKD_LOGIN_FAILURE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      }),
     });
-    const base = /serving (\S+)/.exec(taskd.log)![1]!;
+    const base = taskd.url;
     const call = async (method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> => {
       trials++;
-      const res = await fetch(`${base}${path}`, { method, headers, body });
-      const text = await res.text();
-      if (res.status >= 500) failures.add(`${method} ${path} → ${res.status} ${text.slice(0, 200)}`);
-      return { status: res.status, text, headers: res.headers };
+      const res = await send({ method, url: `${base}${path}`, headers, raw: body });
+      if (res.status === 0) throw new Error(`${method} ${path}: no answer (${res.text})`);
+      if (res.status >= 500) failures.add(`${method} ${path} → ${res.status} ${res.text.slice(0, 200)}`);
+      return res;
     };
 
     // Creates: every user but the last at once, each sending its allowance and more.
     const [bystander, ...hammering] = [developers[users]!, ...developers.slice(0, users)];
     const create = (u: Actor) =>
-      call('POST', `/v3/apps/${app.guid}/tasks`, { authorization: `bearer ${u.token}`, 'content-type': 'application/json' }, JSON.stringify({ command: 'true' }));
+      call('POST', `/v3/apps/${app.guid}/tasks`, { authorization: bearer(u.token), 'content-type': 'application/json' }, JSON.stringify({ command: 'true' }));
     const started = performance.now();
     const perUser = await Promise.all(hammering.map((u) => Promise.all(Array.from({ length: CREATES_PER_MINUTE + extra }, () => create(u)))));
     const seconds = (performance.now() - started) / 1000;

@@ -3,12 +3,7 @@
 // no answer (taskd was killed under it) resolves `undefined` rather than throwing: the check
 // counts it as unacknowledged, which is exactly what the caller of a crashed server sees.
 import { goodBundle } from '../../test/droplets/tarballs.js';
-
-export interface Answer {
-  status: number;
-  body: any;
-  text: string;
-}
+import { adminToken, bearer, send, type Answer } from '../support/http.js';
 
 /** A single request gives up after this: a hung answer must not hang the check. */
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -20,40 +15,13 @@ export class TaskdClient {
   ) {}
 
   static async login(url: string, password: string): Promise<TaskdClient> {
-    const client = new TaskdClient(url);
-    const res = await fetch(`${url}/oauth/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: 'admin', password }).toString(),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    client.token = ((await res.json()) as { access_token: string }).access_token;
-    return client;
+    return new TaskdClient(url, await adminToken(url, password, REQUEST_TIMEOUT_MS));
   }
 
   /** The answer, or undefined when none came (connection refused or reset, timeout). */
   async tryRequest(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; raw?: BodyInit } = {}): Promise<Answer | undefined> {
-    const headers: Record<string, string> = { authorization: `bearer ${this.token}`, ...init.headers };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      const res = await fetch(`${this.url}${path}`, {
-        method,
-        headers,
-        body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, body: parsed, text };
-    } catch {
-      return undefined;
-    }
+    const res = await send({ method, url: `${this.url}${path}`, authorization: bearer(this.token), json: body, raw: init.raw, headers: init.headers, timeoutMs: REQUEST_TIMEOUT_MS });
+    return res.status === 0 ? undefined : res;
   }
 
   /** A request that must be answered with `status`. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TaskdClient } from './http.js';
 import { supervisorPid, trialProcesses } from './host-processes.js';
-import { sleep, TaskdUnderTest } from './taskd-process.js';
+import { bareEnv, sleep, TaskdProcess } from '../support/taskd-process.js';
 import { markerOf, printedBy, Workload, type WorkloadMix } from './workload.js';
 import { judgeAfterRestart, judgeAfterStop, type TrialFigures } from './verdict.js';
 
@@ -51,9 +51,9 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
   mkdirSync(markers);
   const result: TrialResult = { failures: [], readyMs: NaN, readyCpuMs: NaN, firstReadyMs: NaN, firstReadyCpuMs: NaN, tasks: 0, adopted: 0, unknownCompletion: 0, stoppedAsOrphans: 0, notRun: 0, linesRecovered: 0, cancelsAcked: 0, genuinelyRunning: 0, unanswered: 0 };
   const fail = (line: string) => result.failures.push(line);
-  const taskds: TaskdUnderTest[] = [];
+  const taskds: TaskdProcess[] = [];
   try {
-    const first = await TaskdUnderTest.start(dataDir, plan.env);
+    const first = await TaskdProcess.start(dataDir, { env: bareEnv(plan.env), waitReady: true });
     taskds.push(first);
     result.firstReadyMs = first.readyMs;
     result.firstReadyCpuMs = first.readyCpuMs;
@@ -78,7 +78,7 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
     await workload.stop();
 
     const restartedAt = new Date().toISOString();
-    const restarted = await TaskdUnderTest.start(dataDir, plan.env).catch((err: Error) => {
+    const restarted = await TaskdProcess.start(dataDir, { env: bareEnv(plan.env), waitReady: true }).catch((err: Error) => {
       fail(`taskd did not start again after the kill: ${err.message.slice(0, 2000)}`);
       return undefined;
     });

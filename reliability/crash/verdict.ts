@@ -7,7 +7,7 @@ import { RUNNER_HELD_STATES, FAILURE, isTerminal } from '../../src/core/task-sta
 import type { TaskdClient } from './http.js';
 import { supervisorPid, taskProcessAlive, trialProcesses } from './host-processes.js';
 import { runnerView, storeProblems } from './store-reader.js';
-import { sleep, type TaskdUnderTest } from './taskd-process.js';
+import { sleep, type TaskdProcess } from '../support/taskd-process.js';
 import type { TrialPlan } from './trial.js';
 import { markerOf, type CreatedTask, type Workload } from './workload.js';
 
@@ -40,7 +40,7 @@ interface AfterRestart {
   dataDir: string;
   markers: string;
   client: TaskdClient;
-  taskd: TaskdUnderTest;
+  taskd: TaskdProcess;
   workload: Workload;
   printedBeforeKill: Map<string, number>;
   /** When the restarted taskd was spawned (ISO): a task its runner holds that was claimed before then was adopted. */

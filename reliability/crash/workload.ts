@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TaskdClient } from './http.js';
-import { sleep } from './taskd-process.js';
+import { sleep } from '../support/taskd-process.js';
 
 export type TaskKind = 'short' | 'long' | 'big' | 'stubborn';
 

@@ -3,7 +3,8 @@
 // as the difference of two scrapes), and the latency of a probe request made now and then.
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { residentBytes, sleep, type TaskdServer } from './taskd-server.js';
+import { sleep } from '../support/taskd-process.js';
+import { residentBytes, type TaskdServer } from './taskd-server.js';
 
 export const MB = 2 ** 20;
 

@@ -1,106 +1,56 @@
 // A real `taskd serve` process on a data directory of the check's choosing (on a small
 // filesystem, say), driven over HTTP on 127.0.0.1 the way a client drives it: log in, make an org,
 // a space and an app with a staged droplet, create tasks and read them back.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { FailureLog } from '../check.js';
 import { goodBundle, multipart } from '../../test/droplets/tarballs.js';
+import { adminToken, bearer, send, type Answer } from '../support/http.js';
+import { envWithoutTaskd, sleep, TaskdProcess } from '../support/taskd-process.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = path.join(ROOT, 'src/cli/main.ts');
 const ADMIN_PASSWORD = 'reliability-admin-password';
 
-export interface HttpAnswer {
-  status: number;
-  body: any;
-  text: string;
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export type HttpAnswer = Answer;
 
 export class TaskdServer {
-  private output = '';
-  private readonly exited: Promise<void>;
-  url = '';
   token = '';
 
-  private constructor(private readonly child: ChildProcess, readonly dataDir: string) {
-    child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-200_000)));
-    child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-200_000)));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  }
+  private constructor(private readonly serving: TaskdProcess, readonly dataDir: string) {}
 
   /** Starts `taskd serve` on `dataDir` (SQLite there), waits until it serves, and logs in as admin. */
   static async start(dataDir: string, env: Record<string, string> = {}): Promise<TaskdServer> {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-      cwd: ROOT,
-      env: { ...clean, TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = new TaskdServer(child, dataDir);
-    const deadline = Date.now() + 60_000;
-    let match: RegExpMatchArray | null;
-    while (!(match = /serving (\S+)/.exec(server.output))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`taskd did not start:\n${server.output}`);
-      }
-      await sleep(50);
-    }
-    server.url = match[1]!;
-    await server.login();
+    const serving = await TaskdProcess.start(dataDir, { env: envWithoutTaskd({ TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }), keepChars: 200_000 });
+    const server = new TaskdServer(serving, dataDir);
+    server.token = await adminToken(server.url, ADMIN_PASSWORD);
     return server;
   }
 
+  get url(): string {
+    return this.serving.url;
+  }
+
   get pid(): number {
-    return this.child.pid!;
+    return this.serving.pid;
   }
 
   /** Whether the process still runs. */
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.serving.alive;
   }
 
   /** The last of what it printed, for failure lines. */
   get log(): string {
-    return this.output;
-  }
-
-  async login(): Promise<void> {
-    const res = await fetch(`${this.url}/oauth/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }).toString(),
-    });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    this.token = ((await res.json()) as { access_token: string }).access_token;
+    return this.serving.log;
   }
 
   async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    const init: RequestInit = { method, headers: { authorization: `bearer ${this.token}`, ...headers } };
-    if (body instanceof Buffer) init.body = body;
-    else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}${url}`, init);
-    } catch (err) {
-      // A kept-alive connection the server closed just as it was reused: a GET is asked again, once.
-      if (method !== 'GET') throw err;
-      res = await fetch(`${this.url}${url}`, init);
-    }
-    const text = await res.text();
-    let parsed: any;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, body: parsed, text };
+    const req = { method, url: `${this.url}${url}`, authorization: bearer(this.token), headers, ...(body instanceof Buffer ? { raw: body } : { json: body }) };
+    const res = await send(req);
+    // A kept-alive connection the server closed just as it was reused: a GET is asked again, once.
+    if (res.status === 0 && method === 'GET') return send(req);
+    if (res.status === 0) throw new Error(`${method} ${url}: ${res.text}`);
+    return res;
   }
 
   get = (url: string) => this.request('GET', url);
@@ -197,18 +147,31 @@ export class TaskdServer {
   /** Stops taskd (SIGTERM, SIGKILL after 15 s) and the supervisor it left, if it is still there. */
   async stop(): Promise<void> {
     const supervisor = this.supervisorPid();
-    if (this.alive) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await this.serving.stop(15_000);
     // The supervisor exits by itself once idle; one that lingers (tasks killed mid-way) is ended here.
     if (supervisor !== undefined) {
       const deadline = Date.now() + 12_000;
       while (processAlive(supervisor) && Date.now() < deadline) await sleep(100);
       if (processAlive(supervisor)) process.kill(supervisor, 'SIGKILL');
     }
+  }
+}
+
+/**
+ * Runs `use` against a taskd on a fresh temporary data directory (named `prefix`…). An error that
+ * stops it is one failure line, with the end of taskd's log; taskd and the directory are gone after.
+ */
+export async function onFreshTaskd(prefix: string, failures: FailureLog, use: (taskd: TaskdServer, dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  let taskd: TaskdServer | undefined;
+  try {
+    taskd = await TaskdServer.start(dataDir);
+    await use(taskd, dataDir);
+  } catch (err) {
+    failures.add(`the check could not go on: ${(err as Error).stack}\n${taskd?.log.slice(-3000) ?? ''}`);
+  } finally {
+    await taskd?.stop().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

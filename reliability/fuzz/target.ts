@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { Harness, type StoreKind } from '../../test/support/harness.js';
 import { seedTask } from '../../test/support/tasks.js';
 import { appWithCurrentDroplet } from '../../test/droplets/helpers.js';
+import { basic as basicAuth } from '../support/http.js';
 
 export interface World {
   orgGuid: string;
@@ -66,7 +67,7 @@ export class FuzzTarget {
     };
     await h.taskd.app.listen({ host: '127.0.0.1', port: 0 });
     this.port = (h.taskd.app.server.address() as AddressInfo).port;
-    const basic = `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}`;
+    const basic = basicAuth('admin', h.adminPassword);
     const session = await fetch(`${this.baseUrl}/api/session`, { method: 'POST', headers: { authorization: basic } });
     if (session.status !== 201) throw new Error(`vSphere session failed: ${session.status} ${await session.text()}`);
     this.credentials = { bearer: h.admin.token, basic, vsphereSession: (await session.json()) as string };
@@ -85,7 +86,7 @@ export class FuzzTarget {
    */
   async deletedUser(): Promise<{ token: string; session: string; basic: string }> {
     const actor = await this.harness.user();
-    const basic = `Basic ${Buffer.from(`${actor.username}:pw-${actor.username}`).toString('base64')}`;
+    const basic = basicAuth(actor.username, `pw-${actor.username}`);
     const res = await fetch(`${this.baseUrl}/api/session`, { method: 'POST', headers: { authorization: basic } });
     if (res.status !== 201) throw new Error(`vSphere session failed: ${res.status} ${await res.text()}`);
     const session = (await res.json()) as string;

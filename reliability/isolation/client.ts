@@ -2,6 +2,7 @@
 // vSphere: session header, Dbvisit: HTTP Basic), counted, with the endpoints they reached noted,
 // and every answer scanned for what the caller must never see.
 import type { Harness, Response } from '../../test/support/harness.js';
+import { basic } from '../support/http.js';
 import { foreignMarkers, type Caller, type World } from './world.js';
 
 export type Api = 'cf' | 'astra' | 'vsphere' | 'dbvisit';
@@ -28,7 +29,7 @@ export class IsolationClient {
     const headers: Record<string, string> = {};
     if (api === 'cf' || api === 'astra') headers.authorization = `bearer ${caller.token}`;
     else if (api === 'vsphere') headers['vmware-api-session-id'] = caller.vsphereSession;
-    else headers.authorization = `Basic ${Buffer.from(`${caller.username}:${caller.password}`).toString('base64')}`;
+    else headers.authorization = basic(caller.username, caller.password);
     const res = await this.h.request(sent.method, sent.url, { headers, body: sent.body });
     if (res.status >= 500) throw new PropertyBroken(`${sent.method} ${sent.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}`);
     this.assertNoLeak(caller, sent, res);

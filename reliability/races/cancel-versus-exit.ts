@@ -8,7 +8,7 @@
 import type { FailureLog } from '../check.js';
 import { percentile, seededRandom } from '../check.js';
 import type { RaceCluster, TaskdNode } from './cluster.js';
-import { described, send, type Answer } from './http.js';
+import { described, type Answer } from '../support/http.js';
 import { recordedEnds, recordedEndsReaching } from './recorded-ends.js';
 import { countTaskEvents, pause, runnerMessages, waitUntil } from './store-reads.js';
 
@@ -92,7 +92,7 @@ export async function raceCancelsWithExits(
   const raceOne = async (plan: (typeof plans)[number]): Promise<void> => {
     const { index, sleepMs } = plan;
     const createdOn = cluster.nodes[index % cluster.nodes.length]!;
-    const created = await send('POST', `${createdOn.url}/v3/apps/${app.guid}/tasks`, cluster.token, { command: `sleep 0.0${sleepMs / 10}`, name: `race-${index}` });
+    const created = await cluster.send('POST', `${createdOn.url}/v3/apps/${app.guid}/tasks`, { command: `sleep 0.0${sleepMs / 10}`, name: `race-${index}` });
     if (created.status >= 500 || created.status === 0) serverErrors++;
     if (created.status !== 202) return failures.add(`race ${index}: create: ${described(created)}`);
     const guid: string = created.body.guid;
@@ -100,7 +100,7 @@ export async function raceCancelsWithExits(
     if (!plan.atOnce) await pause((offsetMs + sleepMs) * plan.jitter);
     const { target, placement } = await cancelTarget(cluster, guid, index);
     const targets = plan.twice ? [target, cluster.nodes.find((n) => n !== target) ?? target] : [target];
-    const cancels = await Promise.all(targets.map((node) => send('POST', `${node.url}/v3/tasks/${guid}/actions/cancel`, cluster.token)));
+    const cancels = await Promise.all(targets.map((node) => cluster.send('POST', `${node.url}/v3/tasks/${guid}/actions/cancel`)));
     serverErrors += cancels.filter((c) => c.status >= 500 || c.status === 0).length;
 
     let final: (FinalRow & { id: number }) | undefined;
@@ -195,7 +195,7 @@ async function judgeLater(cluster: RaceCluster, appGuid: string, races: Race[], 
     if (changed.length) failures.add(`race ${race.index} (task ${race.guid}): changed after it was final: ${changed.map((f) => `${f} ${then[f]} → ${now?.[f]}`).join(', ')}`);
   }
   for (const node of cluster.nodes) {
-    const listed = await send('GET', `${node.url}/v3/apps/${appGuid}/tasks?per_page=5000`, cluster.token);
+    const listed = await cluster.send('GET', `${node.url}/v3/apps/${appGuid}/tasks?per_page=5000`);
     if (listed.status !== 200) {
       failures.add(`listing the raced tasks on ${node.url}: ${described(listed)}`);
       continue;

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Harness, type StoreKind } from '../../test/support/harness.js';
-import { TaskdProcess } from '../../test/support/taskd-process.js';
 import { appWithCurrentDroplet } from '../../test/droplets/helpers.js';
+import { bearer, send, type Answer } from '../support/http.js';
+import { storeEnv, TaskdProcess } from '../support/taskd-process.js';
 
 export interface TaskdNode {
   /** Where its API listens, e.g. http://127.0.0.1:41234. */
@@ -54,6 +55,14 @@ export class RaceCluster {
     return this.harness.admin.token;
   }
 
+  /**
+   * A request to a node as the admin, over keep-alive as a busy client sends it, bounded: one
+   * that gets no answer within a minute counts as failed (status 0) and the check goes on.
+   */
+  send(method: string, url: string, body?: unknown): Promise<Answer> {
+    return send({ method, url, authorization: bearer(this.token), json: body, timeoutMs: 60_000 });
+  }
+
   /** A new org, space and app with a staged current droplet; its guid and row id. */
   async app(): Promise<{ guid: string; id: number }> {
     const h = this.harness;
@@ -86,8 +95,8 @@ export class RaceCluster {
     // Unsandboxed: the races are about the store and the API, and bubblewrap's start (tested
     // elsewhere) would only slow thousands of tasks down. One user makes thousands of creates a
     // minute here, on purpose: the per-user create rate limit (0: none) would refuse most of them.
-    const process = await TaskdProcess.start(h, { TASKD_RUNNER_SLOTS: String(slots), TASKD_SANDBOX: 'none', TASKD_TASK_CREATE_RATE_LIMIT: '0' }, dataDir);
-    const url = /serving (\S+)/.exec(process.log)![1]!;
+    const process = await TaskdProcess.start(dataDir, { env: storeEnv(h, { TASKD_RUNNER_SLOTS: String(slots), TASKD_SANDBOX: 'none', TASKD_TASK_CREATE_RATE_LIMIT: '0' }) });
+    const { url } = process;
     const runner = await h.db.selectFrom('runners').select('id').where('pid', '=', process.pid).executeTakeFirst();
     if (!runner) {
       await process.kill('SIGTERM');

@@ -5,7 +5,7 @@
 import type { FailureLog } from '../check.js';
 import { percentile } from '../check.js';
 import type { RaceCluster } from './cluster.js';
-import { described, send } from './http.js';
+import { described } from '../support/http.js';
 import { recordedEndsReaching } from './recorded-ends.js';
 import { countTaskEvents, waitUntil } from './store-reads.js';
 
@@ -38,7 +38,7 @@ export async function raceCreates(cluster: RaceCluster, clients: number, perClie
     // Clients are spread over the nodes: on PostgreSQL both processes take creates for the app.
     const node = cluster.nodes[c % cluster.nodes.length]!;
     for (let i = 0; i < perClient; i++) {
-      const answer = await send('POST', `${node.url}/v3/apps/${app.guid}/tasks`, cluster.token, { command: 'true', name: `c${c}-${i}` });
+      const answer = await cluster.send('POST', `${node.url}/v3/apps/${app.guid}/tasks`, { command: 'true', name: `c${c}-${i}` });
       latencies.push(answer.ms);
       if (answer.status >= 500 || answer.status === 0) serverErrors++;
       if (answer.status !== 202) {
