@@ -6,7 +6,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import type { CheckReport, ReliabilityCheck } from './check.js';
+import { startFromBundle } from './support/taskd-process.js';
 
 const USAGE = `usage: npm run reliability -- [--quick] [--only name,name] [--seed N] [--list]
   --quick   the small versions that npm test runs
@@ -46,6 +48,10 @@ if (!selected.length) {
   console.error(`no check matches --only ${values.only}\n${USAGE}`);
   process.exit(2);
 }
+// taskd as users start it (npm start), built from the code as it is now.
+execFileSync(process.execPath, ['scripts/build-server.mjs'], { stdio: 'inherit' });
+startFromBundle();
+
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 console.log(`taskd reliability: ${selected.length} checks, ${values.quick ? 'quick' : 'full'} size, seed ${seed}`);
 

@@ -3,6 +3,7 @@
 // grouping touches only the document, never a route's own schema (no validation or
 // serialization changes with it).
 import { readFileSync } from 'node:fs';
+import { projectFile } from '../project-files.js';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -68,7 +69,7 @@ function isTaskdExtension(method: string, url: string): boolean {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

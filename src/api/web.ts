@@ -2,12 +2,12 @@
 // page, which GET / answers to browsers (root.ts asks `dashboardPage` here). The dashboard talks
 // to the public API only, so serving it is all the server does for it.
 import { readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { projectFile } from '../project-files.js';
 import fastifyStatic from '@fastify/static';
 
-export const DASHBOARD_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export const DASHBOARD_DIST = projectFile('web', 'dist');
 
 /** Everything the page loads comes from taskd itself: no inline script, no third party. */
 export const DASHBOARD_CSP =

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
+import { projectFile } from '../project-files.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -74,7 +74,7 @@ type SupervisorMessage =
 /** bwrap's binary, whether the task keeps the network, and the data directory it must not see. */
 export type TaskSandbox = { bwrap: string; network: boolean; dataDir: string };
 
-const SCRIPT = fileURLToPath(new URL('./supervisor/supervisor.mjs', import.meta.url));
+const SCRIPT = projectFile('src', 'runner', 'supervisor', 'supervisor.mjs');
 /** How long a supervisor just started may take to listen. */
 const CONNECT_WITHIN_MS = 10_000;
 /** Longest Unix socket path Linux takes (108 bytes with the terminator), with room to spare. */
