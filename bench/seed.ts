@@ -11,6 +11,7 @@ import { openStore } from '../src/store/database.js';
 import { seed as seedDefaults } from '../src/store/seed.js';
 import { ensureAdminUser } from '../src/actions/users.js';
 import { hashPassword } from '../src/auth/passwords.js';
+import { seededRandom } from '../reliability/check.js';
 
 export const ADMIN_PASSWORD = 'bench-admin-password';
 export const DEVELOPER = { username: 'bench-developer', password: 'bench-developer-password' };
@@ -95,17 +96,6 @@ export function copySeed(seedDir: string, runDir: string): void {
   copyFileSync(path.join(seedDir, 'taskd.db'), path.join(runDir, 'taskd.db'));
 }
 
-/** A small deterministic PRNG so every seed of the same size holds the same mix. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COMMANDS = [
   'bin/rake db:migrate',
@@ -127,7 +117,8 @@ function bulkInsert(file: string, taskCount: number, developerHash: string, log:
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
   db.pragma('temp_store = MEMORY');
-  const random = mulberry32(20240601);
+  // Deterministic, so every seed of the same size holds the same mix.
+  const random = seededRandom(20240601);
   const now = Date.now();
   const iso = (ms: number) => new Date(ms).toISOString();
   const nowIso = iso(now);

@@ -1,13 +1,14 @@
 // A real `taskd serve` process on a data directory of the check's choosing (on a small
 // filesystem, say), driven over HTTP on 127.0.0.1 the way a client drives it: log in, make an org,
 // a space and an app with a staged droplet, create tasks and read them back.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FailureLog } from '../check.js';
 import { goodBundle, multipart } from '../../test/droplets/tarballs.js';
 import { adminToken, bearer, send, type Answer } from '../support/http.js';
 import { envWithoutTaskd, sleep, TaskdProcess } from '../support/taskd-process.js';
+import { supervisorPidOf } from '../../test/support/supervisor-pid.js';
 
 const ADMIN_PASSWORD = 'reliability-admin-password';
 
@@ -131,17 +132,7 @@ export class TaskdServer {
 
   /** The pid of the task supervisor serving this data directory, if one runs. */
   supervisorPid(): number | undefined {
-    const runDir = path.join(path.resolve(this.dataDir), 'run');
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-        if (args.some((a) => a.endsWith('supervisor.mjs')) && args.includes(runDir)) return Number(name);
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    return undefined;
+    return supervisorPidOf(this.dataDir);
   }
 
   /** Stops taskd (SIGTERM, SIGKILL after 15 s) and the supervisor it left, if it is still there. */

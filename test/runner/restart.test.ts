@@ -4,30 +4,19 @@
 // harness's own node runs no tasks: runnerSlots 0), on the harness's data directory and store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
 import { TaskdProcess } from '../support/taskd-process.js';
+import { supervisorPidOf } from '../support/supervisor-pid.js';
 import { isTerminal } from '../../src/core/task-states.js';
 import { createTask, eventually, groupAlive, outputOf, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
 
 const SLOTS = { TASKD_RUNNER_SLOTS: '20' };
 const LINES = 40;
 
-/** The pid of the supervisor serving this data directory, from the host's /proc. */
-function supervisorPid(h: Harness): number | undefined {
-  const runDir = path.join(h.config.dataDir, 'run');
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      if (args.some((a) => a.endsWith('supervisor.mjs')) && args.includes(runDir)) return Number(name);
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
-}
+/** The pid of the supervisor serving this harness's data directory. */
+const supervisorPid = (h: Harness) => supervisorPidOf(h.config.dataDir);
 
 async function lineCount(h: Harness, guid: string): Promise<number> {
   const row = await taskRow(h, guid);
