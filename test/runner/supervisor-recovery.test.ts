@@ -51,6 +51,16 @@ test('a task whose start was never spooled: its processes are killed and it is r
   try {
     const held = await heldBy(socketPath);
     assert.deepEqual(held.map(({ id, started, ended }) => ({ id, started, ended })), [{ id, started: true, ended: true }]);
+    // Told to shut down before taskd recorded the end (taskd died too): the next supervisor
+    // still knows from the spool that the task ran.
+    await once(supervisor, 'exit');
+    const next = spawn(process.execPath, [SUPERVISOR, runDir, socketPath], { stdio: 'ignore', env: {} });
+    try {
+      const heldNext = await heldBy(socketPath);
+      assert.deepEqual(heldNext.map(({ id, started, ended }) => ({ id, started, ended })), [{ id, started: true, ended: true }]);
+    } finally {
+      next.kill('SIGKILL');
+    }
     const [, signal] = await taskEnded;
     assert.equal(signal, 'SIGKILL');
     // Its background child went with it (given a moment to be reaped once orphaned).

@@ -347,7 +347,9 @@ async function recoverSpools() {
         }
       }
       end = { lost: 'its supervisor was gone' };
-      await spool.append([{ exit: end }]);
+      // Its start goes into the spool with its end: a supervisor that stops before taskd has
+      // heard must not leave the next one to report the task never run.
+      await spool.append(started?.unrecorded ? [{ started }, { exit: end }] : [{ exit: end }]);
       await spool.close();
     }
     // Also after a recorded end: the supervisor may have died before it removed the directory.
