@@ -82,10 +82,11 @@ export class RunningTask implements TaskProcessEvents {
     if (this.killTimer) clearTimeout(this.killTimer);
     try {
       if (this.logs) await this.logs.close();
+      // Stored before the end: whoever sees the task final finds its "started" message there.
+      await this.startedMessage;
       const recorded = await recordWhenStored(() => this.deps.tasks.finish(task.id, outcome), this.deps.log, task.guid);
       if (!recorded) await this.deps.tasks.dropLogsOfDeletedTask(task.id);
       else {
-        await this.startedMessage;
         // Said in the task's messages, so that a log with gaps is not taken for the whole output.
         if (this.logs?.lost) await appendRunnerMessage(this.deps.db, this.deps.log, task.id, outputLostMessage(this.logs.lost));
         await appendRunnerMessage(this.deps.db, this.deps.log, task.id, endMessage);
