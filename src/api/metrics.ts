@@ -9,6 +9,7 @@ import { TASK_STATES } from '../core/task-states.js';
 import { EXPOSITION_CONTENT_TYPE, renderGauge } from '../metrics/exposition.js';
 import { UNMATCHED_ROUTE, type NodeMetrics } from '../metrics/node-metrics.js';
 import { EventLoopDelay } from '../metrics/event-loop-delay.js';
+import { renderProcessMemory } from '../metrics/process-memory.js';
 
 /**
  * Times every request by its route's pattern. Added before any plugin is registered, so that
@@ -56,6 +57,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
       ]),
       ...ctx.metrics.render(),
       ...eventLoopDelay.render(),
+      ...renderProcessMemory(),
     ];
     return reply.type(EXPOSITION_CONTENT_TYPE).send(`${lines.join('\n')}\n`);
   });

@@ -171,6 +171,18 @@ describeEachStore('metrics', (h) => {
     assert.equal(value(await scrape(h), 'taskd_task_queue_depth'), 0);
   });
 
+  test('memory gauges report the serving process: its resident set, and the heap in use within the heap reserved', async () => {
+    const exp = await scrape(h);
+    for (const family of ['taskd_process_resident_memory_bytes', 'taskd_process_heap_used_bytes', 'taskd_process_heap_total_bytes', 'taskd_process_external_memory_bytes']) {
+      assert.equal(exp.type.get(family), 'gauge', `${family} is a gauge`);
+      assert.ok(value(exp, family)! > 0, `${family} is positive`);
+    }
+    assert.ok(value(exp, 'taskd_process_heap_used_bytes')! <= value(exp, 'taskd_process_heap_total_bytes')!);
+    // The harness serves from this very process: the scrape saw about what this process holds now.
+    const rss = process.memoryUsage.rss();
+    assert.ok(Math.abs(value(exp, 'taskd_process_resident_memory_bytes')! - rss) < rss / 2, `${value(exp, 'taskd_process_resident_memory_bytes')} against ${rss}`);
+  });
+
   test('bytes dropped over a log rate limit are counted as the task ends', async () => {
     const before = value(await scrape(h), 'taskd_task_log_bytes_dropped_total');
     const created = await createTask(h, app.guid, "head -c 200000 /dev/zero | tr '\\0' x | fold -w 99", { log_rate_limit_in_bytes_per_second: 1024 });
