@@ -8,6 +8,7 @@ import { onFreshTaskd } from '../disk/taskd-server.js';
 import { sleep } from '../support/taskd-process.js';
 
 const TASKS_PER_SECOND = 5;
+const HEAP_USED = 'taskd_process_heap_used_bytes';
 /** A short task with some output: twenty lines. */
 const COMMAND = 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo "soak line $i of $TASKD_TASK_GUID"; done';
 
@@ -27,6 +28,17 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
     const probe = new Probe(server, 250);
     const started = performance.now();
     const cpuBefore = cpuSeconds(server.pid);
+    // The V8 heap in use, scraped now and then: its lowest in a window is about what garbage
+    // collection left live, so growth there is taskd's objects, growth only in RSS is not.
+    const heap: { at: number; bytes: number }[] = [];
+    const heapTimer = setInterval(() => {
+      const at = performance.now() - started;
+      server.metrics().then(
+        (m) => m.has(HEAP_USED) && heap.push({ at, bytes: m.get(HEAP_USED)! }),
+        () => {},
+      );
+    }, windowMs / 12);
+    const lowestHeap = (from: number, to: number) => Math.min(...heap.filter((h) => h.at >= from && h.at < to).map((h) => h.bytes));
     // Creates on a fixed schedule, each on its own (a slow answer does not hold the next back).
     const inFlight = new Set<Promise<void>>();
     for (let n = 0; ; n++) {
@@ -52,6 +64,7 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
     const cpu = cpuSeconds(server.pid) - cpuBefore;
     await probe.stop();
     sampler.stop();
+    clearInterval(heapTimer);
     const metricsAfter = await server.metrics();
 
     // Every task ends: all of them SUCCEEDED, each with its twenty lines.
@@ -77,6 +90,7 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
     const delay = delayBetween(metricsBefore, metricsAfter);
     figures['tasks created'] = `${created.length} in ${(end / 1000).toFixed(0)} s (${(created.length / (end / 1000)).toFixed(1)}/s); final: ${[...states].map(([s, n]) => `${s} ${n}`).join(', ')}`;
     figures['taskd RSS'] = `${(rssStart / MB).toFixed(0)} MB after warm-up, ${(rssEnd / MB).toFixed(0)} MB at the end (${(growth * 100).toFixed(1)}%), slope ${(sampler.slopePerMinute('taskd', warmMs) / MB).toFixed(2)} MB/min`;
+    figures['taskd heap in use (lowest in the window)'] = `${(lowestHeap(warmMs, warmMs + windowMs) / MB).toFixed(1)} MB after warm-up, ${(lowestHeap(end - windowMs, end + 1) / MB).toFixed(1)} MB at the end`;
     figures['supervisor RSS'] = `${(sampler.mean('supervisor', warmMs, warmMs + windowMs) / MB).toFixed(0)} MB after warm-up, ${(sampler.mean('supervisor', end - windowMs, end + 1) / MB).toFixed(0)} MB at the end`;
     figures['event loop delay'] = `p50 ${formatBound(delay.p50)}, p99 ${formatBound(delay.p99)}, max ${formatBound(delay.max)} (${delay.count} samples)`;
     figures['taskd CPU'] = `${cpu.toFixed(1)} s over ${(end / 1000).toFixed(0)} s (${((cpu / (end / 1000)) * 100).toFixed(0)}% of a core); ${machineLoad()}`;
