@@ -1,7 +1,8 @@
 // A supervisor that died between spawning a task and writing its start to the spool: the next
 // supervisor finds the task's processes by their environment, kills their group, and reports the
 // task as started and lost, so taskd records "Unable to determine completion status" rather than
-// "never run", and nothing of it runs on unseen.
+// "never run", and nothing of it runs on unseen. One whose spawn was under way counts as started
+// even when its processes are gone by then.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -78,6 +79,29 @@ test('a task whose start was never spooled: its processes are killed and it is r
     } catch {
       // Already gone, as it should be.
     }
+    supervisor.kill('SIGKILL');
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
+
+test('a task whose spawn was under way counts as started though its processes are gone; one still being prepared does not', async () => {
+  const runDir = mkdtempSync(path.join(tmpdir(), 'taskd-supervisor-'));
+  mkdirSync(path.join(runDir, 'tasks'), { mode: 0o700 });
+  const spool = (id: string, ...records: object[]) => writeFileSync(path.join(runDir, 'tasks', `${id}.spool`), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  // Its shell ran and ended (or died of its closed output pipe) before the next supervisor looked.
+  const spawned = randomUUID();
+  spool(spawned, { task: { cwd: path.join(runDir, 'a') } }, { spawning: true });
+  // Its supervisor died while copying its directory: it never ran.
+  const preparing = randomUUID();
+  spool(preparing, { task: { cwd: path.join(runDir, 'b') } });
+  const socketPath = path.join(runDir, 'supervisor.sock');
+  const supervisor = spawn(process.execPath, [SUPERVISOR, runDir, socketPath], { stdio: 'ignore', env: {} });
+  try {
+    const held = await heldBy(socketPath);
+    const byId = new Map(held.map(({ id, started, ended }) => [id, { started, ended }]));
+    assert.deepEqual(byId.get(spawned), { started: true, ended: true });
+    assert.deepEqual(byId.get(preparing), { started: false, ended: true });
+  } finally {
     supervisor.kill('SIGKILL');
     rmSync(runDir, { recursive: true, force: true });
   }

@@ -2,8 +2,11 @@
 // restarted taskd (or a restarted supervisor) finds it — what it runs in, its process, every
 // output line with its number, and how it ended. JSON, one record per line:
 //   { "task": { cwd, cgroup } }            first
+//   { "spawning": true }                   its directory is ready and its process is being started
 //   { "started": { pid, startTime } }      the group leader, and its start time in /proc (so a
-//                                          pid reused after a reboot is never mistaken for it)
+//                                          pid reused after a reboot is never mistaken for it);
+//                                          { unrecorded: true } when a later supervisor found
+//                                          that it had started (or may have) without this record
 //   { "n": seq, "t": time, "s": "o"|"e", "x": text }   an output line
 //   { "exit": { code, signal, exceeded?, droppedBytes } }   last
 // Appends are ordered by one promise chain per spool; a reader waits for it to see every line

@@ -18,7 +18,7 @@
 // connection is answered { type: 'busy' } and closed. Task ids are task guids.
 //   in:  { type: 'hello', orphans? }   answered { type: 'held', tasks: [{ id, started, frozen, ended }] }
 //            (started: its process was started — for a task taken in from a dead supervisor's
-//            spool, the spool says so, though taskd may never have heard)
+//            spool, the spool says it was, or may have been, though taskd may never have heard)
 //            orphans: { stopAfterSeconds, graceSeconds }: when the client goes away without a
 //            shutdown (taskd died) and none connects again within stopAfterSeconds, every running
 //            task gets SIGTERM, and SIGKILL after the grace
@@ -318,6 +318,7 @@ async function recoverSpools() {
     if (tasks.has(id)) continue;
     const spool = new Spool(spoolFile(spoolDir, id));
     let lastSeq = 0;
+    let spawning = false;
     let started;
     let end;
     let cwd;
@@ -325,6 +326,7 @@ async function recoverSpools() {
       for await (const record of readSpool(spool.file)) {
         if (record.n !== undefined) lastSeq = record.n;
         else if (record.task) cwd = record.task.cwd;
+        else if (record.spawning) spawning = true;
         else if (record.started) started = record.started;
         else if (record.exit) end = record.exit;
       }
@@ -336,8 +338,9 @@ async function recoverSpools() {
       if (started?.startTime && processStartTime(started.pid) === started.startTime) groups = [started.pid];
       else if (!started) {
         groups = processGroupsOfTask(id);
-        // It did start: taskd must not record it as never run.
-        if (groups.length) started = { unrecorded: true };
+        // It started, or was about to and its processes may be gone already: either way taskd
+        // must not record it as never run.
+        if (groups.length || spawning) started = { unrecorded: true };
       }
       for (const group of groups) {
         try {

@@ -84,6 +84,11 @@ export class SupervisedTask {
     } catch (err) {
       return this.finish({ spawnError: err.message });
     }
+    // Written, and waited for, before the spawn: if this supervisor dies from here on, the task
+    // may have run though its processes are gone before the next supervisor looks (ended, or
+    // killed by their closed output pipes), and only this record keeps it from being reported
+    // never run.
+    await this.spool.append([{ spawning: true }]);
     if (this.killedWith) {
       removeWorkdirLater(cwd, tree);
       return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });

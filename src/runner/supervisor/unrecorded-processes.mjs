@@ -1,5 +1,5 @@
 // The processes of a task whose start its supervisor never wrote down: it died between the spawn
-// and the spool write. Without a recorded pid, they are found by the TASKD_TASK_GUID that every
+// and the spool write (the task itself then counts as started, found or not: see `spawning`). Without a recorded pid, they are found by the TASKD_TASK_GUID that every
 // task process (and bubblewrap, which passes its environment on) carries, so that they do not run
 // on unseen. A task process that cleared its own environment is not found.
 import { readdirSync, readFileSync } from 'node:fs';
