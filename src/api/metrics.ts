@@ -9,7 +9,7 @@ import { TASK_STATES } from '../core/task-states.js';
 import { EXPOSITION_CONTENT_TYPE, renderGauge } from '../metrics/exposition.js';
 import { UNMATCHED_ROUTE, type NodeMetrics } from '../metrics/node-metrics.js';
 import { EventLoopDelay } from '../metrics/event-loop-delay.js';
-import { renderProcessMemory } from '../metrics/process-memory.js';
+import { ProcessMemory } from '../metrics/process-memory.js';
 
 /**
  * Times every request by its route's pattern. Added before any plugin is registered, so that
@@ -37,7 +37,11 @@ async function tasksByState(ctx: AppContext): Promise<Map<string, number>> {
 export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
   // Sampled while the server is open: several servers in one process (tests) each stop theirs.
   const eventLoopDelay = new EventLoopDelay();
-  app.addHook('onClose', async () => eventLoopDelay.stop());
+  const memory = new ProcessMemory();
+  app.addHook('onClose', async () => {
+    eventLoopDelay.stop();
+    memory.stop();
+  });
   // Operators' endpoints, not part of any task API: kept out of the OpenAPI document.
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
     let counts: Map<string, number>;
@@ -57,7 +61,7 @@ export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
       ]),
       ...ctx.metrics.render(),
       ...eventLoopDelay.render(),
-      ...renderProcessMemory(),
+      ...memory.render(),
     ];
     return reply.type(EXPOSITION_CONTENT_TYPE).send(`${lines.join('\n')}\n`);
   });

@@ -2,6 +2,8 @@
 // families, labels and values rather than whole strings.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describeEachStore, type Harness } from '../support/harness.js';
 import { createTask, eventually, insertTask, runnableApp, waitForTask } from '../runner/helpers.js';
 import { TASK_STATES } from '../../src/core/task-states.js';
@@ -47,6 +49,12 @@ function value(exp: Exposition, name: string, labels: Record<string, string> = {
   const found = find(exp, name, labels);
   assert.ok(found.length <= 1, `${name} ${JSON.stringify(labels)} names ${found.length} series`);
   return found[0]?.value;
+}
+
+/** A full garbage collection now, in a test process not started with --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 async function scrape(h: Harness): Promise<Exposition> {
@@ -171,13 +179,17 @@ describeEachStore('metrics', (h) => {
     assert.equal(value(await scrape(h), 'taskd_task_queue_depth'), 0);
   });
 
-  test('memory gauges report the serving process: its resident set, and the heap in use within the heap reserved', async () => {
+  test('memory gauges report the serving process: its resident set, the heap in use and live after a full collection, within the heap reserved', async () => {
+    collectGarbage();
+    // Garbage collections are reported to observers a moment later.
+    await eventually('the live heap is reported', async () => value(await scrape(h), 'taskd_process_heap_live_bytes') !== undefined);
     const exp = await scrape(h);
-    for (const family of ['taskd_process_resident_memory_bytes', 'taskd_process_heap_used_bytes', 'taskd_process_heap_total_bytes', 'taskd_process_external_memory_bytes']) {
+    for (const family of ['taskd_process_resident_memory_bytes', 'taskd_process_heap_used_bytes', 'taskd_process_heap_live_bytes', 'taskd_process_heap_total_bytes', 'taskd_process_external_memory_bytes']) {
       assert.equal(exp.type.get(family), 'gauge', `${family} is a gauge`);
       assert.ok(value(exp, family)! > 0, `${family} is positive`);
     }
     assert.ok(value(exp, 'taskd_process_heap_used_bytes')! <= value(exp, 'taskd_process_heap_total_bytes')!);
+    assert.ok(value(exp, 'taskd_process_heap_live_bytes')! <= value(exp, 'taskd_process_heap_total_bytes')!);
     // The harness serves from this very process: the scrape saw about what this process holds now.
     const rss = process.memoryUsage.rss();
     assert.ok(Math.abs(value(exp, 'taskd_process_resident_memory_bytes')! - rss) < rss / 2, `${value(exp, 'taskd_process_resident_memory_bytes')} against ${rss}`);
