@@ -10,7 +10,7 @@ import { exitOutcome, notStartedOutcome, unknownOutcome, type TaskOutcome } from
 import type { HeldTask, LimitsAtEnd, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
 import { taskEnvironment } from './task-environment.js';
 import { lastStoredSeq, TaskLogWriter } from './task-log-writer.js';
-import { appendRunnerMessage, endMessage, NETWORK_NOT_ISOLATED_MESSAGE, outputLostMessage, STARTED_MESSAGE } from './task-messages.js';
+import { appendRunnerMessage, NETWORK_NOT_ISOLATED_MESSAGE, outputLostMessage, STARTED_MESSAGE } from './task-messages.js';
 import { isStorageFull } from '../store/errors.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
 import type { TaskSignals } from './signals.js';
@@ -82,15 +82,13 @@ export class RunningTask implements TaskProcessEvents {
     if (this.killTimer) clearTimeout(this.killTimer);
     try {
       if (this.logs) await this.logs.close();
-      // Stored before the end: whoever sees the task final finds its "started" message there.
+      // Stored before the end, which comes with its own message: whoever sees the task final
+      // finds its "started" message there, and lost output named before how it ended.
       await this.startedMessage;
+      // Said in the task's messages, so that a log with gaps is not taken for the whole output.
+      if (this.logs?.lost) await appendRunnerMessage(this.deps.db, this.deps.log, task.id, outputLostMessage(this.logs.lost));
       const recorded = await recordWhenStored(() => this.deps.tasks.finish(task.id, outcome), this.deps.log, task.guid);
       if (!recorded) await this.deps.tasks.dropLogsOfDeletedTask(task.id);
-      else {
-        // Said in the task's messages, so that a log with gaps is not taken for the whole output.
-        if (this.logs?.lost) await appendRunnerMessage(this.deps.db, this.deps.log, task.id, outputLostMessage(this.logs.lost));
-        await appendRunnerMessage(this.deps.db, this.deps.log, task.id, endMessage);
-      }
       // Only once its end is stored: until then a restart finds the task in the supervisor.
       this.deps.supervisor.release(task.guid);
       this.deps.signals.taskEnded(task.guid);

@@ -8,7 +8,7 @@ import { FAILURE, RUNNER_HELD_STATES, TRANSITIONS } from '../core/task-states.js
 import { nowIso } from '../core/time.js';
 import type { TaskOutcome } from './outcome.js';
 import { appendTaskMessage } from '../store/task-messages.js';
-import { lostRunnerMessage } from './task-messages.js';
+import { endMessage, lostRunnerMessage } from './task-messages.js';
 
 /** What a claimed task needs from its app, space and organization to run. */
 export interface LaunchContext {
@@ -181,26 +181,37 @@ export class RunnerTaskStore {
     this.finishing = false;
   }
 
+  /**
+   * The end and the runner's message saying it ("exited with status 0", "cancelled", …) commit
+   * together: whoever sees the task final finds how it ended in its messages.
+   */
   private async finishMany(taskIds: number[], outcome: TaskOutcome): Promise<Map<number, RecordedFinish>> {
     const now = nowIso();
-    const updated = await this.db
-      .updateTable('tasks')
-      .set({
-        state: sql<string>`case when state = 'CANCELING' then ${TRANSITIONS.fail.to} else ${outcome.state} end`,
-        failure_reason: sql<string | null>`case when state = 'CANCELING' then ${FAILURE.cancelled} else ${outcome.failureReason} end`,
-        exit_status: outcome.exitStatus,
-        ...(outcome.logBytesDropped ? { log_bytes_dropped: outcome.logBytesDropped } : {}),
-        finished_at: now,
-        updated_at: now,
-      })
-      .where('id', taskIds.length === 1 ? '=' : 'in', taskIds.length === 1 ? taskIds[0]! : taskIds)
-      .where('runner_id', '=', this.runnerId)
-      // RUNNING, PAUSING, PAUSED or CANCELING: the states a process can end from (succeed's and
-      // fail's common ground).
-      .where('state', 'in', TRANSITIONS.succeed.from)
-      .returning(['id', 'state'])
-      .execute();
-    return new Map(updated.map((r) => [r.id, { state: r.state, finishedAt: now }]));
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('tasks')
+        .set((eb) => ({
+          state: sql<string>`case when state = 'CANCELING' then ${TRANSITIONS.fail.to} else ${outcome.state} end`,
+          failure_reason: sql<string | null>`case when state = 'CANCELING' then ${FAILURE.cancelled} else ${outcome.failureReason} end`,
+          exit_status: outcome.exitStatus,
+          ...(outcome.logBytesDropped ? { log_bytes_dropped: outcome.logBytesDropped } : {}),
+          message_count: eb('message_count', '+', 1),
+          finished_at: now,
+          updated_at: now,
+        }))
+        .where('id', taskIds.length === 1 ? '=' : 'in', taskIds.length === 1 ? taskIds[0]! : taskIds)
+        .where('runner_id', '=', this.runnerId)
+        // RUNNING, PAUSING, PAUSED or CANCELING: the states a process can end from (succeed's and
+        // fail's common ground).
+        .where('state', 'in', TRANSITIONS.succeed.from)
+        .returning(['id', 'state', 'failure_reason', 'message_count'])
+        .execute();
+      if (updated.length) {
+        const messages = updated.map((task) => ({ task_id: task.id, seq: task.message_count, time: now, source: 'runner', text: endMessage(task) }));
+        await trx.insertInto('task_messages').values(messages).execute();
+      }
+      return new Map(updated.map((r) => [r.id, { state: r.state, finishedAt: now }]));
+    });
   }
 
   /** Output of a task whose row was deleted while it ran must not linger without its task. */

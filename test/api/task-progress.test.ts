@@ -2,6 +2,7 @@
 // /messages with its own token, GET /v3/tasks/:guid/messages, and the runner's own messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setImmediate } from 'node:timers/promises';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { createTask, eventually, runnableApp, taskRow, waitForTask } from '../runner/helpers.js';
 import { pruneCompletedTasks } from '../../src/actions/task-maintenance.js';
@@ -137,17 +138,33 @@ describeEachStore('a task reporting progress and messages', (h) => {
     const expected: [any, string][] = [[failed, 'exited with status 3'], [killed, 'killed by signal SIGKILL'], [cancelled, 'cancelled']];
     for (const [task, last] of expected) {
       await waitForTask(h, task.guid);
-      await eventually(`${task.guid} has its end message`, async () => (await messagesOf(h, task.guid)).resources.length === 2);
       const texts = (await messagesOf(h, task.guid)).resources.map((m: any) => `${m.source}: ${m.text}`);
       assert.deepEqual(texts, ['runner: started', `runner: ${last}`]);
     }
+  });
+
+  test('a task seen final already says how it ended: its end and its message commit together', async () => {
+    const { app } = await runnableApp(h);
+    const tasks = await Promise.all(Array.from({ length: 20 }, () => createTask(h, app.guid, 'true')));
+    await Promise.all(
+      tasks.map(async (task) => {
+        // Polled as often as the event loop allows (a setImmediate lets the runner's I/O through),
+        // so a read between two separate commits would be caught.
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline; await setImmediate()) {
+          const seen = (await h.get(`/v3/tasks/${task.guid}`)).body;
+          if (seen.state !== 'SUCCEEDED') continue;
+          assert.equal(seen.latest_message?.text, 'exited with status 0', `${task.guid} was seen SUCCEEDED with latest message ${JSON.stringify(seen.latest_message)}`);
+          return;
+        }
+        assert.fail(`${task.guid} did not succeed in 20 s`);
+      }),
+    );
   });
 
   test('a task\'s messages go with it when it is pruned', async () => {
     const { app } = await runnableApp(h);
     const task = await createTask(h, app.guid, 'true');
     await waitForTask(h, task.guid);
-    await eventually('its end message', async () => (await messagesOf(h, task.guid)).resources.length === 2);
     const row = await taskRow(h, task.guid);
     await h.db.updateTable('tasks').set({ updated_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', row!.id).execute();
     assert.ok((await pruneCompletedTasks(h.db, 31)) >= 1);
