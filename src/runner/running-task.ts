@@ -148,13 +148,14 @@ export class RunningTask implements TaskProcessEvents {
     // Fetched and minted before the stop check, so that nothing is awaited between that check and the spawn.
     const source = await deps.droplets.treeOf(task.droplet_guid);
     const token = await deps.taskToken?.(task);
+    const network = task.appTaskNetwork !== 'off';
+    // Said plainly rather than pretended: only the sandbox can take the network away. Awaited, so
+    // that it comes before "started" and the end in the task's messages.
+    if (!network && !deps.supervisor.sandboxed) await appendRunnerMessage(deps.db, deps.log, task.id, NETWORK_NOT_ISOLATED_MESSAGE);
     // Stopped before it was handed to the helper: it never starts, as if killed at once.
     if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
     const cwd = deps.workspaces.dirOf(task.guid);
     const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.supervisor.sandboxed);
-    const network = task.appTaskNetwork !== 'off';
-    // Said plainly rather than pretended: only the sandbox can take the network away.
-    if (!network && !deps.supervisor.sandboxed) void appendRunnerMessage(deps.db, deps.log, task.id, NETWORK_NOT_ISOLATED_MESSAGE);
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
       this.handedOver = true;
