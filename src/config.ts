@@ -2,6 +2,7 @@
 // variables, then `taskd serve` flags. A bad value is a ConfigError naming the setting, which the
 // CLI prints as one line before exiting with status 2.
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import path from 'node:path';
 import { probeBwrap } from './runner/sandbox/detect.js';
 
@@ -23,6 +24,11 @@ export interface Config {
   defaultMemoryInMb: number;
   defaultDiskInMb: number;
   maximumDiskInMb: number;
+  /**
+   * The largest `memory_in_mb` a task may have, whether asked for, taken from its template process
+   * or the default. Default: this host's memory (see loadConfig).
+   */
+  maximumMemoryInMb: number;
   defaultLogRateLimit: number;
   /** How many tasks this node runs at once; 0 makes it a node that serves the API only. */
   runnerSlots: number;
@@ -78,7 +84,8 @@ export const runsTasks = (config: Pick<Config, 'role' | 'runnerSlots'>): boolean
 /** Whether this node serves the task APIs (a runner-only node serves health and metrics only). */
 export const servesApi = (config: Pick<Config, 'role'>): boolean => config.role !== 'runner';
 
-export const defaultConfig: Config = {
+/** Every default but the memory maximum, which loadConfig takes from the host. */
+export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   host: '127.0.0.1',
   port: 8080,
   dataDir: './.taskd',
@@ -133,6 +140,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'defaultMemoryInMb', env: 'TASKD_DEFAULT_MEMORY_IN_MB', kind: 'positive' },
   { key: 'defaultDiskInMb', env: 'TASKD_DEFAULT_DISK_IN_MB', kind: 'positive' },
   { key: 'maximumDiskInMb', env: 'TASKD_MAXIMUM_DISK_IN_MB', kind: 'positive' },
+  { key: 'maximumMemoryInMb', env: 'TASKD_MAXIMUM_MEMORY_IN_MB', kind: 'positive' },
   { key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT', kind: 'integer' },
   { key: 'runnerSlots', env: 'TASKD_RUNNER_SLOTS', kind: 'count' },
   { key: 'cancelGraceSeconds', env: 'TASKD_CANCEL_GRACE_SECONDS', kind: 'count' },
@@ -162,6 +170,8 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Flag values keyed like the config file (camelCase); undefined entries are ignored. */
   flags?: Partial<Record<keyof Config, unknown>>;
+  /** The host's memory in MB, in place of the real one (tests). */
+  hostMemoryMb?: number;
 }
 
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -182,6 +192,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (result.maximumDiskInMb < result.defaultDiskInMb) {
     throw new ConfigError(`TASKD_DEFAULT_DISK_IN_MB (${result.defaultDiskInMb}) must not exceed TASKD_MAXIMUM_DISK_IN_MB (${result.maximumDiskInMb})`);
   }
+  result.maximumMemoryInMb ??= defaultMaximumMemoryInMb(result, sources.hostMemoryMb ?? Math.floor(totalmem() / (1024 * 1024)));
+  if (result.maximumMemoryInMb < result.defaultMemoryInMb) {
+    throw new ConfigError(`TASKD_DEFAULT_MEMORY_IN_MB (${result.defaultMemoryInMb}) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (${result.maximumMemoryInMb})`);
+  }
   const { defaultTaskTimeoutSeconds: timeout, maximumTaskTimeoutSeconds: maxTimeout } = result;
   if (timeout !== undefined && maxTimeout !== undefined && timeout > maxTimeout) {
     throw new ConfigError(`TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (${timeout}) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (${maxTimeout})`);
@@ -192,6 +206,18 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (!found.usable) throw new ConfigError(`TASKD_SANDBOX=bwrap, but ${found.reason}`);
   }
   return result;
+}
+
+/**
+ * No task may ask for more memory than this host has; on a node that runs tasks within
+ * TASKD_RUNNER_MEMORY_MB, no more than that either, since a bigger task would wait for room here
+ * forever. Never below the default memory, though: on a host with less than the default (1024 MB)
+ * taskd must still start with its defaults, so there the maximum is the default, which the host
+ * cannot fully back.
+ */
+function defaultMaximumMemoryInMb(config: Config, hostMemoryMb: number): number {
+  const capacity = runsTasks(config) && config.runnerMemoryMb !== undefined ? Math.min(hostMemoryMb, config.runnerMemoryMb) : hostMemoryMb;
+  return Math.max(capacity, config.defaultMemoryInMb);
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

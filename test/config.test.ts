@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -46,4 +46,43 @@ test('a config file with an unknown key or bad JSON is refused by name', () => {
   const broken = path.join(dir, 'b.json');
   writeFileSync(broken, '{');
   assert.throws(() => loadConfig({ file: broken, env: {} }), /config file .*b\.json/);
+});
+
+test('TASKD_MAXIMUM_MEMORY_IN_MB: read from the environment and the config file', () => {
+  assert.equal(loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '8192' } }).maximumMemoryInMb, 8192);
+  const dir = mkdtempSync(path.join(tmpdir(), 'taskd-config-'));
+  const file = path.join(dir, 'taskd.json');
+  writeFileSync(file, JSON.stringify({ maximumMemoryInMb: 3000 }));
+  assert.equal(loadConfig({ file, env: {} }).maximumMemoryInMb, 3000);
+  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '0' } }), { message: "TASKD_MAXIMUM_MEMORY_IN_MB must be a positive integer, got '0'" });
+  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '2g' } }), { message: "TASKD_MAXIMUM_MEMORY_IN_MB must be a positive integer, got '2g'" });
+});
+
+test("the memory maximum defaults to the host's memory in whole MB", () => {
+  assert.equal(loadConfig({ env: {} }).maximumMemoryInMb, Math.max(1024, Math.floor(totalmem() / 1024 ** 2)));
+  assert.equal(loadConfig({ env: {}, hostMemoryMb: 15_843 }).maximumMemoryInMb, 15_843);
+  // A node that runs tasks within TASKD_RUNNER_MEMORY_MB could never run a bigger one.
+  assert.equal(loadConfig({ env: { TASKD_RUNNER_MEMORY_MB: '6000' }, hostMemoryMb: 15_843 }).maximumMemoryInMb, 6000);
+  assert.equal(loadConfig({ env: { TASKD_RUNNER_MEMORY_MB: '60000' }, hostMemoryMb: 15_843 }).maximumMemoryInMb, 15_843);
+  // An API-only node runs nothing itself: its runner memory bounds nothing.
+  assert.equal(loadConfig({ env: { TASKD_RUNNER_MEMORY_MB: '6000', TASKD_ROLE: 'api' }, hostMemoryMb: 15_843 }).maximumMemoryInMb, 15_843);
+});
+
+test('on a host with less memory than the default memory the defaults still load, the maximum being the default', () => {
+  const small = loadConfig({ env: {}, hostMemoryMb: 512 });
+  assert.equal(small.defaultMemoryInMb, 1024);
+  assert.equal(small.maximumMemoryInMb, 1024);
+  assert.equal(loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '256' }, hostMemoryMb: 512 }).maximumMemoryInMb, 512);
+});
+
+test('a default memory above the memory maximum stops start-up', () => {
+  assert.throws(
+    () => loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '2048', TASKD_MAXIMUM_MEMORY_IN_MB: '1024' } }),
+    (err: Error) => err instanceof ConfigError && err.message === 'TASKD_DEFAULT_MEMORY_IN_MB (2048) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (1024)',
+  );
+  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '512' } }), /TASKD_DEFAULT_MEMORY_IN_MB \(1024\) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB \(512\)/);
+  const equal = loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '2048', TASKD_MAXIMUM_MEMORY_IN_MB: '2048' } });
+  assert.equal(equal.maximumMemoryInMb, 2048);
+  // Above the host's memory is the operator's call (swap, say): only the default must fit.
+  assert.equal(loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '4096', TASKD_MAXIMUM_MEMORY_IN_MB: '8192' }, hostMemoryMb: 2048 }).maximumMemoryInMb, 8192);
 });

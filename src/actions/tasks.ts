@@ -24,7 +24,7 @@ import { claimKey, earlierAnswer, KeyAlreadyClaimed, recordAnswer, type Idempote
 
 export interface TaskCreateDeps {
   db: Kysely<Database>;
-  config: Pick<Config, 'allowedTaskUsers' | 'defaultMemoryInMb' | 'defaultDiskInMb' | 'maximumDiskInMb' | 'defaultLogRateLimit' | 'runnerLeaseSeconds' | 'defaultTaskTimeoutSeconds' | 'maximumTaskTimeoutSeconds'>;
+  config: Pick<Config, 'allowedTaskUsers' | 'defaultMemoryInMb' | 'maximumMemoryInMb' | 'defaultDiskInMb' | 'maximumDiskInMb' | 'defaultLogRateLimit' | 'runnerLeaseSeconds' | 'defaultTaskTimeoutSeconds' | 'maximumTaskTimeoutSeconds'>;
   signals: TaskSignals;
   /** PostgreSQL share-locks a subtask's parent; SQLite's one writer needs no lock. */
   dialect?: DialectName;
@@ -64,6 +64,8 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
   if (msg.diskInMb !== undefined && msg.diskInMb > config.maximumDiskInMb) {
     throw unprocessable(`Cannot request disk_in_mb greater than ${config.maximumDiskInMb}`);
   }
+  // Beside the disk maximum, before the template is looked up; a template's memory is checked once found.
+  if (msg.memoryInMb !== undefined) checkMemoryMaximum(msg.memoryInMb, config);
   const maxTimeout = config.maximumTaskTimeoutSeconds;
   if (msg.timeoutSeconds !== undefined && maxTimeout !== undefined && msg.timeoutSeconds > maxTimeout) {
     throw unprocessable(`Timeout in seconds must be less than or equal to ${maxTimeout}`);
@@ -215,6 +217,7 @@ async function resolveTask(
   const command = msg.command ?? (template ? commandOf(template) : '');
   const user = msg.user ?? template?.user ?? null;
   const memory = msg.memoryInMb ?? template?.memory_in_mb ?? config.defaultMemoryInMb;
+  checkMemoryMaximum(memory, config);
   const disk = msg.diskInMb ?? template?.disk_in_mb ?? config.defaultDiskInMb;
   const logRate = msg.logRateLimit ?? template?.log_rate_limit ?? config.defaultLogRateLimit;
 
@@ -229,6 +232,16 @@ async function resolveTask(
   await checkQuotas(trx, found, { memory, logRate }, errors);
   errors.raise();
   return { name: name as string, command, user, memory_in_mb: memory, disk_in_mb: disk, log_rate_limit: logRate };
+}
+
+/**
+ * The server's memory maximum holds whatever the memory came from: a process made under an earlier,
+ * larger default (or a default changed at runtime) must not lend a task more than the maximum.
+ * CF checks only a requested disk_in_mb against its maximum; taskd's memory maximum is a limit of
+ * the sandbox, so a template cannot step around it.
+ */
+function checkMemoryMaximum(memory: number, config: Pick<Config, 'maximumMemoryInMb'>): void {
+  if (memory > config.maximumMemoryInMb) throw unprocessable(`Cannot request memory_in_mb greater than ${config.maximumMemoryInMb}`);
 }
 
 function checkUser(user: string | null, allowed: readonly string[], errors: ModelErrors): void {
