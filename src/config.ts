@@ -74,6 +74,13 @@ export interface Config {
   keepAliveTimeoutSeconds: number;
   /** Open connections this node accepts at once; beyond it new ones are closed at once. */
   maxConnections: number;
+  /** A static bearer token that may read /metrics (a Prometheus scrape); undefined: only users' tokens. */
+  metricsToken?: string;
+  /**
+   * Where a separate listener serves /metrics without any credential (an interface tasks cannot
+   * reach); the main listener then has no /metrics. Undefined: /metrics on the main listener.
+   */
+  metricsAddress?: { host: string; port: number };
 }
 
 export class ConfigError extends Error {}
@@ -120,7 +127,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   maxConnections: 10_000,
 };
 
-type Kind = 'string' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
+type Kind = 'string' | 'secret' | 'address' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
 
 const CHOICES: Partial<Record<Kind, string[]>> = { sandbox: ['auto', 'bwrap', 'none'], onoff: ['on', 'off'], role: ['all', 'api', 'runner'] };
 
@@ -163,6 +170,8 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'idleSocketTimeoutSeconds', env: 'TASKD_IDLE_SOCKET_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'keepAliveTimeoutSeconds', env: 'TASKD_KEEP_ALIVE_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'maxConnections', env: 'TASKD_MAX_CONNECTIONS', kind: 'positive' },
+  { key: 'metricsToken', env: 'TASKD_METRICS_TOKEN', kind: 'secret' },
+  { key: 'metricsAddress', env: 'TASKD_METRICS_ADDRESS', kind: 'address' },
 ];
 
 export interface ConfigSources {
@@ -195,6 +204,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   result.maximumMemoryInMb ??= defaultMaximumMemoryInMb(result, sources.hostMemoryMb ?? Math.floor(totalmem() / (1024 * 1024)));
   if (result.maximumMemoryInMb < result.defaultMemoryInMb) {
     throw new ConfigError(`TASKD_DEFAULT_MEMORY_IN_MB (${result.defaultMemoryInMb}) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (${result.maximumMemoryInMb})`);
+  }
+  // On the separate listener /metrics needs no credential: a token there would protect nothing.
+  if (result.metricsAddress !== undefined && result.metricsToken !== undefined) {
+    throw new ConfigError('TASKD_METRICS_TOKEN has no use with TASKD_METRICS_ADDRESS (metrics there need no credential): set one or the other');
   }
   const { defaultTaskTimeoutSeconds: timeout, maximumTaskTimeoutSeconds: maxTimeout } = result;
   if (timeout !== undefined && maxTimeout !== undefined && timeout > maxTimeout) {
@@ -245,6 +258,16 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
     case 'string':
       if (text === '') throw new ConfigError(`${name} must not be empty`);
       return text;
+    case 'secret':
+      // Never echoed: the message would print the secret into a log.
+      if (!/^\S{16,}$/.test(text)) throw new ConfigError(`${name} must be at least 16 characters, without spaces`);
+      return text;
+    case 'address': {
+      // host:port, an IPv6 host in brackets: [::1]:9100.
+      const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d+)$/.exec(text);
+      if (!m || Number(m[3]) > 65535) throw new ConfigError(`${name} must be host:port (an IPv6 host in brackets), got '${text}'`);
+      return { host: m[1] ?? m[2]!, port: Number(m[3]) };
+    }
     case 'port': {
       const n = Number(text);
       if (!/^\d+$/.test(text) || n > 65535) throw new ConfigError(`${name} must be a port number from 0 to 65535, got '${text}'`);

@@ -7,7 +7,7 @@ import { openStore, type StoreOptions } from './store/database.js';
 import { seed } from './store/seed.js';
 import { TokenService } from './auth/tokens.js';
 import { ensureAdminUser } from './actions/users.js';
-import { buildServer } from './api/server.js';
+import { buildMetricsServer, buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './runner/signals.js';
 import { Runner, type TaskIdentity } from './runner/runner.js';
@@ -17,6 +17,8 @@ import { PgSignalRelay } from './store/pg-signal-relay.js';
 export interface Taskd {
   ctx: AppContext;
   app: FastifyInstance;
+  /** The separate /metrics listener of TASKD_METRICS_ADDRESS, not yet listening; undefined without one. */
+  metricsApp?: FastifyInstance;
   /** Set when the admin user was created with a generated password (printed once by serve). */
   generatedAdminPassword?: string;
   close(): Promise<void>;
@@ -39,6 +41,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
     ctx.signals.onTaskRecorded((end) => ctx.metrics.taskEnded(end));
     const app = await buildServer(ctx, { logRequests: options.logRequests });
+    const metricsApp = config.metricsAddress === undefined ? undefined : await buildMetricsServer(ctx);
     // On PostgreSQL, signals reach the other nodes too (new tasks, cancels, log lines).
     const relay = store.dialect === 'postgres' ? await PgSignalRelay.start(config.databaseUrl!, options.store?.pgSchema, ctx.signals, ctx.log) : undefined;
     // A node that runs no tasks serves the API only; it does not count as a runner.
@@ -54,6 +57,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     } catch (err) {
       await runner?.stop();
       await app.close();
+      await metricsApp?.close();
       await relay?.close();
       throw err;
     }
@@ -63,6 +67,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     return {
       ctx,
       app,
+      metricsApp,
       generatedAdminPassword: admin.password,
       // Idempotent: a signal handler and a caller's cleanup may both close.
       close() {
@@ -70,6 +75,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
           // The API first, so no new task arrives; then the runner records how its tasks ended.
           maintenance.stop();
           await app.close();
+          await metricsApp?.close();
           await runner?.stop();
           await relay?.close();
           await store.close();

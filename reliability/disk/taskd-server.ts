@@ -120,7 +120,7 @@ export class TaskdServer {
 
   /** /metrics parsed: metric line (name with labels) → value. */
   async metrics(): Promise<Map<string, number>> {
-    const res = await fetch(`${this.url}/metrics`);
+    const res = await fetch(`${this.url}/metrics`, { headers: { authorization: bearer(this.token) } });
     const out = new Map<string, number>();
     for (const line of (await res.text()).split('\n')) {
       if (!line || line.startsWith('#')) continue;

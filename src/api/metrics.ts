@@ -1,7 +1,8 @@
-// GET /metrics: this node's metrics in Prometheus's text format, public like /healthz (scrapers
-// carry no token). Task counts come from the trigger-kept task_counts table — a few rows however
-// many tasks there are — and are the same on every node; durations, dropped log bytes and HTTP
-// timings are this process's own.
+// GET /metrics: this node's metrics in Prometheus's text format, for a scrape with a credential on
+// the main listener (see metrics-access), or for anyone on the separate metrics listener
+// (TASKD_METRICS_ADDRESS), which an operator puts where tasks cannot reach. Task counts come from
+// the trigger-kept task_counts table — a few rows however many tasks there are — and are the same
+// on every node; durations, dropped log bytes and HTTP timings are this process's own.
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
@@ -10,6 +11,10 @@ import { EXPOSITION_CONTENT_TYPE, renderGauge } from '../metrics/exposition.js';
 import { UNMATCHED_ROUTE, type NodeMetrics } from '../metrics/node-metrics.js';
 import { EventLoopDelay } from '../metrics/event-loop-delay.js';
 import { ProcessMemory } from '../metrics/process-memory.js';
+import { requireScrapeCredential } from './metrics-access.js';
+
+/** Who may read: scrapes with a credential (the main listener), or anyone (the metrics listener). */
+export type MetricsAccess = 'credential' | 'open';
 
 /**
  * Times every request by its route's pattern. Added before any plugin is registered, so that
@@ -34,7 +39,7 @@ async function tasksByState(ctx: AppContext): Promise<Map<string, number>> {
   return counts;
 }
 
-export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function metricsRoutes(app: FastifyInstance, ctx: AppContext, access: MetricsAccess): void {
   // Sampled while the server is open: several servers in one process (tests) each stop theirs.
   const eventLoopDelay = new EventLoopDelay();
   const memory = new ProcessMemory();
@@ -43,13 +48,14 @@ export function metricsRoutes(app: FastifyInstance, ctx: AppContext): void {
     memory.stop();
   });
   // Operators' endpoints, not part of any task API: kept out of the OpenAPI document.
-  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+  const options = access === 'open' ? { config: { public: true } } : { onRequest: requireScrapeCredential(ctx) };
+  app.get('/metrics', { ...options, schema: { hide: true } }, async (_request, reply) => {
     let counts: Map<string, number>;
     try {
       counts = await tasksByState(ctx);
     } catch (err) {
       // A failed scrape, not half the figures: Prometheus marks the target down. The error stays
-      // in the log rather than going to an anonymous caller.
+      // in the log rather than going to the scraper.
       ctx.log.warn({ err }, 'reading task counts for /metrics failed');
       return reply.status(503).type('text/plain; charset=utf-8').send('task counts could not be read from the store\n');
     }

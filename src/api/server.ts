@@ -52,8 +52,9 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   sendRateLimitHeaders(app);
   // At the root, outside every dialect: no dialect's auth or envelope applies to the probes.
   healthRoutes(app, ctx);
-  metricsRoutes(app, ctx);
-  // A runner-only node answers the probes and nothing else.
+  // With a listener of its own, /metrics is served there only (see buildMetricsServer).
+  if (ctx.config.metricsAddress === undefined) metricsRoutes(app, ctx, 'credential');
+  // A runner-only node answers the probes (and metrics) and nothing else.
   if (!servesApi(ctx.config)) return app;
   // Before the CF plugin: its GET / reads the dashboard page decorated here.
   await registerDashboard(app);
@@ -63,5 +64,16 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   await app.register(vsphereRestPlugin, { ctx, prefix: '/rest' });
   await app.register(vsphereApiPlugin, { ctx, prefix: '/api' });
   await app.register(dbvisitPlugin, { ctx, prefix: '/task' });
+  return app;
+}
+
+/**
+ * The separate listener of TASKD_METRICS_ADDRESS: /metrics and nothing else, without credentials,
+ * for an address that tasks cannot reach (a management interface, say).
+ */
+export async function buildMetricsServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, ...serverTimeouts(ctx.config) });
+  limitConnections(app, ctx.config);
+  metricsRoutes(app, ctx, 'open');
   return app;
 }

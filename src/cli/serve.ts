@@ -1,6 +1,7 @@
 // `taskd serve`: the API server (and, with later issues, the runner) on embedded SQLite by
 // default. A bad setting ends start-up with one line naming it and exit status 2.
 import { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { sandboxInForce, taskNetworkInForce } from '../runner/sandbox/detect.js';
 
@@ -58,10 +59,21 @@ async function serve(config: Config): Promise<void> {
     await taskd.close();
     process.exit(1);
   }
+  const metricsAddress = config.metricsAddress;
+  if (taskd.metricsApp && metricsAddress) {
+    try {
+      await taskd.metricsApp.listen({ host: metricsAddress.host, port: metricsAddress.port });
+    } catch (err) {
+      console.error(`taskd: cannot listen for /metrics on ${metricsAddress.host}:${metricsAddress.port}: ${(err as Error).message}`);
+      await taskd.close();
+      process.exit(1);
+    }
+  }
   const address = taskd.app.server.address();
   const url = config.externalUrl ?? `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   console.log(`taskd is serving ${url} (store: ${store})`);
+  if (taskd.metricsApp) console.log(`Metrics (no credential): ${listenerUrl(taskd.metricsApp)}/metrics`);
   if (config.runnerSlots > 0) console.log(`Task sandbox: ${sandboxLine(config)}`);
   if (taskd.generatedAdminPassword) {
     console.log(`First start: created user 'admin' with password ${taskd.generatedAdminPassword}`);
@@ -81,4 +93,10 @@ function sandboxLine(config: Config): string {
   const sandbox = sandboxInForce(config.sandbox);
   const network = taskNetworkInForce(config, sandbox);
   return `${sandbox.kind} (${sandbox.reason}); task network ${network}${config.taskNetwork === 'off' && network === 'on' ? ' (TASKD_TASK_NETWORK=off needs the sandbox)' : ''}`;
+}
+
+function listenerUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (!address || typeof address === 'string') return String(address);
+  return `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 }
