@@ -2,7 +2,7 @@
 // variables, then `taskd serve` flags. A bad value is a ConfigError naming the setting, which the
 // CLI prints as one line before exiting with status 2.
 import { readFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { probeBwrap } from './runner/sandbox/detect.js';
 
@@ -46,6 +46,14 @@ export interface Config {
   completedTasksCutoffDays: number;
   /** How often an idle live log stream (SSE) gets a keep-alive comment. */
   logStreamHeartbeatSeconds: number;
+  /**
+   * The host user and group tasks run as when taskd runs as root: an unprivileged uid of their
+   * own (inside the sandbox they are uid 2000, `vcap`). Not root; unused by taskd as any other user.
+   */
+  taskUid: number;
+  taskGid: number;
+  /** CPU cores one task may use at most (a cgroup quota); its share beside others follows its memory. */
+  taskCpuCores: number;
   /** How tasks are isolated: bubblewrap if it works here (auto), bubblewrap or fail, or none. */
   sandbox: 'auto' | 'bwrap' | 'none';
   /** 'off': sandboxed tasks get no network at all (not even loopback) on this node. */
@@ -107,6 +115,11 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   defaultLogRateLimit: -1,
   runnerSlots: 4,
   taskMaxProcesses: 1024,
+  // Cloud Foundry's vcap uid; an operator whose host has a user 2000 picks another.
+  taskUid: 2000,
+  taskGid: 2000,
+  // One task never takes every core: taskd and the other tasks keep at least one.
+  taskCpuCores: Math.max(1, availableParallelism() - 1),
   cancelGraceSeconds: 10,
   runnerLeaseSeconds: 15,
   completedTasksCutoffDays: 31,
@@ -127,7 +140,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   maxConnections: 10_000,
 };
 
-type Kind = 'string' | 'secret' | 'address' | 'port' | 'positive' | 'count' | 'integer' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
+type Kind = 'string' | 'secret' | 'address' | 'port' | 'positive' | 'count' | 'integer' | 'cores' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
 
 const CHOICES: Partial<Record<Kind, string[]>> = { sandbox: ['auto', 'bwrap', 'none'], onoff: ['on', 'off'], role: ['all', 'api', 'runner'] };
 
@@ -154,6 +167,9 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'defaultTaskTimeoutSeconds', env: 'TASKD_DEFAULT_TASK_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'maximumTaskTimeoutSeconds', env: 'TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'taskMaxProcesses', env: 'TASKD_TASK_MAX_PROCESSES', kind: 'positive' },
+  { key: 'taskUid', env: 'TASKD_TASK_UID', kind: 'positive' },
+  { key: 'taskGid', env: 'TASKD_TASK_GID', kind: 'positive' },
+  { key: 'taskCpuCores', env: 'TASKD_TASK_CPU_CORES', kind: 'cores' },
   { key: 'runnerLeaseSeconds', env: 'TASKD_RUNNER_LEASE_SECONDS', kind: 'positive' },
   { key: 'completedTasksCutoffDays', env: 'TASKD_COMPLETED_TASKS_CUTOFF_DAYS', kind: 'positive' },
   { key: 'logStreamHeartbeatSeconds', env: 'TASKD_LOG_STREAM_HEARTBEAT_SECONDS', kind: 'positive' },
@@ -279,6 +295,11 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
     }
     case 'count': {
       if (!/^\d+$/.test(text)) throw new ConfigError(`${name} must be a whole number (0 or more), got '${text}'`);
+      return Number(text);
+    }
+    case 'cores': {
+      // Whole or fractional cores, to a hundredth: the quota is microseconds per 100 ms period.
+      if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) <= 0) throw new ConfigError(`${name} must be a positive number of CPU cores (e.g. 1 or 0.5), got '${text}'`);
       return Number(text);
     }
     case 'integer': {

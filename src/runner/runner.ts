@@ -7,20 +7,24 @@ import type { Config } from '../config.js';
 import type { Logger } from '../context.js';
 import type { Store } from '../store/database.js';
 import { RunnerHeartbeat } from './heartbeat.js';
-import { cgroupV2Support, LIMIT_MECHANISMS } from './limits/mechanisms.js';
+import { cgroupV2Support, limitMechanisms, taskFilesystemSupport } from './limits/mechanisms.js';
 import { RunningTask, type RunningTaskDeps } from './running-task.js';
 import type { TaskSignals } from './signals.js';
 import { sandboxInForce, taskNetworkInForce, type SandboxInForce } from './sandbox/detect.js';
 import { TaskSupervisor, type HeldTask } from './supervisor-client.js';
 import { RunnerTaskStore, type ClaimedTask } from './task-store.js';
 import { Workspaces } from './workspace.js';
+import { describeTaskUser, prepareTaskDirsRoot, taskDirsRoot, taskHostUser } from './task-user.js';
 import { DropletTrees } from './droplet-trees.js';
 import { bundleLimits, DropletFiles } from '../droplets/storage.js';
 
 /** How often the store is checked for work, and for cancels, pauses and resumes from other nodes. */
 const POLL_MS = 1000;
 
-export type RunnerConfig = Pick<Config, 'dataDir' | 'runnerSlots' | 'runnerMemoryMb' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork' | 'maximumDiskInMb'>;
+export type RunnerConfig = Pick<
+  Config,
+  'dataDir' | 'runnerSlots' | 'runnerMemoryMb' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork' | 'maximumDiskInMb' | 'taskUid' | 'taskGid' | 'taskCpuCores'
+>;
 
 /** What gives a task its identity towards the API: its own token, and where the API is. */
 export interface TaskIdentity {
@@ -58,11 +62,15 @@ export class Runner {
     this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);
     this.sandbox = sandboxInForce(config.sandbox);
     const sandbox = this.sandbox.bwrap ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir } : undefined;
-    const serverLimits = { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds };
+    const serverLimits = { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds, cpuCores: config.taskCpuCores };
     this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox, config.runnerLeaseSeconds);
-    this.workspaces = new Workspaces(config.dataDir);
+    const hostUser = taskHostUser(config);
+    this.workspaces = new Workspaces(config.dataDir, taskDirsRoot(config.dataDir, hostUser));
     this.deps = {
       db: store.db, tasks: this.tasks, supervisor: this.supervisor, workspaces: this.workspaces, log, signals,
+      hostUser,
+      // Known once start() has probed the host.
+      ownFilesystems: false,
       droplets: new DropletTrees(store.db, new DropletFiles(config.dataDir), bundleLimits(config), store.dialect === 'postgres'),
       graceSeconds: config.cancelGraceSeconds,
       // Read as each task starts: the port may be chosen only when the server listens.
@@ -84,8 +92,15 @@ export class Runner {
 
   async start(): Promise<void> {
     // memory / processes say 'cgroup v1' where each task gets its own v1 groups (limits/cgroup-v1.mjs).
-    this.log.info({ limits: LIMIT_MECHANISMS, cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
-    this.log.info({ sandbox: this.sandbox.kind, reason: this.sandbox.reason, taskNetwork: taskNetworkInForce(this.config, this.sandbox) }, 'task sandbox');
+    this.log.info({ limits: await limitMechanisms(this.config), cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
+    const filesystems = await taskFilesystemSupport();
+    if (!filesystems.usable) this.log.info({ reason: filesystems.reason }, 'tasks get no filesystem of their own: their disk limit is watched, not enforced by the kernel');
+    this.deps.ownFilesystems = filesystems.usable;
+    if (this.deps.hostUser) prepareTaskDirsRoot(this.workspaces.root);
+    this.log.info(
+      { sandbox: this.sandbox.kind, reason: this.sandbox.reason, taskNetwork: taskNetworkInForce(this.config, this.sandbox), taskUser: describeTaskUser(this.config, this.sandbox.kind === 'bwrap') },
+      'task sandbox',
+    );
     const held = await this.supervisor.start();
     await this.heartbeat.start();
     // Before the reconcile, which would fail them as tasks of a runner that is gone.

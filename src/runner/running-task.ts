@@ -16,6 +16,7 @@ import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
 import type { TaskSignals } from './signals.js';
 import type { Workspaces } from './workspace.js';
 import type { DropletTrees } from './droplet-trees.js';
+import type { HostUser } from './task-user.js';
 
 export interface RunningTaskDeps {
   db: Kysely<Database>;
@@ -30,6 +31,10 @@ export interface RunningTaskDeps {
   signals: TaskSignals;
   /** Mints the task's own token (TASKD_TASK_TOKEN) at its start. */
   taskToken?: (task: ClaimedTask) => Promise<string>;
+  /** The host user tasks run as; none: taskd's own (task-user.ts). */
+  hostUser?: HostUser;
+  /** Whether each task gets a filesystem of its own sized to its disk limit. */
+  ownFilesystems: boolean;
 }
 
 export class RunningTask implements TaskProcessEvents {
@@ -159,7 +164,8 @@ export class RunningTask implements TaskProcessEvents {
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
       this.handedOver = true;
-      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task), network }, this);
+      const disk = deps.ownFilesystems ? { image: deps.workspaces.imageOf(task.guid) } : undefined;
+      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task), network, identity: deps.hostUser, disk }, this);
     });
   }
 

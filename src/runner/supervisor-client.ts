@@ -53,6 +53,10 @@ export interface SpawnRequest {
   limits?: TaskLimitsRequest;
   /** false: no network for this task, even where the server gives tasks one (sandboxed only). */
   network?: boolean;
+  /** The host user the task runs as; none: the supervisor's own. */
+  identity?: { uid: number; gid: number };
+  /** A filesystem of the task's own, sized to its disk limit, made in this image file. */
+  disk?: { image: string };
 }
 
 /** A task the supervisor holds, as it answers a new client. */
@@ -92,7 +96,7 @@ export class TaskSupervisor {
     private readonly onError: (err: unknown, msg: string) => void,
     /** Told what a supervisor holds each time one is (re)connected: tasks to take back or release. */
     private readonly onHeld: (tasks: HeldTask[]) => void,
-    private readonly serverLimits: ServerLimits = { maxProcesses: 1024, graceSeconds: 10 },
+    private readonly serverLimits: ServerLimits = { maxProcesses: 1024, graceSeconds: 10, cpuCores: 1 },
     /** Run every task inside bubblewrap with these options (sandbox/bwrap-args.mjs); none: not. */
     private readonly sandbox?: TaskSandbox,
     /**

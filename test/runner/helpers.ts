@@ -9,6 +9,7 @@ import type { TaskRow } from '../../src/store/schema.js';
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
 import { isTerminal } from '../../src/core/task-states.js';
 import { sandboxInForce } from '../../src/runner/sandbox/detect.js';
+import { taskDirsRoot, taskHostUser } from '../../src/runner/task-user.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,9 +119,14 @@ export function isSandboxed(h: Harness): boolean {
   return sandboxInForce(h.config.sandbox).kind === 'bwrap';
 }
 
+/** A task's working directory on the host (under /run/taskd when taskd is root: see task-user.ts). */
+export function hostWorkDir(h: Harness, guid: string): string {
+  return path.join(taskDirsRoot(h.config.dataDir, taskHostUser(h.config)), guid);
+}
+
 /** The working directory as the task sees it: CF's /home/vcap/app in the sandbox. */
 export function seenWorkDir(h: Harness, guid: string): string {
-  return isSandboxed(h) ? '/home/vcap/app' : path.join(h.config.dataDir, 'tasks', guid);
+  return isSandboxed(h) ? '/home/vcap/app' : hostWorkDir(h, guid);
 }
 
 function hostGroupOfTask(guid: string): number | undefined {

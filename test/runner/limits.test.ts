@@ -76,8 +76,9 @@ describeEachStore('task limits', (h) => {
   });
 
   test('a task filling its directory past its disk limit ends FAILED "Disk limit of N MB exceeded"', async () => {
-    // Many files, none beyond the per-file limit: the directory watch catches it.
-    const done = await runToEnd(h, 'for i in 1 2 3 4 5 6 7 8; do head -c 1000000 /dev/zero > f$i; done; sleep 300', { disk_in_mb: 5 });
+    // Many files, none beyond the per-file limit: on a filesystem of its own the sixth write fails
+    // (ENOSPC) and so does the task, full; elsewhere the directory watch catches it asleep.
+    const done = await runToEnd(h, 'set -e; for i in 1 2 3 4 5 6 7 8; do head -c 1000000 /dev/zero > f$i; done; sleep 300', { disk_in_mb: 5 });
     assert.equal(done.state, 'FAILED');
     assert.equal(done.failure_reason, 'Disk limit of 5 MB exceeded');
   });

@@ -4,15 +4,37 @@
 // node are followed by polling, and paused tasks of a dead runner are failed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
-import { createTask, eventually, groupAlive, groupProcesses, insertTask, outputOf, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
+import { ownV1Dirs } from '../../src/runner/limits/cgroup-v1.mjs';
+import { createTask, eventually, groupAlive, groupProcesses, hostWorkDir, insertTask, outputOf, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
 
 const cpuOf = (pgid: number) => groupProcesses(pgid).reduce((sum, p) => sum + p.cpu, 0);
 
-/** Whether the group has processes and all are stopped (state T). */
-function allStopped(pgid: number): boolean {
+/** The task's freezer cgroup, where the host gives taskd one (the supervisor shares this process's cgroups). */
+function freezerOf(guid: string): string | undefined {
+  const own = ownV1Dirs(['freezer']).freezer;
+  return own && existsSync(`${own}/taskd-${guid}`) ? `${own}/taskd-${guid}` : undefined;
+}
+
+/**
+ * Whether the task is paused: its freezer cgroup says FROZEN where it has one, else every process
+ * of its group is stopped (state T); either way the group has processes.
+ */
+function allStopped(pgid: number, guid: string): boolean {
   const processes = groupProcesses(pgid);
-  return processes.length > 0 && processes.every((p) => p.state === 'T');
+  if (!processes.length) return false;
+  const freezer = freezerOf(guid);
+  if (freezer) return readFileSync(`${freezer}/freezer.state`, 'utf8').trim() === 'FROZEN';
+  return processes.every((p) => p.state === 'T');
+}
+
+/** Whether the task runs again: thawed, and some process of its group not stopped. */
+function runsAgain(pgid: number, guid: string): boolean {
+  const freezer = freezerOf(guid);
+  if (freezer && readFileSync(`${freezer}/freezer.state`, 'utf8').trim() !== 'THAWED') return false;
+  return groupProcesses(pgid).some((p) => p.state !== 'T');
 }
 
 async function act(h: Harness, guid: string, action: 'pause' | 'resume' | 'cancel'): Promise<any> {
@@ -38,7 +60,7 @@ describeEachStore('pausing running tasks', (h) => {
     assert.equal(paused.state, 'RUNNING');
     assert.equal(paused.taskd_state, 'PAUSING');
     await inState(h, created.guid, 'PAUSED');
-    assert.ok(allStopped(pid), 'every process of the group is stopped');
+    assert.ok(allStopped(pid, created.guid), 'every process of the group is stopped');
     // Output written before the freeze may still be on its way from the pipe.
     await sleep(300);
     const [lines, cpu] = [(await outputOf(h, row.id)).length, cpuOf(pid)];
@@ -51,7 +73,7 @@ describeEachStore('pausing running tasks', (h) => {
     assert.equal(resumed.taskd_state, 'RUNNING');
     await eventually('it ticks again', async () => (await outputOf(h, row.id)).length > lines + 3);
     assert.ok(cpuOf(pid) > cpu, 'CPU time again');
-    assert.ok(groupProcesses(pid).some((p) => p.state !== 'T'));
+    assert.ok(runsAgain(pid, created.guid));
 
     await act(h, created.guid, 'pause');
     await inState(h, created.guid, 'PAUSED');
@@ -76,6 +98,24 @@ describeEachStore('pausing running tasks', (h) => {
     await eventually('the process group is gone', () => !groupAlive(pid));
   });
 
+  test('pause freezes processes that left the task\'s process group with setsid; resume thaws them', async (t) => {
+    // Without a freezer cgroup pause can only stop the process group (said in GET /v3/info).
+    if (!ownV1Dirs(['freezer']).freezer || process.getuid?.() !== 0) return t.skip('needs the cgroup v1 freezer (taskd as root)');
+    const { app } = await runnableApp(h);
+    const created = await createTask(h, app.guid, `setsid sh -c 'while :; do date +%s%N >> t; sleep 0.05; done' & echo started; sleep 300`);
+    const marker = path.join(hostWorkDir(h, created.guid), 't');
+    await eventually('the setsid process writes', () => existsSync(marker) && statSync(marker).size > 100);
+    await act(h, created.guid, 'pause');
+    await inState(h, created.guid, 'PAUSED');
+    const size = statSync(marker).size;
+    await sleep(1000);
+    assert.equal(statSync(marker).size, size, 'the setsid process wrote while the task was PAUSED');
+    await act(h, created.guid, 'resume');
+    await eventually('it writes again once resumed', () => statSync(marker).size > size);
+    await act(h, created.guid, 'cancel');
+    assert.equal((await waitForTask(h, created.guid)).failure_reason, 'task was cancelled');
+  });
+
   test('time spent paused does not count towards the timeout', async () => {
     const { app } = await runnableApp(h);
     const created = await createTask(h, app.guid, 'echo $$; sleep 300', { timeout_in_seconds: 2 });
@@ -97,9 +137,9 @@ describeEachStore('pausing running tasks', (h) => {
     const pid = await shellPidOf(h, created.guid);
     await h.db.updateTable('tasks').set({ state: 'PAUSING' }).where('guid', '=', created.guid).execute();
     await inState(h, created.guid, 'PAUSED');
-    assert.ok(allStopped(pid));
+    assert.ok(allStopped(pid, created.guid));
     await h.db.updateTable('tasks').set({ state: 'RUNNING' }).where('guid', '=', created.guid).execute();
-    await eventually('the group runs again', () => groupProcesses(pid).some((p) => p.state !== 'T'));
+    await eventually('the group runs again', () => runsAgain(pid, created.guid));
     await act(h, created.guid, 'cancel');
     assert.equal((await waitForTask(h, created.guid)).failure_reason, 'task was cancelled');
     await eventually('the process group is gone', () => !groupAlive(pid));

@@ -10,7 +10,7 @@ import { describeEachStore, type Harness } from '../support/harness.js';
 import { TaskdProcess } from '../support/taskd-process.js';
 import { supervisorPidOf } from '../support/supervisor-pid.js';
 import { isTerminal } from '../../src/core/task-states.js';
-import { createTask, eventually, groupAlive, outputOf, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
+import { createTask, eventually, groupAlive, outputOf, hostWorkDir, runnableApp, shellPidOf, sleep, taskRow, waitForTask } from './helpers.js';
 
 const SLOTS = { TASKD_RUNNER_SLOTS: '20' };
 const LINES = 40;
@@ -109,7 +109,7 @@ describeEachStore('taskd restarts', (h) => {
 
       process.kill(taskd.pid, 'SIGSTOP');
       stopped = true;
-      for (const task of [flood, quick]) writeFileSync(path.join(h.config.dataDir, 'tasks', task.guid, 'go'), '');
+      for (const task of [flood, quick]) writeFileSync(path.join(hostWorkDir(h, task.guid), 'go'), '');
       const spool = path.join(h.config.dataDir, 'run', 'tasks', `${quick.guid}.spool`);
       await eventually('the quick task\'s end is in its spool', () => readFileSync(spool, 'utf8').includes('"exit"'), 60_000);
       process.kill(supervisor, 'SIGKILL');

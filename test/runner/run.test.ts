@@ -3,9 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describeEachStore } from '../support/harness.js';
-import { createTask, eventually, outputOf, runnableApp, seenWorkDir, waitForTask } from './helpers.js';
+import { createTask, eventually, outputOf, runnableApp, hostWorkDir, seenWorkDir, waitForTask } from './helpers.js';
 
 const SECRET = 'taskd-test-secret-value-7f3a';
 process.env.TASKD_RUN_TEST_SECRET = SECRET;
@@ -52,7 +51,7 @@ describeEachStore('running tasks', (h) => {
     const done = await waitForTask(h, created.guid);
     assert.equal(done.state, 'SUCCEEDED', done.failure_reason ?? '');
     const lines = (await outputOf(h, done.id)).map((l) => l.text);
-    const workDir = path.join(h.config.dataDir, 'tasks', created.guid);
+    const workDir = hostWorkDir(h, created.guid);
     assert.deepEqual(lines, [seenWorkDir(h, created.guid), 'hello', '{"a":1}']);
     await eventually('the working directory is removed', () => !existsSync(workDir));
     // The task's write went to its copy: the next task still finds the droplet's file.

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
 import { probeBwrap } from '../../src/runner/sandbox/detect.js';
 import { loadConfig } from '../../src/config.js';
-import { createTask, eventually, groupAlive, outputOf, runnableApp, shellPidOf, waitForTask } from './helpers.js';
+import { createTask, eventually, groupAlive, hostWorkDir, outputOf, runnableApp, shellPidOf, waitForTask } from './helpers.js';
 import { listenForTasks } from '../support/task-token.js';
 
 const probe = probeBwrap();
@@ -55,9 +55,9 @@ describeEachStore('sandboxed tasks', (h) => {
     const { app } = await runnableApp(h);
     const other = await createTask(h, app.guid, 'echo secret > mine; echo ready; sleep 300');
     await printed(h, other.guid, 'ready');
-    assert.ok(existsSync(path.join(h.config.dataDir, 'tasks', other.guid, 'mine')));
+    assert.ok(existsSync(path.join(hostWorkDir(h, other.guid), 'mine')));
     const { lines } = await run(h, app.guid, [
-      `cat '${path.join(h.config.dataDir, 'tasks', other.guid, 'mine')}' 2>/dev/null || echo unreadable`,
+      `cat '${path.join(hostWorkDir(h, other.guid), 'mine')}' 2>/dev/null || echo unreadable`,
       'cat /home/vcap/app/mine 2>/dev/null || echo not-mine',
       'ls /home/vcap',
     ].join('; '));
@@ -158,7 +158,7 @@ describeEachStore('TASKD_SANDBOX=none', (h) => {
     const { app } = await runnableApp(h);
     const created = await createTask(h, app.guid, 'pwd; echo "$HOME"');
     const done = await waitForTask(h, created.guid);
-    const workDir = path.join(h.config.dataDir, 'tasks', created.guid);
+    const workDir = hostWorkDir(h, created.guid);
     assert.deepEqual((await outputOf(h, done.id)).map((l) => l.text), [workDir, workDir]);
     const info = await h.get('/v3/info');
     assert.equal(info.body.taskd.sandbox, 'none');

@@ -2,11 +2,11 @@
 // task ends whatever it did there, and a droplet without bits fails the task without a trace.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeEachStore } from '../support/harness.js';
-import { createTask, eventually, outputOf, runnableApp, waitForTask } from './helpers.js';
+import { createTask, eventually, hostWorkDir, outputOf, runnableApp, waitForTask } from './helpers.js';
 
 describeEachStore('task working directories', (h) => {
   test('a directory the task reshaped (files added, a file made a directory) is still removed', async () => {
@@ -42,8 +42,12 @@ describeEachStore('task working directories', (h) => {
     const { app } = await runnableApp(h);
     const created = await Promise.all(Array.from({ length: 20 }, () => createTask(h, app.guid, 'true')));
     for (const task of created) assert.equal((await waitForTask(h, task.guid)).state, 'SUCCEEDED');
-    const tasksDir = path.join(h.config.dataDir, 'tasks');
-    await eventually('every working directory is removed', () => readdirSync(tasksDir).every((name) => !created.some((t) => t.guid === name)));
+    await eventually('every working directory is removed', () => created.every((t) => !existsSync(hostWorkDir(h, t.guid))));
+    // Filesystems of their own (as root) go too: unmounted, their images deleted.
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    assert.ok(created.every((t) => !mounts.includes(t.guid)), 'a task filesystem is still mounted');
+    const images = path.join(h.config.dataDir, 'run', 'disks');
+    assert.deepEqual(existsSync(images) ? readdirSync(images).filter((name) => created.some((t) => name.startsWith(t.guid))) : [], []);
   });
 }, { runnerSlots: 4 });
 
@@ -56,7 +60,7 @@ describeEachStore('task working directories and symlinks', (h) => {
     const created = await createTask(h, app.guid, `rm -r app && ln -s ${outside} app`);
     const done = await waitForTask(h, created.guid);
     assert.equal(done.state, 'SUCCEEDED', done.failure_reason ?? '');
-    await eventually('the working directory is removed', () => !existsSync(path.join(h.config.dataDir, 'tasks', created.guid)));
+    await eventually('the working directory is removed', () => !existsSync(hostWorkDir(h, created.guid)));
     assert.deepEqual(readdirSync(outside).sort(), ['config', 'current', 'run-again.sh', 'run.sh']);
     assert.deepEqual(readdirSync(path.join(outside, 'config')), ['settings.json']);
   });

@@ -1,24 +1,30 @@
-// Per-task cgroup v1 memory and pids groups, where this host has those v1 hierarchies and lets
-// taskd write to them (taskd as root in a VM or container with a hybrid or v1 layout). Each task
-// gets `taskd-<task guid>` children under the cgroups the supervisor itself is in; its group
-// leader joins them right after spawn (what it forks later inherits them) and they are removed
-// once the task is gone. The memory group is the hard bound (the kernel OOM-kills inside it);
-// the pids group makes fork (and thread creation: v1 pids counts threads) fail at the limit.
-// The /proc watchdogs stay on beside them. Plain JavaScript, Node's own imports only.
+// Per-task cgroup v1 groups, where this host has the v1 hierarchies and lets taskd write to them
+// (taskd as root in a VM or container with a hybrid or v1 layout). Each task gets `taskd-<task
+// guid>` children under the cgroups the supervisor itself is in: memory (the kernel OOM-kills
+// inside it; swap bounded too), pids (fork and thread creation fail at the limit), cpu (a weight
+// by memory, as Cloud Foundry gives CPU, and a hard quota) and freezer (pause stops every process
+// of the task, also those that left its process group with setsid). Membership is inherited and a
+// task cannot leave its groups: it sees no cgroup filesystem. The groups are removed once empty.
+// Plain JavaScript, Node's own imports only.
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { note } from '../supervisor/note.mjs';
 
 const MB = 1024 * 1024;
+const CONTROLLERS = ['memory', 'pids', 'cpu', 'freezer'];
+/** CFS period: quotas are microseconds of CPU per 100 ms, the kernel's default period. */
+const CPU_PERIOD_US = 100_000;
+const FREEZE_POLL_MS = 10;
 
-/** The v1 memory and pids directories this process is in, or undefined each where none. */
-export function ownV1Dirs() {
+/** The v1 directories of `controllers` this process is in, each where the host has it. */
+export function ownV1Dirs(controllers = CONTROLLERS) {
   const dirs = {};
   try {
     for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-      const [, controllers, at] = line.split(':');
-      if (!controllers || at === undefined) continue;
-      for (const c of controllers.split(',')) {
-        if ((c === 'memory' || c === 'pids') && existsSync(`/sys/fs/cgroup/${c}${at}/cgroup.procs`)) dirs[c] = `/sys/fs/cgroup/${c}${at === '/' ? '' : at}`;
+      const [, names, at] = line.split(':');
+      if (!names || at === undefined) continue;
+      for (const c of names.split(',')) {
+        const dir = `/sys/fs/cgroup/${c}${at === '/' ? '' : at}`;
+        if (controllers.includes(c) && existsSync(`${dir}/cgroup.procs`)) dirs[c] = dir;
       }
     }
   } catch {
@@ -51,42 +57,69 @@ function readNumber(file, key) {
   }
 }
 
+/**
+ * CPU weight by memory, as Cloud Foundry weighs containers: 1 share per MB, so a task asking the
+ * default 1024 MB weighs as much as any process outside a task group (taskd included).
+ */
+export function cpuShares(memoryMb) {
+  return Math.min(262_144, Math.max(2, Math.round(memoryMb)));
+}
+
 const own = ownV1Dirs();
 
 export class TaskCgroups {
-  /** Makes the groups of one task; whichever cannot be made is simply not used. */
+  /**
+   * Makes the groups of one task; whichever cannot be made is simply not used.
+   * @param {string} name
+   * @param {{ memoryMb: number, maxProcesses: number, cpuCores?: number } | undefined} limits
+   */
   constructor(name, limits) {
-    this.memory = undefined;
-    this.pids = undefined;
+    for (const c of CONTROLLERS) this[c] = undefined;
+    // The freezer serves pause, which every task has, limits or not.
+    this.make('freezer', name, () => {});
     if (!limits) return;
-    if (own.memory) {
-      const dir = `${own.memory}/${name}`;
-      try {
-        mkdirSync(dir);
-        this.memory = dir;
-        const bytes = String(limits.memoryMb * MB);
-        writeFileSync(`${dir}/memory.limit_in_bytes`, bytes);
-        // Swap is bounded too, where the kernel accounts it: else the limit only moves pages out.
-        if (existsSync(`${dir}/memory.memsw.limit_in_bytes`)) writeFileSync(`${dir}/memory.memsw.limit_in_bytes`, bytes);
-      } catch {
-        this.removeOne('memory');
+    this.make('memory', name, (dir) => {
+      const bytes = String(limits.memoryMb * MB);
+      writeFileSync(`${dir}/memory.limit_in_bytes`, bytes);
+      // Swap is bounded too, where the kernel accounts it: else the limit only moves pages out.
+      if (existsSync(`${dir}/memory.memsw.limit_in_bytes`)) writeFileSync(`${dir}/memory.memsw.limit_in_bytes`, bytes);
+    });
+    this.make('pids', name, (dir) => writeFileSync(`${dir}/pids.max`, String(limits.maxProcesses)));
+    this.make('cpu', name, (dir) => {
+      writeFileSync(`${dir}/cpu.shares`, String(cpuShares(limits.memoryMb)));
+      if (limits.cpuCores) {
+        writeFileSync(`${dir}/cpu.cfs_period_us`, String(CPU_PERIOD_US));
+        writeFileSync(`${dir}/cpu.cfs_quota_us`, String(Math.round(limits.cpuCores * CPU_PERIOD_US)));
       }
-    }
-    if (own.pids) {
-      const dir = `${own.pids}/${name}`;
-      try {
-        mkdirSync(dir);
-        this.pids = dir;
-        writeFileSync(`${dir}/pids.max`, String(limits.maxProcesses));
-      } catch {
-        this.removeOne('pids');
-      }
+    });
+  }
+
+  /** The groups a task of a dead supervisor left behind, to be removed (killing what is in them). */
+  static leftBehind(name) {
+    const groups = new TaskCgroups(name, undefined);
+    // The constructor made a freezer group if none was there: removing it is harmless.
+    for (const kind of CONTROLLERS) if (own[kind] && existsSync(`${own[kind]}/${name}`)) groups[kind] = `${own[kind]}/${name}`;
+    return groups;
+  }
+
+  make(kind, name, configure) {
+    if (!own[kind]) return;
+    const dir = `${own[kind]}/${name}`;
+    try {
+      mkdirSync(dir);
+      this[kind] = dir;
+      configure(dir);
+    } catch {
+      this.removeOne(kind);
     }
   }
 
-  /** The task's group leader joins its groups; one it cannot join is given up. */
+  /**
+   * The task's first process joins its groups before it can fork (the runner holds it until
+   * then); a group it cannot join is given up.
+   */
   join(pid) {
-    for (const kind of ['memory', 'pids']) {
+    for (const kind of CONTROLLERS) {
       if (!this[kind]) continue;
       try {
         writeFileSync(`${this[kind]}/cgroup.procs`, String(pid));
@@ -106,24 +139,68 @@ export class TaskCgroups {
     return this.pids ? readNumber(`${this.pids}/pids.events`, 'max') > 0 : false;
   }
 
-  /** SIGKILLs what is left in the groups (also processes that left the process group). */
-  killAll() {
-    for (const kind of ['memory', 'pids']) {
+  /** Periods in which the task used up its CPU quota. */
+  get cpuThrottledPeriods() {
+    return this.cpu ? readNumber(`${this.cpu}/cpu.stat`, 'nr_throttled') : 0;
+  }
+
+  /** The task's processes, from the first group that holds them (every group holds them all). */
+  processIds() {
+    for (const kind of ['freezer', 'memory', 'pids', 'cpu']) {
       if (!this[kind]) continue;
-      let pids = [];
       try {
-        pids = readFileSync(`${this[kind]}/cgroup.procs`, 'utf8').split('\n').filter(Boolean);
+        return readFileSync(`${this[kind]}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
       } catch {
-        continue;
-      }
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
+        // Try the next.
       }
     }
+    return [];
+  }
+
+  /** Whether pause can freeze every process of the task. */
+  get canFreeze() {
+    return this.freezer !== undefined;
+  }
+
+  /**
+   * Freezes the whole task; resolves true once the kernel says it is frozen, false if it cannot
+   * be or `wanted()` stops holding first. Forks racing the freeze can leave it FREEZING a while:
+   * the write is repeated until it takes.
+   */
+  async freeze(wanted) {
+    if (!this.freezer) return false;
+    while (wanted()) {
+      try {
+        writeFileSync(`${this.freezer}/freezer.state`, 'FROZEN');
+        if (readFileSync(`${this.freezer}/freezer.state`, 'utf8').trim() === 'FROZEN') return true;
+      } catch {
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, FREEZE_POLL_MS));
+    }
+    return false;
+  }
+
+  thaw() {
+    if (!this.freezer) return;
+    try {
+      writeFileSync(`${this.freezer}/freezer.state`, 'THAWED');
+    } catch {
+      // Gone already.
+    }
+  }
+
+  /** SIGKILLs every process left in the groups (also those that left the process group), thawed to die. */
+  killAll() {
+    for (const pid of this.processIds()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    // A frozen process dies of SIGKILL only once thawed.
+    this.thaw();
   }
 
   removeOne(kind) {
@@ -145,11 +222,9 @@ export class TaskCgroups {
   async remove() {
     for (let attempt = 0; attempt < 50; attempt++) {
       this.killAll();
-      const memoryGone = this.removeOne('memory');
-      const pidsGone = this.removeOne('pids');
-      if (memoryGone && pidsGone) return;
+      if (CONTROLLERS.map((kind) => this.removeOne(kind)).every(Boolean)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    note(`cgroups ${this.memory ?? ''} ${this.pids ?? ''} could not be removed`);
+    note(`cgroups of ${CONTROLLERS.map((kind) => this[kind]).filter(Boolean).join(' ')} could not be removed`);
   }
 }

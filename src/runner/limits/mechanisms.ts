@@ -1,51 +1,65 @@
 // Which mechanism enforces each task limit on this host, said honestly: logged when the runner
 // starts and shown by GET /v3/info. The task supervisor watches each task's process group from
-// /proc (memory, processes) and its working directory (disk). Where this host's cgroup v1 memory
-// and pids hierarchies are writable, each task also gets its own v1 groups there, the hard bound
-// (they also hold processes that leave the group with setsid, and stop a fork at the limit rather
-// than up to 250 ms later). cgroup v2 is not used yet: the v2 probe below says whether this host
-// would delegate it.
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+// /proc (memory, processes). Where this host's cgroup v1 hierarchies are writable, each task also
+// gets its own v1 groups there, the hard bound (they also hold processes that leave the group with
+// setsid, stop a fork at the limit rather than up to 250 ms later, weigh and cap its CPU, and
+// freeze it whole on pause). Where taskd is root and loop mounts work, each task's directory is a
+// filesystem of its own sized to its disk limit; elsewhere a watchdog walks it. cgroup v2 is not
+// used yet: the v2 probe below says whether this host would delegate it.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { canCreateUnder, ownV1Dirs } from './cgroup-v1.mjs';
+import { probeTaskFilesystems } from './task-filesystem.mjs';
+import type { Config } from '../../config.js';
 
 export interface LimitMechanisms {
   /** 'cgroup v1': a per-task v1 cgroup is the hard bound, the watchdog runs beside it. */
   memory: 'watchdog' | 'cgroup v1';
   processes: 'watchdog' | 'cgroup v1';
-  disk: 'watchdog + RLIMIT_FSIZE';
+  disk: 'filesystem per task' | 'watchdog + RLIMIT_FSIZE';
+  /** A weight by memory_in_mb and a quota of TASKD_TASK_CPU_CORES, or nothing at all. */
+  cpu: string;
+  pause: 'cgroup v1 freezer' | 'SIGSTOP to the process group';
   log_rate: 'token bucket';
   timeout: 'timer';
 }
 
-/**
- * Whether the task supervisor (started by this process, in the same cgroups) can give each task
- * its own cgroup v1 `controller` group (limits/cgroup-v1.mjs): this process's v1 group of that
- * controller exists and a child group can be made and removed under it.
- */
-export function cgroupV1Writable(controller: 'memory' | 'pids'): boolean {
-  try {
-    for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-      const [, controllers, at] = line.split(':');
-      if (!controllers || at === undefined || !controllers.split(',').includes(controller)) continue;
-      const dir = `/sys/fs/cgroup/${controller}${at === '/' ? '' : at}`;
-      if (!existsSync(`${dir}/cgroup.procs`)) return false;
-      const probe = `${dir}/taskd-probe-${process.pid}`;
-      mkdirSync(probe);
-      rmdirSync(probe);
-      return true;
-    }
-  } catch {
-    // Not writable (or no /proc): the watchdog alone.
-  }
-  return false;
+/** Whether the task supervisor (started by this process, in its cgroups) can make `controller` groups. */
+function cgroupV1Writable(controller: 'memory' | 'pids' | 'cpu' | 'freezer'): boolean {
+  return canCreateUnder(ownV1Dirs([controller])[controller]);
 }
 
-export const LIMIT_MECHANISMS: LimitMechanisms = {
-  memory: cgroupV1Writable('memory') ? 'cgroup v1' : 'watchdog',
-  processes: cgroupV1Writable('pids') ? 'cgroup v1' : 'watchdog',
-  disk: 'watchdog + RLIMIT_FSIZE',
-  log_rate: 'token bucket',
-  timeout: 'timer',
-};
+let filesystems: Promise<{ usable: boolean; reason: string }> | undefined;
+
+/** Whether tasks get filesystems of their own here, probed once per process. */
+export function taskFilesystemSupport(): Promise<{ usable: boolean; reason: string }> {
+  filesystems ??= (async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'taskd-disk-probe-'));
+    try {
+      return await probeTaskFilesystems(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })();
+  return filesystems;
+}
+
+let mechanisms: Promise<LimitMechanisms> | undefined;
+
+/** How this host enforces each limit; the same answer for the whole process. */
+export function limitMechanisms(config: Pick<Config, 'taskCpuCores'>): Promise<LimitMechanisms> {
+  mechanisms ??= (async () => ({
+    memory: cgroupV1Writable('memory') ? 'cgroup v1' : 'watchdog',
+    processes: cgroupV1Writable('pids') ? 'cgroup v1' : 'watchdog',
+    disk: (await taskFilesystemSupport()).usable ? 'filesystem per task' : 'watchdog + RLIMIT_FSIZE',
+    cpu: cgroupV1Writable('cpu') ? `cgroup v1: shares by memory_in_mb, quota of ${config.taskCpuCores} cores` : 'none',
+    pause: cgroupV1Writable('freezer') ? 'cgroup v1 freezer' : 'SIGSTOP to the process group',
+    log_rate: 'token bucket',
+    timeout: 'timer',
+  }))();
+  return mechanisms;
+}
 
 /**
  * Whether cgroup v2 offers taskd's own cgroup the memory and pids controllers — the condition for

@@ -1,21 +1,35 @@
-// The command line that runs a task inside bubblewrap: a read-only view of the system, the
-// task's private working directory at CF's /home/vcap/app, private /tmp and $HOME, and nothing
-// else of the host — in particular nothing of taskd's data directory (its database, signing key
-// and the other tasks' directories). Plain JavaScript: the task supervisor loads it without
-// loaders.
+// How a task is started: its shell inside bubblewrap, or plainly where there is no sandbox. In the
+// sandbox a task sees a read-only system, its private working directory at CF's /home/vcap/app,
+// private /tmp and $HOME, and nothing else of the host — nothing of taskd's data directory (its
+// database, signing key and the other tasks' directories), no /sys, no writable kernel setting.
+// Plain JavaScript: the task supervisor loads it without loaders.
 //
-// Process groups: the runner signals the group whose leader is the process it spawned, here
-// bwrap itself. Everything inside keeps that group (no --new-session, which would setsid the
-// task out of it), so SIGTERM/SIGKILL to the group reach the task, and the /proc watchdogs —
-// which read the host's /proc by group — still count its processes and memory. --new-session
-// exists against TIOCSTI on a controlling terminal; the helper runs detached (setsid) and gives
-// tasks no terminal, so there is none to inject into.
+// Who the task is: bwrap never runs as root. When taskd is root the supervisor starts bwrap as the
+// task user (TASKD_TASK_UID/GID, an unprivileged host uid); otherwise bwrap runs as taskd's own
+// user. Either way bwrap makes a user namespace in which the task is uid/gid 2000, `vcap`, as in
+// Cloud Foundry's stacks, holding no capability in any namespace of the host, and it cannot make
+// another (--disable-userns). Host root is not mapped: files of the host's root show as nobody,
+// and kernel settings owned by it cannot be written even where a read-only cover were missed.
+//
+// What reaches which process: bwrap itself runs with a fixed environment (a tenant's LD_PRELOAD
+// must never reach a loader on the host side). The task's variables travel, with every other
+// argument, through a pipe (--args 3) — never a command line, which any host user can read — and
+// bwrap sets them (--clearenv, --setenv) in the sandbox only. The command follows a fixed `--`.
+//
+// Process groups: the runner signals the group whose leader is bwrap. Everything inside keeps that
+// group (no --new-session, which would setsid the task out of it), so the /proc watchdogs — which
+// read the host's /proc by group — still count its processes and memory where there are no
+// cgroups. --new-session exists against TIOCSTI on a controlling terminal; tasks get none (their
+// stdio are pipes) and the seccomp filter refuses TIOCSTI anyway.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
 /** Where CF puts the app; the task starts there. */
 export const APP_DIR = '/home/vcap/app';
 export const HOME_DIR = '/home/vcap';
+/** The task's identity inside the sandbox: CF's `vcap`. */
+export const SANDBOX_UID = 2000;
+export const SANDBOX_GID = 2000;
 
 /**
  * The system a task sees, read-only; each bound only if present (symlinks kept as symlinks).
@@ -24,15 +38,38 @@ export const HOME_DIR = '/home/vcap';
  */
 const SYSTEM_PATHS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
 
-/** Host secrets under the bound /etc a root task could read: covered up when present. */
+/** Host secrets under the bound /etc: covered up when present (the task could not read most anyway). */
 const HIDDEN_FILES = ['/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-', '/etc/sudoers'];
 const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d', '/etc/ssl/private', '/etc/taskd'];
 
+/** Docker's read-only /proc paths: kernel settings and triggers (core_pattern runs a program as root). */
+const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'];
+/** Docker's masked /proc files (kernel memory, keys, timing side channels) and directories. */
+const PROC_MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/interrupts'];
+const PROC_MASKED_DIRS = ['/proc/acpi', '/proc/asound', '/proc/scsi'];
+
+/** The users a task's /etc names: its own, and root and nobody, which its files may show. */
+const PASSWD = `root:x:0:0:root:/root:/usr/sbin/nologin\nvcap:x:${SANDBOX_UID}:${SANDBOX_GID}:vcap:${HOME_DIR}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`;
+const GROUP = `root:x:0:\nvcap:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`;
+
+/** The environment of bwrap itself: fixed. The task guid lets a later supervisor find a lost task's processes. */
+function bwrapEnv(env) {
+  return { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', ...(env.TASKD_TASK_GUID ? { TASKD_TASK_GUID: env.TASKD_TASK_GUID } : {}) };
+}
+
 /**
- * @typedef {{ bwrap: string, network: boolean, tmpBytes: number, dataDir: string }} SandboxOptions
- *   `tmpBytes` caps each private tmpfs (/tmp, $HOME, /dev/shm): their pages are memory, counted
- *   neither by the disk watchdog nor as a process's resident memory, so each gets the task's
- *   disk limit as its size.
+ * The file descriptors bwrap reads (after stdin, stdout, stderr): its arguments, the sandbox's
+ * /etc/passwd and /etc/group, and, where there is one, the seccomp program.
+ */
+export const ARGS_FD = 3;
+const PASSWD_FD = 4;
+const GROUP_FD = 5;
+const SECCOMP_FD = 6;
+
+/**
+ * @typedef {{ bwrap: string, network: boolean, tmpBytes: number, dataDir: string, seccomp?: Buffer }} SandboxOptions
+ *   `tmpBytes` caps each private tmpfs (/tmp, $HOME, /dev/shm): their pages are memory, charged
+ *   to the task's memory cgroup, so each gets the task's disk limit as its size.
  */
 
 function lstatOrUndefined(p) {
@@ -52,6 +89,16 @@ function systemArgs() {
     if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(p), p);
     else args.push('--ro-bind', p, p);
   }
+  args.push('--ro-bind-data', String(PASSWD_FD), '/etc/passwd', '--ro-bind-data', String(GROUP_FD), '/etc/group');
+  return args;
+}
+
+/** The new /proc's kernel settings read-only and its sensitive files masked (those this kernel has). */
+function procArgs() {
+  const args = [];
+  for (const p of PROC_READ_ONLY) if (existsSync(p)) args.push('--ro-bind', p, p);
+  for (const p of PROC_MASKED_FILES) if (existsSync(p)) args.push('--ro-bind', '/dev/null', p);
+  for (const p of PROC_MASKED_DIRS) if (existsSync(p)) args.push('--tmpfs', p, '--remount-ro', p);
   return args;
 }
 
@@ -67,42 +114,40 @@ function hideArgs(dataDir) {
 }
 
 /**
- * The argv (after the bwrap binary) running `/bin/sh ...shellArgs` as the task. The task's
- * environment is bwrap's own, which bwrap passes on: not --setenv, whose values (the task's
- * token, the app's variables) would stand in bwrap's command line, which any host user can read.
+ * bwrap's options (read from ARGS_FD), the task's environment set inside only.
  * @param {SandboxOptions} sandbox
  * @param {string} cwd the task's working directory on the host, shown at /home/vcap/app
- * @param {string[]} shellArgs
+ * @param {Record<string, string>} env
  */
-export function bwrapArgs(sandbox, cwd, shellArgs) {
+export function bwrapOptions(sandbox, cwd, env) {
   const size = String(Math.max(1, sandbox.tmpBytes));
-  const args = [
+  return [
     ...systemArgs(),
     // /dev's shared-memory directory is memory too: sized like the other tmpfs.
     '--dev', '/dev',
     '--size', size, '--tmpfs', '/dev/shm',
     '--proc', '/proc',
+    ...procArgs(),
     '--size', size, '--tmpfs', '/tmp',
     '--size', size, '--perms', '0700', '--tmpfs', HOME_DIR,
     '--bind', cwd, APP_DIR,
     ...hideArgs(sandbox.dataDir),
     // The root itself is bwrap's own tmpfs: read-only, so nothing is written outside the above.
     '--remount-ro', '/',
+    // A user namespace in which the task is vcap with no capabilities and may make no other.
+    '--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_GID), '--disable-userns',
     // A new pid namespace keeps the task from seeing (and reading /proc/<pid>/environ of) taskd
     // and other tasks; ipc and uts are private as in a container.
     '--unshare-pid', '--unshare-ipc', '--unshare-uts',
     ...(sandbox.network ? [] : ['--unshare-net']),
-    // Root on the host stays uid 0 inside but with no capabilities: it cannot remount, mount or
-    // trace its way out of the view above.
     '--cap-drop', 'ALL',
     // If bwrap's own process dies (SIGKILL to it alone), the sandbox goes with it.
     '--die-with-parent',
+    ...(sandbox.seccomp ? ['--seccomp', String(SECCOMP_FD)] : []),
+    '--clearenv',
+    ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
     '--chdir', APP_DIR,
-    '--',
-    '/bin/sh',
-    ...shellArgs,
   ];
-  return args;
 }
 
 const MB = 1024 * 1024;
@@ -110,13 +155,18 @@ const MB = 1024 * 1024;
 const DEFAULT_TMP_MB = 1024;
 
 /**
- * What the helper spawns for a task: `/bin/sh ...shellArgs` with `env`, or — with `sandbox`
- * ({ bwrap, network, dataDir }) — bwrap running it, with the same environment.
+ * What the supervisor spawns for a task: `/bin/sh ...shellArgs` with `env`, or — with `sandbox` —
+ * bwrap running it, with a fixed environment and `inputs`: what to write to each extra file
+ * descriptor (index 3 on) once the process has joined its cgroups. bwrap reads its arguments
+ * before anything else, so nothing of the task runs before that write.
  */
 export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
-  if (!sandbox) return { file: '/bin/sh', args: shellArgs, env };
+  if (!sandbox) return { file: '/bin/sh', args: shellArgs, env, inputs: [] };
   const tmpBytes = (diskMb ?? DEFAULT_TMP_MB) * MB;
-  return { file: sandbox.bwrap, args: bwrapArgs({ ...sandbox, tmpBytes }, cwd, shellArgs), env };
+  const options = bwrapOptions({ ...sandbox, tmpBytes }, cwd, env);
+  const inputs = [Buffer.from(`${options.join('\0')}\0`), Buffer.from(PASSWD), Buffer.from(GROUP)];
+  if (sandbox.seccomp) inputs.push(sandbox.seccomp);
+  return { file: sandbox.bwrap, args: ['--args', String(ARGS_FD), '--', '/bin/sh', ...shellArgs], env: bwrapEnv(env), inputs };
 }
 
 /**

@@ -2,11 +2,13 @@
 // actually works here (containers often forbid the namespaces it needs), else none — said in
 // the start-up log and GET /v3/info rather than hidden. The probe runs the very command line
 // tasks get (bwrap-args.mjs) with `true`, so "usable" means usable for tasks, not merely present.
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, chownSync, closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bwrapArgs } from './bwrap-args.mjs';
+import { taskCommand } from './bwrap-args.mjs';
+import { seccompProgram } from './seccomp.mjs';
+import type { HostUser } from '../task-user.js';
 
 export type SandboxMode = 'auto' | 'bwrap' | 'none';
 
@@ -42,24 +44,44 @@ function probe(): { usable: true; bwrap: string } | { usable: false; reason: str
   if (!bwrap) return { usable: false, reason: 'bubblewrap (bwrap) is not installed' };
   const dir = mkdtempSync(path.join(tmpdir(), 'taskd-bwrap-probe-'));
   try {
-    // The no-network form too: --unshare-net can fail where the others work.
-    for (const network of [true, false]) {
-      execFileSync(bwrap, bwrapArgs({ bwrap, network, tmpBytes: 1024 * 1024, dataDir: dir }, dir, ['-c', 'true']), {
-        env: {},
-        stdio: ['ignore', 'ignore', 'pipe'],
-        timeout: PROBE_TIMEOUT_MS,
-      });
-    }
+    // As tasks will run it: as the task user where taskd is root, with the seccomp filter, and in
+    // the no-network form too (--unshare-net can fail where the others work).
+    // Any unprivileged user shows whether bwrap's user namespace works for the task user: nobody.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    if (user) chownSync(dir, user.uid, user.gid);
+    for (const network of [true, false]) runProbe(bwrap, dir, network, user);
     return { usable: true, bwrap };
   } catch (err) {
-    // bwrap's own first line says why (e.g. "No permissions to create new namespace"); the
-    // command line in err.message would only bury it.
-    const failed = err as { stderr?: Buffer; status?: number | null; signal?: string | null; code?: string };
-    const stderr = String(failed.stderr ?? '').trim().split('\n')[0];
-    const how = failed.code ?? (failed.signal ? `killed by ${failed.signal}` : `exit status ${failed.status}`);
-    return { usable: false, reason: `${bwrap} does not work here: ${stderr || how}` };
+    return { usable: false, reason: `${bwrap} does not work here: ${(err as Error).message}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `true` in the sandbox; throws with bwrap's own first line (e.g. "No permissions to create new namespace"). */
+function runProbe(bwrap: string, dir: string, network: boolean, user: HostUser | undefined): void {
+  const run = taskCommand({ bwrap, network, dataDir: dir, seccomp: seccompProgram() }, dir, {}, ['-c', 'true']);
+  // Each input as a file opened on the descriptor bwrap reads it from.
+  const fds = run.inputs.map((data, i) => {
+    const file = path.join(dir, `input-${i}`);
+    writeFileSync(file, data);
+    return openSync(file, 'r');
+  });
+  try {
+    const result = spawnSync(run.file, run.args, {
+      cwd: dir,
+      env: run.env,
+      stdio: ['ignore', 'ignore', 'pipe', ...fds],
+      timeout: PROBE_TIMEOUT_MS,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    if (result.error) throw result.error;
+    if (result.status !== 0) {
+      const stderr = String(result.stderr ?? '').trim().split('\n')[0];
+      throw new Error(stderr || (result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`));
+    }
+  } finally {
+    for (const fd of fds) closeSync(fd);
   }
 }
 

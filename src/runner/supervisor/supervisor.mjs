@@ -22,17 +22,19 @@
 //            orphans: { stopAfterSeconds, graceSeconds }: when the client goes away without a
 //            shutdown (taskd died) and none connects again within stopAfterSeconds, every running
 //            task gets SIGTERM, and SIGKILL after the grace
-//        { type: 'spawn', id, command, cwd, source, env, limits?, sandbox? }
-//            copy the tree `source` (a droplet) to the new directory `cwd`, run `/bin/sh -c
-//            command` there as its own group (in bubblewrap with `sandbox`, see
-//            sandbox/bwrap-args.mjs), enforce `limits` (limits/task-limits.mjs), remove `cwd`
-//            once it has ended
+//        { type: 'spawn', id, command, cwd, source, env, limits?, sandbox?, identity?, disk? }
+//            copy the tree `source` (a droplet) to the new directory `cwd` (on a filesystem of
+//            its own made in the image file `disk.image`, see limits/task-filesystem.mjs), owned
+//            by `identity` ({ uid, gid }), run `/bin/sh -c command` there as its own group and as
+//            that user (in bubblewrap with `sandbox`, see sandbox/bwrap-args.mjs), enforce
+//            `limits` (limits/task-limits.mjs), remove `cwd` once it has ended
 //        { type: 'attach', id, afterSeq }   follow a held task: its lines after `afterSeq`, then
 //                                           live, and its end (an unknown id ends `lost` at once)
 //        { type: 'kill', id, signal }       signal the task's whole group (a frozen one is thawed
 //                                           after the signal); before its start: it never starts
-//        { type: 'freeze', id } / { type: 'thaw', id }   SIGSTOP / SIGCONT the started task's
-//                                           group and hold / run on its timeout; idempotent
+//        { type: 'freeze', id } / { type: 'thaw', id }   freeze / thaw the started task (its
+//                                           cgroup freezer, else SIGSTOP / SIGCONT to its group)
+//                                           and hold / run on its timeout; idempotent
 //        { type: 'hold-output', id, hold }  stop (true) or go on (false) reading the task's output:
 //                                           taskd's writer for it is behind (backpressure)
 //        { type: 'release', id }            taskd has recorded the task's end: forget it and its
@@ -40,7 +42,7 @@
 //        { type: 'shutdown' }               exit once the client is gone and no task runs
 //   out: { type: 'started', id, pid }
 //        { type: 'lines', id, lines: [{ seq, time, stream, text }] }   numbered from 1, in order
-//        { type: 'frozen', id }             the group was sent SIGSTOP: it runs no more
+//        { type: 'frozen', id }             the task is frozen: it runs no more
 //        { type: 'exit', id, code, signal, exceeded?, droppedBytes }   after all its lines;
 //        { type: 'exit', id, spawnError }   nothing was started (`cwd` is gone again)
 //        { type: 'exit', id, lost }         it ended unseen: its supervisor was gone
@@ -50,7 +52,8 @@ import path from 'node:path';
 import { note } from './note.mjs';
 import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mjs';
 import { processStartTime, SupervisedTask } from './task-process.mjs';
-import { fileWork, removeWorkdirLater } from './workdir.mjs';
+import { fileWork, removeEmptyRoots, removeWorkdirLater, track } from './workdir.mjs';
+import { TaskCgroups } from '../limits/cgroup-v1.mjs';
 import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
 const [runDir, socketPath] = process.argv.slice(2);
@@ -189,7 +192,7 @@ class Connection {
         task?.kill(message.signal);
         break;
       case 'freeze':
-        task?.freeze();
+        void task?.freeze();
         break;
       case 'thaw':
         task?.thaw();
@@ -291,6 +294,7 @@ function exitWhenIdle() {
     async () => {
       if (client || anyRunning()) return;
       while (fileWork.size) await Promise.allSettled([...fileWork]);
+      await removeEmptyRoots();
       await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
       removeSocket();
       process.exit(0);
@@ -322,10 +326,11 @@ async function recoverSpools() {
     let started;
     let end;
     let cwd;
+    let image;
     try {
       for await (const record of readSpool(spool.file)) {
         if (record.n !== undefined) lastSeq = record.n;
-        else if (record.task) cwd = record.task.cwd;
+        else if (record.task) ({ cwd, image } = record.task);
         else if (record.spawning) spawning = true;
         else if (record.started) started = record.started;
         else if (record.exit) end = record.exit;
@@ -356,7 +361,9 @@ async function recoverSpools() {
       await spool.close();
     }
     // Also after a recorded end: the supervisor may have died before it removed the directory.
-    if (cwd) removeWorkdirLater(cwd);
+    // Its cgroups too, and whatever is still in them (processes that left its group with setsid).
+    track(TaskCgroups.leftBehind(`taskd-${id}`).remove());
+    if (cwd) removeWorkdirLater(cwd, image && { filesystem: { image } });
     tasks.set(id, SupervisedTask.recovered(id, spool, lastSeq, end, started));
   }
 }

@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { TaskCgroups } from '../limits/cgroup-v1.mjs';
 import { TaskLimits } from '../limits/task-limits.mjs';
+import { filesystemUse } from '../limits/task-filesystem.mjs';
 import { sandboxExit, taskCommand } from '../sandbox/bwrap-args.mjs';
+import { seccompProgram } from '../sandbox/seccomp.mjs';
 import { signalSandboxGroup } from '../sandbox/signal-group.mjs';
 import { OutputLines } from './output-lines.mjs';
 import { spoolLine } from './spool.mjs';
@@ -17,6 +19,13 @@ import { prepareWorkdir, removeWorkdirLater, track } from './workdir.mjs';
 const DRAIN_AFTER_EXIT_MS = 2000;
 /** Spooled output waiting for a slow disk above which the task's output is not read until it is written. */
 const SPOOL_BEHIND_BYTES = 8 * 1024 * 1024;
+
+/** The sandbox's syscall filter for this machine's architecture, built once (none where unknown). */
+let seccomp;
+function seccompFilter() {
+  seccomp ??= { program: seccompProgram() };
+  return seccomp.program;
+}
 
 /** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined when gone. */
 export function processStartTime(pid) {
@@ -55,6 +64,8 @@ export class SupervisedTask {
     this.end = undefined;
     this.lastSeq = 0;
     this.limits = undefined;
+    /** The task's cgroups while it runs. */
+    this.cgroups = undefined;
     this.pending = [];
     /** taskd released it while it still ran: it is forgotten as soon as it ends. */
     this.released = false;
@@ -76,11 +87,16 @@ export class SupervisedTask {
     return task;
   }
 
-  async run({ command, cwd, source, env, limits: taskLimits, sandbox }) {
-    await this.spool.append([{ task: { cwd } }]);
+  /**
+   * Runs the task: `identity` ({ uid, gid }) is the host user it runs as (none: the supervisor's
+   * own), `disk` ({ image }) asks for a filesystem of its own sized to its disk limit.
+   */
+  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk }) {
+    const filesystem = disk && taskLimits ? { image: disk.image, sizeMb: taskLimits.diskMb } : undefined;
+    await this.spool.append([{ task: { cwd, ...(filesystem ? { image: filesystem.image } : {}) } }]);
     let tree;
     try {
-      tree = await prepareWorkdir(source, cwd);
+      tree = await prepareWorkdir(source, cwd, identity, filesystem);
     } catch (err) {
       return this.finish({ spawnError: err.message });
     }
@@ -94,19 +110,28 @@ export class SupervisedTask {
       return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });
     }
     const output = new OutputLines((line) => this.queueLine(line));
-    // Where the host gives v1 memory and pids cgroups, the task gets its own (none without limits).
+    // Where the host gives v1 cgroups, the task gets its own (memory, pids and cpu only with limits).
     const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits);
+    this.cgroups = cgroups;
     let child;
-    const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups);
+    const measureDisk = filesystem ? () => filesystemUse(cwd) : undefined;
+    const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups, measureDisk);
     const failStart = (err) => {
       removeWorkdirLater(cwd, tree);
       track(cgroups.remove());
       return this.finish({ spawnError: err.message });
     };
+    let run;
     try {
       // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
-      const run = taskCommand(sandbox, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
-      child = spawn(run.file, run.args, { cwd, env: run.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      run = taskCommand(sandbox && { ...sandbox, seccomp: seccompFilter() }, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
+      child = spawn(run.file, run.args, {
+        cwd,
+        env: run.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe', ...run.inputs.map(() => 'pipe')],
+        ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+      });
     } catch (err) {
       return failStart(err);
     }
@@ -117,8 +142,14 @@ export class SupervisedTask {
     child.on('error', () => {});
     this.pid = child.pid;
     this.sandboxed = Boolean(sandbox);
-    // At once, before the shell gets to fork: its children are born in the groups.
+    // Before it can fork: bwrap waits for its arguments, written only once it is in its groups,
+    // so whatever the task starts is born in them. (Unsandboxed, the shell may fork first.)
     cgroups.join(child.pid);
+    run.inputs.forEach((data, i) => {
+      const pipe = child.stdio[3 + i];
+      pipe.on('error', () => {});
+      pipe.end(data);
+    });
     this.limits = limits;
     void this.spool.append([{ started: { pid: child.pid, startTime: processStartTime(child.pid) } }]);
     this.listener.started(this);
@@ -162,6 +193,7 @@ export class SupervisedTask {
     output.end('stderr');
     await limits.ended(code, signal);
     await cgroups.remove();
+    this.cgroups = undefined;
     removeWorkdirLater(cwd, tree);
     const status = sandbox ? sandboxExit(code, signal) : { code, signal };
     return this.finish({ ...status, ...(limits.exceeded ? { exceeded: limits.exceeded } : {}), droppedBytes: limits.droppedBytes });
@@ -204,25 +236,31 @@ export class SupervisedTask {
       return;
     }
     this.signalGroup(signal);
-    // A stopped process acts on a caught SIGTERM only once continued; SIGCONT after the signal,
-    // so it does nothing else first. Its timeout stays held: it is ending, and SIGKILL follows
-    // the grace.
+    // What left the group (setsid) is still in the task's cgroups: a SIGKILL reaches it there.
+    if (signal === 'SIGKILL') this.cgroups?.killAll();
+    // A frozen process acts on a caught SIGTERM only once thawed; thawed after the signal, so it
+    // does nothing else first. Its timeout stays held: it is ending, and SIGKILL follows the grace.
     if (this.frozen) {
       this.frozen = false;
-      this.signalGroup('SIGCONT');
+      this.unfreeze();
     }
   }
 
   /**
-   * Pause: the whole group stops (no CPU, no output) and its timeout waits. Only a started task
-   * can be frozen; the runner asks again once it has heard that the task started.
+   * Pause: every process of the task stops (no CPU, no output) and its timeout waits — by the
+   * cgroup freezer where there is one (it holds processes that left the group with setsid too,
+   * and forks racing the freeze), else SIGSTOP to the group. Only a started task can be frozen;
+   * the runner asks again once it has heard that the task started.
    */
-  freeze() {
+  async freeze() {
     if (this.pid === undefined || this.end) return;
     if (!this.frozen) {
       this.frozen = true;
-      this.signalGroup('SIGSTOP');
       this.limits?.holdTimeout();
+      if (this.cgroups?.canFreeze) await this.cgroups.freeze(() => this.frozen && !this.end);
+      else this.signalGroup('SIGSTOP');
+      // Thawed, killed or ended while the freezer worked.
+      if (!this.frozen || this.end) return;
     }
     this.listener.frozen(this);
   }
@@ -230,8 +268,13 @@ export class SupervisedTask {
   thaw() {
     if (!this.frozen || this.end) return;
     this.frozen = false;
-    this.signalGroup('SIGCONT');
+    this.unfreeze();
     this.limits?.resumeTimeout();
+  }
+
+  unfreeze() {
+    if (this.cgroups?.canFreeze) this.cgroups.thaw();
+    else this.signalGroup('SIGCONT');
   }
 
   /** Lines are spooled and passed on in batches: one append per turn of the event loop. */

@@ -1,9 +1,11 @@
 // Task working directories, made and removed by the supervisor: a copy of the droplet's tree per
-// task (never hard links: a task may write to its files), removed once the task has ended.
+// task (never hard links: a task may write to its files), owned by the task's user, on a
+// filesystem of the task's own where the host gives one, removed once the task has ended.
 // Plain JavaScript, Node's modules only.
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
+import { copyFile, lchown, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { mountTaskFilesystem, unmountTaskFilesystem } from '../limits/task-filesystem.mjs';
 import { note } from './note.mjs';
 
 /** Directory copies and removals in progress, waited for before the supervisor exits. */
@@ -42,18 +44,23 @@ async function listTree(root) {
 }
 
 /**
- * Copies a droplet tree into the new directory `to`: directories first (parents before their
- * children), then files (cloned copy-on-write where the filesystem can) and symlinks as they are.
- * Returns the tree for the removal.
+ * Copies a droplet tree into the directory `to` (made here unless `made`): directories first
+ * (parents before their children), then files (cloned copy-on-write where the filesystem can) and
+ * symlinks as they are, all then given to `owner` ({ uid, gid }) if one is named. Returns the tree
+ * for the removal.
  */
-async function copyTree(from, to) {
+async function copyTree(from, to, owner, made = false) {
   const tree = await listTree(from);
-  await mkdir(to, { mode: 0o700 });
+  if (!made) await mkdir(to, { mode: 0o700 });
   for (const dir of tree.dirs) await mkdir(path.join(to, dir), { mode: 0o700 });
   await Promise.all([
     ...tree.files.map((file) => copyFile(path.join(from, file), path.join(to, file), constants.COPYFILE_FICLONE)),
     ...tree.links.map(async (link) => symlink(await readlink(path.join(from, link)), path.join(to, link))),
   ]);
+  if (owner) {
+    // lchown: a symlink is given away itself, never what it points to.
+    await Promise.all(['', ...tree.dirs, ...tree.files, ...tree.links].map((p) => lchown(path.join(to, p), owner.uid, owner.gid)));
+  }
   return tree;
 }
 
@@ -67,17 +74,31 @@ function ensureRoot(dir) {
   return made;
 }
 
-/** Makes `cwd` as a copy of `source`; a partial copy (the droplet vanished mid-way) is removed. */
-export async function prepareWorkdir(source, cwd) {
+/**
+ * Makes `cwd` as a copy of `source` owned by `owner` (none: this process's user) — on a filesystem
+ * of its own when `disk` ({ image, sizeMb }) is given; a partial one (the droplet vanished
+ * mid-way, the disk is full) is removed.
+ */
+export async function prepareWorkdir(source, cwd, owner, disk) {
   await ensureRoot(path.dirname(cwd));
+  if (disk) {
+    try {
+      // Left over from a run that did not finish (a crash): start clean.
+      await unmountTaskFilesystem(disk.image, cwd);
+      await mountTaskFilesystem(disk.image, cwd, disk.sizeMb, owner ?? { uid: process.getuid(), gid: process.getgid() });
+      return { filesystem: disk, ...(await copyTree(source, cwd, owner, true)) };
+    } catch (err) {
+      await unmountTaskFilesystem(disk.image, cwd);
+      throw err;
+    }
+  }
   try {
     try {
-      return await copyTree(source, cwd);
+      return await copyTree(source, cwd, owner);
     } catch (err) {
-      // Left over from a run that did not finish (a crash): start clean, once.
       if (err.code !== 'EEXIST') throw err;
       await rm(cwd, { recursive: true, force: true });
-      return await copyTree(source, cwd);
+      return await copyTree(source, cwd, owner);
     }
   } catch (err) {
     await rm(cwd, { recursive: true, force: true }).catch(() => {});
@@ -92,6 +113,8 @@ export async function prepareWorkdir(source, cwd) {
  * directories first: one the task replaced by a symlink must not lead the removal elsewhere.
  */
 async function removeDir(dir, tree) {
+  // A filesystem of the task's own goes whole, whatever the task left in it.
+  if (tree?.filesystem) return unmountTaskFilesystem(tree.filesystem.image, dir);
   if (tree) {
     try {
       const stats = await Promise.all([dir, ...tree.dirs.map((sub) => path.join(dir, sub))].map((d) => lstat(d)));
@@ -107,7 +130,15 @@ async function removeDir(dir, tree) {
   await rm(dir, { recursive: true, force: true, maxRetries: 2 });
 }
 
-/** Removes a task directory in the background (`tree`: what was copied in, if known). */
+/** Removes the folders of task directories made here, where empty: the supervisor is leaving. */
+export async function removeEmptyRoots() {
+  await Promise.all([...madeRoots.keys()].map((dir) => rmdir(dir).catch(() => {})));
+}
+
+/**
+ * Removes a task directory in the background (`tree`: what was copied in, if known; `{ filesystem }`
+ * alone for a task's own filesystem).
+ */
 export function removeWorkdirLater(dir, tree) {
   return track(removeDir(dir, tree).catch((err) => note(`removing ${dir} failed: ${err.message}`)));
 }

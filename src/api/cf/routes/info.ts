@@ -3,14 +3,16 @@
 // mechanisms, and running unsandboxed, are reported, not hidden.
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import { LIMIT_MECHANISMS } from '../../../runner/limits/mechanisms.js';
+import { limitMechanisms } from '../../../runner/limits/mechanisms.js';
 import { sandboxInForce, taskNetworkInForce } from '../../../runner/sandbox/detect.js';
+import { describeTaskUser } from '../../../runner/task-user.js';
 import { baseUrl } from '../request.js';
 
 export function infoRoutes(app: FastifyInstance, ctx: AppContext) {
   // The same decision the runner makes (the probe runs once per process).
   const sandbox = sandboxInForce(ctx.config.sandbox);
   const taskNetwork = taskNetworkInForce(ctx.config, sandbox);
+  const taskUser = describeTaskUser(ctx.config, sandbox.kind === 'bwrap');
   app.get('/v3/info', { config: { public: true } }, async (request) => ({
     build: '',
     cli_version: { minimum: '', recommended: '' },
@@ -23,6 +25,6 @@ export function infoRoutes(app: FastifyInstance, ctx: AppContext) {
       self: { href: `${baseUrl(ctx, request)}/v3/info` },
       support: null,
     },
-    taskd: { limits: LIMIT_MECHANISMS, sandbox: sandbox.kind, sandbox_reason: sandbox.reason, task_network: taskNetwork },
+    taskd: { limits: await limitMechanisms(ctx.config), sandbox: sandbox.kind, sandbox_reason: sandbox.reason, task_network: taskNetwork, task_user: taskUser },
   }));
 }

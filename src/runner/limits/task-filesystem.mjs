@@ -1,0 +1,89 @@
+// A filesystem of the task's own, sized to its disk_in_mb: an ext4 image on the data directory's
+// disk, loop-mounted (nosuid, nodev) as the task's working directory. The kernel then bounds what
+// the task can put on disk, whatever way it writes — many files, many processes, files deleted
+// while still open, sparse or fallocated files — with ENOSPC at the quota and an inode count in
+// proportion, where a walk of the directory sees none of the deleted-but-open bytes. The image is
+// preallocated, so tasks cannot together promise the host's disk more than it has. Needs root
+// (mount); elsewhere the watchdog and RLIMIT_FSIZE stand in, as GET /v3/info says.
+// Plain JavaScript, Node's own imports only.
+import { execFile } from 'node:child_process';
+import { mkdir, rm, rmdir, statfs } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The tools' fixed places and a fixed environment: nothing of the caller's reaches them. */
+const TOOLS_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+const MOUNT_OPTIONS = 'loop,nosuid,nodev,noatime';
+const MB = 1024 * 1024;
+
+function run(file, args) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env: TOOLS_ENV, timeout: 60_000 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`${path.basename(file)} failed: ${String(stderr).trim().split('\n')[0] || err.message}`));
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Makes and mounts a task's filesystem: `image` preallocated to `sizeMb`, formatted (no journal:
+ * it lives as long as the task) with its root owned by `owner`, mounted at `mountpoint`.
+ */
+export async function mountTaskFilesystem(image, mountpoint, sizeMb, owner) {
+  await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
+  await mkdir(mountpoint, { recursive: true, mode: 0o700 });
+  try {
+    // Preallocated: a sparse image would let the host's disk run out under a task within quota.
+    await run('/usr/bin/fallocate', ['-l', String(sizeMb * MB), image]);
+    await run('/usr/sbin/mkfs.ext4', [
+      '-q', '-F', '-m', '0', '-O', '^has_journal,^resize_inode',
+      '-E', `root_owner=${owner.uid}:${owner.gid},lazy_itable_init=1,nodiscard`, image,
+    ]);
+    await run('/usr/bin/mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, image, mountpoint]);
+    // mkfs's lost+found is of no use to a task; its directory is the app's own.
+    await rmdir(path.join(mountpoint, 'lost+found')).catch(() => {});
+  } catch (err) {
+    await unmountTaskFilesystem(image, mountpoint);
+    throw err;
+  }
+}
+
+/**
+ * Bytes in use of the filesystem at `mountpoint`, and whether it is full: no inode left, or less
+ * room than 1% of it (64 KiB at least) — after a write failed with ENOSPC, the blocks of its
+ * partial data are free again. Undefined if unreadable.
+ */
+export async function filesystemUse(mountpoint) {
+  try {
+    const st = await statfs(mountpoint);
+    const free = st.bavail * st.bsize;
+    return { usedBytes: (st.blocks - st.bfree) * st.bsize, full: st.ffree === 0 || free < Math.max(64 * 1024, (st.blocks * st.bsize) / 100) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Unmounts (lazily, so a process still holding a file cannot keep it) and removes the mount point
+ * and the image; each step is tried whatever the last did, so a half-made one goes too. The loop
+ * device is freed by the kernel with the last reference (mount's autoclear).
+ */
+export async function unmountTaskFilesystem(image, mountpoint) {
+  await run('/usr/bin/umount', ['-l', mountpoint]).catch(() => {});
+  await rmdir(mountpoint).catch(() => {});
+  await rm(image, { force: true }).catch(() => {});
+}
+
+/** Whether this host can give tasks filesystems of their own: taskd is root and a loop mount works. */
+export async function probeTaskFilesystems(dir) {
+  if (process.getuid?.() !== 0) return { usable: false, reason: 'taskd does not run as root (mounting needs it)' };
+  const image = path.join(dir, `probe-${process.pid}.ext4`);
+  const mountpoint = path.join(dir, `probe-${process.pid}`);
+  try {
+    await mountTaskFilesystem(image, mountpoint, 1, { uid: 0, gid: 0 });
+    return { usable: true, reason: 'loop-mounted ext4 per task' };
+  } catch (err) {
+    return { usable: false, reason: err.message };
+  } finally {
+    await unmountTaskFilesystem(image, mountpoint);
+  }
+}
