@@ -120,4 +120,6 @@ describeEachStore('task create quotas', (h) => {
     const { app } = await spaceWithQuotas(h, { org: {}, space: {} });
     assert.equal((await run(h, app.guid, { memory_in_mb: 100000 })).status, 202);
   });
-}, { runnerSlots: 0 });
+  // The server's own memory maximum (by default the host's memory) is not a quota: set above the
+  // memory asked for here; task-memory-maximum.test.ts tests it.
+}, { runnerSlots: 0, maximumMemoryInMb: 1_000_000 });
