@@ -41,7 +41,8 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
   let taskd: TaskdServer | undefined;
   const acknowledged = new Set<string>();
   try {
-    taskd = await TaskdServer.start(dataDir);
+    // Tasks ask for little disk: as root each gets a filesystem of its own, preallocated on this small one.
+    taskd = await TaskdServer.start(dataDir, { TASKD_DEFAULT_DISK_IN_MB: '2' });
     const app = await taskd.runnableApp('diskfull');
     const longSeconds = options.quick ? 8 : 40;
     // Full: longer than the runner's 15 s heartbeat lease at full size, which taskd must survive too.

@@ -24,7 +24,8 @@ try {
 }
 
 describe('a full disk under the data directory [sqlite]', { skip: cannotMount }, () => {
-  const h = new Harness('sqlite', { dataDir: path.join(fs?.dir ?? '/nonexistent', 'data') });
+  // Tasks ask for little disk: as root each gets a filesystem of its own, preallocated on this small one.
+  const h = new Harness('sqlite', { dataDir: path.join(fs?.dir ?? '/nonexistent', 'data'), defaultDiskInMb: 2 });
   const filler = path.join(fs?.dir ?? '/nonexistent', 'filler');
   let app: any;
 
