@@ -2,7 +2,7 @@
 // cancelling a mix of tasks over HTTP, then at a random moment a kill -9 — of taskd, or of the
 // task supervisor first and of taskd a moment later — and a restart, after which every promise
 // taskd made is checked (verdict.ts). Returns what it saw; never throws for what taskd did.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TaskdClient } from './http.js';
@@ -49,6 +49,9 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
   const dataDir = path.join(root, 'data');
   const markers = path.join(root, 'markers');
   mkdirSync(markers);
+  // Tasks write their markers here; as root's, they run as the unprivileged task user.
+  chmodSync(root, 0o711);
+  chmodSync(markers, 0o777);
   const result: TrialResult = { failures: [], readyMs: NaN, readyCpuMs: NaN, firstReadyMs: NaN, firstReadyCpuMs: NaN, tasks: 0, adopted: 0, unknownCompletion: 0, stoppedAsOrphans: 0, notRun: 0, linesRecovered: 0, cancelsAcked: 0, genuinelyRunning: 0, unanswered: 0 };
   const fail = (line: string) => result.failures.push(line);
   const taskds: TaskdProcess[] = [];
