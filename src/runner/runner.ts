@@ -63,9 +63,10 @@ export class Runner {
     this.sandbox = sandboxInForce(config.sandbox);
     const sandbox = this.sandbox.bwrap ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir } : undefined;
     const serverLimits = { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds, cpuCores: config.taskCpuCores };
-    this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox, config.runnerLeaseSeconds);
     const hostUser = taskHostUser(config);
-    this.workspaces = new Workspaces(config.dataDir, taskDirsRoot(config.dataDir, hostUser));
+    const tasksRoot = taskDirsRoot(config.dataDir, hostUser);
+    this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox, config.runnerLeaseSeconds, tasksRoot);
+    this.workspaces = new Workspaces(tasksRoot);
     this.deps = {
       db: store.db, tasks: this.tasks, supervisor: this.supervisor, workspaces: this.workspaces, log, signals,
       hostUser,

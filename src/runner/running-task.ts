@@ -164,8 +164,7 @@ export class RunningTask implements TaskProcessEvents {
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
       this.handedOver = true;
-      const disk = deps.ownFilesystems ? { image: deps.workspaces.imageOf(task.guid) } : undefined;
-      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task), network, identity: deps.hostUser, disk }, this);
+      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task), network, identity: deps.hostUser, disk: deps.ownFilesystems }, this);
     });
   }
 

@@ -55,8 +55,8 @@ export interface SpawnRequest {
   network?: boolean;
   /** The host user the task runs as; none: the supervisor's own. */
   identity?: { uid: number; gid: number };
-  /** A filesystem of the task's own, sized to its disk limit, made in this image file. */
-  disk?: { image: string };
+  /** Whether the task gets a filesystem of its own, sized to its disk limit. */
+  disk?: boolean;
 }
 
 /** A task the supervisor holds, as it answers a new client. */
@@ -104,6 +104,8 @@ export class TaskSupervisor {
      * supervisor stops its tasks; none: they run on until a taskd connects again.
      */
     private readonly orphanStopSeconds?: number,
+    /** Where task directories are made (task-user.ts); by default the data directory's `tasks`. */
+    private readonly tasksRoot = path.join(path.resolve(dataDir), 'tasks'),
   ) {
     this.runDir = path.join(path.resolve(dataDir), 'run');
     const inRunDir = path.join(this.runDir, 'supervisor.sock');
@@ -145,7 +147,7 @@ export class TaskSupervisor {
     try {
       // No loaders (execArgv) and no inherited environment: the supervisor must not see taskd's
       // secrets, and each task gets exactly the environment the runner builds for it.
-      const child = spawn(process.execPath, [SCRIPT, this.runDir, this.socketPath], { detached: true, env: {}, stdio: ['ignore', log, log] });
+      const child = spawn(process.execPath, [SCRIPT, this.runDir, this.socketPath, this.tasksRoot], { detached: true, env: {}, stdio: ['ignore', log, log] });
       child.unref();
     } finally {
       closeSync(log);

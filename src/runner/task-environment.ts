@@ -41,6 +41,9 @@ export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: s
   return {
     ...BASE,
     HOME: sandboxed ? SANDBOX_HOME : workingDir,
+    // Unsandboxed, its directory may be a link to a filesystem of its own: the shell's `pwd`
+    // names the task's directory, not where that filesystem is mounted (bwrap sets its own).
+    ...(sandboxed ? {} : { PWD: workingDir }),
     TMPDIR: sandboxed ? SANDBOX_TMP : workingDir,
     MEMORY_LIMIT: `${task.memory_in_mb}m`,
     ...appVariables(task.environmentVariables),

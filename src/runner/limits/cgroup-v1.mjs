@@ -218,13 +218,18 @@ export class TaskCgroups {
     }
   }
 
-  /** Removes the groups once empty: what is left is killed, and the removal retried a while. */
+  /**
+   * Removes the groups once empty: what is left is killed, and the removal retried a while.
+   * Resolves whether the task provably has no process left: it had a group, and it emptied.
+   */
   async remove() {
+    const held = CONTROLLERS.some((kind) => this[kind]);
     for (let attempt = 0; attempt < 50; attempt++) {
       this.killAll();
-      if (CONTROLLERS.map((kind) => this.removeOne(kind)).every(Boolean)) return;
+      if (CONTROLLERS.map((kind) => this.removeOne(kind)).every(Boolean)) return held;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     note(`cgroups of ${CONTROLLERS.map((kind) => this[kind]).filter(Boolean).join(' ')} could not be removed`);
+    return false;
   }
 }

@@ -12,7 +12,7 @@
 // file system calls per task) runs here, beside the server. Plain JavaScript with no imports
 // beyond Node's own, started without loaders, so it stays small.
 //
-// Usage: node supervisor.mjs RUN_DIR SOCKET_PATH
+// Usage: node supervisor.mjs RUN_DIR SOCKET_PATH TASKS_ROOT (where task directories are made)
 //
 // Protocol: JSON, one message per line, one client (taskd's runner) at a time; a second
 // connection is answered { type: 'busy' } and closed. Task ids are task guids.
@@ -23,8 +23,8 @@
 //            shutdown (taskd died) and none connects again within stopAfterSeconds, every running
 //            task gets SIGTERM, and SIGKILL after the grace
 //        { type: 'spawn', id, command, cwd, source, env, limits?, sandbox?, identity?, disk? }
-//            copy the tree `source` (a droplet) to the new directory `cwd` (on a filesystem of
-//            its own made in the image file `disk.image`, see limits/task-filesystem.mjs), owned
+//            copy the tree `source` (a droplet) to the new directory `cwd` (with `disk`: on a
+//            filesystem of its own, `cwd` a link to it; see limits/task-filesystem.mjs), owned
 //            by `identity` ({ uid, gid }), run `/bin/sh -c command` there as its own group and as
 //            that user (in bubblewrap with `sandbox`, see sandbox/bwrap-args.mjs), enforce
 //            `limits` (limits/task-limits.mjs), remove `cwd` once it has ended
@@ -54,10 +54,13 @@ import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mj
 import { processStartTime, SupervisedTask } from './task-process.mjs';
 import { fileWork, removeEmptyRoots, removeWorkdirLater, track } from './workdir.mjs';
 import { TaskCgroups } from '../limits/cgroup-v1.mjs';
+import { releaseIdleFilesystems, removeLeftFilesystems } from '../limits/task-filesystem.mjs';
 import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
-const [runDir, socketPath] = process.argv.slice(2);
+const [runDir, socketPath, tasksRoot] = process.argv.slice(2);
 const spoolDir = path.join(runDir, 'tasks');
+/** Where the images of tasks' own filesystems are kept (task-filesystem.mjs). */
+const imagesDir = path.join(runDir, 'disks');
 /** How long a supervisor with nothing to run waits for a client before it exits. */
 const IDLE_EXIT_MS = 10_000;
 /** Lines per message when a spool is replayed. */
@@ -246,7 +249,7 @@ function spawnTask(connection, request) {
   if (connection.congested) task.holdOutput('client', true);
   tasks.set(task.id, task);
   connection.feeds.set(task.id, new Feed(connection, task, 0));
-  void task.run(request).catch((err) => task.finish({ spawnError: err.message }));
+  void task.run(request, imagesDir).catch((err) => task.finish({ spawnError: err.message }));
 }
 
 function release(task) {
@@ -294,6 +297,7 @@ function exitWhenIdle() {
     async () => {
       if (client || anyRunning()) return;
       while (fileWork.size) await Promise.allSettled([...fileWork]);
+      await releaseIdleFilesystems();
       await removeEmptyRoots();
       await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
       removeSocket();
@@ -326,11 +330,10 @@ async function recoverSpools() {
     let started;
     let end;
     let cwd;
-    let image;
     try {
       for await (const record of readSpool(spool.file)) {
         if (record.n !== undefined) lastSeq = record.n;
-        else if (record.task) ({ cwd, image } = record.task);
+        else if (record.task) cwd = record.task.cwd;
         else if (record.spawning) spawning = true;
         else if (record.started) started = record.started;
         else if (record.exit) end = record.exit;
@@ -363,7 +366,7 @@ async function recoverSpools() {
     // Also after a recorded end: the supervisor may have died before it removed the directory.
     // Its cgroups too, and whatever is still in them (processes that left its group with setsid).
     track(TaskCgroups.leftBehind(`taskd-${id}`).remove());
-    if (cwd) removeWorkdirLater(cwd, image && { filesystem: { image } });
+    if (cwd) removeWorkdirLater(cwd);
     tasks.set(id, SupervisedTask.recovered(id, spool, lastSeq, end, started));
   }
 }
@@ -431,6 +434,10 @@ function listen() {
 
 mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
 await listen();
-recovered = recoverSpools();
+recovered = (async () => {
+  // Before any task: what a dead supervisor left mounted is none of ours to hand out.
+  if (tasksRoot) await removeLeftFilesystems(imagesDir, tasksRoot);
+  await recoverSpools();
+})();
 await recovered;
 exitWhenIdle();

@@ -89,11 +89,12 @@ export class SupervisedTask {
 
   /**
    * Runs the task: `identity` ({ uid, gid }) is the host user it runs as (none: the supervisor's
-   * own), `disk` ({ image }) asks for a filesystem of its own sized to its disk limit.
+   * own), `disk` asks for a filesystem of its own sized to its disk limit, its image kept in
+   * `imagesDir`.
    */
-  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk }) {
-    const filesystem = disk && taskLimits ? { image: disk.image, sizeMb: taskLimits.diskMb } : undefined;
-    await this.spool.append([{ task: { cwd, ...(filesystem ? { image: filesystem.image } : {}) } }]);
+  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk }, imagesDir) {
+    const filesystem = disk && taskLimits ? { imagesDir, sizeMb: taskLimits.diskMb } : undefined;
+    await this.spool.append([{ task: { cwd } }]);
     let tree;
     try {
       tree = await prepareWorkdir(source, cwd, identity, filesystem);
@@ -192,7 +193,10 @@ export class SupervisedTask {
     output.end('stdout');
     output.end('stderr');
     await limits.ended(code, signal);
-    await cgroups.remove();
+    // A process that outlived the task (no cgroup to find it by) could write into whatever
+    // the next task gets: its filesystem is then not handed on.
+    const noneLeft = await cgroups.remove();
+    if (tree?.filesystem) tree.filesystem.reusable = noneLeft;
     this.cgroups = undefined;
     removeWorkdirLater(cwd, tree);
     const status = sandbox ? sandboxExit(code, signal) : { code, signal };

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { copyFile, lchown, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { mountTaskFilesystem, unmountTaskFilesystem } from '../limits/task-filesystem.mjs';
+import { giveBackFilesystem, takeFilesystem } from '../limits/task-filesystem.mjs';
 import { note } from './note.mjs';
 
 /** Directory copies and removals in progress, waited for before the supervisor exits. */
@@ -76,19 +76,21 @@ function ensureRoot(dir) {
 
 /**
  * Makes `cwd` as a copy of `source` owned by `owner` (none: this process's user) — on a filesystem
- * of its own when `disk` ({ image, sizeMb }) is given; a partial one (the droplet vanished
- * mid-way, the disk is full) is removed.
+ * of its own when `disk` ({ imagesDir, sizeMb }) is given, `cwd` then a link to where it is
+ * mounted; a partial one (the droplet vanished mid-way, the disk is full) is removed.
  */
 export async function prepareWorkdir(source, cwd, owner, disk) {
   await ensureRoot(path.dirname(cwd));
   if (disk) {
+    // Left over from a run that did not finish (a crash): start clean.
+    await rm(cwd, { recursive: true, force: true });
+    const filesystem = await takeFilesystem(disk.imagesDir, path.dirname(cwd), disk.sizeMb, owner ?? { uid: process.getuid(), gid: process.getgid() });
     try {
-      // Left over from a run that did not finish (a crash): start clean.
-      await unmountTaskFilesystem(disk.image, cwd);
-      await mountTaskFilesystem(disk.image, cwd, disk.sizeMb, owner ?? { uid: process.getuid(), gid: process.getgid() });
-      return { filesystem: disk, ...(await copyTree(source, cwd, owner, true)) };
+      await symlink(filesystem.mountpoint, cwd);
+      return { filesystem, ...(await copyTree(source, filesystem.mountpoint, owner, true)) };
     } catch (err) {
-      await unmountTaskFilesystem(disk.image, cwd);
+      await unlink(cwd).catch(() => {});
+      await giveBackFilesystem(filesystem);
       throw err;
     }
   }
@@ -113,8 +115,11 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
  * directories first: one the task replaced by a symlink must not lead the removal elsewhere.
  */
 async function removeDir(dir, tree) {
-  // A filesystem of the task's own goes whole, whatever the task left in it.
-  if (tree?.filesystem) return unmountTaskFilesystem(tree.filesystem.image, dir);
+  // A filesystem of the task's own is emptied whole, whatever the task left in it, for the next.
+  if (tree?.filesystem) {
+    await unlink(dir);
+    return giveBackFilesystem(tree.filesystem);
+  }
   if (tree) {
     try {
       const stats = await Promise.all([dir, ...tree.dirs.map((sub) => path.join(dir, sub))].map((d) => lstat(d)));
@@ -135,10 +140,7 @@ export async function removeEmptyRoots() {
   await Promise.all([...madeRoots.keys()].map((dir) => rmdir(dir).catch(() => {})));
 }
 
-/**
- * Removes a task directory in the background (`tree`: what was copied in, if known; `{ filesystem }`
- * alone for a task's own filesystem).
- */
+/** Removes a task directory in the background (`tree`: what was copied in, if known). */
 export function removeWorkdirLater(dir, tree) {
   return track(removeDir(dir, tree).catch((err) => note(`removing ${dir} failed: ${err.message}`)));
 }
