@@ -19,9 +19,9 @@ export class TaskdServer {
 
   private constructor(private readonly serving: TaskdProcess, readonly dataDir: string) {}
 
-  /** Starts `taskd serve` on `dataDir` (SQLite there), waits until it serves, and logs in as admin. */
-  static async start(dataDir: string, env: Record<string, string> = {}): Promise<TaskdServer> {
-    const serving = await TaskdProcess.start(dataDir, { env: envWithoutTaskd({ TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }), keepChars: 200_000 });
+  /** Starts `taskd serve` on `dataDir` (SQLite there; as `user`, if given), waits until it serves, and logs in as admin. */
+  static async start(dataDir: string, env: Record<string, string> = {}, user?: { uid: number; gid: number }): Promise<TaskdServer> {
+    const serving = await TaskdProcess.start(dataDir, { env: envWithoutTaskd({ TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }), keepChars: 200_000, user });
     const server = new TaskdServer(serving, dataDir);
     server.token = await adminToken(server.url, ADMIN_PASSWORD);
     return server;

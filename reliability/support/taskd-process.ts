@@ -66,6 +66,8 @@ export interface StartOptions {
   keepChars?: number;
   /** Also wait until /readyz answers 200, and time it (readyMs, readyCpuMs). */
   waitReady?: boolean;
+  /** Runs it as this host user (the caller being root) rather than as the caller. */
+  user?: { uid: number; gid: number };
 }
 
 export class TaskdProcess {
@@ -101,6 +103,7 @@ export class TaskdProcess {
       cwd: ROOT,
       env: options.env,
       stdio: out === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', out, out],
+      ...options.user,
     });
     if (out !== undefined) closeSync(out);
     const taskd = new TaskdProcess(child, options.logFile, options.keepChars ?? 100_000);

@@ -98,7 +98,7 @@ export async function takeFilesystem(imagesDir, mountsDir, sizeMb, owner) {
   // Kept for another task only if nothing of this one can be left running (its runner says so).
   fs.reusable = true;
   await lchown(fs.mountpoint, owner.uid, owner.gid);
-  await chmod(fs.mountpoint, 0o755);
+  await chmod(fs.mountpoint, 0o700);
   return fs;
 }
 

@@ -1,0 +1,59 @@
+// taskd run the second supported way: as a dedicated ordinary user, on a host that allows
+// unprivileged user namespaces. Its sandboxed tasks are still vcap (uid 2000) with no capability,
+// on taskd's own host uid; GET /v3/info says that and the weaker mechanisms (no cgroups, no
+// filesystem of their own: those need root). Needs root here only to start taskd as another user.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { probeBwrap } from '../../src/runner/sandbox/detect.js';
+import { TaskdServer } from '../../reliability/disk/taskd-server.js';
+import { sleep } from './helpers.js';
+
+const NOBODY = { uid: 65534, gid: 65534 };
+const probe = probeBwrap();
+const skip = process.getuid?.() !== 0 ? 'needs root to start taskd as another user' : probe.usable ? false : `bubblewrap is unusable here: ${probe.reason}`;
+if (skip) console.log(`# unprivileged taskd test skipped: ${skip}`);
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-unprivileged-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Host uids of the processes whose environment names the task. */
+function hostUidsOf(guid: string): string[] {
+  const marker = `\0TASKD_TASK_GUID=${guid}\0`;
+  const uids: string[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (`\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}`.includes(marker)) uids.push(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1]!);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return uids;
+}
+
+test('taskd as an ordinary user runs sandboxed tasks as vcap without capabilities, on its own host uid, and says so', { skip }, async () => {
+  chownSync(dataDir, NOBODY.uid, NOBODY.gid);
+  const taskd = await TaskdServer.start(dataDir, { HOME: dataDir, TASKD_SANDBOX: 'bwrap' }, NOBODY);
+  try {
+    const app = await taskd.runnableApp('unprivileged');
+    const created = await taskd.createTask(app, `id -u; id -un; grep -E '^(CapEff|CapBnd)' /proc/self/status | tr -s '\\t ' ' '; echo ready; sleep 300`);
+    assert.equal(created.status, 202, created.text);
+    const guid = created.body.guid as string;
+    let uids: string[] = [];
+    for (const deadline = Date.now() + 20_000; !(uids = hostUidsOf(guid)).length && Date.now() < deadline; ) await sleep(50);
+    assert.ok(uids.length > 0, 'the task runs');
+    assert.deepEqual([...new Set(uids)], [String(NOBODY.uid)], 'every host process of the task runs as taskd\'s user');
+    await taskd.post(`/v3/tasks/${guid}/actions/cancel`, {});
+    const done = await taskd.finalTask(guid, 30_000);
+    assert.equal(done?.result?.failure_reason, 'task was cancelled');
+    const lines = String((await taskd.logOf(guid)).text).trim().split('\n').map((l) => JSON.parse(l).text);
+    assert.deepEqual(lines, ['2000', 'vcap', 'CapEff: 0000000000000000', 'CapBnd: 0000000000000000', 'ready']);
+    const info = (await taskd.get('/v3/info')).body.taskd;
+    assert.equal(info.task_user, `vcap (uid 2000 in the sandbox; taskd's own host uid ${NOBODY.uid})`);
+    assert.deepEqual([info.limits.memory, info.limits.disk, info.limits.cpu, info.limits.pause], ['watchdog', 'watchdog + RLIMIT_FSIZE', 'none', 'SIGSTOP to the process group']);
+  } finally {
+    await taskd.stop();
+  }
+});
