@@ -96,9 +96,9 @@ export class TaskCgroups {
 
   /** The groups a task of a dead supervisor left behind, to be removed (killing what is in them). */
   static leftBehind(name) {
-    const groups = new TaskCgroups(name, undefined);
-    // The constructor made a freezer group if none was there: removing it is harmless.
-    for (const kind of CONTROLLERS) if (own[kind] && existsSync(`${own[kind]}/${name}`)) groups[kind] = `${own[kind]}/${name}`;
+    // Not through the constructor, which would make a freezer group.
+    const groups = Object.create(TaskCgroups.prototype);
+    for (const kind of CONTROLLERS) groups[kind] = own[kind] && existsSync(`${own[kind]}/${name}`) ? `${own[kind]}/${name}` : undefined;
     return groups;
   }
 
