@@ -156,12 +156,13 @@ const DEFAULT_TMP_MB = 1024;
 
 /**
  * What the supervisor spawns for a task: `/bin/sh ...shellArgs` with `env`, or — with `sandbox` —
- * bwrap running it, with a fixed environment and `inputs`: what to write to each extra file
- * descriptor (index 3 on) once the process has joined its cgroups. bwrap reads its arguments
- * before anything else, so nothing of the task runs before that write.
+ * bwrap running it, with a fixed environment; and `inputs`: what to write to each extra file
+ * descriptor (index 3 on) once the process has joined its cgroups. Nothing of the task runs
+ * before that write: bwrap reads its arguments first, and the plain shell waits for its line.
  */
 export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
-  if (!sandbox) return { file: '/bin/sh', args: shellArgs, env, inputs: [] };
+  // Unsandboxed, a first shell waits for a line on ARGS_FD in the same way, then becomes the task's.
+  if (!sandbox) return { file: '/bin/sh', args: ['-c', `read _ <&${ARGS_FD}; exec ${ARGS_FD}<&-; exec /bin/sh "$@"`, 'sh', ...shellArgs], env, inputs: [Buffer.from('\n')] };
   const tmpBytes = (diskMb ?? DEFAULT_TMP_MB) * MB;
   const options = bwrapOptions({ ...sandbox, tmpBytes }, cwd, env);
   const inputs = [Buffer.from(`${options.join('\0')}\0`), Buffer.from(PASSWD), Buffer.from(GROUP)];

@@ -143,8 +143,8 @@ export class SupervisedTask {
     child.on('error', () => {});
     this.pid = child.pid;
     this.sandboxed = Boolean(sandbox);
-    // Before it can fork: bwrap waits for its arguments, written only once it is in its groups,
-    // so whatever the task starts is born in them. (Unsandboxed, the shell may fork first.)
+    // Before it can fork: bwrap (or, unsandboxed, the first shell) waits for what is written to
+    // it only once it is in its groups, so whatever the task starts is born in them.
     cgroups.join(child.pid);
     run.inputs.forEach((data, i) => {
       const pipe = child.stdio[3 + i];
