@@ -129,13 +129,22 @@ export function seenWorkDir(h: Harness, guid: string): string {
   return isSandboxed(h) ? '/home/vcap/app' : hostWorkDir(h, guid);
 }
 
-function hostGroupOfTask(guid: string): number | undefined {
+/** Host pids of the processes whose environment names the task (its shell, what it started, and bwrap). */
+export function hostPidsOfTask(guid: string): number[] {
   const marker = `\0TASKD_TASK_GUID=${guid}\0`;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  return readdirSync('/proc').filter((name) => {
     try {
-      if (!`\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(marker)) continue;
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      return /^\d+$/.test(name) && `\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(marker);
+    } catch {
+      return false; // gone meanwhile
+    }
+  }).map(Number);
+}
+
+function hostGroupOfTask(guid: string): number | undefined {
+  for (const pid of hostPidsOfTask(guid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
     } catch {
       continue;

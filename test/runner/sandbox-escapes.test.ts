@@ -14,7 +14,7 @@ import { describeEachStore, type Harness } from '../support/harness.js';
 import { probeBwrap } from '../../src/runner/sandbox/detect.js';
 import { ownV1Dirs } from '../../src/runner/limits/cgroup-v1.mjs';
 import { taskFilesystemSupport } from '../../src/runner/limits/mechanisms.js';
-import { createTask, eventually, hostWorkDir, outputOf, runnableApp, waitForTask } from './helpers.js';
+import { createTask, eventually, hostPidsOfTask, hostWorkDir, outputOf, runnableApp, waitForTask } from './helpers.js';
 
 const probe = probeBwrap();
 const skip = probe.usable ? false : `bubblewrap is unusable here: ${probe.reason}`;
@@ -37,18 +37,6 @@ async function untilPrinted(h: Harness, appGuid: string, command: string, line: 
   return created.guid;
 }
 
-/** Host pids whose environment names the task (its shell and what it started; bwrap carries the guid too). */
-function hostProcessesOf(guid: string): number[] {
-  const marker = `\0TASKD_TASK_GUID=${guid}\0`;
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
-    try {
-      return `\0${readFileSync(`/proc/${n}/environ`, 'latin1')}`.includes(marker);
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
-
 describeEachStore('a hostile task cannot step out of its sandbox', (h) => {
   test('runs as vcap (uid 2000) inside and as the task user on the host, never root; id agrees with the API', { skip }, async () => {
     const { app } = await runnableApp(h);
@@ -57,7 +45,7 @@ describeEachStore('a hostile task cannot step out of its sandbox', (h) => {
     assert.equal(owner, asRoot ? h.config.taskUid : process.getuid?.(), 'the file the task made belongs to the task user on the host');
     assert.notEqual(owner, 0);
     // Every process of the task on the host, bwrap included, runs as that user.
-    for (const pid of hostProcessesOf(guid)) {
+    for (const pid of hostPidsOfTask(guid)) {
       const uid = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
       assert.notEqual(uid, '0', `host process ${pid} of the task runs as root`);
     }
@@ -102,7 +90,7 @@ describeEachStore('a hostile task cannot step out of its sandbox', (h) => {
     assert.equal(res.status, 200, res.text);
     const guid = await untilPrinted(h, app.guid, 'echo "$APP_SECRET"; echo ready; sleep 300', 'ready');
     // On the host: bwrap's environment is taskd's choice, and no command line carries the secret.
-    const bwrapPids = hostProcessesOf(guid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith(probe.usable ? probe.bwrap : ''));
+    const bwrapPids = hostPidsOfTask(guid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith(probe.usable ? probe.bwrap : ''));
     assert.ok(bwrapPids.length > 0, 'bwrap is found on the host');
     for (const pid of bwrapPids) {
       const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');

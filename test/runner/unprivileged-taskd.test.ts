@@ -4,12 +4,12 @@
 // filesystem of their own: those need root). Needs root here only to start taskd as another user.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { probeBwrap } from '../../src/runner/sandbox/detect.js';
 import { TaskdServer } from '../../reliability/disk/taskd-server.js';
-import { sleep } from './helpers.js';
+import { hostPidsOfTask, sleep } from './helpers.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 const probe = probeBwrap();
@@ -19,18 +19,15 @@ if (skip) console.log(`# unprivileged taskd test skipped: ${skip}`);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-unprivileged-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-/** Host uids of the processes whose environment names the task. */
+/** Host uids of the task's processes. */
 function hostUidsOf(guid: string): string[] {
-  const marker = `\0TASKD_TASK_GUID=${guid}\0`;
-  const uids: string[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+  return hostPidsOfTask(guid).flatMap((pid) => {
     try {
-      if (`\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}`.includes(marker)) uids.push(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1]!);
+      return [readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1]!];
     } catch {
-      // Gone meanwhile.
+      return []; // gone meanwhile
     }
-  }
-  return uids;
+  });
 }
 
 test('taskd as an ordinary user runs sandboxed tasks as vcap without capabilities, on its own host uid, and says so', { skip }, async () => {

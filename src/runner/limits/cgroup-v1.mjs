@@ -61,7 +61,7 @@ function readNumber(file, key) {
  * CPU weight by memory, as Cloud Foundry weighs containers: 1 share per MB, so a task asking the
  * default 1024 MB weighs as much as any process outside a task group (taskd included).
  */
-export function cpuShares(memoryMb) {
+function cpuShares(memoryMb) {
   return Math.min(262_144, Math.max(2, Math.round(memoryMb)));
 }
 

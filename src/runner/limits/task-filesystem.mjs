@@ -30,18 +30,18 @@ function run(file, args) {
 }
 
 /**
- * Makes and mounts a task's filesystem: `image` preallocated to `sizeMb`, formatted (no journal:
- * it lives as long as the task) with its root owned by `owner`, mounted at `mountpoint`.
+ * Makes and mounts a filesystem for tasks: `image` preallocated to `sizeMb`, formatted (no journal:
+ * its contents live as long as a task), mounted at `mountpoint`; its root is root's until a task
+ * takes it (takeFilesystem).
  */
-export async function mountTaskFilesystem(image, mountpoint, sizeMb, owner) {
+export async function mountTaskFilesystem(image, mountpoint, sizeMb) {
   await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
   await mkdir(mountpoint, { recursive: true, mode: 0o700 });
   try {
     // Preallocated: a sparse image would let the host's disk run out under a task within quota.
     await run('/usr/bin/fallocate', ['-l', String(sizeMb * MB), image]);
     await run('/usr/sbin/mkfs.ext4', [
-      '-q', '-F', '-m', '0', '-O', '^has_journal,^resize_inode',
-      '-E', `root_owner=${owner.uid}:${owner.gid},lazy_itable_init=1,nodiscard`, image,
+      '-q', '-F', '-m', '0', '-O', '^has_journal,^resize_inode', '-E', 'lazy_itable_init=1,nodiscard', image,
     ]);
     await run('/usr/bin/mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, image, mountpoint]);
     // mkfs's lost+found is of no use to a task; its directory is the app's own.
@@ -53,17 +53,15 @@ export async function mountTaskFilesystem(image, mountpoint, sizeMb, owner) {
 }
 
 /**
- * Bytes in use of the filesystem at `mountpoint`, and whether it is full: no inode left, or less
- * room than 1% of it (64 KiB at least) — after a write failed with ENOSPC, the blocks of its
- * partial data are free again. Undefined if unreadable.
+ * Whether the filesystem at `mountpoint` is full: no inode left, or less room than 1% of it (64 KiB
+ * at least) — after a write failed with ENOSPC, the blocks of its partial data are free again.
  */
-export async function filesystemUse(mountpoint) {
+export async function filesystemFull(mountpoint) {
   try {
     const st = await statfs(mountpoint);
-    const free = st.bavail * st.bsize;
-    return { usedBytes: (st.blocks - st.bfree) * st.bsize, full: st.ffree === 0 || free < Math.max(64 * 1024, (st.blocks * st.bsize) / 100) };
+    return st.ffree === 0 || st.bavail * st.bsize < Math.max(64 * 1024, (st.blocks * st.bsize) / 100);
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -93,7 +91,7 @@ export async function takeFilesystem(imagesDir, mountsDir, sizeMb, owner) {
   if (!fs) {
     const name = `fs-${process.pid}-${++made}`;
     fs = { image: path.join(imagesDir, `${name}.ext4`), mountpoint: path.join(mountsDir, name), sizeMb };
-    await mountTaskFilesystem(fs.image, fs.mountpoint, sizeMb, owner);
+    await mountTaskFilesystem(fs.image, fs.mountpoint, sizeMb);
   }
   // Kept for another task only if nothing of this one can be left running (its runner says so).
   fs.reusable = true;
@@ -103,21 +101,23 @@ export async function takeFilesystem(imagesDir, mountsDir, sizeMb, owner) {
 }
 
 /**
- * A task has ended and nothing of it runs any more: its filesystem is emptied (the task may have
- * made it anything: links are removed, never followed) and kept for the next task, or unmounted.
+ * A task has ended. Where nothing of it can run any more (`reusable`), its filesystem is emptied
+ * (the task may have made it anything: links are removed, never followed) and kept for the next
+ * task; otherwise it is unmounted unread, never walked as root under a process that could still
+ * move things in it.
  */
 export async function giveBackFilesystem(fs) {
-  try {
-    const names = await readdir(fs.mountpoint);
-    await Promise.all(names.map((name) => rm(path.join(fs.mountpoint, name), { recursive: true, force: true })));
-    const kept = idle.get(fs.sizeMb) ?? [];
-    if (fs.reusable && kept.length < IDLE_PER_SIZE) {
+  const kept = idle.get(fs.sizeMb) ?? [];
+  if (fs.reusable && kept.length < IDLE_PER_SIZE) {
+    try {
+      const names = await readdir(fs.mountpoint);
+      await Promise.all(names.map((name) => rm(path.join(fs.mountpoint, name), { recursive: true, force: true })));
       kept.push(fs);
       idle.set(fs.sizeMb, kept);
       return;
+    } catch {
+      // Not emptied: not kept either.
     }
-  } catch {
-    // Not emptied: not kept either.
   }
   await unmountTaskFilesystem(fs.image, fs.mountpoint);
 }
@@ -146,7 +146,7 @@ export async function probeTaskFilesystems(dir) {
   const image = path.join(dir, `probe-${process.pid}.ext4`);
   const mountpoint = path.join(dir, `probe-${process.pid}`);
   try {
-    await mountTaskFilesystem(image, mountpoint, 1, { uid: 0, gid: 0 });
+    await mountTaskFilesystem(image, mountpoint, 1);
     return { usable: true, reason: 'loop-mounted ext4 per task' };
   } catch (err) {
     return { usable: false, reason: err.message };

@@ -42,12 +42,12 @@ export class TaskLimits {
    * @param {(text: string) => void} notify writes a notice line to the task's stderr
    * @param {import('./cgroup-v1.mjs').TaskCgroups} [cgroups] the task's cgroups, where the host
    *   gives them: the hard bounds, whose hits (an OOM kill, a fork refused) name the failure
-   * @param {() => Promise<{ usedBytes: number, full: boolean } | undefined>} [filesystemUse] the
-   *   task's own filesystem, where it has one: the kernel bounds its disk (ENOSPC), so nothing is
-   *   watched, and a task that fails with it full failed of its disk limit
+   * @param {() => Promise<boolean>} [filesystemFull] whether the task's own filesystem, where it
+   *   has one, is full: the kernel bounds its disk (ENOSPC), so nothing is watched, and a task
+   *   that fails with it full failed of its disk limit
    */
-  constructor(limits, cwd, killGroup, notify, cgroups, filesystemUse) {
-    this.filesystemUse = filesystemUse;
+  constructor(limits, cwd, killGroup, notify, cgroups, filesystemFull) {
+    this.filesystemFull = filesystemFull;
     this.limits = limits;
     this.cgroups = cgroups;
     this.cwd = cwd;
@@ -135,7 +135,7 @@ export class TaskLimits {
     if (!usage) return;
     if (usage.processes > limits.maxProcesses) this.exceed(`Process limit of ${limits.maxProcesses} exceeded`);
     else if (usage.rssBytes > limits.memoryMb * MB) this.exceed(`Memory limit of ${limits.memoryMb} MB exceeded`);
-    else if (measureDisk && !this.measuring && !this.filesystemUse) void this.checkDisk();
+    else if (measureDisk && !this.measuring && !this.filesystemFull) void this.checkDisk();
   }
 
   async checkDisk() {
@@ -156,8 +156,8 @@ export class TaskLimits {
     if (this.limits && !this.exceeded && this.cgroups?.oomKilled) this.exceeded = `Memory limit of ${this.limits.memoryMb} MB exceeded`;
     if (this.limits && !this.exceeded && (code !== 0 || signal) && this.cgroups?.pidsMaxHit) this.exceeded = `Process limit of ${this.limits.maxProcesses} exceeded`;
     const failed = code !== 0 || signal;
-    if (this.limits && !this.exceeded && this.filesystemUse && failed) {
-      if ((await this.filesystemUse())?.full) this.exceeded = `Disk limit of ${this.limits.diskMb} MB exceeded`;
+    if (this.limits && !this.exceeded && this.filesystemFull && failed) {
+      if (await this.filesystemFull()) this.exceeded = `Disk limit of ${this.limits.diskMb} MB exceeded`;
     } else if (this.limits && !this.exceeded && (signal === 'SIGXFSZ' || code === 153)) {
       if ((await treeBytes(this.cwd)) >= this.limits.diskMb * MB) this.exceeded = `Disk limit of ${this.limits.diskMb} MB exceeded`;
     }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { TaskCgroups } from '../limits/cgroup-v1.mjs';
 import { TaskLimits } from '../limits/task-limits.mjs';
-import { filesystemUse } from '../limits/task-filesystem.mjs';
+import { filesystemFull } from '../limits/task-filesystem.mjs';
 import { sandboxExit, taskCommand } from '../sandbox/bwrap-args.mjs';
 import { seccompProgram } from '../sandbox/seccomp.mjs';
 import { signalSandboxGroup } from '../sandbox/signal-group.mjs';
@@ -115,8 +115,8 @@ export class SupervisedTask {
     const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits);
     this.cgroups = cgroups;
     let child;
-    const measureDisk = filesystem ? () => filesystemUse(cwd) : undefined;
-    const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups, measureDisk);
+    const full = filesystem ? () => filesystemFull(cwd) : undefined;
+    const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups, full);
     const failStart = (err) => {
       removeWorkdirLater(cwd, tree);
       track(cgroups.remove());
