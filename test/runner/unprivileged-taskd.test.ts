@@ -38,15 +38,16 @@ test('taskd as an ordinary user runs sandboxed tasks as vcap without capabilitie
     const created = await taskd.createTask(app, `id -u; id -un; grep -E '^(CapEff|CapBnd)' /proc/self/status | tr -s '\\t ' ' '; echo ready; sleep 300`);
     assert.equal(created.status, 202, created.text);
     const guid = created.body.guid as string;
-    let uids: string[] = [];
-    for (const deadline = Date.now() + 20_000; !(uids = hostUidsOf(guid)).length && Date.now() < deadline; ) await sleep(50);
+    const lines = async () => String((await taskd.logOf(guid)).text).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).text);
+    // Looked at once it has said all it says, so the cancel below cuts nothing short.
+    for (const deadline = Date.now() + 20_000; !(await lines()).includes('ready') && Date.now() < deadline; ) await sleep(50);
+    const uids = hostUidsOf(guid);
     assert.ok(uids.length > 0, 'the task runs');
     assert.deepEqual([...new Set(uids)], [String(NOBODY.uid)], 'every host process of the task runs as taskd\'s user');
     await taskd.post(`/v3/tasks/${guid}/actions/cancel`, {});
     const done = await taskd.finalTask(guid, 30_000);
     assert.equal(done?.result?.failure_reason, 'task was cancelled');
-    const lines = String((await taskd.logOf(guid)).text).trim().split('\n').map((l) => JSON.parse(l).text);
-    assert.deepEqual(lines, ['2000', 'vcap', 'CapEff: 0000000000000000', 'CapBnd: 0000000000000000', 'ready']);
+    assert.deepEqual(await lines(), ['2000', 'vcap', 'CapEff: 0000000000000000', 'CapBnd: 0000000000000000', 'ready']);
     const info = (await taskd.get('/v3/info')).body.taskd;
     assert.equal(info.task_user, `vcap (uid 2000 in the sandbox; taskd's own host uid ${NOBODY.uid})`);
     assert.deepEqual([info.limits.memory, info.limits.disk, info.limits.cpu, info.limits.pause], ['watchdog', 'watchdog + RLIMIT_FSIZE', 'none', 'SIGSTOP to the process group']);
