@@ -12,7 +12,7 @@
 // same size (`takeFilesystem`, `giveBackFilesystem`). What a task deleted cannot be read by the
 // next: ext4 hands out no stale block through a file, and no task sees the loop device.
 import { execFile } from 'node:child_process';
-import { chmod, lchown, mkdir, readdir, rm, rmdir, statfs } from 'node:fs/promises';
+import { chmod, lchown, mkdir, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 
 /** The tools' fixed places and a fixed environment: nothing of the caller's reaches them. */
@@ -138,6 +138,25 @@ export async function removeLeftFilesystems(imagesDir, mountsDir) {
   await Promise.all(names.filter((n) => n.startsWith('fs-')).map((n) => unmountTaskFilesystem(path.join(imagesDir, `${n}.ext4`), path.join(mountsDir, n))));
   const images = await readdir(imagesDir).catch(() => []);
   await Promise.all(images.filter((n) => n.startsWith('fs-')).map((n) => rm(path.join(imagesDir, n), { force: true })));
+}
+
+/**
+ * Unmounts task filesystems under `tasksDirs` (/run/taskd) whose image was deleted: their data
+ * directory is gone (a test's, or an operator's), and a supervisor killed with it can no longer
+ * release them. Until unmounted, the deleted image's preallocated space stays taken.
+ */
+export async function removeOrphanedFilesystems(tasksDirs) {
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''))
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f[4]?.startsWith(`${tasksDirs}/`) && /^\/dev\/loop\d+$/.test(f[f.indexOf('-') + 2] ?? ''));
+  await Promise.all(
+    mounts.map(async (f) => {
+      const device = path.basename(f[f.indexOf('-') + 2]);
+      const backing = await readFile(`/sys/block/${device}/loop/backing_file`, 'utf8').catch(() => '');
+      if (backing.trim().endsWith(' (deleted)')) await run('/usr/bin/umount', ['-l', f[4]]).catch(() => {});
+    }),
+  );
 }
 
 /** Whether this host can give tasks filesystems of their own: taskd is root and a loop mount works. */

@@ -54,7 +54,7 @@ import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mj
 import { processStartTime, SupervisedTask } from './task-process.mjs';
 import { fileWork, removeEmptyRoots, removeWorkdirLater, track } from './workdir.mjs';
 import { TaskCgroups } from '../limits/cgroup-v1.mjs';
-import { releaseIdleFilesystems, removeLeftFilesystems } from '../limits/task-filesystem.mjs';
+import { releaseIdleFilesystems, removeLeftFilesystems, removeOrphanedFilesystems } from '../limits/task-filesystem.mjs';
 import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
 const [runDir, socketPath, tasksRoot] = process.argv.slice(2);
@@ -435,8 +435,10 @@ function listen() {
 mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
 await listen();
 recovered = (async () => {
-  // Before any task: what a dead supervisor left mounted is none of ours to hand out.
+  // Before any task: what a dead supervisor left mounted is none of ours to hand out; nor is
+  // what one left whose data directory is gone.
   if (tasksRoot) await removeLeftFilesystems(imagesDir, tasksRoot);
+  if (tasksRoot) await removeOrphanedFilesystems(path.dirname(tasksRoot));
   await recoverSpools();
 })();
 await recovered;

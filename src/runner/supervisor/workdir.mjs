@@ -117,7 +117,8 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
 async function removeDir(dir, tree) {
   // A filesystem of the task's own is emptied whole, whatever the task left in it, for the next.
   if (tree?.filesystem) {
-    await unlink(dir);
+    // Whether or not the link is still there, the filesystem must not be lost track of.
+    await unlink(dir).catch(() => {});
     return giveBackFilesystem(tree.filesystem);
   }
   if (tree) {
