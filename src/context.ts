@@ -2,7 +2,7 @@
 import type { Config } from './config.js';
 import type { Store } from './store/database.js';
 import type { TokenService } from './auth/tokens.js';
-import type { TaskSignals } from './runner/signals.js';
+import type { TaskSignals } from './signals/task-signals.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 
 export interface Logger {

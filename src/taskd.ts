@@ -9,10 +9,10 @@ import { TokenService } from './auth/tokens.js';
 import { ensureAdminUser } from './actions/users.js';
 import { buildMetricsServer, buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
-import { TaskSignals } from './runner/signals.js';
+import { TaskSignals } from './signals/task-signals.js';
 import { Runner, type TaskIdentity } from './runner/runner.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
-import { PgSignalRelay } from './store/pg-signal-relay.js';
+import { PgSignalRelay } from './signals/pg-relay.js';
 
 export interface Taskd {
   ctx: AppContext;

@@ -8,7 +8,7 @@ import { nowIso } from '../core/time.js';
 import { FAILURE, isTerminal, TRANSITIONS } from '../core/task-states.js';
 import type { Database, TaskRow } from '../store/schema.js';
 import type { TaskInApp } from '../fetchers/tasks.js';
-import type { TaskSignals } from '../runner/signals.js';
+import type { TaskSignals } from '../signals/task-signals.js';
 import { recordTaskEvent } from './audit-events.js';
 import { assertWritable } from './writable.js';
 

@@ -16,7 +16,7 @@ import type { TaskCreateMessage } from '../api/cf/messages/task.js';
 import { presentTask } from '../api/cf/presenters/task.js';
 import type { AppInSpace } from '../fetchers/apps.js';
 import { anyRunnerAlive } from '../runner/heartbeat.js';
-import type { TaskSignals } from '../runner/signals.js';
+import type { TaskSignals } from '../signals/task-signals.js';
 import { recordTaskEvent } from './audit-events.js';
 import { ModelErrors } from './model-errors.js';
 import { checkQuotas } from './task-quotas.js';

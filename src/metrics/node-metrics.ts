@@ -1,7 +1,7 @@
 // What this taskd process measures as it goes: how its runner's tasks ended and how long its
 // HTTP requests took. Counts that the store keeps (tasks by state) are read at scrape time
 // instead (src/api/metrics.ts), so every node reports the same cluster-wide figures for them.
-import type { RecordedTaskEnd } from '../runner/signals.js';
+import type { RecordedTaskEnd } from '../signals/task-signals.js';
 import { Counter, Histogram } from './exposition.js';
 
 /** From a tenth of a second to an hour: tasks run from quick scripts to long batch jobs. */

@@ -9,7 +9,7 @@ import type { Store } from '../store/database.js';
 import { RunnerHeartbeat } from './heartbeat.js';
 import { cgroupV2Support, limitMechanisms, taskFilesystemSupport } from './limits/mechanisms.js';
 import { RunningTask, type RunningTaskDeps } from './running-task.js';
-import type { TaskSignals } from './signals.js';
+import type { TaskSignals } from '../signals/task-signals.js';
 import { sandboxInForce, taskNetworkInForce, type SandboxInForce } from './sandbox/detect.js';
 import { TaskSupervisor, type HeldTask } from './supervisor-client.js';
 import { RunnerTaskStore, type ClaimedTask } from './task-store.js';

@@ -13,7 +13,7 @@ import { lastStoredSeq, TaskLogWriter } from './task-log-writer.js';
 import { appendRunnerMessage, NETWORK_NOT_ISOLATED_MESSAGE, outputLostMessage, STARTED_MESSAGE } from './task-messages.js';
 import { isStorageFull } from '../store/errors.js';
 import type { ClaimedTask, RunnerTaskStore } from './task-store.js';
-import type { TaskSignals } from './signals.js';
+import type { TaskSignals } from '../signals/task-signals.js';
 import type { Workspaces } from './workspace.js';
 import type { DropletTrees } from './droplet-trees.js';
 import type { HostUser } from './task-user.js';

@@ -1,6 +1,7 @@
 // The Cloud Foundry v3 dialect: CF's error envelope, token authentication and scope gate, and
 // every /v3 resource route.
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import { typed, type TypedApp } from '../typed-app.js';
 import type { AppContext } from '../../context.js';
 import { ApiError } from '../../core/errors.js';
 import { identify } from '../../auth/identify.js';
@@ -25,7 +26,7 @@ import { taskProgressRoutes } from './routes/task-progress.js';
 import { auditEventRoutes } from './routes/audit-events.js';
 import { infoRoutes } from './routes/info.js';
 
-export type CfRoutes = (app: FastifyInstance, ctx: AppContext) => void;
+export type CfRoutes = (app: TypedApp, ctx: AppContext) => void;
 
 const routeGroups: CfRoutes[] = [
   rootRoutes, oauthRoutes, userRoutes, organizationRoutes, spaceRoutes, roleRoutes,
@@ -71,5 +72,5 @@ export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
     request.actor = actor;
   });
 
-  for (const group of routeGroups) group(app, ctx);
+  for (const group of routeGroups) group(typed(app), ctx);
 };

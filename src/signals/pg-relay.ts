@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../context.js';
-import { isRelayedSignal, type RelayedSignal, type TaskSignals } from '../runner/signals.js';
+import { isRelayedSignal, type RelayedSignal, type TaskSignals } from './task-signals.js';
 
 /** How long to wait before reconnecting a lost listening connection. */
 const RECONNECT_MS = 1000;

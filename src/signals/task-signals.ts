@@ -1,5 +1,5 @@
 // Signals between parts of taskd, sent after the change has committed: from actions to the
-// runner, and from the runner to live log streams. On PostgreSQL a relay (store/pg-signal-relay.ts)
+// runner, and from the runner to live log streams. On PostgreSQL a relay (signals/pg-relay.ts)
 // carries them to every other node too. They only make the listener act sooner: listeners also
 // poll the store, so a signal lost on the way costs latency, never correctness.
 import { EventEmitter } from 'node:events';
