@@ -6,6 +6,7 @@
 import type { SelectQueryBuilder, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { deleteMetadata } from '../store/metadata.js';
+import { deleteTasks } from '../store/tasks/removal.js';
 import { isTerminal } from '../core/task-states.js';
 
 export interface DeletedApps {
@@ -24,13 +25,7 @@ export async function deleteAppsWhere(
   const appIds = apps.map((a) => a.id);
   if (!appIds.length) return { appIds: [], dropletGuids: [], activeTaskGuids: [] };
   const tasks = await trx.selectFrom('tasks').select(['id', 'guid', 'state']).where('app_id', 'in', appIds).execute();
-  const taskIds = tasks.map((t) => t.id);
-  if (taskIds.length) {
-    await trx.deleteFrom('task_log_lines').where('task_id', 'in', taskIds).execute();
-    await trx.deleteFrom('task_idempotency_keys').where('task_id', 'in', taskIds).execute();
-    await deleteMetadata(trx, 'task', taskIds);
-    await trx.deleteFrom('tasks').where('id', 'in', taskIds).execute();
-  }
+  await deleteTasks(trx, tasks.map((t) => t.id));
   const droplets = await trx.selectFrom('droplets').select(['id', 'guid']).where('app_id', 'in', appIds).execute();
   const processes = await trx.selectFrom('processes').select('id').where('app_id', 'in', appIds).execute();
   await deleteMetadata(trx, 'droplet', droplets.map((d) => d.id));

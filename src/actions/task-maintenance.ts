@@ -2,9 +2,9 @@
 // are pruned, and PENDING tasks are expired when no runner has been alive to take them.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { TERMINAL_STATES, TRANSITIONS } from '../core/task-states.js';
-import { nowIso } from '../core/time.js';
-import { anyRunnerAlive } from '../runner/heartbeat.js';
+import { anyRunnerAlive } from '../store/runners.js';
+import { deleteCompletedTasksBefore } from '../store/tasks/removal.js';
+import { expirePendingTasks } from '../store/tasks/transitions.js';
 
 /** CF fails a task that stayed PENDING this long. */
 export const PENDING_EXPIRY_SECONDS = 300;
@@ -17,22 +17,7 @@ export async function pruneCompletedTasks(db: Kysely<Database>, cutoffDays: numb
   const cutoff = new Date(Date.now() - cutoffDays * 86_400_000).toISOString();
   let pruned = 0;
   for (;;) {
-    const batch = await db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('tasks')
-        .select('id')
-        .where('state', 'in', TERMINAL_STATES)
-        .where('updated_at', '<', cutoff)
-        .limit(PRUNE_BATCH)
-        .execute();
-      const ids = rows.map((r) => r.id);
-      if (!ids.length) return 0;
-      await trx.deleteFrom('task_log_lines').where('task_id', 'in', ids).execute();
-      await trx.deleteFrom('task_idempotency_keys').where('task_id', 'in', ids).execute();
-      // Labels, annotations and messages go with the rows, by triggers (migrations 003 and 004).
-      await trx.deleteFrom('tasks').where('id', 'in', ids).where('state', 'in', TERMINAL_STATES).execute();
-      return ids.length;
-    });
+    const batch = await deleteCompletedTasksBefore(db, cutoff, PRUNE_BATCH);
     pruned += batch;
     if (batch < PRUNE_BATCH) return pruned;
   }
@@ -46,12 +31,5 @@ export async function pruneCompletedTasks(db: Kysely<Database>, cutoffDays: numb
 export async function expireStrandedPendingTasks(db: Kysely<Database>, leaseSeconds: number): Promise<number> {
   if (await anyRunnerAlive(db, leaseSeconds)) return 0;
   const before = new Date(Date.now() - PENDING_EXPIRY_SECONDS * 1000).toISOString();
-  const now = nowIso();
-  const result = await db
-    .updateTable('tasks')
-    .set({ state: TRANSITIONS.fail.to, failure_reason: EXPIRED_IN_PENDING, finished_at: now, updated_at: now })
-    .where('state', '=', 'PENDING')
-    .where('created_at', '<', before)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return expirePendingTasks(db, before, EXPIRED_IN_PENDING);
 }

@@ -1,16 +1,9 @@
-// Each runner keeps a row in `runners` fresh; create refuses tasks when no runner's heartbeat is
-// within the lease (spec §11: 503 TaskWorkersUnavailable).
-import { hostname } from 'node:os';
+// Each runner keeps its row in `runners` fresh (store/runners.ts); create refuses tasks when no
+// runner's heartbeat is within the lease (spec §11: 503 TaskWorkersUnavailable).
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { beatRunner, registerRunner, removeRunner } from '../store/runners.js';
 import { newGuid } from '../core/ids.js';
-import { nowIso } from '../core/time.js';
-
-export async function anyRunnerAlive(db: Kysely<Database>, leaseSeconds: number): Promise<boolean> {
-  const since = new Date(Date.now() - leaseSeconds * 1000).toISOString();
-  const row = await db.selectFrom('runners').select('id').where('heartbeat_at', '>', since).where('slots', '>', 0).limit(1).executeTakeFirst();
-  return row !== undefined;
-}
 
 /** A missed beat is tried again this soon, not a third of the lease later. */
 const RETRY_MS = 1000;
@@ -29,15 +22,14 @@ export class RunnerHeartbeat {
   ) {}
 
   async start(): Promise<void> {
-    const now = nowIso();
-    await this.db.insertInto('runners').values({ id: this.id, hostname: hostname(), pid: process.pid, slots: this.slots, started_at: now, heartbeat_at: now }).execute();
+    await registerRunner(this.db, this.id, this.slots);
     // A third of the lease: two missed beats still leave the runner alive.
     this.timer = setInterval(() => this.beatNow(), (this.leaseSeconds * 1000) / 3);
     this.timer.unref();
   }
 
   async beat(): Promise<void> {
-    await this.db.updateTable('runners').set({ heartbeat_at: nowIso() }).where('id', '=', this.id).execute();
+    await beatRunner(this.db, this.id);
   }
 
   /**
@@ -67,6 +59,6 @@ export class RunnerHeartbeat {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.retry);
-    await this.db.deleteFrom('runners').where('id', '=', this.id).execute();
+    await removeRunner(this.db, this.id);
   }
 }

@@ -1,7 +1,7 @@
 // A task's environment, built from nothing: a fixed safe base, the app's environment variables,
 // and what CF gives every task. Nothing of taskd's own environment (database URL, admin
 // password, keys) may ever reach a task, so process.env is never read here.
-import type { ClaimedTask } from './task-store.js';
+import type { ClaimedTask } from '../store/tasks/launch-context.js';
 
 /** Where a sandboxed task lives (sandbox/bwrap-args.mjs): CF's paths, and a private /tmp. */
 const SANDBOX_HOME = '/home/vcap';

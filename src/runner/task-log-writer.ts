@@ -3,8 +3,9 @@
 // told again (replayed after a restart of taskd) is stored once, by its number. A full store
 // (disk full) is waited through, and a writer that falls behind says so, so that the runner holds
 // the task's output back (backpressure) rather than buffering it without bound.
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, TaskLogLinesTable } from '../store/schema.js';
+import { insertLogLines } from '../store/tasks/log-lines.js';
 import type { OutputLine } from './supervisor-client.js';
 import { isStorageFull } from '../store/errors.js';
 
@@ -12,12 +13,6 @@ import { isStorageFull } from '../store/errors.js';
 const FLUSH_DELAY_MS = 50;
 /** A batch this big is written at once (5 columns each stays far below both stores' bind limits). */
 const MAX_BATCH = 1000;
-
-/** The number of the last line stored for a task: a reattached task's output goes on after it. */
-export async function lastStoredSeq(db: Kysely<Database>, taskId: number): Promise<number> {
-  const row = await db.selectFrom('task_log_lines').select((eb) => eb.fn.max('seq').as('seq')).where('task_id', '=', taskId).executeTakeFirst();
-  return Number(row?.seq ?? 0);
-}
 
 /**
  * Lines waiting to be stored above which the writer says it is full: the runner then asks the
@@ -84,7 +79,7 @@ export class TaskLogWriter {
     const firstTry = Date.now();
     for (;;) {
       try {
-        await this.db.executeQuery(insertLines(this.db, batch));
+        await insertLogLines(this.db, batch);
         this.onWritten();
         break;
       } catch (err) {
@@ -102,28 +97,4 @@ export class TaskLogWriter {
       this.onFull(false);
     }
   }
-}
-
-/**
- * The INSERT of a batch of lines. Kysely compiles an INSERT of 1,000 rows (5,000 parameters) in
- * about as long as the database takes to run it, and a flooding task makes thousands of them, so
- * the SQL of each batch size is compiled once per store and reused with the batch's values.
- */
-const insertSqlBySize = new WeakMap<Kysely<Database>, Map<number, string>>();
-
-function insertLines(db: Kysely<Database>, batch: TaskLogLinesTable[]): CompiledQuery {
-  let bySize = insertSqlBySize.get(db);
-  if (!bySize) insertSqlBySize.set(db, (bySize = new Map()));
-  let text = bySize.get(batch.length);
-  if (text === undefined) {
-    // Same column order as the parameters below.
-    const rows = batch.map(({ task_id, seq, time, stream, text }) => ({ task_id, seq, time, stream, text }));
-    text = db.insertInto('task_log_lines').values(rows).onConflict((oc) => oc.columns(['task_id', 'seq']).doNothing()).compile().sql;
-    // Batches of every size up to MAX_BATCH may come: the cache keeps the few most recent.
-    if (bySize.size >= 16) bySize.delete(bySize.keys().next().value as number);
-    bySize.set(batch.length, text);
-  }
-  const parameters: unknown[] = [];
-  for (const line of batch) parameters.push(line.task_id, line.seq, line.time, line.stream, line.text);
-  return CompiledQuery.raw(text, parameters);
 }

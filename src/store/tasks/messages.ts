@@ -1,15 +1,11 @@
-// Appending to a task's messages, for the task itself (through the API) and for the runner.
-import type { Kysely } from 'kysely';
-import type { Database, TaskMessageRow } from './schema.js';
-import { nowIso } from '../core/time.js';
+// Every write to task_messages: a task's own messages (through the API) and the runner's. A
+// message's seq is the task's `message_count` after its increment.
+import type { Insertable, Kysely } from 'kysely';
+import type { Database, TaskMessageRow, TaskMessagesTable } from '../schema.js';
+import type { TaskAsAppended } from '../../core/runner-messages.js';
+import { nowIso } from '../../core/time.js';
 
 export type MessageSource = 'task' | 'runner';
-
-/** The task as the append found it: a message's text may depend on how the task ended. */
-export interface TaskAsAppended {
-  state: string;
-  failure_reason: string | null;
-}
 
 /**
  * Appends one message; undefined when the task is gone. The seq comes from an increment of the
@@ -33,8 +29,16 @@ export async function appendTaskMessage(
     const task = await counter.returning(['message_count', 'state', 'failure_reason']).executeTakeFirst();
     if (!task) return undefined;
     const message = { task_id: taskId, seq: task.message_count, time: nowIso(), source, text: typeof text === 'string' ? text : text(task) };
-    await trx.insertInto('task_messages').values(message).execute();
+    await insertCountedMessages(trx, [message]);
     return { ...message, state: task.state };
   };
   return db.isTransaction ? append(db) : db.transaction().execute(append);
+}
+
+/**
+ * Stores messages whose seq the caller has already taken by incrementing their task's
+ * `message_count` (in the same transaction): the runner does so in the UPDATE that records an end.
+ */
+export async function insertCountedMessages(trx: Kysely<Database>, messages: Insertable<TaskMessagesTable>[]): Promise<void> {
+  if (messages.length) await trx.insertInto('task_messages').values(messages).execute();
 }

@@ -1,0 +1,193 @@
+// Every change of a task's state, each one guarded UPDATE whose WHERE names the states
+// TRANSITIONS (core/task-states.ts) allows it to leave from, so runners on several nodes and the
+// API can race without producing an illegal state. The affected rows say whether it happened.
+import { sql, type Kysely } from 'kysely';
+import type { DialectName } from '../database.js';
+import type { Database } from '../schema.js';
+import { FAILURE, RUNNER_HELD_STATES, TRANSITIONS, type TaskState } from '../../core/task-states.js';
+import type { TaskOutcome } from '../../core/task-outcome.js';
+import { endMessage, lostRunnerMessage } from '../../core/runner-messages.js';
+import { nowIso } from '../../core/time.js';
+import { appendTaskMessage, insertCountedMessages } from './messages.js';
+import { launchContext, withLaunchContext, type ClaimedTask } from './launch-context.js';
+import { leaseCutoff, runnerNames } from '../runners.js';
+
+const CANCELING: TaskState = 'CANCELING';
+const PENDING: TaskState = 'PENDING';
+
+/**
+ * Moves up to `limit` PENDING tasks, oldest first, to RUNNING for this runner in one statement;
+ * with `maxMemoryMb`, only tasks that ask for no more memory than that.
+ * On PostgreSQL the candidate rows are locked with SKIP LOCKED so concurrent runners each take
+ * different tasks instead of queueing behind one another; SQLite has a single writer anyway.
+ * The candidates are a CTE, evaluated once: as a plain `IN (subquery)` PostgreSQL may rescan
+ * the subquery and claim more rows than the limit (seen here: 4 claimed for 2 free slots).
+ */
+export async function claimTasks(db: Kysely<Database>, dialect: DialectName, runnerId: string, limit: number, maxMemoryMb?: number): Promise<ClaimedTask[]> {
+  const now = nowIso();
+  // The app, space and organization come with the claim (launchContext).
+  const claimed = await db
+    .with('oldest', (db) => {
+      let oldest = db.selectFrom('tasks').select('id').where('state', 'in', TRANSITIONS.claim.from).orderBy('id').limit(limit);
+      // Only what fits this node's free memory: a bigger task waits for a node that has room.
+      if (maxMemoryMb !== undefined) oldest = oldest.where('memory_in_mb', '<=', maxMemoryMb);
+      return dialect === 'postgres' ? oldest.forUpdate().skipLocked() : oldest;
+    })
+    .updateTable('tasks')
+    .set({ state: TRANSITIONS.claim.to, runner_id: runnerId, started_at: now, updated_at: now })
+    .where('id', 'in', (eb) => eb.selectFrom('oldest').select('oldest.id'))
+    .where('state', 'in', TRANSITIONS.claim.from)
+    .returningAll()
+    .returning(launchContext)
+    .execute();
+  return withLaunchContext(claimed);
+}
+
+/**
+ * Takes the tasks of these guids that are still held by a runner (RUNNING, PAUSING, PAUSED or
+ * CANCELING) for this one: after a restart of taskd, the supervisor still runs them.
+ */
+export async function adoptTasks(db: Kysely<Database>, runnerId: string, guids: readonly string[]): Promise<ClaimedTask[]> {
+  if (!guids.length) return [];
+  const adopted = await db
+    .updateTable('tasks')
+    .set({ runner_id: runnerId, updated_at: nowIso() })
+    .where('guid', 'in', guids)
+    .where('state', 'in', RUNNER_HELD_STATES)
+    .returningAll()
+    .returning(launchContext)
+    .execute();
+  return withLaunchContext(adopted);
+}
+
+/** How a task's end was recorded: the state it ended in, and when. */
+export interface RecordedFinish {
+  state: string;
+  finishedAt: string;
+}
+
+/**
+ * Records how these tasks of this runner ended, all with one outcome, and the runner's message
+ * saying it ("exited with status 0", "cancelled", …) in the same transaction: whoever sees the task
+ * final finds how it ended in its messages. A task that was CANCELING ends FAILED "task was
+ * cancelled" whatever its process did. Tasks whose row is gone or already final are left out.
+ */
+export async function recordTaskEnds(db: Kysely<Database>, runnerId: string, taskIds: readonly number[], outcome: TaskOutcome): Promise<Map<number, RecordedFinish>> {
+  const now = nowIso();
+  return db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('tasks')
+      .set((eb) => ({
+        state: sql<string>`case when state = ${CANCELING} then ${TRANSITIONS.fail.to} else ${outcome.state} end`,
+        failure_reason: sql<string | null>`case when state = ${CANCELING} then ${FAILURE.cancelled} else ${outcome.failureReason} end`,
+        exit_status: outcome.exitStatus,
+        ...(outcome.logBytesDropped ? { log_bytes_dropped: outcome.logBytesDropped } : {}),
+        // The end message's seq, taken in the same statement (messages.ts).
+        message_count: eb('message_count', '+', 1),
+        finished_at: now,
+        updated_at: now,
+      }))
+      .where('id', taskIds.length === 1 ? '=' : 'in', taskIds.length === 1 ? taskIds[0]! : taskIds)
+      .where('runner_id', '=', runnerId)
+      // RUNNING, PAUSING, PAUSED or CANCELING: the states a process can end from (succeed's and
+      // fail's common ground).
+      .where('state', 'in', TRANSITIONS.succeed.from)
+      .returning(['id', 'state', 'failure_reason', 'message_count'])
+      .execute();
+    await insertCountedMessages(
+      trx,
+      updated.map((task) => ({ task_id: task.id, seq: task.message_count, time: now, source: 'runner', text: endMessage(task) })),
+    );
+    return new Map(updated.map((r) => [r.id, { state: r.state, finishedAt: now }]));
+  });
+}
+
+/** The runner froze a PAUSING task's group: PAUSED, unless it was resumed or cancelled meanwhile. */
+export async function markPaused(db: Kysely<Database>, runnerId: string, taskId: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tasks')
+    .set({ state: TRANSITIONS.frozen.to, updated_at: nowIso() })
+    .where('id', '=', taskId)
+    .where('runner_id', '=', runnerId)
+    .where('state', 'in', TRANSITIONS.frozen.from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * taskd's decision for a task cancelled before any runner claimed it: runners claim only PENDING
+ * tasks, so once it is CANCELING with no runner, nobody ever would finish it. It ends here, the
+ * way a runner would finish a cancelled task. A runner that claimed it in the meantime has set
+ * runner_id, and the guard leaves the task to that runner. Limited to one task when given
+ * (right after its cancel commits), else every such task. Returns how many ended.
+ */
+export async function failUnclaimedCancels(db: Kysely<Database>, task?: { id: number } | { guid: string }): Promise<number> {
+  const now = nowIso();
+  let update = db
+    .updateTable('tasks')
+    .set({ state: TRANSITIONS.fail.to, failure_reason: FAILURE.cancelled, finished_at: now, updated_at: now })
+    .where('state', '=', CANCELING)
+    .where('runner_id', 'is', null);
+  if (task && 'id' in task) update = update.where('id', '=', task.id);
+  else if (task) update = update.where('guid', '=', task.guid);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** A task finished because its runner was gone, and which runner that was (host and pid). */
+export interface LostTask {
+  id: number;
+  guid: string;
+  runner: string;
+}
+
+/**
+ * Tasks still RUNNING, PAUSING, PAUSED or CANCELING whose runner is gone — its row missing or
+ * its heartbeat older than the lease — can never report an outcome: they fail "Unable to
+ * determine completion status". A CANCELING one was asked to end: it ends cancelled, once its
+ * grace has passed since the cancel. Live runners (the asking one included, and those of other
+ * nodes) keep fresh heartbeats, so their tasks are never touched.
+ */
+export async function failTasksOfLostRunners(db: Kysely<Database>, askingRunnerId: string, leaseSeconds: number, graceSeconds: number): Promise<LostTask[]> {
+  const cutoff = leaseCutoff(leaseSeconds);
+  const graceCutoff = new Date(Date.now() - graceSeconds * 1000).toISOString();
+  const now = nowIso();
+  // With their messages, in one transaction: nobody reads a lost task without the node named.
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('tasks')
+      .set({
+        state: TRANSITIONS.fail.to,
+        failure_reason: sql<string>`case when state = ${CANCELING} then ${FAILURE.cancelled} else ${FAILURE.unknownCompletion} end`,
+        finished_at: now,
+        updated_at: now,
+      })
+      .where('state', 'in', RUNNER_HELD_STATES)
+      .where('runner_id', 'is not', null)
+      .where('runner_id', '!=', askingRunnerId)
+      .where((eb) => eb.or([eb('state', '!=', CANCELING), eb('cancel_requested_at', 'is', null), eb('cancel_requested_at', '<=', graceCutoff)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('runners').select('runners.id').whereRef('runners.id', '=', 'tasks.runner_id').where('runners.heartbeat_at', '>', cutoff))),
+      )
+      .returning(['id', 'guid', 'runner_id'])
+      .execute();
+    if (!result.length) return [];
+    const named = await runnerNames(trx, [...new Set(result.map((t) => t.runner_id!))]);
+    const lost = result.map((t) => ({ id: t.id, guid: t.guid, runner: named.get(t.runner_id!) ?? `runner ${t.runner_id}` }));
+    // The failure reason stays CF's own words; the task's messages name the node that was lost.
+    for (const task of lost) await appendTaskMessage(trx, task.id, 'runner', lostRunnerMessage(task.runner, leaseSeconds));
+    return lost;
+  });
+}
+
+/** Fails the tasks PENDING since before `createdBefore` with this reason. Returns how many. */
+export async function expirePendingTasks(db: Kysely<Database>, createdBefore: string, reason: string): Promise<number> {
+  const now = nowIso();
+  const result = await db
+    .updateTable('tasks')
+    .set({ state: TRANSITIONS.fail.to, failure_reason: reason, finished_at: now, updated_at: now })
+    .where('state', '=', PENDING)
+    .where('created_at', '<', createdBefore)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
