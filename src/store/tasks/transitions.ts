@@ -3,8 +3,8 @@
 // API can race without producing an illegal state. The affected rows say whether it happened.
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../database.js';
-import type { Database } from '../schema.js';
-import { FAILURE, RUNNER_HELD_STATES, TRANSITIONS, type TaskState } from '../../core/task-states.js';
+import type { Database, TaskRow } from '../schema.js';
+import { FAILURE, RUNNER_HELD_STATES, TERMINAL_STATES, TRANSITIONS, type TaskState } from '../../core/task-states.js';
 import type { TaskOutcome } from '../../core/task-outcome.js';
 import { endMessage, lostRunnerMessage } from '../../core/runner-messages.js';
 import { nowIso } from '../../core/time.js';
@@ -190,4 +190,76 @@ export async function expirePendingTasks(db: Kysely<Database>, createdBefore: st
     .where('created_at', '<', createdBefore)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Moves the task and its unfinished subtasks, theirs in turn (through finished ones too), to
+ * CANCELING in one statement, and returns the rows it moved. One statement, not one per
+ * generation: on PostgreSQL each tasks UPDATE ends by locking the task counters (migration 003),
+ * and a second UPDATE waiting for a subtask row that a runner is finishing — while that runner
+ * waits for the counters — deadlocks. Subtasks already CANCELING are left alone (their own cancel
+ * cascaded); the task itself may be cancelled again.
+ */
+export function requestCancelOfTree(trx: Kysely<Database>, taskId: number): Promise<TaskRow[]> {
+  const now = nowIso();
+  const subtaskFrom = TRANSITIONS.cancel.from.filter((s) => s !== TRANSITIONS.cancel.to);
+  return trx
+    .withRecursive('tree(guid)', (db) =>
+      db
+        .selectFrom('tasks')
+        .select('tasks.guid')
+        .where('tasks.id', '=', taskId)
+        .unionAll((db) => db.selectFrom('tasks as sub').innerJoin('tree', 'tree.guid', 'sub.parent_task_guid').select('sub.guid')),
+    )
+    .updateTable('tasks')
+    .set((eb) => ({ state: TRANSITIONS.cancel.to, cancel_requested_at: eb.fn.coalesce('cancel_requested_at', eb.val(now)), updated_at: now }))
+    .where('guid', 'in', (eb) => eb.selectFrom('tree').select('tree.guid'))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('id', '=', taskId), eb('state', 'in', TRANSITIONS.cancel.from)]),
+        eb.and([eb('id', '!=', taskId), eb('state', 'in', subtaskFrom)]),
+      ]),
+    )
+    .returningAll()
+    .execute();
+}
+
+/** Pause (RUNNING → PAUSING) or resume (PAUSING/PAUSED → RUNNING); undefined when the task was not in a state to. */
+export function requestPauseChange(trx: Kysely<Database>, taskId: number, event: 'pause' | 'resume'): Promise<TaskRow | undefined> {
+  const { from, to } = TRANSITIONS[event];
+  return trx.updateTable('tasks').set({ state: to, updated_at: nowIso() }).where('id', '=', taskId).where('state', 'in', from).returningAll().executeTakeFirst();
+}
+
+/** Marks a finished task dismissed by this user (Dbvisit); undefined when it is unfinished, gone or dismissed already. */
+export function dismissFinishedTask(trx: Kysely<Database>, taskId: number, userGuid: string): Promise<TaskRow | undefined> {
+  const now = nowIso();
+  return trx
+    .updateTable('tasks')
+    .set({ dismissed_by: userGuid, dismissed_at: now, updated_at: now })
+    .where('id', '=', taskId)
+    .where('state', 'in', TERMINAL_STATES)
+    .where('dismissed_by', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Sets the progress of a task in one of these states. The guard keeps the percentage from moving
+ * backwards even when two reports race; an equal percentage may change the message. False when
+ * the guard refused it.
+ */
+export async function setTaskProgress(db: Kysely<Database>, taskId: number, progress: { percent: number; message: string | null }, inStates: readonly string[]): Promise<boolean> {
+  const updated = await db
+    .updateTable('tasks')
+    .set({ progress_percent: progress.percent, progress_message: progress.message, updated_at: nowIso() })
+    .where('id', '=', taskId)
+    .where('state', 'in', inStates)
+    .where((eb) => eb.or([eb('progress_percent', 'is', null), eb('progress_percent', '<=', progress.percent)]))
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) === 1;
+}
+
+/** The task as it is now, after a guarded change found it elsewhere (undefined: deleted). */
+export function currentTask(db: Kysely<Database>, taskId: number): Promise<TaskRow | undefined> {
+  return db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
 }
