@@ -8,17 +8,10 @@ import { closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
+import type { HeldTask, OutputLine, SupervisorMessage, SupervisorRequest, SupervisorTaskEvent, TaskIdentity, TaskSandbox } from './supervisor/protocol.js';
 import { projectFile } from '../project-files.js';
 
-export type OutputStream = 'stdout' | 'stderr';
-
-/** One line of a task's output, numbered from 1 by the supervisor. */
-export interface OutputLine {
-  seq: number;
-  time: string;
-  stream: OutputStream;
-  text: string;
-}
+export type { HeldTask, OutputLine, OutputStream, TaskSandbox } from './supervisor/protocol.js';
 
 export interface TaskProcessEvents {
   started(pid: number): void;
@@ -54,29 +47,10 @@ export interface SpawnRequest {
   /** false: no network for this task, even where the server gives tasks one (sandboxed only). */
   network?: boolean;
   /** The host user the task runs as; none: the supervisor's own. */
-  identity?: { uid: number; gid: number };
+  identity?: TaskIdentity;
   /** Whether the task gets a filesystem of its own, sized to its disk limit. */
   disk?: boolean;
 }
-
-/** A task the supervisor holds, as it answers a new client. */
-export interface HeldTask {
-  id: string;
-  started: boolean;
-  frozen: boolean;
-  ended: boolean;
-}
-
-type SupervisorMessage =
-  | { type: 'held'; tasks: HeldTask[] }
-  | { type: 'busy' }
-  | { type: 'started'; id: string; pid: number }
-  | { type: 'lines'; id: string; lines: OutputLine[] }
-  | { type: 'frozen'; id: string }
-  | { type: 'exit'; id: string; code?: number | null; signal?: NodeJS.Signals | null; exceeded?: string; droppedBytes?: number; spawnError?: string; lost?: string };
-
-/** bwrap's binary, whether the task keeps the network, and the data directory it must not see. */
-export type TaskSandbox = { bwrap: string; network: boolean; dataDir: string };
 
 const SCRIPT = projectFile('src', 'runner', 'supervisor', 'supervisor.mjs');
 /** How long a supervisor just started may take to listen. */
@@ -164,7 +138,7 @@ export class TaskSupervisor {
         buffered += text;
         let newline;
         while ((newline = buffered.indexOf('\n')) >= 0) {
-          const message = JSON.parse(buffered.slice(0, newline)) as SupervisorMessage;
+          const message: SupervisorMessage = JSON.parse(buffered.slice(0, newline));
           buffered = buffered.slice(newline + 1);
           if (message.type === 'held') {
             answered = true;
@@ -193,7 +167,8 @@ export class TaskSupervisor {
           },
         );
       });
-      this.send({ type: 'hello', orphans: this.orphanStopSeconds && { stopAfterSeconds: this.orphanStopSeconds, graceSeconds: this.serverLimits.graceSeconds } });
+      // No orphan policy when none is set (or 0, which the supervisor took as none too).
+      this.send({ type: 'hello', orphans: this.orphanStopSeconds ? { stopAfterSeconds: this.orphanStopSeconds, graceSeconds: this.serverLimits.graceSeconds } : undefined });
     });
   }
 
@@ -256,11 +231,11 @@ export class TaskSupervisor {
     await closed;
   }
 
-  private send(message: object): void {
+  private send(message: SupervisorRequest): void {
     if (this.socket && !this.socket.destroyed) this.socket.write(`${JSON.stringify(message)}\n`);
   }
 
-  private receive(message: Exclude<SupervisorMessage, { type: 'held' } | { type: 'busy' }>): void {
+  private receive(message: SupervisorTaskEvent): void {
     const task = this.following.get(message.id);
     if (!task) return;
     switch (message.type) {
@@ -277,8 +252,8 @@ export class TaskSupervisor {
         break;
       case 'exit':
         this.following.delete(message.id);
-        if (message.spawnError !== undefined) task.events.lost(`could not start the task: ${message.spawnError}`, false);
-        else if (message.lost !== undefined) task.events.lost(message.lost, false);
+        if ('spawnError' in message) task.events.lost(`could not start the task: ${message.spawnError}`, false);
+        else if ('lost' in message) task.events.lost(message.lost, false);
         else task.events.exited(message.code ?? null, message.signal ?? null, { exceeded: message.exceeded, droppedBytes: message.droppedBytes ?? 0 });
         break;
     }
