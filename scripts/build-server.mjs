@@ -3,6 +3,9 @@
 // about a second and a half resolving taskd's and its dependencies' ~1,300 files at every start,
 // which a restart after a crash must not. Dependencies stay in node_modules (native modules
 // among them); files taskd reads at run time are found from the project root (src/project-files.ts).
+// The task supervisor is not bundled: taskd starts src/runner/supervisor/supervisor.mjs as it is
+// (plain JavaScript, type-checked by `npm run typecheck`); the limits and sandbox modules it shares
+// with taskd are bundled here for taskd's own side.
 import { build } from 'esbuild';
 
 await build({

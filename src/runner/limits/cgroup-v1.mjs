@@ -9,14 +9,22 @@
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { note } from '../supervisor/note.mjs';
 
+/** @typedef {'memory' | 'pids' | 'cpu' | 'freezer'} Controller */
+
 const MB = 1024 * 1024;
+/** @type {Controller[]} */
 const CONTROLLERS = ['memory', 'pids', 'cpu', 'freezer'];
 /** CFS period: quotas are microseconds of CPU per 100 ms, the kernel's default period. */
 const CPU_PERIOD_US = 100_000;
 const FREEZE_POLL_MS = 10;
 
-/** The v1 directories of `controllers` this process is in, each where the host has it. */
+/**
+ * The v1 directories of `controllers` this process is in, each where the host has it.
+ * @param {readonly string[]} [controllers]
+ * @returns {Record<string, string | undefined>}
+ */
 export function ownV1Dirs(controllers = CONTROLLERS) {
+  /** @type {Record<string, string | undefined>} */
   const dirs = {};
   try {
     for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
@@ -33,7 +41,10 @@ export function ownV1Dirs(controllers = CONTROLLERS) {
   return dirs;
 }
 
-/** Whether a child group can be made (and removed again) under `dir`. */
+/**
+ * Whether a child group can be made (and removed again) under `dir`.
+ * @param {string | undefined} dir
+ */
 export function canCreateUnder(dir) {
   if (!dir) return false;
   const probe = `${dir}/taskd-probe-${process.pid}`;
@@ -46,6 +57,10 @@ export function canCreateUnder(dir) {
   }
 }
 
+/**
+ * @param {string} file
+ * @param {string} [key] the line's name in a `name value` file; none: the file is one number
+ */
 function readNumber(file, key) {
   try {
     const text = readFileSync(file, 'utf8');
@@ -61,6 +76,7 @@ function readNumber(file, key) {
  * CPU weight by memory, as Cloud Foundry weighs containers: 1 share per MB, so a task asking the
  * default 1024 MB weighs as much as any process outside a task group (taskd included).
  */
+/** @param {number} memoryMb */
 function cpuShares(memoryMb) {
   return Math.min(262_144, Math.max(2, Math.round(memoryMb)));
 }
@@ -74,7 +90,15 @@ export class TaskCgroups {
    * @param {{ memoryMb: number, maxProcesses: number, cpuCores?: number } | undefined} limits
    */
   constructor(name, limits) {
-    for (const c of CONTROLLERS) this[c] = undefined;
+    // Each controller's group of the task, while it has one.
+    /** @type {string | undefined} */
+    this.memory = undefined;
+    /** @type {string | undefined} */
+    this.pids = undefined;
+    /** @type {string | undefined} */
+    this.cpu = undefined;
+    /** @type {string | undefined} */
+    this.freezer = undefined;
     // The freezer serves pause, which every task has, limits or not.
     this.make('freezer', name, () => {});
     if (!limits) return;
@@ -94,14 +118,23 @@ export class TaskCgroups {
     });
   }
 
-  /** The groups a task of a dead supervisor left behind, to be removed (killing what is in them). */
+  /**
+   * The groups a task of a dead supervisor left behind, to be removed (killing what is in them).
+   * @param {string} name
+   */
   static leftBehind(name) {
     // Not through the constructor, which would make a freezer group.
+    /** @type {TaskCgroups} */
     const groups = Object.create(TaskCgroups.prototype);
     for (const kind of CONTROLLERS) groups[kind] = own[kind] && existsSync(`${own[kind]}/${name}`) ? `${own[kind]}/${name}` : undefined;
     return groups;
   }
 
+  /**
+   * @param {Controller} kind
+   * @param {string} name
+   * @param {(dir: string) => void} configure
+   */
   make(kind, name, configure) {
     if (!own[kind]) return;
     const dir = `${own[kind]}/${name}`;
@@ -117,6 +150,7 @@ export class TaskCgroups {
   /**
    * The task's first process joins its groups before it can fork (the runner holds it until
    * then); a group it cannot join is given up.
+   * @param {number} pid
    */
   join(pid) {
     for (const kind of CONTROLLERS) {
@@ -146,7 +180,7 @@ export class TaskCgroups {
 
   /** The task's processes, from the first group that holds them (every group holds them all). */
   processIds() {
-    for (const kind of ['freezer', 'memory', 'pids', 'cpu']) {
+    for (const kind of /** @type {Controller[]} */ (['freezer', 'memory', 'pids', 'cpu'])) {
       if (!this[kind]) continue;
       try {
         return readFileSync(`${this[kind]}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
@@ -166,6 +200,7 @@ export class TaskCgroups {
    * Freezes the whole task; resolves true once the kernel says it is frozen, false if it cannot
    * be or `wanted()` stops holding first. Forks racing the freeze can leave it FREEZING a while:
    * the write is repeated until it takes.
+   * @param {() => boolean} wanted
    */
   async freeze(wanted) {
     if (!this.freezer) return false;
@@ -203,6 +238,7 @@ export class TaskCgroups {
     this.thaw();
   }
 
+  /** @param {Controller} kind */
   removeOne(kind) {
     if (!this[kind]) return true;
     try {
@@ -210,7 +246,7 @@ export class TaskCgroups {
       this[kind] = undefined;
       return true;
     } catch (err) {
-      if (err.code === 'ENOENT') {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') {
         this[kind] = undefined;
         return true;
       }

@@ -22,11 +22,15 @@ function pageSize() {
 }
 const PAGE_SIZE = pageSize();
 
+/** @typedef {{ processes: number, rssBytes: number }} GroupUsage */
+
 /**
  * Processes and resident bytes of each group in `pgids`, by group id, in one pass over /proc.
  * Zombies count as processes (they still hold a pid), not as memory.
+ * @param {number[]} pgids
  */
 export function groupUsage(pgids) {
+  /** @type {Map<number, GroupUsage>} */
   const usage = new Map();
   for (const pgid of pgids) usage.set(pgid, { processes: 0, rssBytes: 0 });
   let names;
@@ -53,9 +57,13 @@ export function groupUsage(pgids) {
   return usage;
 }
 
-/** Bytes a directory tree occupies on disk (allocated blocks, as du counts), not following links. */
+/**
+ * Bytes a directory tree occupies on disk (allocated blocks, as du counts), not following links.
+ * @param {string} dir
+ */
 export async function treeBytes(dir) {
   let total = 0;
+  /** @param {string} at */
   const walk = async (at) => {
     let entries;
     try {

@@ -23,7 +23,10 @@ export class LogRateLimit {
     this.unreported = 0;
   }
 
-  /** How many of `bytes` more bytes may pass now; the rest count as dropped. */
+  /**
+   * How many of `bytes` more bytes may pass now; the rest count as dropped.
+   * @param {number} bytes
+   */
   take(bytes) {
     const now = this.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);

@@ -20,6 +20,17 @@ const TOOLS_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 const MOUNT_OPTIONS = 'loop,nosuid,nodev,noatime';
 const MB = 1024 * 1024;
 
+/**
+ * A mounted task filesystem. `reusable`: nothing of the task that had it can still run, so it
+ * may be emptied for the next.
+ * @typedef {{ image: string, mountpoint: string, sizeMb: number, reusable?: boolean }} TaskFilesystem
+ */
+
+/**
+ * @param {string} file
+ * @param {string[]} args
+ * @returns {Promise<void>}
+ */
 function run(file, args) {
   return new Promise((resolve, reject) => {
     execFile(file, args, { env: TOOLS_ENV, timeout: 60_000 }, (err, _stdout, stderr) => {
@@ -33,6 +44,9 @@ function run(file, args) {
  * Makes and mounts a filesystem for tasks: `image` preallocated to `sizeMb`, formatted (no journal:
  * its contents live as long as a task), mounted at `mountpoint`; its root is root's until a task
  * takes it (takeFilesystem).
+ * @param {string} image
+ * @param {string} mountpoint
+ * @param {number} sizeMb
  */
 export async function mountTaskFilesystem(image, mountpoint, sizeMb) {
   await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
@@ -55,6 +69,7 @@ export async function mountTaskFilesystem(image, mountpoint, sizeMb) {
 /**
  * Whether the filesystem at `mountpoint` is full: no inode left, or less room than 1% of it (64 KiB
  * at least) — after a write failed with ENOSPC, the blocks of its partial data are free again.
+ * @param {string} mountpoint
  */
 export async function filesystemFull(mountpoint) {
   try {
@@ -69,6 +84,8 @@ export async function filesystemFull(mountpoint) {
  * Unmounts (lazily, so a process still holding a file cannot keep it) and removes the mount point
  * and the image; each step is tried whatever the last did, so a half-made one goes too. The loop
  * device is freed by the kernel with the last reference (mount's autoclear).
+ * @param {string} image
+ * @param {string} mountpoint
  */
 export async function unmountTaskFilesystem(image, mountpoint) {
   await run('/usr/bin/umount', ['-l', mountpoint]).catch(() => {});
@@ -76,7 +93,10 @@ export async function unmountTaskFilesystem(image, mountpoint) {
   await rm(image, { force: true }).catch(() => {});
 }
 
-/** Emptied filesystems kept mounted for the next task, by size in MB. */
+/**
+ * Emptied filesystems kept mounted for the next task, by size in MB.
+ * @type {Map<number, TaskFilesystem[]>}
+ */
 const idle = new Map();
 /** Filesystems of one size kept at most: about as many as tasks run at once. */
 const IDLE_PER_SIZE = 8;
@@ -84,7 +104,12 @@ let made = 0;
 
 /**
  * A filesystem of `sizeMb` for one task, root owned by `owner`: an idle one, else a new one,
- * its image in `imagesDir` and its mount point in `mountsDir`. Returns { image, mountpoint, sizeMb }.
+ * its image in `imagesDir` and its mount point in `mountsDir`.
+ * @param {string} imagesDir
+ * @param {string} mountsDir
+ * @param {number} sizeMb
+ * @param {{ uid: number, gid: number }} owner
+ * @returns {Promise<TaskFilesystem>}
  */
 export async function takeFilesystem(imagesDir, mountsDir, sizeMb, owner) {
   let fs = idle.get(sizeMb)?.pop();
@@ -105,6 +130,7 @@ export async function takeFilesystem(imagesDir, mountsDir, sizeMb, owner) {
  * (the task may have made it anything: links are removed, never followed) and kept for the next
  * task; otherwise it is unmounted unread, never walked as root under a process that could still
  * move things in it.
+ * @param {TaskFilesystem} fs
  */
 export async function giveBackFilesystem(fs) {
   const kept = idle.get(fs.sizeMb) ?? [];
@@ -132,11 +158,13 @@ export async function releaseIdleFilesystems() {
 /**
  * Unmounts and removes the filesystems a supervisor that is gone left in `mountsDir` / `imagesDir`
  * (only one supervisor serves a data directory, so none of them is in use).
+ * @param {string} imagesDir
+ * @param {string} mountsDir
  */
 export async function removeLeftFilesystems(imagesDir, mountsDir) {
-  const names = await readdir(mountsDir).catch(() => []);
+  const names = await readdir(mountsDir).catch(() => /** @type {string[]} */ ([]));
   await Promise.all(names.filter((n) => n.startsWith('fs-')).map((n) => unmountTaskFilesystem(path.join(imagesDir, `${n}.ext4`), path.join(mountsDir, n))));
-  const images = await readdir(imagesDir).catch(() => []);
+  const images = await readdir(imagesDir).catch(() => /** @type {string[]} */ ([]));
   await Promise.all(images.filter((n) => n.startsWith('fs-')).map((n) => rm(path.join(imagesDir, n), { force: true })));
 }
 
@@ -144,6 +172,7 @@ export async function removeLeftFilesystems(imagesDir, mountsDir) {
  * Unmounts task filesystems under `tasksDirs` (/run/taskd) whose image was deleted: their data
  * directory is gone (a test's, or an operator's), and a supervisor killed with it can no longer
  * release them. Until unmounted, the deleted image's preallocated space stays taken.
+ * @param {string} tasksDirs
  */
 export async function removeOrphanedFilesystems(tasksDirs) {
   const mounts = (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''))
@@ -159,7 +188,11 @@ export async function removeOrphanedFilesystems(tasksDirs) {
   );
 }
 
-/** Whether this host can give tasks filesystems of their own: taskd is root and a loop mount works. */
+/**
+ * Whether this host can give tasks filesystems of their own: taskd is root and a loop mount works.
+ * @param {string} dir
+ * @returns {Promise<{ usable: boolean, reason: string }>}
+ */
 export async function probeTaskFilesystems(dir) {
   if (process.getuid?.() !== 0) return { usable: false, reason: 'taskd does not run as root (mounting needs it)' };
   const image = path.join(dir, `probe-${process.pid}.ext4`);
@@ -168,7 +201,7 @@ export async function probeTaskFilesystems(dir) {
     await mountTaskFilesystem(image, mountpoint, 1);
     return { usable: true, reason: 'loop-mounted ext4 per task' };
   } catch (err) {
-    return { usable: false, reason: err.message };
+    return { usable: false, reason: /** @type {Error} */ (err).message };
   } finally {
     await unmountTaskFilesystem(image, mountpoint);
   }

@@ -10,6 +10,10 @@
 import { LogRateLimit } from './log-rate.mjs';
 import { groupUsage, treeBytes } from './group-usage.mjs';
 
+/** @import { EnforcedLimits } from './limits-of-task.js' */
+/** @import { GroupUsage } from './group-usage.mjs' */
+/** @import { TaskCgroups } from './cgroup-v1.mjs' */
+
 const MB = 1024 * 1024;
 /** How often group memory and process counts are read: a fork bomb gets this long. */
 const WATCH_MS = 250;
@@ -18,29 +22,29 @@ const DISK_EVERY_TICKS = 4;
 /** One notice line per second at most, while output is being dropped. */
 const NOTICE_MS = 1000;
 
-/** Tasks whose groups are watched, all read in one pass over /proc per tick. */
+/**
+ * Tasks whose groups are watched, all read in one pass over /proc per tick.
+ * @type {Set<TaskLimits>}
+ */
 const watched = new Set();
+/** @type {NodeJS.Timeout | undefined} */
 let watchTimer;
 let tick = 0;
 
 function watchAll() {
   tick += 1;
-  const usage = groupUsage([...watched].map((t) => t.pid));
-  for (const task of watched) task.check(usage.get(task.pid), tick % DISK_EVERY_TICKS === 0);
+  // Watched from start(), which sets each task's pid.
+  const usage = groupUsage([...watched].map((t) => /** @type {number} */ (t.pid)));
+  for (const task of watched) task.check(usage.get(/** @type {number} */ (task.pid)), tick % DISK_EVERY_TICKS === 0);
 }
-
-/**
- * @typedef {{ logRate: number, memoryMb: number, diskMb: number, maxProcesses: number,
- *   timeoutSeconds: number | null, graceSeconds: number }} Limits
- */
 
 export class TaskLimits {
   /**
-   * @param {Limits | undefined} limits none: nothing is enforced
+   * @param {EnforcedLimits | undefined} limits none: nothing is enforced
    * @param {string} cwd the task's working directory, measured for the disk limit
-   * @param {(signal: string) => void} killGroup signals the task's process group
+   * @param {(signal: NodeJS.Signals) => void} killGroup signals the task's process group
    * @param {(text: string) => void} notify writes a notice line to the task's stderr
-   * @param {import('./cgroup-v1.mjs').TaskCgroups} [cgroups] the task's cgroups, where the host
+   * @param {TaskCgroups} [cgroups] the task's cgroups, where the host
    *   gives them: the hard bounds, whose hits (an OOM kill, a fork refused) name the failure
    * @param {() => Promise<boolean>} [filesystemFull] whether the task's own filesystem, where it
    *   has one, is full: the kernel bounds its disk (ENOSPC), so nothing is watched, and a task
@@ -55,11 +59,15 @@ export class TaskLimits {
     this.notify = notify;
     this.rate = limits && limits.logRate >= 0 ? new LogRateLimit(limits.logRate) : undefined;
     /** The failure reason of the first limit exceeded. */
+    /** @type {string | undefined} */
     this.exceeded = undefined;
+    /** @type {NodeJS.Timeout[]} */
     this.timers = [];
     this.measuring = false;
     /** The timeout's timer while it runs, and the time it had left when it (re)started. */
+    /** @type {NodeJS.Timeout | undefined} */
     this.timeoutTimer = undefined;
+    /** @type {number | undefined} */
     this.timeoutLeftMs = undefined;
     this.timeoutSince = 0;
     this.stopped = false;
@@ -70,6 +78,7 @@ export class TaskLimits {
    * (RLIMIT_FSIZE, in the 512-byte blocks of dash's `ulimit -f`); a write beyond it fails at
    * once, where the directory watch would only notice within a second. `exec` keeps the
    * shell's pid, which is the group's id.
+   * @param {string} command
    */
   shellArgs(command) {
     if (!this.limits) return ['-c', command];
@@ -77,6 +86,7 @@ export class TaskLimits {
     return ['-c', 'ulimit -f "$1" && exec /bin/sh -c "$2"', 'sh', String(blocks), command];
   }
 
+  /** @param {number} pid the group's leader */
   start(pid) {
     this.pid = pid;
     const { limits } = this;
@@ -95,13 +105,15 @@ export class TaskLimits {
     if (!this.timeoutTimer) return;
     clearTimeout(this.timeoutTimer);
     this.timeoutTimer = undefined;
-    this.timeoutLeftMs = Math.max(0, this.timeoutLeftMs - (Date.now() - this.timeoutSince));
+    // A running timer had time left.
+    this.timeoutLeftMs = Math.max(0, /** @type {number} */ (this.timeoutLeftMs) - (Date.now() - this.timeoutSince));
   }
 
   /** Starts (or, after a hold, continues) the timeout with the time it has left. */
   resumeTimeout() {
     if (this.timeoutTimer || this.timeoutLeftMs === undefined || this.stopped) return;
-    const { limits } = this;
+    // A timeout is only set from limits.
+    const limits = /** @type {EnforcedLimits} */ (this.limits);
     this.timeoutSince = Date.now();
     this.timeoutTimer = setTimeout(() => {
       this.timeoutTimer = undefined;
@@ -111,7 +123,10 @@ export class TaskLimits {
     }, this.timeoutLeftMs);
   }
 
-  /** How many bytes of a chunk of `bytes` output may pass the log rate limit. */
+  /**
+   * How many bytes of a chunk of `bytes` output may pass the log rate limit.
+   * @param {number} bytes
+   */
   admit(bytes) {
     return this.rate ? this.rate.take(bytes) : bytes;
   }
@@ -126,9 +141,14 @@ export class TaskLimits {
     if (text) this.notify(text);
   }
 
-  /** One reading of the group (undefined: not seen) and, every few ticks, of its directory. */
+  /**
+   * One reading of the group (undefined: not seen) and, every few ticks, of its directory.
+   * @param {GroupUsage | undefined} usage
+   * @param {boolean} measureDisk
+   */
   check(usage, measureDisk) {
-    const { limits } = this;
+    // Only a task with limits is watched.
+    const limits = /** @type {EnforcedLimits} */ (this.limits);
     if (this.exceeded) return;
     if (this.cgroups?.oomKilled) return this.exceed(`Memory limit of ${limits.memoryMb} MB exceeded`);
     if (this.cgroups?.pidsMaxHit) return this.exceed(`Process limit of ${limits.maxProcesses} exceeded`);
@@ -139,9 +159,10 @@ export class TaskLimits {
   }
 
   async checkDisk() {
+    const limits = /** @type {EnforcedLimits} */ (this.limits);
     this.measuring = true;
     try {
-      if ((await treeBytes(this.cwd)) > this.limits.diskMb * MB) this.exceed(`Disk limit of ${this.limits.diskMb} MB exceeded`);
+      if ((await treeBytes(this.cwd)) > limits.diskMb * MB) this.exceed(`Disk limit of ${limits.diskMb} MB exceeded`);
     } finally {
       this.measuring = false;
     }
@@ -150,6 +171,8 @@ export class TaskLimits {
   /**
    * The shell ended. A write past RLIMIT_FSIZE ends its writer with SIGXFSZ (the shell reports
    * 128 + 25): then the disk limit is what ended the task.
+   * @param {number | null} code
+   * @param {NodeJS.Signals | null} signal
    */
   async ended(code, signal) {
     this.stop();
@@ -180,6 +203,10 @@ export class TaskLimits {
     }
   }
 
+  /**
+   * @param {string} reason
+   * @param {NodeJS.Signals} [signal]
+   */
   exceed(reason, signal = 'SIGKILL') {
     if (this.exceeded) return;
     this.exceeded = reason;
@@ -187,6 +214,10 @@ export class TaskLimits {
     this.killGroup(signal);
   }
 
+  /**
+   * @param {number} ms
+   * @param {() => void} fn
+   */
   every(ms, fn) {
     this.timers.push(setInterval(fn, ms));
   }

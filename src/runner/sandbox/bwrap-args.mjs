@@ -52,7 +52,11 @@ const PROC_MASKED_DIRS = ['/proc/acpi', '/proc/asound', '/proc/scsi'];
 const PASSWD = `root:x:0:0:root:/root:/usr/sbin/nologin\nvcap:x:${SANDBOX_UID}:${SANDBOX_GID}:vcap:${HOME_DIR}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`;
 const GROUP = `root:x:0:\nvcap:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`;
 
-/** The environment of bwrap itself: fixed. The task guid lets a later supervisor find a lost task's processes. */
+/**
+ * The environment of bwrap itself: fixed. The task guid lets a later supervisor find a lost task's processes.
+ * @param {Record<string, string>} env
+ * @returns {Record<string, string>}
+ */
 function bwrapEnv(env) {
   return { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', ...(env.TASKD_TASK_GUID ? { TASKD_TASK_GUID: env.TASKD_TASK_GUID } : {}) };
 }
@@ -72,6 +76,7 @@ const SECCOMP_FD = 6;
  *   to the task's memory cgroup, so each gets the task's disk limit as its size.
  */
 
+/** @param {string} p */
 function lstatOrUndefined(p) {
   try {
     return lstatSync(p);
@@ -102,6 +107,7 @@ function procArgs() {
   return args;
 }
 
+/** @param {string} dataDir */
 function hideArgs(dataDir) {
   const args = [];
   for (const f of HIDDEN_FILES) if (existsSync(f)) args.push('--ro-bind', '/dev/null', f);
@@ -159,12 +165,19 @@ const DEFAULT_TMP_MB = 1024;
  * bwrap running it, with a fixed environment; and `inputs`: what to write to each extra file
  * descriptor (index 3 on) once the process has joined its cgroups. Nothing of the task runs
  * before that write: bwrap reads its arguments first, and the plain shell waits for its line.
+ * @param {Omit<SandboxOptions, 'tmpBytes'> | undefined} sandbox
+ * @param {string} cwd
+ * @param {Record<string, string>} env
+ * @param {string[]} shellArgs
+ * @param {number} [diskMb]
+ * @returns {{ file: string, args: string[], env: Record<string, string>, inputs: Buffer[] }}
  */
 export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
   // Unsandboxed, a first shell waits for a line on ARGS_FD in the same way, then becomes the task's.
   if (!sandbox) return { file: '/bin/sh', args: ['-c', `read _ <&${ARGS_FD}; exec ${ARGS_FD}<&-; exec /bin/sh "$@"`, 'sh', ...shellArgs], env, inputs: [Buffer.from('\n')] };
   const tmpBytes = (diskMb ?? DEFAULT_TMP_MB) * MB;
   const options = bwrapOptions({ ...sandbox, tmpBytes }, cwd, env);
+  /** @type {Buffer[]} */
   const inputs = [Buffer.from(`${options.join('\0')}\0`), Buffer.from(PASSWD), Buffer.from(GROUP)];
   if (sandbox.seccomp) inputs.push(sandbox.seccomp);
   return { file: sandbox.bwrap, args: ['--args', String(ARGS_FD), '--', '/bin/sh', ...shellArgs], env: bwrapEnv(env), inputs };
@@ -174,9 +187,12 @@ export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
  * How the task's shell ended, from how bwrap ended: bwrap exits with 128 + N when the shell was
  * killed by signal N, which is read back as that signal — as a shell's `$?` reads it (a shell
  * that itself ran `exit 137` cannot be told apart, as with any shell).
+ * @param {number | null} code
+ * @param {NodeJS.Signals | null} signal
+ * @returns {{ code: number | null, signal: NodeJS.Signals | null }}
  */
 export function sandboxExit(code, signal) {
   if (signal || code === null || code <= 128) return { code, signal };
-  const name = Object.keys(constants.signals).find((key) => constants.signals[key] === code - 128);
+  const name = /** @type {NodeJS.Signals[]} */ (Object.keys(constants.signals)).find((key) => constants.signals[key] === code - 128);
   return name ? { code: null, signal: name } : { code, signal };
 }

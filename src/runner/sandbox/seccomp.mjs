@@ -45,7 +45,7 @@ const EAFNOSUPPORT = 97;
  */
 const OFF_NR = 0;
 const OFF_ARCH = 4;
-const argLow = (i) => 16 + 8 * i;
+const argLow = (/** @type {number} */ i) => 16 + 8 * i;
 
 /** AUDIT_ARCH_* (linux/audit.h) of the native 64-bit ABI. */
 const AUDIT_ARCH_X86_64 = 0xc000003e;
@@ -261,19 +261,30 @@ const TIOCLINUX = 0x541c;
 const AF_ALG = 38;
 const AF_VSOCK = 40;
 
-const stmt = (code, k) => ({ code, jt: 0, jf: 0, k });
-const jump = (code, k, jt, jf) => ({ code, jt, jf, k });
-const ret = (k) => stmt(BPF_RET_K, k);
-const errno = (e) => ret(SECCOMP_RET_ERRNO | e);
-const loadNr = () => stmt(BPF_LD_W_ABS, OFF_NR);
-const loadArgLow = (i) => stmt(BPF_LD_W_ABS, argLow(i));
+/** @typedef {{ code: number, jt: number, jf: number, k: number }} Instruction `struct sock_filter` */
 
-/** `if (nr == n) { ...body }` where body ends in a return (so A may be clobbered inside). */
+/** @type {(code: number, k: number) => Instruction} */
+const stmt = (code, k) => ({ code, jt: 0, jf: 0, k });
+/** @type {(code: number, k: number, jt: number, jf: number) => Instruction} */
+const jump = (code, k, jt, jf) => ({ code, jt, jf, k });
+const ret = (/** @type {number} */ k) => stmt(BPF_RET_K, k);
+const errno = (/** @type {number} */ e) => ret(SECCOMP_RET_ERRNO | e);
+const loadNr = () => stmt(BPF_LD_W_ABS, OFF_NR);
+const loadArgLow = (/** @type {number} */ i) => stmt(BPF_LD_W_ABS, argLow(i));
+
+/**
+ * `if (nr == n) { ...body }` where body ends in a return (so A may be clobbered inside).
+ * @param {number} n
+ * @param {Instruction[]} body
+ */
 function ifNr(n, body) {
   return [jump(BPF_JEQ_K, n, 0, body.length), ...body];
 }
 
-/** The instructions, in order; see the file's head for the layout. */
+/**
+ * The instructions, in order; see the file's head for the layout.
+ * @param {(typeof ARCHES)[keyof typeof ARCHES]} arch
+ */
 function instructions({ audit, nr, x32 }) {
   const prog = [
     // A foreign ABI (i386 via int 0x80 on x86_64, AArch32 on arm64) has other syscall numbers,
@@ -289,7 +300,8 @@ function instructions({ audit, nr, x32 }) {
 
   for (const group of DENIED) {
     for (const name of group) {
-      if (nr[name] !== undefined) prog.push(...ifNr(nr[name], [errno(EPERM)]));
+      const n = /** @type {Partial<Record<string, number>>} */ (nr)[name];
+      if (n !== undefined) prog.push(...ifNr(n, [errno(EPERM)]));
     }
   }
 
@@ -341,9 +353,10 @@ function instructions({ audit, nr, x32 }) {
  * The task filter for a Node `process.arch` ('x64' or 'arm64'), as the bytes bwrap's
  * `--seccomp FD` / `--add-seccomp-fd FD` reads: `struct sock_filter` entries, 8 bytes each,
  * little-endian. `undefined` for an architecture it has no syscall table for.
+ * @param {string} [arch]
  */
 export function seccompProgram(arch = process.arch) {
-  const spec = Object.hasOwn(ARCHES, arch) ? ARCHES[arch] : undefined;
+  const spec = Object.hasOwn(ARCHES, arch) ? ARCHES[/** @type {keyof typeof ARCHES} */ (arch)] : undefined;
   if (!spec) return undefined;
   const prog = instructions(spec);
   if (prog.length > BPF_MAXINSNS) throw new Error(`seccomp program too long: ${prog.length} instructions`);

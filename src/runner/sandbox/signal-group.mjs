@@ -10,6 +10,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const WHOLE_GROUP = new Set(['SIGKILL', 'SIGSTOP', 'SIGCONT']);
 
+/**
+ * @param {number} pid
+ * @param {NodeJS.Signals} sig
+ */
 function signal(pid, sig) {
   try {
     process.kill(pid, sig);
@@ -18,7 +22,11 @@ function signal(pid, sig) {
   }
 }
 
-/** Signals the group `pgid` led by bwrap, sparing the leader catchable signals. */
+/**
+ * Signals the group `pgid` led by bwrap, sparing the leader catchable signals.
+ * @param {number} pgid
+ * @param {NodeJS.Signals} sig
+ */
 export function signalSandboxGroup(pgid, sig) {
   if (WHOLE_GROUP.has(sig)) return signal(-pgid, sig);
   let names;

@@ -4,6 +4,7 @@
 // 'error'). Written synchronously, so a line that fits is never lost when the process exits.
 import { writeSync } from 'node:fs';
 
+/** @param {string} text */
 export function note(text) {
   try {
     writeSync(2, `taskd supervisor: ${text}\n`);

@@ -15,7 +15,8 @@
 // Usage: node supervisor.mjs RUN_DIR SOCKET_PATH TASKS_ROOT (where task directories are made)
 //
 // Protocol: JSON, one message per line, one client (taskd's runner) at a time; a second
-// connection is answered { type: 'busy' } and closed. Task ids are task guids.
+// connection is answered { type: 'busy' } and closed. Task ids are task guids. Its types, for
+// both ends, are in protocol.ts.
 //   in:  { type: 'hello', orphans? }   answered { type: 'held', tasks: [{ id, started, frozen, ended }] }
 //            (started: its process was started — for a task taken in from a dead supervisor's
 //            spool, the spool says it was, or may have been, though taskd may never have heard)
@@ -57,6 +58,10 @@ import { TaskCgroups } from '../limits/cgroup-v1.mjs';
 import { releaseIdleFilesystems, removeLeftFilesystems, removeOrphanedFilesystems } from '../limits/task-filesystem.mjs';
 import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
+/** @import { OrphanPolicy, OutputLine, SpawnMessage, SupervisorMessage, SupervisorRequest, TaskEnd } from './protocol.js' */
+/** @import { SpooledLine, SpooledStart } from './spool.mjs' */
+/** @import { OutputHold, TaskListener } from './task-process.mjs' */
+
 const [runDir, socketPath, tasksRoot] = process.argv.slice(2);
 const spoolDir = path.join(runDir, 'tasks');
 /** Where the images of tasks' own filesystems are kept (task-filesystem.mjs). */
@@ -66,16 +71,30 @@ const IDLE_EXIT_MS = 10_000;
 /** Lines per message when a spool is replayed. */
 const REPLAY_BATCH = 500;
 
-/** Every task held, running or ended and not yet released, by id. */
+/**
+ * Every task held, running or ended and not yet released, by id.
+ * @type {Map<string, SupervisedTask>}
+ */
 const tasks = new Map();
-/** The connected client: its socket, and what it follows of each task it attached. */
+/**
+ * The connected client: its socket, and what it follows of each task it attached.
+ * @type {Connection | undefined}
+ */
 let client;
 let shutdownAsked = false;
+/** @type {NodeJS.Timeout | undefined} */
 let idleTimer;
-/** What the last client asked for tasks left without any client (see the protocol above). */
+/**
+ * What the last client asked for tasks left without any client (see the protocol above).
+ * @type {OrphanPolicy | undefined}
+ */
 let orphanPolicy;
+/** @type {NodeJS.Timeout | undefined} */
 let orphanTimer;
-/** Resolves once the spools of an earlier supervisor are taken in; messages wait for it. */
+/**
+ * Resolves once the spools of an earlier supervisor are taken in; messages wait for it.
+ * @type {Promise<void>}
+ */
 let recovered;
 
 /**
@@ -83,18 +102,26 @@ let recovered;
  * new lines and the end wait, so that everything arrives once and in order.
  */
 class Feed {
+  /**
+   * @param {Connection} connection
+   * @param {SupervisedTask} task
+   * @param {number} afterSeq
+   */
   constructor(connection, task, afterSeq) {
     this.connection = connection;
     this.task = task;
     this.sentSeq = afterSeq;
     this.replaying = false;
+    /** @type {OutputLine[]} */
     this.held = [];
   }
 
+  /** @param {SupervisorMessage} message */
   send(message) {
     return this.connection.send(message);
   }
 
+  /** @param {OutputLine[]} lines */
   sendLines(lines) {
     const fresh = lines.filter((l) => l.seq > this.sentSeq);
     if (!fresh.length) return true;
@@ -102,13 +129,15 @@ class Feed {
     return this.send({ type: 'lines', id: this.task.id, lines: fresh });
   }
 
+  /** @param {OutputLine[]} lines */
   lines(lines) {
     if (this.replaying) this.held.push(...lines);
     else this.sendLines(lines);
   }
 
+  /** Told once the task has ended. */
   ended() {
-    if (!this.replaying) this.send({ type: 'exit', id: this.task.id, ...this.task.end });
+    if (!this.replaying) this.send({ type: 'exit', id: this.task.id, .../** @type {TaskEnd} */ (this.task.end) });
   }
 
   /** Sends the task's spooled lines after `sentSeq`, then what came meanwhile, then its end. */
@@ -121,7 +150,7 @@ class Feed {
         let batch = [];
         for await (const record of readSpool(task.spool.file)) {
           if (record.n === undefined || record.n <= this.sentSeq) continue;
-          batch.push(lineOfSpool(record));
+          batch.push(lineOfSpool(/** @type {SpooledLine} */ (record)));
           if (batch.length >= REPLAY_BATCH) {
             if (!this.sendLines(batch)) await this.connection.drained();
             batch = [];
@@ -129,7 +158,7 @@ class Feed {
         }
         this.sendLines(batch);
       } catch (err) {
-        note(`replaying ${task.id} failed: ${err.message}`);
+        note(`replaying ${task.id} failed: ${/** @type {Error} */ (err).message}`);
       }
       this.replaying = false;
       this.sendLines(this.held);
@@ -140,14 +169,19 @@ class Feed {
 }
 
 class Connection {
+  /** @param {net.Socket} socket */
   constructor(socket) {
     this.socket = socket;
-    /** Feeds by task id. */
+    /**
+     * Feeds by task id.
+     * @type {Map<string, Feed>}
+     */
     this.feeds = new Map();
     /** taskd reads the socket slower than tasks print: no task's output is read until it drains. */
     this.congested = false;
   }
 
+  /** @param {SupervisorMessage} message */
   send(message) {
     if (this.socket.destroyed) return true;
     const flowing = this.socket.write(`${JSON.stringify(message)}\n`);
@@ -162,6 +196,7 @@ class Connection {
     return flowing;
   }
 
+  /** @returns {Promise<void>} */
   drained() {
     return new Promise((resolve) => {
       if (this.socket.destroyed) return resolve();
@@ -176,8 +211,9 @@ class Connection {
     });
   }
 
+  /** @param {SupervisorRequest} message */
   receive(message) {
-    const task = tasks.get(message.id);
+    const task = 'id' in message ? tasks.get(message.id) : undefined;
     switch (message.type) {
       case 'hello':
         orphanPolicy = message.orphans;
@@ -212,6 +248,10 @@ class Connection {
     }
   }
 
+  /**
+   * @param {SupervisedTask} task
+   * @param {number} afterSeq
+   */
   attach(task, afterSeq) {
     const feed = new Feed(this, task, afterSeq);
     this.feeds.set(task.id, feed);
@@ -221,13 +261,17 @@ class Connection {
   }
 }
 
-/** Passes each task's events to the client feed following it, if any. */
+/**
+ * Passes each task's events to the client feed following it, if any.
+ * @type {TaskListener}
+ */
 const listener = {
   lines(task, lines) {
     client?.feeds.get(task.id)?.lines(lines);
   },
   started(task) {
-    if (client?.feeds.has(task.id)) client.send({ type: 'started', id: task.id, pid: task.pid });
+    // Told once the task has its pid.
+    if (client?.feeds.has(task.id)) client.send({ type: 'started', id: task.id, pid: /** @type {number} */ (task.pid) });
   },
   frozen(task) {
     if (client?.feeds.has(task.id)) client.send({ type: 'frozen', id: task.id });
@@ -239,11 +283,19 @@ const listener = {
   },
 };
 
-/** Holds (or lets go) the output of every task for `reason`. */
+/**
+ * Holds (or lets go) the output of every task for `reason`.
+ * @param {OutputHold} reason
+ * @param {boolean} hold
+ */
 function holdAllOutput(reason, hold) {
   for (const task of tasks.values()) task.holdOutput(reason, hold);
 }
 
+/**
+ * @param {Connection} connection
+ * @param {SpawnMessage} request
+ */
 function spawnTask(connection, request) {
   const task = new SupervisedTask(request.id, new Spool(spoolFile(spoolDir, request.id)), listener);
   if (connection.congested) task.holdOutput('client', true);
@@ -252,6 +304,7 @@ function spawnTask(connection, request) {
   void task.run(request, imagesDir).catch((err) => task.finish({ spawnError: err.message }));
 }
 
+/** @param {SupervisedTask} task */
 function release(task) {
   if (task.end) return forget(task);
   // Not wanted any more (its task row is gone or already final): it ends now, then is forgotten.
@@ -259,6 +312,7 @@ function release(task) {
   task.kill('SIGKILL');
 }
 
+/** @param {SupervisedTask} task */
 function forget(task) {
   tasks.delete(task.id);
   client?.feeds.delete(task.id);
@@ -273,7 +327,7 @@ function stopOrphansLater() {
   clearTimeout(orphanTimer);
   if (!orphanPolicy || shutdownAsked) return;
   const { stopAfterSeconds, graceSeconds } = orphanPolicy;
-  const signalAll = (signal) => {
+  const signalAll = (/** @type {NodeJS.Signals} */ signal) => {
     if (client) return;
     for (const task of tasks.values()) if (!task.end) task.kill(signal);
   };
@@ -327,8 +381,11 @@ async function recoverSpools() {
     const spool = new Spool(spoolFile(spoolDir, id));
     let lastSeq = 0;
     let spawning = false;
+    /** @type {SpooledStart | undefined} */
     let started;
+    /** @type {TaskEnd | undefined} */
     let end;
+    /** @type {string | undefined} */
     let cwd;
     try {
       for await (const record of readSpool(spool.file)) {
@@ -342,6 +399,7 @@ async function recoverSpools() {
       // Unreadable: whatever it held is lost, and so is the task.
     }
     if (!end) {
+      /** @type {number[]} */
       let groups = [];
       if (started?.startTime && processStartTime(started.pid) === started.startTime) groups = [started.pid];
       else if (!started) {
@@ -371,6 +429,7 @@ async function recoverSpools() {
   }
 }
 
+/** @param {net.Socket} socket */
 function serve(socket) {
   if (client) {
     socket.end(`${JSON.stringify({ type: 'busy' })}\n`);
@@ -382,7 +441,7 @@ function serve(socket) {
   clearTimeout(orphanTimer);
   let buffered = '';
   socket.setEncoding('utf8');
-  socket.on('data', (text) => {
+  socket.on('data', (/** @type {string} */ text) => {
     buffered += text;
     let newline;
     while ((newline = buffered.indexOf('\n')) >= 0) {
@@ -392,7 +451,7 @@ function serve(socket) {
         try {
           connection.receive(JSON.parse(line));
         } catch (err) {
-          note(`bad message: ${err.message}`);
+          note(`bad message: ${/** @type {Error} */ (err).message}`);
         }
       });
     }
@@ -417,7 +476,7 @@ function listen() {
     const server = net.createServer(serve);
     server.once('listening', resolve);
     server.once('error', (err) => {
-      if (err.code !== 'EADDRINUSE') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EADDRINUSE') throw err;
       const probe = net.connect(socketPath);
       probe.once('connect', () => {
         probe.destroy();

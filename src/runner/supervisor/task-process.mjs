@@ -14,20 +14,42 @@ import { OutputLines } from './output-lines.mjs';
 import { spoolLine } from './spool.mjs';
 import { prepareWorkdir, removeWorkdirLater, track } from './workdir.mjs';
 
+/** @import { ChildProcess } from 'node:child_process' */
+/** @import { Readable, Writable } from 'node:stream' */
+/** @import { OutputLine, SpawnMessage, TaskEnd } from './protocol.js' */
+/** @import { Spool, SpooledStart } from './spool.mjs' */
+/** @import { Workdir } from './workdir.mjs' */
+/**
+ * A task's shell, its output read from pipes (see the spawn's stdio).
+ * @typedef {ChildProcess & { stdout: Readable, stderr: Readable }} TaskChild
+ */
+/**
+ * Why a task's output is not read now: 'taskd' (its writer is behind), 'client' (the socket is),
+ * 'spool' (the disk is).
+ * @typedef {'taskd' | 'client' | 'spool'} OutputHold
+ */
+
 // Output a task's leftover children still write after its shell exited is not waited for
 // forever: a process that escaped the group (setsid) could hold the pipe open indefinitely.
 const DRAIN_AFTER_EXIT_MS = 2000;
 /** Spooled output waiting for a slow disk above which the task's output is not read until it is written. */
 const SPOOL_BEHIND_BYTES = 8 * 1024 * 1024;
 
-/** The sandbox's syscall filter for this machine's architecture, built once (none where unknown). */
+/**
+ * The sandbox's syscall filter for this machine's architecture, built once (none where unknown).
+ * @type {{ program: Buffer | undefined } | undefined}
+ */
 let seccomp;
 function seccompFilter() {
   seccomp ??= { program: seccompProgram() };
   return seccomp.program;
 }
 
-/** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined when gone. */
+/**
+ * A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined when gone.
+ * @param {number} pid
+ * @returns {string | undefined}
+ */
 export function processStartTime(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -38,48 +60,74 @@ export function processStartTime(pid) {
 }
 
 /**
- * @typedef {{ code: number | null, signal: string | null, exceeded?: string, droppedBytes?: number }
- *   | { spawnError: string } | { lost: string }} TaskEnd
- * @typedef {{ lines(task: SupervisedTask, lines: object[]): void, started(task: SupervisedTask): void,
+ * @typedef {{ lines(task: SupervisedTask, lines: OutputLine[]): void, started(task: SupervisedTask): void,
  *   ended(task: SupervisedTask): void, frozen(task: SupervisedTask): void }} TaskListener
  */
 
 export class SupervisedTask {
   /**
    * @param {string} id the task's guid
-   * @param {import('./spool.mjs').Spool} spool
+   * @param {Spool} spool
    * @param {TaskListener} listener
    */
   constructor(id, spool, listener) {
     this.id = id;
     this.spool = spool;
     this.listener = listener;
-    /** The group leader's pid once started. */
+    /**
+     * The group leader's pid once started.
+     * @type {number | undefined}
+     */
     this.pid = undefined;
     this.sandboxed = false;
     this.frozen = false;
-    /** A kill that came before the task could start: it never starts. */
+    /**
+     * A kill that came before the task could start: it never starts.
+     * @type {NodeJS.Signals | undefined}
+     */
     this.killedWith = undefined;
     /** @type {TaskEnd | undefined} */
     this.end = undefined;
     this.lastSeq = 0;
+    /** @type {TaskLimits | undefined} */
     this.limits = undefined;
-    /** The task's cgroups while it runs. */
+    /**
+     * The task's cgroups while it runs.
+     * @type {TaskCgroups | undefined}
+     */
     this.cgroups = undefined;
+    /** @type {OutputLine[]} */
     this.pending = [];
     /** taskd released it while it still ran: it is forgotten as soon as it ends. */
     this.released = false;
-    /** The child process once spawned; its output pipes are paused while anything holds them. */
+    /**
+     * The child process once spawned; its output pipes are paused while anything holds them.
+     * @type {TaskChild | undefined}
+     */
     this.child = undefined;
-    /** Why its output is not read now: 'taskd' (its writer is behind), 'client' (the socket is), 'spool' (the disk is). */
+    /**
+     * Why its output is not read now.
+     * @type {Set<OutputHold>}
+     */
     this.outputHolds = new Set();
     /** The shell has exited: what is left in its pipes is read, whatever holds it. */
     this.draining = false;
+    // Declared for the type checker only: `recovered` sets it.
+    /** @type {boolean | undefined} */
+    this.startedBefore;
   }
 
-  /** A task known only from its spool (the supervisor that ran it is gone): it has ended. */
+  /**
+   * A task known only from its spool (the supervisor that ran it is gone): it has ended.
+   * @param {string} id
+   * @param {Spool} spool
+   * @param {number} lastSeq
+   * @param {TaskEnd} end
+   * @param {SpooledStart | undefined} started
+   */
   static recovered(id, spool, lastSeq, end, started) {
-    const task = new SupervisedTask(id, spool, undefined);
+    // Ended: nothing of it is ever told to a listener.
+    const task = new SupervisedTask(id, spool, /** @type {TaskListener} */ (/** @type {unknown} */ (undefined)));
     task.lastSeq = lastSeq;
     task.end = end;
     /** Its spool says it started: taskd may not have heard so before the supervisor died. */
@@ -91,15 +139,18 @@ export class SupervisedTask {
    * Runs the task: `identity` ({ uid, gid }) is the host user it runs as (none: the supervisor's
    * own), `disk` asks for a filesystem of its own sized to its disk limit, its image kept in
    * `imagesDir`.
+   * @param {SpawnMessage} request
+   * @param {string} imagesDir
    */
   async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk }, imagesDir) {
     const filesystem = disk && taskLimits ? { imagesDir, sizeMb: taskLimits.diskMb } : undefined;
     await this.spool.append([{ task: { cwd } }]);
+    /** @type {Workdir} */
     let tree;
     try {
       tree = await prepareWorkdir(source, cwd, identity, filesystem);
     } catch (err) {
-      return this.finish({ spawnError: err.message });
+      return this.finish({ spawnError: /** @type {Error} */ (err).message });
     }
     // Written, and waited for, before the spawn: if this supervisor dies from here on, the task
     // may have run though its processes are gone before the next supervisor looks (ended, or
@@ -114,25 +165,26 @@ export class SupervisedTask {
     // Where the host gives v1 cgroups, the task gets its own (memory, pids and cpu only with limits).
     const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits);
     this.cgroups = cgroups;
+    /** @type {TaskChild} */
     let child;
     const full = filesystem ? () => filesystemFull(cwd) : undefined;
     const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups, full);
-    const failStart = (err) => {
+    const failStart = (/** @type {unknown} */ err) => {
       removeWorkdirLater(cwd, tree);
       track(cgroups.remove());
-      return this.finish({ spawnError: err.message });
+      return this.finish({ spawnError: /** @type {Error} */ (err).message });
     };
     let run;
     try {
       // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
       run = taskCommand(sandbox && { ...sandbox, seccomp: seccompFilter() }, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
-      child = spawn(run.file, run.args, {
+      child = /** @type {TaskChild} */ (spawn(run.file, run.args, {
         cwd,
         env: run.env,
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', ...run.inputs.map(() => 'pipe')],
+        stdio: ['ignore', 'pipe', 'pipe', ...run.inputs.map(() => /** @type {const} */ ('pipe'))],
         ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
-      });
+      }));
     } catch (err) {
       return failStart(err);
     }
@@ -147,7 +199,7 @@ export class SupervisedTask {
     // it only once it is in its groups, so whatever the task starts is born in them.
     cgroups.join(child.pid);
     run.inputs.forEach((data, i) => {
-      const pipe = child.stdio[3 + i];
+      const pipe = /** @type {Writable} */ (child.stdio[3 + i]);
       pipe.on('error', () => {});
       pipe.end(data);
     });
@@ -156,7 +208,7 @@ export class SupervisedTask {
     this.listener.started(this);
     limits.start(child.pid);
 
-    for (const stream of ['stdout', 'stderr']) {
+    for (const stream of /** @type {const} */ (['stdout', 'stderr'])) {
       child[stream].on('data', (chunk) => {
         const allowed = limits.admit(chunk.length);
         output.write(stream, allowed < chunk.length ? chunk.subarray(0, allowed) : chunk, allowed < chunk.length);
@@ -169,6 +221,7 @@ export class SupervisedTask {
 
     // Listened for from the start: 'close' can follow 'exit' within the same tick.
     const closed = new Promise((resolve) => child.once('close', resolve));
+    /** @type {[number | null, NodeJS.Signals | null]} */
     const [code, signal] = await new Promise((resolve) => child.once('exit', (...status) => resolve(status)));
     limits.stop();
     // What is left in the pipes is read at once, held or not: the drain below waits for it only so long.
@@ -177,16 +230,17 @@ export class SupervisedTask {
     // A task ends with its shell: processes it left behind in its group go too, as they would
     // with a container's end. Killing them also closes the pipes they hold.
     this.signalGroup('SIGKILL');
+    /** @type {NodeJS.Timeout | undefined} */
     let drainTimer;
     await Promise.race([
       closed,
-      new Promise((resolve) => {
+      /** @type {Promise<void>} */ (new Promise((resolve) => {
         drainTimer = setTimeout(() => {
           child.stdout.destroy();
           child.stderr.destroy();
           resolve();
         }, DRAIN_AFTER_EXIT_MS);
-      }),
+      })),
     ]);
     clearTimeout(drainTimer);
     // Streams cut short by the drain timeout still keep their unterminated last lines.
@@ -206,6 +260,8 @@ export class SupervisedTask {
   /**
    * Stops (hold true) or goes on (false) reading the task's output for `reason`. Unread output
    * fills the pipe, and then the task's writes wait: backpressure down to the task itself.
+   * @param {OutputHold} reason
+   * @param {boolean} hold
    */
   holdOutput(reason, hold) {
     if (this.end) return;
@@ -222,6 +278,7 @@ export class SupervisedTask {
     }
   }
 
+  /** @param {NodeJS.Signals} signal */
   signalGroup(signal) {
     if (this.pid === undefined) return;
     if (this.sandboxed) return signalSandboxGroup(this.pid, signal);
@@ -232,7 +289,10 @@ export class SupervisedTask {
     }
   }
 
-  /** Signals the whole group; a task still being prepared never starts. */
+  /**
+   * Signals the whole group; a task still being prepared never starts.
+   * @param {NodeJS.Signals} signal
+   */
   kill(signal) {
     if (this.end) return;
     if (this.pid === undefined) {
@@ -281,7 +341,10 @@ export class SupervisedTask {
     else this.signalGroup('SIGCONT');
   }
 
-  /** Lines are spooled and passed on in batches: one append per turn of the event loop. */
+  /**
+   * Lines are spooled and passed on in batches: one append per turn of the event loop.
+   * @param {OutputLine} line
+   */
   queueLine(line) {
     this.pending.push(line);
     if (this.pending.length === 1) setImmediate(() => this.flushLines());
@@ -300,6 +363,7 @@ export class SupervisedTask {
     this.listener.lines(this, lines);
   }
 
+  /** @param {TaskEnd} end */
   async finish(end) {
     this.flushLines();
     this.end = end;

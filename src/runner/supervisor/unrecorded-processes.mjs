@@ -4,9 +4,14 @@
 // on unseen. A task process that cleared its own environment is not found.
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** The process groups of processes whose environment names this task. */
+/**
+ * The process groups of processes whose environment names this task.
+ * @param {string} id the task's guid
+ * @returns {number[]}
+ */
 export function processGroupsOfTask(id) {
   const marker = `\0TASKD_TASK_GUID=${id}\0`;
+  /** @type {Set<number>} */
   const groups = new Set();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;

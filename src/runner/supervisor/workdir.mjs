@@ -8,11 +8,35 @@ import path from 'node:path';
 import { giveBackFilesystem, takeFilesystem } from '../limits/task-filesystem.mjs';
 import { note } from './note.mjs';
 
-/** Directory copies and removals in progress, waited for before the supervisor exits. */
-export const fileWork = new Set();
-/** Parent directories already made: `mkdir -p` once each, not per task. */
-const madeRoots = new Map();
+/** @import { TaskFilesystem } from '../limits/task-filesystem.mjs' */
+/** @import { TaskIdentity } from './protocol.js' */
+/**
+ * The files of a tree by path relative to it, directories parent first.
+ * @typedef {{ dirs: string[], files: string[], links: string[] }} Tree
+ */
+/**
+ * A task directory as made: what was copied in, and its own filesystem if it has one.
+ * @typedef {Tree & { filesystem?: TaskFilesystem }} Workdir
+ */
 
+/**
+ * Directory copies and removals in progress, waited for before the supervisor exits.
+ * @type {Set<Promise<unknown>>}
+ */
+export const fileWork = new Set();
+/**
+ * Parent directories already made: `mkdir -p` once each, not per task.
+ * @type {Map<string, Promise<unknown>>}
+ */
+const madeRoots = new Map();
+/** Node has getuid and getgid on every POSIX system; the supervisor runs on Linux only. */
+const posixProcess = /** @type {Required<NodeJS.Process>} */ (process);
+
+/**
+ * @template T
+ * @param {Promise<T>} work
+ * @returns {Promise<T>}
+ */
 export function track(work) {
   fileWork.add(work);
   void work.finally(() => fileWork.delete(work));
@@ -23,9 +47,12 @@ export function track(work) {
  * The files of a tree, read once per copy: `{ dirs, files, links }` of paths relative to it,
  * directories parent first. Droplets are immutable once staged, but they can be deleted, so the
  * listing is not kept between tasks.
+ * @param {string} root
  */
 async function listTree(root) {
+  /** @type {Tree} */
   const tree = { dirs: [], files: [], links: [] };
+  /** @param {string} rel */
   const walk = async (rel) => {
     const entries = await readdir(rel ? path.join(root, rel) : root, { withFileTypes: true });
     const subdirs = [];
@@ -48,6 +75,9 @@ async function listTree(root) {
  * (parents before their children), then files (cloned copy-on-write where the filesystem can) and
  * symlinks as they are, all then given to `owner` ({ uid, gid }) if one is named. Returns the tree
  * for the removal.
+ * @param {string} from
+ * @param {string} to
+ * @param {TaskIdentity | undefined} owner
  */
 async function copyTree(from, to, owner, made = false) {
   const tree = await listTree(from);
@@ -64,6 +94,7 @@ async function copyTree(from, to, owner, made = false) {
   return tree;
 }
 
+/** @param {string} dir */
 function ensureRoot(dir) {
   let made = madeRoots.get(dir);
   if (!made) {
@@ -78,13 +109,18 @@ function ensureRoot(dir) {
  * Makes `cwd` as a copy of `source` owned by `owner` (none: this process's user) — on a filesystem
  * of its own when `disk` ({ imagesDir, sizeMb }) is given, `cwd` then a link to where it is
  * mounted; a partial one (the droplet vanished mid-way, the disk is full) is removed.
+ * @param {string} source
+ * @param {string} cwd
+ * @param {TaskIdentity | undefined} owner
+ * @param {{ imagesDir: string, sizeMb: number } | undefined} disk
+ * @returns {Promise<Workdir>}
  */
 export async function prepareWorkdir(source, cwd, owner, disk) {
   await ensureRoot(path.dirname(cwd));
   if (disk) {
     // Left over from a run that did not finish (a crash): start clean.
     await rm(cwd, { recursive: true, force: true });
-    const filesystem = await takeFilesystem(disk.imagesDir, path.dirname(cwd), disk.sizeMb, owner ?? { uid: process.getuid(), gid: process.getgid() });
+    const filesystem = await takeFilesystem(disk.imagesDir, path.dirname(cwd), disk.sizeMb, owner ?? { uid: posixProcess.getuid(), gid: posixProcess.getgid() });
     try {
       await symlink(filesystem.mountpoint, cwd);
       return { filesystem, ...(await copyTree(source, filesystem.mountpoint, owner, true)) };
@@ -98,7 +134,7 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
     try {
       return await copyTree(source, cwd, owner);
     } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST') throw err;
       await rm(cwd, { recursive: true, force: true });
       return await copyTree(source, cwd, owner);
     }
@@ -113,6 +149,8 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
  * again; whatever the task changed there (new files, a file made a directory) makes that fail,
  * and then the directory is removed the general way. The directories are checked to still be
  * directories first: one the task replaced by a symlink must not lead the removal elsewhere.
+ * @param {string} dir
+ * @param {Workdir} [tree]
  */
 async function removeDir(dir, tree) {
   // A filesystem of the task's own is emptied whole, whatever the task left in it, for the next.
@@ -141,7 +179,11 @@ export async function removeEmptyRoots() {
   await Promise.all([...madeRoots.keys()].map((dir) => rmdir(dir).catch(() => {})));
 }
 
-/** Removes a task directory in the background (`tree`: what was copied in, if known). */
+/**
+ * Removes a task directory in the background (`tree`: what was copied in, if known).
+ * @param {string} dir
+ * @param {Workdir} [tree]
+ */
 export function removeWorkdirLater(dir, tree) {
   return track(removeDir(dir, tree).catch((err) => note(`removing ${dir} failed: ${err.message}`)));
 }
