@@ -8,12 +8,37 @@ import { nowIso } from '../core/time.js';
 import type { AppRow, Database } from '../store/schema.js';
 import { applyMetadataChange } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
-import { DEFAULT_STACK, KNOWN_STACKS, type AppCreateMessage, type AppUpdateMessage, type LifecycleRequest } from '../api/cf/messages/app.js';
-import type { EnvironmentVariablesChange } from '../api/cf/messages/environment-variables.js';
+import { DEFAULT_STACK, KNOWN_STACKS, type LifecycleType } from '../core/lifecycles.js';
+import type { MetadataChange } from '../core/metadata.js';
 import type { AppInSpace } from '../fetchers/apps.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
+
+/** The lifecycle a request asks for; buildpacks and stack only when it named them. */
+export interface LifecycleChoice {
+  type: LifecycleType;
+  buildpacks?: string[];
+  /** null asks for the default stack. */
+  stack?: string | null;
+}
+
+export interface AppInput {
+  name: string;
+  spaceGuid: string;
+  lifecycle?: LifecycleChoice;
+  environmentVariables: Record<string, string>;
+  metadata: MetadataChange;
+}
+
+export interface AppChange {
+  name?: string;
+  lifecycle?: LifecycleChoice;
+  metadata: MetadataChange;
+}
+
+/** New values by key; null deletes the key. */
+export type EnvironmentVariablesChange = Record<string, string | null>;
 
 const INVALID_SPACE = 'Invalid space. Ensure that the space exists and you have access to it.';
 const duplicateName = (name: string) => `App with the name '${name}' already exists.`;
@@ -25,7 +50,7 @@ interface StoredLifecycle {
 }
 
 /** The stored form of a requested lifecycle, starting from the current one (if any) for PATCH. */
-function resolveLifecycle(request: LifecycleRequest | undefined, current?: AppRow): StoredLifecycle {
+function resolveLifecycle(request: LifecycleChoice | undefined, current?: AppRow): StoredLifecycle {
   const type = request?.type ?? current?.lifecycle_type ?? 'buildpack';
   if (type === 'docker') return { lifecycle_type: 'docker', stack: null, lifecycle_data: '{}' };
   const before = current?.lifecycle_type === 'buildpack' ? (JSON.parse(current.lifecycle_data) as { buildpacks?: string[]; stack?: string | null }) : {};
@@ -35,13 +60,13 @@ function resolveLifecycle(request: LifecycleRequest | undefined, current?: AppRo
   return { lifecycle_type: 'buildpack', stack, lifecycle_data: JSON.stringify({ buildpacks, stack }) };
 }
 
-export async function createApp(db: Kysely<Database>, actor: Permissions, msg: AppCreateMessage): Promise<AppInSpace> {
-  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', msg.spaceGuid).executeTakeFirst();
+export async function createApp(db: Kysely<Database>, actor: Permissions, input: AppInput): Promise<AppInSpace> {
+  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', input.spaceGuid).executeTakeFirst();
   const org = space && (await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow());
   if (!space || !org || !actor.canReadSpace({ spaceId: space.id, organizationId: org.id })) throw unprocessable(INVALID_SPACE);
   if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);
-  const lifecycle = resolveLifecycle(msg.lifecycle);
+  const lifecycle = resolveLifecycle(input.lifecycle);
   const now = nowIso();
   try {
     const app = await db.transaction().execute(async (trx) => {
@@ -49,11 +74,11 @@ export async function createApp(db: Kysely<Database>, actor: Permissions, msg: A
         .insertInto('apps')
         .values({
           guid: newGuid(),
-          name: msg.name,
+          name: input.name,
           space_id: space.id,
           state: 'STOPPED',
           ...lifecycle,
-          environment_variables: JSON.stringify(msg.environmentVariables),
+          environment_variables: JSON.stringify(input.environmentVariables),
           current_droplet_id: null,
           next_task_sequence_id: 1,
           created_at: now,
@@ -61,12 +86,12 @@ export async function createApp(db: Kysely<Database>, actor: Permissions, msg: A
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await applyMetadataChange(trx, 'app', row.id, msg.metadata);
+      await applyMetadataChange(trx, 'app', row.id, input.metadata);
       return row;
     });
     return { app, space, org };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ApiError('UniquenessError', duplicateName(msg.name));
+    if (isUniqueViolation(err)) throw new ApiError('UniquenessError', duplicateName(input.name));
     throw err;
   }
 }
@@ -76,24 +101,24 @@ function assertAppWritable(actor: Permissions, { space, org }: AppInSpace): void
   assertWritable(actor, org, space);
 }
 
-export async function updateApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, msg: AppUpdateMessage): Promise<AppRow> {
+export async function updateApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, change: AppChange): Promise<AppRow> {
   assertAppWritable(actor, found);
   const { app } = found;
-  if (msg.lifecycle && msg.lifecycle.type !== app.lifecycle_type) throw unprocessable('Lifecycle type cannot be changed');
+  if (change.lifecycle && change.lifecycle.type !== app.lifecycle_type) throw unprocessable('Lifecycle type cannot be changed');
   const changes: Partial<AppRow> = {};
-  if (msg.name !== undefined) changes.name = msg.name;
-  if (msg.lifecycle) Object.assign(changes, resolveLifecycle(msg.lifecycle, app));
+  if (change.name !== undefined) changes.name = change.name;
+  if (change.lifecycle) Object.assign(changes, resolveLifecycle(change.lifecycle, app));
   try {
     return await db.transaction().execute(async (trx) => {
       let updated = app;
       if (Object.keys(changes).length) {
         updated = await trx.updateTable('apps').set({ ...changes, updated_at: nowIso() }).where('id', '=', app.id).returningAll().executeTakeFirstOrThrow();
       }
-      await applyMetadataChange(trx, 'app', app.id, msg.metadata);
+      await applyMetadataChange(trx, 'app', app.id, change.metadata);
       return updated;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(duplicateName(msg.name!));
+    if (isUniqueViolation(err)) throw unprocessable(duplicateName(change.name!));
     throw err;
   }
 }

@@ -10,9 +10,10 @@ import { notAuthorized, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import type { Database, DropletRow } from '../store/schema.js';
-import { UNABLE_TO_ASSIGN } from '../api/cf/messages/current-droplet.js';
 import type { AppInSpace } from '../fetchers/apps.js';
 import { assertWritable } from './writable.js';
+
+export const UNABLE_TO_ASSIGN = 'Unable to assign current droplet. Ensure the droplet exists and belongs to this app.';
 
 export type ProcessDefaults = Pick<Config, 'defaultMemoryInMb' | 'defaultDiskInMb' | 'defaultLogRateLimit'>;
 

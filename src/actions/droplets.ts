@@ -7,7 +7,7 @@ import { newGuid } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import type { Database, DropletRow } from '../store/schema.js';
 import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
-import type { DropletCreateMessage, DropletUpdateMessage } from '../api/cf/messages/droplet.js';
+import type { MetadataChange } from '../core/metadata.js';
 import { findApp, type AppInSpace } from '../fetchers/apps.js';
 import type { DropletInApp } from '../fetchers/droplets.js';
 import type { DropletFiles } from '../droplets/storage.js';
@@ -15,11 +15,22 @@ import { assertWritable } from './writable.js';
 
 export type DropletState = 'AWAITING_UPLOAD' | 'PROCESSING_UPLOAD' | 'STAGED' | 'FAILED';
 
+/** A new droplet of an app, awaiting its bits: the command of each process type it will offer. */
+export interface DropletInput {
+  appGuid: string;
+  processTypes: Record<string, string>;
+}
+
+/** A droplet's labels and annotations are all that may change. */
+export interface DropletChange {
+  metadata: MetadataChange;
+}
+
 const noSuchApp = (guid: string) => unprocessable(`App with guid "${guid}" does not exist, or you do not have access to it.`);
 
-export async function createDroplet(db: Kysely<Database>, actor: Permissions, msg: DropletCreateMessage): Promise<DropletInApp> {
-  const found = await findApp(db, msg.appGuid);
-  if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw noSuchApp(msg.appGuid);
+export async function createDroplet(db: Kysely<Database>, actor: Permissions, input: DropletInput): Promise<DropletInApp> {
+  const found = await findApp(db, input.appGuid);
+  if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw noSuchApp(input.appGuid);
   assertMayWrite(actor, found);
   if (found.app.lifecycle_type === 'docker') throw unprocessable('Droplet creation is not available for apps with docker lifecycles.');
   const now = nowIso();
@@ -30,7 +41,7 @@ export async function createDroplet(db: Kysely<Database>, actor: Permissions, ms
       app_id: found.app.id,
       state: 'AWAITING_UPLOAD' satisfies DropletState,
       error: null,
-      process_types: JSON.stringify(msg.processTypes),
+      process_types: JSON.stringify(input.processTypes),
       execution_metadata: '',
       checksum_sha256: null,
       created_at: now,
@@ -48,8 +59,8 @@ export function assertMayWrite(actor: Permissions, { space, org }: Pick<AppInSpa
 }
 
 /** Only metadata changes (the caller has checked `assertMayWrite`: CF does so before validating the body). */
-export async function updateDroplet(db: Kysely<Database>, found: DropletInApp, msg: DropletUpdateMessage): Promise<DropletRow> {
-  await db.transaction().execute((trx) => applyMetadataChange(trx, 'droplet', found.droplet.id, msg.metadata));
+export async function updateDroplet(db: Kysely<Database>, found: DropletInApp, change: DropletChange): Promise<DropletRow> {
+  await db.transaction().execute((trx) => applyMetadataChange(trx, 'droplet', found.droplet.id, change.metadata));
   return found.droplet;
 }
 

@@ -7,13 +7,26 @@ import { notAuthorized, unprocessable } from '../core/errors.js';
 import type { Database, OrganizationRow } from '../store/schema.js';
 import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
-import type { OrganizationCreateMessage, OrganizationUpdateMessage } from '../api/cf/messages/organization.js';
+import type { MetadataChange } from '../core/metadata.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 
 export const DEFAULT_ORG_QUOTA = 'default';
 
-export async function createOrganization(db: Kysely<Database>, actor: Permissions, msg: OrganizationCreateMessage): Promise<OrganizationRow> {
+export interface OrganizationInput {
+  name: string;
+  suspended: boolean;
+  metadata: MetadataChange;
+}
+
+/** What a request changes; an absent name or suspension stays as it is. */
+export interface OrganizationChange {
+  name?: string;
+  suspended?: boolean;
+  metadata: MetadataChange;
+}
+
+export async function createOrganization(db: Kysely<Database>, actor: Permissions, input: OrganizationInput): Promise<OrganizationRow> {
   if (!actor.isAdmin) throw notAuthorized();
   const now = nowIso();
   try {
@@ -21,36 +34,36 @@ export async function createOrganization(db: Kysely<Database>, actor: Permission
       const quota = await trx.selectFrom('quotas').select('id').where('kind', '=', 'organization').where('name', '=', DEFAULT_ORG_QUOTA).executeTakeFirst();
       const org = await trx
         .insertInto('organizations')
-        .values({ guid: newGuid(), name: msg.name, suspended: msg.suspended ? 1 : 0, status: 'active', quota_id: quota?.id ?? null, created_at: now, updated_at: now })
+        .values({ guid: newGuid(), name: input.name, suspended: input.suspended ? 1 : 0, status: 'active', quota_id: quota?.id ?? null, created_at: now, updated_at: now })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await applyMetadataChange(trx, 'organization', org.id, msg.metadata);
+      await applyMetadataChange(trx, 'organization', org.id, input.metadata);
       return org;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`Organization '${msg.name}' already exists.`);
+    if (isUniqueViolation(err)) throw unprocessable(`Organization '${input.name}' already exists.`);
     throw err;
   }
 }
 
-export async function updateOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, msg: OrganizationUpdateMessage): Promise<OrganizationRow> {
+export async function updateOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, change: OrganizationChange): Promise<OrganizationRow> {
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   // Only admins may suspend or unsuspend: a suspended org's managers must not lift it themselves.
-  if (msg.suspended !== undefined && !actor.isAdmin) throw notAuthorized();
+  if (change.suspended !== undefined && !actor.isAdmin) throw notAuthorized();
   try {
     return await db.transaction().execute(async (trx) => {
       const changes: Partial<OrganizationRow> = {};
-      if (msg.name !== undefined) changes.name = msg.name;
-      if (msg.suspended !== undefined) changes.suspended = msg.suspended ? 1 : 0;
+      if (change.name !== undefined) changes.name = change.name;
+      if (change.suspended !== undefined) changes.suspended = change.suspended ? 1 : 0;
       let updated = org;
       if (Object.keys(changes).length) {
         updated = await trx.updateTable('organizations').set({ ...changes, updated_at: nowIso() }).where('id', '=', org.id).returningAll().executeTakeFirstOrThrow();
       }
-      await applyMetadataChange(trx, 'organization', org.id, msg.metadata);
+      await applyMetadataChange(trx, 'organization', org.id, change.metadata);
       return updated;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`Organization '${msg.name}' already exists.`);
+    if (isUniqueViolation(err)) throw unprocessable(`Organization '${change.name}' already exists.`);
     throw err;
   }
 }

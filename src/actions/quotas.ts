@@ -7,8 +7,37 @@ import { newGuid } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import type { Database, OrganizationRow, QuotaRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/errors.js';
-import type { OrganizationQuotaCreateMessage, QuotaLimits, QuotaUpdateMessage, SpaceQuotaCreateMessage } from '../api/cf/messages/quota.js';
 import { assertWritable } from './writable.js';
+
+/** The limits taskd enforces; a key is present when the request named it (null = unlimited). */
+export interface QuotaLimits {
+  total_memory_in_mb?: number | null;
+  per_process_memory_in_mb?: number | null;
+  log_rate_limit_in_bytes_per_second?: number | null;
+  total_instances?: number | null;
+  per_app_tasks?: number | null;
+}
+
+/** A quota's new name (when given) and the limits to change. */
+export interface QuotaChange {
+  name?: string;
+  limits: QuotaLimits;
+}
+
+/** A new organization quota, and the organizations it applies to at once. */
+export interface OrganizationQuotaInput {
+  name: string;
+  limits: QuotaLimits;
+  organizationGuids: string[];
+}
+
+/** A new space quota of an organization, and the spaces of it that it applies to at once. */
+export interface SpaceQuotaInput {
+  name: string;
+  limits: QuotaLimits;
+  organizationGuid: string;
+  spaceGuids: string[];
+}
 
 const LIMIT_COLUMNS = ['total_memory_in_mb', 'per_process_memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'total_instances', 'per_app_tasks'] as const;
 
@@ -42,7 +71,7 @@ async function hasUnlimitedLogRate(db: Kysely<Database> | Transaction<Database>,
 
 // Organization quotas
 
-export async function createOrganizationQuota(db: Kysely<Database>, actor: Permissions, msg: OrganizationQuotaCreateMessage): Promise<QuotaRow> {
+export async function createOrganizationQuota(db: Kysely<Database>, actor: Permissions, input: OrganizationQuotaInput): Promise<QuotaRow> {
   if (!actor.isAdmin) throw notAuthorized();
   const now = nowIso();
   try {
@@ -50,20 +79,20 @@ export async function createOrganizationQuota(db: Kysely<Database>, actor: Permi
       const quota = await trx
         .insertInto('quotas')
         .values({
-          guid: newGuid(), kind: 'organization', name: msg.name, organization_id: null,
+          guid: newGuid(), kind: 'organization', name: input.name, organization_id: null,
           total_memory_in_mb: null, per_process_memory_in_mb: null, log_rate_limit_in_bytes_per_second: null,
-          total_instances: null, per_app_tasks: null, ...limitColumns(msg.limits), created_at: now, updated_at: now,
+          total_instances: null, per_app_tasks: null, ...limitColumns(input.limits), created_at: now, updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      if (msg.organizationGuids.length) {
-        const orgs = await existingOrgs(trx, msg.organizationGuids, ', or you do not have access to them.');
+      if (input.organizationGuids.length) {
+        const orgs = await existingOrgs(trx, input.organizationGuids, ', or you do not have access to them.');
         await trx.updateTable('organizations').set({ quota_id: quota.id }).where('id', 'in', orgs.map((o) => o.id)).execute();
       }
       return quota;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`Organization Quota '${msg.name}' already exists.`);
+    if (isUniqueViolation(err)) throw unprocessable(`Organization Quota '${input.name}' already exists.`);
     throw err;
   }
 }
@@ -80,13 +109,13 @@ export function assertMayManageOrganizationQuotas(actor: Permissions): void {
   if (!actor.isAdmin) throw notAuthorized();
 }
 
-export async function updateQuota(db: Kysely<Database>, quota: QuotaRow, msg: QuotaUpdateMessage): Promise<QuotaRow> {
-  const changes: Partial<QuotaRow> = { ...limitColumns(msg.limits) };
-  if (msg.name !== undefined) changes.name = msg.name;
+export async function updateQuota(db: Kysely<Database>, quota: QuotaRow, change: QuotaChange): Promise<QuotaRow> {
+  const changes: Partial<QuotaRow> = { ...limitColumns(change.limits) };
+  if (change.name !== undefined) changes.name = change.name;
   try {
     return await db.updateTable('quotas').set({ ...changes, updated_at: nowIso() }).where('id', '=', quota.id).returningAll().executeTakeFirstOrThrow();
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`${quota.kind === 'organization' ? 'Organization' : 'Space'} Quota '${msg.name}' already exists.`);
+    if (isUniqueViolation(err)) throw unprocessable(`${quota.kind === 'organization' ? 'Organization' : 'Space'} Quota '${change.name}' already exists.`);
     throw err;
   }
 }
@@ -126,9 +155,9 @@ export async function assertMayManageSpaceQuota(db: Kysely<Database>, actor: Per
   return org;
 }
 
-export async function createSpaceQuota(db: Kysely<Database>, actor: Permissions, msg: SpaceQuotaCreateMessage): Promise<QuotaRow> {
-  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', msg.organizationGuid).executeTakeFirst();
-  if (!org) throw unprocessable(`Organization with guid '${msg.organizationGuid}' does not exist, or you do not have access to it.`);
+export async function createSpaceQuota(db: Kysely<Database>, actor: Permissions, input: SpaceQuotaInput): Promise<QuotaRow> {
+  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', input.organizationGuid).executeTakeFirst();
+  if (!org) throw unprocessable(`Organization with guid '${input.organizationGuid}' does not exist, or you do not have access to it.`);
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   assertWritable(actor, org);
   const now = nowIso();
@@ -137,14 +166,14 @@ export async function createSpaceQuota(db: Kysely<Database>, actor: Permissions,
       const quota = await trx
         .insertInto('quotas')
         .values({
-          guid: newGuid(), kind: 'space', name: msg.name, organization_id: org.id,
+          guid: newGuid(), kind: 'space', name: input.name, organization_id: org.id,
           total_memory_in_mb: null, per_process_memory_in_mb: null, log_rate_limit_in_bytes_per_second: null,
-          total_instances: null, per_app_tasks: null, ...limitColumns(msg.limits), created_at: now, updated_at: now,
+          total_instances: null, per_app_tasks: null, ...limitColumns(input.limits), created_at: now, updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      if (msg.spaceGuids.length) {
-        const unique = [...new Set(msg.spaceGuids)];
+      if (input.spaceGuids.length) {
+        const unique = [...new Set(input.spaceGuids)];
         const spaces = await trx.selectFrom('spaces').select(['id', 'guid']).where('organization_id', '=', org.id).where('guid', 'in', unique).execute();
         const missing = unique.filter((g) => !spaces.some((s) => s.guid === g));
         if (missing.length) {
@@ -155,7 +184,7 @@ export async function createSpaceQuota(db: Kysely<Database>, actor: Permissions,
       return quota;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`Space Quota '${msg.name}' already exists.`);
+    if (isUniqueViolation(err)) throw unprocessable(`Space Quota '${input.name}' already exists.`);
     throw err;
   }
 }

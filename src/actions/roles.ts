@@ -4,17 +4,26 @@
 // user still holds roles in the organization's spaces: both sides lock the organization_user
 // row first, so a concurrent grant and revoke cannot both succeed.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Permissions } from '../auth/permissions.js';
+import type { Permissions, RoleType } from '../auth/permissions.js';
 import { notAuthorized, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import type { Database, OrganizationRow, UserRow } from '../store/schema.js';
 import { isUniqueViolation } from '../store/errors.js';
-import type { RoleCreateMessage, RoleUserRef } from '../api/cf/messages/role.js';
 import { findVisibleUser } from '../fetchers/users.js';
 import { getRoleView, type RoleView } from '../fetchers/roles.js';
 import { assertFeatureEnabled } from '../fetchers/feature-flags.js';
 import { assertWritable } from './writable.js';
+
+/** The user a role is for: by guid, or by username (and origin) since taskd is its own UAA. */
+export type RoleUser = { guid: string } | { username: string; origin?: string };
+
+/** A role to grant: its type, its user, and the space or organization it holds in. */
+export interface RoleInput {
+  type: RoleType;
+  user: RoleUser;
+  target: { kind: 'space' | 'organization'; guid: string };
+}
 
 const INVALID_SPACE = 'Invalid space. Ensure that the space exists and you have access to it.';
 const INVALID_ORG = 'Invalid organization. Ensure the organization exists and you have access to it.';
@@ -24,57 +33,57 @@ const ORG_USER_IN_USE = 'Cannot delete organization_user role while user has rol
 
 const presentationName = (user: UserRow) => user.username ?? user.guid;
 
-export async function createRole(db: Kysely<Database>, actor: Permissions, msg: RoleCreateMessage): Promise<RoleView> {
-  return msg.target.kind === 'space' ? createSpaceRole(db, actor, msg) : createOrganizationRole(db, actor, msg);
+export async function createRole(db: Kysely<Database>, actor: Permissions, input: RoleInput): Promise<RoleView> {
+  return input.target.kind === 'space' ? createSpaceRole(db, actor, input) : createOrganizationRole(db, actor, input);
 }
 
-async function createSpaceRole(db: Kysely<Database>, actor: Permissions, msg: RoleCreateMessage): Promise<RoleView> {
-  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', msg.target.guid).executeTakeFirst();
+async function createSpaceRole(db: Kysely<Database>, actor: Permissions, input: RoleInput): Promise<RoleView> {
+  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', input.target.guid).executeTakeFirst();
   const where = space && { spaceId: space.id, organizationId: space.organization_id };
   if (!space || !where || !actor.canReadSpace(where)) throw unprocessable(INVALID_SPACE);
   if (!actor.canManageSpaceRoles(where)) throw notAuthorized();
   const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
   assertWritable(actor, org, space);
 
-  const found = await findUser(db, actor, msg.user);
+  const found = await findUser(db, actor, input.user);
   const user = found && (await findVisibleUser(db, actor, found.guid));
   if (!user) throw unprocessable(INVALID_USER);
 
   try {
     const id = await db.transaction().execute(async (trx) => {
       if (!(await lockOrganizationUser(trx, user.id, org.id))) throw unprocessable(NOT_IN_ORG);
-      return insertRole(trx, msg, user.id, { organization_id: null, space_id: space.id });
+      return insertRole(trx, input, user.id, { organization_id: null, space_id: space.id });
     });
     return await getRoleView(db, id);
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`User '${presentationName(user)}' already has '${msg.type}' role in space '${space.name}'.`);
+    if (isUniqueViolation(err)) throw unprocessable(`User '${presentationName(user)}' already has '${input.type}' role in space '${space.name}'.`);
     throw err;
   }
 }
 
-async function createOrganizationRole(db: Kysely<Database>, actor: Permissions, msg: RoleCreateMessage): Promise<RoleView> {
-  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', msg.target.guid).executeTakeFirst();
+async function createOrganizationRole(db: Kysely<Database>, actor: Permissions, input: RoleInput): Promise<RoleView> {
+  const org = await db.selectFrom('organizations').selectAll().where('guid', '=', input.target.guid).executeTakeFirst();
   if (!org || !actor.canReadOrg(org.id)) throw unprocessable(INVALID_ORG);
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   assertWritable(actor, org);
 
   // As in CF, an organization role for a user guid the store has never seen makes that user
   // (an identity without a username or password, like a UAA user CF has not met yet).
-  const user = (await findUser(db, actor, msg.user)) ?? (await ensureUser(db, (msg.user as { guid: string }).guid));
+  const user = (await findUser(db, actor, input.user)) ?? (await ensureUser(db, (input.user as { guid: string }).guid));
   try {
-    const id = await insertRole(db, msg, user.id, { organization_id: org.id, space_id: null });
+    const id = await insertRole(db, input, user.id, { organization_id: org.id, space_id: null });
     return await getRoleView(db, id);
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`User '${presentationName(user)}' already has '${msg.type}' role in organization '${org.name}'.`);
+    if (isUniqueViolation(err)) throw unprocessable(`User '${presentationName(user)}' already has '${input.type}' role in organization '${org.name}'.`);
     throw err;
   }
 }
 
-async function insertRole(db: Kysely<Database> | Transaction<Database>, msg: RoleCreateMessage, userId: number, place: { organization_id: number | null; space_id: number | null }) {
+async function insertRole(db: Kysely<Database> | Transaction<Database>, input: RoleInput, userId: number, place: { organization_id: number | null; space_id: number | null }) {
   const now = nowIso();
   const row = await db
     .insertInto('roles')
-    .values({ guid: newGuid(), type: msg.type, user_id: userId, ...place, created_at: now, updated_at: now })
+    .values({ guid: newGuid(), type: input.type, user_id: userId, ...place, created_at: now, updated_at: now })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -84,7 +93,7 @@ async function insertRole(db: Kysely<Database> | Transaction<Database>, msg: Rol
  * The user a role names: by guid, or by username (and origin) since taskd is its own UAA.
  * Undefined for an unknown guid; an unknown username is an error naming it, as CF's.
  */
-async function findUser(db: Kysely<Database>, actor: Permissions, ref: RoleUserRef): Promise<UserRow | undefined> {
+async function findUser(db: Kysely<Database>, actor: Permissions, ref: RoleUser): Promise<UserRow | undefined> {
   if ('guid' in ref) return db.selectFrom('users').selectAll().where('guid', '=', ref.guid).executeTakeFirst();
   // Naming users by username is behind a feature flag, which admins bypass.
   await assertFeatureEnabled(db, actor, 'set_roles_by_username');

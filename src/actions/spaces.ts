@@ -8,17 +8,29 @@ import { nowIso } from '../core/time.js';
 import type { Database, SpaceRow } from '../store/schema.js';
 import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
-import type { SpaceCreateMessage, SpaceUpdateMessage } from '../api/cf/messages/space.js';
+import type { MetadataChange } from '../core/metadata.js';
 import type { SpaceInOrg } from '../fetchers/spaces.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
 
+export interface SpaceInput {
+  name: string;
+  /** Undefined when the request named none; that is an invalid organization, like an unknown one. */
+  organizationGuid: string | undefined;
+  metadata: MetadataChange;
+}
+
+export interface SpaceChange {
+  name?: string;
+  metadata: MetadataChange;
+}
+
 const INVALID_ORG = 'Invalid organization. Ensure the organization exists and you have access to it.';
 const DUPLICATE = 'Name must be unique per organization';
 
-export async function createSpace(db: Kysely<Database>, actor: Permissions, msg: SpaceCreateMessage): Promise<SpaceInOrg> {
-  const guid = msg.organizationGuid;
+export async function createSpace(db: Kysely<Database>, actor: Permissions, input: SpaceInput): Promise<SpaceInOrg> {
+  const guid = input.organizationGuid;
   const org = guid === undefined ? undefined : await db.selectFrom('organizations').selectAll().where('guid', '=', guid).executeTakeFirst();
   if (!org || !actor.canReadOrg(org.id)) throw unprocessable(INVALID_ORG);
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
@@ -28,10 +40,10 @@ export async function createSpace(db: Kysely<Database>, actor: Permissions, msg:
     const space = await db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('spaces')
-        .values({ guid: newGuid(), name: msg.name, organization_id: org.id, quota_id: null, status: 'active', created_at: now, updated_at: now })
+        .values({ guid: newGuid(), name: input.name, organization_id: org.id, quota_id: null, status: 'active', created_at: now, updated_at: now })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await applyMetadataChange(trx, 'space', row.id, msg.metadata);
+      await applyMetadataChange(trx, 'space', row.id, input.metadata);
       return row;
     });
     return { space, org };
@@ -41,16 +53,16 @@ export async function createSpace(db: Kysely<Database>, actor: Permissions, msg:
   }
 }
 
-export async function updateSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, msg: SpaceUpdateMessage): Promise<SpaceRow> {
+export async function updateSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, change: SpaceChange): Promise<SpaceRow> {
   if (!actor.canManageSpaceRoles({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);
   try {
     return await db.transaction().execute(async (trx) => {
       let updated = space;
-      if (msg.name !== undefined) {
-        updated = await trx.updateTable('spaces').set({ name: msg.name, updated_at: nowIso() }).where('id', '=', space.id).returningAll().executeTakeFirstOrThrow();
+      if (change.name !== undefined) {
+        updated = await trx.updateTable('spaces').set({ name: change.name, updated_at: nowIso() }).where('id', '=', space.id).returningAll().executeTakeFirstOrThrow();
       }
-      await applyMetadataChange(trx, 'space', space.id, msg.metadata);
+      await applyMetadataChange(trx, 'space', space.id, change.metadata);
       return updated;
     });
   } catch (err) {

@@ -8,33 +8,42 @@ import { nowIso } from '../core/time.js';
 import type { Database, UserRow } from '../store/schema.js';
 import { applyMetadataChange } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
-import type { UserCreateMessage } from '../api/cf/messages/user.js';
+import type { MetadataChange } from '../core/metadata.js';
 
-export async function createUser(db: Kysely<Database>, actor: Permissions, msg: UserCreateMessage): Promise<UserRow> {
+/** A new user: one who logs in (username and password), or an identity known by guid only. */
+export interface UserInput {
+  guid?: string;
+  username?: string;
+  password?: string;
+  scopes: string[];
+  metadata: MetadataChange;
+}
+
+export async function createUser(db: Kysely<Database>, actor: Permissions, input: UserInput): Promise<UserRow> {
   if (!actor.isAdmin) throw notAuthorized();
   const now = nowIso();
-  const passwordHash = msg.password === undefined ? null : await hashPassword(msg.password);
+  const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
     return await db.transaction().execute(async (trx) => {
       const user = await trx
         .insertInto('users')
         .values({
-          guid: msg.guid ?? newGuid(),
-          username: msg.username ?? null,
-          origin: msg.username ? 'uaa' : null,
+          guid: input.guid ?? newGuid(),
+          username: input.username ?? null,
+          origin: input.username ? 'uaa' : null,
           password_hash: passwordHash,
-          scopes: msg.scopes.join(' '),
+          scopes: input.scopes.join(' '),
           created_at: now,
           updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await applyMetadataChange(trx, 'user', user.id, msg.metadata);
+      await applyMetadataChange(trx, 'user', user.id, input.metadata);
       return user;
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    throw unprocessable(msg.guid ? `User with guid '${msg.guid}' already exists.` : `User with username '${msg.username}' already exists.`);
+    throw unprocessable(input.guid ? `User with guid '${input.guid}' already exists.` : `User with username '${input.username}' already exists.`);
   }
 }
 

@@ -1,40 +1,14 @@
 // POST /v3/apps and PATCH /v3/apps/:guid bodies, with CF's messages (AppCreateMessage,
 // AppUpdateMessage, LifecycleValidator, BuildpackLifecycleDataMessage and the app model's rules).
-import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
+import { LIFECYCLE_TYPES, type LifecycleType } from '../../../core/lifecycles.js';
+import { parseMetadata } from '../../../core/metadata.js';
+import type { AppChange, AppInput, LifecycleChoice } from '../../../actions/apps.js';
 import { bodyObject, isObject, raiseIfAny, unknownFields, type Body } from './common.js';
 import { checkEnvironmentVariables } from './environment-variables.js';
 
-export const LIFECYCLE_TYPES = ['buildpack', 'docker'] as const;
-export type LifecycleType = (typeof LIFECYCLE_TYPES)[number];
-
-export const DEFAULT_STACK = 'cflinuxfs4';
-/** Stacks taskd knows; there is no stacks resource, so these stand in for CF's stacks table. */
-export const KNOWN_STACKS = ['cflinuxfs4', 'cflinuxfs3'];
-
-export interface LifecycleRequest {
-  type: LifecycleType;
-  /** Present only when the request named them. */
-  buildpacks?: string[];
-  stack?: string | null;
-}
-
-export interface AppCreateMessage {
-  name: string;
-  spaceGuid: string;
-  lifecycle?: LifecycleRequest;
-  environmentVariables: Record<string, string>;
-  metadata: MetadataChange;
-}
-
-export interface AppUpdateMessage {
-  name?: string;
-  lifecycle?: LifecycleRequest;
-  metadata: MetadataChange;
-}
-
 const SPACE_STRUCTURE = 'Relationships Space must be structured like this: "space: {"data": {"guid": "valid-guid"}}"';
 
-export function parseAppCreate(raw: unknown): AppCreateMessage {
+export function parseAppCreate(raw: unknown): AppInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'environment_variables', 'relationships', 'lifecycle', 'metadata'], errors);
@@ -53,7 +27,7 @@ export function parseAppCreate(raw: unknown): AppCreateMessage {
   return { name, spaceGuid: spaceGuid!, lifecycle, environmentVariables, metadata };
 }
 
-export function parseAppUpdate(raw: unknown): AppUpdateMessage {
+export function parseAppUpdate(raw: unknown): AppChange {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'lifecycle', 'metadata'], errors);
@@ -119,7 +93,7 @@ function checkSpaceRelationship(body: Body, errors: string[]): string | undefine
  * then the data message, whose errors are prefixed `Lifecycle `), and after the other fields the
  * plain type and data shape checks. Returns the parsed request and the late messages.
  */
-function parseLifecycle(body: Body, errors: string[]): { lifecycle?: LifecycleRequest; late: string[] } {
+function parseLifecycle(body: Body, errors: string[]): { lifecycle?: LifecycleChoice; late: string[] } {
   const late: string[] = [];
   if (!('lifecycle' in body)) return { late };
   const lifecycle = body.lifecycle;
@@ -143,7 +117,7 @@ function parseLifecycle(body: Body, errors: string[]): { lifecycle?: LifecycleRe
     return { lifecycle: { type }, late };
   }
   unknownIn(['buildpacks', 'stack']);
-  const result: LifecycleRequest = { type };
+  const result: LifecycleChoice = { type };
   if (data.stack !== undefined) {
     if (data.stack === null) result.stack = null;
     else if (typeof data.stack !== 'string') errors.push('Lifecycle Stack must be a string', 'Lifecycle Stack must be between 1 and 4096 characters');

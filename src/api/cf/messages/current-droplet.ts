@@ -1,8 +1,8 @@
 // PATCH /v3/apps/:guid/relationships/current_droplet: `{"data": {"guid": D}}`.
 import { unprocessable } from '../../../core/errors.js';
+import { UNABLE_TO_ASSIGN } from '../../../actions/current-droplet.js';
 import { bodyObject, isObject } from './common.js';
 
-export const UNABLE_TO_ASSIGN = 'Unable to assign current droplet. Ensure the droplet exists and belongs to this app.';
 export const CANNOT_REMOVE = 'Current droplet cannot be removed. Replace it with a preferred droplet.';
 
 /** The requested droplet guid. CF refuses `"data": null` (removal) before it looks up the app. */

@@ -1,17 +1,11 @@
 // Droplet request bodies (create, update) and the upload's file checks, with CF's messages.
 import { unprocessable } from '../../../core/errors.js';
-import { bodyObject, isObject, parseMetadataUpdate, raiseIfAny, relationshipGuid, unknownFields, type MetadataUpdateMessage } from './common.js';
-
-export interface DropletCreateMessage {
-  appGuid: string;
-  processTypes: Record<string, string>;
-}
-
-export type DropletUpdateMessage = MetadataUpdateMessage;
+import type { DropletChange, DropletInput } from '../../../actions/droplets.js';
+import { bodyObject, isObject, parseMetadataUpdate, raiseIfAny, relationshipGuid, unknownFields } from './common.js';
 
 export const DEFAULT_PROCESS_TYPES: Readonly<Record<string, string>> = { web: '' };
 
-export function parseDropletCreate(raw: unknown): DropletCreateMessage {
+export function parseDropletCreate(raw: unknown): DropletInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['relationships', 'process_types'], errors);
@@ -34,7 +28,7 @@ function parseProcessTypes(value: unknown, errors: string[]): Record<string, str
   return value as Record<string, string>;
 }
 
-export const parseDropletUpdate = parseMetadataUpdate;
+export const parseDropletUpdate: (raw: unknown) => DropletChange = parseMetadataUpdate;
 
 // ---- upload ----------------------------------------------------------------------------------
 

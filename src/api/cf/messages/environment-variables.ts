@@ -1,10 +1,8 @@
 // Environment variables of an app: the rules CF applies to `environment_variables` on app create
 // and to `var` on PATCH /v3/apps/:guid/environment_variables.
 import { jsonForMessage } from '../../../core/json-for-message.js';
+import type { EnvironmentVariablesChange } from '../../../actions/apps.js';
 import { bodyObject, humanize, isObject, raiseIfAny, unknownFields } from './common.js';
-
-/** New values by key; null deletes the key (PATCH semantics). */
-export type EnvironmentVariablesChange = Record<string, string | null>;
 
 /** Ruby's `to_s` of a JSON value, as CF interpolates a rejected value into its message. */
 function rubyString(v: unknown): string {

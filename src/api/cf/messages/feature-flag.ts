@@ -1,18 +1,13 @@
 // PATCH /v3/feature_flags/:name (CF's FeatureFlagsUpdateMessage).
 import { parseMetadata } from '../../../core/metadata.js';
+import type { FeatureFlagChange } from '../../../actions/feature-flags.js';
 import { bodyObject, raiseIfAny, unknownFields } from './common.js';
 
-export interface FeatureFlagUpdateMessage {
-  enabled?: boolean;
-  /** null clears the custom message. */
-  customErrorMessage?: string | null;
-}
-
-export function parseFeatureFlagUpdate(raw: unknown): FeatureFlagUpdateMessage {
+export function parseFeatureFlagUpdate(raw: unknown): FeatureFlagChange {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['custom_error_message', 'enabled', 'metadata'], errors);
-  const msg: FeatureFlagUpdateMessage = {};
+  const msg: FeatureFlagChange = {};
   if ('enabled' in body) {
     if (typeof body.enabled !== 'boolean') errors.push('Enabled must be a boolean');
     else msg.enabled = body.enabled;

@@ -1,19 +1,8 @@
-import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
+import { parseMetadata } from '../../../core/metadata.js';
+import type { OrganizationChange, OrganizationInput } from '../../../actions/organizations.js';
 import { bodyObject, checkBoolean, checkName, raiseIfAny, unknownFields } from './common.js';
 
-export interface OrganizationCreateMessage {
-  name: string;
-  suspended: boolean;
-  metadata: MetadataChange;
-}
-
-export interface OrganizationUpdateMessage {
-  name?: string;
-  suspended?: boolean;
-  metadata: MetadataChange;
-}
-
-export function parseOrganizationCreate(raw: unknown): OrganizationCreateMessage {
+export function parseOrganizationCreate(raw: unknown): OrganizationInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'suspended', 'metadata'], errors);
@@ -24,7 +13,7 @@ export function parseOrganizationCreate(raw: unknown): OrganizationCreateMessage
   return { name: name!, suspended: suspended ?? false, metadata };
 }
 
-export function parseOrganizationUpdate(raw: unknown): OrganizationUpdateMessage {
+export function parseOrganizationUpdate(raw: unknown): OrganizationChange {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'suspended', 'metadata'], errors);

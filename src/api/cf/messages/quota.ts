@@ -1,38 +1,12 @@
 // Organization and space quota bodies (CF's OrganizationQuotas{Create,Update}Message,
 // SpaceQuota{Create,Update}Message, QuotasApps/Services/RoutesMessage, ToManyRelationshipMessage).
 import { ApiError } from '../../../core/errors.js';
+import type { OrganizationQuotaInput, QuotaChange, QuotaLimits, SpaceQuotaInput } from '../../../actions/quotas.js';
 import { bodyObject, humanize, isObject, raiseIfAny, unknownFields, type Body } from './common.js';
 
 const MAX_DB_INT = 2147483647;
 const MAX_DB_BIGINT = '9223372036854775807';
 const MAX_QUOTA_NAME = 250;
-
-/** The limits taskd enforces; a key is present when the request named it (null = unlimited). */
-export interface QuotaLimits {
-  total_memory_in_mb?: number | null;
-  per_process_memory_in_mb?: number | null;
-  log_rate_limit_in_bytes_per_second?: number | null;
-  total_instances?: number | null;
-  per_app_tasks?: number | null;
-}
-
-export interface QuotaUpdateMessage {
-  name?: string;
-  limits: QuotaLimits;
-}
-
-export interface OrganizationQuotaCreateMessage {
-  name: string;
-  limits: QuotaLimits;
-  organizationGuids: string[];
-}
-
-export interface SpaceQuotaCreateMessage {
-  name: string;
-  limits: QuotaLimits;
-  organizationGuid: string;
-  spaceGuids: string[];
-}
 
 type Rule = { attr: string; max: number | string };
 const APPS: Rule[] = [
@@ -137,7 +111,7 @@ function checkNamePresent(body: Body, errors: string[]): void {
 const ORG_KEYS = ['name', 'apps', 'services', 'routes', 'domains'];
 const SPACE_KEYS = ['name', 'apps', 'services', 'routes'];
 
-export function parseOrganizationQuotaUpdate(raw: unknown): QuotaUpdateMessage {
+export function parseOrganizationQuotaUpdate(raw: unknown): QuotaChange {
   const body = bodyObject(raw);
   const errors: string[] = [];
   const msg = parseCommon(body, ORG_KEYS, { services: true, routes: true, domains: true }, errors);
@@ -145,7 +119,7 @@ export function parseOrganizationQuotaUpdate(raw: unknown): QuotaUpdateMessage {
   return msg;
 }
 
-export function parseSpaceQuotaUpdate(raw: unknown): QuotaUpdateMessage {
+export function parseSpaceQuotaUpdate(raw: unknown): QuotaChange {
   const body = bodyObject(raw);
   const errors: string[] = [];
   const msg = parseCommon(body, SPACE_KEYS, { services: true, routes: true, domains: false }, errors);
@@ -153,7 +127,7 @@ export function parseSpaceQuotaUpdate(raw: unknown): QuotaUpdateMessage {
   return msg;
 }
 
-export function parseOrganizationQuotaCreate(raw: unknown): OrganizationQuotaCreateMessage {
+export function parseOrganizationQuotaCreate(raw: unknown): OrganizationQuotaInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   const { name, limits } = parseCommon(body, [...ORG_KEYS, 'relationships'], { services: true, routes: true, domains: true }, errors);
@@ -169,7 +143,7 @@ export function parseOrganizationQuotaCreate(raw: unknown): OrganizationQuotaCre
   return { name: name!, limits, organizationGuids };
 }
 
-export function parseSpaceQuotaCreate(raw: unknown): SpaceQuotaCreateMessage {
+export function parseSpaceQuotaCreate(raw: unknown): SpaceQuotaInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   const { name, limits } = parseCommon(body, [...SPACE_KEYS, 'relationships'], { services: true, routes: true, domains: false }, errors);

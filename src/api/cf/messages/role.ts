@@ -1,6 +1,7 @@
 // POST /v3/roles bodies, validated as CF's RoleCreateMessage does: nested relationship problems
 // are prefixed "Relationships ", and the type list is printed the way Ruby prints an array.
 import { ORG_ROLE_TYPES, SPACE_ROLE_TYPES, type RoleType } from '../../../auth/permissions.js';
+import type { RoleInput, RoleUser } from '../../../actions/roles.js';
 import { bodyObject, checkToOneRelationship, isBlank, isObject, raiseIfAny, unknownFields, type Body } from './common.js';
 
 /** CF's RoleTypes::ALL_ROLES order: organization roles, then space roles. */
@@ -9,14 +10,6 @@ const CF_SPACE_ROLE_ORDER = ['space_auditor', 'space_manager', 'space_developer'
 const CF_ALL_ROLES: readonly string[] = [...CF_ORG_ROLE_ORDER, ...CF_SPACE_ROLE_ORDER];
 
 export const INVALID_TYPE = `Type must be one of the allowed types [${CF_ALL_ROLES.map((t) => `"${t}"`).join(', ')}]`;
-
-export type RoleUserRef = { guid: string } | { username: string; origin?: string };
-
-export interface RoleCreateMessage {
-  type: RoleType;
-  user: RoleUserRef;
-  target: { kind: 'space' | 'organization'; guid: string };
-}
 
 const isOrgType = (t: unknown) => (ORG_ROLE_TYPES as readonly unknown[]).includes(t);
 const isSpaceType = (t: unknown) => (SPACE_ROLE_TYPES as readonly unknown[]).includes(t);
@@ -58,7 +51,7 @@ function checkRelationships(type: unknown, rels: Body, errors: string[]): void {
   }
 }
 
-export function parseRoleCreate(raw: unknown): RoleCreateMessage {
+export function parseRoleCreate(raw: unknown): RoleInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['type', 'relationships'], errors);
@@ -77,7 +70,7 @@ export function parseRoleCreate(raw: unknown): RoleCreateMessage {
 
   const r = rels as Body;
   const userData = (r.user as Body).data as Body;
-  const user: RoleUserRef =
+  const user: RoleUser =
     typeof userData.guid === 'string'
       ? { guid: userData.guid }
       : { username: userData.username as string, ...(typeof userData.origin === 'string' ? { origin: userData.origin } : {}) };

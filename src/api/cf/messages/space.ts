@@ -1,17 +1,6 @@
-import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
+import { parseMetadata } from '../../../core/metadata.js';
+import type { SpaceChange, SpaceInput } from '../../../actions/spaces.js';
 import { bodyObject, checkName, checkToOneRelationship, isBlank, isObject, raiseIfAny, relationshipGuid, unknownFields } from './common.js';
-
-export interface SpaceCreateMessage {
-  name: string;
-  /** Undefined for `{"data": null}`, which CF lets through to fail as an invalid organization. */
-  organizationGuid: string | undefined;
-  metadata: MetadataChange;
-}
-
-export interface SpaceUpdateMessage {
-  name?: string;
-  metadata: MetadataChange;
-}
 
 /** CF's RelationshipValidator around SpaceCreateMessage::Relationships. */
 function checkSpaceRelationships(rels: unknown, errors: string[]): void {
@@ -24,12 +13,13 @@ function checkSpaceRelationships(rels: unknown, errors: string[]): void {
   errors.push(...nested.map((m) => `Relationships ${m}`));
 }
 
-export function parseSpaceCreate(raw: unknown): SpaceCreateMessage {
+export function parseSpaceCreate(raw: unknown): SpaceInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'relationships', 'metadata'], errors);
   // CF validates relationships and metadata before the name, so their messages come first.
   checkSpaceRelationships(body.relationships, errors);
+  // `{"data": null}` passes CF's message and fails later as an invalid organization.
   const organizationGuid = relationshipGuid(body, 'organization');
   const metadata = parseMetadata(body.metadata, errors);
   const name = checkName(body.name, errors);
@@ -37,7 +27,7 @@ export function parseSpaceCreate(raw: unknown): SpaceCreateMessage {
   return { name: name!, organizationGuid, metadata };
 }
 
-export function parseSpaceUpdate(raw: unknown): SpaceUpdateMessage {
+export function parseSpaceUpdate(raw: unknown): SpaceChange {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['name', 'metadata'], errors);

@@ -1,21 +1,14 @@
 import { GLOBAL_SCOPES } from '../../../auth/scopes.js';
-import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
+import { parseMetadata } from '../../../core/metadata.js';
+import type { UserInput } from '../../../actions/users.js';
 import { bodyObject, checkName, isObject, raiseIfAny, unknownFields } from './common.js';
 
 /** taskd's `{username, password, scopes}` form, or CF's `{guid}` form (no password: cannot log in). */
-export interface UserCreateMessage {
-  guid?: string;
-  username?: string;
-  password?: string;
-  scopes: string[];
-  metadata: MetadataChange;
-}
-
-export function parseUserCreate(raw: unknown): UserCreateMessage {
+export function parseUserCreate(raw: unknown): UserInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['guid', 'username', 'password', 'origin', 'scopes', 'metadata'], errors);
-  const msg: UserCreateMessage = { scopes: [], metadata: parseMetadata(body.metadata, errors) };
+  const msg: UserInput = { scopes: [], metadata: parseMetadata(body.metadata, errors) };
   if (body.guid !== undefined) {
     // CF's GuidValidator, then its UserCreateValidator.
     if (typeof body.guid !== 'string') errors.push('Guid must be a string');
