@@ -58,8 +58,12 @@ export function assertMayWrite(actor: Permissions, { space, org }: Pick<AppInSpa
   assertWritable(actor, org, space);
 }
 
-/** Only metadata changes (the caller has checked `assertMayWrite`: CF does so before validating the body). */
-export async function updateDroplet(db: Kysely<Database>, found: DropletInApp, change: DropletChange): Promise<DropletRow> {
+/**
+ * Only metadata changes. CF checks `assertMayWrite` before it validates the body, so its route
+ * calls it first too; checked here again for every other caller.
+ */
+export async function updateDroplet(db: Kysely<Database>, actor: Permissions, found: DropletInApp, change: DropletChange): Promise<DropletRow> {
+  assertMayWrite(actor, found);
   await db.transaction().execute((trx) => applyMetadataChange(trx, 'droplet', found.droplet.id, change.metadata));
   return found.droplet;
 }

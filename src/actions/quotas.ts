@@ -109,7 +109,7 @@ export function assertMayManageOrganizationQuotas(actor: Permissions): void {
   if (!actor.isAdmin) throw notAuthorized();
 }
 
-export async function updateQuota(db: Kysely<Database>, quota: QuotaRow, change: QuotaChange): Promise<QuotaRow> {
+async function updateQuota(db: Kysely<Database>, quota: QuotaRow, change: QuotaChange): Promise<QuotaRow> {
   const changes: Partial<QuotaRow> = { ...limitColumns(change.limits) };
   if (change.name !== undefined) changes.name = change.name;
   try {
@@ -118,6 +118,11 @@ export async function updateQuota(db: Kysely<Database>, quota: QuotaRow, change:
     if (isUniqueViolation(err)) throw unprocessable(`${quota.kind === 'organization' ? 'Organization' : 'Space'} Quota '${change.name}' already exists.`);
     throw err;
   }
+}
+
+export async function updateOrganizationQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow, change: QuotaChange): Promise<QuotaRow> {
+  assertMayManageOrganizationQuotas(actor);
+  return updateQuota(db, quota, change);
 }
 
 export async function deleteOrganizationQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow): Promise<void> {
@@ -189,7 +194,13 @@ export async function createSpaceQuota(db: Kysely<Database>, actor: Permissions,
   }
 }
 
+export async function updateSpaceQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow, change: QuotaChange): Promise<QuotaRow> {
+  await assertMayManageSpaceQuota(db, actor, quota);
+  return updateQuota(db, quota, change);
+}
+
 export async function applySpaceQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow, spaceGuids: string[]): Promise<void> {
+  await assertMayManageSpaceQuota(db, actor, quota);
   await db.transaction().execute(async (trx) => {
     const unique = [...new Set(spaceGuids)];
     const spaces = await trx.selectFrom('spaces').select(['id', 'guid', 'organization_id']).where('guid', 'in', unique).execute();
@@ -204,14 +215,16 @@ export async function applySpaceQuota(db: Kysely<Database>, actor: Permissions, 
   });
 }
 
-export async function removeSpaceQuota(db: Kysely<Database>, quota: QuotaRow, spaceGuid: string): Promise<void> {
+export async function removeSpaceQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow, spaceGuid: string): Promise<void> {
+  await assertMayManageSpaceQuota(db, actor, quota);
   const result = await db.updateTable('spaces').set({ quota_id: null, updated_at: nowIso() }).where('guid', '=', spaceGuid).where('quota_id', '=', quota.id).executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
     throw unprocessable(`Unable to remove quota from space with guid '${spaceGuid}'. Ensure the space quota is applied to this space.`);
   }
 }
 
-export async function deleteSpaceQuota(db: Kysely<Database>, quota: QuotaRow): Promise<void> {
+export async function deleteSpaceQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow): Promise<void> {
+  await assertMayManageSpaceQuota(db, actor, quota);
   await db.transaction().execute(async (trx) => {
     const inUse = await trx.selectFrom('spaces').select('id').where('quota_id', '=', quota.id).limit(1).executeTakeFirst();
     if (inUse) throw unprocessable('This quota is applied to one or more spaces. Remove this quota from all spaces before deleting.');

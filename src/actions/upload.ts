@@ -41,8 +41,12 @@ export function assertUploadable(actor: Permissions, found: DropletInApp): void 
   if (found.droplet.state !== 'AWAITING_UPLOAD') throw unprocessable(UPLOAD_ONLY_ONCE);
 }
 
-/** Starts processing: a guarded transition, so of two racing uploads exactly one is accepted. */
-export async function acceptUpload(db: Kysely<Database>, found: DropletInApp): Promise<{ droplet: DropletRow; job: JobRow }> {
+/**
+ * Starts processing: a guarded transition, so of two racing uploads exactly one is accepted. The
+ * writer is checked again here for callers that did not call `assertUploadable` first.
+ */
+export async function acceptUpload(db: Kysely<Database>, actor: Permissions, found: DropletInApp): Promise<{ droplet: DropletRow; job: JobRow }> {
+  assertMayWrite(actor, found);
   return db.transaction().execute(async (trx) => {
     const droplet = await trx
       .updateTable('droplets')

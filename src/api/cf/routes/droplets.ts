@@ -79,8 +79,9 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const found = await getReadableDroplet(db, actor, guid);
+    // CF checks the writer before the body.
     assertMayWrite(actor, found);
-    const droplet = await updateDroplet(db, found, parseDropletUpdate(request.body));
+    const droplet = await updateDroplet(db, actor, found, parseDropletUpdate(request.body));
     return (await present(request, [{ ...droplet, app_guid: found.app.guid }], 'show'))[0];
   });
 
@@ -130,7 +131,7 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
       const upload = await receiveBits(request);
       let accepted: Awaited<ReturnType<typeof acceptUpload>>;
       try {
-        accepted = await acceptUpload(db, found);
+        accepted = await acceptUpload(db, actor, found);
       } catch (err) {
         await files.discard(upload.path);
         throw err;

@@ -11,7 +11,7 @@ import {
 } from '../../../fetchers/quotas.js';
 import {
   applyOrganizationQuota, applySpaceQuota, assertMayManageOrganizationQuotas, assertMayManageSpaceQuota, createOrganizationQuota,
-  createSpaceQuota, deleteOrganizationQuota, deleteSpaceQuota, removeSpaceQuota, updateQuota,
+  createSpaceQuota, deleteOrganizationQuota, deleteSpaceQuota, removeSpaceQuota, updateOrganizationQuota, updateSpaceQuota,
 } from '../../../actions/quotas.js';
 import { completedJob } from '../../../actions/jobs.js';
 import {
@@ -42,7 +42,8 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
 
   const jobLocation = (request: FastifyRequest, guid: string) => `${baseUrl(ctx, request)}/v3/jobs/${guid}`;
 
-  // Organization quotas. CF checks the caller before the body, and the body before the lookup.
+  // Organization quotas. CF checks the caller before the body, and the body before the lookup, so
+  // the routes check the caller first; each action checks again for callers other than these.
 
   app.post('/v3/organization_quotas', async (request, reply) => {
     const actor = actorOf(request);
@@ -69,7 +70,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
     const actor = actorOf(request);
     assertMayManageOrganizationQuotas(actor);
     const msg = parseOrganizationQuotaUpdate(request.body);
-    const quota = await updateQuota(db, await getOrganizationQuota(db, guid), msg);
+    const quota = await updateOrganizationQuota(db, actor, await getOrganizationQuota(db, guid), msg);
     return (await presentOrgQuotas(request, actor, [quota]))[0];
   });
 
@@ -94,7 +95,8 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
     return presentQuotaRelationship('organization_quotas', quota.guid, 'organizations', orgs.get(quota.id) ?? [], baseUrl(ctx, request));
   });
 
-  // Space quotas. CF looks the quota up (as the caller may see it) first, then checks the caller.
+  // Space quotas. CF looks the quota up (as the caller may see it) first, then checks the caller,
+  // then the body: where there is a body the route checks the caller before the action does.
 
   app.post('/v3/space_quotas', async (request, reply) => {
     const actor = actorOf(request);
@@ -120,7 +122,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
     await assertMayManageSpaceQuota(db, actor, quota);
-    const updated = await updateQuota(db, quota, parseSpaceQuotaUpdate(request.body));
+    const updated = await updateSpaceQuota(db, actor, quota, parseSpaceQuotaUpdate(request.body));
     return (await presentSpaceQuotas(request, actor, [updated]))[0];
   });
 
@@ -128,8 +130,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
-    await assertMayManageSpaceQuota(db, actor, quota);
-    await deleteSpaceQuota(db, quota);
+    await deleteSpaceQuota(db, actor, quota);
     const job = await completedJob(db, 'space_quota.delete', 'space_quota', quota.guid);
     return reply.status(202).header('location', jobLocation(request, job.guid)).send();
   });
@@ -149,8 +150,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
     const { guid, space_guid: spaceGuid } = request.params as { guid: string; space_guid: string };
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
-    await assertMayManageSpaceQuota(db, actor, quota);
-    await removeSpaceQuota(db, quota, spaceGuid);
+    await removeSpaceQuota(db, actor, quota, spaceGuid);
     return reply.status(204).send();
   });
 }
