@@ -1,6 +1,7 @@
 // /v3/apps and /v3/apps/:guid/environment_variables
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { AppRow } from '../../../store/schema.js';
 import { ApiError } from '../../../core/errors.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
@@ -16,7 +17,7 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 
-export function appRoutes(app: FastifyInstance, ctx: AppContext) {
+export function appRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function present(request: FastifyRequest, apps: AppWithRefs[]) {
@@ -43,13 +44,13 @@ export function appRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     return presentOne(request, await getReadableApp(db, actorOf(request), guid));
   });
 
   app.patch('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request) => {
     const msg = parseAppUpdate(request.body);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
     const updated = await updateApp(db, actor, found, msg);
@@ -57,7 +58,7 @@ export function appRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
     const stopped = await deleteApp(db, actor, found, new DropletFiles(ctx.config.dataDir));
@@ -68,7 +69,7 @@ export function appRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const { app: row, space, org } = await getReadableApp(db, actor, guid);
     if (!actor.canReadSecrets({ spaceId: space.id, organizationId: org.id })) throw new ApiError('NotAuthorized');
@@ -78,7 +79,7 @@ export function appRoutes(app: FastifyInstance, ctx: AppContext) {
   app.patch('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {
     // CF validates the body before it looks the app up.
     const change = parseEnvironmentVariablesUpdate(request.body);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
     const variables = await updateEnvironmentVariables(db, actor, found, change);

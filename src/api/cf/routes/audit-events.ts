@@ -1,6 +1,6 @@
 // GET /v3/audit_events, GET /v3/audit_events/:guid.
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
 import { auditEventListSpec, getReadableAuditEvent, listAuditEvents } from '../../../fetchers/audit-events.js';
 import { presentAuditEvent } from '../presenters/audit-event.js';
@@ -8,7 +8,7 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 
-export function auditEventRoutes(app: FastifyInstance, ctx: AppContext) {
+export function auditEventRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   app.get('/v3/audit_events', async (request) => {
@@ -19,7 +19,7 @@ export function auditEventRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/audit_events/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     return presentAuditEvent(await getReadableAuditEvent(db, actorOf(request), guid), baseUrl(ctx, request));
   });
 }

@@ -1,8 +1,9 @@
 // /v3/droplets (create, read, list, label, delete, upload bits), an app's droplets and its
 // current droplet.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { AppContext } from '../../../context.js';
+import { typed, type TypedApp } from '../../typed-app.js';
 import type { DropletRow } from '../../../store/schema.js';
 import { ApiError } from '../../../core/errors.js';
 import { parseListQuery, type ListQuery, type RawQuery } from '../../../core/list-query.js';
@@ -25,7 +26,7 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 
-export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
+export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
   const files = new DropletFiles(ctx.config.dataDir);
   const uploads: UploadContext = { db, files, limits: bundleLimits(ctx.config), log: ctx.log, keepBundle: ctx.store.dialect === 'postgres' };
@@ -68,7 +69,7 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/droplets/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const { droplet, app: owner, space, org } = await getReadableDroplet(db, actor, guid);
     const secrets = actor.canReadSecrets({ spaceId: space.id, organizationId: org.id }) ? 'show' : 'hide';
@@ -76,7 +77,7 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.patch('/v3/droplets/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableDroplet(db, actor, guid);
     // CF checks the writer before the body.
@@ -86,7 +87,7 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/droplets/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableDroplet(db, actor, guid);
     await deleteDroplet(db, actor, found, files);
@@ -120,8 +121,8 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
   // at most the configured bundle size.
   app.register(async (scope) => {
     await scope.register(multipart, { limits: { fileSize: ctx.config.maxBundleBytes, files: 1, fields: 16, parts: 17, fieldSize: 64 * 1024 } });
-    scope.post('/v3/droplets/:guid/upload', { schema: { params: GuidParams } }, async (request, reply) => {
-      const { guid } = request.params as { guid: string };
+    typed(scope).post('/v3/droplets/:guid/upload', { schema: { params: GuidParams } }, async (request, reply) => {
+      const { guid } = request.params;
       const actor = actorOf(request);
       const found = await getReadableDroplet(db, actor, guid);
       // Checked before the body is read: a refused upload is not received at all. Until the whole
@@ -146,13 +147,13 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.get('/v3/apps/:guid/droplets', { schema: { params: GuidParams } }, async (request) => {
     const query = parseListQuery(request.query as RawQuery, appDropletListSpec);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const { app: owner } = await getReadableApp(db, actorOf(request), guid);
     return presentPage(request, `/v3/apps/${owner.guid}/droplets`, query, await listAppDroplets(db, owner, query));
   });
 
   app.get('/v3/apps/:guid/droplets/current', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const { app: owner, space, org } = await getReadableApp(db, actor, guid);
     const droplet = await getCurrentDroplet(db, owner);
@@ -161,7 +162,7 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/apps/:guid/relationships/current_droplet', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const { app: owner } = await getReadableApp(db, actorOf(request), guid);
     const droplet = await getCurrentDroplet(db, owner);
     return presentCurrentDropletRelationship(owner.guid, droplet.guid, baseUrl(ctx, request));
@@ -169,7 +170,7 @@ export function dropletRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.patch('/v3/apps/:guid/relationships/current_droplet', { schema: { params: GuidParams } }, async (request) => {
     const msg = parseCurrentDropletUpdate(request.body);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
     const droplet = await setCurrentDroplet(db, actor, found, msg.dropletGuid, ctx.config);

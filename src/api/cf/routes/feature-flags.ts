@@ -1,6 +1,6 @@
 // /v3/feature_flags
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
 import { featureFlagListSpec, getFeatureFlag, listFeatureFlags } from '../../../fetchers/feature-flags.js';
 import { assertMayUpdateFeatureFlags, updateFeatureFlag } from '../../../actions/feature-flags.js';
@@ -12,7 +12,7 @@ import { Type } from 'typebox';
 
 const NameParams = Type.Object({ name: Type.String() });
 
-export function featureFlagRoutes(app: FastifyInstance, ctx: AppContext) {
+export function featureFlagRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   app.get('/v3/feature_flags', async (request) => {
@@ -23,12 +23,12 @@ export function featureFlagRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/feature_flags/:name', { schema: { params: NameParams } }, async (request) => {
-    const { name } = request.params as { name: string };
+    const { name } = request.params;
     return presentFeatureFlag(await getFeatureFlag(db, name), baseUrl(ctx, request));
   });
 
   app.patch('/v3/feature_flags/:name', { schema: { params: NameParams } }, async (request) => {
-    const { name } = request.params as { name: string };
+    const { name } = request.params;
     const actor = actorOf(request);
     // CF's order: unknown flag, then permission, then the body.
     const flag = await getFeatureFlag(db, name);

@@ -1,14 +1,14 @@
 // GET /v3/info: CF's platform information, open to anyone as CF's is, with a taskd block saying
 // how this node enforces task limits and which sandbox tasks run in (spec §11 extensions) — weaker
 // mechanisms, and running unsandboxed, are reported, not hidden.
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { limitMechanisms } from '../../../runner/limits/mechanisms.js';
 import { sandboxInForce, taskNetworkInForce } from '../../../runner/sandbox/detect.js';
 import { describeTaskUser } from '../../../runner/task-user.js';
 import { baseUrl } from '../request.js';
 
-export function infoRoutes(app: FastifyInstance, ctx: AppContext) {
+export function infoRoutes(app: TypedApp, ctx: AppContext) {
   // The same decision the runner makes (the probe runs once per process).
   const sandbox = sandboxInForce(ctx.config.sandbox);
   const taskNetwork = taskNetworkInForce(ctx.config, sandbox);

@@ -1,8 +1,9 @@
 // POST /oauth/token: UAA's password and refresh_token grants for the client `cf` (empty secret,
 // sent as Basic auth by the cf CLI). Errors use UAA's own {error, error_description} shape.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toApiError } from '../errors.js';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { verifyPassword } from '../../../auth/passwords.js';
 import { tokenScopes } from '../../../auth/scopes.js';
 import { logUnexpectedError } from '../../unexpected-error.js';
@@ -29,7 +30,7 @@ function clientOk(authorization: string | undefined, form: Record<string, string
   return (id === undefined || id === CLIENT_ID) && secret === '';
 }
 
-export function oauthRoutes(app: FastifyInstance, ctx: AppContext) {
+export function oauthRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

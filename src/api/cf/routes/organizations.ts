@@ -1,6 +1,7 @@
 // /v3/organizations
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { Kysely } from 'kysely';
 import type { Database, OrganizationRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
@@ -24,7 +25,7 @@ export async function presentOrganizations(db: Kysely<Database>, base: string, o
   return orgs.map((o) => presentOrganization(o, o.quota_id === null ? null : (quotaGuid.get(o.quota_id) ?? null), metadata.get(o.id), base));
 }
 
-export function organizationRoutes(app: FastifyInstance, ctx: AppContext) {
+export function organizationRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
   const present = (request: FastifyRequest, orgs: OrganizationRow[]) => presentOrganizations(db, baseUrl(ctx, request), orgs);
 
@@ -41,21 +42,21 @@ export function organizationRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/organizations/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const org = await getReadableOrganization(db, actorOf(request), guid);
     return (await present(request, [org]))[0];
   });
 
   app.patch('/v3/organizations/:guid', { schema: { params: GuidParams } }, async (request) => {
     const msg = parseOrganizationUpdate(request.body);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const org = await getReadableOrganization(db, actor, guid);
     return (await present(request, [await updateOrganization(db, actor, org, msg)]))[0];
   });
 
   app.delete('/v3/organizations/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const org = await getReadableOrganization(db, actor, guid);
     const stopped = await deleteOrganization(db, actor, org, new DropletFiles(ctx.config.dataDir));

@@ -1,6 +1,7 @@
 // /v3/processes and an app's processes (read only: processes appear when a droplet is assigned).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
@@ -13,7 +14,7 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 
-export function processRoutes(app: FastifyInstance, ctx: AppContext) {
+export function processRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function present(request: FastifyRequest, processes: ProcessWithRefs[], secrets: SecretsView) {
@@ -31,7 +32,7 @@ export function processRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/processes/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const process = await getReadableProcess(db, actor, guid);
     const secrets = actor.canReadSecrets({ spaceId: process.space_id, organizationId: process.organization_id }) ? 'show' : 'hide';
@@ -40,7 +41,7 @@ export function processRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.get('/v3/apps/:guid/processes', { schema: { params: GuidParams } }, async (request) => {
     const query = parseListQuery(request.query as RawQuery, appProcessListSpec);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const { app: owner } = await getReadableApp(db, actorOf(request), guid);
     const page = await listAppProcesses(db, owner, query);
     return presentList(`${baseUrl(ctx, request)}/v3/apps/${owner.guid}/processes`, query, page.total, await present(request, page.rows, 'list'));

@@ -1,7 +1,8 @@
 // /v3/organization_quotas and /v3/space_quotas
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { Permissions } from '../../../auth/permissions.js';
 import type { QuotaRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
@@ -24,7 +25,7 @@ import { GuidParams } from '../schemas.js';
 
 const SpaceRelationshipParams = Type.Object({ guid: Type.String(), space_guid: Type.String() });
 
-export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
+export function quotaRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function presentOrgQuotas(request: FastifyRequest, actor: Permissions, quotas: QuotaRow[]) {
@@ -60,13 +61,13 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/organization_quotas/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     return (await presentOrgQuotas(request, actor, [await getOrganizationQuota(db, guid)]))[0];
   });
 
   app.patch('/v3/organization_quotas/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     assertMayManageOrganizationQuotas(actor);
     const msg = parseOrganizationQuotaUpdate(request.body);
@@ -75,7 +76,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/organization_quotas/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     assertMayManageOrganizationQuotas(actor);
     const quota = await getOrganizationQuota(db, guid);
@@ -85,7 +86,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.post('/v3/organization_quotas/:guid/relationships/organizations', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     assertMayManageOrganizationQuotas(actor);
     const orgGuids = parseQuotaApply(request.body, 'BadQueryParameter');
@@ -112,13 +113,13 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/space_quotas/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     return (await presentSpaceQuotas(request, actor, [await getReadableSpaceQuota(db, actor, guid)]))[0];
   });
 
   app.patch('/v3/space_quotas/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
     await assertMayManageSpaceQuota(db, actor, quota);
@@ -127,7 +128,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/space_quotas/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
     await deleteSpaceQuota(db, actor, quota);
@@ -136,7 +137,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.post('/v3/space_quotas/:guid/relationships/spaces', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
     await assertMayManageSpaceQuota(db, actor, quota);
@@ -147,7 +148,7 @@ export function quotaRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/space_quotas/:guid/relationships/spaces/:space_guid', { schema: { params: SpaceRelationshipParams } }, async (request, reply) => {
-    const { guid, space_guid: spaceGuid } = request.params as { guid: string; space_guid: string };
+    const { guid, space_guid: spaceGuid } = request.params;
     const actor = actorOf(request);
     const quota = await getReadableSpaceQuota(db, actor, guid);
     await removeSpaceQuota(db, actor, quota, spaceGuid);

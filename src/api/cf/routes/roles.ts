@@ -1,6 +1,6 @@
 // /v3/roles
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { ApiError, unprocessable } from '../../../core/errors.js';
 import { parseListQuery, splitList, type ListQuery, type RawQuery } from '../../../core/list-query.js';
 import { getReadableRole, listRoles, loadRoleIncluded, ROLE_INCLUDES, roleListSpec, type RoleInclude, type RoleView } from '../../../fetchers/roles.js';
@@ -61,7 +61,7 @@ function parseShowQuery(raw: RawQuery): RoleInclude[] {
   return values as RoleInclude[];
 }
 
-export function roleRoutes(app: FastifyInstance, ctx: AppContext) {
+export function roleRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function presentIncluded(base: string, roles: RoleView[], include: RoleInclude[]) {
@@ -88,9 +88,9 @@ export function roleRoutes(app: FastifyInstance, ctx: AppContext) {
     return include.length ? { ...list, included: await presentIncluded(base, page.rows, include) } : list;
   });
 
-  app.get('/v3/roles/:guid', { schema: { params: GuidParams } }, async (request: FastifyRequest) => {
+  app.get('/v3/roles/:guid', { schema: { params: GuidParams } }, async (request) => {
     const include = parseShowQuery(request.query as RawQuery);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const role = await getReadableRole(db, actorOf(request), guid);
     const base = baseUrl(ctx, request);
     const presented = presentRole(role, base);
@@ -98,7 +98,7 @@ export function roleRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/roles/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const role = await getReadableRole(db, actor, guid);
     await deleteRole(db, actor, role);

@@ -1,8 +1,8 @@
 // Discovery: GET / and GET /v3 (CF's root links; uaa and login point back at taskd), and the
 // login-server info the cf CLI reads before prompting. A browser asking for / gets the dashboard
 // (web.ts) instead, when it is built.
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { baseUrl } from '../request.js';
 import { acceptsHtml, sendDashboardPage } from '../../web.js';
 
@@ -11,7 +11,7 @@ const V3_RESOURCES = [
   'processes', 'roles', 'spaces', 'space_quotas', 'tasks', 'users',
 ];
 
-export function rootRoutes(app: FastifyInstance, ctx: AppContext) {
+export function rootRoutes(app: TypedApp, ctx: AppContext) {
   const open = { config: { public: true } };
 
   app.get('/', open, async (request, reply) => {

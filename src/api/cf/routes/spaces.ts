@@ -1,6 +1,7 @@
 // /v3/spaces
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
@@ -24,7 +25,7 @@ export async function presentSpaces(db: Kysely<Database>, base: string, spaces: 
   return spaces.map((s) => presentSpace(s, s.organization_guid, s.quota_id === null ? null : (quotaGuid.get(s.quota_id) ?? null), metadata.get(s.id), base));
 }
 
-export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
+export function spaceRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
   const present = (request: FastifyRequest, spaces: SpaceWithOrg[]) => presentSpaces(db, baseUrl(ctx, request), spaces);
 
@@ -41,14 +42,14 @@ export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const { space, org } = await getReadableSpace(db, actorOf(request), guid);
     return (await present(request, [{ ...space, organization_guid: org.guid }]))[0];
   });
 
   app.patch('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request) => {
     const msg = parseSpaceUpdate(request.body);
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableSpace(db, actor, guid);
     const space = await updateSpace(db, actor, found, msg);
@@ -56,7 +57,7 @@ export function spaceRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.delete('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableSpace(db, actor, guid);
     const stopped = await deleteSpace(db, actor, found, new DropletFiles(ctx.config.dataDir));

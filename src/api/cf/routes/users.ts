@@ -1,6 +1,7 @@
 // /v3/users
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
@@ -19,7 +20,7 @@ export async function presentUsers(db: Kysely<Database>, base: string, users: Us
   return users.map((u) => presentUser(u, metadata.get(u.id), base));
 }
 
-export function userRoutes(app: FastifyInstance, ctx: AppContext) {
+export function userRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
   const present = (request: FastifyRequest, users: UserRow[]) => presentUsers(db, baseUrl(ctx, request), users);
 
@@ -36,7 +37,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.get('/v3/users/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params as { guid: string };
+    const { guid } = request.params;
     return (await present(request, [await getVisibleUser(db, actorOf(request), guid)]))[0];
   });
 }
