@@ -1,15 +1,13 @@
 // Idempotency-Key on task create (a taskd extension): a retried create within 24 hours gets the
 // first answer again; the same key with another request is a 409. The primary key (user, key)
-// decides races, not a read-then-write check.
+// decides races, not a read-then-write check. The answer is the dialect's rendering of the task,
+// stored as its JSON text and replayed as it was stored.
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { ApiError } from '../core/errors.js';
 import { nowIso } from '../core/time.js';
 import type { Database } from '../store/schema.js';
 import { isUniqueViolation } from '../store/errors.js';
-import type { presentTask } from '../api/cf/presenters/task.js';
-
-export type PresentedTask = ReturnType<typeof presentTask>;
 
 export interface IdempotencyRequest {
   key: string;
@@ -65,7 +63,7 @@ const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOStri
  * The first answer to this key within its window: replayed for the same request, 409 for another.
  * Undefined when the key is unused or expired.
  */
-export async function earlierAnswer(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<PresentedTask | undefined> {
+export async function earlierAnswer<Answer>(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<Answer | undefined> {
   const row = await db
     .selectFrom('task_idempotency_keys')
     .select(['request_hash', 'response', 'created_at'])
@@ -76,7 +74,7 @@ export async function earlierAnswer(db: Kysely<Database>, userGuid: string, idem
   if (row.request_hash !== idempotency.requestHash) {
     throw new ApiError('IdempotencyConflict', `Idempotency-Key '${idempotency.key}' was already used for a different request`);
   }
-  return JSON.parse(row.response) as PresentedTask;
+  return JSON.parse(row.response) as Answer;
 }
 
 /**
@@ -96,10 +94,10 @@ export async function claimKey(trx: Transaction<Database>, userGuid: string, ide
   }
 }
 
-export async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, presented: PresentedTask): Promise<void> {
+export async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, answer: unknown): Promise<void> {
   await trx
     .updateTable('task_idempotency_keys')
-    .set({ task_id: taskId, response: JSON.stringify(presented) })
+    .set({ task_id: taskId, response: JSON.stringify(answer) })
     .where('user_guid', '=', userGuid)
     .where('key', '=', key)
     .execute();

@@ -5,13 +5,18 @@ import type { Permissions } from '../auth/permissions.js';
 import { notAuthorized } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
 import { applyMetadataChange } from '../store/metadata.js';
-import type { TaskUpdateMessage } from '../api/cf/messages/task.js';
+import type { MetadataChange } from '../core/metadata.js';
 import type { TaskInApp } from '../fetchers/tasks.js';
 import { assertWritable } from './writable.js';
 
-export async function updateTaskMetadata(db: Kysely<Database>, actor: Permissions, found: TaskInApp, msg: TaskUpdateMessage): Promise<void> {
+/** What an update may change of a task: its labels and annotations (a null value deletes a key). */
+export interface TaskUpdateInput {
+  metadata: MetadataChange;
+}
+
+export async function updateTaskMetadata(db: Kysely<Database>, actor: Permissions, found: TaskInApp, input: TaskUpdateInput): Promise<void> {
   const { task, space, org } = found;
   if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);
-  await db.transaction().execute((trx) => applyMetadataChange(trx, 'task', task.id, msg.metadata));
+  await db.transaction().execute((trx) => applyMetadataChange(trx, 'task', task.id, input.metadata));
 }

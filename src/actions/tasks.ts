@@ -1,26 +1,28 @@
-// Creating a task (spec §1, §4, §9, §11). The caller has validated the body, found the app and
-// checked write access and the requested droplet; here follow CF's action checks in CF's order,
-// then one transaction that takes the app's next sequence id, inserts the task with its metadata,
-// idempotency key and audit event. The runner is signalled after commit.
+// Creating a task (spec §1, §4, §9, §11). The dialect reads its request and this action checks
+// the caller's right to create the task, the two interleaved in CF's order of checks; then follow
+// CF's action checks in CF's order, then one transaction that takes the app's next sequence id,
+// inserts the task with its metadata, idempotency key, audit event and the dialect's answer. The
+// runner is signalled after commit.
 import type { Kysely, Transaction } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import type { Config } from '../config.js';
-import { ApiError, notFound, unprocessable } from '../core/errors.js';
+import { ApiError, notAuthorized, notFound, unprocessable } from '../core/errors.js';
+import type { MetadataChange } from '../core/metadata.js';
 import { newGuid, randomTaskName } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import { FAILURE, type TaskState } from '../core/task-states.js';
 import type { AppRow, Database, DropletRow, ProcessRow, TaskRow } from '../store/schema.js';
 import type { DialectName } from '../store/database.js';
-import { applyMetadataChange, loadMetadata } from '../store/metadata.js';
-import type { TaskCreateMessage } from '../api/cf/messages/task.js';
-import { presentTask } from '../api/cf/presenters/task.js';
+import { applyMetadataChange } from '../store/metadata.js';
 import type { AppInSpace } from '../fetchers/apps.js';
-import { anyRunnerAlive } from '../runner/heartbeat.js';
+import { assertFeatureEnabled } from '../fetchers/feature-flags.js';
+import { anyRunnerAlive } from '../store/runners.js';
 import type { TaskSignals } from '../signals/task-signals.js';
 import { recordTaskEvent } from './audit-events.js';
 import { ModelErrors } from './model-errors.js';
 import { checkQuotas } from './task-quotas.js';
-import { claimKey, earlierAnswer, KeyAlreadyClaimed, recordAnswer, type IdempotencyRequest, type PresentedTask } from './task-idempotency.js';
+import { claimKey, earlierAnswer, KeyAlreadyClaimed, recordAnswer, type IdempotencyRequest } from './task-idempotency.js';
+import { assertWritable } from './writable.js';
 
 export interface TaskCreateDeps {
   db: Kysely<Database>;
@@ -30,44 +32,104 @@ export interface TaskCreateDeps {
   dialect?: DialectName;
 }
 
-export interface TaskCreateRequest {
+/** A task as asked for. Undefined means not asked for: the template process's value, else the server's default. */
+export interface TaskCreateInput {
+  /** The name as given, whatever its type: whether it is one is the task model's rule, reported among its errors. */
+  name?: unknown;
+  /** Without one, the template process's command. */
+  command?: string;
+  memoryInMb?: number;
+  diskInMb?: number;
+  logRateLimit?: number;
+  /** Checked against the server's maximum here. */
+  timeoutSeconds?: number;
+  /** A droplet of the app to run; without one, its current droplet. */
+  dropletGuid?: string;
+  templateProcessGuid?: string;
+  /** The OS user to run as. */
+  user?: string;
+  metadata: MetadataChange;
+  /** The task this one is a subtask of. */
+  parentTaskGuid?: string;
+}
+
+/** Where the task is to be created, as the dialect found it, and the request's idempotency key if it has one. */
+export interface TaskCreateTarget {
+  /** An app the caller may read (the dialect's lookup answers its own "not found"). */
   found: AppInSpace;
-  msg: TaskCreateMessage;
-  /** The droplet the request named (already checked to belong to the app). */
+  idempotency?: IdempotencyRequest;
+}
+
+/**
+ * What a dialect hands createTask. Reading the request is the dialect's and judging the caller's
+ * right the action's, in CF's order (spec §1): the feature flag before the request is read; a
+ * task's own token creating only its own subtasks once the input is read, before the rest is;
+ * write access, the organization's and space's state and the requested droplet once the app is found.
+ */
+export interface TaskCreateRequest<Answer> {
+  /** The request's body as this action's input (the dialect's own validation errors). */
+  input(): TaskCreateInput;
+  /** The rest of the request: the app and the idempotency key. */
+  target(): Promise<TaskCreateTarget>;
+  /**
+   * The answer to the create, rendered inside its transaction: stored as JSON for the idempotency
+   * key, and what a retry with the key gets back, so it must be plain JSON.
+   */
+  render(trx: Transaction<Database>, task: TaskRow): Promise<Answer>;
+}
+
+/** Creates the task and answers its rendering (or, for a retried key, the first answer). */
+export async function createTask<Answer>(deps: TaskCreateDeps, actor: Permissions, request: TaskCreateRequest<Answer>): Promise<Answer> {
+  const { db } = deps;
+  await assertFeatureEnabled(db, actor, 'task_creation');
+  const input = request.input();
+  // A task's own token creates only its own subtasks; that the parent is a task of this app
+  // is checked with the app row locked.
+  if (actor.ownTask && input.parentTaskGuid !== actor.ownTask.guid) throw notAuthorized();
+  const { found, idempotency } = await request.target();
+  if (!actor.canWriteSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw notAuthorized();
+  assertWritable(actor, found.org, found.space);
+  const droplet = input.dropletGuid === undefined ? undefined : await requestedDroplet(db, found.app, input.dropletGuid);
+  return create(deps, actor, { found, input, requestedDroplet: droplet, idempotency, render: request.render });
+}
+
+/** A create whose caller has been found allowed to make it. */
+interface AllowedCreate<Answer> {
+  found: AppInSpace;
+  input: TaskCreateInput;
+  /** The droplet the request named (checked to belong to the app). */
   requestedDroplet?: DropletRow;
   idempotency?: IdempotencyRequest;
-  /** Base of the links in the presented task. */
-  base: string;
+  render: TaskCreateRequest<Answer>['render'];
 }
 
 /** A droplet of the app by guid, or 404 "Droplet not found". */
-export async function requestedDroplet(db: Kysely<Database>, app: AppRow, guid: string): Promise<DropletRow> {
+async function requestedDroplet(db: Kysely<Database>, app: AppRow, guid: string): Promise<DropletRow> {
   const droplet = await db.selectFrom('droplets').selectAll().where('guid', '=', guid).where('app_id', '=', app.id).executeTakeFirst();
   if (!droplet) throw notFound('Droplet');
   return droplet;
 }
 
-/** Creates the task and answers its presentation (or, for a retried key, the first answer). */
-export async function createTask(deps: TaskCreateDeps, actor: Permissions, request: TaskCreateRequest, attempt = 1): Promise<PresentedTask> {
+async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request: AllowedCreate<Answer>, attempt = 1): Promise<Answer> {
   const { db, config } = deps;
-  const { found, msg, idempotency } = request;
+  const { found, input, idempotency } = request;
 
   // A retry of an answered request is answered again before anything could have changed its fate
   // (a quota now full, a droplet replaced). The unique key below still decides races.
   if (idempotency) {
-    const earlier = await earlierAnswer(db, actor.userGuid, idempotency);
+    const earlier = await earlierAnswer<Answer>(db, actor.userGuid, idempotency);
     if (earlier) return earlier;
   }
 
   const droplet = request.requestedDroplet ?? (await currentDroplet(db, found.app));
   if (!droplet) throw unprocessable('Task must have a droplet. Specify droplet or assign current droplet to app.');
-  if (msg.diskInMb !== undefined && msg.diskInMb > config.maximumDiskInMb) {
+  if (input.diskInMb !== undefined && input.diskInMb > config.maximumDiskInMb) {
     throw unprocessable(`Cannot request disk_in_mb greater than ${config.maximumDiskInMb}`);
   }
   // Beside the disk maximum, before the template is looked up; a template's memory is checked once found.
-  if (msg.memoryInMb !== undefined) checkMemoryMaximum(msg.memoryInMb, config);
+  if (input.memoryInMb !== undefined) checkMemoryMaximum(input.memoryInMb, config);
   const maxTimeout = config.maximumTaskTimeoutSeconds;
-  if (msg.timeoutSeconds !== undefined && maxTimeout !== undefined && msg.timeoutSeconds > maxTimeout) {
+  if (input.timeoutSeconds !== undefined && maxTimeout !== undefined && input.timeoutSeconds > maxTimeout) {
     throw unprocessable(`Timeout in seconds must be less than or equal to ${maxTimeout}`);
   }
   // CF asks its backend to run the task after committing it; taskd's equivalent is whether any
@@ -75,16 +137,16 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
   // request fails with 503, as CF does when Diego is unreachable.
   const runnable = await anyRunnerAlive(db, config.runnerLeaseSeconds);
 
-  let body: PresentedTask;
+  let body: Answer;
   try {
     body = await db.transaction().execute(async (trx) => {
       // First statement: on a reused key this fails before anything else is done, and the whole
       // transaction is rolled back (PostgreSQL could not continue it anyway).
       if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
       const sequenceId = await takeSequenceId(trx, found.app);
-      if (msg.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, msg.parentTaskGuid, deps.dialect === 'postgres');
-      const template = msg.templateProcessGuid === undefined ? undefined : await templateProcess(trx, actor, msg.templateProcessGuid);
-      const values = await resolveTask(trx, config, found, msg, template);
+      if (input.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, input.parentTaskGuid, deps.dialect === 'postgres');
+      const template = input.templateProcessGuid === undefined ? undefined : await templateProcess(trx, actor, input.templateProcessGuid);
+      const values = await resolveTask(trx, config, found, input, template);
       const now = nowIso();
       const state: TaskState = runnable ? 'PENDING' : 'FAILED';
       const task = await trx
@@ -100,7 +162,7 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
           state,
           failure_reason: runnable ? null : FAILURE.unableToRun,
           exit_status: null,
-          timeout_seconds: msg.timeoutSeconds ?? config.defaultTaskTimeoutSeconds ?? null,
+          timeout_seconds: input.timeoutSeconds ?? config.defaultTaskTimeoutSeconds ?? null,
           created_by: actor.userGuid,
           runner_id: null,
           started_at: null,
@@ -108,22 +170,22 @@ export async function createTask(deps: TaskCreateDeps, actor: Permissions, reque
           cancel_requested_at: null,
           created_at: now,
           updated_at: now,
-          parent_task_guid: msg.parentTaskGuid ?? null,
+          parent_task_guid: input.parentTaskGuid ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await applyMetadataChange(trx, 'task', task.id, msg.metadata);
+      await applyMetadataChange(trx, 'task', task.id, input.metadata);
       await recordTaskEvent(trx, 'audit.app.task.create', actor, found, task);
-      const presented = await presentCreated(trx, task, found.app, request.base);
-      if (idempotency && runnable) await recordAnswer(trx, actor.userGuid, idempotency.key, task.id, presented);
-      return presented;
+      const answer = await request.render(trx, task);
+      if (idempotency && runnable) await recordAnswer(trx, actor.userGuid, idempotency.key, task.id, answer);
+      return answer;
     });
   } catch (err) {
     if (!(err instanceof KeyAlreadyClaimed) || !idempotency) throw err;
-    const earlier = await earlierAnswer(db, actor.userGuid, idempotency);
+    const earlier = await earlierAnswer<Answer>(db, actor.userGuid, idempotency);
     if (earlier) return earlier;
     // The claim was released in between (its request rolled back): this one may go ahead.
-    if (attempt < 3) return createTask(deps, actor, request, attempt + 1);
+    if (attempt < 3) return create(deps, actor, request, attempt + 1);
     throw err;
   }
 
@@ -210,16 +272,16 @@ async function resolveTask(
   trx: Transaction<Database>,
   config: TaskCreateDeps['config'],
   found: AppInSpace,
-  msg: TaskCreateMessage,
+  input: TaskCreateInput,
   template: TemplateProcess | undefined,
 ): Promise<ResolvedTask> {
-  const name = msg.name === undefined ? randomTaskName() : msg.name;
-  const command = msg.command ?? (template ? commandOf(template) : '');
-  const user = msg.user ?? template?.user ?? null;
-  const memory = msg.memoryInMb ?? template?.memory_in_mb ?? config.defaultMemoryInMb;
+  const name = input.name === undefined ? randomTaskName() : input.name;
+  const command = input.command ?? (template ? commandOf(template) : '');
+  const user = input.user ?? template?.user ?? null;
+  const memory = input.memoryInMb ?? template?.memory_in_mb ?? config.defaultMemoryInMb;
   checkMemoryMaximum(memory, config);
-  const disk = msg.diskInMb ?? template?.disk_in_mb ?? config.defaultDiskInMb;
-  const logRate = msg.logRateLimit ?? template?.log_rate_limit ?? config.defaultLogRateLimit;
+  const disk = input.diskInMb ?? template?.disk_in_mb ?? config.defaultDiskInMb;
+  const logRate = input.logRateLimit ?? template?.log_rate_limit ?? config.defaultLogRateLimit;
 
   const errors = new ModelErrors();
   const nameIsText = typeof name === 'string';
@@ -249,10 +311,5 @@ function checkUser(user: string | null, allowed: readonly string[], errors: Mode
   const permitted = ['vcap', ...allowed];
   if (permitted.some((u) => u.toLowerCase() === user.toLowerCase())) return;
   errors.add('user', `invalid (requested user '${user}' not allowed, permitted users are: ${permitted.map((u) => `'${u}'`).join(', ')})`);
-}
-
-async function presentCreated(trx: Transaction<Database>, task: TaskRow, app: AppRow, base: string): Promise<PresentedTask> {
-  const metadata = await loadMetadata(trx, 'task', [task.id]);
-  return presentTask({ ...task, app_guid: app.guid, droplet_exists: true }, metadata.get(task.id), base, true);
 }
 

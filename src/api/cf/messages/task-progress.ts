@@ -1,21 +1,14 @@
 // Bodies of what a task reports about itself (taskd extensions): POST /v3/tasks/:guid/progress
-// `{percent, message?}` and POST /v3/tasks/:guid/messages `{text}`, with CF-style 422 details.
+// `{percent, message?}` and POST /v3/tasks/:guid/messages `{text}`, with CF-style 422 details,
+// read into the report actions' inputs.
+import type { TaskMessageInput, TaskProgressInput } from '../../../actions/task-progress.js';
 import { bodyObject, raiseIfAny, unknownFields } from './common.js';
-
-export interface TaskProgressMessage {
-  percent: number;
-  /** Absent or null: the progress has no message. */
-  message: string | null;
-}
-
-export interface TaskMessageMessage {
-  text: string;
-}
 
 /** Longest message text; the same as a task's command. */
 export const MAX_MESSAGE_LENGTH = 4096;
 
-export function parseTaskProgress(raw: unknown): TaskProgressMessage {
+/** An absent or null message: the progress has none. */
+export function parseTaskProgress(raw: unknown): TaskProgressInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['percent', 'message'], errors);
@@ -27,7 +20,7 @@ export function parseTaskProgress(raw: unknown): TaskProgressMessage {
   return { percent: percent as number, message: message ?? null };
 }
 
-export function parseTaskMessage(raw: unknown): TaskMessageMessage {
+export function parseTaskMessage(raw: unknown): TaskMessageInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['text'], errors);

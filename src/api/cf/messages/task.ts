@@ -1,31 +1,12 @@
 // POST /v3/apps/:guid/tasks and PATCH /v3/tasks/:guid bodies, with CF's messages (TaskCreateMessage,
-// TaskUpdateMessage), and taskd's Idempotency-Key header. Rules of the task model itself (name,
-// command, user, quotas) are checked by the create action, which joins them with the quota errors.
-import { parseMetadata, type MetadataChange } from '../../../core/metadata.js';
+// TaskUpdateMessage), read into the actions' inputs, and taskd's Idempotency-Key header. Rules of
+// the task model itself (name, command, user, quotas) are checked by the create action, which
+// joins them with the quota errors.
+import { parseMetadata } from '../../../core/metadata.js';
 import { unprocessable } from '../../../core/errors.js';
-import { bodyObject, humanize, isObject, parseMetadataUpdate, raiseIfAny, unknownFields, type Body, type MetadataUpdateMessage } from './common.js';
-
-export interface TaskCreateMessage {
-  /** The request's name as sent (any JSON value); undefined when absent or null. */
-  name?: unknown;
-  /** The request's command; undefined when absent or null (then the template's is used). */
-  command?: string;
-  memoryInMb?: number;
-  diskInMb?: number;
-  logRateLimit?: number;
-  /** taskd extension `timeout_in_seconds`; the server's maximum is checked by the create action. */
-  timeoutSeconds?: number;
-  /** A droplet of the app to run; undefined (absent or null) means its current droplet. */
-  dropletGuid?: string;
-  templateProcessGuid?: string;
-  /** The requested OS user; undefined when absent or null. */
-  user?: string;
-  metadata: MetadataChange;
-  /** taskd extension: the task this one is a subtask of; undefined when absent or null. */
-  parentTaskGuid?: string;
-}
-
-export type TaskUpdateMessage = MetadataUpdateMessage;
+import type { TaskCreateInput } from '../../../actions/tasks.js';
+import type { TaskUpdateInput } from '../../../actions/task-update.js';
+import { bodyObject, humanize, isObject, parseMetadataUpdate, raiseIfAny, unknownFields, type Body } from './common.js';
 
 const CREATE_KEYS = ['name', 'command', 'disk_in_mb', 'memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'droplet_guid', 'template', 'user', 'metadata', 'parent_task_guid', 'timeout_in_seconds'];
 
@@ -33,7 +14,12 @@ const MAX_DB_BIGINT = 9223372036854775807n;
 /** tasks.timeout_seconds is an integer column. */
 const MAX_DB_INTEGER = 2147483647n;
 
-export function parseTaskCreate(raw: unknown): TaskCreateMessage {
+/**
+ * The body as the create's input. A key absent or null is not asked for, except `name`: any other
+ * value is passed on as sent, for the task model to judge. `timeout_in_seconds` and
+ * `parent_task_guid` are taskd extensions.
+ */
+export function parseTaskCreate(raw: unknown): TaskCreateInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, CREATE_KEYS, errors);
@@ -66,7 +52,8 @@ export function parseTaskCreate(raw: unknown): TaskCreateMessage {
   };
 }
 
-export const parseTaskUpdate = parseMetadataUpdate;
+/** Only metadata may change (spec §1). */
+export const parseTaskUpdate: (raw: unknown) => TaskUpdateInput = parseMetadataUpdate;
 
 const isFalsy = (v: unknown) => v === undefined || v === null || v === false;
 

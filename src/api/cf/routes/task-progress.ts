@@ -1,11 +1,11 @@
 // A task's own reports (taskd extensions, spec §11): POST /v3/tasks/:guid/progress and
 // POST /v3/tasks/:guid/messages with the task's own token, and GET /v3/tasks/:guid/messages,
 // paginated like CF lists, for whoever may read the task (and the task itself).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { Permissions } from '../../../auth/permissions.js';
 import { notFound } from '../../../core/errors.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import type { TaskMessageRow } from '../../../store/schema.js';
 import { findTask, getReadableTask, type TaskInApp } from '../../../fetchers/tasks.js';
@@ -21,7 +21,7 @@ export function presentTaskMessage(m: TaskMessageRow) {
   return { seq: m.seq, time: m.time, source: m.source, text: m.text };
 }
 
-export function taskProgressRoutes(app: FastifyInstance, ctx: AppContext) {
+export function taskProgressRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   /** A task reaches itself even if its creator has since lost sight of the space. */
@@ -32,13 +32,11 @@ export function taskProgressRoutes(app: FastifyInstance, ctx: AppContext) {
     return found;
   }
 
-  const guidOf = (request: FastifyRequest) => (request.params as { guid: string }).guid;
-
   app.post('/v3/tasks/:guid/progress', { schema: { params: GuidParams } }, async (request) => {
-    const msg = parseTaskProgress(request.body);
+    const input = parseTaskProgress(request.body);
     const actor = actorOf(request);
-    const found = await taskFor(actor, guidOf(request));
-    await reportTaskProgress(db, actor, found, msg);
+    const found = await taskFor(actor, request.params.guid);
+    await reportTaskProgress(db, actor, found, input);
     const current = (await findTask(db, found.task.guid)) ?? found;
     const metadata = await loadMetadata(db, 'task', [current.task.id]);
     const showCommand = actor.canReadSecrets({ spaceId: current.space.id, organizationId: current.org.id });
@@ -46,15 +44,15 @@ export function taskProgressRoutes(app: FastifyInstance, ctx: AppContext) {
   });
 
   app.post('/v3/tasks/:guid/messages', { schema: { params: GuidParams } }, async (request, reply) => {
-    const msg = parseTaskMessage(request.body);
+    const input = parseTaskMessage(request.body);
     const actor = actorOf(request);
-    const found = await taskFor(actor, guidOf(request));
-    return reply.status(201).send(presentTaskMessage(await postTaskMessage(db, actor, found, msg)));
+    const found = await taskFor(actor, request.params.guid);
+    return reply.status(201).send(presentTaskMessage(await postTaskMessage(db, actor, found, input)));
   });
 
   app.get('/v3/tasks/:guid/messages', { schema: { params: GuidParams } }, async (request) => {
     const query = parseListQuery(request.query as RawQuery, taskMessageListSpec);
-    const { task } = await taskFor(actorOf(request), guidOf(request));
+    const { task } = await taskFor(actorOf(request), request.params.guid);
     const page = await listTaskMessages(db, task.id, query);
     return presentList(`${baseUrl(ctx, request)}/v3/tasks/${task.guid}/messages`, query, page.total, page.rows.map(presentTaskMessage));
   });

@@ -1,36 +1,34 @@
 // POST /v3/apps/:guid/tasks, cancel (POST actions/cancel and PUT cancel), PATCH /v3/tasks/:guid,
 // and taskd's pause and resume (POST actions/pause, actions/resume).
-// Each handler runs CF's checks in CF's order (spec §1).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// Each handler reads CF's request and the actions check the caller's rights, in CF's order (spec §1).
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import { notAuthorized } from '../../../core/errors.js';
+import type { TypedApp } from '../../typed-app.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { assertFeatureEnabled } from '../../../fetchers/feature-flags.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
-import { findTask, getReadableTask } from '../../../fetchers/tasks.js';
-import { assertWritable } from '../../../actions/writable.js';
-import { createTask, requestedDroplet } from '../../../actions/tasks.js';
+import { findTask, getReadableTask, type TaskInApp } from '../../../fetchers/tasks.js';
+import { readableTask } from '../../../fetchers/task-query.js';
+import { createTask } from '../../../actions/tasks.js';
 import { idempotencyRequestHash } from '../../../actions/task-idempotency.js';
 import { cancelTask } from '../../../actions/task-cancel.js';
 import { pauseTask, resumeTask } from '../../../actions/task-pause.js';
 import { updateTaskMetadata } from '../../../actions/task-update.js';
 import { parseIdempotencyKey, parseTaskCreate, parseTaskUpdate } from '../messages/task.js';
-import { presentTask, type TaskWithRefs } from '../presenters/task.js';
+import { presentTask } from '../presenters/task.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 import { rateLimitHeaders, rateLimitsOf } from '../../rate-limits.js';
 
-export function taskWriteRoutes(app: FastifyInstance, ctx: AppContext) {
+export function taskWriteRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   /** Create, cancel and update answers always show the command (spec §2). */
-  async function present(request: FastifyRequest, task: TaskWithRefs) {
+  async function present(request: FastifyRequest, task: TaskInApp['task']) {
     const metadata = await loadMetadata(db, 'task', [task.id]);
     return presentTask(task, metadata.get(task.id), baseUrl(ctx, request), true);
   }
 
   app.post('/v3/apps/:guid/tasks', { schema: { params: GuidParams } }, async (request, reply) => {
-    const { guid } = request.params as { guid: string };
     const actor = actorOf(request);
     // Counted first, so that refused and malformed creates count too; per user, whatever token.
     // Admins are not limited, as Cloud Controller exempts them from its rate limiter.
@@ -38,53 +36,50 @@ export function taskWriteRoutes(app: FastifyInstance, ctx: AppContext) {
       const allowance = rateLimitsOf(ctx).taskCreates.take(actor.userGuid || `task:${actor.ownTask?.guid}`);
       if (allowance) reply.headers(rateLimitHeaders(allowance));
     }
-    await assertFeatureEnabled(db, actor, 'task_creation');
-    const msg = parseTaskCreate(request.body);
-    // A task's own token creates only its own subtasks (the plugin has already held it to its app).
-    if (actor.ownTask && msg.parentTaskGuid !== actor.ownTask.guid) throw notAuthorized();
-    const key = parseIdempotencyKey(request.headers['idempotency-key']);
-    const found = await getReadableApp(db, actor, guid);
-    if (!actor.canWriteSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw notAuthorized();
-    assertWritable(actor, found.org, found.space);
-    const droplet = msg.dropletGuid === undefined ? undefined : await requestedDroplet(db, found.app, msg.dropletGuid);
     const body = await createTask({ db, config: ctx.config, signals: ctx.signals, dialect: ctx.store.dialect }, actor, {
-      found,
-      msg,
-      requestedDroplet: droplet,
-      idempotency: key === undefined ? undefined : { key, requestHash: idempotencyRequestHash(found.app.guid, request.body) },
-      base: baseUrl(ctx, request),
+      input: () => parseTaskCreate(request.body),
+      target: async () => {
+        const key = parseIdempotencyKey(request.headers['idempotency-key']);
+        const found = await getReadableApp(db, actor, request.params.guid);
+        return { found, idempotency: key === undefined ? undefined : { key, requestHash: idempotencyRequestHash(found.app.guid, request.body) } };
+      },
+      // Read in the create's transaction: the answer stored for an Idempotency-Key shows the task
+      // as created, with its metadata.
+      render: async (trx, task) => {
+        const view = await readableTask(trx, { all: true }, { id: task.id });
+        const metadata = await loadMetadata(trx, 'task', [task.id]);
+        return presentTask(view!, metadata.get(task.id), baseUrl(ctx, request), true);
+      },
     });
     return reply.status(202).send(body);
   });
 
-  async function cancel(request: FastifyRequest, reply: FastifyReply) {
-    const { guid } = request.params as { guid: string };
+  async function cancel(request: FastifyRequest, reply: FastifyReply, guid: string) {
     const actor = actorOf(request);
     const found = await getReadableTask(db, actor, guid);
     const canceled = await cancelTask(db, ctx.signals, actor, found);
     return reply.status(202).send(await present(request, { ...found.task, ...canceled }));
   }
-  app.post('/v3/tasks/:guid/actions/cancel', { schema: { params: GuidParams } }, cancel);
+  app.post('/v3/tasks/:guid/actions/cancel', { schema: { params: GuidParams } }, (request, reply) => cancel(request, reply, request.params.guid));
   // Deprecated in CF, kept identical.
-  app.put('/v3/tasks/:guid/cancel', { schema: { params: GuidParams } }, cancel);
+  app.put('/v3/tasks/:guid/cancel', { schema: { params: GuidParams } }, (request, reply) => cancel(request, reply, request.params.guid));
 
   // taskd extensions (spec §11): checked and answered as cancel is.
   for (const [action, act] of [['pause', pauseTask], ['resume', resumeTask]] as const) {
     app.post(`/v3/tasks/:guid/actions/${action}`, { schema: { params: GuidParams } }, async (request, reply) => {
-      const { guid } = request.params as { guid: string };
       const actor = actorOf(request);
-      const found = await getReadableTask(db, actor, guid);
+      const found = await getReadableTask(db, actor, request.params.guid);
       const changed = await act(db, ctx.signals, actor, found);
       return reply.status(202).send(await present(request, { ...found.task, ...changed }));
     });
   }
 
   app.patch('/v3/tasks/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const msg = parseTaskUpdate(request.body);
-    const { guid } = request.params as { guid: string };
+    const input = parseTaskUpdate(request.body);
+    const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableTask(db, actor, guid);
-    await updateTaskMetadata(db, actor, found, msg);
+    await updateTaskMetadata(db, actor, found, input);
     // Read again: the runner may have moved the task on meanwhile.
     const current = (await findTask(db, guid))?.task ?? found.task;
     return present(request, current);
