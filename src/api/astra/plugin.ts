@@ -5,6 +5,7 @@
 // (problem 69) for anyone, before any token or body is looked at; unknown paths are problem 1.
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { typed } from '../typed-app.js';
 import { AstraProblem, PROBLEM_MEDIA_TYPE, problemBody, toProblem } from './problems.js';
 import { astraTaskRoutes } from './routes/tasks.js';
 import { logUnexpectedError } from '../unexpected-error.js';
@@ -27,5 +28,5 @@ export function astraErrorHandler(error: FastifyError | Error, request: FastifyR
 export const astraPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.setErrorHandler(astraErrorHandler);
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new AstraProblem(1)));
-  astraTaskRoutes(app, ctx);
+  astraTaskRoutes(typed(app), ctx);
 };

@@ -45,8 +45,7 @@ export const unauthenticated = (message: string) => new VsphereError('unauthenti
 export const taskNotFound = (id: string) => new VsphereError('not_found', `Task ${id} not found`, [id]);
 
 /** The task id of a `/cis/tasks/:task` path. One with NUL cannot exist (nor be asked of PostgreSQL). */
-export function taskIdOf(params: unknown): string {
-  const { task } = params as { task: string };
+export function taskIdOf({ task }: { task: string }): string {
   if (task.includes('\0')) throw taskNotFound(task);
   return task;
 }

@@ -1,8 +1,9 @@
 // The vSphere Automation CIS tasks dialect (specs/dialects.md §2, §5), registered twice: under
 // `/rest` (value-wrapped, maps as key/value pairs) and under `/api` (bare values). Each has its
 // own error envelope, not-found answer and session check; both share routes and sessions.
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
+import { typed, type TypedApp } from '../typed-app.js';
 import { fromApiError, toVsphereError, VsphereError } from './errors.js';
 import { requireSession } from './request.js';
 import { apiWire, messageOf, restWire, type Wire } from './wire.js';
@@ -12,7 +13,7 @@ import { taskCancelRoutes } from './routes/task-cancel.js';
 import { logUnexpectedError } from '../unexpected-error.js';
 import { storageFullError } from '../storage-full.js';
 
-type VsphereRoutes = (app: FastifyInstance, ctx: AppContext, wire: Wire) => void;
+type VsphereRoutes = (app: TypedApp, ctx: AppContext, wire: Wire) => void;
 
 const routeGroups: VsphereRoutes[] = [sessionRoutes, taskReadRoutes, taskCancelRoutes];
 
@@ -51,7 +52,7 @@ function vspherePlugin(wire: Wire): FastifyPluginAsync<{ ctx: AppContext }> {
       await requireSession(ctx, request);
     });
 
-    for (const group of routeGroups) group(app, ctx, wire);
+    for (const group of routeGroups) group(typed(app), ctx, wire);
   };
 }
 

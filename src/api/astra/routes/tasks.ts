@@ -2,8 +2,9 @@
 import { Readable } from 'node:stream';
 // Route schemas carry @fastify/swagger's keys (tags, summary, hide) for the OpenAPI document.
 import type {} from '@fastify/swagger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import type { Permissions } from '../../../auth/permissions.js';
 import { ApiError } from '../../../core/errors.js';
 import { getReadableOrganization } from '../../../fetchers/organizations.js';
@@ -22,7 +23,7 @@ import { TAGS, TaskListParams, TaskListQuerystring, TaskParams } from '../schema
 const LIST_URL = '/:account_id/core/v1/tasks';
 const TASK_URL = '/:account_id/core/v1/tasks/:task_id';
 
-export function astraTaskRoutes(app: FastifyInstance, ctx: AppContext) {
+export function astraTaskRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   /** The account must exist and be readable; which of the two failed is not told (problem 18). */
@@ -50,7 +51,7 @@ export function astraTaskRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async (request, reply) => {
       const actor = await callerOf(ctx, request);
-      const accountId = parseAccountId((request.params as { account_id: string }).account_id);
+      const accountId = parseAccountId(request.params.account_id);
       const query = parseTaskListQuery(request.query as RawQuery, accountId);
       const contentType = negotiate(request.headers.accept, TASK_LIST_MEDIA_TYPE);
       await checkAccount(actor, accountId);
@@ -83,9 +84,8 @@ export function astraTaskRoutes(app: FastifyInstance, ctx: AppContext) {
     },
     async (request, reply) => {
       const actor = await callerOf(ctx, request);
-      const params = request.params as { account_id: string; task_id: string };
-      const accountId = parseAccountId(params.account_id);
-      const taskId = parseTaskId(params.task_id);
+      const accountId = parseAccountId(request.params.account_id);
+      const taskId = parseTaskId(request.params.task_id);
       const unsupported = Object.keys(request.query as RawQuery);
       if (unsupported.length) throw new AstraProblem(6, unsupported.map((name) => ({ name, reason: 'is not supported for this endpoint' })));
       const contentType = negotiate(request.headers.accept, TASK_MEDIA_TYPE);

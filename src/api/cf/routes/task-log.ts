@@ -2,8 +2,8 @@
 // as NDJSON — one {"seq","time","stream","text"} object per line — while it runs and after.
 // With Accept: text/event-stream the same lines come live as Server-Sent Events until the task
 // ends (task-log-stream.ts); Last-Event-ID, when sent, takes the place of after_seq.
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { badQuery } from '../../../core/errors.js';
 import { getReadableTask } from '../../../fetchers/tasks.js';
 import { listTaskLogLines } from '../../../fetchers/task-logs.js';
@@ -19,7 +19,7 @@ export const MAX_LOG_LINES_PER_RESPONSE = 10_000;
 
 const ALLOWED = ['after_seq'];
 
-export function taskLogRoutes(app: FastifyInstance, ctx: AppContext) {
+export function taskLogRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
   const streams = new TaskLogStreams(ctx, app);
 
@@ -27,8 +27,7 @@ export function taskLogRoutes(app: FastifyInstance, ctx: AppContext) {
     const afterSeq = parseAfterSeq(request.query as Record<string, string | string[] | undefined>);
     const live = wantsEventStream(request.headers.accept);
     const resumeAt = live ? parseLastEventId(request.headers['last-event-id']) : undefined;
-    const { guid } = request.params as { guid: string };
-    const { task } = await getReadableTask(db, actorOf(request), guid);
+    const { task } = await getReadableTask(db, actorOf(request), request.params.guid);
     if (live) {
       await streams.stream(reply, task, resumeAt ?? afterSeq);
       return reply;

@@ -1,8 +1,8 @@
 // POST .../cis/tasks/{task}?action=cancel (specs/dialects.md §2.1, §5) through the core's cancel,
 // the one CF's cancel route uses: the same permission (space developer or supporter, admin), the
 // same audit event, the runner told. /rest answers 200 with no body, /api 204.
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { getReadableTask } from '../../../fetchers/tasks.js';
 import { cancelTask } from '../../../actions/task-cancel.js';
 import { ApiError } from '../../../core/errors.js';
@@ -13,11 +13,12 @@ import { callerFor } from '../request.js';
 import { actionQuery, routeSchema, TaskParams } from '../schemas.js';
 import type { Wire } from '../wire.js';
 
-export function taskCancelRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire) {
+export function taskCancelRoutes(app: TypedApp, ctx: AppContext, wire: Wire) {
   const { db } = ctx.store;
 
   app.post('/cis/tasks/:task', {
-    schema: routeSchema('Cancel a task (action=cancel)', { params: TaskParams, querystring: actionQuery(['cancel'], wire.name === 'rest') }),
+    // params beside routeSchema's parts, whose type would not carry it to the request.
+    schema: { ...routeSchema('Cancel a task (action=cancel)', { querystring: actionQuery(['cancel'], wire.name === 'rest') }), params: TaskParams },
   }, async (request, reply) => {
     const action = parseAction(queryPairs(request.url), wire.name, ['cancel']);
     if (action === undefined) throw new VsphereError('invalid_argument', 'Cancelling a task is POST .../cis/tasks/{task}?action=cancel');

@@ -1,8 +1,9 @@
 // List and get (specs/dialects.md §2.1, §2.4, §5). /rest: GET /cis/tasks with filter_spec.*
 // query; /api: POST /cis/tasks?action=list with a JSON body, and (taskd extension) GET
 // /cis/tasks with the /rest query. A caller sees exactly the tasks the CF API shows them.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
+import type { TypedApp } from '../../typed-app.js';
 import { queryTasks, readableTask } from '../../../fetchers/task-query.js';
 import { queryPairs } from '../messages/query-pairs.js';
 import { parseListQuery, type ListQueryMessage } from '../messages/list-query.js';
@@ -16,7 +17,7 @@ import { callerFor } from '../request.js';
 import { ApiGetQuery, routeSchema, ListBody, ListQuery, RestGetQuery, TaskParams, actionQuery } from '../schemas.js';
 import type { Wire } from '../wire.js';
 
-export function taskReadRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire) {
+export function taskReadRoutes(app: TypedApp, ctx: AppContext, wire: Wire) {
   const { db } = ctx.store;
 
   async function list(request: FastifyRequest, asked: ListQueryMessage) {
@@ -42,7 +43,8 @@ export function taskReadRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire
   }
 
   app.get('/cis/tasks/:task', {
-    schema: routeSchema('Get a task', { params: TaskParams, querystring: wire.name === 'rest' ? RestGetQuery : ApiGetQuery }),
+    // params beside routeSchema's parts, whose type would not carry it to the request.
+    schema: { ...routeSchema('Get a task', { querystring: wire.name === 'rest' ? RestGetQuery : ApiGetQuery }), params: TaskParams },
   }, async (request) => {
     const spec = parseGetSpec(queryPairs(request.url), wire.name);
     const actor = callerFor(request, 'read');
