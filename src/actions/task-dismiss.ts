@@ -5,9 +5,9 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notAuthorized, notFound, unprocessable } from '../core/errors.js';
-import { nowIso } from '../core/time.js';
-import { isTerminal, TERMINAL_STATES } from '../core/task-states.js';
+import { isTerminal } from '../core/task-states.js';
 import type { Database, TaskRow } from '../store/schema.js';
+import { currentTask, dismissFinishedTask } from '../store/tasks/transitions.js';
 import type { TaskInApp } from '../fetchers/tasks.js';
 import { recordTaskEvent } from './audit-events.js';
 import { assertWritable } from './writable.js';
@@ -22,21 +22,13 @@ export async function dismissTask(db: Kysely<Database>, actor: Permissions, foun
   if (!isTerminal(task.state)) throw notDismissable(task.state);
 
   return db.transaction().execute(async (trx) => {
-    const now = nowIso();
-    const row = await trx
-      .updateTable('tasks')
-      .set({ dismissed_by: actor.userGuid, dismissed_at: now, updated_at: now })
-      .where('id', '=', task.id)
-      .where('state', 'in', TERMINAL_STATES)
-      .where('dismissed_by', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await dismissFinishedTask(trx, task.id, actor.userGuid);
     if (row) {
       await recordTaskEvent(trx, 'audit.app.task.dismiss', actor, found, row);
       return row;
     }
     // Already dismissed, or deleted since it was read (a finished task's state cannot change).
-    const current = await trx.selectFrom('tasks').selectAll().where('id', '=', task.id).executeTakeFirst();
+    const current = await currentTask(trx, task.id);
     if (!current) throw notFound('Task');
     return current;
   });

@@ -5,9 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { ApiError } from '../core/errors.js';
-import { nowIso } from '../core/time.js';
 import type { Database } from '../store/schema.js';
-import { isUniqueViolation } from '../store/errors.js';
+import { bindKey, boundKey, recordKeyAnswer } from '../store/tasks/idempotency-keys.js';
 
 export interface IdempotencyRequest {
   key: string;
@@ -64,12 +63,7 @@ const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOStri
  * Undefined when the key is unused or expired.
  */
 export async function earlierAnswer<Answer>(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<Answer | undefined> {
-  const row = await db
-    .selectFrom('task_idempotency_keys')
-    .select(['request_hash', 'response', 'created_at'])
-    .where('user_guid', '=', userGuid)
-    .where('key', '=', idempotency.key)
-    .executeTakeFirst();
+  const row = await boundKey(db, userGuid, idempotency.key);
   if (!row || row.created_at < windowStart()) return undefined;
   if (row.request_hash !== idempotency.requestHash) {
     throw new ApiError('IdempotencyConflict', `Idempotency-Key '${idempotency.key}' was already used for a different request`);
@@ -82,23 +76,9 @@ export async function earlierAnswer<Answer>(db: Kysely<Database>, userGuid: stri
  * concurrent create with the same key waits here and then fails. An expired binding is replaced.
  */
 export async function claimKey(trx: Transaction<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<void> {
-  await trx.deleteFrom('task_idempotency_keys').where('user_guid', '=', userGuid).where('key', '=', idempotency.key).where('created_at', '<', windowStart()).execute();
-  try {
-    await trx
-      .insertInto('task_idempotency_keys')
-      .values({ user_guid: userGuid, key: idempotency.key, request_hash: idempotency.requestHash, task_id: 0, response: '', created_at: nowIso() })
-      .execute();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new KeyAlreadyClaimed();
-    throw err;
-  }
+  if (!(await bindKey(trx, userGuid, idempotency.key, idempotency.requestHash, windowStart()))) throw new KeyAlreadyClaimed();
 }
 
 export async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, answer: unknown): Promise<void> {
-  await trx
-    .updateTable('task_idempotency_keys')
-    .set({ task_id: taskId, response: JSON.stringify(answer) })
-    .where('user_guid', '=', userGuid)
-    .where('key', '=', key)
-    .execute();
+  await recordKeyAnswer(trx, userGuid, key, taskId, JSON.stringify(answer));
 }

@@ -4,9 +4,9 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notAuthorized, unprocessable } from '../core/errors.js';
-import { nowIso } from '../core/time.js';
 import { TRANSITIONS } from '../core/task-states.js';
 import type { Database, TaskRow } from '../store/schema.js';
+import { currentTask, requestPauseChange } from '../store/tasks/transitions.js';
 import type { TaskInApp } from '../fetchers/tasks.js';
 import type { TaskSignals } from '../signals/task-signals.js';
 import { recordTaskEvent } from './audit-events.js';
@@ -31,25 +31,17 @@ export const resumeTask = (db: Kysely<Database>, signals: TaskSignals, actor: Pe
 
 async function change(db: Kysely<Database>, signals: TaskSignals, actor: Permissions, found: TaskInApp, how: PauseChange): Promise<TaskRow> {
   const { task, space, org } = found;
-  const { from, to } = TRANSITIONS[how.event];
+  const { from } = TRANSITIONS[how.event];
   const refused = (state: string) => unprocessable(`Task state is ${state} and therefore cannot be ${how.participle}`);
   if (!actor.canManageApps({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);
   if (!(from as readonly string[]).includes(task.state)) throw refused(task.state);
 
   const changed = await db.transaction().execute(async (trx) => {
-    const now = nowIso();
-    const row = await trx
-      .updateTable('tasks')
-      .set({ state: to, updated_at: now })
-      .where('id', '=', task.id)
-      .where('state', 'in', from)
-      .returningAll()
-      .executeTakeFirst();
+    const row = await requestPauseChange(trx, task.id, how.event);
     if (!row) {
       // It moved on between the read and this update (and nothing was changed).
-      const current = await trx.selectFrom('tasks').select('state').where('id', '=', task.id).executeTakeFirst();
-      throw refused(current?.state ?? task.state);
+      throw refused((await currentTask(trx, task.id))?.state ?? task.state);
     }
     await recordTaskEvent(trx, how.auditType, actor, found, row);
     return row;

@@ -5,9 +5,9 @@ import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { TASK_TOKEN_STATES } from '../auth/identify.js';
 import { notAuthorized, unprocessable } from '../core/errors.js';
-import { nowIso } from '../core/time.js';
 import type { Database, TaskMessageRow } from '../store/schema.js';
 import { appendTaskMessage } from '../store/tasks/messages.js';
+import { currentTask, setTaskProgress } from '../store/tasks/transitions.js';
 import type { TaskInApp } from '../fetchers/tasks.js';
 
 /** A report of how far the task has come. */
@@ -28,21 +28,11 @@ function assertOwnTask(actor: Permissions, found: TaskInApp): void {
   if (actor.ownTask?.guid !== found.task.guid) throw notAuthorized();
 }
 
-/**
- * Sets the task's progress. The guard keeps the percentage from moving backwards even when two
- * reports race; an equal percentage may change the message.
- */
+/** Sets the task's progress, which never moves backwards; an equal percentage may change the message. */
 export async function reportTaskProgress(db: Kysely<Database>, actor: Permissions, found: TaskInApp, input: TaskProgressInput): Promise<void> {
   assertOwnTask(actor, found);
-  const updated = await db
-    .updateTable('tasks')
-    .set({ progress_percent: input.percent, progress_message: input.message, updated_at: nowIso() })
-    .where('id', '=', found.task.id)
-    .where('state', 'in', TASK_TOKEN_STATES)
-    .where((eb) => eb.or([eb('progress_percent', 'is', null), eb('progress_percent', '<=', input.percent)]))
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 1) return;
-  const current = await db.selectFrom('tasks').select(['state', 'progress_percent']).where('id', '=', found.task.id).executeTakeFirst();
+  if (await setTaskProgress(db, found.task.id, input, TASK_TOKEN_STATES)) return;
+  const current = await currentTask(db, found.task.id);
   // Ended meanwhile (the token was checked at the start of the request).
   if (!current || !TASK_TOKEN_STATES.includes(current.state)) throw cannotReport(current?.state ?? 'unknown');
   throw unprocessable(`Percent must not move backwards (now ${current.progress_percent})`);
@@ -52,8 +42,7 @@ export async function postTaskMessage(db: Kysely<Database>, actor: Permissions, 
   assertOwnTask(actor, found);
   const message = await appendTaskMessage(db, found.task.id, 'task', input.text, TASK_TOKEN_STATES);
   if (!message) {
-    const current = await db.selectFrom('tasks').select('state').where('id', '=', found.task.id).executeTakeFirst();
-    throw cannotReport(current?.state ?? 'unknown');
+    throw cannotReport((await currentTask(db, found.task.id))?.state ?? 'unknown');
   }
   const { state: _state, ...row } = message;
   return row;

@@ -14,6 +14,7 @@ import { FAILURE, type TaskState } from '../core/task-states.js';
 import type { AppRow, Database, DropletRow, ProcessRow, TaskRow } from '../store/schema.js';
 import type { DialectName } from '../store/database.js';
 import { applyMetadataChange } from '../store/metadata.js';
+import { insertTask, parentForSubtask, takeSequenceId } from '../store/tasks/creation.js';
 import type { AppInSpace } from '../fetchers/apps.js';
 import { assertFeatureEnabled } from '../fetchers/feature-flags.js';
 import { anyRunnerAlive } from '../store/runners.js';
@@ -143,37 +144,35 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
       // First statement: on a reused key this fails before anything else is done, and the whole
       // transaction is rolled back (PostgreSQL could not continue it anyway).
       if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
-      const sequenceId = await takeSequenceId(trx, found.app);
+      const sequenceId = await takeSequenceId(trx, found.app.id);
+      // Deleted since the request found it.
+      if (sequenceId === undefined) throw notFound('App');
       if (input.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, input.parentTaskGuid, deps.dialect === 'postgres');
       const template = input.templateProcessGuid === undefined ? undefined : await templateProcess(trx, actor, input.templateProcessGuid);
       const values = await resolveTask(trx, config, found, input, template);
       const now = nowIso();
       const state: TaskState = runnable ? 'PENDING' : 'FAILED';
-      const task = await trx
-        .insertInto('tasks')
-        .values({
-          guid: newGuid(),
-          app_id: found.app.id,
-          space_id: found.space.id,
-          organization_id: found.org.id,
-          sequence_id: sequenceId,
-          ...values,
-          droplet_guid: droplet.guid,
-          state,
-          failure_reason: runnable ? null : FAILURE.unableToRun,
-          exit_status: null,
-          timeout_seconds: input.timeoutSeconds ?? config.defaultTaskTimeoutSeconds ?? null,
-          created_by: actor.userGuid,
-          runner_id: null,
-          started_at: null,
-          finished_at: runnable ? null : now,
-          cancel_requested_at: null,
-          created_at: now,
-          updated_at: now,
-          parent_task_guid: input.parentTaskGuid ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const task = await insertTask(trx, {
+        guid: newGuid(),
+        app_id: found.app.id,
+        space_id: found.space.id,
+        organization_id: found.org.id,
+        sequence_id: sequenceId,
+        ...values,
+        droplet_guid: droplet.guid,
+        state,
+        failure_reason: runnable ? null : FAILURE.unableToRun,
+        exit_status: null,
+        timeout_seconds: input.timeoutSeconds ?? config.defaultTaskTimeoutSeconds ?? null,
+        created_by: actor.userGuid,
+        runner_id: null,
+        started_at: null,
+        finished_at: runnable ? null : now,
+        cancel_requested_at: null,
+        created_at: now,
+        updated_at: now,
+        parent_task_guid: input.parentTaskGuid ?? null,
+      });
       await applyMetadataChange(trx, 'task', task.id, input.metadata);
       await recordTaskEvent(trx, 'audit.app.task.create', actor, found, task);
       const answer = await request.render(trx, task);
@@ -199,36 +198,15 @@ async function currentDroplet(db: Kysely<Database>, app: AppRow): Promise<Drople
   return db.selectFrom('droplets').selectAll().where('id', '=', app.current_droplet_id).executeTakeFirst();
 }
 
-/**
- * The app's next sequence id, taken with an atomic increment: the UPDATE locks the app row (on
- * PostgreSQL until commit; SQLite runs one writer at a time), so concurrent creates on one app
- * get consecutive numbers and a rolled-back create gives its number back.
- */
-async function takeSequenceId(trx: Transaction<Database>, app: AppRow): Promise<number> {
-  const row = await trx
-    .updateTable('apps')
-    .set((eb) => ({ next_task_sequence_id: eb('next_task_sequence_id', '+', 1) }))
-    .where('id', '=', app.id)
-    .returning('next_task_sequence_id')
-    .executeTakeFirst();
-  // Deleted since the request found it.
-  if (!row) throw notFound('App');
-  return row.next_task_sequence_id - 1;
-}
-
 /** States of a parent that may have subtasks created: a cancelled parent's tree is being torn down. */
 const PARENT_STATES = ['RUNNING', 'PAUSING', 'PAUSED'];
 
 /**
- * A subtask's parent must be a running task of the same app. Checked after the app row is locked
- * (takeSequenceId), and on PostgreSQL with the parent row share-locked until commit: a cancel of
- * the parent either committed before (and this sees CANCELING) or waits for this subtask to exist
- * and then cancels it too.
+ * A subtask's parent must be a running task of the same app: read once the app row is locked,
+ * and on PostgreSQL share-locked until commit (parentForSubtask).
  */
 async function checkParentTask(trx: Transaction<Database>, app: AppRow, guid: string, lock: boolean): Promise<void> {
-  let query = trx.selectFrom('tasks').select(['app_id', 'state']).where('guid', '=', guid);
-  if (lock) query = query.forShare();
-  const parent = await query.executeTakeFirst();
+  const parent = await parentForSubtask(trx, guid, lock);
   if (!parent || parent.app_id !== app.id) throw unprocessable('Invalid parent task. Ensure that it is a task of this app.');
   if (!PARENT_STATES.includes(parent.state)) throw unprocessable(`Parent task state is ${parent.state} and therefore cannot have subtasks`);
 }
