@@ -3,7 +3,8 @@
 // its JSON is the size of the page taskd answers for the admin's first page.
 import { writeFileSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { presentTask, type TaskWithRefs } from '../src/api/cf/presenters/task.js';
+import { presentTask } from '../src/api/cf/presenters/task.js';
+import type { TaskView } from '../src/fetchers/task-query.js';
 import { presentPagination } from '../src/api/cf/presenters/pagination.js';
 import type { PresentedMetadata } from '../src/store/metadata.js';
 
@@ -15,7 +16,7 @@ export function writeBarePage(dbFile: string, base: string, outFile: string): nu
         `select t.*, a.guid as app_guid, exists (select 1 from droplets d where d.guid = t.droplet_guid) as droplet_exists
          from tasks t join apps a on a.id = t.app_id order by t.id limit 50`,
       )
-      .all() as (Omit<TaskWithRefs, 'droplet_exists'> & { droplet_exists: number })[];
+      .all() as (Omit<TaskView, 'droplet_exists'> & { droplet_exists: number })[];
     const labels = db.prepare(`select key_name, value from metadata where resource_kind = 'task' and metadata_kind = 'label' and resource_id = ?`);
     const total = (db.prepare('select count(*) as n from tasks').get() as { n: number }).n;
     const resources = rows.map((row) => {

@@ -1,7 +1,7 @@
-// The dialect-neutral task query (DESIGN.md "Queries"): each non-CF dialect parses its own query
-// language (Astra filter/include/limit/continue, vSphere filter_spec, Dbvisit params) into one
-// TaskQuery; fetchers/task-query.ts turns it, plus the caller's read scope, into SQL. Pure data,
-// no I/O.
+// The dialect-neutral task query (DESIGN.md "Queries"): each dialect parses its own query
+// language (CF page/order_by/label_selector, Astra filter/include/limit/continue, vSphere
+// filter_spec, Dbvisit params) into one TaskQuery; fetchers/task-query.ts turns it, plus the
+// caller's read scope, into SQL. Pure data, no I/O.
 
 /**
  * What a condition or an ordering may name: the core task's own columns, and the few facts of
@@ -33,10 +33,11 @@ export type TaskQueryValue = string | number | null;
  */
 export type TaskCondition =
   | { field: TaskQueryField; op: 'eq' | 'ne' | 'lt' | 'gt' | 'lte' | 'gte'; value: TaskQueryValue }
-  | { field: TaskQueryField; op: 'in'; values: readonly (string | number)[] }
+  /** `ignoreCase`: the field's text, lowercased, is one of the values lowercased (ASCII letters in SQLite). */
+  | { field: TaskQueryField; op: 'in'; values: readonly (string | number)[]; ignoreCase?: boolean }
   | { field: TaskQueryField; op: 'contains'; value: string }
-  /** A label of the task: present with this value (value given) or present at all. */
-  | { op: 'label'; key: string; value?: string }
+  /** A label of the task: present with this value, with one of these values, or present at all. */
+  | { op: 'label'; key: string; value?: string | readonly string[] }
   | { op: 'and' | 'or'; conditions: readonly TaskCondition[] }
   | { op: 'not'; condition: TaskCondition };
 
@@ -50,7 +51,7 @@ export interface TaskQuery {
   where: readonly TaskCondition[];
   /**
    * Sort keys; the task id is added last (same direction as the last key) as the tiebreak, unless
-   * the order names the id itself.
+   * the order names a unique field (the id or the guid) itself.
    */
   order: readonly TaskOrder[];
   /** Most rows in the answer; none: every match (the fetcher still reads in bounded pages). */
@@ -63,4 +64,15 @@ export interface TaskQuery {
   after?: readonly TaskQueryValue[];
   /** Also count every match (before limit and `after`). */
   count?: boolean;
+  /**
+   * Page-number paging, for APIs that demand it (CF), instead of `limit` and `after`: the
+   * `number`th page (from 1) of `size` rows, always with the count of every match. A deep page
+   * costs a walk of index entries past the earlier pages, never reads of their rows.
+   */
+  page?: TaskPageNumber;
+}
+
+export interface TaskPageNumber {
+  number: number;
+  size: number;
 }

@@ -2,12 +2,12 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, OrganizationRow, SpaceRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
-export const appListSpec: ListSpec = {
+export const appListSpec = {
   allowed: [
     'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'space_guids',
     'organization_guids', 'stacks', 'lifecycle_type', 'label_selector',

@@ -4,11 +4,11 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { AuditEventRow, Database } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 
-export const auditEventListSpec: ListSpec = {
+export const auditEventListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'types', 'target_guids', 'space_guids', 'organization_guids'],
 };
 

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { badQuery, notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, DropletRow, OrganizationRow, SpaceRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
@@ -13,10 +13,10 @@ const ALLOWED = [
 ] as const;
 
 /** GET /v3/droplets: `current` only means something under an app. */
-export const dropletListSpec: ListSpec = { allowed: ALLOWED, misplaced: ['current'] };
+export const dropletListSpec = { allowed: ALLOWED, misplaced: ['current'] };
 
 /** GET /v3/apps/:guid/droplets: the app is given, so app/space/org filters are out of place. */
-export const appDropletListSpec: ListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
+export const appDropletListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
 
 const table: ListTable = {
   alias: 'droplets',

@@ -2,13 +2,13 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { ApiError, notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { Database, FeatureFlagsTable } from '../store/schema.js';
 import { applyListFilters, type ListTable, type Page } from './list.js';
 
 export type FeatureFlagRow = FeatureFlagsTable;
 
-export const featureFlagListSpec: ListSpec = {
+export const featureFlagListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'updated_ats'],
   orderable: ['name'],
 };

@@ -2,12 +2,12 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { Database, OrganizationRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableOrgs } from './scope.js';
 
-export const organizationListSpec: ListSpec = {
+export const organizationListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'label_selector'],
   orderable: ['created_at', 'updated_at', 'name'],
 };

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, ProcessRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
@@ -14,8 +14,8 @@ const ALLOWED = [
   'organization_guids', 'label_selector',
 ] as const;
 
-export const processListSpec: ListSpec = { allowed: ALLOWED };
-export const appProcessListSpec: ListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
+export const processListSpec = { allowed: ALLOWED };
+export const appProcessListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
 
 const table: ListTable = {
   alias: 'processes',

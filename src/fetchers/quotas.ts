@@ -2,16 +2,16 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { Database, QuotaRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 
-export const organizationQuotaListSpec: ListSpec = {
+export const organizationQuotaListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids'],
   orderable: ['created_at', 'updated_at', 'name'],
 };
 
-export const spaceQuotaListSpec: ListSpec = {
+export const spaceQuotaListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'space_guids'],
   orderable: ['created_at', 'updated_at', 'name'],
 };

@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { Database, OrganizationRow, RoleRow, UserRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import type { SpaceWithOrg } from './spaces.js';
@@ -11,7 +11,7 @@ import type { SpaceWithOrg } from './spaces.js';
 export const ROLE_INCLUDES = ['user', 'organization', 'space'] as const;
 export type RoleInclude = (typeof ROLE_INCLUDES)[number];
 
-export const roleListSpec: ListSpec = {
+export const roleListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'organization_guids', 'space_guids', 'user_guids', 'types', 'include'],
   orderable: ['created_at', 'updated_at'],
 };

@@ -1,59 +1,68 @@
-// `total_results` of a task list. Where the filters are only who-may-read (all, spaces, orgs),
-// space/org guids and states, the answer is summed from the trigger-maintained `task_counts`
-// (a few rows per space); an unscoped list filtered by one label requirement is answered from
-// `task_label_counts`. Anything else counts the matching rows.
+// Counts of a task query answered from counters instead of the matching rows. Where the
+// conditions are only states, space guids and org guids (any of them, AND-ed), within any read
+// scope, the answer is summed from the trigger-maintained `task_counts` (a few rows per space);
+// an unscoped query whose one condition is one label (or its absence) is answered from
+// `task_label_counts`. Anything else is left to counting the matching rows.
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Scope } from '../auth/permissions.js';
-import type { LabelRequirement } from '../core/labels.js';
-import type { ListQuery } from '../core/list-query.js';
+import type { TaskCondition } from '../core/task-query.js';
 import type { Database } from '../store/schema.js';
 import { whereInReadableSpaces } from './scope.js';
 
-/** Which tasks a list starts from: those the caller may read, or one (readable) app's. */
-export interface TaskListWhere {
-  scope?: Scope;
-  appId?: number;
-}
+/** The task_counts column and how a guid turns into it, per countable field. */
+const COUNTER_FIELDS = {
+  state: { column: 'task_counts.state', ids: undefined },
+  space_guid: { column: 'task_counts.space_id', ids: 'spaces' },
+  organization_guid: { column: 'task_counts.organization_id', ids: 'organizations' },
+} as const;
 
-const COUNTER_LISTS = new Set(['states', 'space_guids', 'organization_guids']);
+type CounterCondition = { field: keyof typeof COUNTER_FIELDS; values: readonly string[] };
 
-export async function countTasks(
-  db: Kysely<Database>,
-  query: ListQuery,
-  where: TaskListWhere,
-  matching: () => SelectQueryBuilder<Database, 'tasks', any>,
-): Promise<number> {
-  if (where.scope && !hasTimes(query)) {
-    const lists = Object.keys(query.lists);
-    if (!query.labelSelector && lists.every((k) => COUNTER_LISTS.has(k))) return fromStateCounters(db, query, where.scope);
-    if (where.scope.all && lists.length === 0 && query.labelSelector?.length === 1) return fromLabelCounters(db, query.labelSelector[0]);
+/** The number of tasks within the scope matching every condition, if counters can tell; else undefined. */
+export async function countFromCounters(db: Kysely<Database>, scope: Scope, where: readonly TaskCondition[]): Promise<number | undefined> {
+  const counted = where.map(counterCondition);
+  if (counted.every((c) => c !== undefined)) return fromStateCounters(db, scope, counted as CounterCondition[]);
+  if (scope.all && where.length === 1) {
+    const [only] = where;
+    if (only.op === 'label') return fromLabelCounters(db, only.key, only.value, false);
+    if (only.op === 'not' && only.condition.op === 'label') return fromLabelCounters(db, only.condition.key, only.condition.value, true);
   }
-  const row = await matching().clearSelect().select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirst();
-  return Number(row?.total ?? 0);
+  return undefined;
 }
 
-const hasTimes = (query: ListQuery) => Object.keys(query.times).length > 0;
+function counterCondition(c: TaskCondition): CounterCondition | undefined {
+  if (c.op === 'eq' && c.field in COUNTER_FIELDS && typeof c.value === 'string') return { field: c.field as CounterCondition['field'], values: [c.value] };
+  if (c.op === 'in' && c.field in COUNTER_FIELDS && !c.ignoreCase && c.values.every((v) => typeof v === 'string')) {
+    return { field: c.field as CounterCondition['field'], values: c.values as readonly string[] };
+  }
+  return undefined;
+}
 
-function fromStateCounters(db: Kysely<Database>, query: ListQuery, scope: Scope): Promise<number> {
+function fromStateCounters(db: Kysely<Database>, scope: Scope, conditions: CounterCondition[]): Promise<number> {
   let qb = whereInReadableSpaces(db.selectFrom('task_counts'), scope, 'task_counts.space_id', 'task_counts.organization_id');
-  const { states, space_guids, organization_guids } = query.lists;
-  if (states) qb = qb.where('task_counts.state', 'in', states);
-  if (space_guids) qb = qb.where('task_counts.space_id', 'in', db.selectFrom('spaces').select('spaces.id').where('spaces.guid', 'in', space_guids));
-  if (organization_guids) {
-    qb = qb.where('task_counts.organization_id', 'in', db.selectFrom('organizations').select('organizations.id').where('organizations.guid', 'in', organization_guids));
+  for (const { field, values } of conditions) {
+    if (!values.length) return Promise.resolve(0);
+    const { column, ids } = COUNTER_FIELDS[field];
+    qb = ids === undefined
+      ? qb.where(column, 'in', values)
+      : qb.where(column, 'in', db.selectFrom(ids).select(`${ids}.id`).where(`${ids}.guid`, 'in', values));
   }
   return sumOf(qb);
 }
 
 /**
- * A task has at most one value per label key, so the tasks matching `key in (a, b)` are the sum
- * of the per-value counts, and the negative forms are the rest of all tasks.
+ * A task has at most one value per label key, so the tasks having the label with one of the
+ * values are the sum of the per-value counts (with any value: of all of the key's), and those
+ * without it are the rest of all tasks.
  */
-async function fromLabelCounters(db: Kysely<Database>, req: LabelRequirement): Promise<number> {
-  let qb = db.selectFrom('task_label_counts').where('key_prefix', '=', req.key.prefix).where('key_name', '=', req.key.name);
-  if ('values' in req) qb = qb.where('value', 'in', req.values);
+async function fromLabelCounters(db: Kysely<Database>, key: string, value: string | readonly string[] | undefined, absent: boolean): Promise<number> {
+  const slash = key.indexOf('/');
+  const [prefix, name] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
+  const values = typeof value === 'string' ? [value] : value;
+  let qb = db.selectFrom('task_label_counts').where('key_prefix', '=', prefix).where('key_name', '=', name);
+  if (values) qb = values.length ? qb.where('value', 'in', values) : qb.where(sql<boolean>`1 = 0`);
   const labelled = await sumOf(qb);
-  if (req.op === 'in' || req.op === 'eq' || req.op === 'exists') return labelled;
+  if (!absent) return labelled;
   return (await sumOf(db.selectFrom('task_counts'))) - labelled;
 }
 

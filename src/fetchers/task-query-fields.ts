@@ -108,7 +108,7 @@ export function taskCondition(c: TaskCondition): Expression<SqlBool> {
     case 'label':
       return labelCondition(c.key, c.value);
     case 'in':
-      return inCondition(taskField(c.field), c.values);
+      return c.ignoreCase ? inIgnoringCase(taskField(c.field), c.values) : inCondition(taskField(c.field), c.values);
     case 'contains':
       return containsCondition(taskField(c.field), c.value);
     case 'ne':
@@ -145,6 +145,13 @@ function inCondition(f: TaskFieldSql, values: readonly (string | number)[]): Raw
   return whenPresent(f, parts.length === 1 ? parts[0] : sql<SqlBool>`(${sql.join(parts, sql` or `)})`);
 }
 
+/** Lowercased text in the lowercased values: what an index on lower(column) serves (tasks_name). */
+function inIgnoringCase(f: TaskFieldSql, values: readonly (string | number)[]): RawBuilder<SqlBool> {
+  if (f.integer || f.lookup) throw new TypeError('ignoreCase applies to a text column of the task');
+  if (!values.length) return FALSE;
+  return whenPresent(f, sql<SqlBool>`lower(${f.expr}) in (${sql.join(values.map((v) => String(v).toLowerCase()))})`);
+}
+
 /**
  * Case-sensitive substring: removing the value changes the text exactly when it occurs. Unlike
  * LIKE this needs no escaping of % and _, and it is case-sensitive in both stores (SQLite's LIKE
@@ -157,12 +164,13 @@ function containsCondition(f: TaskFieldSql, value: string): RawBuilder<SqlBool> 
 }
 
 /** A label key is `name` or `prefix/name`, as in CF's metadata. */
-function labelCondition(key: string, value: string | undefined): RawBuilder<SqlBool> {
+function labelCondition(key: string, value: string | readonly string[] | undefined): RawBuilder<SqlBool> {
+  if (typeof value === 'object' && !value.length) return FALSE;
   const slash = key.indexOf('/');
   const [prefix, name] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
   return sql<SqlBool>`exists (select 1 from metadata m
     where m.resource_kind = 'task' and m.metadata_kind = 'label'
       and m.key_prefix = ${prefix} and m.key_name = ${name}
-      ${value !== undefined ? sql`and m.value = ${value}` : sql``}
+      ${typeof value === 'string' ? sql`and m.value = ${value}` : value !== undefined ? sql`and m.value in (${sql.join(value)})` : sql``}
       and m.resource_id = tasks.id)`;
 }

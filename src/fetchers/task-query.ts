@@ -1,12 +1,14 @@
-// Runs a TaskQuery (core/task-query.ts) in SQL within the caller's read scope. Shared by the
-// Astra, vSphere and Dbvisit dialects: filtering, ordering, keyset paging and counting all happen
-// in the database; only the page's rows (and, in one more query, their labels) come back.
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+// Runs a TaskQuery (core/task-query.ts) in SQL within the caller's read scope: the one task read
+// model of every dialect (CF's page numbers are a mode of it). Filtering, ordering, paging and
+// counting all happen in the database; only the page's rows (and, in one more query, their
+// labels) come back.
+import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Scope } from '../auth/permissions.js';
 import { badQuery } from '../core/errors.js';
-import type { TaskOrder, TaskQuery, TaskQueryValue } from '../core/task-query.js';
+import type { TaskOrder, TaskPageNumber, TaskQuery, TaskQueryValue } from '../core/task-query.js';
 import type { Database, TaskRow } from '../store/schema.js';
 import { whereInReadableSpaces } from './scope.js';
+import { countFromCounters } from './task-counts.js';
 import { taskCondition, taskField } from './task-query-fields.js';
 
 /** A task as the dialects present it: its row plus what they show of its app, space, org and users. */
@@ -27,6 +29,8 @@ export interface TaskView extends TaskRow {
   latest_message_source: string | null;
   /** The task's labels, ordered by key (`prefix/name` or `name`). */
   labels: { key: string; value: string }[];
+  /** Whether the task's droplet still exists (CF shows the default user only then). */
+  droplet_exists: boolean;
 }
 
 export interface TaskQueryPage {
@@ -43,8 +47,15 @@ export const TASK_QUERY_PAGE_SIZE = 500;
 /**
  * One page of the tasks the scope may read that match the query. Without a limit, every match
  * (read TASK_QUERY_PAGE_SIZE rows at a time; see eachTaskPage to hold only one page at a time).
+ * With a page number, that page, and always the total.
  */
+export async function queryTasks(db: Kysely<Database>, scope: Scope, query: TaskQuery & { page: TaskPageNumber }): Promise<TaskQueryPage & { total: number }>;
+export async function queryTasks(db: Kysely<Database>, scope: Scope, query: TaskQuery): Promise<TaskQueryPage>;
 export async function queryTasks(db: Kysely<Database>, scope: Scope, query: TaskQuery): Promise<TaskQueryPage> {
+  if (query.page) {
+    const [rows, total] = await Promise.all([fetchNumberedPage(db, scope, query, query.page), countMatchingTasks(db, scope, query)]);
+    return { rows, total };
+  }
   if (query.limit === undefined) {
     const rows: TaskView[] = [];
     for await (const page of eachTaskPage(db, scope, query)) rows.push(...page);
@@ -78,8 +89,10 @@ export async function readableTask(db: Kysely<Database>, scope: Scope, by: { gui
   return page.rows[0];
 }
 
-/** The number of tasks the scope may read that match the query's conditions. */
+/** The number of tasks the scope may read that match the query's conditions: from counters where they tell. */
 export async function countMatchingTasks(db: Kysely<Database>, scope: Scope, query: Pick<TaskQuery, 'where'>): Promise<number> {
+  const counted = await countFromCounters(db, scope, query.where);
+  if (counted !== undefined) return counted;
   const row = await matching(db, scope, query).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -91,9 +104,9 @@ function matching(db: Kysely<Database>, scope: Scope, query: Pick<TaskQuery, 'wh
   return qb;
 }
 
-/** The order's keys with the id tiebreak appended in the last key's direction (unless it names the id itself). */
+/** The order's keys with the id tiebreak appended in the last key's direction (unless it names a unique field). */
 function keysOf(order: readonly TaskOrder[]): TaskOrder[] {
-  if (order.some((k) => k.field === 'id')) return [...order];
+  if (order.some((k) => k.field === 'id' || k.field === 'guid')) return [...order];
   return [...order, { field: 'id', direction: order.at(-1)?.direction ?? 'asc' }];
 }
 
@@ -105,21 +118,13 @@ async function fetchPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, l
   const keys = keysOf(query.order);
   // The page's position comes from this query's own key values, so it is exactly what the next
   // page's comparison continues from, even if a task of the page is deleted before it is read.
-  let qb = matching(db, scope, query)
-    .select('tasks.id')
-    .select(keys.map((k, i) => sql<TaskQueryValue>`${taskField(k.field).expr}`.as(`key${i}`)));
+  let qb = ordered(
+    matching(db, scope, query)
+      .select('tasks.id')
+      .select(keys.map((k, i) => sql<TaskQueryValue>`${taskField(k.field).expr}`.as(`key${i}`))),
+    keys,
+  );
   if (after) qb = qb.where(afterPosition(keys, after));
-  // Nulls sort as the smallest value in both stores (SQLite's default, not PostgreSQL's), so a
-  // position holding a null means the same thing to each. Only nullable keys say so: PostgreSQL
-  // walks an index backwards for DESC, but not for a NULLS order its index does not have.
-  for (const key of keys) {
-    const field = taskField(key.field);
-    qb = qb.orderBy(field.expr, (ob) => {
-      const ordered = key.direction === 'asc' ? ob.asc() : ob.desc();
-      if (!field.nullable) return ordered;
-      return key.direction === 'asc' ? ordered.nullsFirst() : ordered.nullsLast();
-    });
-  }
   if (limit < 1) return { rows: [] };
   // One row more than asked tells whether another page exists.
   const found = (await qb.limit(limit + 1).execute()) as unknown as Record<string, TaskQueryValue>[];
@@ -127,6 +132,36 @@ async function fetchPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, l
   const views = await taskViews(db, page.map((r) => Number(r.id)));
   const last = page.at(-1);
   return { rows: views, ...(found.length > limit && last ? { next: keys.map((_, i) => positionValue(last[`key${i}`])) } : {}) };
+}
+
+/**
+ * The numbered page: its ids are picked by a walk of index entries past the offset (on the tasks
+ * table alone), and only its rows are then read whole: deep pages skip entries, not rows.
+ */
+async function fetchNumberedPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, page: TaskPageNumber): Promise<TaskView[]> {
+  const ids = await ordered(matching(db, scope, query).select('tasks.id'), keysOf(query.order))
+    .limit(page.size)
+    .offset((page.number - 1) * page.size)
+    .execute();
+  return taskViews(db, ids.map((r) => Number(r.id)));
+}
+
+/**
+ * Ordered by the keys. Nulls sort as the smallest value in both stores (SQLite's default, not
+ * PostgreSQL's), so a position holding a null means the same thing to each. Only nullable keys
+ * say so: PostgreSQL walks an index backwards for DESC, but not for a NULLS order its index does
+ * not have.
+ */
+function ordered<Q extends SelectQueryBuilder<Database, 'tasks', any>>(qb: Q, keys: readonly TaskOrder[]): Q {
+  for (const key of keys) {
+    const field = taskField(key.field);
+    qb = qb.orderBy(field.expr, (ob) => {
+      const direction = key.direction === 'asc' ? ob.asc() : ob.desc();
+      if (!field.nullable) return direction;
+      return key.direction === 'asc' ? direction.nullsFirst() : direction.nullsLast();
+    }) as Q;
+  }
+  return qb;
 }
 
 /** These tasks as views, in the given order. */
@@ -150,6 +185,7 @@ async function taskViews(db: Kysely<Database>, ids: number[]): Promise<TaskView[
         'creator.username as created_by_name', 'dismisser.username as dismissed_by_name',
         'latest.text as latest_message_text', 'latest.time as latest_message_time', 'latest.source as latest_message_source',
       ])
+      .select(sql<boolean | number>`exists (select 1 from droplets d where d.guid = tasks.droplet_guid)`.as('droplet_exists'))
       .where('tasks.id', 'in', ids)
       .execute(),
     labelsOf(db, ids),
@@ -158,7 +194,7 @@ async function taskViews(db: Kysely<Database>, ids: number[]): Promise<TaskView[
   // A task deleted between the two reads is left out of the page.
   return ids.flatMap((id) => {
     const row = byId.get(id);
-    return row ? [{ ...row, labels: labels.get(id) ?? [] } as TaskView] : [];
+    return row ? [{ ...row, droplet_exists: Boolean(row.droplet_exists), labels: labels.get(id) ?? [] } as TaskView] : [];
   });
 }
 

@@ -3,11 +3,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
-import type { ListQuery, ListSpec } from '../core/list-query.js';
+import type { ListQuery } from '../core/list-query.js';
 import type { Database, UserRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 
-export const userListSpec: ListSpec = {
+export const userListSpec = {
   allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'usernames', 'origins', 'label_selector'],
 };
 

@@ -1,6 +1,6 @@
-// The shared task query behind the Astra, vSphere and Dbvisit lists: every condition operator,
-// the read scope, keyset paging (no task lost or repeated, whatever the order and its ties and
-// nulls), counts, labels and the latest message, on both stores.
+// The shared task query behind the lists of every dialect: every condition operator, the read
+// scope, keyset paging (no task lost or repeated, whatever the order and its ties and nulls),
+// CF's page numbers, counts, labels and the latest message, on both stores.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Scope } from '../../src/auth/permissions.js';
@@ -84,6 +84,8 @@ describeEachStore('task query', (h) => {
     assert.deepEqual(await matchingIds(h, app.guid, { field: 'name', op: 'in', values: ['gamma', 'alpha', 'delta'] }), [a.id, c.id]);
     assert.deepEqual(await matchingIds(h, app.guid, { field: 'sequence_id', op: 'in', values: [b.sequence_id, 'x', 99] }), [b.id]);
     assert.deepEqual(await matchingIds(h, app.guid, { field: 'guid', op: 'in', values: [] }), []);
+    assert.deepEqual(await matchingIds(h, app.guid, { field: 'name', op: 'in', values: ['GAMMA', 'Alpha'], ignoreCase: true }), [a.id, c.id]);
+    assert.deepEqual(await matchingIds(h, app.guid, { op: 'not', condition: { field: 'name', op: 'in', values: ['BETA'], ignoreCase: true } }), [a.id, c.id]);
   });
 
   test('contains is a case-sensitive substring test, literal about % and _', async () => {
@@ -114,6 +116,9 @@ describeEachStore('task query', (h) => {
     assert.deepEqual(await matchingIds(h, app.guid, { op: 'label', key: 'example.com/team', value: 'blue' }), [a.id]);
     assert.deepEqual(await matchingIds(h, app.guid, { op: 'label', key: 'team' }), [], 'a prefixed key is not its bare name');
     assert.deepEqual(await matchingIds(h, app.guid, { op: 'not', condition: { op: 'label', key: 'env' } }), [c.id]);
+    assert.deepEqual(await matchingIds(h, app.guid, { op: 'label', key: 'env', value: ['prod', 'dev'] }), [a.id, b.id]);
+    assert.deepEqual(await matchingIds(h, app.guid, { op: 'not', condition: { op: 'label', key: 'env', value: ['prod', 'qa'] } }), [b.id, c.id]);
+    assert.deepEqual(await matchingIds(h, app.guid, { op: 'label', key: 'env', value: [] }), []);
   });
 
   test('and, or and not nest; empty and is true, empty or is false', async () => {
@@ -249,6 +254,54 @@ describeEachStore('task query', (h) => {
     await assert.rejects(queryTasks(h.db, ALL, { where, order: [], limit: 5, after: ['x'] }), (err) => err instanceof ApiError && err.status === 400, 'an id position must be an integer');
     const none = await queryTasks(h.db, ALL, { where, order: [], limit: 0, count: true });
     assert.deepEqual([none.rows, none.next, none.total], [[], undefined, 5], 'limit 0 only counts');
+  });
+
+  test('page numbers: the numbered page in the order, always with the total; beyond the end, none', async () => {
+    const { app } = await appInNewSpace(h);
+    const tasks = await seedTasks(h, app.guid, [
+      { created_at: '2024-01-02T00:00:00.000Z' },
+      { created_at: '2024-01-01T00:00:00.000Z' },
+      { created_at: '2024-01-02T00:00:00.000Z' },
+      { created_at: '2024-01-03T00:00:00.000Z' },
+      { created_at: '2024-01-01T00:00:00.000Z' },
+    ]);
+    const where: TaskCondition[] = [{ field: 'app_guid', op: 'eq', value: app.guid }];
+    const byId = await queryTasks(h.db, ALL, { where, order: [], page: { number: 2, size: 2 } });
+    assert.deepEqual([byId.rows.map((r) => r.id), byId.total], [idsOf(tasks).slice(2, 4), 5]);
+    // Ties in the timestamp are broken by the guid, in the same direction.
+    const order: TaskOrder[] = [{ field: 'created_at', direction: 'desc' }, { field: 'guid', direction: 'desc' }];
+    const expected = [...tasks].sort((x, y) => (x.created_at === y.created_at ? (x.guid < y.guid ? 1 : -1) : x.created_at < y.created_at ? 1 : -1)).map((t) => t.id);
+    const pages = await Promise.all([1, 2, 3].map((number) => queryTasks(h.db, ALL, { where, order, page: { number, size: 2 } })));
+    assert.deepEqual(pages.flatMap((p) => p.rows.map((r) => r.id)), expected);
+    assert.deepEqual(pages.map((p) => p.total), [5, 5, 5]);
+    const beyond = await queryTasks(h.db, ALL, { where, order, page: { number: 9, size: 2 } });
+    assert.deepEqual([beyond.rows, beyond.total], [[], 5]);
+  });
+
+  test('counts of states, spaces and orgs (from counters) and of one label agree with the rows', async () => {
+    const { app, space, org } = await appInNewSpace(h);
+    const tasks = await seedTasks(h, app.guid, [{ state: 'SUCCEEDED' }, { state: 'FAILED' }, { state: 'RUNNING' }, { state: 'PAUSED' }]);
+    await labelTask(h, tasks[0], { 'example.com/count-check': app.guid });
+    const ids = await spaceAndOrgIds(h, space.guid);
+    const scopes: Scope[] = [ALL, { all: false, spaceIds: [ids.spaceId], organizationIds: [] }, { all: false, spaceIds: [], organizationIds: [ids.organizationId] }];
+    const queries: TaskCondition[][] = [
+      [{ field: 'space_guid', op: 'eq', value: space.guid }],
+      [{ field: 'organization_guid', op: 'in', values: [org.guid] }, { field: 'state', op: 'in', values: ['RUNNING', 'PAUSED', 'FAILED'] }],
+      [{ field: 'space_guid', op: 'in', values: [space.guid] }, { field: 'state', op: 'eq', value: 'PAUSED' }],
+      [{ field: 'space_guid', op: 'in', values: [space.guid] }, { field: 'state', op: 'in', values: [] }],
+    ];
+    for (const scope of scopes) {
+      for (const where of queries) {
+        const { total } = await queryTasks(h.db, scope, { where, order: [], page: { number: 1, size: 1 } });
+        const rows = (await queryTasks(h.db, scope, { where: [...where, { field: 'app_guid', op: 'eq', value: app.guid }], order: [] })).rows;
+        assert.equal(total, rows.length, JSON.stringify({ scope, where }));
+      }
+    }
+    const labelled = await queryTasks(h.db, ALL, { where: [{ op: 'label', key: 'example.com/count-check', value: [app.guid] }], order: [], page: { number: 1, size: 1 } });
+    assert.deepEqual([labelled.total, labelled.rows.map((r) => r.id)], [1, [tasks[0].id]]);
+    const unlabelled = await queryTasks(h.db, ALL, { where: [{ op: 'not', condition: { op: 'label', key: 'example.com/count-check' } }], order: [], page: { number: 1, size: 1 } });
+    const everyTask = await queryTasks(h.db, ALL, { where: [], order: [], page: { number: 1, size: 1 } });
+    assert.equal(unlabelled.total, everyTask.total - 1);
   });
 
   test('without a limit every match comes back, read in bounded pages', async () => {

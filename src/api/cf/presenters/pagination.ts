@@ -1,6 +1,6 @@
 // CF's pagination object (spec §6): total_results, total_pages (at least 1) and first/last/
 // next/previous links carrying the caller's filters, keys sorted, form-encoded.
-import type { ListQuery } from '../../../core/list-query.js';
+import type { CfListQuery } from '../messages/list-query.js';
 
 export interface CfPagination {
   total_results: number;
@@ -23,7 +23,7 @@ export function formEncode(s: string): string {
     .replace(/%20/g, '+');
 }
 
-export function presentPagination(url: string, query: ListQuery, total: number): CfPagination {
+export function presentPagination(url: string, query: CfListQuery, total: number): CfPagination {
   const totalPages = Math.max(1, Math.ceil(total / query.perPage));
   const link = (page: number) => {
     const params: [string, string][] = [...query.echo, ['page', String(page)], ['per_page', String(query.perPage)]];
@@ -41,6 +41,6 @@ export function presentPagination(url: string, query: ListQuery, total: number):
   };
 }
 
-export function presentList<T>(url: string, query: ListQuery, total: number, resources: T[]): CfList<T> {
+export function presentList<T>(url: string, query: CfListQuery, total: number, resources: T[]): CfList<T> {
   return { pagination: presentPagination(url, query, total), resources };
 }

@@ -1,22 +1,12 @@
 // CF's task object (spec §2), fields in CF's order, then taskd's extension fields. `command` is left out entirely — not replaced
 // by a placeholder — where the caller may not see it.
-import type { TaskRow } from '../../../store/schema.js';
 import type { PresentedMetadata } from '../../../store/metadata.js';
+import type { TaskView } from '../../../fetchers/task-query.js';
 import { toCfTime } from '../../../core/time.js';
 import { cfStateOf } from '../../../core/task-states.js';
 import { presentMetadata } from './metadata.js';
 
-/** A task row with what its presentation needs from its app and droplet (and its latest message). */
-export type TaskWithRefs = TaskRow & { app_guid: string; droplet_exists: boolean } & Partial<LatestMessage>;
-
-/** The task's latest message, joined by fetchers; absent or null when it has none. */
-export interface LatestMessage {
-  latest_message_time: string | null;
-  latest_message_source: string | null;
-  latest_message_text: string | null;
-}
-
-export function presentTask(task: TaskWithRefs, metadata: PresentedMetadata | undefined, base: string, showCommand: boolean) {
+export function presentTask(task: TaskView, metadata: PresentedMetadata | undefined, base: string, showCommand: boolean) {
   const self = `${base}/v3/tasks/${task.guid}`;
   return {
     guid: task.guid,

@@ -4,7 +4,7 @@ import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import type { AppRow } from '../../../store/schema.js';
 import { ApiError } from '../../../core/errors.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { appListSpec, currentDropletGuid, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
 import { createApp, deleteApp, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';

@@ -1,7 +1,7 @@
 // GET /v3/audit_events, GET /v3/audit_events/:guid.
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { auditEventListSpec, getReadableAuditEvent, listAuditEvents } from '../../../fetchers/audit-events.js';
 import { presentAuditEvent } from '../presenters/audit-event.js';
 import { presentList } from '../presenters/pagination.js';

@@ -6,7 +6,7 @@ import type { AppContext } from '../../../context.js';
 import { typed, type TypedApp } from '../../typed-app.js';
 import type { DropletRow } from '../../../store/schema.js';
 import { ApiError } from '../../../core/errors.js';
-import { parseListQuery, type ListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
 import {

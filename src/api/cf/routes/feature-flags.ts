@@ -1,7 +1,7 @@
 // /v3/feature_flags
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { featureFlagListSpec, getFeatureFlag, listFeatureFlags } from '../../../fetchers/feature-flags.js';
 import { assertMayUpdateFeatureFlags, updateFeatureFlag } from '../../../actions/feature-flags.js';
 import { parseFeatureFlagUpdate } from '../messages/feature-flag.js';

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
 import {

@@ -5,7 +5,7 @@ import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import type { Permissions } from '../../../auth/permissions.js';
 import type { QuotaRow } from '../../../store/schema.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import {
   getOrganizationQuota, getReadableSpaceQuota, listOrganizationQuotas, listSpaceQuotas, organizationGuidsById,
   organizationGuidsByQuota, organizationQuotaListSpec, spaceGuidsByQuota, spaceQuotaListSpec,

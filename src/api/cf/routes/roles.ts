@@ -2,7 +2,7 @@
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { ApiError, unprocessable } from '../../../core/errors.js';
-import { parseListQuery, splitList, type ListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, splitList, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
 import { getReadableRole, listRoles, loadRoleIncluded, ROLE_INCLUDES, roleListSpec, type RoleInclude, type RoleView } from '../../../fetchers/roles.js';
 import { createRole, deleteRole } from '../../../actions/roles.js';
 import { completedJob } from '../../../actions/jobs.js';

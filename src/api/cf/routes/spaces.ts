@@ -4,7 +4,7 @@ import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../store/schema.js';
-import { parseListQuery, type RawQuery } from '../../../core/list-query.js';
+import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableSpace, listSpaces, spaceListSpec, type SpaceWithOrg } from '../../../fetchers/spaces.js';
 import { createSpace, deleteSpace, updateSpace } from '../../../actions/spaces.js';
