@@ -33,7 +33,7 @@ export async function endToEnd(api: Api, watcher: StateCounter, appGuids: string
   };
   await Promise.all(appGuids.map(client));
   const createSeconds = (performance.now() - t0) / 1000;
-  let states: Record<string, number> = {};
+  let states: Record<string, number>;
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
     states = await watcher.states(appGuids);

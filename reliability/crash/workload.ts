@@ -151,7 +151,7 @@ export class Workload {
 
 /** How many lines of its marker file a task wrote (how many times it started), and its pid (its process group). */
 export function markerOf(markers: string, guid: string): { starts: number; pid?: number } {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(path.join(markers, guid), 'utf8');
   } catch {

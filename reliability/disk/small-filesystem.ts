@@ -26,7 +26,7 @@ export function mountSmallFilesystem(sizeMb: number): SmallFilesystem {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=700`, 'tmpfs', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     rmSync(parent, { recursive: true, force: true });
-    throw new Error(`cannot mount a tmpfs: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
+    throw new Error(`cannot mount a tmpfs: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`, { cause: err });
   }
   let mounted = true;
   return {

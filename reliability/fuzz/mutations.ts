@@ -114,7 +114,7 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
   let query = validQuery(route, world);
   let method = route.method;
   const isOauth = route.template === '/oauth/token';
-  let bodyValue = isOauth ? undefined : validBody(route, world, ctx.unique());
+  const bodyValue = isOauth ? undefined : validBody(route, world, ctx.unique());
   let body: Buffer | undefined;
   let contentType: string | undefined;
   let rawPathTail: Buffer | undefined;
@@ -243,7 +243,6 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
       contentType = 'application/x-www-form-urlencoded';
     } else if (bodyValue !== undefined) setJson(jsonText(bodyValue));
   }
-  bodyValue = undefined;
 
   let path = fillPath(route.template, pathValues);
   let target: Buffer;

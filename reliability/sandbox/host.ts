@@ -39,7 +39,7 @@ function describeProcess(pid: number): HostProcess | undefined {
   const status = readOrUndefined(`/proc/${pid}/status`);
   const stat = readOrUndefined(`/proc/${pid}/stat`);
   if (!status || !stat) return undefined;
-  let ns = '';
+  let ns: string;
   try {
     ns = readlinkSync(`/proc/${pid}/ns/pid`);
   } catch {

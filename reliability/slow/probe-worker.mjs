@@ -29,10 +29,9 @@ const timer = setInterval(() => {
   inFlight.add(one);
 }, everyMs);
 
-parentPort.on('message', async (message) => {
+parentPort.on('message', (message) => {
   if (message !== 'stop') return;
   stopped = true;
   clearInterval(timer);
-  await Promise.all(inFlight);
-  parentPort.postMessage({ done: true });
+  void Promise.all(inFlight).then(() => parentPort.postMessage({ done: true }));
 });

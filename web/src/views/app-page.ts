@@ -44,8 +44,7 @@ function runTaskForm(appGuid: string): HTMLFormElement {
       h('div', { class: 'field' }, h('label', { for: 'run-memory' }, 'Memory (MB)'), memory),
       h('div', { class: 'field' }, h('label', { for: 'run-disk' }, 'Disk (MB)'), disk)),
     submit);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  const runTask = async () => {
     clearError();
     const body: Record<string, unknown> = { command: command.value };
     if (name.value) body.name = name.value;
@@ -55,6 +54,10 @@ function runTaskForm(appGuid: string): HTMLFormElement {
     const task = await reporting(() => sendJson<Task>('POST', `/v3/apps/${appGuid}/tasks`, body));
     submit.disabled = false;
     if (task) go(`tasks/${task.guid}`);
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void runTask();
   });
   return form;
 }

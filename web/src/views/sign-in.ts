@@ -13,8 +13,7 @@ export const signInView: View = (main) => {
     h('label', { for: 'username' }, 'Username'), username,
     h('label', { for: 'password' }, 'Password'), password,
     submit);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  const signInAndGo = async () => {
     clearError();
     submit.disabled = true;
     const done = await reporting(async () => {
@@ -26,6 +25,10 @@ export const signInView: View = (main) => {
     if (!done) return;
     if (location.hash === '' || location.hash.startsWith('#/sign-in')) go('tasks');
     else window.dispatchEvent(new HashChangeEvent('hashchange'));
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void signInAndGo();
   });
   main.append(form);
   username.focus();

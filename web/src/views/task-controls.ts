@@ -25,13 +25,14 @@ export function renderTaskControls(el: HTMLElement, task: Task, allowed: boolean
     h('button', {
       type: 'button',
       class: action === 'cancel' ? 'danger' : '',
-      onclick: async (event: Event) => {
+      onclick: (event: Event) => {
         const button = event.currentTarget as HTMLButtonElement;
         button.disabled = true;
         clearError();
-        const changed = await reporting(() => sendJson<Task>('POST', `/v3/tasks/${task.guid}/actions/${action}`));
-        button.disabled = false;
-        if (changed) onChange(changed);
+        void reporting(() => sendJson<Task>('POST', `/v3/tasks/${task.guid}/actions/${action}`)).then((changed) => {
+          button.disabled = false;
+          if (changed) onChange(changed);
+        });
       },
     }, label)));
 }
