@@ -1,6 +1,7 @@
 // The task state machine: the one place that decides which state may follow which. Stores apply
 // a transition as a guarded UPDATE … WHERE state IN (from), so a race cannot make an illegal one.
-// PAUSING and PAUSED are taskd's own (Astra's pause): CF has no pause and shows them as RUNNING.
+// PAUSING and PAUSED are taskd's own (Astra's pause); each dialect's view of the states is its own
+// (api/<dialect>/states.ts): CF, which has no pause, shows them as RUNNING.
 export const TASK_STATES = ['PENDING', 'RUNNING', 'PAUSING', 'PAUSED', 'CANCELING', 'SUCCEEDED', 'FAILED'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
@@ -32,33 +33,6 @@ export const TRANSITIONS: Record<TaskEvent, { from: readonly TaskState[]; to: Ta
 };
 
 export const isTerminal = (state: string): boolean => (TERMINAL_STATES as readonly string[]).includes(state);
-
-/** How CF's view shows each state: it has no pause, so a paused task is, to CF clients, running. */
-export const CF_STATE: Record<TaskState, string> = {
-  PENDING: 'PENDING',
-  RUNNING: 'RUNNING',
-  PAUSING: 'RUNNING',
-  PAUSED: 'RUNNING',
-  CANCELING: 'CANCELING',
-  SUCCEEDED: 'SUCCEEDED',
-  FAILED: 'FAILED',
-};
-
-export const cfStateOf = (state: string): string => CF_STATE[state as TaskState] ?? state;
-
-/**
- * The stored states a `states` filter value matches: those CF shows as it (RUNNING matches
- * PAUSING and PAUSED too, so a CF client's filter agrees with the `state` it reads). A taskd
- * state CF never shows (PAUSING, PAUSED) still matches itself: taskd's own, exact filter.
- */
-export function storedStatesMatching(values: readonly string[]): string[] {
-  const matched = new Set<string>();
-  for (const value of values) {
-    matched.add(value);
-    for (const state of TASK_STATES) if (CF_STATE[state] === value) matched.add(state);
-  }
-  return [...matched];
-}
 
 /** failure_reason values, as CF and Diego word them. */
 export const FAILURE = {

@@ -4,7 +4,7 @@
 import { renderKey, type LabelRequirement } from '../../../core/labels.js';
 import type { TimeFilter, TimeRange } from '../../../core/list-query.js';
 import type { TaskCondition, TaskOrder, TaskPageNumber, TaskQuery, TaskQueryField } from '../../../core/task-query.js';
-import { storedStatesMatching } from '../../../core/task-states.js';
+import { storedStatesMatching } from '../states.js';
 import type { CfListQuery, ListSpec } from './list-query.js';
 
 // CF's registration order (spec §5); it appears in the unknown-parameter message.

@@ -3,7 +3,7 @@
 import type { PresentedMetadata } from '../../../store/metadata.js';
 import type { TaskView } from '../../../fetchers/task-query.js';
 import { toCfTime } from '../../../core/time.js';
-import { cfStateOf } from '../../../core/task-states.js';
+import { cfStateOf } from '../states.js';
 import { presentMetadata } from './metadata.js';
 
 export function presentTask(task: TaskView, metadata: PresentedMetadata | undefined, base: string, showCommand: boolean) {
