@@ -97,7 +97,7 @@ describeEachStore('a hostile task cannot step out of its sandbox', (h) => {
       assert.ok(!environ.includes('LD_PRELOAD') && !environ.includes(secret), `bwrap (pid ${pid}) got the app's environment: ${environ}`);
     }
     for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-      let cmdline = '';
+      let cmdline: string;
       try {
         cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
       } catch {

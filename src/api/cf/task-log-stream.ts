@@ -182,14 +182,13 @@ class Wakeup {
   wait(ms: number): Promise<void> {
     if (this.rung) return Promise.resolve();
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(timer);
         this.cutShort = undefined;
         resolve();
       };
+      const timer = setTimeout(done, ms);
       this.cutShort = done;
-      timer = setTimeout(done, ms);
     });
   }
 }

@@ -188,7 +188,7 @@ class Connection {
     if (!flowing && !this.congested) {
       this.congested = true;
       holdAllOutput('client', true);
-      this.drained().then(() => {
+      void this.drained().then(() => {
         this.congested = false;
         holdAllOutput('client', false);
       });
@@ -348,17 +348,24 @@ function exitWhenIdle() {
   clearTimeout(idleTimer);
   if (client || anyRunning()) return;
   idleTimer = setTimeout(
-    async () => {
-      if (client || anyRunning()) return;
-      while (fileWork.size) await Promise.allSettled([...fileWork]);
-      await releaseIdleFilesystems();
-      await removeEmptyRoots();
-      await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
-      removeSocket();
-      process.exit(0);
+    () => {
+      exitIfStillIdle().catch((/** @type {Error} */ err) => {
+        note(`exiting when idle failed: ${err.message}`);
+        process.exit(1);
+      });
     },
     shutdownAsked ? 0 : IDLE_EXIT_MS,
   );
+}
+
+async function exitIfStillIdle() {
+  if (client || anyRunning()) return;
+  while (fileWork.size) await Promise.allSettled([...fileWork]);
+  await releaseIdleFilesystems();
+  await removeEmptyRoots();
+  await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
+  removeSocket();
+  process.exit(0);
 }
 
 /** The socket goes with the supervisor, and so does its private directory in /tmp, if it has one. */
@@ -423,8 +430,8 @@ async function recoverSpools() {
     }
     // Also after a recorded end: the supervisor may have died before it removed the directory.
     // Its cgroups too, and whatever is still in them (processes that left its group with setsid).
-    track(TaskCgroups.leftBehind(`taskd-${id}`).remove());
-    if (cwd) removeWorkdirLater(cwd);
+    void track(TaskCgroups.leftBehind(`taskd-${id}`).remove());
+    if (cwd) void removeWorkdirLater(cwd);
     tasks.set(id, SupervisedTask.recovered(id, spool, lastSeq, end, started));
   }
 }

@@ -114,7 +114,7 @@ export class SupervisedTask {
     this.draining = false;
     // Declared for the type checker only: `recovered` sets it.
     /** @type {boolean | undefined} */
-    this.startedBefore;
+    this.startedBefore = undefined;
   }
 
   /**
@@ -158,7 +158,7 @@ export class SupervisedTask {
     // never run.
     await this.spool.append([{ spawning: true }]);
     if (this.killedWith) {
-      removeWorkdirLater(cwd, tree);
+      void removeWorkdirLater(cwd, tree);
       return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });
     }
     const output = new OutputLines((line) => this.queueLine(line));
@@ -170,8 +170,8 @@ export class SupervisedTask {
     const full = filesystem ? () => filesystemFull(cwd) : undefined;
     const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups, full);
     const failStart = (/** @type {unknown} */ err) => {
-      removeWorkdirLater(cwd, tree);
-      track(cgroups.remove());
+      void removeWorkdirLater(cwd, tree);
+      void track(cgroups.remove());
       return this.finish({ spawnError: /** @type {Error} */ (err).message });
     };
     let run;
@@ -252,7 +252,7 @@ export class SupervisedTask {
     const noneLeft = await cgroups.remove();
     if (tree?.filesystem) tree.filesystem.reusable = noneLeft;
     this.cgroups = undefined;
-    removeWorkdirLater(cwd, tree);
+    void removeWorkdirLater(cwd, tree);
     const status = sandbox ? sandboxExit(code, signal) : { code, signal };
     return this.finish({ ...status, ...(limits.exceeded ? { exceeded: limits.exceeded } : {}), droppedBytes: limits.droppedBytes });
   }

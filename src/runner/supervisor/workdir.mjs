@@ -39,7 +39,9 @@ const posixProcess = /** @type {Required<NodeJS.Process>} */ (process);
  */
 export function track(work) {
   fileWork.add(work);
-  void work.finally(() => fileWork.delete(work));
+  // Forgotten however it ends; a failure stays the caller's to handle (the promise returned).
+  const forget = () => fileWork.delete(work);
+  work.then(forget, forget);
   return work;
 }
 

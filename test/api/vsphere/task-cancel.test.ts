@@ -100,7 +100,10 @@ describeEachStore('cancelling tasks: POST /rest/cis/tasks/{task}?action=cancel a
         await markRunning(h, task.guid);
         const res = await call(h, 'POST', `/${wire}/cis/tasks/${task.guid}?action=cancel`, own);
         if (expected[role] === 'ok') assert.equal(res.status, wire === 'rest' ? 200 : 204, res.text);
-        else if (expected[role] === 'not_found') (wire === 'rest' ? restError(res, 404, 'not_found') : apiError(res, 404, 'NOT_FOUND'));
+        else if (expected[role] === 'not_found') {
+          if (wire === 'rest') restError(res, 404, 'not_found');
+          else apiError(res, 404, 'NOT_FOUND');
+        }
         else if (wire === 'rest') restError(res, 401, 'unauthorized');
         else apiError(res, 403, 'UNAUTHORIZED');
         assert.equal((await stateOf(h, task.guid)).state, expected[role] === 'ok' ? 'CANCELING' : 'RUNNING');
