@@ -70,6 +70,11 @@ export interface TaskQuery {
    * costs a walk of index entries past the earlier pages, never reads of their rows.
    */
   page?: TaskPageNumber;
+  /**
+   * Projection: false leaves out the tasks' labels (their `labels` come back empty), for a
+   * dialect that reads the tasks' metadata on its own (CF shows labels with annotations).
+   */
+  withLabels?: boolean;
 }
 
 export interface TaskPageNumber {

@@ -27,7 +27,7 @@ export interface TaskView extends TaskRow {
   latest_message_time: string | null;
   /** 'task' (the task reported it) or 'runner'; null when the task has no message. */
   latest_message_source: string | null;
-  /** The task's labels, ordered by key (`prefix/name` or `name`). */
+  /** The task's labels, ordered by key (`prefix/name` or `name`); empty when the query left them out. */
   labels: { key: string; value: string }[];
   /** Whether the task's droplet still exists (CF shows the default user only then). */
   droplet_exists: boolean;
@@ -129,7 +129,7 @@ async function fetchPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, l
   // One row more than asked tells whether another page exists.
   const found = (await qb.limit(limit + 1).execute()) as unknown as Record<string, TaskQueryValue>[];
   const page = found.slice(0, limit);
-  const views = await taskViews(db, page.map((r) => Number(r.id)));
+  const views = await taskViews(db, page.map((r) => Number(r.id)), query.withLabels !== false);
   const last = page.at(-1);
   return { rows: views, ...(found.length > limit && last ? { next: keys.map((_, i) => positionValue(last[`key${i}`])) } : {}) };
 }
@@ -145,7 +145,7 @@ async function fetchNumberedPage(db: Kysely<Database>, scope: Scope, query: Task
     .limit(page.size)
     .offset((page.number - 1) * page.size);
   const rows = await ordered(viewRows(db).where('tasks.id', 'in', pageIds), keys).execute();
-  const labels = await labelsOf(db, rows.map((r) => Number(r.id)));
+  const labels = query.withLabels === false ? new Map() : await labelsOf(db, rows.map((r) => Number(r.id)));
   return rows.map((row) => asView(row, labels));
 }
 
@@ -168,9 +168,9 @@ function ordered<Q extends SelectQueryBuilder<any, any, any>>(qb: Q, keys: reado
 }
 
 /** These tasks as views, in the given order. */
-async function taskViews(db: Kysely<Database>, ids: number[]): Promise<TaskView[]> {
+async function taskViews(db: Kysely<Database>, ids: number[], withLabels: boolean): Promise<TaskView[]> {
   if (!ids.length) return [];
-  const [rows, labels] = await Promise.all([viewRows(db).where('tasks.id', 'in', ids).execute(), labelsOf(db, ids)]);
+  const [rows, labels] = await Promise.all([viewRows(db).where('tasks.id', 'in', ids).execute(), withLabels ? labelsOf(db, ids) : new Map()]);
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
   // A task deleted between the two reads is left out of the page.
   return ids.flatMap((id) => {

@@ -329,5 +329,7 @@ describeEachStore('task query', (h) => {
       [['half way', '2024-01-01T00:00:05.000Z', 'task'], [null, null, null]],
     );
     assert.equal(rows[1].id, b.id);
+    const bare = await queryTasks(h.db, ALL, { where: [{ field: 'app_guid', op: 'eq', value: app.guid }], order: [], page: { number: 1, size: 5 }, withLabels: false });
+    assert.deepEqual(bare.rows.map((r) => [r.id, r.labels]), [[a.id, []], [b.id, []]], 'a query may leave the labels out');
   });
 }, { runnerSlots: 0 });

@@ -52,7 +52,8 @@ export function cfTaskQuery(list: CfListQuery, appId?: number): CfTaskQuery {
   }
   for (const [column, filter] of Object.entries(list.times)) where.push(...timeConditions(column as TaskQueryField, filter));
   for (const requirement of list.labelSelector ?? []) where.push(labelCondition(requirement));
-  return { where, order: orderOf(list), page: { number: list.page, size: list.perPage } };
+  // CF presents labels with the annotations, read beside the page (in their own order).
+  return { where, order: orderOf(list), page: { number: list.page, size: list.perPage }, withLabels: false };
 }
 
 /** Default: insertion order; else the timestamp, ties broken by guid in the same direction. */
