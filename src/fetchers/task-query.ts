@@ -83,10 +83,15 @@ export async function* eachTaskPage(db: Kysely<Database>, scope: Scope, query: T
 }
 
 /** One task the scope may read, by guid or integer id; undefined when absent or unreadable. */
-export async function readableTask(db: Kysely<Database>, scope: Scope, by: { guid: string } | { id: number }): Promise<TaskView | undefined> {
+export async function readableTask(
+  db: Kysely<Database>,
+  scope: Scope,
+  by: { guid: string } | { id: number },
+  projection: Pick<TaskQuery, 'withLabels'> = {},
+): Promise<TaskView | undefined> {
   const where = 'guid' in by ? { field: 'guid' as const, op: 'eq' as const, value: by.guid } : { field: 'id' as const, op: 'eq' as const, value: by.id };
   const row = await whereInReadableSpaces(viewRows(db), scope, 'tasks.space_id', 'tasks.organization_id').where(taskCondition(where)).executeTakeFirst();
-  return row && asView(row, await labelsOf(db, [Number(row.id)]));
+  return row && asView(row, projection.withLabels === false ? new Map() : await labelsOf(db, [Number(row.id)]));
 }
 
 /** The number of tasks the scope may read that match the query's conditions: from counters where they tell. */

@@ -7,6 +7,7 @@ import type { AppRow, Database, OrganizationRow, SpaceRow } from '../store/schem
 import { readableTask, type TaskView } from './task-query.js';
 
 export interface TaskInApp {
+  /** Its labels left out: whoever shows a task found here reads its metadata on its own (CF). */
   task: TaskView;
   app: AppRow;
   space: SpaceRow;
@@ -22,7 +23,7 @@ export async function getReadableTask(db: Kysely<Database>, actor: Permissions, 
 
 /** The task, whoever may read it. */
 export async function findTask(db: Kysely<Database>, guid: string): Promise<TaskInApp | undefined> {
-  const task = await readableTask(db, { all: true }, { guid });
+  const task = await readableTask(db, { all: true }, { guid }, { withLabels: false });
   if (!task) return undefined;
   const [app, space, org] = await Promise.all([
     db.selectFrom('apps').selectAll().where('id', '=', task.app_id).executeTakeFirstOrThrow(),
