@@ -4,7 +4,10 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 
 export class Api {
-  constructor(readonly base: string, readonly token: string) {}
+  constructor(
+    readonly base: string,
+    readonly token: string,
+  ) {}
 
   static async login(base: string, username: string, password: string): Promise<Api> {
     const res = await fetch(`${base}/oauth/token`, {
@@ -16,7 +19,12 @@ export class Api {
     return new Api(base, ((await res.json()) as { access_token: string }).access_token);
   }
 
-  async request(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: RequestInit = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
     const headers: Record<string, string> = { authorization: `bearer ${this.token}` };
     if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
     const res = await fetch(`${this.base}${path}`, {
@@ -49,7 +57,10 @@ export class Api {
   /** A new app in the space whose current droplet is STAGED (uploaded through the API). */
   async appWithDroplet(spaceGuid: string, name: string): Promise<string> {
     const app = await this.expect(201, 'POST', '/v3/apps', { name, relationships: { space: { data: { guid: spaceGuid } } } });
-    const droplet = await this.expect(201, 'POST', '/v3/droplets', { relationships: { app: { data: { guid: app.guid } } }, process_types: { web: 'true' } });
+    const droplet = await this.expect(201, 'POST', '/v3/droplets', {
+      relationships: { app: { data: { guid: app.guid } } },
+      process_types: { web: 'true' },
+    });
     const form = new FormData();
     form.append('bits', new Blob([new Uint8Array(await bundle())], { type: 'application/gzip' }), 'droplet.tgz');
     const upload = await this.request('POST', `/v3/droplets/${droplet.guid}/upload`, form);

@@ -29,7 +29,14 @@ async function walk(api: Api, base: string, query: string, limit: number, maxPag
     const t0 = performance.now();
     const res = await api.request('GET', url);
     pages.push(performance.now() - t0);
-    if (res.status !== 200) return { pages, items, count, seconds: (performance.now() - started) / 1000, error: `page ${pages.length}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}` };
+    if (res.status !== 200)
+      return {
+        pages,
+        items,
+        count,
+        seconds: (performance.now() - started) / 1000,
+        error: `page ${pages.length}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`,
+      };
     if (pages.length === 1) count = res.body.metadata.count;
     items += res.body.items.length;
     token = res.body.metadata.continue;
@@ -83,6 +90,22 @@ export async function astraContinue(admin: Api, accountId: string, accountTasks:
       `${w.seconds.toFixed(1)} s`,
     ]);
   }
-  console.log(table(['walk', 'pages', 'items / count', 'page 1 (+count)', 'start p50', 'middle p50', 'end p50', 'start again', 'end/start again', 'whole walk'], rows));
+  console.log(
+    table(
+      [
+        'walk',
+        'pages',
+        'items / count',
+        'page 1 (+count)',
+        'start p50',
+        'middle p50',
+        'end p50',
+        'start again',
+        'end/start again',
+        'whole walk',
+      ],
+      rows,
+    ),
+  );
   console.log('"start" leaves out page 1, which also counts every match; the last page is left out of "end" as it is short.');
 }

@@ -18,7 +18,9 @@ function spawnOne(file, args) {
     child.once('error', reject);
   });
   const exited = new Promise((resolve, reject) => {
-    child.once('close', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, stdout }) : reject(new Error(`${file} exited ${code}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve({ ms: performance.now() - t0, stdout }) : reject(new Error(`${file} exited ${code}`)),
+    );
     child.once('error', reject);
   });
   return { spawned, exited };

@@ -21,7 +21,14 @@ export interface Series {
   error?: string;
 }
 
-export async function sequentialCreates(api: Api, watcher: TaskWatcher, appGuid: string, count: number, command: string, withOutput: boolean): Promise<Series> {
+export async function sequentialCreates(
+  api: Api,
+  watcher: TaskWatcher,
+  appGuid: string,
+  count: number,
+  command: string,
+  withOutput: boolean,
+): Promise<Series> {
   const series: Series = { samples: [], createStates: {}, failed: 0 };
   const wall = wallClock();
   for (let i = 0; i < count; i++) {

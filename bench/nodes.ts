@@ -48,7 +48,9 @@ async function measure(api: Api, pool: pg.Pool, label: string, opts: NodesOption
 }
 
 export async function severalNodes(opts: NodesOptions): Promise<void> {
-  section(`Several nodes on PostgreSQL: ${opts.total.toLocaleString('en-US')} \`true\` tasks at concurrency ${opts.concurrency}, one node beside one api node and two runner nodes`);
+  section(
+    `Several nodes on PostgreSQL: ${opts.total.toLocaleString('en-US')} \`true\` tasks at concurrency ${opts.concurrency}, one node beside one api node and two runner nodes`,
+  );
   const url = process.env.TASKD_BENCH_PG_URL ?? process.env.TASKD_TEST_PG_URL;
   if (!url) {
     console.log('skipped: no PostgreSQL (set TASKD_BENCH_PG_URL or TASKD_TEST_PG_URL)');
@@ -62,8 +64,12 @@ export async function severalNodes(opts: NodesOptions): Promise<void> {
   const servers: Server[] = [];
   const env = (role: string): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = {
-      ...process.env, TASKD_DATABASE_URL: withDatabase(url, database), TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      TASKD_RUNNER_SLOTS: String(opts.slots), TASKD_ACCESS_TOKEN_SECONDS: '7200', TASKD_ROLE: role,
+      ...process.env,
+      TASKD_DATABASE_URL: withDatabase(url, database),
+      TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      TASKD_RUNNER_SLOTS: String(opts.slots),
+      TASKD_ACCESS_TOKEN_SECONDS: '7200',
+      TASKD_ROLE: role,
     };
     delete e.TASKD_CONFIG;
     return e;
@@ -93,12 +99,22 @@ export async function severalNodes(opts: NodesOptions): Promise<void> {
         ['setup', 'SUCCEEDED/s', 'creates/s', 'seconds', 'vs one node'],
         [
           [`one node (all), ${opts.slots} slots`, rate(one.tasksPerSecond), rate(one.createsPerSecond), one.seconds.toFixed(1), ''],
-          [`api node + 2 runner nodes, ${opts.slots} slots each`, rate(three.tasksPerSecond), rate(three.createsPerSecond), three.seconds.toFixed(1), ratio(three.tasksPerSecond / one.tasksPerSecond)],
+          [
+            `api node + 2 runner nodes, ${opts.slots} slots each`,
+            rate(three.tasksPerSecond),
+            rate(three.createsPerSecond),
+            three.seconds.toFixed(1),
+            ratio(three.tasksPerSecond / one.tasksPerSecond),
+          ],
         ],
       ),
     );
-    for (const [name, r] of [['one node', one], ['three nodes', three]] as const) if (r.error) console.log(`problem (${name}): ${r.error}`);
-    console.log('all nodes share this machine\'s cores here: more nodes add slots, not CPU.');
+    for (const [name, r] of [
+      ['one node', one],
+      ['three nodes', three],
+    ] as const)
+      if (r.error) console.log(`problem (${name}): ${r.error}`);
+    console.log("all nodes share this machine's cores here: more nodes add slots, not CPU.");
   } finally {
     for (const server of servers) await server.stop();
     await pool.end();

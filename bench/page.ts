@@ -17,7 +17,9 @@ export function writeBarePage(dbFile: string, base: string, outFile: string): nu
          from tasks t join apps a on a.id = t.app_id order by t.id limit 50`,
       )
       .all() as (Omit<TaskView, 'droplet_exists'> & { droplet_exists: number })[];
-    const labels = db.prepare(`select key_name, value from metadata where resource_kind = 'task' and metadata_kind = 'label' and resource_id = ?`);
+    const labels = db.prepare(
+      `select key_name, value from metadata where resource_kind = 'task' and metadata_kind = 'label' and resource_id = ?`,
+    );
     const total = (db.prepare('select count(*) as n from tasks').get() as { n: number }).n;
     const resources = rows.map((row) => {
       const metadata: PresentedMetadata = { labels: {}, annotations: {} };

@@ -93,7 +93,9 @@ async function main() {
   const s = seed.states;
   console.log(
     `store: SQLite, ${seed.tasks.toLocaleString('en-US')} tasks in 1,000 apps / 100 spaces / 10 orgs; ` +
-      `${Object.entries(s).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}; ` +
+      `${Object.entries(s)
+        .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+        .join(', ')}; ` +
       `${seed.labelled.toLocaleString('en-US')} labelled env=prod|staging|dev` +
       (seed.reused ? '' : `; seeded in ${seed.seconds.toFixed(1)} s`),
   );
@@ -111,7 +113,9 @@ async function main() {
   delete env.TASKD_DATABASE_URL;
   delete env.TASKD_CONFIG;
   const taskd = await startServer('./server.ts', [runDir], env, 'taskd');
-  console.log(`taskd: pid ${taskd.pid} at ${taskd.url}, runner slots ${opts.slots}, request logging off; working copy of the store in ${runDir}`);
+  console.log(
+    `taskd: pid ${taskd.pid} at ${taskd.url}, runner slots ${opts.slots}, request logging off; working copy of the store in ${runDir}`,
+  );
   // How tasks are isolated and limited changes what a spawn costs: say it beside the figures.
   const info = (await (await fetch(`${taskd.url}/v3/info`)).json()) as { taskd?: { sandbox?: string; limits?: Record<string, string> } };
   console.log(`taskd tasks: sandbox ${info.taskd?.sandbox ?? 'unknown'}; limits ${JSON.stringify(info.taskd?.limits ?? {})}`);
@@ -131,12 +135,22 @@ async function main() {
     await taskd.stop();
   }
   if (opts.parts.has('nodes')) {
-    await severalNodes({ total: opts.throughputTasks, concurrency: opts.concurrency, slots: opts.slots, timeoutSeconds: opts.quick ? 180 : 900 });
+    await severalNodes({
+      total: opts.throughputTasks,
+      concurrency: opts.concurrency,
+      slots: opts.slots,
+      timeoutSeconds: opts.quick ? 180 : 900,
+    });
   }
 
   console.log(`\n${loadLine('at the end')}`);
   section('Targets (informational; the bench exits 0 either way)');
-  console.log(table(['target', 'result', 'figures'], targets.map((t) => [t.what, verdict(t.met), t.detail])));
+  console.log(
+    table(
+      ['target', 'result', 'figures'],
+      targets.map((t) => [t.what, verdict(t.met), t.detail]),
+    ),
+  );
 }
 
 const ALONE_SAMPLES = 30;
@@ -167,7 +181,9 @@ interface Shape {
 }
 
 async function lists(opts: Options, seed: SeedInfo, taskd: Server, admin: Api, runDir: string) {
-  section(`GET /v3/tasks under load: ${opts.connections} connections, ${opts.seconds} s per shape after a ${opts.warmup} s warm-up (autocannon, in the bench process)`);
+  section(
+    `GET /v3/tasks under load: ${opts.connections} connections, ${opts.seconds} s per shape after a ${opts.warmup} s warm-up (autocannon, in the bench process)`,
+  );
   const developer = await Api.login(taskd.url, DEVELOPER.username, DEVELOPER.password);
   const deepPage = Math.min(10_000, Math.max(1, Math.floor(seed.tasks / 50 / 2)));
   const shapes: Shape[] = [
@@ -189,7 +205,9 @@ async function lists(opts: Options, seed: SeedInfo, taskd: Server, admin: Api, r
   const results: { shape: Shape; result?: LoadResult; alone?: number; note: string }[] = [];
   try {
     const loadOpts = { connections: opts.connections, seconds: opts.seconds, warmupSeconds: opts.warmup };
-    console.log(`bare route: pid ${bare.pid}, a fixed page of 50 seeded tasks presented by taskd's presenter, ${bareBytes.toLocaleString('en-US')} bytes of JSON`);
+    console.log(
+      `bare route: pid ${bare.pid}, a fixed page of 50 seeded tasks presented by taskd's presenter, ${bareBytes.toLocaleString('en-US')} bytes of JSON`,
+    );
     bareRuns.push(await load(`${bare.url}/v3/tasks`, undefined, loadOpts));
     bareAlone = summary(await sequentialGets(new Api(bare.url, ''), '/v3/tasks', ALONE_SAMPLES)).p50;
     for (const shape of shapes) {
@@ -199,9 +217,16 @@ async function lists(opts: Options, seed: SeedInfo, taskd: Server, admin: Api, r
         continue;
       }
       const bytes = Buffer.byteLength(JSON.stringify(probe.body)).toLocaleString('en-US');
-      const list = probe.body.pagination ? `${probe.body.resources.length} of ${probe.body.pagination.total_results.toLocaleString('en-US')}, ` : '';
+      const list = probe.body.pagination
+        ? `${probe.body.resources.length} of ${probe.body.pagination.total_results.toLocaleString('en-US')}, `
+        : '';
       const alone = summary(await sequentialGets(shape.api, shape.path, ALONE_SAMPLES));
-      results.push({ shape, alone: alone.p50, result: await load(`${taskd.url}${shape.path}`, shape.api.token, loadOpts), note: `${list}${bytes} B` });
+      results.push({
+        shape,
+        alone: alone.p50,
+        result: await load(`${taskd.url}${shape.path}`, shape.api.token, loadOpts),
+        note: `${list}${bytes} B`,
+      });
     }
     // The bare route again at the end: its mean is the baseline, so drift over the run shows.
     bareRuns.push(await load(`${bare.url}/v3/tasks`, undefined, loadOpts));
@@ -223,7 +248,14 @@ async function lists(opts: Options, seed: SeedInfo, taskd: Server, admin: Api, r
     table(
       ['shape', 'alone p50', 'req/s', 'p50', 'p99', 'vs bare', 'failures', 'response'],
       [
-        ...bareRuns.map((r, i) => row(`bare Fastify route (${i === 0 ? 'before' : 'after'})`, r, i === 0 ? bareAlone : undefined, `fixed page, ${bareBytes.toLocaleString('en-US')} B`)),
+        ...bareRuns.map((r, i) =>
+          row(
+            `bare Fastify route (${i === 0 ? 'before' : 'after'})`,
+            r,
+            i === 0 ? bareAlone : undefined,
+            `fixed page, ${bareBytes.toLocaleString('en-US')} B`,
+          ),
+        ),
         ...results.map((x) => row(x.shape.name, x.result, x.alone, x.note)),
       ],
     ),
@@ -249,7 +281,7 @@ async function latency(opts: Options, seed: SeedInfo, admin: Api, watcher: TaskW
   section(`Create-to-started latency: ${n} sequential creates of \`true\``);
   console.log(
     [
-      'method: the client reads the wall clock just before it sends POST /v3/apps/:guid/tasks; the task\'s started_at and',
+      "method: the client reads the wall clock just before it sends POST /v3/apps/:guid/tasks; the task's started_at and",
       'finished_at (milliseconds, same host clock) are read from the store through a read-only connection once the task',
       'ended. Each create waits for its task to end before the next. taskd writes started_at when its runner claims the',
       'task, before it copies the droplet into a working directory and spawns the process; so a second series of',
@@ -275,7 +307,8 @@ async function latency(opts: Options, seed: SeedInfo, admin: Api, watcher: TaskW
   }
   const trueSeries = await sequentialCreates(admin, watcher, appGuid, n, 'true', false);
   const dateSeries = trueSeries.error ? undefined : await sequentialCreates(admin, watcher, appGuid, n, 'date +%s%N', true);
-  const of = (pick: (s: Sample) => number | undefined) => summary(trueSeries.samples.flatMap((s) => (pick(s) === undefined ? [] : [pick(s)!])));
+  const of = (pick: (s: Sample) => number | undefined) =>
+    summary(trueSeries.samples.flatMap((s) => (pick(s) === undefined ? [] : [pick(s)!])));
   const started = of((s) => (s.startedAt === undefined ? undefined : s.startedAt - s.sent));
   const finished = of((s) => (s.finishedAt === undefined ? undefined : s.finishedAt - s.sent));
   const response = of((s) => s.responded - s.sent);
@@ -295,9 +328,18 @@ async function latency(opts: Options, seed: SeedInfo, admin: Api, watcher: TaskW
       ],
     ),
   );
-  console.log(`for reference: spawn('true') -> 'spawn' from the bench process itself (RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB): p50 ${ms(inProcess.p50)}, p99 ${ms(inProcess.p99)}`);
-  const states = (x?: Series) => (x ? Object.entries(x.createStates).map(([k, v]) => `${k} ${v}`).join(', ') || '-' : '-');
-  console.log(`create responses showed: ${states(trueSeries)} (true), ${states(dateSeries)} (date); tasks FAILED: ${trueSeries.failed + (dateSeries?.failed ?? 0)}`);
+  console.log(
+    `for reference: spawn('true') -> 'spawn' from the bench process itself (RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB): p50 ${ms(inProcess.p50)}, p99 ${ms(inProcess.p99)}`,
+  );
+  const states = (x?: Series) =>
+    x
+      ? Object.entries(x.createStates)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || '-'
+      : '-';
+  console.log(
+    `create responses showed: ${states(trueSeries)} (true), ${states(dateSeries)} (date); tasks FAILED: ${trueSeries.failed + (dateSeries?.failed ?? 0)}`,
+  );
   for (const e of [trueSeries.error, dateSeries?.error]) if (e) console.log(`stopped early: ${e}`);
   if (running.n) {
     console.log(
@@ -307,7 +349,11 @@ async function latency(opts: Options, seed: SeedInfo, admin: Api, watcher: TaskW
   }
   const met = started.n ? started.p50 <= bareSpawn.p50 + 5 : undefined;
   console.log(
-    target('create-to-started p50 <= bare spawn p50 + 5 ms', met, started.n ? `${ms(started.p50)} vs ${ms(bareSpawn.p50)} + 5 ms` : (trueSeries.error ?? 'no samples')),
+    target(
+      'create-to-started p50 <= bare spawn p50 + 5 ms',
+      met,
+      started.n ? `${ms(started.p50)} vs ${ms(bareSpawn.p50)} + 5 ms` : (trueSeries.error ?? 'no samples'),
+    ),
   );
 }
 
@@ -343,10 +389,22 @@ async function throughput(opts: Options, seed: SeedInfo, admin: Api, watcher: Ta
       ],
     ),
   );
-  console.log(`took ${r.seconds.toFixed(1)} s; final states: ${Object.entries(r.states).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);
+  console.log(
+    `took ${r.seconds.toFixed(1)} s; final states: ${
+      Object.entries(r.states)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '-'
+    }`,
+  );
   if (r.error) console.log(`problem: ${r.error}`);
   const met = r.states.SUCCEEDED ? r.tasksPerSecond >= baseline / 2 : undefined;
-  console.log(target('end-to-end throughput >= 0.5x bare spawn rate', met, r.states.SUCCEEDED ? `${ratio(r.tasksPerSecond / baseline)}` : r.error ?? 'no task succeeded'));
+  console.log(
+    target(
+      'end-to-end throughput >= 0.5x bare spawn rate',
+      met,
+      r.states.SUCCEEDED ? `${ratio(r.tasksPerSecond / baseline)}` : (r.error ?? 'no task succeeded'),
+    ),
+  );
 }
 
 // Explicit exits: the 'exit' hook in processes.ts then kills any server left and removes the run's files.

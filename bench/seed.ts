@@ -46,7 +46,9 @@ const migrationsDir = fileURLToPath(new URL('../src/store/migrations/', import.m
 
 /** Migration files' names and a hash of their contents: a changed schema gets a fresh seed. */
 function schemaKey(taskCount: number): { key: string; migrations: string[] } {
-  const files = readdirSync(migrationsDir).filter((f) => /^\d+_.*\.ts$/.test(f)).sort();
+  const files = readdirSync(migrationsDir)
+    .filter((f) => /^\d+_.*\.ts$/.test(f))
+    .sort();
   const hash = createHash('sha256').update(`seed-v${SEED_VERSION} tasks=${taskCount}\n`);
   // migrate.ts too: a migration file exists before it is registered there.
   for (const p of [...files, 'columns.ts', '../migrate.ts'].map((f) => path.join(migrationsDir, f))) {
@@ -96,7 +98,6 @@ export function copySeed(seedDir: string, runDir: string): void {
   copyFileSync(path.join(seedDir, 'taskd.db'), path.join(runDir, 'taskd.db'));
 }
 
-
 const COMMANDS = [
   'bin/rake db:migrate',
   'python manage.py clearsessions',
@@ -130,8 +131,12 @@ function bulkInsert(file: string, taskCount: number, developerHash: string, log:
   const spaces: { id: number; guid: string; orgId: number }[] = [];
   let orgGuid = '';
   db.transaction(() => {
-    const insOrg = db.prepare(`insert into organizations (guid, name, suspended, status, quota_id, created_at, updated_at) values (?, ?, 0, 'active', ?, ?, ?)`);
-    const insSpace = db.prepare(`insert into spaces (guid, name, organization_id, quota_id, status, created_at, updated_at) values (?, ?, ?, null, 'active', ?, ?)`);
+    const insOrg = db.prepare(
+      `insert into organizations (guid, name, suspended, status, quota_id, created_at, updated_at) values (?, ?, 0, 'active', ?, ?, ?)`,
+    );
+    const insSpace = db.prepare(
+      `insert into spaces (guid, name, organization_id, quota_id, status, created_at, updated_at) values (?, ?, ?, null, 'active', ?, ?)`,
+    );
     const insApp = db.prepare(
       `insert into apps (guid, name, space_id, state, lifecycle_type, stack, lifecycle_data, environment_variables, current_droplet_id, next_task_sequence_id, created_at, updated_at)
        values (?, ?, ?, 'STOPPED', 'buildpack', 'cflinuxfs4', '{"buildpacks":[],"stack":"cflinuxfs4"}', '{}', null, 1, ?, ?)`,
@@ -158,7 +163,9 @@ function bulkInsert(file: string, taskCount: number, developerHash: string, log:
           const ag = randomUUID();
           const appId = Number(insApp.run(ag, `app-${a + 1}`, spaceId, created, created).lastInsertRowid);
           const dg = randomUUID();
-          const dropletId = Number(insDroplet.run(dg, appId, createHash('sha256').update(dg).digest('hex'), created, created).lastInsertRowid);
+          const dropletId = Number(
+            insDroplet.run(dg, appId, createHash('sha256').update(dg).digest('hex'), created, created).lastInsertRowid,
+          );
           setDroplet.run(dropletId, appId);
           insProcess.run(ag, appId, created, created);
           apps.push({ id: appId, guid: ag, spaceId, orgId, dropletGuid: dg, nextSeq: 1 });
@@ -168,13 +175,19 @@ function bulkInsert(file: string, taskCount: number, developerHash: string, log:
     // The developer: organization_user of the first org, space_developer of its first space.
     const devId = Number(
       db
-        .prepare(`insert into users (guid, username, origin, password_hash, scopes, created_at, updated_at) values (?, ?, 'uaa', ?, '', ?, ?)`)
+        .prepare(
+          `insert into users (guid, username, origin, password_hash, scopes, created_at, updated_at) values (?, ?, 'uaa', ?, '', ?, ?)`,
+        )
         .run(randomUUID(), DEVELOPER.username, developerHash, nowIso, nowIso).lastInsertRowid,
     );
-    const insRole = db.prepare(`insert into roles (guid, type, user_id, organization_id, space_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)`);
+    const insRole = db.prepare(
+      `insert into roles (guid, type, user_id, organization_id, space_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)`,
+    );
     insRole.run(randomUUID(), 'organization_user', devId, spaces[0].orgId, null, nowIso, nowIso);
     insRole.run(randomUUID(), 'space_developer', devId, null, spaces[0].id, nowIso, nowIso);
-    db.prepare(`insert into runners (id, hostname, pid, slots, started_at, heartbeat_at) values (?, 'bench-seed', 0, 0, ?, '9999-12-31T23:59:59.999Z')`).run(SEEDED_RUNNER_ID, nowIso);
+    db.prepare(
+      `insert into runners (id, hostname, pid, slots, started_at, heartbeat_at) values (?, 'bench-seed', 0, 0, ?, '9999-12-31T23:59:59.999Z')`,
+    ).run(SEEDED_RUNNER_ID, nowIso);
   })();
 
   const insTask = db.prepare(
@@ -182,7 +195,9 @@ function bulkInsert(file: string, taskCount: number, developerHash: string, log:
        droplet_guid, failure_reason, exit_status, timeout_seconds, created_by, runner_id, started_at, finished_at, cancel_requested_at, created_at, updated_at)
      values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, 1024, -1, ?, ?, ?, null, ?, ?, ?, ?, null, ?, ?)`,
   );
-  const insLabel = db.prepare(`insert into metadata (resource_kind, resource_id, metadata_kind, key_prefix, key_name, value) values ('task', ?, 'label', '', 'env', ?)`);
+  const insLabel = db.prepare(
+    `insert into metadata (resource_kind, resource_id, metadata_kind, key_prefix, key_name, value) values ('task', ?, 'label', '', 'env', ?)`,
+  );
   const states: Record<string, number> = {};
   let labelled = 0;
   let developerSpaceTasks = 0;
@@ -206,9 +221,23 @@ function bulkInsert(file: string, taskCount: number, developerHash: string, log:
       const guid = randomUUID();
       const k = Math.floor(random() * NAMES.length);
       const info = insTask.run(
-        guid, app.id, app.spaceId, app.orgId, app.nextSeq++, `${NAMES[k]}-${(i % 997).toString(16)}`, COMMANDS[k], state,
-        [256, 512, 1024][i % 3], app.dropletGuid, failure, exitStatus, admin.guid,
-        state === 'RUNNING' ? SEEDED_RUNNER_ID : null, iso(startedAt), finishedAt === null ? null : iso(finishedAt), iso(created),
+        guid,
+        app.id,
+        app.spaceId,
+        app.orgId,
+        app.nextSeq++,
+        `${NAMES[k]}-${(i % 997).toString(16)}`,
+        COMMANDS[k],
+        state,
+        [256, 512, 1024][i % 3],
+        app.dropletGuid,
+        failure,
+        exitStatus,
+        admin.guid,
+        state === 'RUNNING' ? SEEDED_RUNNER_ID : null,
+        iso(startedAt),
+        finishedAt === null ? null : iso(finishedAt),
+        iso(created),
         iso(finishedAt ?? startedAt),
       );
       states[state] = (states[state] ?? 0) + 1;

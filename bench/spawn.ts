@@ -22,7 +22,8 @@ export interface BareLatencies {
 }
 
 export const bareLatencies = (count: number) => bare<BareLatencies>(['latency', String(count)]);
-export const bareThroughput = (total: number, concurrency: number) => bare<{ perSecond: number; rssMb: number }>(['throughput', String(total), String(concurrency)]);
+export const bareThroughput = (total: number, concurrency: number) =>
+  bare<{ perSecond: number; rssMb: number }>(['throughput', String(total), String(concurrency)]);
 
 /** spawn('true') to its 'spawn' event from the bench process (large: tsx, autocannon, SQLite). */
 export async function inProcessSpawnLatencies(count: number): Promise<number[]> {

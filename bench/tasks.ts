@@ -34,7 +34,9 @@ export class TaskWatcher {
   /** Task counts by state over the given apps. */
   states(appGuids: string[]): Record<string, number> {
     const rows = this.db
-      .prepare(`select t.state, count(*) as n from tasks t join apps a on a.id = t.app_id where a.guid in (${appGuids.map(() => '?').join(',')}) group by t.state`)
+      .prepare(
+        `select t.state, count(*) as n from tasks t join apps a on a.id = t.app_id where a.guid in (${appGuids.map(() => '?').join(',')}) group by t.state`,
+      )
       .all(...appGuids) as { state: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
@@ -44,7 +46,11 @@ export class TaskWatcher {
   }
 }
 
-export async function createTask(api: Api, appGuid: string, command = 'true'): Promise<{ status: number; guid?: string; state?: string; error?: string }> {
+export async function createTask(
+  api: Api,
+  appGuid: string,
+  command = 'true',
+): Promise<{ status: number; guid?: string; state?: string; error?: string }> {
   const res = await api.request('POST', `/v3/apps/${appGuid}/tasks`, { command, memory_in_mb: TASK_MEMORY_MB });
   if (res.status !== 202) return { status: res.status, error: JSON.stringify(res.body) };
   return { status: res.status, guid: res.body.guid, state: res.body.state };

@@ -17,7 +17,13 @@ export interface StateCounter {
   states(appGuids: string[]): Record<string, number> | Promise<Record<string, number>>;
 }
 
-export async function endToEnd(api: Api, watcher: StateCounter, appGuids: string[], total: number, timeoutSeconds: number): Promise<ThroughputResult> {
+export async function endToEnd(
+  api: Api,
+  watcher: StateCounter,
+  appGuids: string[],
+  total: number,
+  timeoutSeconds: number,
+): Promise<ThroughputResult> {
   let created = 0;
   let error: string | undefined;
   const t0 = performance.now();

@@ -32,7 +32,9 @@ if (values.help) {
 }
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'checks');
-const files = readdirSync(dir).filter((f) => /^\d+[a-z]?-.*\.ts$/.test(f)).sort();
+const files = readdirSync(dir)
+  .filter((f) => /^\d+[a-z]?-.*\.ts$/.test(f))
+  .sort();
 const all: ReliabilityCheck[] = [];
 for (const file of files) {
   const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { checks: ReliabilityCheck[] };
@@ -42,7 +44,10 @@ if (values.list) {
   for (const c of all) console.log(`${c.name.padEnd(28)} ${c.title}`);
   process.exit(0);
 }
-const wanted = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = values.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const selected = wanted ? all.filter((c) => wanted.some((w) => c.name.startsWith(w))) : all;
 if (!selected.length) {
   console.error(`no check matches --only ${values.only}\n${USAGE}`);
@@ -81,7 +86,9 @@ console.log('\n== summary');
 console.log(`${'check'.padEnd(28)} ${'trials'.padStart(8)} ${'failures'.padStart(9)} ${'seconds'.padStart(8)}`);
 for (const { check, report, seconds } of results) {
   const trials = report.skipped ? 'skipped' : String(report.trials);
-  console.log(`${check.name.padEnd(28)} ${trials.padStart(8)} ${String(report.failures.length).padStart(9)} ${seconds.toFixed(1).padStart(8)}`);
+  console.log(
+    `${check.name.padEnd(28)} ${trials.padStart(8)} ${String(report.failures.length).padStart(9)} ${seconds.toFixed(1).padStart(8)}`,
+  );
 }
 console.log(`seed ${seed}`);
 process.exit(results.some((r) => r.report.failures.length) ? 1 : 0);

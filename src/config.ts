@@ -140,9 +140,27 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   maxConnections: 10_000,
 };
 
-type Kind = 'string' | 'secret' | 'address' | 'port' | 'positive' | 'count' | 'integer' | 'cores' | 'url' | 'postgres' | 'list' | 'sandbox' | 'onoff' | 'role';
+type Kind =
+  | 'string'
+  | 'secret'
+  | 'address'
+  | 'port'
+  | 'positive'
+  | 'count'
+  | 'integer'
+  | 'cores'
+  | 'url'
+  | 'postgres'
+  | 'list'
+  | 'sandbox'
+  | 'onoff'
+  | 'role';
 
-const CHOICES: Partial<Record<Kind, string[]>> = { sandbox: ['auto', 'bwrap', 'none'], onoff: ['on', 'off'], role: ['all', 'api', 'runner'] };
+const CHOICES: Partial<Record<Kind, string[]>> = {
+  sandbox: ['auto', 'bwrap', 'none'],
+  onoff: ['on', 'off'],
+  role: ['all', 'api', 'runner'],
+};
 
 /** Every setting: its config-file key, environment variable and the kind of value it takes. */
 const settings: { key: keyof Config; env: string; kind: Kind }[] = [
@@ -215,19 +233,27 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const result = config as unknown as Config;
   result.dataDir = path.resolve(result.dataDir);
   if (result.maximumDiskInMb < result.defaultDiskInMb) {
-    throw new ConfigError(`TASKD_DEFAULT_DISK_IN_MB (${result.defaultDiskInMb}) must not exceed TASKD_MAXIMUM_DISK_IN_MB (${result.maximumDiskInMb})`);
+    throw new ConfigError(
+      `TASKD_DEFAULT_DISK_IN_MB (${result.defaultDiskInMb}) must not exceed TASKD_MAXIMUM_DISK_IN_MB (${result.maximumDiskInMb})`,
+    );
   }
   result.maximumMemoryInMb ??= defaultMaximumMemoryInMb(result, sources.hostMemoryMb ?? Math.floor(totalmem() / (1024 * 1024)));
   if (result.maximumMemoryInMb < result.defaultMemoryInMb) {
-    throw new ConfigError(`TASKD_DEFAULT_MEMORY_IN_MB (${result.defaultMemoryInMb}) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (${result.maximumMemoryInMb})`);
+    throw new ConfigError(
+      `TASKD_DEFAULT_MEMORY_IN_MB (${result.defaultMemoryInMb}) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (${result.maximumMemoryInMb})`,
+    );
   }
   // On the separate listener /metrics needs no credential: a token there would protect nothing.
   if (result.metricsAddress !== undefined && result.metricsToken !== undefined) {
-    throw new ConfigError('TASKD_METRICS_TOKEN has no use with TASKD_METRICS_ADDRESS (metrics there need no credential): set one or the other');
+    throw new ConfigError(
+      'TASKD_METRICS_TOKEN has no use with TASKD_METRICS_ADDRESS (metrics there need no credential): set one or the other',
+    );
   }
   const { defaultTaskTimeoutSeconds: timeout, maximumTaskTimeoutSeconds: maxTimeout } = result;
   if (timeout !== undefined && maxTimeout !== undefined && timeout > maxTimeout) {
-    throw new ConfigError(`TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (${timeout}) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (${maxTimeout})`);
+    throw new ConfigError(
+      `TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (${timeout}) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (${maxTimeout})`,
+    );
   }
   // Asked for explicitly, bubblewrap must work: start-up fails rather than run tasks unsandboxed.
   if (result.sandbox === 'bwrap') {
@@ -299,7 +325,8 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
     }
     case 'cores': {
       // Whole or fractional cores, to a hundredth: the quota is microseconds per 100 ms period.
-      if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) <= 0) throw new ConfigError(`${name} must be a positive number of CPU cores (e.g. 1 or 0.5), got '${text}'`);
+      if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) <= 0)
+        throw new ConfigError(`${name} must be a positive number of CPU cores (e.g. 1 or 0.5), got '${text}'`);
       return Number(text);
     }
     case 'integer': {
@@ -317,7 +344,8 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
       return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
     }
     case 'postgres': {
-      if (!/^postgres(ql)?:\/\//.test(text)) throw new ConfigError(`${name} must be a postgres:// URL (leave it unset for embedded SQLite)`);
+      if (!/^postgres(ql)?:\/\//.test(text))
+        throw new ConfigError(`${name} must be a postgres:// URL (leave it unset for embedded SQLite)`);
       try {
         new URL(text);
       } catch {
@@ -326,7 +354,10 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
       return text;
     }
     case 'list':
-      return text.split(',').map((s) => s.trim()).filter(Boolean);
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'sandbox':
     case 'onoff':
     case 'role':

@@ -43,10 +43,14 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     const app = await buildServer(ctx, { logRequests: options.logRequests });
     const metricsApp = config.metricsAddress === undefined ? undefined : await buildMetricsServer(ctx);
     // On PostgreSQL, signals reach the other nodes too (new tasks, cancels, log lines).
-    const relay = store.dialect === 'postgres' ? await PgSignalRelay.start(config.databaseUrl!, options.store?.pgSchema, ctx.signals, ctx.log) : undefined;
+    const relay =
+      store.dialect === 'postgres'
+        ? await PgSignalRelay.start(config.databaseUrl!, options.store?.pgSchema, ctx.signals, ctx.log)
+        : undefined;
     // A node that runs no tasks serves the API only; it does not count as a runner.
     const identity: TaskIdentity = {
-      token: (task) => tokens.taskToken({ guid: task.guid, appGuid: task.appGuid, createdBy: task.created_by, timeoutSeconds: task.timeout_seconds }),
+      token: (task) =>
+        tokens.taskToken({ guid: task.guid, appGuid: task.appGuid, createdBy: task.created_by, timeoutSeconds: task.timeout_seconds }),
       // A runner-only node serves no API: its tasks reach the API nodes at the external URL.
       apiUrl: () => config.externalUrl ?? (servesApi(config) ? listeningUrl(app) : undefined),
     };

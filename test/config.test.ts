@@ -34,7 +34,10 @@ test('a bad setting is one message naming it', () => {
     [{ TASKD_MAX_BUNDLE_BYTES: '0' }, /^TASKD_MAX_BUNDLE_BYTES must be a positive integer/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => loadConfig({ env }), (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
+    assert.throws(
+      () => loadConfig({ env }),
+      (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'),
+    );
   }
 });
 
@@ -54,8 +57,12 @@ test('TASKD_MAXIMUM_MEMORY_IN_MB: read from the environment and the config file'
   const file = path.join(dir, 'taskd.json');
   writeFileSync(file, JSON.stringify({ maximumMemoryInMb: 3000 }));
   assert.equal(loadConfig({ file, env: {} }).maximumMemoryInMb, 3000);
-  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '0' } }), { message: "TASKD_MAXIMUM_MEMORY_IN_MB must be a positive integer, got '0'" });
-  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '2g' } }), { message: "TASKD_MAXIMUM_MEMORY_IN_MB must be a positive integer, got '2g'" });
+  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '0' } }), {
+    message: "TASKD_MAXIMUM_MEMORY_IN_MB must be a positive integer, got '0'",
+  });
+  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '2g' } }), {
+    message: "TASKD_MAXIMUM_MEMORY_IN_MB must be a positive integer, got '2g'",
+  });
 });
 
 test("the memory maximum defaults to the host's memory in whole MB", () => {
@@ -78,11 +85,18 @@ test('on a host with less memory than the default memory the defaults still load
 test('a default memory above the memory maximum stops start-up', () => {
   assert.throws(
     () => loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '2048', TASKD_MAXIMUM_MEMORY_IN_MB: '1024' } }),
-    (err: Error) => err instanceof ConfigError && err.message === 'TASKD_DEFAULT_MEMORY_IN_MB (2048) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (1024)',
+    (err: Error) =>
+      err instanceof ConfigError && err.message === 'TASKD_DEFAULT_MEMORY_IN_MB (2048) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB (1024)',
   );
-  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '512' } }), /TASKD_DEFAULT_MEMORY_IN_MB \(1024\) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB \(512\)/);
+  assert.throws(
+    () => loadConfig({ env: { TASKD_MAXIMUM_MEMORY_IN_MB: '512' } }),
+    /TASKD_DEFAULT_MEMORY_IN_MB \(1024\) must not exceed TASKD_MAXIMUM_MEMORY_IN_MB \(512\)/,
+  );
   const equal = loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '2048', TASKD_MAXIMUM_MEMORY_IN_MB: '2048' } });
   assert.equal(equal.maximumMemoryInMb, 2048);
   // Above the host's memory is the operator's call (swap, say): only the default must fit.
-  assert.equal(loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '4096', TASKD_MAXIMUM_MEMORY_IN_MB: '8192' }, hostMemoryMb: 2048 }).maximumMemoryInMb, 8192);
+  assert.equal(
+    loadConfig({ env: { TASKD_DEFAULT_MEMORY_IN_MB: '4096', TASKD_MAXIMUM_MEMORY_IN_MB: '8192' }, hostMemoryMb: 2048 }).maximumMemoryInMb,
+    8192,
+  );
 });

@@ -67,8 +67,16 @@ function crashCheck(mode: CrashMode): ReliabilityCheck {
       for (let i = 0; i < trials; i++) {
         const seed = (options.seed + i * 7919 + (mode === 'supervisor' ? 1 : 0)) >>> 0;
         const result = await runTrial({
-          mode, adminPassword: ADMIN_PASSWORD, env: ENV,
-          mix: size.mix, killAfterMs: size.killAfterMs, leaseSeconds: LEASE_SECONDS, settleMs: (LEASE_SECONDS + 16) * 1000, judgeReadiness: !options.quick, seed, rng: seededRandom(seed),
+          mode,
+          adminPassword: ADMIN_PASSWORD,
+          env: ENV,
+          mix: size.mix,
+          killAfterMs: size.killAfterMs,
+          leaseSeconds: LEASE_SECONDS,
+          settleMs: (LEASE_SECONDS + 16) * 1000,
+          judgeReadiness: !options.quick,
+          seed,
+          rng: seededRandom(seed),
         });
         results.push(result);
         for (const line of result.failures) failures.add(`trial ${i + 1} (seed ${seed}): ${line}`);
@@ -95,7 +103,17 @@ function figuresOf(results: TrialResult[]): Record<string, string | number> {
     'trials failed': `${failed} of ${results.length}`,
     'restart to ready p50 / max (wall)': `${ms(percentile(ready, 50))} / ${ms(Math.max(...ready))}`,
     'restart to ready p50 / max (CPU time of taskd)': `${ms(percentile(readyCpu, 50))} / ${ms(Math.max(...readyCpu))}`,
-    'clean first start to ready p50 (wall / CPU)': `${ms(percentile(finite((r) => r.firstReadyMs), 50))} / ${ms(percentile(finite((r) => r.firstReadyCpuMs), 50))}`,
+    'clean first start to ready p50 (wall / CPU)': `${ms(
+      percentile(
+        finite((r) => r.firstReadyMs),
+        50,
+      ),
+    )} / ${ms(
+      percentile(
+        finite((r) => r.firstReadyCpuMs),
+        50,
+      ),
+    )}`,
     'host load average (1 min) at the end': loadavg()[0]!.toFixed(1),
     'acknowledged creates per trial': (sum((r) => r.tasks) / Math.max(1, results.length)).toFixed(1),
     'creates unanswered (in flight at the kill)': sum((r) => r.unanswered),

@@ -32,7 +32,9 @@ async function runIsolation(kind: StoreKind, options: CheckOptions): Promise<Che
   try {
     const world = await buildWorld(h);
     const setupSeconds = (performance.now() - started) / 1000;
-    options.log(`${world.tenants.length} tenants, ${world.tasks.length} tasks and ${world.callers.length} role callers set up in ${setupSeconds.toFixed(1)} s`);
+    options.log(
+      `${world.tenants.length} tenants, ${world.tasks.length} tasks and ${world.callers.length} role callers set up in ${setupSeconds.toFixed(1)} s`,
+    );
     const client = new IsolationClient(h, world);
     const ctx = new PropertyContext(world, client);
     const before = await snapshotTasks(h);
@@ -109,6 +111,7 @@ export const checks: ReliabilityCheck[] = [
   {
     name: 'isolation-postgres',
     title: 'Tenant isolation on PostgreSQL: the same properties',
-    run: async (options) => (PG_URL ? runIsolation('postgres', options) : skippedReport('TASKD_TEST_PG_URL is not set: no PostgreSQL to test against')),
+    run: async (options) =>
+      PG_URL ? runIsolation('postgres', options) : skippedReport('TASKD_TEST_PG_URL is not set: no PostgreSQL to test against'),
   },
 ];

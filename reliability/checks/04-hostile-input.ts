@@ -25,7 +25,12 @@ export const CHECKED = [
   'taskd is still ready after the attack',
 ];
 
-async function attackStore(kind: StoreKind, options: CheckOptions, failures: FailureLog, figures: Record<string, string | number>): Promise<number> {
+async function attackStore(
+  kind: StoreKind,
+  options: CheckOptions,
+  failures: FailureLog,
+  figures: Record<string, string | number>,
+): Promise<number> {
   const target = new FuzzTarget(kind);
   const perApi = options.quick ? QUICK_PER_API : FULL_PER_API;
   let trials = 0;
@@ -34,7 +39,12 @@ async function attackStore(kind: StoreKind, options: CheckOptions, failures: Fai
     const routes = await routesOf(target.baseUrl);
     figures[`${kind}: routes in /openapi.json`] = API_NAMES.map((api) => `${api} ${routes.filter((r) => r.api === api).length}`).join(', ');
     let n = 0;
-    const ctx = { world: target.world, credentials: target.credentials, bodyLimit: target.harness.config.maxBodyBytes, unique: () => `${options.seed}-${++n}` };
+    const ctx = {
+      world: target.world,
+      credentials: target.credentials,
+      bodyLimit: target.harness.config.maxBodyBytes,
+      unique: () => `${options.seed}-${++n}`,
+    };
 
     trials += await refusedCreateLeavesNothing(target, failures);
     // Warm up (JIT, caches, pools) before memory is first measured: growth after is what counts.
@@ -46,9 +56,16 @@ async function attackStore(kind: StoreKind, options: CheckOptions, failures: Fai
       const result = await runCampaign(target, api, routes, perApi, seededRandom(options.seed * 31 + i), ctx, failures);
       trials += result.requests;
       for (const [attack, n] of result.attacks) attacks.set(attack, (attacks.get(attack) ?? 0) + n);
-      for (const lost of await target.lostCredentials()) failures.add(`${kind} ${api}: the attack's own ${lost} stopped working, so later requests were refused before taskd looked at them`);
-      const histogram = [...result.statuses].sort(([a], [b]) => a - b).map(([s, c]) => `${s}×${c}`).join(' ');
-      figures[`${kind} ${api}: requests`] = `${result.requests} in ${result.seconds.toFixed(1)} s (${(result.requests / result.seconds).toFixed(0)}/s)`;
+      for (const lost of await target.lostCredentials())
+        failures.add(
+          `${kind} ${api}: the attack's own ${lost} stopped working, so later requests were refused before taskd looked at them`,
+        );
+      const histogram = [...result.statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([s, c]) => `${s}×${c}`)
+        .join(' ');
+      figures[`${kind} ${api}: requests`] =
+        `${result.requests} in ${result.seconds.toFixed(1)} s (${(result.requests / result.seconds).toFixed(0)}/s)`;
       figures[`${kind} ${api}: statuses`] = histogram;
       options.log(`${kind} ${api}: ${result.requests} requests, ${histogram}`);
     }
@@ -66,7 +83,8 @@ async function attackStore(kind: StoreKind, options: CheckOptions, failures: Fai
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       const later = await settledMemory();
       figures[`${kind}: RSS 5 s later`] = mib(later.rssBytes);
-      if (later.rssBytes > before.rssBytes * LEAK_RATIO) failures.add(`${kind}: RSS grew from ${mib(before.rssBytes)} to ${mib(later.rssBytes)} and stayed: a leak`);
+      if (later.rssBytes > before.rssBytes * LEAK_RATIO)
+        failures.add(`${kind}: RSS grew from ${mib(before.rssBytes)} to ${mib(later.rssBytes)} and stayed: a leak`);
     }
     if (!(await target.healthy())) failures.add(`${kind}: taskd is not ready after the attack`);
     return trials;
@@ -77,16 +95,31 @@ async function attackStore(kind: StoreKind, options: CheckOptions, failures: Fai
 
 /** The baseline of the half-write property: a create refused for its body leaves no task. */
 async function refusedCreateLeavesNothing(target: FuzzTarget, failures: FailureLog): Promise<number> {
-  const bodies = ['{"command":123}', '{"command":"true","memory_in_mb":"lots"}', '{"command":"true","metadata":{"labels":{"__proto__":"x"}}}', '{"command":"true"'];
+  const bodies = [
+    '{"command":123}',
+    '{"command":"true","memory_in_mb":"lots"}',
+    '{"command":"true","metadata":{"labels":{"__proto__":"x"}}}',
+    '{"command":"true"',
+  ];
   for (const text of bodies) {
     const before = await target.counts();
-    const res = await sendRaw(target.port, {
-      method: 'POST', target: `/v3/apps/${target.world.appGuid}/tasks`,
-      headers: [['authorization', `bearer ${target.credentials.bearer}`], ['content-type', 'application/json']], body: Buffer.from(text),
-    }, 20_000);
+    const res = await sendRaw(
+      target.port,
+      {
+        method: 'POST',
+        target: `/v3/apps/${target.world.appGuid}/tasks`,
+        headers: [
+          ['authorization', `bearer ${target.credentials.bearer}`],
+          ['content-type', 'application/json'],
+        ],
+        body: Buffer.from(text),
+      },
+      20_000,
+    );
     const after = await target.counts();
     if (res.status < 400 || res.status >= 500) failures.add(`baseline: task create with ${text} answered ${res.status}, not a refusal`);
-    if (after.tasks !== before.tasks) failures.add(`baseline: refused task create with ${text} changed tasks ${before.tasks}→${after.tasks}`);
+    if (after.tasks !== before.tasks)
+      failures.add(`baseline: refused task create with ${text} changed tasks ${before.tasks}→${after.tasks}`);
   }
   return bodies.length;
 }
@@ -96,7 +129,7 @@ export const hostileInputCheck: ReliabilityCheck = {
   title: 'fuzzed requests from the OpenAPI document against all four APIs: no 5xx, own envelopes, no half-writes, memory steady',
   async run(options: CheckOptions): Promise<CheckReport> {
     const failures = new FailureLog();
-    const figures: Record<string, string | number> = { 'seed': options.seed };
+    const figures: Record<string, string | number> = { seed: options.seed };
     let trials = 0;
     const stores: StoreKind[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
     if (!PG_URL) figures['postgres'] = 'not run: TASKD_TEST_PG_URL is not set';

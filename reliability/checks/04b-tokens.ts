@@ -26,8 +26,11 @@ export function refusalProblem(api: ApiName, target: string, bad: BadCredential,
   switch (api) {
     case 'cf': {
       const [e] = body.errors;
-      const want = bad.missing ? { title: 'CF-NotAuthenticated', code: 10002, detail: 'Authentication error' } : { title: 'CF-InvalidAuthToken', code: 1000, detail: 'Invalid Auth Token' };
-      if (e.title !== want.title || e.code !== want.code || e.detail !== want.detail) return `error ${JSON.stringify(e)}, not ${JSON.stringify(want)}`;
+      const want = bad.missing
+        ? { title: 'CF-NotAuthenticated', code: 10002, detail: 'Authentication error' }
+        : { title: 'CF-InvalidAuthToken', code: 1000, detail: 'Invalid Auth Token' };
+      if (e.title !== want.title || e.code !== want.code || e.detail !== want.detail)
+        return `error ${JSON.stringify(e)}, not ${JSON.stringify(want)}`;
       return undefined;
     }
     case 'astra': {
@@ -54,7 +57,8 @@ function credentialsFor(route: Route, all: BadCredential[]): BadCredential[] {
 
 export const tokensCheck: ReliabilityCheck = {
   name: 'tokens',
-  title: 'expired, forged, malformed, alg:none and removed-user credentials on every authenticated route of all four APIs → 401 in each envelope',
+  title:
+    'expired, forged, malformed, alg:none and removed-user credentials on every authenticated route of all four APIs → 401 in each envelope',
   async run(options: CheckOptions): Promise<CheckReport> {
     const failures = new FailureLog();
     const figures: Record<string, string | number> = {};
@@ -79,7 +83,11 @@ export const tokensCheck: ReliabilityCheck = {
           if (body !== undefined) headers.push(['content-type', 'application/json']);
           const what = `${route.method} ${route.template} with ${b.kind}`;
           try {
-            const res = await sendRaw(target.port, { method: route.method, target: path, headers, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)) }, 20_000);
+            const res = await sendRaw(
+              target.port,
+              { method: route.method, target: path, headers, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)) },
+              20_000,
+            );
             const problem = refusalProblem(route.api, path, b, res);
             if (problem) failures.add(`${what}: ${problem}: ${res.body.toString('utf8').slice(0, 200)}`);
           } catch (err) {

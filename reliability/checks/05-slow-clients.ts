@@ -102,7 +102,11 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     const org = await h.org();
     const space = await h.space(org.guid);
     const app = await h.app(space.guid);
-    await seedTasks(h, app.guid, Array.from({ length: LIST_TASKS }, () => ({})));
+    await seedTasks(
+      h,
+      app.guid,
+      Array.from({ length: LIST_TASKS }, () => ({})),
+    );
     // Its output to a file, not a pipe: this busy process draining it late would stall taskd.
     taskd = await TaskdProcess.start(h.config.dataDir, {
       logFile: path.join(h.config.dataDir, `taskd-${Date.now()}.log`),
@@ -132,7 +136,8 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     await baseline.start();
     await sleep(options.quick ? 1000 : 5000);
     const calm = await baseline.stop();
-    figures['probe latency p50 / p99 with no slow client'] = `${calm.p50Ms.toFixed(1)} / ${calm.p99Ms.toFixed(1)} ms (${calm.requests} requests)`;
+    figures['probe latency p50 / p99 with no slow client'] =
+      `${calm.p50Ms.toFixed(1)} / ${calm.p99Ms.toFixed(1)} ms (${calm.requests} requests)`;
     for (const f of calm.failures.slice(0, 5)) failures.add(`with no slow client: ${f}`);
     const loadAtStart = loadavg()[0]!;
     const cpuAtStart = cpuSecondsOf(taskd.pid);
@@ -140,7 +145,9 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     const probe = new Probe(`${base}/v3/tasks`, token, PROBE_EVERY_MS);
     await probe.start();
     const target = { port, token, largeListPath, dripMs: size.dripMs };
-    options.log(`opening ${size.connections} slow connections over ${size.rampMs / 1000} s (timeouts: headers ${size.headers} s, request ${size.request} s, idle ${size.idle} s, keep-alive ${size.keepAlive} s)`);
+    options.log(
+      `opening ${size.connections} slow connections over ${size.rampMs / 1000} s (timeouts: headers ${size.headers} s, request ${size.request} s, idle ${size.idle} s, keep-alive ${size.keepAlive} s)`,
+    );
     const started = performance.now();
     const longest = Math.max(size.headers, size.request, size.idle) * 1000;
     const deadline = started + size.rampMs + longest * 3 + 10_000;
@@ -173,14 +180,19 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
       // Node checks expired headers and requests about once a second; the poll adds 0.2 s.
       const allowed = timeout + Math.max(3000, timeout / 2);
       figures[`${kind}: connections`] = `${ofKind.length} (${refused.length} refused, ${stillOpen.length} still open at the end)`;
-      figures[`${kind}: closed by taskd after p50 / max`] = `${seconds(percentile(held, 50))} / ${seconds(Math.max(...held))} (timeout ${timeout / 1000} s)`;
+      figures[`${kind}: closed by taskd after p50 / max`] =
+        `${seconds(percentile(held, 50))} / ${seconds(Math.max(...held))} (timeout ${timeout / 1000} s)`;
       const answers = new Map<string, number>();
       for (const c of ofKind) if (c.answer) answers.set(c.answer, (answers.get(c.answer) ?? 0) + 1);
       if (answers.size) figures[`${kind}: answered`] = [...answers].map(([line, n]) => `${n}× ${line}`).join(', ');
       for (const c of refused.slice(0, 3)) failures.add(`${kind}: connection refused: ${c.error}`);
-      if (stillOpen.length) failures.add(`${kind}: ${stillOpen.length} connections still open ${attackSeconds.toFixed(0)} s after the attack began (timeout ${timeout / 1000} s)`);
+      if (stillOpen.length)
+        failures.add(
+          `${kind}: ${stillOpen.length} connections still open ${attackSeconds.toFixed(0)} s after the attack began (timeout ${timeout / 1000} s)`,
+        );
       const late = held.filter((ms) => ms > allowed);
-      if (!options.quick && late.length) failures.add(`${kind}: ${late.length} connections held longer than ${seconds(allowed)} (max ${seconds(Math.max(...late))})`);
+      if (!options.quick && late.length)
+        failures.add(`${kind}: ${late.length} connections held longer than ${seconds(allowed)} (max ${seconds(Math.max(...late))})`);
     }
     figures['probe requests'] = `${result.requests} (${result.failures.length} failed)`;
     figures['probe latency p50 / p99 / max'] = `${result.p50Ms.toFixed(1)} / ${result.p99Ms.toFixed(1)} / ${result.maxMs.toFixed(1)} ms`;
@@ -190,9 +202,11 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     // How much CPU serving all this took, against how long it took: when taskd got far less than
     // a core, its latencies are the machine's, not its own.
     figures['taskd CPU used during the attack'] = `${cpuUsed.toFixed(1)} s in ${attackSeconds.toFixed(1)} s`;
-    figures['machine load average (1 min) at start / end'] = `${loadAtStart.toFixed(1)} / ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
+    figures['machine load average (1 min) at start / end'] =
+      `${loadAtStart.toFixed(1)} / ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
     for (const f of result.failures.slice(0, 10)) failures.add(f);
-    if (!options.quick && result.p99Ms >= PROBE_P99_LIMIT_MS) failures.add(`probe p99 ${result.p99Ms.toFixed(1)} ms is not under ${PROBE_P99_LIMIT_MS} ms`);
+    if (!options.quick && result.p99Ms >= PROBE_P99_LIMIT_MS)
+      failures.add(`probe p99 ${result.p99Ms.toFixed(1)} ms is not under ${PROBE_P99_LIMIT_MS} ms`);
     if (rssPeak > RSS_LIMIT_BYTES) failures.add(`taskd's RSS reached ${mib(rssPeak)} during the attack`);
     return { trials: slow.length + result.requests + calm.requests, failures: failures.all, checked: CHECKED, figures };
   } finally {

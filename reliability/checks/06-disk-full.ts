@@ -20,7 +20,8 @@ const steadyTask = (seconds: number) => `i=0; while [ $i -lt ${seconds * 20} ]; 
 function cleanFullError(res: HttpAnswer): string | undefined {
   const err = res.body?.errors?.[0];
   if (res.status !== 503) return `status ${res.status}`;
-  if (!err || err.title !== 'CF-ServiceUnavailable' || err.code !== 10015) return `not a CF-ServiceUnavailable envelope: ${res.text.slice(0, 200)}`;
+  if (!err || err.title !== 'CF-ServiceUnavailable' || err.code !== 10015)
+    return `not a CF-ServiceUnavailable envelope: ${res.text.slice(0, 200)}`;
   if (/\bat .*:\d+:\d+|SQLITE_|ENOSPC|node_modules/.test(res.text)) return `internals leaked: ${res.text.slice(0, 200)}`;
   return undefined;
 }
@@ -99,7 +100,8 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
         seen(`upload processed: droplet ${droplet.state}`);
         if (droplet.state === 'FAILED') {
           failedDroplets.push(dropletGuid);
-          if (!droplet.error || /SQLITE_|ENOSPC|\bat .*:\d+/.test(droplet.error)) failures.add(`upload ${i}: droplet FAILED without a clear reason: ${droplet.error}`);
+          if (!droplet.error || /SQLITE_|ENOSPC|\bat .*:\d+/.test(droplet.error))
+            failures.add(`upload ${i}: droplet FAILED without a clear reason: ${droplet.error}`);
         }
       } else {
         const unclean = cleanFullError(upload);
@@ -109,9 +111,11 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
     }
     // No partial droplet: a droplet that did not stage has no bits, and nothing waits half-received.
     const dropletsDir = path.join(dataDir, 'droplets');
-    for (const guid of failedDroplets) if (existsSync(path.join(dropletsDir, guid))) failures.add(`droplet ${guid} did not stage but has bits in ${dropletsDir}`);
+    for (const guid of failedDroplets)
+      if (existsSync(path.join(dropletsDir, guid))) failures.add(`droplet ${guid} did not stage but has bits in ${dropletsDir}`);
     const incoming = path.join(dropletsDir, '.incoming');
-    if (existsSync(incoming) && readdirSync(incoming).length) failures.add(`partial uploads left in ${incoming}: ${readdirSync(incoming).join(', ')}`);
+    if (existsSync(incoming) && readdirSync(incoming).length)
+      failures.add(`partial uploads left in ${incoming}: ${readdirSync(incoming).join(', ')}`);
     const health = await taskd.get('/healthz').catch((err: Error) => ({ status: 0, text: err.message }) as HttpAnswer);
     if (health.status !== 200 || !taskd.alive) failures.add(`taskd not serving while the disk is full: ${health.status} ${health.text}`);
     await sleep(Math.max(0, fullSince + fullForMs - performance.now()));
@@ -134,14 +138,18 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
       const task = await taskd.finalTask(res.body.guid, 30_000);
       const log = await taskd.logOf(res.body.guid);
       if (task?.state === 'SUCCEEDED' && log.text.includes(`recovered-${attempt}`)) recoveredMs = performance.now() - freedAt;
-      else failures.add(`after freeing space, task ${res.body.guid} ended ${task?.state} (${task?.result?.failure_reason}) with log ${log.status} ${log.text.slice(0, 200)}`);
+      else
+        failures.add(
+          `after freeing space, task ${res.body.guid} ended ${task?.state} (${task?.result?.failure_reason}) with log ${log.status} ${log.text.slice(0, 200)}`,
+        );
     }
     trials++;
     if (recoveredMs === undefined) failures.add('taskd did not recover within 30 s of freeing space (no task ran with its log stored)');
     // And uploads work again.
     const { upload, dropletGuid } = await taskd.uploadDroplet(app);
     trials++;
-    if (upload.status !== 202 || (await taskd.settledDroplet(dropletGuid)).state !== 'STAGED') failures.add(`an upload after freeing space did not stage: ${upload.status} ${upload.text.slice(0, 200)}`);
+    if (upload.status !== 202 || (await taskd.settledDroplet(dropletGuid)).state !== 'STAGED')
+      failures.add(`an upload after freeing space did not stage: ${upload.status} ${upload.text.slice(0, 200)}`);
 
     // The long tasks: ran on, or ended with a truthful reason.
     const stored: string[] = [];
@@ -153,11 +161,13 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
         seen(`long task ${task.state}${task.result?.failure_reason ? `: ${task.result.failure_reason}` : ''}`);
         if (task.state === 'FAILED' && !task.result?.failure_reason) failures.add(`long task ${guid} FAILED without a reason`);
         const log = await taskd.logOf(guid);
-        if (log.status !== 200 || !log.text.includes('tick 0')) failures.add(`long task ${guid}: output before the fill not readable: ${log.status} ${log.text.slice(0, 200)}`);
+        if (log.status !== 200 || !log.text.includes('tick 0'))
+          failures.add(`long task ${guid}: output before the fill not readable: ${log.status} ${log.text.slice(0, 200)}`);
         // Output printed while the disk was full waits for space rather than being lost.
         const ticks = new Set(log.text.match(/tick \d+/g) ?? []).size;
         stored.push(`${ticks}/${longSeconds * 20}`);
-        if (task.state === 'SUCCEEDED' && ticks !== longSeconds * 20) failures.add(`long task ${guid} SUCCEEDED but its log holds ${ticks} of ${longSeconds * 20} lines`);
+        if (task.state === 'SUCCEEDED' && ticks !== longSeconds * 20)
+          failures.add(`long task ${guid} SUCCEEDED but its log holds ${ticks} of ${longSeconds * 20} lines`);
       }
     }
     // Every task acknowledged still exists, and each ends.
@@ -166,8 +176,10 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
       if (!task) failures.add(`acknowledged task ${guid} is missing or never ended`);
     }
     if (!taskd.alive) failures.add(`taskd exited:\n${taskd.log.slice(-2000)}`);
-    figures['recovery: first create accepted'] = firstCreateMs === undefined ? 'never' : `${firstCreateMs.toFixed(0)} ms after freeing space`;
-    figures['recovery: first task run with its log stored'] = recoveredMs === undefined ? 'never' : `${recoveredMs.toFixed(0)} ms after freeing space`;
+    figures['recovery: first create accepted'] =
+      firstCreateMs === undefined ? 'never' : `${firstCreateMs.toFixed(0)} ms after freeing space`;
+    figures['recovery: first task run with its log stored'] =
+      recoveredMs === undefined ? 'never' : `${recoveredMs.toFixed(0)} ms after freeing space`;
     figures['tasks acknowledged'] = created.size;
     figures['long tasks: lines stored of lines printed'] = stored.join(', ');
   } catch (err) {
@@ -185,7 +197,8 @@ export async function runDiskFull(options: CheckOptions): Promise<CheckReport> {
     const lost = [...acknowledged].filter((guid) => !rows.includes(guid));
     const noRunner = [...errorsSeen].filter(([what]) => what.includes('TaskWorkersUnavailable')).reduce((a, [, n]) => a + n, 0);
     const halfDone = unacknowledged.filter((t) => t.state !== 'FAILED' || t.failure_reason !== 'Unable to request task to be run');
-    if (halfDone.length || unacknowledged.length > noRunner) failures.add(`task rows nobody was told of (half-done creates): ${unacknowledged.map((t) => `${t.guid} ${t.state}`).join(', ')}`);
+    if (halfDone.length || unacknowledged.length > noRunner)
+      failures.add(`task rows nobody was told of (half-done creates): ${unacknowledged.map((t) => `${t.guid} ${t.state}`).join(', ')}`);
     if (lost.length) failures.add(`acknowledged tasks missing from the database: ${lost.join(', ')}`);
     figures['database integrity'] = integrity;
     fs.unmount();
@@ -210,7 +223,11 @@ function storedTasks(file: string): { guid: string; state: string; failure_reaso
   if (!existsSync(file)) return [];
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare('select guid, state, failure_reason from tasks').all() as { guid: string; state: string; failure_reason: string | null }[];
+    return db.prepare('select guid, state, failure_reason from tasks').all() as {
+      guid: string;
+      state: string;
+      failure_reason: string | null;
+    }[];
   } finally {
     db.close();
   }

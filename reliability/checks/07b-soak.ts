@@ -62,7 +62,10 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
         });
       inFlight.add(create);
       void create.finally(() => inFlight.delete(create));
-      if (n % (TASKS_PER_SECOND * 60) === 0 && n) options.log(`${n} creates, ${((performance.now() - started) / 1000).toFixed(0)} s, taskd RSS ${(sampler.max('taskd', performance.now() - started - 5000) / MB).toFixed(0)} MB`);
+      if (n % (TASKS_PER_SECOND * 60) === 0 && n)
+        options.log(
+          `${n} creates, ${((performance.now() - started) / 1000).toFixed(0)} s, taskd RSS ${(sampler.max('taskd', performance.now() - started - 5000) / MB).toFixed(0)} MB`,
+        );
     }
     await Promise.all(inFlight);
     const end = performance.now() - started;
@@ -86,27 +89,39 @@ export async function runSoak(options: CheckOptions): Promise<CheckReport> {
     for (const guid of [created[0], created[Math.floor(created.length / 2)], created[created.length - 1]]) {
       if (!guid) continue;
       const log = await server.logOf(guid);
-      if (!log.text.includes(`soak line 20 of ${guid}`)) failures.add(`task ${guid}: its log lacks its output: ${log.status} ${log.text.slice(0, 200)}`);
+      if (!log.text.includes(`soak line 20 of ${guid}`))
+        failures.add(`task ${guid}: its log lacks its output: ${log.status} ${log.text.slice(0, 200)}`);
     }
 
     const rssStart = sampler.mean('taskd', warmMs, warmMs + windowMs);
     const rssEnd = sampler.mean('taskd', end - windowMs, end + 1);
     const growth = rssEnd / rssStart - 1;
     const delay = delayBetween(metricsBefore, metricsAfter);
-    figures['tasks created'] = `${created.length} in ${(end / 1000).toFixed(0)} s (${(created.length / (end / 1000)).toFixed(1)}/s); final: ${[...states].map(([s, n]) => `${s} ${n}`).join(', ')}`;
-    figures['taskd RSS'] = `${(rssStart / MB).toFixed(0)} MB after warm-up, ${(rssEnd / MB).toFixed(0)} MB at the end (${(growth * 100).toFixed(1)}%), slope ${(sampler.slopePerMinute('taskd', warmMs) / MB).toFixed(2)} MB/min`;
+    figures['tasks created'] =
+      `${created.length} in ${(end / 1000).toFixed(0)} s (${(created.length / (end / 1000)).toFixed(1)}/s); final: ${[...states].map(([s, n]) => `${s} ${n}`).join(', ')}`;
+    figures['taskd RSS'] =
+      `${(rssStart / MB).toFixed(0)} MB after warm-up, ${(rssEnd / MB).toFixed(0)} MB at the end (${(growth * 100).toFixed(1)}%), slope ${(sampler.slopePerMinute('taskd', warmMs) / MB).toFixed(2)} MB/min`;
     const heapStart = liveHeap(warmMs, warmMs + windowMs);
     const heapEnd = liveHeap(end - windowMs, end + 1);
     const heapGrowth = heapEnd / heapStart - 1;
     figures['taskd live heap (after a full garbage collection)'] = Number.isNaN(heapGrowth)
       ? 'not known: no full collection in a window'
       : `${(heapStart / MB).toFixed(1)} MB after warm-up, ${(heapEnd / MB).toFixed(1)} MB at the end (${(heapGrowth * 100).toFixed(1)}%)`;
-    figures['supervisor RSS'] = `${(sampler.mean('supervisor', warmMs, warmMs + windowMs) / MB).toFixed(0)} MB after warm-up, ${(sampler.mean('supervisor', end - windowMs, end + 1) / MB).toFixed(0)} MB at the end`;
-    figures['event loop delay'] = `p50 ${formatBound(delay.p50)}, p99 ${formatBound(delay.p99)}, max ${formatBound(delay.max)} (${delay.count} samples)`;
-    figures['taskd CPU'] = `${cpu.toFixed(1)} s over ${(end / 1000).toFixed(0)} s (${((cpu / (end / 1000)) * 100).toFixed(0)}% of a core); ${machineLoad()}`;
+    figures['supervisor RSS'] =
+      `${(sampler.mean('supervisor', warmMs, warmMs + windowMs) / MB).toFixed(0)} MB after warm-up, ${(sampler.mean('supervisor', end - windowMs, end + 1) / MB).toFixed(0)} MB at the end`;
+    figures['event loop delay'] =
+      `p50 ${formatBound(delay.p50)}, p99 ${formatBound(delay.p99)}, max ${formatBound(delay.max)} (${delay.count} samples)`;
+    figures['taskd CPU'] =
+      `${cpu.toFixed(1)} s over ${(end / 1000).toFixed(0)} s (${((cpu / (end / 1000)) * 100).toFixed(0)}% of a core); ${machineLoad()}`;
     figures['probe latency'] = `p50 ${percentile(probe.latencies, 50).toFixed(1)} ms, p99 ${percentile(probe.latencies, 99).toFixed(1)} ms`;
-    if (growth > 0.3) failures.add(`taskd's RSS grew ${(growth * 100).toFixed(0)}% after warm-up (${(rssStart / MB).toFixed(0)} → ${(rssEnd / MB).toFixed(0)} MB)`);
-    if (heapGrowth > 0.3) failures.add(`taskd's live heap grew ${(heapGrowth * 100).toFixed(0)}% after warm-up (${(heapStart / MB).toFixed(1)} → ${(heapEnd / MB).toFixed(1)} MB)`);
+    if (growth > 0.3)
+      failures.add(
+        `taskd's RSS grew ${(growth * 100).toFixed(0)}% after warm-up (${(rssStart / MB).toFixed(0)} → ${(rssEnd / MB).toFixed(0)} MB)`,
+      );
+    if (heapGrowth > 0.3)
+      failures.add(
+        `taskd's live heap grew ${(heapGrowth * 100).toFixed(0)}% after warm-up (${(heapStart / MB).toFixed(1)} → ${(heapEnd / MB).toFixed(1)} MB)`,
+      );
     if (!(delay.p99 <= 0.02)) failures.add(`event loop delay p99 ${formatBound(delay.p99)} (bound 20 ms)`);
     for (const f of probe.failures.slice(0, 3)) failures.add(f);
     if (!server.alive) failures.add(`taskd exited:\n${server.log.slice(-2000)}`);

@@ -68,9 +68,16 @@ async function runAbuseLimits(options: CheckOptions): Promise<CheckReport> {
     // Creates: every user but the last at once, each sending its allowance and more.
     const [bystander, ...hammering] = [developers[users]!, ...developers.slice(0, users)];
     const create = (u: Actor) =>
-      call('POST', `/v3/apps/${app.guid}/tasks`, { authorization: bearer(u.token), 'content-type': 'application/json' }, JSON.stringify({ command: 'true' }));
+      call(
+        'POST',
+        `/v3/apps/${app.guid}/tasks`,
+        { authorization: bearer(u.token), 'content-type': 'application/json' },
+        JSON.stringify({ command: 'true' }),
+      );
     const started = performance.now();
-    const perUser = await Promise.all(hammering.map((u) => Promise.all(Array.from({ length: CREATES_PER_MINUTE + extra }, () => create(u)))));
+    const perUser = await Promise.all(
+      hammering.map((u) => Promise.all(Array.from({ length: CREATES_PER_MINUTE + extra }, () => create(u)))),
+    );
     const seconds = (performance.now() - started) / 1000;
     // Refilled at CREATES_PER_MINUTE a minute while the burst went on.
     const most = CREATES_PER_MINUTE + Math.ceil((seconds * CREATES_PER_MINUTE) / 60);
@@ -79,33 +86,51 @@ async function runAbuseLimits(options: CheckOptions): Promise<CheckReport> {
       const ok = answers.filter((a) => a.status === 202);
       const refused = answers.filter((a) => a.status === 429);
       accepted.push(ok.length);
-      if (ok.length < CREATES_PER_MINUTE || ok.length > most) failures.add(`user ${i}: ${ok.length} creates accepted, expected ${CREATES_PER_MINUTE}..${most}`);
-      if (ok.length + refused.length !== answers.length) failures.add(`user ${i}: answers other than 202 and 429: ${[...new Set(answers.map((a) => a.status))].join(', ')}`);
+      if (ok.length < CREATES_PER_MINUTE || ok.length > most)
+        failures.add(`user ${i}: ${ok.length} creates accepted, expected ${CREATES_PER_MINUTE}..${most}`);
+      if (ok.length + refused.length !== answers.length)
+        failures.add(`user ${i}: answers other than 202 and 429: ${[...new Set(answers.map((a) => a.status))].join(', ')}`);
       for (const r of refused.slice(0, 1)) {
         const body = JSON.parse(r.text);
         const expected = { errors: [{ detail: 'Rate Limit Exceeded', title: 'CF-RateLimitExceeded', code: 10013 }] };
         if (JSON.stringify(body) !== JSON.stringify(expected)) failures.add(`user ${i}: 429 body ${r.text}`);
-        if (r.headers.get('x-ratelimit-limit') !== String(CREATES_PER_MINUTE)) failures.add(`user ${i}: X-RateLimit-Limit ${r.headers.get('x-ratelimit-limit')}`);
-        if (r.headers.get('x-ratelimit-remaining') !== '0') failures.add(`user ${i}: X-RateLimit-Remaining ${r.headers.get('x-ratelimit-remaining')}`);
+        if (r.headers.get('x-ratelimit-limit') !== String(CREATES_PER_MINUTE))
+          failures.add(`user ${i}: X-RateLimit-Limit ${r.headers.get('x-ratelimit-limit')}`);
+        if (r.headers.get('x-ratelimit-remaining') !== '0')
+          failures.add(`user ${i}: X-RateLimit-Remaining ${r.headers.get('x-ratelimit-remaining')}`);
         const reset = Number(r.headers.get('x-ratelimit-reset'));
-        if (!(reset > Date.now() / 1000 - 1 && reset <= Date.now() / 1000 + 61)) failures.add(`user ${i}: X-RateLimit-Reset ${reset} is not within the next minute`);
+        if (!(reset > Date.now() / 1000 - 1 && reset <= Date.now() / 1000 + 61))
+          failures.add(`user ${i}: X-RateLimit-Reset ${reset} is not within the next minute`);
         if (!(Number(r.headers.get('retry-after')) >= 1)) failures.add(`user ${i}: Retry-After ${r.headers.get('retry-after')}`);
       }
-      const made = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('created_by', '=', hammering[i]!.guid).executeTakeFirstOrThrow();
+      const made = await h.db
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('created_by', '=', hammering[i]!.guid)
+        .executeTakeFirstOrThrow();
       if (Number(made.n) !== ok.length) failures.add(`user ${i}: ${made.n} tasks exist, ${ok.length} creates were acknowledged`);
     }
-    figures['creates per user (concurrent)'] = `${CREATES_PER_MINUTE + extra} sent by each of ${hammering.length} users in ${seconds.toFixed(1)} s`;
+    figures['creates per user (concurrent)'] =
+      `${CREATES_PER_MINUTE + extra} sent by each of ${hammering.length} users in ${seconds.toFixed(1)} s`;
     figures['accepted per user (min / max)'] = `${Math.min(...accepted)} / ${Math.max(...accepted)} (limit ${CREATES_PER_MINUTE} a minute)`;
     const untouched = await create(bystander);
-    if (untouched.status !== 202) failures.add(`a user who had created nothing was answered ${untouched.status}: ${untouched.text.slice(0, 200)}`);
+    if (untouched.status !== 202)
+      failures.add(`a user who had created nothing was answered ${untouched.status}: ${untouched.text.slice(0, 200)}`);
 
     // Logins: a real username and a nonexistent one, through each path, answered alike.
     const paths: Record<string, (username: string, password: string) => Promise<Answer>> = {
       oauth: (username, password) =>
-        call('POST', '/oauth/token', { authorization: CF_CLIENT, 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ grant_type: 'password', username, password }).toString()),
-      'vsphere /rest': (username, password) => call('POST', '/rest/com/vmware/cis/session', { authorization: basic(username, password), 'vmware-use-header-authn': 'true' }),
+        call(
+          'POST',
+          '/oauth/token',
+          { authorization: CF_CLIENT, 'content-type': 'application/x-www-form-urlencoded' },
+          new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+        ),
+      'vsphere /rest': (username, password) =>
+        call('POST', '/rest/com/vmware/cis/session', { authorization: basic(username, password), 'vmware-use-header-authn': 'true' }),
       'vsphere /api': (username, password) => call('POST', '/api/session', { authorization: basic(username, password) }),
-      'dbvisit basic': (username, password) => call('POST', '/task/list', { authorization: basic(username, password), 'content-type': 'application/json' }, '{}'),
+      'dbvisit basic': (username, password) =>
+        call('POST', '/task/list', { authorization: basic(username, password), 'content-type': 'application/json' }, '{}'),
     };
     const recovered: string[] = [];
     for (const [name, login] of Object.entries(paths)) {
@@ -118,7 +143,9 @@ async function runAbuseLimits(options: CheckOptions): Promise<CheckReport> {
         seen.push(answers.map((a) => `${a.status} ${a.text}`));
         const statuses = answers.map((a) => a.status);
         if (statuses.slice(0, LOGIN_FAILURES).some((s) => s !== 401) || statuses.slice(LOGIN_FAILURES).some((s) => s !== 429)) {
-          failures.add(`${name}: wrong passwords for ${username === real.username ? 'a real' : 'a nonexistent'} user answered ${statuses.join(' ')}`);
+          failures.add(
+            `${name}: wrong passwords for ${username === real.username ? 'a real' : 'a nonexistent'} user answered ${statuses.join(' ')}`,
+          );
         }
         if (username !== real.username) continue;
         // At once, well within the window: the right password is refused as well.
@@ -128,10 +155,12 @@ async function runAbuseLimits(options: CheckOptions): Promise<CheckReport> {
       }
       // Answers carry nothing per request (no ids, no times), so whole answers compare.
       const [realSeen, ghostSeen] = seen;
-      if (JSON.stringify(realSeen) !== JSON.stringify(ghostSeen)) failures.add(`${name}: a nonexistent username is answered differently:\n${realSeen!.at(-1)}\n${ghostSeen!.at(-1)}`);
+      if (JSON.stringify(realSeen) !== JSON.stringify(ghostSeen))
+        failures.add(`${name}: a nonexistent username is answered differently:\n${realSeen!.at(-1)}\n${ghostSeen!.at(-1)}`);
       await sleep(Math.max(0, WINDOW_SECONDS * 1000 + 200 - (performance.now() - lockedAt)));
       const after = await login(real.username, `pw-${real.username}`);
-      if (after.status < 200 || after.status > 201) failures.add(`${name}: the right password after the window answered ${after.status}: ${after.text.slice(0, 200)}`);
+      if (after.status < 200 || after.status > 201)
+        failures.add(`${name}: the right password after the window answered ${after.status}: ${after.text.slice(0, 200)}`);
       else recovered.push(name);
     }
     figures['login paths checked'] = Object.keys(paths).length;

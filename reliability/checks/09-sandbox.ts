@@ -22,10 +22,14 @@ async function runSandbox(options: CheckOptions): Promise<CheckReport> {
     checked.push(`[${label}] ${attack.id} — ${attack.title} (${attack.covers}): ${verdict.seen}`);
     if (verdict.outcome === 'not contained') failures.push(`${attack.id} NOT CONTAINED — ${attack.title}: ${verdict.seen}`);
   }
-  for (const r of campaign.results) if (r.servingAfter) failures.push(`after ${r.attack.id}: taskd did not keep serving: ${r.servingAfter}`);
+  for (const r of campaign.results)
+    if (r.servingAfter) failures.push(`after ${r.attack.id}: taskd did not keep serving: ${r.servingAfter}`);
   if (campaign.servingAtEnd) failures.push(`after the campaign: taskd did not keep serving: ${campaign.servingAtEnd}`);
   for (const left of campaign.leftovers) failures.push(`after taskd stopped: ${left}`);
-  const ids = (outcome: string) => by(outcome).map((r) => r.attack.id).join(', ') || 'none';
+  const ids = (outcome: string) =>
+    by(outcome)
+      .map((r) => r.attack.id)
+      .join(', ') || 'none';
   return {
     // One task per attack (some make two) and one `echo ok` probe after each.
     trials: campaign.results.length * 2 + 1,
@@ -35,13 +39,23 @@ async function runSandbox(options: CheckOptions): Promise<CheckReport> {
       attacks: `${campaign.results.length} distinct (${options.quick ? 'quick subset' : 'full campaign'})`,
       contained: by('contained').length,
       'not contained': `${by('not contained').length}: ${ids('not contained')}`,
-      skipped: `${by('skipped').length}${by('skipped').length ? `: ${by('skipped').map((r) => `${r.attack.id} (${r.verdict.seen})`).join('; ')}` : ''}`,
-      'left behind after taskd stopped': campaign.leftovers.length ? campaign.leftovers.length : 'nothing (no task process, cgroup, mount or loop device)',
+      skipped: `${by('skipped').length}${
+        by('skipped').length
+          ? `: ${by('skipped')
+              .map((r) => `${r.attack.id} (${r.verdict.seen})`)
+              .join('; ')}`
+          : ''
+      }`,
+      'left behind after taskd stopped': campaign.leftovers.length
+        ? campaign.leftovers.length
+        : 'nothing (no task process, cgroup, mount or loop device)',
       'taskd served after every attack': campaign.results.every((r) => !r.servingAfter) && !campaign.servingAtEnd ? 'yes' : 'no',
-      'slowest attack': campaign.results.length ? (() => {
-        const slowest = [...campaign.results].sort((a, b) => b.seconds - a.seconds)[0]!;
-        return `${slowest.attack.id} ${slowest.seconds.toFixed(1)} s`;
-      })() : 'none',
+      'slowest attack': campaign.results.length
+        ? (() => {
+            const slowest = [...campaign.results].sort((a, b) => b.seconds - a.seconds)[0]!;
+            return `${slowest.attack.id} ${slowest.seconds.toFixed(1)} s`;
+          })()
+        : 'none',
       'campaign time': `${campaign.seconds.toFixed(1)} s`,
     },
   };

@@ -14,7 +14,9 @@ export interface HostProcess {
 }
 
 function pids(): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
 }
 
 function statOf(pid: number): { state: string; pgid: number } | undefined {

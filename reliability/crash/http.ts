@@ -19,8 +19,21 @@ export class TaskdClient {
   }
 
   /** The answer, or undefined when none came (connection refused or reset, timeout). */
-  async tryRequest(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; raw?: BodyInit } = {}): Promise<Answer | undefined> {
-    const res = await send({ method, url: `${this.url}${path}`, authorization: bearer(this.token), json: body, raw: init.raw, headers: init.headers, timeoutMs: REQUEST_TIMEOUT_MS });
+  async tryRequest(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: { headers?: Record<string, string>; raw?: BodyInit } = {},
+  ): Promise<Answer | undefined> {
+    const res = await send({
+      method,
+      url: `${this.url}${path}`,
+      authorization: bearer(this.token),
+      json: body,
+      raw: init.raw,
+      headers: init.headers,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
     return res.status === 0 ? undefined : res;
   }
 
@@ -35,9 +48,15 @@ export class TaskdClient {
   /** An org, a space and an app whose current droplet is staged from a small bundle. */
   async appWithDroplet(name: string): Promise<string> {
     const org = await this.expect(201, 'POST', '/v3/organizations', { name: `${name}-org` });
-    const space = await this.expect(201, 'POST', '/v3/spaces', { name: `${name}-space`, relationships: { organization: { data: { guid: org.guid } } } });
+    const space = await this.expect(201, 'POST', '/v3/spaces', {
+      name: `${name}-space`,
+      relationships: { organization: { data: { guid: org.guid } } },
+    });
     const app = await this.expect(201, 'POST', '/v3/apps', { name, relationships: { space: { data: { guid: space.guid } } } });
-    const droplet = await this.expect(201, 'POST', '/v3/droplets', { relationships: { app: { data: { guid: app.guid } } }, process_types: { web: 'true' } });
+    const droplet = await this.expect(201, 'POST', '/v3/droplets', {
+      relationships: { app: { data: { guid: app.guid } } },
+      process_types: { web: 'true' },
+    });
     const form = new FormData();
     form.append('bits', new Blob([new Uint8Array(await goodBundle())], { type: 'application/gzip' }), 'droplet.tgz');
     const upload = await this.tryRequest('POST', `/v3/droplets/${droplet.guid}/upload`, undefined, { raw: form });
@@ -66,7 +85,10 @@ export class TaskdClient {
       const res = await this.tryRequest('GET', `/v3/tasks/${taskGuid}/log?after_seq=${after}`);
       if (res?.status !== 200) throw new Error(`GET log of ${taskGuid}: ${res?.status} ${res?.text.slice(0, 300)}`);
       if (!res.text) return lines;
-      const page = res.text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as { seq: number; text: string });
+      const page = res.text
+        .slice(0, -1)
+        .split('\n')
+        .map((l) => JSON.parse(l) as { seq: number; text: string });
       for (const { seq, text } of page) lines.push({ seq, text });
       if (page.length < 10_000) return lines;
     }

@@ -22,8 +22,13 @@ export function runnerView(dataDir: string, taskdPid: number): { tasks: HeldRow[
   const db = open(dataDir);
   try {
     db.pragma('busy_timeout = 5000');
-    const tasks = db.prepare('select guid, state, runner_id, started_at, coalesce((select max(seq) from task_log_lines l where l.task_id = tasks.id), 0) as last_seq from tasks').all() as HeldRow[];
-    const runner = db.prepare('select id, slots from runners where pid = ? order by started_at desc limit 1').get(taskdPid) as { id: string; slots: number } | undefined;
+    const tasks = db
+      .prepare(
+        'select guid, state, runner_id, started_at, coalesce((select max(seq) from task_log_lines l where l.task_id = tasks.id), 0) as last_seq from tasks',
+      )
+      .all() as HeldRow[];
+    const runner = db.prepare('select id, slots from runners where pid = ? order by started_at desc limit 1').get(taskdPid) as
+      { id: string; slots: number } | undefined;
     return { tasks, liveRunner: runner?.id, slots: runner?.slots ?? 0 };
   } finally {
     db.close();
@@ -45,11 +50,17 @@ export function storeProblems(dataDir: string): string[] {
     const fk = db.pragma('foreign_key_check') as unknown[];
     if (fk.length) problems.push(`PRAGMA foreign_key_check: ${fk.length} rows violate a foreign key, e.g. ${JSON.stringify(fk[0])}`);
     const checks: [string, string][] = [
-      ["final task without finished_at", "select guid from tasks where state in ('SUCCEEDED','FAILED') and finished_at is null"],
+      ['final task without finished_at', "select guid from tasks where state in ('SUCCEEDED','FAILED') and finished_at is null"],
       ['unfinished task with finished_at', "select guid from tasks where state not in ('SUCCEEDED','FAILED') and finished_at is not null"],
-      ['SUCCEEDED task with an exit status other than 0', "select guid from tasks where state = 'SUCCEEDED' and (exit_status is null or exit_status != 0 or failure_reason is not null)"],
+      [
+        'SUCCEEDED task with an exit status other than 0',
+        "select guid from tasks where state = 'SUCCEEDED' and (exit_status is null or exit_status != 0 or failure_reason is not null)",
+      ],
       ['FAILED task without a failure reason', "select guid from tasks where state = 'FAILED' and failure_reason is null"],
-      ['output lines of a task that does not exist', 'select distinct task_id as guid from task_log_lines where task_id not in (select id from tasks)'],
+      [
+        'output lines of a task that does not exist',
+        'select distinct task_id as guid from task_log_lines where task_id not in (select id from tasks)',
+      ],
     ];
     for (const [what, query] of checks) {
       const rows = db.prepare(query).all() as { guid: string }[];

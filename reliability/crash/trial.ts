@@ -52,7 +52,22 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
   // Tasks write their markers here; as root's, they run as the unprivileged task user.
   chmodSync(root, 0o711);
   chmodSync(markers, 0o777);
-  const result: TrialResult = { failures: [], readyMs: NaN, readyCpuMs: NaN, firstReadyMs: NaN, firstReadyCpuMs: NaN, tasks: 0, adopted: 0, unknownCompletion: 0, stoppedAsOrphans: 0, notRun: 0, linesRecovered: 0, cancelsAcked: 0, genuinelyRunning: 0, unanswered: 0 };
+  const result: TrialResult = {
+    failures: [],
+    readyMs: NaN,
+    readyCpuMs: NaN,
+    firstReadyMs: NaN,
+    firstReadyCpuMs: NaN,
+    tasks: 0,
+    adopted: 0,
+    unknownCompletion: 0,
+    stoppedAsOrphans: 0,
+    notRun: 0,
+    linesRecovered: 0,
+    cancelsAcked: 0,
+    genuinelyRunning: 0,
+    unanswered: 0,
+  };
   const fail = (line: string) => result.failures.push(line);
   const taskds: TaskdProcess[] = [];
   try {
@@ -91,7 +106,21 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
     const downtimeMs = performance.now() - killedAt;
     result.readyCpuMs = restarted.readyCpuMs;
     const client = await TaskdClient.login(restarted.url, plan.adminPassword);
-    await judgeAfterRestart({ plan, appGuid, dataDir, markers, client, taskd: restarted, workload, printedBeforeKill, startedBeforeKill, restartedAt, downtimeMs, result, fail });
+    await judgeAfterRestart({
+      plan,
+      appGuid,
+      dataDir,
+      markers,
+      client,
+      taskd: restarted,
+      workload,
+      printedBeforeKill,
+      startedBeforeKill,
+      restartedAt,
+      downtimeMs,
+      result,
+      fail,
+    });
 
     const stoppedCleanly = await restarted.stop(30_000);
     if (!stoppedCleanly) fail(`taskd did not stop within 30 s of SIGTERM:\n${restarted.log.slice(-2000)}`);

@@ -54,7 +54,8 @@ interface AfterRestart {
 
 export async function judgeAfterRestart(t: AfterRestart): Promise<void> {
   const { client, plan, workload, result, fail } = t;
-  if (plan.judgeReadiness && t.taskd.readyMs > READY_WITHIN_MS) fail(`taskd was ready ${Math.round(t.taskd.readyMs)} ms after it was started again (more than ${READY_WITHIN_MS} ms)`);
+  if (plan.judgeReadiness && t.taskd.readyMs > READY_WITHIN_MS)
+    fail(`taskd was ready ${Math.round(t.taskd.readyMs)} ms after it was started again (more than ${READY_WITHIN_MS} ms)`);
   result.tasks = workload.created.length;
   result.unanswered = Object.values(workload.unacknowledged).reduce((a, b) => a + b, 0);
 
@@ -74,7 +75,8 @@ export async function judgeAfterRestart(t: AfterRestart): Promise<void> {
     await sleep(200);
     tasks = await client.tasksOfApp(t.appGuid);
   }
-  for (const x of tasks) if (!isTerminal(x.taskd_state)) fail(`task ${x.guid} is still ${x.taskd_state} ${plan.settleMs} ms after it was cancelled`);
+  for (const x of tasks)
+    if (!isTerminal(x.taskd_state)) fail(`task ${x.guid} is still ${x.taskd_state} ${plan.settleMs} ms after it was cancelled`);
   result.cancelsAcked = workload.created.filter((c) => c.cancelAcked).length;
 
   const listed = new Map(tasks.map((x) => [x.guid as string, x]));
@@ -90,7 +92,8 @@ export async function judgeAfterRestart(t: AfterRestart): Promise<void> {
       fail(`acknowledged create of task ${created.guid} (sequence id ${created.sequenceId}) is missing after the restart`);
       continue;
     }
-    if (task.sequence_id !== created.sequenceId) fail(`task ${created.guid} was acknowledged with sequence id ${created.sequenceId} but has ${task.sequence_id}`);
+    if (task.sequence_id !== created.sequenceId)
+      fail(`task ${created.guid} was acknowledged with sequence id ${created.sequenceId} but has ${task.sequence_id}`);
     await judgeTask(t, created, task);
   }
 }
@@ -116,8 +119,10 @@ async function settle(t: AfterRestart): Promise<void> {
       if (isTerminal(x.state)) continue;
       if (x.state === 'PENDING') {
         if (held.length < view.slots) stuck.push(`${x.guid} PENDING while ${view.slots - held.length} slots are free`);
-      } else if (x.runner_id !== view.liveRunner) stuck.push(`${x.guid} ${x.state} under runner ${x.runner_id}, not the live one (${view.liveRunner})`);
-      else if (!taskProcessAlive(x.guid) && !(x.last_seq > (seqSeen.get(x.guid) ?? 0) && Date.now() < hardDeadline)) stuck.push(`${x.guid} ${x.state} under the live runner with no process alive (${kindOf(t, x.guid)})`);
+      } else if (x.runner_id !== view.liveRunner)
+        stuck.push(`${x.guid} ${x.state} under runner ${x.runner_id}, not the live one (${view.liveRunner})`);
+      else if (!taskProcessAlive(x.guid) && !(x.last_seq > (seqSeen.get(x.guid) ?? 0) && Date.now() < hardDeadline))
+        stuck.push(`${x.guid} ${x.state} under the live runner with no process alive (${kindOf(t, x.guid)})`);
     }
     const recording = view.tasks.filter((x) => x.last_seq > (seqSeen.get(x.guid) ?? 0));
     if (Date.now() - seenAt >= 2000) {
@@ -126,7 +131,9 @@ async function settle(t: AfterRestart): Promise<void> {
     }
     if (!stuck.length && !recording.some((x) => !isTerminal(x.state) && x.runner_id === view.liveRunner && !taskProcessAlive(x.guid))) {
       t.result.genuinelyRunning = held.length;
-      t.result.adopted = view.tasks.filter((x) => x.runner_id === view.liveRunner && x.started_at !== null && x.started_at < t.restartedAt).length;
+      t.result.adopted = view.tasks.filter(
+        (x) => x.runner_id === view.liveRunner && x.started_at !== null && x.started_at < t.restartedAt,
+      ).length;
       return;
     }
     if (stuck.length && Date.now() > deadline) {
@@ -167,7 +174,8 @@ async function judgeTask(t: AfterRestart, created: CreatedTask, task: any): Prom
   } else {
     t.fail(`${label} ended ${task.state} "${reason}", an outcome none of its causes explains`);
   }
-  if (created.cancelAcked && !byExit && reason !== FAILURE.cancelled) t.fail(`${label}: its cancel was acknowledged but it ended ${task.state} "${reason}"`);
+  if (created.cancelAcked && !byExit && reason !== FAILURE.cancelled)
+    t.fail(`${label}: its cancel was acknowledged but it ended ${task.state} "${reason}"`);
 
   const lines = await t.client.logOf(created.guid);
   if (t.startedBeforeKill.has(created.guid)) t.result.linesRecovered += lines.length;
@@ -175,13 +183,18 @@ async function judgeTask(t: AfterRestart, created: CreatedTask, task: any): Prom
   const asPrinted = (l: { seq: number; text: string }, i: number) =>
     l.seq === i + 1 && (l.text === spec.text(i + 1) || (!byExit && i === lines.length - 1 && spec.text(i + 1).startsWith(l.text)));
   const wrong = lines.findIndex((l, i) => !asPrinted(l, i));
-  if (wrong >= 0) t.fail(`${label}: log line ${wrong + 1} is seq ${lines[wrong]!.seq} "${lines[wrong]!.text.slice(0, 40)}", expected seq ${wrong + 1} "${spec.text(wrong + 1)}"`);
+  if (wrong >= 0)
+    t.fail(
+      `${label}: log line ${wrong + 1} is seq ${lines[wrong]!.seq} "${lines[wrong]!.text.slice(0, 40)}", expected seq ${wrong + 1} "${spec.text(wrong + 1)}"`,
+    );
   if (lines.length > spec.lines) t.fail(`${label}: ${lines.length} log lines, more than the ${spec.lines} it prints`);
-  if (byExit && lines.length !== spec.lines) t.fail(`${label} ended by its exit with ${lines.length} of its ${spec.lines} lines in its log`);
+  if (byExit && lines.length !== spec.lines)
+    t.fail(`${label} ended by its exit with ${lines.length} of its ${spec.lines} lines in its log`);
   const printed = t.printedBeforeKill.get(created.guid) ?? 0;
   // Killed with taskd, the supervisor kept every line; killed with the supervisor, the lines it
   // had read but not yet passed on die with it.
-  if (t.plan.mode === 'taskd' && lines.length < printed) t.fail(`${label} had printed ${printed} lines before the kill, but its log has ${lines.length}`);
+  if (t.plan.mode === 'taskd' && lines.length < printed)
+    t.fail(`${label} had printed ${printed} lines before the kill, but its log has ${lines.length}`);
 }
 
 interface AfterStop {

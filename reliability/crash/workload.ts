@@ -37,7 +37,13 @@ export function taskSpec(kind: TaskKind, markers: string, sizes: TaskSizes, rng:
   switch (kind) {
     case 'short': {
       const exitStatus = Math.floor(rng() * 3);
-      return { kind, command: `${mark}; echo "short 1"; echo "short 2"; exit ${exitStatus}`, exitStatus, lines: 2, text: (n) => `short ${n}` };
+      return {
+        kind,
+        command: `${mark}; echo "short 1"; echo "short 2"; exit ${exitStatus}`,
+        exitStatus,
+        lines: 2,
+        text: (n) => `short ${n}`,
+      };
     }
     case 'long':
       return { kind, command: counted('long', sizes.longLines, '0.05'), exitStatus: 0, lines: sizes.longLines, text: (n) => `long ${n}` };
@@ -45,7 +51,13 @@ export function taskSpec(kind: TaskKind, markers: string, sizes: TaskSizes, rng:
       return { kind, command: `${mark}; seq 1 ${sizes.bigLines}`, exitStatus: 0, lines: sizes.bigLines, text: (n) => String(n) };
     case 'stubborn':
       // SIG_IGN is inherited through exec: the whole group ignores SIGTERM; only SIGKILL ends it.
-      return { kind, command: counted('stubborn', sizes.stubbornLines, '0.1', "trap '' TERM; "), exitStatus: 0, lines: sizes.stubbornLines, text: (n) => `stubborn ${n}` };
+      return {
+        kind,
+        command: counted('stubborn', sizes.stubbornLines, '0.1', "trap '' TERM; "),
+        exitStatus: 0,
+        lines: sizes.stubbornLines,
+        text: (n) => `stubborn ${n}`,
+      };
   }
 }
 

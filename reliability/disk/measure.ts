@@ -22,13 +22,17 @@ export class MemorySampler {
   private readonly started = performance.now();
   private supervisorPid?: number;
 
-  constructor(private readonly taskd: TaskdServer, everyMs = 100) {
+  constructor(
+    private readonly taskd: TaskdServer,
+    everyMs = 100,
+  ) {
     this.timer = setInterval(() => this.sample(), everyMs);
   }
 
   private sample(): void {
     // The supervisor may start (or start again) while sampling: looked up until found, and again once gone.
-    if (this.supervisorPid === undefined || residentBytes(this.supervisorPid) === undefined) this.supervisorPid = this.taskd.supervisorPid();
+    if (this.supervisorPid === undefined || residentBytes(this.supervisorPid) === undefined)
+      this.supervisorPid = this.taskd.supervisorPid();
     this.samples.push({
       at: performance.now() - this.started,
       taskd: residentBytes(this.taskd.pid),
@@ -96,7 +100,8 @@ export function delayBetween(before: Map<string, number>, after: Map<string, num
   return { count, p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 
-export const formatBound = (seconds: number) => (seconds === Infinity ? '> 5 s' : `≤ ${(seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0)} ms`);
+export const formatBound = (seconds: number) =>
+  seconds === Infinity ? '> 5 s' : `≤ ${(seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0)} ms`;
 
 /** GETs /healthz every `everyMs`, recording each answer's latency (ms) and any failure. */
 export class Probe {

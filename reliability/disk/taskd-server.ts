@@ -17,11 +17,18 @@ export type HttpAnswer = Answer;
 export class TaskdServer {
   token = '';
 
-  private constructor(private readonly serving: TaskdProcess, readonly dataDir: string) {}
+  private constructor(
+    private readonly serving: TaskdProcess,
+    readonly dataDir: string,
+  ) {}
 
   /** Starts `taskd serve` on `dataDir` (SQLite there; as `user`, if given), waits until it serves, and logs in as admin. */
   static async start(dataDir: string, env: Record<string, string> = {}, user?: { uid: number; gid: number }): Promise<TaskdServer> {
-    const serving = await TaskdProcess.start(dataDir, { env: envWithoutTaskd({ TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }), keepChars: 200_000, user });
+    const serving = await TaskdProcess.start(dataDir, {
+      env: envWithoutTaskd({ TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }),
+      keepChars: 200_000,
+      user,
+    });
     const server = new TaskdServer(serving, dataDir);
     server.token = await adminToken(server.url, ADMIN_PASSWORD);
     return server;
@@ -46,7 +53,13 @@ export class TaskdServer {
   }
 
   async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    const req = { method, url: `${this.url}${url}`, authorization: bearer(this.token), headers, ...(body instanceof Buffer ? { raw: body } : { json: body }) };
+    const req = {
+      method,
+      url: `${this.url}${url}`,
+      authorization: bearer(this.token),
+      headers,
+      ...(body instanceof Buffer ? { raw: body } : { json: body }),
+    };
     const res = await send(req);
     // A kept-alive connection the server closed just as it was reused: a GET is asked again, once.
     if (res.status === 0 && method === 'GET') return send(req);
@@ -85,9 +98,16 @@ export class TaskdServer {
   async runnableApp(name: string, appExtra: Record<string, unknown> = {}): Promise<string> {
     const org = await this.post('/v3/organizations', { name: `${name}-org` });
     if (org.status !== 201) throw new Error(`create org: ${org.status} ${org.text}`);
-    const space = await this.post('/v3/spaces', { name: `${name}-space`, relationships: { organization: { data: { guid: org.body.guid } } } });
+    const space = await this.post('/v3/spaces', {
+      name: `${name}-space`,
+      relationships: { organization: { data: { guid: org.body.guid } } },
+    });
     if (space.status !== 201) throw new Error(`create space: ${space.status} ${space.text}`);
-    const app = await this.post('/v3/apps', { name: `${name}-app`, relationships: { space: { data: { guid: space.body.guid } } }, ...appExtra });
+    const app = await this.post('/v3/apps', {
+      name: `${name}-app`,
+      relationships: { space: { data: { guid: space.body.guid } } },
+      ...appExtra,
+    });
     if (app.status !== 201) throw new Error(`create app: ${app.status} ${app.text}`);
     const { upload, dropletGuid } = await this.uploadDroplet(app.body.guid);
     if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${upload.text}`);
@@ -152,7 +172,11 @@ export class TaskdServer {
  * Runs `use` against a taskd on a fresh temporary data directory (named `prefix`…). An error that
  * stops it is one failure line, with the end of taskd's log; taskd and the directory are gone after.
  */
-export async function onFreshTaskd(prefix: string, failures: FailureLog, use: (taskd: TaskdServer, dataDir: string) => Promise<void>): Promise<void> {
+export async function onFreshTaskd(
+  prefix: string,
+  failures: FailureLog,
+  use: (taskd: TaskdServer, dataDir: string) => Promise<void>,
+): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
   let taskd: TaskdServer | undefined;
   try {

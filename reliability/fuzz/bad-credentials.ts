@@ -17,10 +17,19 @@ export interface BadCredential {
   missing: boolean;
 }
 
-const bearer = (kind: string, token: string): BadCredential => ({ kind, credential: 'bearer', headers: [['authorization', `bearer ${token}`]], missing: false });
+const bearer = (kind: string, token: string): BadCredential => ({
+  kind,
+  credential: 'bearer',
+  headers: [['authorization', `bearer ${token}`]],
+  missing: false,
+});
 const basicHeader = (userPass: string) => `Basic ${Buffer.from(userPass).toString('base64')}`;
 
-async function signed(key: Uint8Array, claims: Record<string, unknown>, options: { alg?: string; exp?: number; iss?: string } = {}): Promise<string> {
+async function signed(
+  key: Uint8Array,
+  claims: Record<string, unknown>,
+  options: { alg?: string; exp?: number; iss?: string } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ token_use: 'access', client_id: 'cf', ...claims })
     .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
@@ -59,21 +68,39 @@ export async function badCredentials(target: FuzzTarget, quick: boolean): Promis
     bearer('refresh-as-access', refresh),
     bearer('truncated', valid.slice(0, -6)),
     bearer('header-only', `${header}.`),
-    bearer('garbage-base64', `${base64url.encode(randomBytes(24))}.${base64url.encode(randomBytes(48))}.${base64url.encode(randomBytes(32))}`),
+    bearer(
+      'garbage-base64',
+      `${base64url.encode(randomBytes(24))}.${base64url.encode(randomBytes(48))}.${base64url.encode(randomBytes(32))}`,
+    ),
     bearer('huge', 'a'.repeat(8000)),
     { kind: 'empty-bearer', credential: 'bearer', headers: [['authorization', 'Bearer ']], missing: false },
     { kind: 'wrong-scheme', credential: 'bearer', headers: [['authorization', `Token ${valid}`]], missing: false },
   ];
   const sessions: BadCredential[] = [
     { kind: 'missing', credential: 'vsphereSession', headers: [], missing: true },
-    { kind: 'unknown-session', credential: 'vsphereSession', headers: [['vmware-api-session-id', randomBytes(16).toString('hex')]], missing: false },
+    {
+      kind: 'unknown-session',
+      credential: 'vsphereSession',
+      headers: [['vmware-api-session-id', randomBytes(16).toString('hex')]],
+      missing: false,
+    },
     { kind: 'deleted-user-session', credential: 'vsphereSession', headers: [['vmware-api-session-id', deleted.session]], missing: false },
   ];
   const moreSessions: BadCredential[] = [
     { kind: 'bearer-as-session', credential: 'vsphereSession', headers: [['vmware-api-session-id', valid]], missing: false },
     { kind: 'sql-session', credential: 'vsphereSession', headers: [['vmware-api-session-id', "' OR 1=1 --"]], missing: false },
-    { kind: 'truncated-session', credential: 'vsphereSession', headers: [['vmware-api-session-id', target.credentials.vsphereSession.slice(0, -4)]], missing: false },
-    { kind: 'session-in-cookie-unknown', credential: 'vsphereSession', headers: [['cookie', `vmware-api-session-id=${randomUUID()}`]], missing: false },
+    {
+      kind: 'truncated-session',
+      credential: 'vsphereSession',
+      headers: [['vmware-api-session-id', target.credentials.vsphereSession.slice(0, -4)]],
+      missing: false,
+    },
+    {
+      kind: 'session-in-cookie-unknown',
+      credential: 'vsphereSession',
+      headers: [['cookie', `vmware-api-session-id=${randomUUID()}`]],
+      missing: false,
+    },
   ];
   const basics: BadCredential[] = [
     { kind: 'missing', credential: 'basic', headers: [], missing: true },

@@ -11,9 +11,22 @@ import type { FuzzTarget } from './target.js';
 
 /** How often each attack is made, relative to the others (oversized bodies are costly to send). */
 const WEIGHT: Record<Attack, number> = {
-  valid: 4, 'mutated-body': 14, 'truncated-json': 6, 'deep-json': 3, 'proto-keys': 5, 'huge-numbers': 6, 'huge-string': 3,
-  'wrong-content-type': 7, 'oversized-body': 1.5, 'invalid-utf8-body': 5, 'invalid-utf8-query': 5, 'invalid-utf8-path': 5,
-  'sql-query': 8, 'repeated-query': 5, 'bad-path-param': 8, 'wrong-method': 4,
+  valid: 4,
+  'mutated-body': 14,
+  'truncated-json': 6,
+  'deep-json': 3,
+  'proto-keys': 5,
+  'huge-numbers': 6,
+  'huge-string': 3,
+  'wrong-content-type': 7,
+  'oversized-body': 1.5,
+  'invalid-utf8-body': 5,
+  'invalid-utf8-query': 5,
+  'invalid-utf8-path': 5,
+  'sql-query': 8,
+  'repeated-query': 5,
+  'bad-path-param': 8,
+  'wrong-method': 4,
 };
 const TOTAL_WEIGHT = ATTACKS.reduce((sum, a) => sum + WEIGHT[a], 0);
 
@@ -37,7 +50,13 @@ const WORKERS = 6;
 const mayWrite = (r: HostileRequest) => r.method !== 'GET' && r.method !== 'HEAD' && r.method !== 'OPTIONS' && r.method !== 'TRACE';
 
 export async function runCampaign(
-  target: FuzzTarget, api: ApiName, routes: Route[], count: number, random: Random, ctx: GenerationContext, failures: FailureLog,
+  target: FuzzTarget,
+  api: ApiName,
+  routes: Route[],
+  count: number,
+  random: Random,
+  ctx: GenerationContext,
+  failures: FailureLog,
 ): Promise<CampaignResult> {
   const mine = routes.filter((r) => r.api === api);
   const result: CampaignResult = { requests: 0, statuses: new Map(), attacks: new Map(), seconds: 0 };
@@ -65,7 +84,10 @@ export async function runCampaign(
     if (res.status >= 500) failures.add(`${what} → ${res.status} ${res.body.toString('utf8').slice(0, 300)}`);
     else if (res.status >= 400) {
       const problem = envelopeProblem(req.target.toString('latin1'), res);
-      if (problem) failures.add(`${what} → ${res.status} not in the ${api} envelope (${problem}): ${res.headers['content-type']} ${res.body.toString('utf8').slice(0, 200)}`);
+      if (problem)
+        failures.add(
+          `${what} → ${res.status} not in the ${api} envelope (${problem}): ${res.headers['content-type']} ${res.body.toString('utf8').slice(0, 200)}`,
+        );
     }
   };
 
@@ -88,7 +110,10 @@ export async function runCampaign(
           if (!(res instanceof Error) && res.status >= 400) {
             const after = await target.counts();
             const changed = Object.keys(before).filter((t) => before[t] !== after[t]);
-            if (changed.length) failures.add(`${api} #${i} ${req.attack}: ${req.method} ${req.shown} → ${res.status} yet changed ${changed.map((t) => `${t} ${before[t]}→${after[t]}`).join(', ')}`);
+            if (changed.length)
+              failures.add(
+                `${api} #${i} ${req.attack}: ${req.method} ${req.shown} → ${res.status} yet changed ${changed.map((t) => `${t} ${before[t]}→${after[t]}`).join(', ')}`,
+              );
           }
         } finally {
           writer = undefined;

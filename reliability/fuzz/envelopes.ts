@@ -13,7 +13,8 @@ function cfProblem(body: Json): string | undefined {
   const errors = body.errors;
   if (!Array.isArray(errors) || errors.length === 0) return 'no errors[]';
   for (const e of errors) {
-    if (!isObject(e) || !isString(e.detail) || !isString(e.title) || typeof e.code !== 'number') return 'an error without detail, title and code';
+    if (!isObject(e) || !isString(e.detail) || !isString(e.title) || typeof e.code !== 'number')
+      return 'an error without detail, title and code';
     if (e.title !== 'UnknownError' && !e.title.startsWith('CF-')) return `title ${e.title} is not CF-…`;
   }
   return undefined;
@@ -26,7 +27,10 @@ function astraProblem(body: Json, status: number): string | undefined {
 }
 
 function vsphereProblem(body: Json, wire: 'rest' | 'api'): string | undefined {
-  const messagesOk = (m: unknown) => Array.isArray(m) && m.length > 0 && m.every((x) => isObject(x) && isString(x.id) && isString(x.default_message) && Array.isArray(x.args));
+  const messagesOk = (m: unknown) =>
+    Array.isArray(m) &&
+    m.length > 0 &&
+    m.every((x) => isObject(x) && isString(x.id) && isString(x.default_message) && Array.isArray(x.args));
   if (wire === 'rest') {
     if (!isString(body.type) || !body.type.startsWith('com.vmware.vapi.std.errors.')) return 'no com.vmware.vapi.std.errors type';
     if (!isObject(body.value) || !messagesOk(body.value.messages)) return 'no value.messages';

@@ -8,9 +8,22 @@ import { queryNames, validBody, validPathValue, validQuery } from './valid-reque
 export type Random = () => number;
 
 export const ATTACKS = [
-  'valid', 'mutated-body', 'truncated-json', 'deep-json', 'proto-keys', 'huge-numbers', 'huge-string',
-  'wrong-content-type', 'oversized-body', 'invalid-utf8-body', 'invalid-utf8-query', 'invalid-utf8-path',
-  'sql-query', 'repeated-query', 'bad-path-param', 'wrong-method',
+  'valid',
+  'mutated-body',
+  'truncated-json',
+  'deep-json',
+  'proto-keys',
+  'huge-numbers',
+  'huge-string',
+  'wrong-content-type',
+  'oversized-body',
+  'invalid-utf8-body',
+  'invalid-utf8-query',
+  'invalid-utf8-path',
+  'sql-query',
+  'repeated-query',
+  'bad-path-param',
+  'wrong-method',
 ] as const;
 export type Attack = (typeof ATTACKS)[number];
 
@@ -32,31 +45,69 @@ export interface GenerationContext {
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 
 /** Raw JSON texts that JSON.stringify cannot write: put in as markers, swapped after. */
-const RAW_NUMBERS = ['1e400', '-1e400', '-0', '18446744073709551616', '-9223372036854775809', '9007199254740993', '1e-400', '0.1e999999', '123456789012345678901234567890'];
+const RAW_NUMBERS = [
+  '1e400',
+  '-1e400',
+  '-0',
+  '18446744073709551616',
+  '-9223372036854775809',
+  '9007199254740993',
+  '1e-400',
+  '0.1e999999',
+  '123456789012345678901234567890',
+];
 
 const SQL_LOOKING = [
-  "' OR 1=1 --", "env in (a,b)); drop table tasks;--", "1; DELETE FROM tasks", '" OR ""="', "%' OR '%'='",
-  "x' UNION SELECT password_hash FROM users --", "state eq 'x' or 1 eq 1", "name=foo');--", '\\', "''''", '%_%',
+  "' OR 1=1 --",
+  'env in (a,b)); drop table tasks;--',
+  '1; DELETE FROM tasks',
+  '" OR ""="',
+  "%' OR '%'='",
+  "x' UNION SELECT password_hash FROM users --",
+  "state eq 'x' or 1 eq 1",
+  "name=foo');--",
+  '\\',
+  "''''",
+  '%_%',
 ];
 
 const HOSTILE_STRINGS = [
-  '', ' ', '\u202e\u202d', '😀'.repeat(50), '\ud800', '\uffff', '../../etc/passwd', '<script>alert(1)</script>',
-  '${jndi:ldap://127.0.0.1/a}', '%s%s%s%n', '\r\nX-Injected: 1', ...SQL_LOOKING,
+  '',
+  ' ',
+  '\u202e\u202d',
+  '😀'.repeat(50),
+  '\ud800',
+  '\uffff',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  '${jndi:ldap://127.0.0.1/a}',
+  '%s%s%s%n',
+  '\r\nX-Injected: 1',
+  ...SQL_LOOKING,
 ];
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 function hostileLeaf(random: Random): unknown {
   switch (Math.floor(random() * 9)) {
-    case 0: return null;
-    case 1: return pick(random, [true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 31)]);
-    case 2: return `@@RAW:${pick(random, RAW_NUMBERS)}@@`;
-    case 3: return pick(random, HOSTILE_STRINGS);
-    case 4: return 'a'.repeat(pick(random, [256, 4096, 65_536]));
-    case 5: return pick(random, [{}, [], [[[]]], [null], { a: { b: { c: {} } } }]);
-    case 6: return { [pick(random, PROTO_KEYS)]: { polluted: true, isAdmin: true } };
-    case 7: return [pick(random, HOSTILE_STRINGS), `@@RAW:${pick(random, RAW_NUMBERS)}@@`];
-    default: return pick(random, SQL_LOOKING);
+    case 0:
+      return null;
+    case 1:
+      return pick(random, [true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 31)]);
+    case 2:
+      return `@@RAW:${pick(random, RAW_NUMBERS)}@@`;
+    case 3:
+      return pick(random, HOSTILE_STRINGS);
+    case 4:
+      return 'a'.repeat(pick(random, [256, 4096, 65_536]));
+    case 5:
+      return pick(random, [{}, [], [[[]]], [null], { a: { b: { c: {} } } }]);
+    case 6:
+      return { [pick(random, PROTO_KEYS)]: { polluted: true, isAdmin: true } };
+    case 7:
+      return [pick(random, HOSTILE_STRINGS), `@@RAW:${pick(random, RAW_NUMBERS)}@@`];
+    default:
+      return pick(random, SQL_LOOKING);
   }
 }
 
@@ -70,7 +121,8 @@ function mutate(value: unknown, random: Random, depth = 0): unknown {
   }
   const entries = Object.entries(value as Record<string, unknown>);
   const roll = random();
-  if (!entries.length || roll < 0.15) return { ...value, [pick(random, [...PROTO_KEYS, 'unknown_field', 'a'.repeat(300), ''])]: hostileLeaf(random) };
+  if (!entries.length || roll < 0.15)
+    return { ...value, [pick(random, [...PROTO_KEYS, 'unknown_field', 'a'.repeat(300), ''])]: hostileLeaf(random) };
   const i = Math.floor(random() * entries.length);
   if (roll < 0.3) return Object.fromEntries(entries.filter((_, j) => j !== i));
   return Object.fromEntries(entries.map(([k, v], j) => [k, j === i ? mutate(v, random, depth + 1) : v]));
@@ -98,9 +150,30 @@ function authHeaders(route: Route, method: string, ctx: GenerationContext, rando
 }
 
 const BAD_PATH_VALUES = [
-  'not-a-guid', '..', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', 'a'.repeat(120), '1%20OR%201%3D1', "'%20OR%20'1'%3D'1", '%25', '%zz', '%',
-  '%F0%9F%98%80', '-1', '0', '99999999999999999999999', '1e400', '%C0%AF', '%FF%FE', '00000000-0000-0000-0000-000000000000',
-  'ABCDEF01-2345-6789-ABCD-EF0123456789', '%0d%0aX-Injected:%201', '%3Cscript%3E', '{guid}', 'null', 'undefined', '[object%20Object]',
+  'not-a-guid',
+  '..',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  'a'.repeat(120),
+  '1%20OR%201%3D1',
+  "'%20OR%20'1'%3D'1",
+  '%25',
+  '%zz',
+  '%',
+  '%F0%9F%98%80',
+  '-1',
+  '0',
+  '99999999999999999999999',
+  '1e400',
+  '%C0%AF',
+  '%FF%FE',
+  '00000000-0000-0000-0000-000000000000',
+  'ABCDEF01-2345-6789-ABCD-EF0123456789',
+  '%0d%0aX-Injected:%201',
+  '%3Cscript%3E',
+  '{guid}',
+  'null',
+  'undefined',
+  '[object%20Object]',
 ];
 
 /** The request a route gets under one attack. */
@@ -149,7 +222,8 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
       if (shape === 0) setJson('['.repeat(depth));
       else if (shape === 1) setJson('['.repeat(depth) + ']'.repeat(depth));
       else if (shape === 2) setJson('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
-      else setJson(`{"params":${'['.repeat(depth)}${']'.repeat(depth)},"metadata":{"labels":${'{"x":'.repeat(depth)}1${'}'.repeat(depth)}}}`);
+      else
+        setJson(`{"params":${'['.repeat(depth)}${']'.repeat(depth)},"metadata":{"labels":${'{"x":'.repeat(depth)}1${'}'.repeat(depth)}}}`);
       break;
     }
     case 'proto-keys': {
@@ -163,7 +237,10 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
     case 'huge-numbers': {
       const n = pick(random, RAW_NUMBERS);
       if (random() < 0.5) setJson(jsonText(mutateNumbers(bodyTarget, `@@RAW:${n}@@`)));
-      query = [...query.filter(([k]) => !['per_page', 'page', 'limit'].includes(k)), [pick(random, ['per_page', 'page', 'limit', 'percent']), n]];
+      query = [
+        ...query.filter(([k]) => !['per_page', 'page', 'limit'].includes(k)),
+        [pick(random, ['per_page', 'page', 'limit', 'percent']), n],
+      ];
       break;
     }
     case 'huge-string': {
@@ -176,11 +253,27 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
     }
     case 'wrong-content-type': {
       contentType = pick(random, [
-        'text/plain', 'application/xml', 'multipart/form-data', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded',
-        'application/json; charset=utf-16', 'application/json;;;===', '', 'image/png', 'application/problem+json', 'text/html',
-        'application/vnd.api+json', '*/*', 'application/json, text/plain',
+        'text/plain',
+        'application/xml',
+        'multipart/form-data',
+        'multipart/form-data; boundary=x',
+        'application/x-www-form-urlencoded',
+        'application/json; charset=utf-16',
+        'application/json;;;===',
+        '',
+        'image/png',
+        'application/problem+json',
+        'text/html',
+        'application/vnd.api+json',
+        '*/*',
+        'application/json, text/plain',
       ]);
-      const text = pick(random, [jsonText(bodyTarget), '<xml/>', 'a=b&c=d', '--x\r\nContent-Disposition: form-data; name="bits"\r\n\r\nabc\r\n--x--\r\n']);
+      const text = pick(random, [
+        jsonText(bodyTarget),
+        '<xml/>',
+        'a=b&c=d',
+        '--x\r\nContent-Disposition: form-data; name="bits"\r\n\r\nabc\r\n--x--\r\n',
+      ]);
       body = Buffer.from(text);
       if (contentType === '' || random() < 0.15) contentType = undefined;
       break;
@@ -189,11 +282,20 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
       const size = ctx.bodyLimit + 1024 + Math.floor(random() * 64 * 1024);
       const text = `{"command":"${'y'.repeat(size)}"}`;
       setJson(text);
-      if (random() < 0.3) contentType = pick(random, ['text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']);
+      if (random() < 0.3)
+        contentType = pick(random, ['text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']);
       break;
     }
     case 'invalid-utf8-body': {
-      const bad = pick(random, [[0xff], [0xfe, 0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xe2, 0x82]]);
+      const bad = pick(random, [
+        [0xff],
+        [0xfe, 0xff],
+        [0xc0, 0xaf],
+        [0xed, 0xa0, 0x80],
+        [0xf8, 0x88, 0x80, 0x80, 0x80],
+        [0x80],
+        [0xe2, 0x82],
+      ]);
       const text = jsonText(mutateStrings(bodyTarget, '@@BAD@@'));
       const parts = text.includes('@@BAD@@') ? text.split('@@BAD@@') : [`{"name":"`, '"}'];
       setJson(Buffer.concat(parts.flatMap((p, i) => (i ? [Buffer.from(bad), Buffer.from(p)] : [Buffer.from(p)]))));
@@ -202,12 +304,27 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
     }
     case 'invalid-utf8-query': {
       const name = pick(random, queryNames(route));
-      rawQuery = Buffer.concat([Buffer.from(`${name}=`), pick(random, [Buffer.from([0xff, 0xfe]), Buffer.from('%FF%FE'), Buffer.from('%C0%AF'), Buffer.from('%ED%A0%80'), Buffer.from([0xc3])])]);
+      rawQuery = Buffer.concat([
+        Buffer.from(`${name}=`),
+        pick(random, [
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('%FF%FE'),
+          Buffer.from('%C0%AF'),
+          Buffer.from('%ED%A0%80'),
+          Buffer.from([0xc3]),
+        ]),
+      ]);
       break;
     }
     case 'invalid-utf8-path': {
       const p = route.pathParams.length ? pick(random, route.pathParams) : undefined;
-      const bad = pick(random, [Buffer.from([0xff]), Buffer.from('%FF'), Buffer.from('%C0%AF'), Buffer.from([0xc3, 0x28]), Buffer.from('%E2%82')]);
+      const bad = pick(random, [
+        Buffer.from([0xff]),
+        Buffer.from('%FF'),
+        Buffer.from('%C0%AF'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('%E2%82'),
+      ]);
       if (p) pathValues[p] = '@@BAD@@';
       else rawPathTail = Buffer.concat([Buffer.from('/'), bad]);
       if (p) rawPathTail = bad;
@@ -215,8 +332,15 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
     }
     case 'sql-query': {
       const names = queryNames(route);
-      query = [...query, ...Array.from({ length: 1 + Math.floor(random() * 3) }, (): [string, string] => [pick(random, names), pick(random, SQL_LOOKING)])];
-      if (route.api === 'astra') query.push(['filter', pick(random, ["state eq 'x' or 1 eq 1 --", "id eq ''; drop table tasks;--", "name eq 'a' and (state eq 'b'))"])]);
+      query = [
+        ...query,
+        ...Array.from({ length: 1 + Math.floor(random() * 3) }, (): [string, string] => [pick(random, names), pick(random, SQL_LOOKING)]),
+      ];
+      if (route.api === 'astra')
+        query.push([
+          'filter',
+          pick(random, ["state eq 'x' or 1 eq 1 --", "id eq ''; drop table tasks;--", "name eq 'a' and (state eq 'b'))"]),
+        ]);
       break;
     }
     case 'repeated-query': {
@@ -231,7 +355,10 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
       break;
     }
     case 'wrong-method':
-      method = pick(random, ['PUT', 'DELETE', 'PATCH', 'POST', 'GET', 'OPTIONS', 'TRACE', 'PROPFIND'].filter((m) => m !== route.method));
+      method = pick(
+        random,
+        ['PUT', 'DELETE', 'PATCH', 'POST', 'GET', 'OPTIONS', 'TRACE', 'PROPFIND'].filter((m) => m !== route.method),
+      );
       // A DELETE must not reach the world's own resources through a wrong method either.
       if (method === 'DELETE') for (const p of route.pathParams) pathValues[p] = '4f2f5d3e-3b0a-4c55-9d8b-0e6a3c9d1f02';
       break;
@@ -255,7 +382,10 @@ export function hostileRequest(route: Route, attack: Attack, random: Random, ctx
   const q = rawQuery ?? (query.length ? Buffer.from(encodeQuery(query)) : undefined);
   if (q) target = Buffer.concat([target, Buffer.from('?'), q]);
 
-  const headers: [string, string][] = [...authHeaders(route, method, ctx, random), ['accept', random() < 0.9 ? 'application/json' : pick(random, ['*/*', 'text/html', 'application/xml', ''])]];
+  const headers: [string, string][] = [
+    ...authHeaders(route, method, ctx, random),
+    ['accept', random() < 0.9 ? 'application/json' : pick(random, ['*/*', 'text/html', 'application/xml', ''])],
+  ];
   if (contentType !== undefined) headers.push(['content-type', contentType]);
   path = target.toString('latin1');
   return { method, target, headers, body, attack, route, shown: path.length > 160 ? `${path.slice(0, 160)}…` : path };

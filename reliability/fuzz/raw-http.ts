@@ -54,7 +54,10 @@ export function sendRaw(port: number, request: RawRequest, timeoutMs: number): P
       else finish(new Error(`connection closed without a complete answer (${Buffer.concat(chunks).length} bytes)`));
     });
     socket.on('connect', () => {
-      const head: Buffer[] = [Buffer.from(`${request.method} `, 'latin1'), Buffer.isBuffer(request.target) ? request.target : Buffer.from(request.target, 'latin1')];
+      const head: Buffer[] = [
+        Buffer.from(`${request.method} `, 'latin1'),
+        Buffer.isBuffer(request.target) ? request.target : Buffer.from(request.target, 'latin1'),
+      ];
       const lines = [' HTTP/1.1', 'host: 127.0.0.1', 'connection: close'];
       for (const [name, value] of request.headers) lines.push(`${name}: ${value}`);
       const length = request.contentLength === undefined ? request.body?.length : request.contentLength;

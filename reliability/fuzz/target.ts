@@ -62,8 +62,14 @@ export class FuzzTarget {
     const user = await h.user();
     const role = await h.role('space_developer', user.guid, { space: space.guid });
     this.world = {
-      orgGuid: org.guid, spaceGuid: space.guid, appGuid: app.guid, dropletGuid: droplet.guid,
-      taskGuid: task.guid, taskId: task.id, userGuid: user.guid, roleGuid: role.guid,
+      orgGuid: org.guid,
+      spaceGuid: space.guid,
+      appGuid: app.guid,
+      dropletGuid: droplet.guid,
+      taskGuid: task.guid,
+      taskId: task.id,
+      userGuid: user.guid,
+      roleGuid: role.guid,
     };
     await h.taskd.app.listen({ host: '127.0.0.1', port: 0 });
     this.port = (h.taskd.app.server.address() as AddressInfo).port;
@@ -100,7 +106,11 @@ export class FuzzTarget {
 
   /** The key taskd signs tokens with (read from the store), to forge tokens that differ in one way only. */
   async signingKey(): Promise<Uint8Array> {
-    const row = await this.harness.db.selectFrom('settings').select('value').where('name', '=', 'token_signing_key').executeTakeFirstOrThrow();
+    const row = await this.harness.db
+      .selectFrom('settings')
+      .select('value')
+      .where('name', '=', 'token_signing_key')
+      .executeTakeFirstOrThrow();
     return new Uint8Array(Buffer.from(row.value, 'base64url'));
   }
 

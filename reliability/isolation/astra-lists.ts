@@ -20,7 +20,12 @@ function clauseArb(world: World): fc.Arbitrary<string> {
     fc.tuple(fc.constantFrom('eq', 'in'), fc.constantFrom(...ASTRA_STATES, 'run')).map(([op, s]) => `state ${op} '${s}'`),
     fc.constantFrom(...new Set([...SHARED_TASK_NAMES, ...world.tasks.map((t) => t.name)])).map((n) => `summary eq '${n}'`),
     fc.constantFrom('env', 'tenant', 'example.com/tier', 'missing').map((k) => `metadata.labels.name eq '${k}'`),
-    fc.tuple(fc.constantFrom(...TIME_FIELDS), fc.constantFrom('eq', 'lt', 'lte', 'gt', 'gte'), fc.constantFrom(...times, '2026-01-15T10:00:01.5Z', 'yesterday'))
+    fc
+      .tuple(
+        fc.constantFrom(...TIME_FIELDS),
+        fc.constantFrom('eq', 'lt', 'lte', 'gt', 'gte'),
+        fc.constantFrom(...times, '2026-01-15T10:00:01.5Z', 'yesterday'),
+      )
       .map(([f, op, t]) => `${f} ${op} '${t}'`),
     fc.constantFrom(...world.apps.map((a) => a.guid)).map((g) => `resourceID eq '${g}'`),
     fc.constantFrom(...world.tenants.map((t) => t.developer.guid)).map((g) => `userID eq '${g}'`),
@@ -43,7 +48,10 @@ function caseArb(world: World): fc.Arbitrary<AstraCase> {
   return fc.record(
     {
       // Each `filter` parameter holds one or more clauses; several parameters are AND-ed too.
-      filters: fc.array(fc.array(clause, { minLength: 1, maxLength: 2 }).map((c) => c.join(',')), { maxLength: 2 }),
+      filters: fc.array(
+        fc.array(clause, { minLength: 1, maxLength: 2 }).map((c) => c.join(',')),
+        { maxLength: 2 },
+      ),
       include: fc.shuffledSubarray(INCLUDABLE, { maxLength: 3 }).map((f) => ['id', ...f]),
       limit: fc.integer({ min: 1, max: 6 }),
       count: fc.boolean(),
@@ -82,20 +90,27 @@ export function astraTaskListProperty(ctx: PropertyContext, strangers: [string, 
     let res = await ctx.client.send('astra', caller, endpoint, first);
     if (admin.status !== 200) {
       ctx.outcomes['lists refused (4xx, as for the admin)']++;
-      if (res.status !== admin.status || res.text !== admin.text) throw new PropertyBroken(`${first.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`);
+      if (res.status !== admin.status || res.text !== admin.text)
+        throw new PropertyBroken(
+          `${first.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`,
+        );
       return;
     }
     const expected = ctx.visibleGuids(caller, idsOf(admin, c));
     ctx.noteList(expected.length);
     const seen: string[] = [];
     for (let hops = 0; ; hops++) {
-      if (res.status !== 200) throw new PropertyBroken(`page ${hops + 1} of ${first.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new PropertyBroken(`page ${hops + 1} of ${first.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}`);
       if (c.count) assertEqual(`${first.url} as ${caller.role}: metadata.count`, res.body.metadata.count, expected.length);
       seen.push(...idsOf(res, c));
       const token = res.body.metadata.continue;
       if (!token) break;
       if (hops > 60) throw new PropertyBroken(`${first.url}: continue tokens do not end`);
-      res = await ctx.client.send('astra', caller, endpoint, { method: 'GET', url: urlOf(account, c, { limit: c.limit, continue: token }) });
+      res = await ctx.client.send('astra', caller, endpoint, {
+        method: 'GET',
+        url: urlOf(account, c, { limit: c.limit, continue: token }),
+      });
     }
     assertEqualLists(`${first.url} as ${caller.role}, every page`, seen, expected);
   });

@@ -18,16 +18,26 @@ export async function checkBaseline(world: World, client: IsolationClient, failu
     const inAccount = expect(world.tasks.filter((t) => t.orgGuid === account));
     const undismissed = expect(world.tasks.filter((t) => !t.dismissed));
     const lists: [string, () => Promise<Response>, (res: Response) => string[], string[]][] = [
-      ['CF GET /v3/tasks', () => client.send('cf', caller, 'GET /v3/tasks', { method: 'GET', url: '/v3/tasks?per_page=5000' }), (r) => r.body.resources.map((t: any) => t.guid), everywhere],
+      [
+        'CF GET /v3/tasks',
+        () => client.send('cf', caller, 'GET /v3/tasks', { method: 'GET', url: '/v3/tasks?per_page=5000' }),
+        (r) => r.body.resources.map((t: any) => t.guid),
+        everywhere,
+      ],
       [
         'Astra account list',
-        () => client.send('astra', caller, 'GET /accounts/:account_id/core/v1/tasks', { method: 'GET', url: `/accounts/${account}/core/v1/tasks` }),
+        () =>
+          client.send('astra', caller, 'GET /accounts/:account_id/core/v1/tasks', {
+            method: 'GET',
+            url: `/accounts/${account}/core/v1/tasks`,
+          }),
         (r) => (r.status === 200 ? r.body.items.map((t: any) => t.id) : []),
         caller.global || caller.orgs.has(account) ? inAccount : [],
       ],
       [
         'vSphere /rest list',
-        () => client.send('vsphere', caller, 'GET /rest/cis/tasks', { method: 'GET', url: '/rest/cis/tasks?filter_spec.services=taskd.task' }),
+        () =>
+          client.send('vsphere', caller, 'GET /rest/cis/tasks', { method: 'GET', url: '/rest/cis/tasks?filter_spec.services=taskd.task' }),
         (r) => r.body.value.map((e: any) => e.key),
         everywhere,
       ],
@@ -43,7 +53,10 @@ export async function checkBaseline(world: World, client: IsolationClient, failu
       try {
         const res = await ask();
         const got = sorted(read(res));
-        if (got.join() !== expected.join()) failures.add(`baseline: ${what} as ${caller.role} shows ${got.length} tasks, expected ${expected.length}: ${res.text.slice(0, 200)}`);
+        if (got.join() !== expected.join())
+          failures.add(
+            `baseline: ${what} as ${caller.role} shows ${got.length} tasks, expected ${expected.length}: ${res.text.slice(0, 200)}`,
+          );
       } catch (err) {
         failures.add(`baseline: ${what} as ${caller.role}: ${(err as Error).message}`);
       }

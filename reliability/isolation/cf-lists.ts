@@ -10,16 +10,31 @@ import { SHARED_TASK_NAMES, timeOfSeq, updatedOfSeq, visibleTo, type Caller, typ
 
 const CF_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELING'];
 const LABEL_REQUIREMENTS = [
-  'env=prod', 'env==dev', 'env!=prod', 'env in (prod,dev)', 'env notin (dev)', 'env', '!env',
-  'example.com/tier=web', 'example.com/tier in (worker)', 'tenant=bravo-secret', 'tenant in (alpha-secret,charlie-secret)',
-  '!tenant', 'tenant!=alpha-secret', 'missing=x', 'bad label!',
+  'env=prod',
+  'env==dev',
+  'env!=prod',
+  'env in (prod,dev)',
+  'env notin (dev)',
+  'env',
+  '!env',
+  'example.com/tier=web',
+  'example.com/tier in (worker)',
+  'tenant=bravo-secret',
+  'tenant in (alpha-secret,charlie-secret)',
+  '!tenant',
+  'tenant!=alpha-secret',
+  'missing=x',
+  'bad label!',
 ];
 
 const cfTime = (iso: string) => `${iso.slice(0, 19)}Z`;
 
 function timesArb(world: World) {
   const seqs = [...new Set(world.tasks.map((t) => t.sequenceId))];
-  const instants = [...new Set(seqs.flatMap((s) => [timeOfSeq(s), updatedOfSeq(s)]))].flatMap((t) => [t, new Date(Date.parse(t) + 1000).toISOString()]);
+  const instants = [...new Set(seqs.flatMap((s) => [timeOfSeq(s), updatedOfSeq(s)]))].flatMap((t) => [
+    t,
+    new Date(Date.parse(t) + 1000).toISOString(),
+  ]);
   return fc.constantFrom(...instants.map(cfTime), '2026-01-15', '2026-01-15T10:00:00.5Z');
 }
 
@@ -28,9 +43,9 @@ function timeFilterArb(world: World, key: 'created_ats' | 'updated_ats'): fc.Arb
   const t = timesArb(world);
   return fc.oneof(
     fc.array(t, { minLength: 1, maxLength: 2 }).map((ts) => [[key, ts.join(',')]] as [string, string][]),
-    fc.uniqueArray(fc.tuple(fc.constantFrom('lt', 'lte', 'gt', 'gte', 'foo'), t), { minLength: 1, maxLength: 2, selector: ([op]) => op }).map((ops) =>
-      ops.map(([op, time]) => [`${key}[${op}]`, time] as [string, string]),
-    ),
+    fc
+      .uniqueArray(fc.tuple(fc.constantFrom('lt', 'lte', 'gt', 'gte', 'foo'), t), { minLength: 1, maxLength: 2, selector: ([op]) => op })
+      .map((ops) => ops.map(([op, time]) => [`${key}[${op}]`, time] as [string, string])),
   );
 }
 
@@ -51,17 +66,20 @@ function filtersArb(world: World, stranger: string, nested: boolean): fc.Arbitra
     organization_guids: listOf([...world.tenants.map((t) => t.org.guid), stranger], 2).map((v) => [['organization_guids', v]]),
     sequence_ids: listOf(['1', '2', '3', '4', '5', '0'], 3).map((v) => [['sequence_ids', v]]),
     label_selector: fc.shuffledSubarray(LABEL_REQUIREMENTS, { minLength: 1, maxLength: 3 }).map((r) => [['label_selector', r.join(',')]]),
-    order_by: fc.constantFrom('created_at', '+created_at', '-created_at', 'updated_at', '-updated_at', 'name').map((v) => [['order_by', v]]),
+    order_by: fc
+      .constantFrom('created_at', '+created_at', '-created_at', 'updated_at', '-updated_at', 'name')
+      .map((v) => [['order_by', v]]),
     created_ats: timeFilterArb(world, 'created_ats'),
     updated_ats: timeFilterArb(world, 'updated_ats'),
   };
   // The misplaced filters are rare: each is a 400, and a 400 says less than a list.
   const misplaced = nested ? ['app_guids', 'space_guids', 'organization_guids'] : ['sequence_ids'];
-  const weighted = Object.entries(filters).map(([key, arb]) => ({ arbitrary: arb.map((pairs) => ({ key, pairs })), weight: misplaced.includes(key) ? 1 : 6 }));
+  const weighted = Object.entries(filters).map(([key, arb]) => ({
+    arbitrary: arb.map((pairs) => ({ key, pairs })),
+    weight: misplaced.includes(key) ? 1 : 6,
+  }));
   // Up to three filters: more would mostly match nothing, which says little about what leaks.
-  return fc
-    .uniqueArray(fc.oneof(...weighted), { maxLength: 3, selector: (f) => f.key })
-    .map((chosen) => chosen.flatMap((f) => f.pairs));
+  return fc.uniqueArray(fc.oneof(...weighted), { maxLength: 3, selector: (f) => f.key }).map((chosen) => chosen.flatMap((f) => f.pairs));
 }
 
 const pagingArb = fc.record({ page: fc.integer({ min: 1, max: 4 }), perPage: fc.integer({ min: 1, max: 7 }) }, { requiredKeys: [] });
@@ -76,7 +94,15 @@ function pageOfHref(href: string): number {
  * The caller's answer against the admin's whole answer: this page, then every page reachable
  * through next (to the end), and previous, first and last once each.
  */
-async function checkPages(ctx: PropertyContext, caller: Caller, endpoint: string, first: Sent, expected: string[], perPage: number, firstPage: number) {
+async function checkPages(
+  ctx: PropertyContext,
+  caller: Caller,
+  endpoint: string,
+  first: Sent,
+  expected: string[],
+  perPage: number,
+  firstPage: number,
+) {
   const total = expected.length;
   const check = (res: Response, page: number, via: string) => {
     if (res.status !== 200) throw new PropertyBroken(`${via} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}`);
@@ -98,7 +124,11 @@ async function checkPages(ctx: PropertyContext, caller: Caller, endpoint: string
     if (++hops > 60) throw new PropertyBroken(`${first.url}: next links do not end`);
     last = await follow(next, 'next');
   }
-  for (let hops = 0, previous = last.body.pagination.previous?.href; previous; previous = (await follow(previous, 'previous')).body.pagination.previous?.href) {
+  for (
+    let hops = 0, previous = last.body.pagination.previous?.href;
+    previous;
+    previous = (await follow(previous, 'previous')).body.pagination.previous?.href
+  ) {
     if (++hops > 60) throw new PropertyBroken(`${first.url}: previous links do not end`);
   }
   await follow(pagination.first.href, 'first');
@@ -143,7 +173,10 @@ export function cfAppTaskListProperty(ctx: PropertyContext, strangers: [string, 
       const random = await ctx.client.send('cf', caller, endpoint, { method: 'GET', url: sent.url.replace(appGuid, other) });
       return assertSameAnswer(`${sent.url} as ${caller.role}`, { res: hidden, id: appGuid }, { res: random, id: other });
     }
-    const admin = await ctx.asAdmin('cf', endpoint, { method: 'GET', url: `/v3/apps/${appGuid}/tasks?${queryOf([...filters, ['per_page', '5000']])}` });
+    const admin = await ctx.asAdmin('cf', endpoint, {
+      method: 'GET',
+      url: `/v3/apps/${appGuid}/tasks?${queryOf([...filters, ['per_page', '5000']])}`,
+    });
     if (admin.status !== 200) return sameError(ctx, caller, endpoint, sent, admin);
     const expected = ctx.visibleGuids(caller, guidsOf(admin));
     ctx.noteList(expected.length);
@@ -156,6 +189,8 @@ async function sameError(ctx: PropertyContext, caller: Caller, endpoint: string,
   ctx.outcomes['lists refused (4xx, as for the admin)']++;
   const res = await ctx.client.send('cf', caller, endpoint, sent);
   if (res.status !== admin.status || res.text !== admin.text) {
-    throw new PropertyBroken(`${sent.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`);
+    throw new PropertyBroken(
+      `${sent.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`,
+    );
   }
 }

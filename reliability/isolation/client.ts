@@ -21,7 +21,10 @@ export class IsolationClient {
   readonly endpoints = new Set<string>();
   private readonly markers = new Map<Caller, string[]>();
 
-  constructor(readonly h: Harness, readonly world: World) {}
+  constructor(
+    readonly h: Harness,
+    readonly world: World,
+  ) {}
 
   async send(api: Api, caller: Caller, endpoint: string, sent: Sent): Promise<Response> {
     this.requests++;
@@ -31,7 +34,8 @@ export class IsolationClient {
     else if (api === 'vsphere') headers['vmware-api-session-id'] = caller.vsphereSession;
     else headers.authorization = basic(caller.username, caller.password);
     const res = await this.h.request(sent.method, sent.url, { headers, body: sent.body });
-    if (res.status >= 500) throw new PropertyBroken(`${sent.method} ${sent.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}`);
+    if (res.status >= 500)
+      throw new PropertyBroken(`${sent.method} ${sent.url} as ${caller.role}: ${res.status} ${res.text.slice(0, 300)}`);
     this.assertNoLeak(caller, sent, res);
     return res;
   }
@@ -47,7 +51,9 @@ export class IsolationClient {
     const asked = decodeURIComponentSafe(sent.url) + (sent.body === undefined ? '' : JSON.stringify(sent.body));
     const leaked = markers.filter((m) => res.text.includes(m) && !asked.includes(m));
     if (leaked.length) {
-      throw new PropertyBroken(`${sent.method} ${sent.url} as ${caller.role} shows another tenant's ${leaked.join(', ')}: ${res.text.slice(0, 400)}`);
+      throw new PropertyBroken(
+        `${sent.method} ${sent.url} as ${caller.role} shows another tenant's ${leaked.join(', ')}: ${res.text.slice(0, 400)}`,
+      );
     }
   }
 }
@@ -70,7 +76,10 @@ export function pathOf(href: string): string {
 export function withoutIds(res: Response, ids: readonly (string | number)[]): string {
   let text = res.text;
   for (const id of ids) {
-    text = typeof id === 'number' ? text.replace(new RegExp(`\\b${id}\\b`, 'g'), '<id>') : text.split(id).join('<id>').split(id.toUpperCase()).join('<id>');
+    text =
+      typeof id === 'number'
+        ? text.replace(new RegExp(`\\b${id}\\b`, 'g'), '<id>')
+        : text.split(id).join('<id>').split(id.toUpperCase()).join('<id>');
   }
   return text;
 }

@@ -10,9 +10,17 @@ import { ROLE_NAMES, visibleTo, type Caller, type RoleName, type World, type Wor
 export class PropertyContext {
   private readonly adminAnswers = new Map<string, Promise<Response>>();
   /** How the generated list requests came out, to show the generators reach real answers. */
-  readonly outcomes = { 'lists showing tasks': 0, 'lists showing none': 0, 'lists refused (4xx, as for the admin)': 0, 'hidden account or app probed': 0 };
+  readonly outcomes = {
+    'lists showing tasks': 0,
+    'lists showing none': 0,
+    'lists refused (4xx, as for the admin)': 0,
+    'hidden account or app probed': 0,
+  };
 
-  constructor(readonly world: World, readonly client: IsolationClient) {}
+  constructor(
+    readonly world: World,
+    readonly client: IsolationClient,
+  ) {}
 
   caller(role: RoleName): Caller {
     return this.world.callers.find((c) => c.role === role)!;
@@ -57,7 +65,12 @@ export const roleArb = fc.constantFrom(...ROLE_NAMES);
 export const tenantRoleArb: fc.Arbitrary<RoleName> = fc.oneof(
   // Developers most: they may write, so every write path of theirs is probed most.
   { arbitrary: fc.constant<RoleName>('space_developer'), weight: 4 },
-  { arbitrary: fc.constantFrom<RoleName>(...ROLE_NAMES.filter((r) => !['admin', 'admin_read_only', 'global_auditor', 'space_developer'].includes(r))), weight: 8 },
+  {
+    arbitrary: fc.constantFrom<RoleName>(
+      ...ROLE_NAMES.filter((r) => !['admin', 'admin_read_only', 'global_auditor', 'space_developer'].includes(r)),
+    ),
+    weight: 8,
+  },
 );
 
 export function assertEqualLists<T>(what: string, got: T[], expected: T[]): void {

@@ -17,7 +17,10 @@ export function dbvisitTaskListProperty(ctx: PropertyContext, strangerId: number
     },
     { requiredKeys: [] },
   );
-  const bodies = fc.oneof(params.map((p) => ({ params: p })), fc.constant(undefined));
+  const bodies = fc.oneof(
+    params.map((p) => ({ params: p })),
+    fc.constant(undefined),
+  );
   return fc.asyncProperty(roleArb, bodies, async (role, body) => {
     const caller = ctx.caller(role);
     const sent: Sent = { method: 'POST', url: '/task/list', body };
@@ -26,7 +29,10 @@ export function dbvisitTaskListProperty(ctx: PropertyContext, strangerId: number
     const what = `POST /task/list ${JSON.stringify(body ?? null)} as ${caller.role}`;
     if (admin.status !== 200 || res.status !== 200) {
       ctx.outcomes['lists refused (4xx, as for the admin)']++;
-      if (res.status !== admin.status || res.text !== admin.text) throw new PropertyBroken(`${what}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`);
+      if (res.status !== admin.status || res.text !== admin.text)
+        throw new PropertyBroken(
+          `${what}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`,
+        );
       return;
     }
     const expected = ctx.visibleIds(caller, idsOf(admin));

@@ -30,7 +30,10 @@ interface Probe {
 
 const guid = (t: Target) => [t.guid];
 const cf = (endpoint: string, method: string, url: (t: Target) => string, body?: unknown, ids = guid): Probe => ({
-  api: 'cf', endpoint, request: (t) => ({ method, url: url(t), body }), ids,
+  api: 'cf',
+  endpoint,
+  request: (t) => ({ method, url: url(t), body }),
+  ids,
 });
 
 const PROBES: Probe[] = [
@@ -44,41 +47,92 @@ const PROBES: Probe[] = [
   cf('GET /v3/tasks/:guid/messages', 'GET', (t) => `/v3/tasks/${t.guid}/messages?per_page=5`),
   cf('POST /v3/tasks/:guid/messages', 'POST', (t) => `/v3/tasks/${t.guid}/messages`, { text: 'probe' }),
   cf('POST /v3/tasks/:guid/progress', 'POST', (t) => `/v3/tasks/${t.guid}/progress`, { percent: 5 }),
-  cf('POST /v3/apps/:guid/tasks', 'POST', (t) => `/v3/apps/${t.appGuid}/tasks`, { command: 'true' }, (t) => [t.appGuid]),
-  cf('GET /v3/apps/:guid/tasks', 'GET', (t) => `/v3/apps/${t.appGuid}/tasks`, undefined, (t) => [t.appGuid]),
+  cf(
+    'POST /v3/apps/:guid/tasks',
+    'POST',
+    (t) => `/v3/apps/${t.appGuid}/tasks`,
+    { command: 'true' },
+    (t) => [t.appGuid],
+  ),
+  cf(
+    'GET /v3/apps/:guid/tasks',
+    'GET',
+    (t) => `/v3/apps/${t.appGuid}/tasks`,
+    undefined,
+    (t) => [t.appGuid],
+  ),
   {
     // A task of the caller's own app (when they have one) from a hidden app's process as template,
     // or as the subtask of a hidden task: neither may be told apart from one that does not exist.
-    api: 'cf', endpoint: 'POST /v3/apps/:guid/tasks (template.process.guid)',
-    request: (t, caller) => ({ method: 'POST', url: `/v3/apps/${ownApp(caller) ?? t.appGuid}/tasks`, body: { template: { process: { guid: t.processGuid } } } }),
+    api: 'cf',
+    endpoint: 'POST /v3/apps/:guid/tasks (template.process.guid)',
+    request: (t, caller) => ({
+      method: 'POST',
+      url: `/v3/apps/${ownApp(caller) ?? t.appGuid}/tasks`,
+      body: { template: { process: { guid: t.processGuid } } },
+    }),
     ids: (t) => [t.processGuid, t.appGuid],
   },
   {
-    api: 'cf', endpoint: 'POST /v3/apps/:guid/tasks (droplet_guid)',
-    request: (t, caller) => ({ method: 'POST', url: `/v3/apps/${ownApp(caller) ?? t.appGuid}/tasks`, body: { command: 'true', droplet_guid: t.dropletGuid } }),
+    api: 'cf',
+    endpoint: 'POST /v3/apps/:guid/tasks (droplet_guid)',
+    request: (t, caller) => ({
+      method: 'POST',
+      url: `/v3/apps/${ownApp(caller) ?? t.appGuid}/tasks`,
+      body: { command: 'true', droplet_guid: t.dropletGuid },
+    }),
     ids: (t) => [t.dropletGuid, t.appGuid],
   },
   {
-    api: 'cf', endpoint: 'POST /v3/apps/:guid/tasks (parent_task_guid)',
-    request: (t, caller) => ({ method: 'POST', url: `/v3/apps/${ownApp(caller) ?? t.appGuid}/tasks`, body: { command: 'true', parent_task_guid: t.guid } }),
+    api: 'cf',
+    endpoint: 'POST /v3/apps/:guid/tasks (parent_task_guid)',
+    request: (t, caller) => ({
+      method: 'POST',
+      url: `/v3/apps/${ownApp(caller) ?? t.appGuid}/tasks`,
+      body: { command: 'true', parent_task_guid: t.guid },
+    }),
     ids: (t) => [t.guid, t.appGuid],
   },
   {
     // The caller's own account: the task is simply not there.
-    api: 'astra', endpoint: 'GET /accounts/:account_id/core/v1/tasks/:task_id',
-    request: (t, caller) => ({ method: 'GET', url: `/accounts/${[...caller.orgs][0] ?? t.orgGuid}/core/v1/tasks/${t.guid}` }), ids: (t) => [t.orgGuid, t.guid],
+    api: 'astra',
+    endpoint: 'GET /accounts/:account_id/core/v1/tasks/:task_id',
+    request: (t, caller) => ({ method: 'GET', url: `/accounts/${[...caller.orgs][0] ?? t.orgGuid}/core/v1/tasks/${t.guid}` }),
+    ids: (t) => [t.orgGuid, t.guid],
   },
   {
     // The task's own account, for a stranger's account and task.
-    api: 'astra', endpoint: 'GET /accounts/:account_id/core/v1/tasks/:task_id',
-    request: (t) => ({ method: 'GET', url: `/accounts/${t.orgGuid}/core/v1/tasks/${t.guid}` }), ids: (t) => [t.orgGuid, t.guid],
+    api: 'astra',
+    endpoint: 'GET /accounts/:account_id/core/v1/tasks/:task_id',
+    request: (t) => ({ method: 'GET', url: `/accounts/${t.orgGuid}/core/v1/tasks/${t.guid}` }),
+    ids: (t) => [t.orgGuid, t.guid],
   },
   ...(['rest', 'api'] as const).flatMap((wire): Probe[] => [
-    { api: 'vsphere', endpoint: `GET /${wire}/cis/tasks/:task`, request: (t) => ({ method: 'GET', url: `/${wire}/cis/tasks/${t.guid}` }), ids: guid },
-    { api: 'vsphere', endpoint: `POST /${wire}/cis/tasks/:task?action=cancel`, request: (t) => ({ method: 'POST', url: `/${wire}/cis/tasks/${t.guid}?action=cancel` }), ids: guid },
+    {
+      api: 'vsphere',
+      endpoint: `GET /${wire}/cis/tasks/:task`,
+      request: (t) => ({ method: 'GET', url: `/${wire}/cis/tasks/${t.guid}` }),
+      ids: guid,
+    },
+    {
+      api: 'vsphere',
+      endpoint: `POST /${wire}/cis/tasks/:task?action=cancel`,
+      request: (t) => ({ method: 'POST', url: `/${wire}/cis/tasks/${t.guid}?action=cancel` }),
+      ids: guid,
+    },
   ]),
-  { api: 'dbvisit', endpoint: 'POST /task/show', request: (t) => ({ method: 'POST', url: '/task/show', body: { params: { task_id: t.id } } }), ids: (t) => [t.id] },
-  { api: 'dbvisit', endpoint: 'POST /task/dismiss', request: (t) => ({ method: 'POST', url: '/task/dismiss', body: { params: { task_id: t.id } } }), ids: (t) => [t.id] },
+  {
+    api: 'dbvisit',
+    endpoint: 'POST /task/show',
+    request: (t) => ({ method: 'POST', url: '/task/show', body: { params: { task_id: t.id } } }),
+    ids: (t) => [t.id],
+  },
+  {
+    api: 'dbvisit',
+    endpoint: 'POST /task/dismiss',
+    request: (t) => ({ method: 'POST', url: '/task/dismiss', body: { params: { task_id: t.id } } }),
+    ids: (t) => [t.id],
+  },
 ];
 
 /** The first app the caller may read, if any. */
@@ -86,17 +140,33 @@ const ownApp = (caller: Caller) => caller.firstApp;
 
 export function hiddenIdProperty(ctx: PropertyContext) {
   const appOf = (t: WorldTask) => ctx.world.apps.find((a) => a.guid === t.appGuid)!;
-  const targetOf = (t: WorldTask): Target => ({ guid: t.guid, id: t.id, appGuid: t.appGuid, orgGuid: t.orgGuid, processGuid: appOf(t).processGuid, dropletGuid: appOf(t).dropletGuid });
+  const targetOf = (t: WorldTask): Target => ({
+    guid: t.guid,
+    id: t.id,
+    appGuid: t.appGuid,
+    orgGuid: t.orgGuid,
+    processGuid: appOf(t).processGuid,
+    dropletGuid: appOf(t).dropletGuid,
+  });
   const maxId = Math.max(...ctx.world.tasks.map((t) => t.id));
-  const stranger: fc.Arbitrary<Target> = fc
-    .record({ guid: fc.uuid({ version: 4 }), id: fc.integer({ min: maxId + 1, max: 2 ** 31 - 1 }), appGuid: fc.uuid({ version: 4 }), orgGuid: fc.uuid({ version: 4 }), processGuid: fc.uuid({ version: 4 }), dropletGuid: fc.uuid({ version: 4 }) });
+  const stranger: fc.Arbitrary<Target> = fc.record({
+    guid: fc.uuid({ version: 4 }),
+    id: fc.integer({ min: maxId + 1, max: 2 ** 31 - 1 }),
+    appGuid: fc.uuid({ version: 4 }),
+    orgGuid: fc.uuid({ version: 4 }),
+    processGuid: fc.uuid({ version: 4 }),
+    dropletGuid: fc.uuid({ version: 4 }),
+  });
   // Values fast-check prints in a counterexample: role, task guid, endpoint names.
   const hidden = tenantRoleArb.chain((role) => {
     const caller = ctx.caller(role);
     return fc.tuple(fc.constant(role), fc.constantFrom(...ctx.world.tasks.filter((t) => !visibleTo(caller, t)).map((t) => t.guid)));
   });
   // Four endpoints a run: over a quick run's 25, every endpoint is all but sure to be reached.
-  const probes = fc.shuffledSubarray(PROBES.map((p, i) => `${i}: ${p.endpoint}`), { minLength: 4, maxLength: 4 });
+  const probes = fc.shuffledSubarray(
+    PROBES.map((p, i) => `${i}: ${p.endpoint}`),
+    { minLength: 4, maxLength: 4 },
+  );
   return fc.asyncProperty(hidden, probes, stranger, async ([role, taskGuid], chosen, random) => {
     const caller = ctx.caller(role);
     const target = targetOf(ctx.taskByGuid(taskGuid)!);

@@ -9,9 +9,17 @@ export async function snapshotTasks(h: Harness): Promise<string> {
     .select(['id', 'state', 'updated_at', 'dismissed_by', 'cancel_requested_at', 'message_count', 'progress_percent', 'progress_message'])
     .orderBy('id')
     .execute();
-  const metadata = await h.db.selectFrom('metadata').select(['resource_id', 'metadata_kind', 'key_prefix', 'key_name', 'value']).where('resource_kind', '=', 'task').orderBy('id').execute();
+  const metadata = await h.db
+    .selectFrom('metadata')
+    .select(['resource_id', 'metadata_kind', 'key_prefix', 'key_name', 'value'])
+    .where('resource_kind', '=', 'task')
+    .orderBy('id')
+    .execute();
   const messages = await h.db.selectFrom('task_messages').select(['task_id', 'seq', 'text']).orderBy('task_id').orderBy('seq').execute();
-  const taskCount = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const taskCount = await h.db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return JSON.stringify({ tasks, metadata, messages, count: Number(taskCount.n) });
 }
 

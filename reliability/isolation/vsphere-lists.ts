@@ -34,7 +34,9 @@ function caseArb(world: World, stranger: string): fc.Arbitrary<VsphereCase> {
     fc.constantFrom<string[]>(['taskd.task'], ['other', 'taskd.task'], ['com.vmware.vcenter']).map((services) => ({ services })),
     fc.constantFrom<string[]>(['run'], ['deploy']).map((operations) => ({ operations })),
     some(STATUSES, 2).map((status) => ({ status })),
-    some([...world.apps.map((a) => ({ type: 'app', id: a.guid })), { type: 'vm', id: 'vm-1' }, { type: 'app', id: stranger }], 3).map((targets) => ({ targets })),
+    some([...world.apps.map((a) => ({ type: 'app', id: a.guid })), { type: 'vm', id: 'vm-1' }, { type: 'app', id: stranger }], 3).map(
+      (targets) => ({ targets }),
+    ),
     some([...world.usernames, 'nobody'], 3).map((users) => ({ users })),
   ];
   // Mostly services (or tasks) plus one or two more fields; now and then neither, which is a 400.
@@ -50,7 +52,11 @@ function caseArb(world: World, stranger: string): fc.Arbitrary<VsphereCase> {
 
 function requestOf(c: VsphereCase): Sent {
   if (c.way === 'api-post') {
-    return { method: 'POST', url: '/api/cis/tasks?action=list', body: { filter_spec: c.filter, ...(c.returnAll !== undefined ? { result_spec: { return_all: c.returnAll } } : {}) } };
+    return {
+      method: 'POST',
+      url: '/api/cis/tasks?action=list',
+      body: { filter_spec: c.filter, ...(c.returnAll !== undefined ? { result_spec: { return_all: c.returnAll } } : {}) },
+    };
   }
   const pairs: [string, string][] = [];
   for (const [field, values] of Object.entries(c.filter) as [keyof FilterSpec, unknown[]][]) {
@@ -74,13 +80,17 @@ export function vsphereTaskListProperty(ctx: PropertyContext, stranger: string) 
   return fc.asyncProperty(roleArb, caseArb(ctx.world, stranger), async (role, c) => {
     const caller = ctx.caller(role);
     const sent = requestOf(c);
-    const endpoint = c.way === 'api-post' ? 'POST /api/cis/tasks?action=list' : c.way === 'rest' ? 'GET /rest/cis/tasks' : 'GET /api/cis/tasks';
+    const endpoint =
+      c.way === 'api-post' ? 'POST /api/cis/tasks?action=list' : c.way === 'rest' ? 'GET /rest/cis/tasks' : 'GET /api/cis/tasks';
     const admin = await ctx.asAdmin('vsphere', endpoint, sent);
     const res = await ctx.client.send('vsphere', caller, endpoint, sent);
     const what = `${sent.method} ${sent.url} ${sent.body ? JSON.stringify(sent.body) : ''} as ${caller.role}`;
     if (admin.status !== 200 || res.status !== 200) {
       ctx.outcomes['lists refused (4xx, as for the admin)']++;
-      if (res.status !== admin.status || res.text !== admin.text) throw new PropertyBroken(`${what}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`);
+      if (res.status !== admin.status || res.text !== admin.text)
+        throw new PropertyBroken(
+          `${what}: ${res.status} ${res.text.slice(0, 300)}; the admin got ${admin.status} ${admin.text.slice(0, 300)}`,
+        );
       return;
     }
     const expected = ctx.visibleGuids(caller, guidsOf(admin, c));

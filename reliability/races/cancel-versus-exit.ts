@@ -15,9 +15,9 @@ import { countTaskEvents, pause, runnerMessages, waitUntil } from './store-reads
 export const CANCEL_RACE_CHECKED = [
   'each raced task ends in exactly one final state: SUCCEEDED (exit 0) or FAILED "task was cancelled"',
   'the cancel answers agree with the outcome: 202 CANCELING only when the task ends cancelled (and it does when any cancel was accepted), else 422 CF-UnprocessableEntity "Task state is <final state> and therefore cannot be canceled"; never a 5xx',
-  'the final state never changes once observed (stored row and every node\'s API read again later)',
+  "the final state never changes once observed (stored row and every node's API read again later)",
   'each task has one audit.app.task.create event, and one audit.app.task.cancel per cancel accepted (none when none was)',
-  'each task that a runner claimed is reported ended once: one end message from the runner, matching the outcome, and one task-duration observation in the nodes\' metrics; an unclaimed one has neither',
+  "each task that a runner claimed is reported ended once: one end message from the runner, matching the outcome, and one task-duration observation in the nodes' metrics; an unclaimed one has neither",
 ];
 
 type Placement = 'before claim' | 'running node' | 'other node';
@@ -92,7 +92,10 @@ export async function raceCancelsWithExits(
   const raceOne = async (plan: (typeof plans)[number]): Promise<void> => {
     const { index, sleepMs } = plan;
     const createdOn = cluster.nodes[index % cluster.nodes.length]!;
-    const created = await cluster.send('POST', `${createdOn.url}/v3/apps/${app.guid}/tasks`, { command: `sleep 0.0${sleepMs / 10}`, name: `race-${index}` });
+    const created = await cluster.send('POST', `${createdOn.url}/v3/apps/${app.guid}/tasks`, {
+      command: `sleep 0.0${sleepMs / 10}`,
+      name: `race-${index}`,
+    });
     if (created.status >= 500 || created.status === 0) serverErrors++;
     if (created.status !== 202) return failures.add(`race ${index}: create: ${described(created)}`);
     const guid: string = created.body.guid;
@@ -104,11 +107,22 @@ export async function raceCancelsWithExits(
     serverErrors += cancels.filter((c) => c.status >= 500 || c.status === 0).length;
 
     let final: (FinalRow & { id: number }) | undefined;
-    const ended = await waitUntil(async () => {
-      final = await cluster.db.selectFrom('tasks').select(['id', 'state', 'failure_reason', 'exit_status', 'finished_at', 'updated_at', 'runner_id']).where('guid', '=', guid).executeTakeFirst();
-      return final !== undefined && (final.state === 'SUCCEEDED' || final.state === 'FAILED');
-    }, FINAL_TIMEOUT_MS, 20);
-    if (!ended || !final) return failures.add(`race ${index}: task ${guid} not final within ${FINAL_TIMEOUT_MS / 1000} s: ${JSON.stringify(final)} (cancels: ${cancels.map(described).join('; ')})`);
+    const ended = await waitUntil(
+      async () => {
+        final = await cluster.db
+          .selectFrom('tasks')
+          .select(['id', 'state', 'failure_reason', 'exit_status', 'finished_at', 'updated_at', 'runner_id'])
+          .where('guid', '=', guid)
+          .executeTakeFirst();
+        return final !== undefined && (final.state === 'SUCCEEDED' || final.state === 'FAILED');
+      },
+      FINAL_TIMEOUT_MS,
+      20,
+    );
+    if (!ended || !final)
+      return failures.add(
+        `race ${index}: task ${guid} not final within ${FINAL_TIMEOUT_MS / 1000} s: ${JSON.stringify(final)} (cancels: ${cancels.map(described).join('; ')})`,
+      );
     if (!plan.atOnce) offsetMs = Math.max(0, offsetMs + (final.state === 'FAILED' ? NUDGE_MS : -NUDGE_MS));
     const race: Race = { index, guid, id: final.id, sleepMs, placement, cancels, final, runnerId: final.runner_id };
     judgeOutcome(race, failures);
@@ -162,13 +176,15 @@ function judgeOutcome(race: Race, failures: FailureLog): void {
   const { index, guid, cancels, final } = race;
   const at = `race ${index} (task ${guid}, sleep ${race.sleepMs} ms, ${cancels.length} cancel(s), ${race.placement})`;
   if (final.state === 'SUCCEEDED') {
-    if (final.exit_status !== 0 || final.failure_reason !== null) failures.add(`${at}: SUCCEEDED with exit status ${final.exit_status} and failure reason ${final.failure_reason}`);
+    if (final.exit_status !== 0 || final.failure_reason !== null)
+      failures.add(`${at}: SUCCEEDED with exit status ${final.exit_status} and failure reason ${final.failure_reason}`);
   } else if (final.failure_reason !== CANCELLED) {
     failures.add(`${at}: FAILED "${final.failure_reason}", neither succeeded nor cancelled`);
   }
   const accepted = cancels.filter((c) => c.status === 202).length;
   if (accepted && final.state !== 'FAILED') failures.add(`${at}: a cancel was answered 202, yet the task ended ${final.state}`);
-  if (!accepted && final.state !== 'SUCCEEDED') failures.add(`${at}: no cancel was accepted, yet the task ended ${final.state} "${final.failure_reason}"`);
+  if (!accepted && final.state !== 'SUCCEEDED')
+    failures.add(`${at}: no cancel was accepted, yet the task ended ${final.state} "${final.failure_reason}"`);
   for (const cancel of cancels) {
     if (cancel.status === 202) {
       if (cancel.body?.state !== 'CANCELING') failures.add(`${at}: cancel answered 202 with state ${cancel.body?.state}, not CANCELING`);
@@ -176,7 +192,8 @@ function judgeOutcome(race: Race, failures: FailureLog): void {
       // A cancel that comes second may find the task already FAILED by the first.
       const error = cancel.body?.errors?.[0];
       const detail = `Task state is ${final.state} and therefore cannot be canceled`;
-      if (error?.title !== 'CF-UnprocessableEntity' || error?.code !== 10008 || error?.detail !== detail) failures.add(`${at}: cancel answered 422 but not with "${detail}": ${cancel.text}`);
+      if (error?.title !== 'CF-UnprocessableEntity' || error?.code !== 10008 || error?.detail !== detail)
+        failures.add(`${at}: cancel answered 422 but not with "${detail}": ${cancel.text}`);
     } else {
       failures.add(`${at}: cancel answered ${described(cancel)}`);
     }
@@ -185,14 +202,25 @@ function judgeOutcome(race: Race, failures: FailureLog): void {
 
 /** Read again later, in the store and through every node's API: nothing changed. */
 async function judgeLater(cluster: RaceCluster, appGuid: string, races: Race[], failures: FailureLog): Promise<void> {
-  const rows = await cluster.db.selectFrom('tasks').select(['guid', 'state', 'failure_reason', 'exit_status', 'finished_at', 'updated_at', 'runner_id']).where('guid', 'in', races.map((r) => r.guid)).execute();
+  const rows = await cluster.db
+    .selectFrom('tasks')
+    .select(['guid', 'state', 'failure_reason', 'exit_status', 'finished_at', 'updated_at', 'runner_id'])
+    .where(
+      'guid',
+      'in',
+      races.map((r) => r.guid),
+    )
+    .execute();
   const byGuid = new Map(rows.map((r) => [r.guid, r]));
   for (const race of races) {
     const now = byGuid.get(race.guid);
     const then = race.final;
     const fields = ['state', 'failure_reason', 'exit_status', 'finished_at', 'updated_at', 'runner_id'] as const;
     const changed = fields.filter((f) => now?.[f] !== then[f]);
-    if (changed.length) failures.add(`race ${race.index} (task ${race.guid}): changed after it was final: ${changed.map((f) => `${f} ${then[f]} → ${now?.[f]}`).join(', ')}`);
+    if (changed.length)
+      failures.add(
+        `race ${race.index} (task ${race.guid}): changed after it was final: ${changed.map((f) => `${f} ${then[f]} → ${now?.[f]}`).join(', ')}`,
+      );
   }
   for (const node of cluster.nodes) {
     const listed = await cluster.send('GET', `${node.url}/v3/apps/${appGuid}/tasks?per_page=5000`);
@@ -204,29 +232,45 @@ async function judgeLater(cluster: RaceCluster, appGuid: string, races: Race[], 
     for (const race of races) {
       const task = shown.get(race.guid);
       if (task?.state !== race.final.state || (task?.result?.failure_reason ?? null) !== race.final.failure_reason) {
-        failures.add(`race ${race.index} (task ${race.guid}): ${node.url} shows ${task?.state} "${task?.result?.failure_reason}", stored final was ${race.final.state} "${race.final.failure_reason}"`);
+        failures.add(
+          `race ${race.index} (task ${race.guid}): ${node.url} shows ${task?.state} "${task?.result?.failure_reason}", stored final was ${race.final.state} "${race.final.failure_reason}"`,
+        );
       }
     }
   }
 }
 
 /** Each end reported once: audit events, the runner's end message and the nodes' metrics. */
-async function judgeReports(cluster: RaceCluster, appGuid: string, races: Race[], durationsBefore: number, failures: FailureLog): Promise<void> {
+async function judgeReports(
+  cluster: RaceCluster,
+  appGuid: string,
+  races: Race[],
+  durationsBefore: number,
+  failures: FailureLog,
+): Promise<void> {
   const creates = await countTaskEvents(cluster.db, appGuid, 'audit.app.task.create');
   const cancels = await countTaskEvents(cluster.db, appGuid, 'audit.app.task.cancel');
   const claimed = races.filter((r) => r.runnerId !== null);
   // A runner tells its end message and its metrics just after the final state is stored: given
   // time to, not judged in that moment.
   let messages = new Map<number, string[]>();
-  await waitUntil(async () => {
-    messages = await runnerMessages(cluster.db, races.map((r) => r.id));
-    return claimed.every((r) => (messages.get(r.id) ?? []).some((m) => m !== 'started'));
-  }, SETTLE_TIMEOUT_MS, 200);
+  await waitUntil(
+    async () => {
+      messages = await runnerMessages(
+        cluster.db,
+        races.map((r) => r.id),
+      );
+      return claimed.every((r) => (messages.get(r.id) ?? []).some((m) => m !== 'started'));
+    },
+    SETTLE_TIMEOUT_MS,
+    200,
+  );
   for (const race of races) {
     const at = `race ${race.index} (task ${race.guid}, ${race.final.state})`;
     if (creates.get(race.guid) !== 1) failures.add(`${at}: ${creates.get(race.guid) ?? 0} audit.app.task.create events, not 1`);
     const accepted = race.cancels.filter((c) => c.status === 202).length;
-    if ((cancels.get(race.guid) ?? 0) !== accepted) failures.add(`${at}: ${cancels.get(race.guid) ?? 0} audit.app.task.cancel events for ${accepted} accepted cancel(s)`);
+    if ((cancels.get(race.guid) ?? 0) !== accepted)
+      failures.add(`${at}: ${cancels.get(race.guid) ?? 0} audit.app.task.cancel events for ${accepted} accepted cancel(s)`);
     const said = messages.get(race.id) ?? [];
     const ends = said.filter((m) => m !== 'started');
     const starts = said.length - ends.length;
@@ -236,10 +280,12 @@ async function judgeReports(cluster: RaceCluster, appGuid: string, races: Race[]
     }
     if (starts > 1) failures.add(`${at}: the runner said "started" ${starts} times`);
     const expected = race.final.state === 'SUCCEEDED' ? 'exited with status 0' : 'cancelled';
-    if (ends.length !== 1 || ends[0] !== expected) failures.add(`${at}: the runner reported its end as ${JSON.stringify(ends)}, not once as "${expected}"`);
+    if (ends.length !== 1 || ends[0] !== expected)
+      failures.add(`${at}: the runner reported its end as ${JSON.stringify(ends)}, not once as "${expected}"`);
   }
   const recorded = (await recordedEndsReaching(cluster, durationsBefore + claimed.length, SETTLE_TIMEOUT_MS)) - durationsBefore;
-  if (recorded !== claimed.length) failures.add(`the nodes' metrics observed ${recorded} task ends for the ${claimed.length} raced tasks that runners claimed`);
+  if (recorded !== claimed.length)
+    failures.add(`the nodes' metrics observed ${recorded} task ends for the ${claimed.length} raced tasks that runners claimed`);
 }
 
 export function cancelRaceFigures(result: CancelRaceResult): Record<string, string | number> {

@@ -25,7 +25,13 @@ export const CREATES_CHECKED = [
   'each created task runs once (one "started" message), SUCCEEDS, and its end is recorded once (the nodes\' metrics count N ends)',
 ];
 
-export async function raceCreates(cluster: RaceCluster, clients: number, perClient: number, failures: FailureLog, log: (line: string) => void): Promise<CreatesResult> {
+export async function raceCreates(
+  cluster: RaceCluster,
+  clients: number,
+  perClient: number,
+  failures: FailureLog,
+  log: (line: string) => void,
+): Promise<CreatesResult> {
   const app = await cluster.app();
   const total = clients * perClient;
   const answered = new Map<string, number>();
@@ -55,7 +61,8 @@ export async function raceCreates(cluster: RaceCluster, clients: number, perClie
   const dupes = ids.filter((id, i) => i > 0 && ids[i - 1] === id);
   if (dupes.length) failures.add(`duplicate sequence ids answered: ${[...new Set(dupes)].slice(0, 20).join(', ')}`);
   const missing = missingFrom(ids, total);
-  if (missing.length) failures.add(`sequence ids missing from 1..${total}: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ' …' : ''}`);
+  if (missing.length)
+    failures.add(`sequence ids missing from 1..${total}: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ' …' : ''}`);
 
   const rows = await cluster.db.selectFrom('tasks').select(['guid', 'sequence_id']).where('app_id', '=', app.id).execute();
   if (rows.length !== total) failures.add(`the store holds ${rows.length} tasks for the app, not ${total}`);
@@ -66,7 +73,8 @@ export async function raceCreates(cluster: RaceCluster, clients: number, perClie
   const storedIds = new Set(rows.map((r) => r.sequence_id));
   if (storedIds.size !== rows.length) failures.add(`the store holds ${rows.length - storedIds.size} duplicate sequence ids for the app`);
   const appRow = await cluster.db.selectFrom('apps').select('next_task_sequence_id').where('id', '=', app.id).executeTakeFirstOrThrow();
-  if (appRow.next_task_sequence_id !== total + 1) failures.add(`the app's next sequence id is ${appRow.next_task_sequence_id}, not ${total + 1}`);
+  if (appRow.next_task_sequence_id !== total + 1)
+    failures.add(`the app's next sequence id is ${appRow.next_task_sequence_id}, not ${total + 1}`);
 
   const guids = rows.map((r) => r.guid);
   log(`creates answered; waiting for the ${total} tasks to end`);
@@ -77,13 +85,27 @@ export async function raceCreates(cluster: RaceCluster, clients: number, perClie
 
   // All of them end before anything else runs on the nodes (the next check needs free slots).
   const drainStarted = performance.now();
-  const drained = await waitUntil(async () => {
-    const open = await cluster.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', app.id).where('finished_at', 'is', null).executeTakeFirstOrThrow();
-    return Number(open.n) === 0;
-  }, Math.max(120_000, total * 100));
+  const drained = await waitUntil(
+    async () => {
+      const open = await cluster.db
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('app_id', '=', app.id)
+        .where('finished_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(open.n) === 0;
+    },
+    Math.max(120_000, total * 100),
+  );
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   if (!drained) failures.add(`the created tasks did not all end within ${Math.max(120, total / 10)} s`);
-  const unsuccessful = await cluster.db.selectFrom('tasks').select(['guid', 'state', 'failure_reason']).where('app_id', '=', app.id).where('state', '!=', 'SUCCEEDED').limit(10).execute();
+  const unsuccessful = await cluster.db
+    .selectFrom('tasks')
+    .select(['guid', 'state', 'failure_reason'])
+    .where('app_id', '=', app.id)
+    .where('state', '!=', 'SUCCEEDED')
+    .limit(10)
+    .execute();
   for (const t of unsuccessful) failures.add(`created task ${t.guid} ended ${t.state} (${t.failure_reason}), not SUCCEEDED`);
   const starts = await cluster.db
     .selectFrom('task_messages')

@@ -7,7 +7,10 @@ import { waitUntil } from './store-reads.js';
 export async function recordedEnds(cluster: RaceCluster): Promise<number> {
   let total = 0;
   for (const node of cluster.nodes) {
-    const res = await fetch(`${node.url}/metrics`, { headers: { authorization: `bearer ${cluster.token}` }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${node.url}/metrics`, {
+      headers: { authorization: `bearer ${cluster.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await res.text();
     for (const line of text.split('\n')) {
       const m = /^taskd_task_duration_seconds_count(?:\{[^}]*\})? (\d+)/.exec(line);

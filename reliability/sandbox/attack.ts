@@ -57,7 +57,10 @@ export function judge(problems: string[], seen: string): Verdict {
 
 /** The first line of `output` starting with `prefix` (trimmed), or undefined. */
 export function lineStarting(output: string, prefix: string): string | undefined {
-  return output.split('\n').find((line) => line.startsWith(prefix))?.trim();
+  return output
+    .split('\n')
+    .find((line) => line.startsWith(prefix))
+    ?.trim();
 }
 
 /** Every line of `output` matching `pattern`. */
@@ -76,26 +79,46 @@ export function probeResult(output: string, what: string, target: string | numbe
   return errno ? Number(errno[1]) : line.includes(' ok') ? 'ok' : undefined;
 }
 
-const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 6: 'ENXIO', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 25: 'ENOTTY', 28: 'ENOSPC', 30: 'EROFS', 38: 'ENOSYS', 111: 'ECONNREFUSED', 122: 'EDQUOT' };
-export const errnoName = (r: 'ok' | number | undefined) => (r === undefined ? 'no result' : r === 'ok' ? 'succeeded' : (ERRNO_NAMES[r] ?? `errno ${r}`));
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  5: 'EIO',
+  6: 'ENXIO',
+  13: 'EACCES',
+  14: 'EFAULT',
+  22: 'EINVAL',
+  25: 'ENOTTY',
+  28: 'ENOSPC',
+  30: 'EROFS',
+  38: 'ENOSYS',
+  111: 'ECONNREFUSED',
+  122: 'EDQUOT',
+};
+export const errnoName = (r: 'ok' | number | undefined) =>
+  r === undefined ? 'no result' : r === 'ok' ? 'succeeded' : (ERRNO_NAMES[r] ?? `errno ${r}`);
 
 /**
  * Checks probe results against the errnos allowed for each; answers the problems. `expect` maps
  * `<what> <target>` to the allowed errnos.
  */
-export function expectErrnos(output: string, expect: [what: string, target: string | number, allowed: number[]][]): { problems: string[]; seen: string } {
+export function expectErrnos(
+  output: string,
+  expect: [what: string, target: string | number, allowed: number[]][],
+): { problems: string[]; seen: string } {
   const problems: string[] = [];
   const seen: string[] = [];
   for (const [what, target, allowed] of expect) {
     const r = probeResult(output, what, target);
     seen.push(`${what} ${target}: ${errnoName(r)}`);
-    if (typeof r !== 'number' || !allowed.includes(r)) problems.push(`${what} ${target} gave ${errnoName(r)}, expected ${allowed.map((e) => errnoName(e)).join(' or ')}`);
+    if (typeof r !== 'number' || !allowed.includes(r))
+      problems.push(`${what} ${target} gave ${errnoName(r)}, expected ${allowed.map((e) => errnoName(e)).join(' or ')}`);
   }
   return { problems, seen: seen.join(', ') };
 }
 
 /** A task's end in a few words. */
-export const ending = (run: TaskRun) => `${run.ended ? run.state : `not final after ${Math.round(run.ms / 1000)} s (${run.state})`}${run.failureReason ? ` "${run.failureReason}"` : ''}`;
+export const ending = (run: TaskRun) =>
+  `${run.ended ? run.state : `not final after ${Math.round(run.ms / 1000)} s (${run.state})`}${run.failureReason ? ` "${run.failureReason}"` : ''}`;
 
 /** The output shortened for a verdict line. */
 export const excerpt = (output: string, chars = 300) => JSON.stringify(output.length > chars ? `${output.slice(0, chars)}…` : output);

@@ -47,7 +47,8 @@ export interface CampaignResult {
 /** Why the campaign cannot run on this host, or undefined when it can. */
 export function cannotRunHere(): string | undefined {
   if (process.platform !== 'linux') return 'the sandbox is Linux only';
-  if (process.getuid?.() !== 0) return 'needs root: the campaign attacks taskd as it runs as root (README quick start), and mounts its data filesystem';
+  if (process.getuid?.() !== 0)
+    return 'needs root: the campaign attacks taskd as it runs as root (README quick start), and mounts its data filesystem';
   if (!['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'].some((f) => existsSync(f))) return 'bubblewrap (bwrap) is not installed';
   return undefined;
 }
@@ -85,7 +86,10 @@ async function judged(attack: Attack, ctx: AttackContext): Promise<Verdict> {
     return await Promise.race([
       attack.run(ctx),
       new Promise<Verdict>((resolve) => {
-        timer = setTimeout(() => resolve({ outcome: 'not contained', seen: `the attack did not finish within ${ATTACK_WITHIN_MS / 1000} s` }), ATTACK_WITHIN_MS);
+        timer = setTimeout(
+          () => resolve({ outcome: 'not contained', seen: `the attack did not finish within ${ATTACK_WITHIN_MS / 1000} s` }),
+          ATTACK_WITHIN_MS,
+        );
       }),
     ]);
   } catch (err) {
@@ -128,7 +132,9 @@ export async function runCampaign(options: { quick: boolean; log(line: string): 
       const servingAfter = await world!.stillServing();
       const result = { attack, verdict, seconds: (performance.now() - at) / 1000, servingAfter };
       results.push(result);
-      options.log(`${verdict.outcome === 'not contained' ? 'NOT CONTAINED' : verdict.outcome} ${attack.id} (${result.seconds.toFixed(1)} s)${servingAfter ? ` — taskd stopped serving: ${servingAfter}` : ''}`);
+      options.log(
+        `${verdict.outcome === 'not contained' ? 'NOT CONTAINED' : verdict.outcome} ${attack.id} (${result.seconds.toFixed(1)} s)${servingAfter ? ` — taskd stopped serving: ${servingAfter}` : ''}`,
+      );
     };
     for (const attack of attacks.filter((a) => a.exclusive)) await one(attack);
     const queue = attacks.filter((a) => !a.exclusive);

@@ -225,11 +225,19 @@ export function buildDroplet(): Droplet {
   const dir = mkdtempSync(path.join(tmpdir(), 'taskd-sandbox-cc-'));
   try {
     writeFileSync(path.join(dir, 'evil.c'), EVIL_C);
-    execFileSync('cc', ['-shared', '-fPIC', '-O1', '-o', path.join(dir, 'evil.so'), path.join(dir, 'evil.c')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    execFileSync('cc', ['-shared', '-fPIC', '-O1', '-o', path.join(dir, 'evil.so'), path.join(dir, 'evil.c')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 60_000,
+    });
     files.push({ name: 'evil.so', content: readFileSync(path.join(dir, 'evil.so')), mode: 0o755 });
     return { files };
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no C compiler (cc) on this host' : `cc failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim().slice(0, 200)}`;
+    const why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no C compiler (cc) on this host'
+        : `cc failed: ${String((err as { stderr?: Buffer }).stderr ?? err)
+            .trim()
+            .slice(0, 200)}`;
     return { files, noLibrary: why };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -32,7 +32,9 @@ function readOrUndefined(file: string, encoding: BufferEncoding = 'utf8'): strin
 }
 
 function numericDirs(): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
 }
 
 function describeProcess(pid: number): HostProcess | undefined {
@@ -112,7 +114,11 @@ export function processesWithCmdline(text: string): HostProcess[] {
 }
 
 /** Waits until the task has processes matching `ready` (default: any); [] after the timeout. */
-export async function waitForTaskProcesses(guid: string, timeoutMs: number, ready: (ps: HostProcess[]) => boolean = (ps) => ps.length > 0): Promise<HostProcess[]> {
+export async function waitForTaskProcesses(
+  guid: string,
+  timeoutMs: number,
+  ready: (ps: HostProcess[]) => boolean = (ps) => ps.length > 0,
+): Promise<HostProcess[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = taskProcesses(guid);
@@ -133,7 +139,12 @@ export async function waitForTaskGone(guid: string, timeoutMs: number): Promise<
 }
 
 export const describePids = (ps: HostProcess[]) =>
-  ps.length ? ps.slice(0, 6).map((p) => `${p.comm}[${p.pid}] uid ${p.uid} ${p.inHostPidNamespace ? 'host pid ns' : 'own pid ns'} ${p.state}`).join(', ') + (ps.length > 6 ? ` … ${ps.length} in all` : '') : 'none';
+  ps.length
+    ? ps
+        .slice(0, 6)
+        .map((p) => `${p.comm}[${p.pid}] uid ${p.uid} ${p.inHostPidNamespace ? 'host pid ns' : 'own pid ns'} ${p.state}`)
+        .join(', ') + (ps.length > 6 ? ` … ${ps.length} in all` : '')
+    : 'none';
 
 /** Mount points of the cgroup v1 hierarchies, by controller (from this process's mountinfo). */
 function cgroupMounts(): Map<string, string> {

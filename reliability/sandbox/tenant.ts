@@ -97,7 +97,9 @@ export class SandboxWorld {
     const world = new SandboxWorld(root);
     try {
       mkdirSync(world.dataDir);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DATA_FS_MB}m,mode=755`, 'taskd-sandbox-data', world.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DATA_FS_MB}m,mode=755`, 'taskd-sandbox-data', world.dataDir], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       world.mounted = true;
       mkdirSync(world.marksDir);
       chmodSync(world.marksDir, 0o1777);
@@ -144,7 +146,9 @@ export class SandboxWorld {
       offline: await app('offline', { metadata: { annotations: { 'taskd.io/task-network': 'off' } } }),
     };
     // Set with PATCH, as `cf set-env` does; a value refused (422) is recorded for the attack to judge.
-    this.injectionAnswer = await this.call('PATCH', `/v3/apps/${this.apps.injection}/environment_variables`, tenant.token, { var: variables.injection });
+    this.injectionAnswer = await this.call('PATCH', `/v3/apps/${this.apps.injection}/environment_variables`, tenant.token, {
+      var: variables.injection,
+    });
     const victimApp = await this.appWithDroplet(victim.token, victim.space, 'victim', bits);
     const victimTask = await this.call('POST', `/v3/apps/${victimApp}/tasks`, victim.token, { command: 'sleep 600' });
     if (victimTask.status !== 202) throw new Error(`victim task: ${described(victimTask)}`);
@@ -154,7 +158,10 @@ export class SandboxWorld {
     // not be counted in an attack's host figures.
     const deadline = Date.now() + 30_000;
     while (!taskProcesses(victimTask.body.guid).some((p) => p.comm === 'sleep')) {
-      if (Date.now() > deadline) throw new Error(`the victim task did not start: ${described(await this.call('GET', `/v3/tasks/${victimTask.body.guid}`, victim.token))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the victim task did not start: ${described(await this.call('GET', `/v3/tasks/${victimTask.body.guid}`, victim.token))}`,
+        );
       await sleep(100);
     }
   }
@@ -221,13 +228,25 @@ export class SandboxWorld {
   private async orgWithDeveloper(name: string): Promise<{ org: string; space: string; token: string }> {
     const suffix = randomBytes(3).toString('hex');
     const org = await this.expect(this.admin('POST', '/v3/organizations', { name: `${name}-${suffix}` }), 201, 'create org');
-    const space = await this.expect(this.admin('POST', '/v3/spaces', { name: `${name}-space`, relationships: { organization: { data: { guid: org.guid } } } }), 201, 'create space');
+    const space = await this.expect(
+      this.admin('POST', '/v3/spaces', { name: `${name}-space`, relationships: { organization: { data: { guid: org.guid } } } }),
+      201,
+      'create space',
+    );
     const username = `${name}-dev-${suffix}`;
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const user = await this.expect(this.admin('POST', '/v3/users', { username, password }), 201, 'create user');
     const rel = (extra: Record<string, unknown>) => ({ user: { data: { guid: user.guid } }, ...extra });
-    await this.expect(this.admin('POST', '/v3/roles', { type: 'organization_user', relationships: rel({ organization: { data: { guid: org.guid } } }) }), 201, 'org role');
-    await this.expect(this.admin('POST', '/v3/roles', { type: 'space_developer', relationships: rel({ space: { data: { guid: space.guid } } }) }), 201, 'space role');
+    await this.expect(
+      this.admin('POST', '/v3/roles', { type: 'organization_user', relationships: rel({ organization: { data: { guid: org.guid } } }) }),
+      201,
+      'org role',
+    );
+    await this.expect(
+      this.admin('POST', '/v3/roles', { type: 'space_developer', relationships: rel({ space: { data: { guid: space.guid } } }) }),
+      201,
+      'space role',
+    );
     const login = await send({
       method: 'POST',
       url: `${this.url}/oauth/token`,
@@ -241,11 +260,32 @@ export class SandboxWorld {
   }
 
   /** An app of the space (made by `token`'s user) with the droplet uploaded, staged and current. */
-  private async appWithDroplet(token: string, space: string, name: string, bits: Buffer, extra: Record<string, unknown> = {}): Promise<string> {
-    const app = await this.expect(this.call('POST', '/v3/apps', token, { name, relationships: { space: { data: { guid: space } } }, ...extra }), 201, `create app ${name}`);
-    const droplet = await this.expect(this.call('POST', '/v3/droplets', token, { relationships: { app: { data: { guid: app.guid } } } }), 201, 'create droplet');
+  private async appWithDroplet(
+    token: string,
+    space: string,
+    name: string,
+    bits: Buffer,
+    extra: Record<string, unknown> = {},
+  ): Promise<string> {
+    const app = await this.expect(
+      this.call('POST', '/v3/apps', token, { name, relationships: { space: { data: { guid: space } } }, ...extra }),
+      201,
+      `create app ${name}`,
+    );
+    const droplet = await this.expect(
+      this.call('POST', '/v3/droplets', token, { relationships: { app: { data: { guid: app.guid } } } }),
+      201,
+      'create droplet',
+    );
     const { payload, contentType } = multipart([{ field: 'bits', filename: 'droplet.tgz', content: bits }]);
-    const upload = await send({ method: 'POST', url: `${this.url}/v3/droplets/${droplet.guid}/upload`, authorization: bearer(token), headers: { 'content-type': contentType }, raw: new Uint8Array(payload), timeoutMs: 30_000 });
+    const upload = await send({
+      method: 'POST',
+      url: `${this.url}/v3/droplets/${droplet.guid}/upload`,
+      authorization: bearer(token),
+      headers: { 'content-type': contentType },
+      raw: new Uint8Array(payload),
+      timeoutMs: 30_000,
+    });
     if (upload.status !== 202) throw new Error(`upload: ${described(upload)}`);
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -255,7 +295,11 @@ export class SandboxWorld {
       if (Date.now() > deadline) throw new Error(`droplet not staged: ${described(res)}`);
       await sleep(50);
     }
-    await this.expect(this.call('PATCH', `/v3/apps/${app.guid}/relationships/current_droplet`, token, { data: { guid: droplet.guid } }), 200, 'current droplet');
+    await this.expect(
+      this.call('PATCH', `/v3/apps/${app.guid}/relationships/current_droplet`, token, { data: { guid: droplet.guid } }),
+      200,
+      'current droplet',
+    );
     return app.guid;
   }
 
@@ -346,7 +390,8 @@ export class SandboxWorld {
     } catch (err) {
       return `echo ok: ${(err as Error).message}`;
     }
-    if (run.state !== 'SUCCEEDED' || run.output.trim() !== 'ok') return `echo ok ended ${run.state} (${run.failureReason ?? ''}) with output ${JSON.stringify(run.output.slice(0, 200))}`;
+    if (run.state !== 'SUCCEEDED' || run.output.trim() !== 'ok')
+      return `echo ok ended ${run.state} (${run.failureReason ?? ''}) with output ${JSON.stringify(run.output.slice(0, 200))}`;
     return undefined;
   }
 
@@ -358,10 +403,13 @@ export class SandboxWorld {
   async stop(): Promise<string[]> {
     const leftovers: string[] = [];
     if (this.taskd?.alive) {
-      await Promise.all([...this.created].map(async (guid) => {
-        const task = await this.call('GET', `/v3/tasks/${guid}`, this.adminToken, undefined, 5000);
-        if (task.status === 200 && task.body.state !== 'SUCCEEDED' && task.body.state !== 'FAILED') await this.call('POST', `/v3/tasks/${guid}/actions/cancel`, this.adminToken, undefined, 5000);
-      }));
+      await Promise.all(
+        [...this.created].map(async (guid) => {
+          const task = await this.call('GET', `/v3/tasks/${guid}`, this.adminToken, undefined, 5000);
+          if (task.status === 200 && task.body.state !== 'SUCCEEDED' && task.body.state !== 'FAILED')
+            await this.call('POST', `/v3/tasks/${guid}/actions/cancel`, this.adminToken, undefined, 5000);
+        }),
+      );
       await this.waitSettled(15_000);
       const supervisor = this.supervisorPid();
       await this.taskd.stop(15_000);

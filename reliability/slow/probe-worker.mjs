@@ -20,7 +20,9 @@ async function once() {
 }
 
 // One request first, not counted: this thread's first fetch sets up its HTTP client and connection.
-await fetch(url, { headers: { authorization: `bearer ${token}` } }).then((res) => res.text()).catch(() => {});
+await fetch(url, { headers: { authorization: `bearer ${token}` } })
+  .then((res) => res.text())
+  .catch(() => {});
 parentPort.postMessage({ ready: true });
 
 const timer = setInterval(() => {

@@ -17,11 +17,17 @@ export class Probe {
   private readonly failures: string[] = [];
   private worker?: Worker;
 
-  constructor(private readonly url: string, private readonly token: string, private readonly everyMs: number) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly everyMs: number,
+  ) {}
 
   /** Resolves once the worker has made its first (uncounted) request and the steady ones begin. */
   start(): Promise<void> {
-    this.worker = new Worker(new URL('./probe-worker.mjs', import.meta.url), { workerData: { url: this.url, token: this.token, everyMs: this.everyMs } });
+    this.worker = new Worker(new URL('./probe-worker.mjs', import.meta.url), {
+      workerData: { url: this.url, token: this.token, everyMs: this.everyMs },
+    });
     return new Promise((resolve, reject) => {
       this.worker!.once('error', reject);
       this.worker!.on('message', (m: { ms?: number; failure?: string; ready?: boolean }) => {

@@ -31,7 +31,10 @@ export class SlowConnection {
   private readonly socket: net.Socket;
   private drip?: NodeJS.Timeout;
 
-  constructor(readonly kind: SlowKind, target: SlowTarget) {
+  constructor(
+    readonly kind: SlowKind,
+    target: SlowTarget,
+  ) {
     this.socket = net.connect({ port: target.port, host: '127.0.0.1' });
     this.socket.on('error', (err) => {
       if (this.connectedAt === undefined) this.error = err.message;
@@ -54,7 +57,9 @@ export class SlowConnection {
       }
       case 'slow-body': {
         // Within the body limit, so only the timeout can end it; the body would be an org.
-        this.socket.write(`POST /v3/organizations HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 500000\r\n\r\n{"name":"`);
+        this.socket.write(
+          `POST /v3/organizations HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 500000\r\n\r\n{"name":"`,
+        );
         this.trickle(target.dripMs);
         break;
       }

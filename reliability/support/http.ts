@@ -33,7 +33,10 @@ export const basic = (user: string, password: string) => `Basic ${Buffer.from(`$
 /** The answer; status 0 (and the error in `text`) when none came. */
 export async function send(req: Request): Promise<Answer> {
   const started = performance.now();
-  const headers: Record<string, string> = { ...(req.authorization === undefined ? {} : { authorization: req.authorization }), ...req.headers };
+  const headers: Record<string, string> = {
+    ...(req.authorization === undefined ? {} : { authorization: req.authorization }),
+    ...req.headers,
+  };
   if (req.json !== undefined) headers['content-type'] = 'application/json';
   try {
     const res = await fetch(req.url, {
@@ -51,7 +54,13 @@ export async function send(req: Request): Promise<Answer> {
     }
     return { status: res.status, body: parsed, text, headers: res.headers, ms: performance.now() - started };
   } catch (err) {
-    return { status: 0, body: undefined, text: String((err as Error).cause ?? err), headers: new Headers(), ms: performance.now() - started };
+    return {
+      status: 0,
+      body: undefined,
+      text: String((err as Error).cause ?? err),
+      headers: new Headers(),
+      ms: performance.now() - started,
+    };
   }
 }
 

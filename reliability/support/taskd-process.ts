@@ -174,7 +174,10 @@ export class TaskdProcess {
     if (!this.alive) return true;
     this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const clean = await Promise.race([this.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)))]);
+    const clean = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs))),
+    ]);
     clearTimeout(timer);
     if (!clean) await this.kill();
     return clean;

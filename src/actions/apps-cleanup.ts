@@ -25,11 +25,22 @@ export async function deleteAppsWhere(
   const appIds = apps.map((a) => a.id);
   if (!appIds.length) return { appIds: [], dropletGuids: [], activeTaskGuids: [] };
   const tasks = await trx.selectFrom('tasks').select(['id', 'guid', 'state']).where('app_id', 'in', appIds).execute();
-  await deleteTasks(trx, tasks.map((t) => t.id));
+  await deleteTasks(
+    trx,
+    tasks.map((t) => t.id),
+  );
   const droplets = await trx.selectFrom('droplets').select(['id', 'guid']).where('app_id', 'in', appIds).execute();
   const processes = await trx.selectFrom('processes').select('id').where('app_id', 'in', appIds).execute();
-  await deleteMetadata(trx, 'droplet', droplets.map((d) => d.id));
-  await deleteMetadata(trx, 'process', processes.map((p) => p.id));
+  await deleteMetadata(
+    trx,
+    'droplet',
+    droplets.map((d) => d.id),
+  );
+  await deleteMetadata(
+    trx,
+    'process',
+    processes.map((p) => p.id),
+  );
   await deleteMetadata(trx, 'app', appIds);
   await trx.deleteFrom('processes').where('app_id', 'in', appIds).execute();
   await trx.deleteFrom('droplets').where('app_id', 'in', appIds).execute();

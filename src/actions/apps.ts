@@ -53,7 +53,8 @@ interface StoredLifecycle {
 function resolveLifecycle(request: LifecycleChoice | undefined, current?: AppRow): StoredLifecycle {
   const type = request?.type ?? current?.lifecycle_type ?? 'buildpack';
   if (type === 'docker') return { lifecycle_type: 'docker', stack: null, lifecycle_data: '{}' };
-  const before = current?.lifecycle_type === 'buildpack' ? (JSON.parse(current.lifecycle_data) as { buildpacks?: string[]; stack?: string | null }) : {};
+  const before =
+    current?.lifecycle_type === 'buildpack' ? (JSON.parse(current.lifecycle_data) as { buildpacks?: string[]; stack?: string | null }) : {};
   const buildpacks = request?.buildpacks ?? before.buildpacks ?? [];
   const stack = request?.stack !== undefined ? (request.stack ?? DEFAULT_STACK) : (before.stack ?? DEFAULT_STACK);
   if (!KNOWN_STACKS.includes(stack)) throw unprocessable('Stack must be an existing stack');
@@ -112,7 +113,12 @@ export async function updateApp(db: Kysely<Database>, actor: Permissions, found:
     return await db.transaction().execute(async (trx) => {
       let updated = app;
       if (Object.keys(changes).length) {
-        updated = await trx.updateTable('apps').set({ ...changes, updated_at: nowIso() }).where('id', '=', app.id).returningAll().executeTakeFirstOrThrow();
+        updated = await trx
+          .updateTable('apps')
+          .set({ ...changes, updated_at: nowIso() })
+          .where('id', '=', app.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
       }
       await applyMetadataChange(trx, 'app', app.id, change.metadata);
       return updated;
@@ -146,13 +152,22 @@ export async function updateEnvironmentVariables(
     // Touching the row first locks it (on PostgreSQL) and returns its latest variables, so two
     // concurrent merges cannot drop each other's keys.
     const now = nowIso();
-    const current = await trx.updateTable('apps').set({ updated_at: now }).where('id', '=', found.app.id).returning('environment_variables').executeTakeFirstOrThrow();
+    const current = await trx
+      .updateTable('apps')
+      .set({ updated_at: now })
+      .where('id', '=', found.app.id)
+      .returning('environment_variables')
+      .executeTakeFirstOrThrow();
     const merged: Record<string, string> = JSON.parse(current.environment_variables);
     for (const [key, value] of Object.entries(change)) {
       if (value === null) delete merged[key];
       else merged[key] = value;
     }
-    await trx.updateTable('apps').set({ environment_variables: JSON.stringify(merged) }).where('id', '=', found.app.id).execute();
+    await trx
+      .updateTable('apps')
+      .set({ environment_variables: JSON.stringify(merged) })
+      .where('id', '=', found.app.id)
+      .execute();
     return merged;
   });
 }

@@ -32,7 +32,12 @@ export async function setCurrentDroplet(
     // assignments to one app run one after the other and see each other's processes.
     const locked = await trx.updateTable('apps').set({ updated_at: now }).where('id', '=', app.id).returning('id').executeTakeFirst();
     if (!locked) throw unprocessable(UNABLE_TO_ASSIGN);
-    const droplet = await trx.selectFrom('droplets').selectAll().where('guid', '=', dropletGuid).where('app_id', '=', app.id).executeTakeFirst();
+    const droplet = await trx
+      .selectFrom('droplets')
+      .selectAll()
+      .where('guid', '=', dropletGuid)
+      .where('app_id', '=', app.id)
+      .executeTakeFirst();
     if (!droplet) throw unprocessable(UNABLE_TO_ASSIGN);
     if (droplet.state !== 'STAGED') throw unprocessable('droplet must be in staged state');
     await trx.updateTable('apps').set({ current_droplet_id: droplet.id }).where('id', '=', app.id).execute();

@@ -62,7 +62,12 @@ export function assertMayWrite(actor: Permissions, { space, org }: Pick<AppInSpa
  * Only metadata changes. CF checks `assertMayWrite` before it validates the body, so its route
  * calls it first too; checked here again for every other caller.
  */
-export async function updateDroplet(db: Kysely<Database>, actor: Permissions, found: DropletInApp, change: DropletChange): Promise<DropletRow> {
+export async function updateDroplet(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: DropletInApp,
+  change: DropletChange,
+): Promise<DropletRow> {
   assertMayWrite(actor, found);
   await db.transaction().execute((trx) => applyMetadataChange(trx, 'droplet', found.droplet.id, change.metadata));
   return found.droplet;

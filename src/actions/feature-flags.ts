@@ -16,7 +16,12 @@ export function assertMayUpdateFeatureFlags(actor: Permissions): void {
   if (!actor.isAdmin) throw notAuthorized();
 }
 
-export async function updateFeatureFlag(db: Kysely<Database>, actor: Permissions, flag: FeatureFlagRow, change: FeatureFlagChange): Promise<FeatureFlagRow> {
+export async function updateFeatureFlag(
+  db: Kysely<Database>,
+  actor: Permissions,
+  flag: FeatureFlagRow,
+  change: FeatureFlagChange,
+): Promise<FeatureFlagRow> {
   assertMayUpdateFeatureFlags(actor);
   const changes: Partial<FeatureFlagRow> = { updated_at: nowIso() };
   if (change.enabled !== undefined) changes.enabled = change.enabled ? 1 : 0;

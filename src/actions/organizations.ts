@@ -31,10 +31,23 @@ export async function createOrganization(db: Kysely<Database>, actor: Permission
   const now = nowIso();
   try {
     return await db.transaction().execute(async (trx) => {
-      const quota = await trx.selectFrom('quotas').select('id').where('kind', '=', 'organization').where('name', '=', DEFAULT_ORG_QUOTA).executeTakeFirst();
+      const quota = await trx
+        .selectFrom('quotas')
+        .select('id')
+        .where('kind', '=', 'organization')
+        .where('name', '=', DEFAULT_ORG_QUOTA)
+        .executeTakeFirst();
       const org = await trx
         .insertInto('organizations')
-        .values({ guid: newGuid(), name: input.name, suspended: input.suspended ? 1 : 0, status: 'active', quota_id: quota?.id ?? null, created_at: now, updated_at: now })
+        .values({
+          guid: newGuid(),
+          name: input.name,
+          suspended: input.suspended ? 1 : 0,
+          status: 'active',
+          quota_id: quota?.id ?? null,
+          created_at: now,
+          updated_at: now,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       await applyMetadataChange(trx, 'organization', org.id, input.metadata);
@@ -46,7 +59,12 @@ export async function createOrganization(db: Kysely<Database>, actor: Permission
   }
 }
 
-export async function updateOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, change: OrganizationChange): Promise<OrganizationRow> {
+export async function updateOrganization(
+  db: Kysely<Database>,
+  actor: Permissions,
+  org: OrganizationRow,
+  change: OrganizationChange,
+): Promise<OrganizationRow> {
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   // Only admins may suspend or unsuspend: a suspended org's managers must not lift it themselves.
   if (change.suspended !== undefined && !actor.isAdmin) throw notAuthorized();
@@ -57,7 +75,12 @@ export async function updateOrganization(db: Kysely<Database>, actor: Permission
       if (change.suspended !== undefined) changes.suspended = change.suspended ? 1 : 0;
       let updated = org;
       if (Object.keys(changes).length) {
-        updated = await trx.updateTable('organizations').set({ ...changes, updated_at: nowIso() }).where('id', '=', org.id).returningAll().executeTakeFirstOrThrow();
+        updated = await trx
+          .updateTable('organizations')
+          .set({ ...changes, updated_at: nowIso() })
+          .where('id', '=', org.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
       }
       await applyMetadataChange(trx, 'organization', org.id, change.metadata);
       return updated;
@@ -72,7 +95,12 @@ export async function updateOrganization(db: Kysely<Database>, actor: Permission
  * Deletes an organization with everything in it (droplet bits after commit). Admin only, as in CF.
  * Answers the guids of the tasks that were still unfinished.
  */
-export async function deleteOrganization(db: Kysely<Database>, actor: Permissions, org: OrganizationRow, files: DropletFiles): Promise<string[]> {
+export async function deleteOrganization(
+  db: Kysely<Database>,
+  actor: Permissions,
+  org: OrganizationRow,
+  files: DropletFiles,
+): Promise<string[]> {
   if (!actor.isAdmin) throw notAuthorized();
   const { dropletGuids, activeTaskGuids } = await db.transaction().execute(async (trx) => {
     const spaces = await trx.selectFrom('spaces').select('id').where('organization_id', '=', org.id).execute();

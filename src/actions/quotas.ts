@@ -39,7 +39,13 @@ export interface SpaceQuotaInput {
   spaceGuids: string[];
 }
 
-const LIMIT_COLUMNS = ['total_memory_in_mb', 'per_process_memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'total_instances', 'per_app_tasks'] as const;
+const LIMIT_COLUMNS = [
+  'total_memory_in_mb',
+  'per_process_memory_in_mb',
+  'log_rate_limit_in_bytes_per_second',
+  'total_instances',
+  'per_app_tasks',
+] as const;
 
 /** Column values for the limits a request named (absent keys stay as they are). */
 function limitColumns(limits: QuotaLimits): Partial<QuotaRow> {
@@ -57,7 +63,10 @@ const UNLIMITED_LOG_RATE_SPACES =
   'Current usage exceeds new quota values. The space(s) being assigned this quota contain apps running with an unlimited log rate limit.';
 
 /** Whether any process of an app in these orgs (or spaces) runs with an unlimited log rate. */
-async function hasUnlimitedLogRate(db: Kysely<Database> | Transaction<Database>, where: { orgIds?: number[]; spaceIds?: number[] }): Promise<boolean> {
+async function hasUnlimitedLogRate(
+  db: Kysely<Database> | Transaction<Database>,
+  where: { orgIds?: number[]; spaceIds?: number[] },
+): Promise<boolean> {
   let qb = db
     .selectFrom('processes')
     .innerJoin('apps', 'apps.id', 'processes.app_id')
@@ -79,15 +88,32 @@ export async function createOrganizationQuota(db: Kysely<Database>, actor: Permi
       const quota = await trx
         .insertInto('quotas')
         .values({
-          guid: newGuid(), kind: 'organization', name: input.name, organization_id: null,
-          total_memory_in_mb: null, per_process_memory_in_mb: null, log_rate_limit_in_bytes_per_second: null,
-          total_instances: null, per_app_tasks: null, ...limitColumns(input.limits), created_at: now, updated_at: now,
+          guid: newGuid(),
+          kind: 'organization',
+          name: input.name,
+          organization_id: null,
+          total_memory_in_mb: null,
+          per_process_memory_in_mb: null,
+          log_rate_limit_in_bytes_per_second: null,
+          total_instances: null,
+          per_app_tasks: null,
+          ...limitColumns(input.limits),
+          created_at: now,
+          updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
       if (input.organizationGuids.length) {
         const orgs = await existingOrgs(trx, input.organizationGuids, ', or you do not have access to them.');
-        await trx.updateTable('organizations').set({ quota_id: quota.id }).where('id', 'in', orgs.map((o) => o.id)).execute();
+        await trx
+          .updateTable('organizations')
+          .set({ quota_id: quota.id })
+          .where(
+            'id',
+            'in',
+            orgs.map((o) => o.id),
+          )
+          .execute();
       }
       return quota;
     });
@@ -113,14 +139,25 @@ async function updateQuota(db: Kysely<Database>, quota: QuotaRow, change: QuotaC
   const changes: Partial<QuotaRow> = { ...limitColumns(change.limits) };
   if (change.name !== undefined) changes.name = change.name;
   try {
-    return await db.updateTable('quotas').set({ ...changes, updated_at: nowIso() }).where('id', '=', quota.id).returningAll().executeTakeFirstOrThrow();
+    return await db
+      .updateTable('quotas')
+      .set({ ...changes, updated_at: nowIso() })
+      .where('id', '=', quota.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`${quota.kind === 'organization' ? 'Organization' : 'Space'} Quota '${change.name}' already exists.`);
+    if (isUniqueViolation(err))
+      throw unprocessable(`${quota.kind === 'organization' ? 'Organization' : 'Space'} Quota '${change.name}' already exists.`);
     throw err;
   }
 }
 
-export async function updateOrganizationQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow, change: QuotaChange): Promise<QuotaRow> {
+export async function updateOrganizationQuota(
+  db: Kysely<Database>,
+  actor: Permissions,
+  quota: QuotaRow,
+  change: QuotaChange,
+): Promise<QuotaRow> {
   assertMayManageOrganizationQuotas(actor);
   return updateQuota(db, quota, change);
 }
@@ -129,7 +166,10 @@ export async function deleteOrganizationQuota(db: Kysely<Database>, actor: Permi
   assertMayManageOrganizationQuotas(actor);
   await db.transaction().execute(async (trx) => {
     const inUse = await trx.selectFrom('organizations').select('id').where('quota_id', '=', quota.id).limit(1).executeTakeFirst();
-    if (inUse) throw unprocessable('This quota is applied to one or more organizations. Apply different quotas to those organizations before deleting.');
+    if (inUse)
+      throw unprocessable(
+        'This quota is applied to one or more organizations. Apply different quotas to those organizations before deleting.',
+      );
     await trx.deleteFrom('quotas').where('id', '=', quota.id).execute();
   });
 }
@@ -142,7 +182,15 @@ export async function applyOrganizationQuota(db: Kysely<Database>, actor: Permis
     if (quota.log_rate_limit_in_bytes_per_second !== null && (await hasUnlimitedLogRate(trx, { orgIds: orgs.map((o) => o.id) }))) {
       throw unprocessable(UNLIMITED_LOG_RATE_ORGS);
     }
-    await trx.updateTable('organizations').set({ quota_id: quota.id, updated_at: nowIso() }).where('id', 'in', orgs.map((o) => o.id)).execute();
+    await trx
+      .updateTable('organizations')
+      .set({ quota_id: quota.id, updated_at: nowIso() })
+      .where(
+        'id',
+        'in',
+        orgs.map((o) => o.id),
+      )
+      .execute();
   });
 }
 
@@ -171,20 +219,44 @@ export async function createSpaceQuota(db: Kysely<Database>, actor: Permissions,
       const quota = await trx
         .insertInto('quotas')
         .values({
-          guid: newGuid(), kind: 'space', name: input.name, organization_id: org.id,
-          total_memory_in_mb: null, per_process_memory_in_mb: null, log_rate_limit_in_bytes_per_second: null,
-          total_instances: null, per_app_tasks: null, ...limitColumns(input.limits), created_at: now, updated_at: now,
+          guid: newGuid(),
+          kind: 'space',
+          name: input.name,
+          organization_id: org.id,
+          total_memory_in_mb: null,
+          per_process_memory_in_mb: null,
+          log_rate_limit_in_bytes_per_second: null,
+          total_instances: null,
+          per_app_tasks: null,
+          ...limitColumns(input.limits),
+          created_at: now,
+          updated_at: now,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
       if (input.spaceGuids.length) {
         const unique = [...new Set(input.spaceGuids)];
-        const spaces = await trx.selectFrom('spaces').select(['id', 'guid']).where('organization_id', '=', org.id).where('guid', 'in', unique).execute();
+        const spaces = await trx
+          .selectFrom('spaces')
+          .select(['id', 'guid'])
+          .where('organization_id', '=', org.id)
+          .where('guid', 'in', unique)
+          .execute();
         const missing = unique.filter((g) => !spaces.some((s) => s.guid === g));
         if (missing.length) {
-          throw unprocessable(`Spaces with guids ${rubyList(missing)} do not exist within the organization specified, or you do not have access to them.`);
+          throw unprocessable(
+            `Spaces with guids ${rubyList(missing)} do not exist within the organization specified, or you do not have access to them.`,
+          );
         }
-        await trx.updateTable('spaces').set({ quota_id: quota.id }).where('id', 'in', spaces.map((s) => s.id)).execute();
+        await trx
+          .updateTable('spaces')
+          .set({ quota_id: quota.id })
+          .where(
+            'id',
+            'in',
+            spaces.map((s) => s.id),
+          )
+          .execute();
       }
       return quota;
     });
@@ -205,19 +277,36 @@ export async function applySpaceQuota(db: Kysely<Database>, actor: Permissions, 
     const unique = [...new Set(spaceGuids)];
     const spaces = await trx.selectFrom('spaces').select(['id', 'guid', 'organization_id']).where('guid', 'in', unique).execute();
     const readable = spaces.filter((s) => actor.canReadSpace({ spaceId: s.id, organizationId: s.organization_id }));
-    const invalid = [...unique.filter((g) => !spaces.some((s) => s.guid === g)), ...spaces.filter((s) => !readable.includes(s)).map((s) => s.guid)];
+    const invalid = [
+      ...unique.filter((g) => !spaces.some((s) => s.guid === g)),
+      ...spaces.filter((s) => !readable.includes(s)).map((s) => s.guid),
+    ];
     if (invalid.length) throw unprocessable(`Spaces with guids ${rubyList(invalid)} do not exist, or you do not have access to them.`);
-    if (spaces.some((s) => s.organization_id !== quota.organization_id)) throw unprocessable('Space quotas cannot be applied outside of their owning organization.');
+    if (spaces.some((s) => s.organization_id !== quota.organization_id))
+      throw unprocessable('Space quotas cannot be applied outside of their owning organization.');
     if (quota.log_rate_limit_in_bytes_per_second !== null && (await hasUnlimitedLogRate(trx, { spaceIds: spaces.map((s) => s.id) }))) {
       throw unprocessable(UNLIMITED_LOG_RATE_SPACES);
     }
-    await trx.updateTable('spaces').set({ quota_id: quota.id, updated_at: nowIso() }).where('id', 'in', spaces.map((s) => s.id)).execute();
+    await trx
+      .updateTable('spaces')
+      .set({ quota_id: quota.id, updated_at: nowIso() })
+      .where(
+        'id',
+        'in',
+        spaces.map((s) => s.id),
+      )
+      .execute();
   });
 }
 
 export async function removeSpaceQuota(db: Kysely<Database>, actor: Permissions, quota: QuotaRow, spaceGuid: string): Promise<void> {
   await assertMayManageSpaceQuota(db, actor, quota);
-  const result = await db.updateTable('spaces').set({ quota_id: null, updated_at: nowIso() }).where('guid', '=', spaceGuid).where('quota_id', '=', quota.id).executeTakeFirst();
+  const result = await db
+    .updateTable('spaces')
+    .set({ quota_id: null, updated_at: nowIso() })
+    .where('guid', '=', spaceGuid)
+    .where('quota_id', '=', quota.id)
+    .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
     throw unprocessable(`Unable to remove quota from space with guid '${spaceGuid}'. Ensure the space quota is applied to this space.`);
   }

@@ -56,7 +56,8 @@ async function createSpaceRole(db: Kysely<Database>, actor: Permissions, input: 
     });
     return await getRoleView(db, id);
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`User '${presentationName(user)}' already has '${input.type}' role in space '${space.name}'.`);
+    if (isUniqueViolation(err))
+      throw unprocessable(`User '${presentationName(user)}' already has '${input.type}' role in space '${space.name}'.`);
     throw err;
   }
 }
@@ -74,12 +75,18 @@ async function createOrganizationRole(db: Kysely<Database>, actor: Permissions, 
     const id = await insertRole(db, input, user.id, { organization_id: org.id, space_id: null });
     return await getRoleView(db, id);
   } catch (err) {
-    if (isUniqueViolation(err)) throw unprocessable(`User '${presentationName(user)}' already has '${input.type}' role in organization '${org.name}'.`);
+    if (isUniqueViolation(err))
+      throw unprocessable(`User '${presentationName(user)}' already has '${input.type}' role in organization '${org.name}'.`);
     throw err;
   }
 }
 
-async function insertRole(db: Kysely<Database> | Transaction<Database>, input: RoleInput, userId: number, place: { organization_id: number | null; space_id: number | null }) {
+async function insertRole(
+  db: Kysely<Database> | Transaction<Database>,
+  input: RoleInput,
+  userId: number,
+  place: { organization_id: number | null; space_id: number | null },
+) {
   const now = nowIso();
   const row = await db
     .insertInto('roles')
@@ -102,7 +109,9 @@ async function findUser(db: Kysely<Database>, actor: Permissions, ref: RoleUser)
   const user = await qb.executeTakeFirst();
   if (user) return user;
   throw unprocessable(
-    ref.origin !== undefined ? `No user exists with the username '${ref.username}' and origin '${ref.origin}'.` : `No user exists with the username '${ref.username}'.`,
+    ref.origin !== undefined
+      ? `No user exists with the username '${ref.username}' and origin '${ref.origin}'.`
+      : `No user exists with the username '${ref.username}'.`,
   );
 }
 
@@ -160,5 +169,5 @@ async function hasSpaceRolesInOrg(trx: Transaction<Database>, userId: number, or
   return row !== undefined;
 }
 
-const orgById = (db: Kysely<Database>, id: number): Promise<OrganizationRow> => db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-
+const orgById = (db: Kysely<Database>, id: number): Promise<OrganizationRow> =>
+  db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();

@@ -40,7 +40,15 @@ export async function createSpace(db: Kysely<Database>, actor: Permissions, inpu
     const space = await db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('spaces')
-        .values({ guid: newGuid(), name: input.name, organization_id: org.id, quota_id: null, status: 'active', created_at: now, updated_at: now })
+        .values({
+          guid: newGuid(),
+          name: input.name,
+          organization_id: org.id,
+          quota_id: null,
+          status: 'active',
+          created_at: now,
+          updated_at: now,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       await applyMetadataChange(trx, 'space', row.id, input.metadata);
@@ -53,14 +61,24 @@ export async function createSpace(db: Kysely<Database>, actor: Permissions, inpu
   }
 }
 
-export async function updateSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, change: SpaceChange): Promise<SpaceRow> {
+export async function updateSpace(
+  db: Kysely<Database>,
+  actor: Permissions,
+  { space, org }: SpaceInOrg,
+  change: SpaceChange,
+): Promise<SpaceRow> {
   if (!actor.canManageSpaceRoles({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);
   try {
     return await db.transaction().execute(async (trx) => {
       let updated = space;
       if (change.name !== undefined) {
-        updated = await trx.updateTable('spaces').set({ name: change.name, updated_at: nowIso() }).where('id', '=', space.id).returningAll().executeTakeFirstOrThrow();
+        updated = await trx
+          .updateTable('spaces')
+          .set({ name: change.name, updated_at: nowIso() })
+          .where('id', '=', space.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
       }
       await applyMetadataChange(trx, 'space', space.id, change.metadata);
       return updated;
@@ -72,7 +90,12 @@ export async function updateSpace(db: Kysely<Database>, actor: Permissions, { sp
 }
 
 /** Deletes a space with its apps; their droplets' bits are removed after commit. Answers the unfinished tasks' guids. */
-export async function deleteSpace(db: Kysely<Database>, actor: Permissions, { space, org }: SpaceInOrg, files: DropletFiles): Promise<string[]> {
+export async function deleteSpace(
+  db: Kysely<Database>,
+  actor: Permissions,
+  { space, org }: SpaceInOrg,
+  files: DropletFiles,
+): Promise<string[]> {
   if (!actor.canWriteOrg(org.id)) throw notAuthorized();
   assertWritable(actor, org);
   const deleted = await db.transaction().execute(async (trx) => {

@@ -21,7 +21,11 @@ export class KeyAlreadyClaimed extends Error {}
 
 /** sha256 over the app and the body with its keys sorted, so formatting and key order do not matter. */
 export function idempotencyRequestHash(appGuid: string, body: unknown): string {
-  return createHash('sha256').update(appGuid).update('\n').update(canonicalJson(body ?? {})).digest('hex');
+  return createHash('sha256')
+    .update(appGuid)
+    .update('\n')
+    .update(canonicalJson(body ?? {}))
+    .digest('hex');
 }
 
 /** Text to emit as is, among the values still to write. */
@@ -62,7 +66,11 @@ const windowStart = () => new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOStri
  * The first answer to this key within its window: replayed for the same request, 409 for another.
  * Undefined when the key is unused or expired.
  */
-export async function earlierAnswer<Answer>(db: Kysely<Database>, userGuid: string, idempotency: IdempotencyRequest): Promise<Answer | undefined> {
+export async function earlierAnswer<Answer>(
+  db: Kysely<Database>,
+  userGuid: string,
+  idempotency: IdempotencyRequest,
+): Promise<Answer | undefined> {
   const row = await boundKey(db, userGuid, idempotency.key);
   if (!row || row.created_at < windowStart()) return undefined;
   if (row.request_hash !== idempotency.requestHash) {
@@ -79,6 +87,12 @@ export async function claimKey(trx: Transaction<Database>, userGuid: string, ide
   if (!(await bindKey(trx, userGuid, idempotency.key, idempotency.requestHash, windowStart()))) throw new KeyAlreadyClaimed();
 }
 
-export async function recordAnswer(trx: Transaction<Database>, userGuid: string, key: string, taskId: number, answer: unknown): Promise<void> {
+export async function recordAnswer(
+  trx: Transaction<Database>,
+  userGuid: string,
+  key: string,
+  taskId: number,
+  answer: unknown,
+): Promise<void> {
   await recordKeyAnswer(trx, userGuid, key, taskId, JSON.stringify(answer));
 }

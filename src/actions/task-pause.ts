@@ -20,16 +20,34 @@ interface PauseChange {
   signal(signals: TaskSignals, guid: string): void;
 }
 
-const PAUSE: PauseChange = { event: 'pause', participle: 'paused', auditType: 'audit.app.task.pause', signal: (s, guid) => s.pauseRequested(guid) };
-const RESUME: PauseChange = { event: 'resume', participle: 'resumed', auditType: 'audit.app.task.resume', signal: (s, guid) => s.resumeRequested(guid) };
+const PAUSE: PauseChange = {
+  event: 'pause',
+  participle: 'paused',
+  auditType: 'audit.app.task.pause',
+  signal: (s, guid) => s.pauseRequested(guid),
+};
+const RESUME: PauseChange = {
+  event: 'resume',
+  participle: 'resumed',
+  auditType: 'audit.app.task.resume',
+  signal: (s, guid) => s.resumeRequested(guid),
+};
 
 /** Returns the task as committed PAUSING (the runner records PAUSED once its processes are frozen). */
-export const pauseTask = (db: Kysely<Database>, signals: TaskSignals, actor: Permissions, found: TaskInApp) => change(db, signals, actor, found, PAUSE);
+export const pauseTask = (db: Kysely<Database>, signals: TaskSignals, actor: Permissions, found: TaskInApp) =>
+  change(db, signals, actor, found, PAUSE);
 
 /** Returns the task as committed RUNNING again. */
-export const resumeTask = (db: Kysely<Database>, signals: TaskSignals, actor: Permissions, found: TaskInApp) => change(db, signals, actor, found, RESUME);
+export const resumeTask = (db: Kysely<Database>, signals: TaskSignals, actor: Permissions, found: TaskInApp) =>
+  change(db, signals, actor, found, RESUME);
 
-async function change(db: Kysely<Database>, signals: TaskSignals, actor: Permissions, found: TaskInApp, how: PauseChange): Promise<TaskRow> {
+async function change(
+  db: Kysely<Database>,
+  signals: TaskSignals,
+  actor: Permissions,
+  found: TaskInApp,
+  how: PauseChange,
+): Promise<TaskRow> {
   const { task, space, org } = found;
   const { from } = TRANSITIONS[how.event];
   const refused = (state: string) => unprocessable(`Task state is ${state} and therefore cannot be ${how.participle}`);

@@ -29,7 +29,12 @@ function assertOwnTask(actor: Permissions, found: TaskInApp): void {
 }
 
 /** Sets the task's progress, which never moves backwards; an equal percentage may change the message. */
-export async function reportTaskProgress(db: Kysely<Database>, actor: Permissions, found: TaskInApp, input: TaskProgressInput): Promise<void> {
+export async function reportTaskProgress(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: TaskInApp,
+  input: TaskProgressInput,
+): Promise<void> {
   assertOwnTask(actor, found);
   if (await setTaskProgress(db, found.task.id, input, TASK_TOKEN_STATES)) return;
   const current = await currentTask(db, found.task.id);
@@ -38,7 +43,12 @@ export async function reportTaskProgress(db: Kysely<Database>, actor: Permission
   throw unprocessable(`Percent must not move backwards (now ${current.progress_percent})`);
 }
 
-export async function postTaskMessage(db: Kysely<Database>, actor: Permissions, found: TaskInApp, input: TaskMessageInput): Promise<TaskMessageRow> {
+export async function postTaskMessage(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: TaskInApp,
+  input: TaskMessageInput,
+): Promise<TaskMessageRow> {
   assertOwnTask(actor, found);
   const message = await appendTaskMessage(db, found.task.id, 'task', input.text, TASK_TOKEN_STATES);
   if (!message) {

@@ -19,15 +19,38 @@ interface Usage {
  * paused tasks hold (QUOTA_STATES; taskd runs no long-lived app processes). Read after the app row is locked, so creates on
  * one app see each other.
  */
-export async function checkQuotas(trx: Transaction<Database>, found: AppInSpace, task: { memory: number; logRate: number }, errors: ModelErrors) {
+export async function checkQuotas(
+  trx: Transaction<Database>,
+  found: AppInSpace,
+  task: { memory: number; logRate: number },
+  errors: ModelErrors,
+) {
   const { spaceQuota, orgQuota } = await quotasForSpace(trx, found.space.id);
-  if (orgQuota) checkQuota(orgQuota, await usage(trx, 'organization_id', found.org.id), task, `organization '${found.org.name}'`, 'organization', errors);
-  if (spaceQuota) checkQuota(spaceQuota, await usage(trx, 'space_id', found.space.id), task, `space '${found.space.name}'`, 'space', errors);
+  if (orgQuota)
+    checkQuota(
+      orgQuota,
+      await usage(trx, 'organization_id', found.org.id),
+      task,
+      `organization '${found.org.name}'`,
+      'organization',
+      errors,
+    );
+  if (spaceQuota)
+    checkQuota(spaceQuota, await usage(trx, 'space_id', found.space.id), task, `space '${found.space.name}'`, 'space', errors);
 }
 
-function checkQuota(quota: QuotaRow, used: Usage, task: { memory: number; logRate: number }, named: string, kind: string, errors: ModelErrors): void {
-  if (isLimited(quota.total_memory_in_mb) && quota.total_memory_in_mb - used.memory < task.memory) errors.add('memory_in_mb', `exceeds ${kind} memory quota`);
-  if (isLimited(quota.per_process_memory_in_mb) && task.memory > quota.per_process_memory_in_mb) errors.add('memory_in_mb', `exceeds ${kind} instance memory quota`);
+function checkQuota(
+  quota: QuotaRow,
+  used: Usage,
+  task: { memory: number; logRate: number },
+  named: string,
+  kind: string,
+  errors: ModelErrors,
+): void {
+  if (isLimited(quota.total_memory_in_mb) && quota.total_memory_in_mb - used.memory < task.memory)
+    errors.add('memory_in_mb', `exceeds ${kind} memory quota`);
+  if (isLimited(quota.per_process_memory_in_mb) && task.memory > quota.per_process_memory_in_mb)
+    errors.add('memory_in_mb', `exceeds ${kind} instance memory quota`);
   const logQuota = quota.log_rate_limit_in_bytes_per_second;
   if (isLimited(logQuota)) {
     if (task.logRate === -1) errors.add('log_rate_limit', `cannot be unlimited in ${named}.`);
@@ -42,7 +65,9 @@ async function usage(trx: Transaction<Database>, column: 'space_id' | 'organizat
     .select((eb) => [
       eb.fn.coalesce(eb.fn.sum<number>('memory_in_mb'), eb.lit(0)).as('memory'),
       // An unlimited (-1) task uses no countable share of a log rate quota.
-      eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('log_rate_limit', '>', 0).then(eb.ref('log_rate_limit')).else(0).end()), eb.lit(0)).as('log_rate'),
+      eb.fn
+        .coalesce(eb.fn.sum<number>(eb.case().when('log_rate_limit', '>', 0).then(eb.ref('log_rate_limit')).else(0).end()), eb.lit(0))
+        .as('log_rate'),
       eb.fn.countAll<number>().as('tasks'),
     ])
     .where(column, '=', id)

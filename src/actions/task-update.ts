@@ -14,7 +14,12 @@ export interface TaskUpdateInput {
   metadata: MetadataChange;
 }
 
-export async function updateTaskMetadata(db: Kysely<Database>, actor: Permissions, found: TaskInApp, input: TaskUpdateInput): Promise<void> {
+export async function updateTaskMetadata(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: TaskInApp,
+  input: TaskUpdateInput,
+): Promise<void> {
   const { task, space, org } = found;
   if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);

@@ -27,7 +27,18 @@ import { assertWritable } from './writable.js';
 
 export interface TaskCreateDeps {
   db: Kysely<Database>;
-  config: Pick<Config, 'allowedTaskUsers' | 'defaultMemoryInMb' | 'maximumMemoryInMb' | 'defaultDiskInMb' | 'maximumDiskInMb' | 'defaultLogRateLimit' | 'runnerLeaseSeconds' | 'defaultTaskTimeoutSeconds' | 'maximumTaskTimeoutSeconds'>;
+  config: Pick<
+    Config,
+    | 'allowedTaskUsers'
+    | 'defaultMemoryInMb'
+    | 'maximumMemoryInMb'
+    | 'defaultDiskInMb'
+    | 'maximumDiskInMb'
+    | 'defaultLogRateLimit'
+    | 'runnerLeaseSeconds'
+    | 'defaultTaskTimeoutSeconds'
+    | 'maximumTaskTimeoutSeconds'
+  >;
   signals: TaskSignals;
   /** PostgreSQL share-locks a subtask's parent; SQLite's one writer needs no lock. */
   dialect?: DialectName;
@@ -224,7 +235,11 @@ async function templateProcess(trx: Transaction<Database>, actor: Permissions, g
     .innerJoin('spaces', 'spaces.id', 'apps.space_id')
     .leftJoin('droplets', 'droplets.id', 'apps.current_droplet_id')
     .selectAll('processes')
-    .select(['droplets.process_types as droplet_process_types', 'apps.space_id as template_space_id', 'spaces.organization_id as template_organization_id'])
+    .select([
+      'droplets.process_types as droplet_process_types',
+      'apps.space_id as template_space_id',
+      'spaces.organization_id as template_organization_id',
+    ])
     .where('processes.guid', '=', guid)
     .executeTakeFirst();
   const where = found && { spaceId: found.template_space_id, organizationId: found.template_organization_id };
@@ -290,4 +305,3 @@ function checkUser(user: string | null, allowed: readonly string[], errors: Mode
   if (permitted.some((u) => u.toLowerCase() === user.toLowerCase())) return;
   errors.add('user', `invalid (requested user '${user}' not allowed, permitted users are: ${permitted.map((u) => `'${u}'`).join(', ')})`);
 }
-

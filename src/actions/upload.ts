@@ -45,7 +45,11 @@ export function assertUploadable(actor: Permissions, found: DropletInApp): void 
  * Starts processing: a guarded transition, so of two racing uploads exactly one is accepted. The
  * writer is checked again here for callers that did not call `assertUploadable` first.
  */
-export async function acceptUpload(db: Kysely<Database>, actor: Permissions, found: DropletInApp): Promise<{ droplet: DropletRow; job: JobRow }> {
+export async function acceptUpload(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: DropletInApp,
+): Promise<{ droplet: DropletRow; job: JobRow }> {
   assertMayWrite(actor, found);
   return db.transaction().execute(async (trx) => {
     const droplet = await trx
@@ -63,7 +67,11 @@ export async function acceptUpload(db: Kysely<Database>, actor: Permissions, fou
 
 /** A job error in CF's shape. */
 function jobError(err: ApiError) {
-  return { code: err.definition.code, title: err.errorName === 'UnknownError' ? err.definition.title : `CF-${err.definition.title}`, detail: err.detail };
+  return {
+    code: err.definition.code,
+    title: err.errorName === 'UnknownError' ? err.definition.title : `CF-${err.definition.title}`,
+    detail: err.detail,
+  };
 }
 
 /** The background half of an upload. Never throws: every outcome is recorded on the droplet and job. */
@@ -104,7 +112,9 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
       ctx.log.error({ err, droplet: work.dropletGuid }, 'droplet upload processing failed');
       failure = new ApiError('UnknownError');
     }
-    await failUpload(db, work.dropletGuid, work.jobGuid, failure).catch((e) => ctx.log.error({ err: e }, 'could not record a failed droplet upload'));
+    await failUpload(db, work.dropletGuid, work.jobGuid, failure).catch((e) =>
+      ctx.log.error({ err: e }, 'could not record a failed droplet upload'),
+    );
   }
 }
 
@@ -112,7 +122,11 @@ async function failUpload(db: Kysely<Database>, dropletGuid: string, jobGuid: st
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('droplets')
-      .set({ state: 'FAILED', error: failure.errorName === 'UnknownError' ? 'Droplet upload failed: the bits could not be stored' : failure.detail, updated_at: nowIso() })
+      .set({
+        state: 'FAILED',
+        error: failure.errorName === 'UnknownError' ? 'Droplet upload failed: the bits could not be stored' : failure.detail,
+        updated_at: nowIso(),
+      })
       .where('guid', '=', dropletGuid)
       .where('state', '=', 'PROCESSING_UPLOAD')
       .execute();
@@ -137,12 +151,30 @@ async function failJob(db: Kysely<Database>, guid: string, failure: ApiError): P
  */
 export async function failInterruptedUploads(ctx: UploadContext, olderThanMs: number): Promise<void> {
   const cutoff = new Date(Date.now() - olderThanMs).toISOString();
-  const stuck = await ctx.db.selectFrom('droplets').select('guid').where('state', '=', 'PROCESSING_UPLOAD').where('updated_at', '<=', cutoff).execute();
+  const stuck = await ctx.db
+    .selectFrom('droplets')
+    .select('guid')
+    .where('state', '=', 'PROCESSING_UPLOAD')
+    .where('updated_at', '<=', cutoff)
+    .execute();
   for (const { guid } of stuck) {
-    const jobs = await ctx.db.selectFrom('jobs').select('guid').where('resource_type', '=', 'droplet').where('resource_guid', '=', guid).where('state', '=', 'PROCESSING').execute();
-    const failure = unprocessable('Droplet upload was interrupted: taskd stopped while processing it. Create a new droplet and upload its bits again.');
+    const jobs = await ctx.db
+      .selectFrom('jobs')
+      .select('guid')
+      .where('resource_type', '=', 'droplet')
+      .where('resource_guid', '=', guid)
+      .where('state', '=', 'PROCESSING')
+      .execute();
+    const failure = unprocessable(
+      'Droplet upload was interrupted: taskd stopped while processing it. Create a new droplet and upload its bits again.',
+    );
     await ctx.db.transaction().execute(async (trx) => {
-      await trx.updateTable('droplets').set({ state: 'FAILED', error: failure.detail, updated_at: nowIso() }).where('guid', '=', guid).where('state', '=', 'PROCESSING_UPLOAD').execute();
+      await trx
+        .updateTable('droplets')
+        .set({ state: 'FAILED', error: failure.detail, updated_at: nowIso() })
+        .where('guid', '=', guid)
+        .where('state', '=', 'PROCESSING_UPLOAD')
+        .execute();
       for (const job of jobs) await failJob(trx, job.guid, failure);
     });
   }

@@ -43,19 +43,32 @@ export async function createUser(db: Kysely<Database>, actor: Permissions, input
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    throw unprocessable(input.guid ? `User with guid '${input.guid}' already exists.` : `User with username '${input.username}' already exists.`);
+    throw unprocessable(
+      input.guid ? `User with guid '${input.guid}' already exists.` : `User with username '${input.username}' already exists.`,
+    );
   }
 }
 
 /** Makes the `admin` user on first start; returns the generated password when one was made. */
-export async function ensureAdminUser(db: Kysely<Database>, password: string | undefined): Promise<{ created: boolean; password?: string }> {
+export async function ensureAdminUser(
+  db: Kysely<Database>,
+  password: string | undefined,
+): Promise<{ created: boolean; password?: string }> {
   const existing = await db.selectFrom('users').select('id').where('username', '=', 'admin').executeTakeFirst();
   if (existing) return { created: false };
   const chosen = password ?? newGuid().replace(/-/g, '').slice(0, 20);
   const now = nowIso();
   await db
     .insertInto('users')
-    .values({ guid: newGuid(), username: 'admin', origin: 'uaa', password_hash: await hashPassword(chosen), scopes: 'cloud_controller.admin', created_at: now, updated_at: now })
+    .values({
+      guid: newGuid(),
+      username: 'admin',
+      origin: 'uaa',
+      password_hash: await hashPassword(chosen),
+      scopes: 'cloud_controller.admin',
+      created_at: now,
+      updated_at: now,
+    })
     .onConflict((oc) => oc.column('username').doNothing())
     .execute();
   return { created: true, password: password ? undefined : chosen };

@@ -33,7 +33,10 @@ export async function openSession(db: Kysely<Database>, username: string, passwo
   const now = nowIso();
   // Sessions left idle are swept here, so the table holds only live ones plus a few stragglers.
   await db.deleteFrom('vsphere_sessions').where('last_accessed_at', '<', idleCutoff()).execute();
-  await db.insertInto('vsphere_sessions').values({ id_hash: hashOf(id), user_guid: user.guid, created_at: now, last_accessed_at: now }).execute();
+  await db
+    .insertInto('vsphere_sessions')
+    .values({ id_hash: hashOf(id), user_guid: user.guid, created_at: now, last_accessed_at: now })
+    .execute();
   return { id };
 }
 

@@ -42,9 +42,11 @@ export function clientErrorHandler(error: ConnectionError, socket: Socket): void
   // A reset connection has nobody left to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, detail] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
-    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
-    : [400, 'the request line or headers cannot be parsed'];
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request took too long to arrive']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, 'the request line or headers cannot be parsed'];
   const { type, body } = answerFor(requestPathOf(error.rawPacket), status, detail);
   const text = JSON.stringify(body);
   if (socket.writable) {

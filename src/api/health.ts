@@ -44,7 +44,8 @@ async function runnerAlive(ctx: AppContext): Promise<void> {
   if (!row) throw new CheckFailed(`runner ${runner.id} has no heartbeat row`);
   const ageSeconds = (Date.now() - Date.parse(row.heartbeat_at)) / 1000;
   const lease = ctx.config.runnerLeaseSeconds;
-  if (!(ageSeconds < lease)) throw new CheckFailed(`runner ${runner.id} last beat ${Math.round(ageSeconds)} s ago, beyond its ${lease} s lease`);
+  if (!(ageSeconds < lease))
+    throw new CheckFailed(`runner ${runner.id} last beat ${Math.round(ageSeconds)} s ago, beyond its ${lease} s lease`);
 }
 
 async function runCheck(ctx: AppContext, name: string, check: (ctx: AppContext) => Promise<void>): Promise<CheckResult> {
@@ -71,6 +72,8 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((name) => runCheck(ctx, name, checks[name]!)));
     const ready = results.every((r) => r.status === 'ok');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(names.map((n, i) => [n, results[i]])) });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(names.map((n, i) => [n, results[i]])) });
   });
 }

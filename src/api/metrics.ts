@@ -60,8 +60,14 @@ export function metricsRoutes(app: FastifyInstance, ctx: AppContext, access: Met
       return reply.status(503).type('text/plain; charset=utf-8').send('task counts could not be read from the store\n');
     }
     const lines = [
-      ...renderGauge('taskd_tasks', 'Tasks by state, over all apps and nodes.', [...counts].map(([state, value]) => ({ labels: { state }, value }))),
-      ...renderGauge('taskd_task_queue_depth', 'Tasks waiting for a runner (PENDING), over all nodes.', [{ value: counts.get('PENDING') ?? 0 }]),
+      ...renderGauge(
+        'taskd_tasks',
+        'Tasks by state, over all apps and nodes.',
+        [...counts].map(([state, value]) => ({ labels: { state }, value })),
+      ),
+      ...renderGauge('taskd_task_queue_depth', 'Tasks waiting for a runner (PENDING), over all nodes.', [
+        { value: counts.get('PENDING') ?? 0 },
+      ]),
       ...renderGauge('taskd_runner_slots_free', "Slots of this node's runner not holding a task; 0 when this node runs no runner.", [
         { value: ctx.runner?.freeSlots ?? 0 },
       ]),

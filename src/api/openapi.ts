@@ -82,7 +82,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         title: 'taskd',
         version: packageVersion(),
         description:
-          'taskd runs one-off tasks against an app\'s uploaded code and speaks four task APIs over one engine: ' +
+          "taskd runs one-off tasks against an app's uploaded code and speaks four task APIs over one engine: " +
           'Cloud Foundry v3, NetApp Astra Control, vSphere Automation CIS tasks and Dbvisit StandbyMP. ' +
           `Operations marked x-taskd-extension are taskd's own additions to an API.`,
       },
@@ -91,7 +91,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           bearerToken: { type: 'http', scheme: 'bearer', description: 'An access token from POST /oauth/token' },
           basicPassword: { type: 'http', scheme: 'basic', description: 'A taskd username and password' },
-          vsphereSession: { type: 'apiKey', in: 'header', name: 'vmware-api-session-id', description: 'A session id from the vSphere session call' },
+          vsphereSession: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'vmware-api-session-id',
+            description: 'A session id from the vSphere session call',
+          },
         },
       },
     },

@@ -25,7 +25,10 @@ export interface RateLimitState {
 
 /** A refusal by a rate limit; its headers go out with the dialect's 429. */
 export class RateLimitExceeded extends ApiError {
-  constructor(readonly state: RateLimitState, readonly now: number) {
+  constructor(
+    readonly state: RateLimitState,
+    readonly now: number,
+  ) {
     super('TooManyRequests');
   }
 }
@@ -57,7 +60,10 @@ const MAX_KEYS = 100_000;
 export class TaskCreateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly perMinute: number, private readonly clock: () => number) {}
+  constructor(
+    private readonly perMinute: number,
+    private readonly clock: () => number,
+  ) {}
 
   /** Takes one create from the user's bucket; throws RateLimitExceeded when it is empty. */
   take(userGuid: string): RateLimitState | undefined {
@@ -93,7 +99,11 @@ export class TaskCreateLimiter {
 export class LoginFailureLimiter {
   private readonly failures = new Map<string, number[]>();
 
-  constructor(private readonly limits: { perUser: number; perAddress: number }, private readonly windowMs: number, private readonly clock: () => number) {}
+  constructor(
+    private readonly limits: { perUser: number; perAddress: number },
+    private readonly windowMs: number,
+    private readonly clock: () => number,
+  ) {}
 
   /** Throws RateLimitExceeded when the username or the address has used up its failures. */
   check(username: string, address: string): void {
@@ -124,7 +134,10 @@ export class LoginFailureLimiter {
   }
 
   private keys(username: string, address: string): [string, number][] {
-    return [[`user:${username}`, this.limits.perUser], [`ip:${address}`, this.limits.perAddress]];
+    return [
+      [`user:${username}`, this.limits.perUser],
+      [`ip:${address}`, this.limits.perAddress],
+    ];
   }
 
   private recent(key: string, now: number): number[] {
@@ -143,7 +156,10 @@ export class RateLimits {
   readonly logins: LoginFailureLimiter;
 
   /** `clock` is Date.now but for tests, which move time on instead of waiting. */
-  constructor(config: Pick<Config, 'taskCreateRateLimit' | 'loginFailureLimit' | 'loginFailureLimitPerAddress' | 'loginFailureWindowSeconds'>, clock: () => number = Date.now) {
+  constructor(
+    config: Pick<Config, 'taskCreateRateLimit' | 'loginFailureLimit' | 'loginFailureLimitPerAddress' | 'loginFailureWindowSeconds'>,
+    clock: () => number = Date.now,
+  ) {
     this.taskCreates = new TaskCreateLimiter(config.taskCreateRateLimit, clock);
     const limits = { perUser: config.loginFailureLimit, perAddress: config.loginFailureLimitPerAddress };
     this.logins = new LoginFailureLimiter(limits, config.loginFailureWindowSeconds * 1000, clock);
@@ -179,7 +195,12 @@ export function sendRateLimitHeaders(app: FastifyInstance): void {
  * is checked when the username or the client address is over it. `attempt` answers undefined for
  * wrong credentials, which then count as a failure.
  */
-export async function limitedLogin<T>(ctx: AppContext, address: string, username: string, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function limitedLogin<T>(
+  ctx: AppContext,
+  address: string,
+  username: string,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   const { logins } = rateLimitsOf(ctx);
   logins.check(username, address);
   const result = await attempt();

@@ -14,7 +14,10 @@ import type { ServerOptions } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 
-type TimeoutSettings = Pick<Config, 'requestTimeoutSeconds' | 'headersTimeoutSeconds' | 'idleSocketTimeoutSeconds' | 'keepAliveTimeoutSeconds'>;
+type TimeoutSettings = Pick<
+  Config,
+  'requestTimeoutSeconds' | 'headersTimeoutSeconds' | 'idleSocketTimeoutSeconds' | 'keepAliveTimeoutSeconds'
+>;
 
 export interface ServerTimeouts {
   requestTimeout: number;

@@ -26,7 +26,11 @@ export function basicCredentials(header: string | undefined): BasicCredentials |
 
 /** Throws InvalidAuthToken when the user is unknown or the password wrong (the caller cannot tell which). */
 export async function identifyBasic(db: Kysely<Database>, credentials: BasicCredentials): Promise<Permissions> {
-  const user = await db.selectFrom('users').select(['guid', 'password_hash', 'scopes']).where('username', '=', credentials.username).executeTakeFirst();
+  const user = await db
+    .selectFrom('users')
+    .select(['guid', 'password_hash', 'scopes'])
+    .where('username', '=', credentials.username)
+    .executeTakeFirst();
   const verified = user !== undefined && wasVerified(verifiedKey(user, credentials.password));
   // An unknown user costs the same hashing as a known one, so timing does not tell who exists.
   const valid = verified || (await verifyPassword(credentials.password, user?.password_hash ?? (await decoyHash())));
@@ -53,7 +57,8 @@ function verifiedKey(user: { guid: string; password_hash: string | null }, passw
 
 function rememberVerified(key: string): void {
   const now = Date.now();
-  for (const [k, at] of recentlyVerified) if (now - at > VERIFIED_FOR_MS || recentlyVerified.size >= MAX_VERIFIED) recentlyVerified.delete(k);
+  for (const [k, at] of recentlyVerified)
+    if (now - at > VERIFIED_FOR_MS || recentlyVerified.size >= MAX_VERIFIED) recentlyVerified.delete(k);
   recentlyVerified.set(key, now);
 }
 

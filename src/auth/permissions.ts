@@ -3,7 +3,12 @@
 // the predicates.
 import { SCOPE_ADMIN, SCOPE_ADMIN_READ_ONLY, SCOPE_GLOBAL_AUDITOR, SCOPE_READ, SCOPE_WRITE } from './scopes.js';
 
-export const ORG_ROLE_TYPES = ['organization_user', 'organization_auditor', 'organization_manager', 'organization_billing_manager'] as const;
+export const ORG_ROLE_TYPES = [
+  'organization_user',
+  'organization_auditor',
+  'organization_manager',
+  'organization_billing_manager',
+] as const;
 export const SPACE_ROLE_TYPES = ['space_developer', 'space_manager', 'space_auditor', 'space_supporter'] as const;
 export const ROLE_TYPES = [...ORG_ROLE_TYPES, ...SPACE_ROLE_TYPES] as const;
 export type RoleType = (typeof ROLE_TYPES)[number];
@@ -125,7 +130,9 @@ export class Permissions {
     return {
       all: false,
       spaceIds: unique(this.roles.filter((r) => r.spaceId !== null).map((r) => r.spaceId!)),
-      organizationIds: unique(this.roles.filter((r) => r.spaceId === null && r.type === 'organization_manager').map((r) => r.organizationId!)),
+      organizationIds: unique(
+        this.roles.filter((r) => r.spaceId === null && r.type === 'organization_manager').map((r) => r.organizationId!),
+      ),
     };
   }
 

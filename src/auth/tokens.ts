@@ -59,7 +59,10 @@ export class TokenService {
       .execute();
     const row = await db.selectFrom('settings').select('value').where('name', '=', KEY_SETTING).executeTakeFirstOrThrow();
     // Imported once: handing jose raw bytes would import the key again for every token.
-    const key = await crypto.subtle.importKey('raw', Buffer.from(row.value, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    const key = await crypto.subtle.importKey('raw', Buffer.from(row.value, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     return new TokenService(key, accessSeconds, refreshSeconds);
   }
 
@@ -68,7 +71,14 @@ export class TokenService {
     const common = { user_id: claims.userGuid, user_name: claims.username, scope: claims.scopes, client_id: 'cf' };
     const access = await this.sign({ ...common, token_use: 'access' }, jti, this.accessSeconds);
     const refresh = await this.sign({ ...common, token_use: 'refresh' }, `${jti}-r`, this.refreshSeconds);
-    return { access_token: access, token_type: 'bearer', expires_in: this.accessSeconds, refresh_token: refresh, scope: claims.scopes.join(' '), jti };
+    return {
+      access_token: access,
+      token_type: 'bearer',
+      expires_in: this.accessSeconds,
+      refresh_token: refresh,
+      scope: claims.scopes.join(' '),
+      jti,
+    };
   }
 
   /** Signs a token for some other use (a task's own token, say) with its own lifetime. */
@@ -90,8 +100,13 @@ export class TokenService {
    */
   taskToken(task: TaskTokenSubject): Promise<string> {
     const payload = {
-      token_use: 'task', user_id: task.createdBy ?? '', user_name: null, scope: [], client_id: 'task',
-      task_guid: task.guid, app_guid: task.appGuid,
+      token_use: 'task',
+      user_id: task.createdBy ?? '',
+      user_name: null,
+      scope: [],
+      client_id: 'task',
+      task_guid: task.guid,
+      app_guid: task.appGuid,
     };
     return this.sign(payload, `task-${task.guid}`, task.timeoutSeconds ?? TASK_TOKEN_SECONDS);
   }

@@ -23,8 +23,13 @@ export function serveCommand(): Command {
         config = loadConfig({
           file: opts.config,
           flags: {
-            host: opts.host, port: opts.port, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl,
-            adminPassword: opts.adminPassword, externalUrl: opts.externalUrl, role: opts.role,
+            host: opts.host,
+            port: opts.port,
+            dataDir: opts.dataDir,
+            databaseUrl: opts.databaseUrl,
+            adminPassword: opts.adminPassword,
+            externalUrl: opts.externalUrl,
+            role: opts.role,
           },
         });
       } catch (err) {

@@ -30,19 +30,39 @@ export const errorCatalog = {
   NotAcceptable: { status: 406, code: 10006, title: 'NotAcceptable', template: 'The request is not acceptable: %s' },
   IdempotencyConflict: { status: 409, code: 10009, title: 'IdempotencyKeyReused', template: '%s' },
   RequestEntityTooLarge: { status: 413, code: 10014, title: 'RequestEntityTooLarge', template: 'Request entity too large: %s' },
-  UnsupportedMediaType: { status: 415, code: 10013, title: 'UnsupportedMediaType', template: 'The request media type is not supported: %s' },
+  UnsupportedMediaType: {
+    status: 415,
+    code: 10013,
+    title: 'UnsupportedMediaType',
+    template: 'The request media type is not supported: %s',
+  },
   UnprocessableEntity: { status: 422, code: 10008, title: 'UnprocessableEntity', template: '%s' },
   UniquenessError: { status: 422, code: 10016, title: 'UniquenessError', template: '%s' },
   ResourceBeingDeleted: { status: 422, code: 10020, title: 'ResourceBeingDeleted', template: 'The %s is being deleted' },
-  LabelLimitExceeded: { status: 422, code: 390020, title: 'LabelLimitExceeded', template: 'Failed to add %d labels because it would exceed maximum of %d' },
-  AnnotationLimitExceeded: { status: 422, code: 390023, title: 'AnnotationLimitExceeded', template: 'Failed to add %d annotations because it would exceed maximum of %d' },
+  LabelLimitExceeded: {
+    status: 422,
+    code: 390020,
+    title: 'LabelLimitExceeded',
+    template: 'Failed to add %d labels because it would exceed maximum of %d',
+  },
+  AnnotationLimitExceeded: {
+    status: 422,
+    code: 390023,
+    title: 'AnnotationLimitExceeded',
+    template: 'Failed to add %d annotations because it would exceed maximum of %d',
+  },
   TooManyRequests: { status: 429, code: 10013, title: 'RateLimitExceeded', template: 'Rate Limit Exceeded' },
   UnknownError: { status: 500, code: 10001, title: 'UnknownError', template: 'An unknown error occurred.' },
   TaskError: { status: 500, code: 170019, title: 'TaskError', template: 'Task failed: %s' },
   DatabaseError: { status: 500, code: 10011, title: 'DatabaseError', template: 'Database error' },
   ServiceUnavailable: { status: 503, code: 10015, title: 'ServiceUnavailable', template: 'Database connection failure' },
   /** The store or the data directory is out of space (disk full): nothing of the request was kept. */
-  StorageFull: { status: 503, code: 10015, title: 'ServiceUnavailable', template: 'The server is out of storage space; nothing was changed. Try again once space is freed.' },
+  StorageFull: {
+    status: 503,
+    code: 10015,
+    title: 'ServiceUnavailable',
+    template: 'The server is out of storage space; nothing was changed. Try again once space is freed.',
+  },
   TaskWorkersUnavailable: { status: 503, code: 170020, title: 'TaskWorkersUnavailable', template: 'Task workers are unavailable: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 
@@ -53,7 +73,10 @@ export class ApiError extends Error {
   readonly definition: ErrorDefinition;
   readonly args: readonly (string | number)[];
 
-  constructor(readonly errorName: ErrorName, ...args: (string | number)[]) {
+  constructor(
+    readonly errorName: ErrorName,
+    ...args: (string | number)[]
+  ) {
     const definition: ErrorDefinition = errorCatalog[errorName];
     super(fillTemplate(definition.template, args));
     this.definition = definition;

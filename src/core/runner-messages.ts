@@ -13,10 +13,12 @@ export const STARTED_MESSAGE = 'started';
 export const NETWORK_NOT_ISOLATED_MESSAGE = 'the app asks for no network, but this host has no sandbox: the task has the network';
 
 /** Lines of the task's output that could not be stored (the store was out of space for too long, or failed). */
-export const outputLostMessage = (lines: number) => `${lines} line${lines === 1 ? '' : 's'} of output could not be stored and are missing from the log`;
+export const outputLostMessage = (lines: number) =>
+  `${lines} line${lines === 1 ? '' : 's'} of output could not be stored and are missing from the log`;
 
 /** The runner that ran the task stopped heartbeating: its node (host and pid) is named. */
-export const lostRunnerMessage = (runner: string, leaseSeconds: number) => `its runner on ${runner} was lost: no heartbeat for ${leaseSeconds} s`;
+export const lostRunnerMessage = (runner: string, leaseSeconds: number) =>
+  `its runner on ${runner} was lost: no heartbeat for ${leaseSeconds} s`;
 
 /**
  * How the task ended, read from its recorded row rather than from the process: a cancelled task's

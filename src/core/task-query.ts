@@ -10,14 +10,32 @@
  * `state` is the stored (core) state: PENDING RUNNING PAUSING PAUSED CANCELING SUCCEEDED FAILED.
  */
 export const TASK_QUERY_FIELDS = [
-  'id', 'guid', 'name', 'sequence_id', 'state', 'failure_reason', 'exit_status',
-  'memory_in_mb', 'disk_in_mb', 'progress_percent', 'progress_message', 'parent_task_guid',
-  'created_at', 'updated_at', 'started_at', 'finished_at', 'cancel_requested_at',
+  'id',
+  'guid',
+  'name',
+  'sequence_id',
+  'state',
+  'failure_reason',
+  'exit_status',
+  'memory_in_mb',
+  'disk_in_mb',
+  'progress_percent',
+  'progress_message',
+  'parent_task_guid',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'finished_at',
+  'cancel_requested_at',
   /** The creator's user guid. */
   'created_by',
   /** The creator's username (null for users without one). */
   'created_by_name',
-  'app_id', 'app_guid', 'app_name', 'space_guid', 'organization_guid',
+  'app_id',
+  'app_guid',
+  'app_name',
+  'space_guid',
+  'organization_guid',
   /** Guid of the user who dismissed the task (Dbvisit); null while not dismissed. */
   'dismissed_by',
 ] as const;

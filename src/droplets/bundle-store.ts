@@ -23,7 +23,10 @@ export async function saveBundle(db: Kysely<Database>, dropletGuid: string, file
         const { bytesRead } = await handle.read(buffer, 0, BUNDLE_PART_BYTES, null);
         if (bytesRead === 0) break;
         // Awaited before the buffer is filled again.
-        await trx.insertInto('droplet_bundles').values({ droplet_id: droplet.id, part, bytes: buffer.subarray(0, bytesRead) }).execute();
+        await trx
+          .insertInto('droplet_bundles')
+          .values({ droplet_id: droplet.id, part, bytes: buffer.subarray(0, bytesRead) })
+          .execute();
       }
     });
   } finally {
@@ -39,7 +42,12 @@ export async function restoreBundle(db: Kysely<Database>, dropletGuid: string, f
   try {
     let part = 0;
     for (;;) {
-      const row = await db.selectFrom('droplet_bundles').select('bytes').where('droplet_id', '=', droplet.id).where('part', '=', part).executeTakeFirst();
+      const row = await db
+        .selectFrom('droplet_bundles')
+        .select('bytes')
+        .where('droplet_id', '=', droplet.id)
+        .where('part', '=', part)
+        .executeTakeFirst();
       if (!row) return part > 0;
       await out.write(row.bytes);
       part++;

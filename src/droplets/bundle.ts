@@ -97,7 +97,8 @@ async function assertGzip(source: string): Promise<void> {
   const handle = await open(source, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
-    if (bytesRead < 2 || buffer[0] !== GZIP_MAGIC[0] || buffer[1] !== GZIP_MAGIC[1]) throw new BundleRejected('the bundle is not gzip-compressed');
+    if (bytesRead < 2 || buffer[0] !== GZIP_MAGIC[0] || buffer[1] !== GZIP_MAGIC[1])
+      throw new BundleRejected('the bundle is not gzip-compressed');
   } finally {
     await handle.close();
   }
@@ -107,7 +108,8 @@ async function assertGzip(source: string): Promise<void> {
 function classify(err: unknown): Error {
   if (err instanceof BundleRejected) return err;
   const e = err as NodeJS.ErrnoException;
-  if (typeof e?.code === 'string' && e.code.startsWith('Z_')) return new BundleRejected('the bundle is not valid gzip data (corrupt or truncated)');
+  if (typeof e?.code === 'string' && e.code.startsWith('Z_'))
+    return new BundleRejected('the bundle is not valid gzip data (corrupt or truncated)');
   if (e?.code === 'ERR_STREAM_PREMATURE_CLOSE') return new BundleRejected('the bundle ended unexpectedly');
   const message = String(e?.message ?? '');
   if (/tar header|Unexpected end of data|Header exceeds max size|Invalid header/i.test(message)) {
@@ -160,7 +162,9 @@ class Extraction {
         return drain(entry);
       case 'character-device':
       case 'block-device':
-        throw new BundleRejected(`entry ${quoteName(name)} is a ${type.replace('-', ' ')}; device files, FIFOs and sockets are not allowed`);
+        throw new BundleRejected(
+          `entry ${quoteName(name)} is a ${type.replace('-', ' ')}; device files, FIFOs and sockets are not allowed`,
+        );
       case 'fifo':
         throw new BundleRejected(`entry ${quoteName(name)} is a FIFO; device files, FIFOs and sockets are not allowed`);
       default:
@@ -174,7 +178,8 @@ class Extraction {
 
   /** A name's components, with `.` and empty ones dropped; refuses absolute paths and `..`. */
   private checkName(name: string): string[] {
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new BundleRejected(`entry ${quoteName(name)} has a name longer than ${MAX_NAME_BYTES} bytes`);
+    if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+      throw new BundleRejected(`entry ${quoteName(name)} has a name longer than ${MAX_NAME_BYTES} bytes`);
     if (name.includes('\0')) throw new BundleRejected(`entry ${quoteName(name)} has a NUL character in its name`);
     if (name.startsWith('/')) throw new BundleRejected(`entry ${quoteName(name)} has an absolute path`);
     const parts = name.split('/').filter((p) => p !== '' && p !== '.');
@@ -235,7 +240,8 @@ class Extraction {
   }
 
   private async makeSymlink(name: string, rel: string, parts: string[], target: string): Promise<void> {
-    const outside = () => new BundleRejected(`entry ${quoteName(name)} is a symlink to ${quoteName(target)}, which points outside the droplet`);
+    const outside = () =>
+      new BundleRejected(`entry ${quoteName(name)} is a symlink to ${quoteName(target)}, which points outside the droplet`);
     if (target === '' || target.includes('\0')) throw new BundleRejected(`entry ${quoteName(name)} is a symlink with an invalid target`);
     if (target.startsWith('/')) throw outside();
     // Lexically first: the target, read from the link's directory, must stay inside.
@@ -247,12 +253,16 @@ class Extraction {
   }
 
   private async makeHardLink(name: string, rel: string, target: string): Promise<void> {
-    if (target === '' || target.startsWith('/')) throw new BundleRejected(`entry ${quoteName(name)} is a hard link to ${quoteName(target)}, which points outside the droplet`);
+    if (target === '' || target.startsWith('/'))
+      throw new BundleRejected(`entry ${quoteName(name)} is a hard link to ${quoteName(target)}, which points outside the droplet`);
     const targetParts = target.split('/').filter((p) => p !== '' && p !== '.');
-    if (targetParts.includes('..')) throw new BundleRejected(`entry ${quoteName(name)} is a hard link to ${quoteName(target)}, which points outside the droplet`);
+    if (targetParts.includes('..'))
+      throw new BundleRejected(`entry ${quoteName(name)} is a hard link to ${quoteName(target)}, which points outside the droplet`);
     const targetRel = targetParts.join('/');
     if (this.kinds.get(targetRel) !== 'file') {
-      throw new BundleRejected(`entry ${quoteName(name)} is a hard link to ${quoteName(target)}, which is not a regular file extracted earlier`);
+      throw new BundleRejected(
+        `entry ${quoteName(name)} is a hard link to ${quoteName(target)}, which is not a regular file extracted earlier`,
+      );
     }
     this.claim(name, rel, 'file');
     await this.fsStep(name, () => link(this.abs(targetRel), this.abs(rel)));

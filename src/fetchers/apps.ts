@@ -9,8 +9,18 @@ import { whereInReadableSpaces } from './scope.js';
 
 export const appListSpec = {
   allowed: [
-    'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'space_guids',
-    'organization_guids', 'stacks', 'lifecycle_type', 'label_selector',
+    'page',
+    'per_page',
+    'order_by',
+    'created_ats',
+    'updated_ats',
+    'guids',
+    'names',
+    'space_guids',
+    'organization_guids',
+    'stacks',
+    'lifecycle_type',
+    'label_selector',
   ],
   orderable: ['created_at', 'updated_at', 'name', 'state'],
 };

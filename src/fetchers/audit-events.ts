@@ -31,14 +31,24 @@ type EventSelect = SelectQueryBuilder<Database, 'audit_events', AuditEventRow>;
  */
 function whereVisible(qb: EventSelect, actor: Permissions): EventSelect {
   if (actor.readsGlobally) return qb;
-  const spaceIds = actor.roles.filter((r) => r.spaceId !== null && (r.type === 'space_developer' || r.type === 'space_auditor')).map((r) => r.spaceId!);
+  const spaceIds = actor.roles
+    .filter((r) => r.spaceId !== null && (r.type === 'space_developer' || r.type === 'space_auditor'))
+    .map((r) => r.spaceId!);
   const orgIds = actor.roles.filter((r) => r.spaceId === null && r.type === 'organization_auditor').map((r) => r.organizationId!);
   if (!spaceIds.length && !orgIds.length) return qb.where(sql<boolean>`1 = 0`);
   return qb.where((eb) =>
     eb.or([
-      ...(spaceIds.length ? [eb('audit_events.space_guid', 'in', eb.selectFrom('spaces').select('spaces.guid').where('spaces.id', 'in', spaceIds))] : []),
+      ...(spaceIds.length
+        ? [eb('audit_events.space_guid', 'in', eb.selectFrom('spaces').select('spaces.guid').where('spaces.id', 'in', spaceIds))]
+        : []),
       ...(orgIds.length
-        ? [eb('audit_events.organization_guid', 'in', eb.selectFrom('organizations').select('organizations.guid').where('organizations.id', 'in', orgIds))]
+        ? [
+            eb(
+              'audit_events.organization_guid',
+              'in',
+              eb.selectFrom('organizations').select('organizations.guid').where('organizations.id', 'in', orgIds),
+            ),
+          ]
         : []),
     ]),
   );
@@ -51,7 +61,9 @@ export function listAuditEvents(db: Kysely<Database>, actor: Permissions, query:
 
 /** The event if the caller may see it; else 404 "Event not found". */
 export async function getReadableAuditEvent(db: Kysely<Database>, actor: Permissions, guid: string): Promise<AuditEventRow> {
-  const event = await whereVisible(db.selectFrom('audit_events').selectAll('audit_events'), actor).where('audit_events.guid', '=', guid).executeTakeFirst();
+  const event = await whereVisible(db.selectFrom('audit_events').selectAll('audit_events'), actor)
+    .where('audit_events.guid', '=', guid)
+    .executeTakeFirst();
   if (!event) throw notFound('Event');
   return event;
 }

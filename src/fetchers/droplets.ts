@@ -8,8 +8,18 @@ import { applyListFilters, fetchPage, type ListTable, type Page } from './list.j
 import { whereInReadableSpaces } from './scope.js';
 
 const ALLOWED = [
-  'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'states', 'app_guids', 'space_guids',
-  'organization_guids', 'current', 'label_selector',
+  'page',
+  'per_page',
+  'order_by',
+  'created_ats',
+  'updated_ats',
+  'guids',
+  'states',
+  'app_guids',
+  'space_guids',
+  'organization_guids',
+  'current',
+  'label_selector',
 ] as const;
 
 /** GET /v3/droplets: `current` only means something under an app. */
@@ -83,7 +93,10 @@ export async function findDroplet(db: Kysely<Database>, guid: string): Promise<D
 
 /** An app's current droplet, or 404 "Droplet not found" when it has none. */
 export async function getCurrentDroplet(db: Kysely<Database>, app: AppRow): Promise<DropletRow> {
-  const droplet = app.current_droplet_id === null ? undefined : await db.selectFrom('droplets').selectAll().where('id', '=', app.current_droplet_id).executeTakeFirst();
+  const droplet =
+    app.current_droplet_id === null
+      ? undefined
+      : await db.selectFrom('droplets').selectAll().where('id', '=', app.current_droplet_id).executeTakeFirst();
   if (!droplet) throw notFound('Droplet');
   return droplet;
 }

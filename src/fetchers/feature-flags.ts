@@ -19,7 +19,10 @@ const table: ListTable = { alias: 'feature_flags', resourceKind: 'feature_flag',
 export async function listFeatureFlags(db: Kysely<Database>, query: ListQuery): Promise<Page<FeatureFlagRow>> {
   const filtered = applyListFilters(db.selectFrom('feature_flags').selectAll(), query, table);
   const [countRow, rows] = await Promise.all([
-    filtered.clearSelect().select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirst(),
+    filtered
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirst(),
     filtered
       .orderBy('name', query.orderBy?.direction ?? 'asc')
       .limit(query.perPage)
@@ -42,7 +45,8 @@ export async function isFeatureEnabled(db: Kysely<Database>, name: string): Prom
 }
 
 /** CF's FeatureDisabled: the flag's custom message, when set, stands in for its name. */
-export const featureDisabled = (name: string, customErrorMessage: string | null) => new ApiError('FeatureDisabled', customErrorMessage ?? name);
+export const featureDisabled = (name: string, customErrorMessage: string | null) =>
+  new ApiError('FeatureDisabled', customErrorMessage ?? name);
 
 /**
  * Refuses a flag-guarded action when the flag is off, except to admins (who bypass every flag,

@@ -33,7 +33,12 @@ async function resourceAccess(db: Kysely<Database>, actor: Permissions, type: st
   };
   switch (type) {
     case 'droplet': {
-      const row = await db.selectFrom('droplets').innerJoin('apps', 'apps.id', 'droplets.app_id').select('apps.space_id').where('droplets.guid', '=', guid).executeTakeFirst();
+      const row = await db
+        .selectFrom('droplets')
+        .innerJoin('apps', 'apps.id', 'droplets.app_id')
+        .select('apps.space_id')
+        .where('droplets.guid', '=', guid)
+        .executeTakeFirst();
       return inSpace(row?.space_id);
     }
     case 'app': {

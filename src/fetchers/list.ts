@@ -36,9 +36,17 @@ export function applyListFilters<Q extends AnySelect>(qb: Q, query: ListQuery, t
     const filter = table.filters[param];
     if (!filter) continue;
     if (filter.integer) {
-      q = q.where(sql.ref(filter.column), 'in', values.map((v) => Number(v)));
+      q = q.where(
+        sql.ref(filter.column),
+        'in',
+        values.map((v) => Number(v)),
+      );
     } else if (filter.caseInsensitive) {
-      q = q.where(sql`lower(${sql.ref(filter.column)})`, 'in', values.map((v) => v.toLowerCase()));
+      q = q.where(
+        sql`lower(${sql.ref(filter.column)})`,
+        'in',
+        values.map((v) => v.toLowerCase()),
+      );
     } else {
       q = q.where(sql.ref(filter.column), 'in', values);
     }
@@ -95,7 +103,10 @@ export function applyOrderAndPage<Q extends AnySelect>(qb: Q, query: ListQuery, 
 /** Counts and fetches one page of a filtered query. */
 export async function fetchPage<Row>(filtered: AnySelect, query: ListQuery, alias: string): Promise<Page<Row>> {
   const [countRow, rows] = await Promise.all([
-    filtered.clearSelect().select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirst(),
+    filtered
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirst(),
     applyOrderAndPage(filtered, query, alias).execute(),
   ]);
   return { rows: rows as Row[], total: Number(countRow?.total ?? 0) };

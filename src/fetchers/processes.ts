@@ -10,8 +10,17 @@ import { applyListFilters, fetchPage, type ListTable, type Page } from './list.j
 import { whereInReadableSpaces } from './scope.js';
 
 const ALLOWED = [
-  'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'types', 'app_guids', 'space_guids',
-  'organization_guids', 'label_selector',
+  'page',
+  'per_page',
+  'order_by',
+  'created_ats',
+  'updated_ats',
+  'guids',
+  'types',
+  'app_guids',
+  'space_guids',
+  'organization_guids',
+  'label_selector',
 ] as const;
 
 export const processListSpec = { allowed: ALLOWED };

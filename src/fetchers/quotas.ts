@@ -33,7 +33,11 @@ export function listOrganizationQuotas(db: Kysely<Database>, actor: Permissions,
       return sub;
     });
   }
-  return fetchPage<QuotaRow>(applyListFilters(qb, query, table({ guids: { column: 'quotas.guid' }, names: { column: 'quotas.name' } })), query, 'quotas');
+  return fetchPage<QuotaRow>(
+    applyListFilters(qb, query, table({ guids: { column: 'quotas.guid' }, names: { column: 'quotas.name' } })),
+    query,
+    'quotas',
+  );
 }
 
 export async function getOrganizationQuota(db: Kysely<Database>, guid: string): Promise<QuotaRow> {
@@ -65,23 +69,38 @@ export function listSpaceQuotas(db: Kysely<Database>, actor: Permissions, query:
   let qb = db.selectFrom('quotas').selectAll('quotas').where('quotas.kind', '=', 'space');
   qb = whereReadableSpaceQuota(qb, actor);
   if (query.lists.organization_guids) {
-    qb = qb.where('quotas.organization_id', 'in', (eb) => eb.selectFrom('organizations').select('organizations.id').where('organizations.guid', 'in', query.lists.organization_guids));
+    qb = qb.where('quotas.organization_id', 'in', (eb) =>
+      eb.selectFrom('organizations').select('organizations.id').where('organizations.guid', 'in', query.lists.organization_guids),
+    );
   }
   if (query.lists.space_guids) {
-    qb = qb.where('quotas.id', 'in', (eb) => eb.selectFrom('spaces').select('spaces.quota_id').where('spaces.guid', 'in', query.lists.space_guids));
+    qb = qb.where('quotas.id', 'in', (eb) =>
+      eb.selectFrom('spaces').select('spaces.quota_id').where('spaces.guid', 'in', query.lists.space_guids),
+    );
   }
-  return fetchPage<QuotaRow>(applyListFilters(qb, query, table({ guids: { column: 'quotas.guid' }, names: { column: 'quotas.name' } })), query, 'quotas');
+  return fetchPage<QuotaRow>(
+    applyListFilters(qb, query, table({ guids: { column: 'quotas.guid' }, names: { column: 'quotas.name' } })),
+    query,
+    'quotas',
+  );
 }
 
 /** The space quota if the caller may see it; else 404 "Space quota not found". */
 export async function getReadableSpaceQuota(db: Kysely<Database>, actor: Permissions, guid: string): Promise<QuotaRow> {
-  const quota = await whereReadableSpaceQuota(db.selectFrom('quotas').selectAll('quotas').where('quotas.guid', '=', guid).where('quotas.kind', '=', 'space'), actor).executeTakeFirst();
+  const quota = await whereReadableSpaceQuota(
+    db.selectFrom('quotas').selectAll('quotas').where('quotas.guid', '=', guid).where('quotas.kind', '=', 'space'),
+    actor,
+  ).executeTakeFirst();
   if (!quota) throw notFound('Space quota');
   return quota;
 }
 
 /** Guids of the organizations using each org quota, limited to those the caller may see. */
-export async function organizationGuidsByQuota(db: Kysely<Database>, actor: Permissions | null, quotaIds: number[]): Promise<Map<number, string[]>> {
+export async function organizationGuidsByQuota(
+  db: Kysely<Database>,
+  actor: Permissions | null,
+  quotaIds: number[],
+): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>(quotaIds.map((id) => [id, []]));
   if (!quotaIds.length) return out;
   let qb = db.selectFrom('organizations').select(['quota_id', 'guid']).where('quota_id', 'in', quotaIds).orderBy('id');
@@ -92,7 +111,11 @@ export async function organizationGuidsByQuota(db: Kysely<Database>, actor: Perm
 }
 
 /** Guids of the spaces using each space quota, limited to those the caller may see. */
-export async function spaceGuidsByQuota(db: Kysely<Database>, actor: Permissions | null, quotaIds: number[]): Promise<Map<number, string[]>> {
+export async function spaceGuidsByQuota(
+  db: Kysely<Database>,
+  actor: Permissions | null,
+  quotaIds: number[],
+): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>(quotaIds.map((id) => [id, []]));
   if (!quotaIds.length) return out;
   let qb = db.selectFrom('spaces').select(['quota_id', 'guid']).where('quota_id', 'in', quotaIds).orderBy('id');
@@ -108,7 +131,11 @@ export async function spaceGuidsByQuota(db: Kysely<Database>, actor: Permissions
 
 export async function organizationGuidsById(db: Kysely<Database>, ids: number[]): Promise<Map<number, string>> {
   if (!ids.length) return new Map();
-  const rows = await db.selectFrom('organizations').select(['id', 'guid']).where('id', 'in', [...new Set(ids)]).execute();
+  const rows = await db
+    .selectFrom('organizations')
+    .select(['id', 'guid'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
   return new Map(rows.map((r) => [r.id, r.guid]));
 }
 

@@ -12,7 +12,19 @@ export const ROLE_INCLUDES = ['user', 'organization', 'space'] as const;
 export type RoleInclude = (typeof ROLE_INCLUDES)[number];
 
 export const roleListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'organization_guids', 'space_guids', 'user_guids', 'types', 'include'],
+  allowed: [
+    'page',
+    'per_page',
+    'order_by',
+    'created_ats',
+    'updated_ats',
+    'guids',
+    'organization_guids',
+    'space_guids',
+    'user_guids',
+    'types',
+    'include',
+  ],
   orderable: ['created_at', 'updated_at'],
 };
 
@@ -45,7 +57,12 @@ function readable(db: Kysely<Database>, actor: Permissions) {
     .leftJoin('spaces', 'spaces.id', 'roles.space_id')
     .leftJoin('organizations', 'organizations.id', 'roles.organization_id')
     .selectAll('roles')
-    .select(['users.guid as user_guid', 'spaces.guid as space_guid', 'organizations.guid as organization_guid', 'spaces.organization_id as space_organization_id']);
+    .select([
+      'users.guid as user_guid',
+      'spaces.guid as space_guid',
+      'organizations.guid as organization_guid',
+      'spaces.organization_id as space_organization_id',
+    ]);
   const spaces = actor.readableSpaces();
   const orgs = actor.readableOrgs();
   if (spaces.all || orgs.all) return qb;
@@ -81,7 +98,12 @@ export async function getRoleView(db: Kysely<Database>, id: number): Promise<Rol
     .leftJoin('spaces', 'spaces.id', 'roles.space_id')
     .leftJoin('organizations', 'organizations.id', 'roles.organization_id')
     .selectAll('roles')
-    .select(['users.guid as user_guid', 'spaces.guid as space_guid', 'organizations.guid as organization_guid', 'spaces.organization_id as space_organization_id'])
+    .select([
+      'users.guid as user_guid',
+      'spaces.guid as space_guid',
+      'organizations.guid as organization_guid',
+      'spaces.organization_id as space_organization_id',
+    ])
     .where('roles.id', '=', id)
     .executeTakeFirstOrThrow();
 }
@@ -102,7 +124,9 @@ export async function loadRoleIncluded(db: Kysely<Database>, roles: RoleRow[], i
       out.users = userIds.length ? await db.selectFrom('users').selectAll().where('id', 'in', userIds).orderBy('id').execute() : [];
     } else if (kind === 'organization') {
       const orgIds = ids((r) => r.organization_id);
-      out.organizations = orgIds.length ? await db.selectFrom('organizations').selectAll().where('id', 'in', orgIds).orderBy('id').execute() : [];
+      out.organizations = orgIds.length
+        ? await db.selectFrom('organizations').selectAll().where('id', 'in', orgIds).orderBy('id').execute()
+        : [];
     } else {
       const spaceIds = ids((r) => r.space_id);
       out.spaces = spaceIds.length

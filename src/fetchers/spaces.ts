@@ -25,7 +25,11 @@ const table: ListTable = {
 export type SpaceWithOrg = SpaceRow & { organization_guid: string };
 
 export function listSpaces(db: Kysely<Database>, actor: Permissions, query: ListQuery): Promise<Page<SpaceWithOrg>> {
-  let qb = db.selectFrom('spaces').innerJoin('organizations', 'organizations.id', 'spaces.organization_id').selectAll('spaces').select('organizations.guid as organization_guid');
+  let qb = db
+    .selectFrom('spaces')
+    .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .selectAll('spaces')
+    .select('organizations.guid as organization_guid');
   qb = whereInReadableSpaces(qb, actor.readableSpaces(), 'spaces.id', 'spaces.organization_id');
   return fetchPage<SpaceWithOrg>(applyListFilters(qb, query, table), query, 'spaces');
 }

@@ -31,7 +31,8 @@ export async function countFromCounters(db: Kysely<Database>, scope: Scope, wher
 }
 
 function counterCondition(c: TaskCondition): CounterCondition | undefined {
-  if (c.op === 'eq' && c.field in COUNTER_FIELDS && typeof c.value === 'string') return { field: c.field as CounterCondition['field'], values: [c.value] };
+  if (c.op === 'eq' && c.field in COUNTER_FIELDS && typeof c.value === 'string')
+    return { field: c.field as CounterCondition['field'], values: [c.value] };
   if (c.op === 'in' && c.field in COUNTER_FIELDS && !c.ignoreCase && c.values.every((v) => typeof v === 'string')) {
     return { field: c.field as CounterCondition['field'], values: c.values as readonly string[] };
   }
@@ -43,9 +44,10 @@ function fromStateCounters(db: Kysely<Database>, scope: Scope, conditions: Count
   for (const { field, values } of conditions) {
     if (!values.length) return Promise.resolve(0);
     const { column, ids } = COUNTER_FIELDS[field];
-    qb = ids === undefined
-      ? qb.where(column, 'in', values)
-      : qb.where(column, 'in', db.selectFrom(ids).select(`${ids}.id`).where(`${ids}.guid`, 'in', values));
+    qb =
+      ids === undefined
+        ? qb.where(column, 'in', values)
+        : qb.where(column, 'in', db.selectFrom(ids).select(`${ids}.id`).where(`${ids}.guid`, 'in', values));
   }
   return sumOf(qb);
 }
@@ -55,7 +57,12 @@ function fromStateCounters(db: Kysely<Database>, scope: Scope, conditions: Count
  * values are the sum of the per-value counts (with any value: of all of the key's), and those
  * without it are the rest of all tasks.
  */
-async function fromLabelCounters(db: Kysely<Database>, key: string, value: string | readonly string[] | undefined, absent: boolean): Promise<number> {
+async function fromLabelCounters(
+  db: Kysely<Database>,
+  key: string,
+  value: string | readonly string[] | undefined,
+  absent: boolean,
+): Promise<number> {
   const slash = key.indexOf('/');
   const [prefix, name] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
   const values = typeof value === 'string' ? [value] : value;

@@ -17,7 +17,11 @@ export async function listTaskMessages(db: Kysely<Database>, taskId: number, que
       .limit(query.perPage)
       .offset((query.page - 1) * query.perPage)
       .execute(),
-    db.selectFrom('task_messages').select((eb) => eb.fn.countAll().as('n')).where('task_id', '=', taskId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('task_messages')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('task_id', '=', taskId)
+      .executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(count.n) };
 }

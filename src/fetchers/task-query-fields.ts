@@ -34,7 +34,8 @@ const referenced = (table: string, key: string, name: string, reference: string,
   param: (value) => sql`${String(value)}`,
   lookup: {
     reference,
-    having: (values) => sql`(select r.${sql.ref(key)} from ${sql.table(table)} r where r.${sql.ref(name)} in (${sql.join(values.map(String))}))`,
+    having: (values) =>
+      sql`(select r.${sql.ref(key)} from ${sql.table(table)} r where r.${sql.ref(name)} in (${sql.join(values.map(String))}))`,
   },
 });
 

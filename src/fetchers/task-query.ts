@@ -49,7 +49,11 @@ export const TASK_QUERY_PAGE_SIZE = 500;
  * (read TASK_QUERY_PAGE_SIZE rows at a time; see eachTaskPage to hold only one page at a time).
  * With a page number, that page, and always the total.
  */
-export async function queryTasks(db: Kysely<Database>, scope: Scope, query: TaskQuery & { page: TaskPageNumber }): Promise<TaskQueryPage & { total: number }>;
+export async function queryTasks(
+  db: Kysely<Database>,
+  scope: Scope,
+  query: TaskQuery & { page: TaskPageNumber },
+): Promise<TaskQueryPage & { total: number }>;
 export async function queryTasks(db: Kysely<Database>, scope: Scope, query: TaskQuery): Promise<TaskQueryPage>;
 export async function queryTasks(db: Kysely<Database>, scope: Scope, query: TaskQuery): Promise<TaskQueryPage> {
   if (query.page) {
@@ -72,7 +76,12 @@ export async function queryTasks(db: Kysely<Database>, scope: Scope, query: Task
  * Every match of the query (its limit ignored), a bounded page at a time, for answers streamed
  * to the client: memory holds one page, and each page is a keyset step of constant cost.
  */
-export async function* eachTaskPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, pageSize = TASK_QUERY_PAGE_SIZE): AsyncGenerator<TaskView[]> {
+export async function* eachTaskPage(
+  db: Kysely<Database>,
+  scope: Scope,
+  query: TaskQuery,
+  pageSize = TASK_QUERY_PAGE_SIZE,
+): AsyncGenerator<TaskView[]> {
   let after = query.after;
   for (;;) {
     const page = await fetchPage(db, scope, query, pageSize, after);
@@ -89,8 +98,13 @@ export async function readableTask(
   by: { guid: string } | { id: number },
   projection: Pick<TaskQuery, 'withLabels'> = {},
 ): Promise<TaskView | undefined> {
-  const where = 'guid' in by ? { field: 'guid' as const, op: 'eq' as const, value: by.guid } : { field: 'id' as const, op: 'eq' as const, value: by.id };
-  const row = await whereInReadableSpaces(viewRows(db), scope, 'tasks.space_id', 'tasks.organization_id').where(taskCondition(where)).executeTakeFirst();
+  const where =
+    'guid' in by
+      ? { field: 'guid' as const, op: 'eq' as const, value: by.guid }
+      : { field: 'id' as const, op: 'eq' as const, value: by.id };
+  const row = await whereInReadableSpaces(viewRows(db), scope, 'tasks.space_id', 'tasks.organization_id')
+    .where(taskCondition(where))
+    .executeTakeFirst();
   return row && asView(row, projection.withLabels === false ? new Map() : await labelsOf(db, [Number(row.id)]));
 }
 
@@ -98,7 +112,9 @@ export async function readableTask(
 export async function countMatchingTasks(db: Kysely<Database>, scope: Scope, query: Pick<TaskQuery, 'where'>): Promise<number> {
   const counted = await countFromCounters(db, scope, query.where);
   if (counted !== undefined) return counted;
-  const row = await matching(db, scope, query).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await matching(db, scope, query)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -119,7 +135,13 @@ function keysOf(order: readonly TaskOrder[]): TaskOrder[] {
  * The page is chosen on the tasks table alone (a walk of one of its indexes in the key order,
  * stopping after the page), and only its rows are then read whole with their joins.
  */
-async function fetchPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, limit: number, after: readonly TaskQueryValue[] | undefined): Promise<TaskQueryPage> {
+async function fetchPage(
+  db: Kysely<Database>,
+  scope: Scope,
+  query: TaskQuery,
+  limit: number,
+  after: readonly TaskQueryValue[] | undefined,
+): Promise<TaskQueryPage> {
   const keys = keysOf(query.order);
   // The page's position comes from this query's own key values, so it is exactly what the next
   // page's comparison continues from, even if a task of the page is deleted before it is read.
@@ -134,7 +156,11 @@ async function fetchPage(db: Kysely<Database>, scope: Scope, query: TaskQuery, l
   // One row more than asked tells whether another page exists.
   const found = (await qb.limit(limit + 1).execute()) as unknown as Record<string, TaskQueryValue>[];
   const page = found.slice(0, limit);
-  const views = await taskViews(db, page.map((r) => Number(r.id)), query.withLabels !== false);
+  const views = await taskViews(
+    db,
+    page.map((r) => Number(r.id)),
+    query.withLabels !== false,
+  );
   const last = page.at(-1);
   return { rows: views, ...(found.length > limit && last ? { next: keys.map((_, i) => positionValue(last[`key${i}`])) } : {}) };
 }
@@ -150,7 +176,13 @@ async function fetchNumberedPage(db: Kysely<Database>, scope: Scope, query: Task
     .limit(page.size)
     .offset((page.number - 1) * page.size);
   const rows = await ordered(viewRows(db).where('tasks.id', 'in', pageIds), keys).execute();
-  const labels = query.withLabels === false ? new Map() : await labelsOf(db, rows.map((r) => Number(r.id)));
+  const labels =
+    query.withLabels === false
+      ? new Map()
+      : await labelsOf(
+          db,
+          rows.map((r) => Number(r.id)),
+        );
   return rows.map((row) => asView(row, labels));
 }
 
@@ -175,7 +207,10 @@ function ordered<Q extends SelectQueryBuilder<any, any, any>>(qb: Q, keys: reado
 /** These tasks as views, in the given order. */
 async function taskViews(db: Kysely<Database>, ids: number[], withLabels: boolean): Promise<TaskView[]> {
   if (!ids.length) return [];
-  const [rows, labels] = await Promise.all([viewRows(db).where('tasks.id', 'in', ids).execute(), withLabels ? labelsOf(db, ids) : new Map()]);
+  const [rows, labels] = await Promise.all([
+    viewRows(db).where('tasks.id', 'in', ids).execute(),
+    withLabels ? labelsOf(db, ids) : new Map(),
+  ]);
   const byId = new Map(rows.map((r) => [Number(r.id), r]));
   // A task deleted between the two reads is left out of the page.
   return ids.flatMap((id) => {
@@ -191,24 +226,34 @@ const asView = (row: ViewRow, labels: Map<number, TaskView['labels']>): TaskView
 
 /** Tasks with what their views show of their app, space, org, users, latest message and droplet. */
 function viewRows(db: Kysely<Database>) {
-  return db
-    .selectFrom('tasks')
-    .innerJoin('apps', 'apps.id', 'tasks.app_id')
-    .innerJoin('spaces', 'spaces.id', 'tasks.space_id')
-    .innerJoin('organizations', 'organizations.id', 'tasks.organization_id')
-    .leftJoin('users as creator', 'creator.guid', 'tasks.created_by')
-    .leftJoin('users as dismisser', 'dismisser.guid', 'tasks.dismissed_by')
-    // message_count is the latest message's seq: one primary-key lookup per task.
-    .leftJoin('task_messages as latest', (join) => join.onRef('latest.task_id', '=', 'tasks.id').onRef('latest.seq', '=', 'tasks.message_count'))
-    .selectAll('tasks')
-    .select([
-      'apps.guid as app_guid', 'apps.name as app_name',
-      'spaces.guid as space_guid', 'spaces.name as space_name',
-      'organizations.guid as organization_guid', 'organizations.name as organization_name',
-      'creator.username as created_by_name', 'dismisser.username as dismissed_by_name',
-      'latest.text as latest_message_text', 'latest.time as latest_message_time', 'latest.source as latest_message_source',
-    ])
-    .select(sql<boolean | number>`exists (select 1 from droplets d where d.guid = tasks.droplet_guid)`.as('droplet_exists'));
+  return (
+    db
+      .selectFrom('tasks')
+      .innerJoin('apps', 'apps.id', 'tasks.app_id')
+      .innerJoin('spaces', 'spaces.id', 'tasks.space_id')
+      .innerJoin('organizations', 'organizations.id', 'tasks.organization_id')
+      .leftJoin('users as creator', 'creator.guid', 'tasks.created_by')
+      .leftJoin('users as dismisser', 'dismisser.guid', 'tasks.dismissed_by')
+      // message_count is the latest message's seq: one primary-key lookup per task.
+      .leftJoin('task_messages as latest', (join) =>
+        join.onRef('latest.task_id', '=', 'tasks.id').onRef('latest.seq', '=', 'tasks.message_count'),
+      )
+      .selectAll('tasks')
+      .select([
+        'apps.guid as app_guid',
+        'apps.name as app_name',
+        'spaces.guid as space_guid',
+        'spaces.name as space_name',
+        'organizations.guid as organization_guid',
+        'organizations.name as organization_name',
+        'creator.username as created_by_name',
+        'dismisser.username as dismissed_by_name',
+        'latest.text as latest_message_text',
+        'latest.time as latest_message_time',
+        'latest.source as latest_message_source',
+      ])
+      .select(sql<boolean | number>`exists (select 1 from droplets d where d.guid = tasks.droplet_guid)`.as('droplet_exists'))
+  );
 }
 
 /** A key value as a position holds it: numbers as numbers (PostgreSQL's bigints arrive parsed). */
@@ -226,7 +271,8 @@ function afterPosition(keys: TaskOrder[], after: readonly TaskQueryValue[]): Exp
   const fields = keys.map((k) => taskField(k.field));
   // A position is the dialects' (possibly client-held) cursor: a non-integer for an integer key
   // would make PostgreSQL fail the query.
-  if (fields.some((f, i) => f.integer && after[i] !== null && !Number.isSafeInteger(Number(after[i])))) throw badQuery('The page position does not fit the order');
+  if (fields.some((f, i) => f.integer && after[i] !== null && !Number.isSafeInteger(Number(after[i]))))
+    throw badQuery('The page position does not fit the order');
   const direction = keys[0].direction;
   if (fields.every((f, i) => !f.nullable && after[i] !== null) && keys.every((k) => k.direction === direction)) {
     const left = sql.join(fields.map((f) => f.expr));
@@ -240,8 +286,12 @@ function afterPosition(keys: TaskOrder[], after: readonly TaskQueryValue[]): Exp
     const equal = value === null ? sql<SqlBool>`${expr} is null` : sql<SqlBool>`${expr} = ${param(value)}`;
     const beyond =
       keys[i].direction === 'asc'
-        ? value === null ? sql<SqlBool>`${expr} is not null` : sql<SqlBool>`${expr} > ${param(value)}`
-        : value === null ? sql<SqlBool>`1 = 0` : sql<SqlBool>`(${expr} < ${param(value)} or ${expr} is null)`;
+        ? value === null
+          ? sql<SqlBool>`${expr} is not null`
+          : sql<SqlBool>`${expr} > ${param(value)}`
+        : value === null
+          ? sql<SqlBool>`1 = 0`
+          : sql<SqlBool>`(${expr} < ${param(value)} or ${expr} is null)`;
     condition = sql<SqlBool>`(${beyond} or (${equal} and ${condition}))`;
   }
   return condition;

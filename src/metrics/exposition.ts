@@ -61,7 +61,10 @@ export class Counter {
   }
 
   render(): string[] {
-    return [...header(this.name, this.help, 'counter'), ...[...this.series.values()].map((s) => `${this.name}${formatLabels(s.labels)} ${formatValue(s.value)}`)];
+    return [
+      ...header(this.name, this.help, 'counter'),
+      ...[...this.series.values()].map((s) => `${this.name}${formatLabels(s.labels)} ${formatValue(s.value)}`),
+    ];
   }
 }
 

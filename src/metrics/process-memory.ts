@@ -11,7 +11,8 @@ export class ProcessMemory {
   private liveHeapBytes?: number;
   private readonly gcObserver = new PerformanceObserver((entries) => {
     for (const entry of entries.getEntries()) {
-      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.liveHeapBytes = getHeapStatistics().used_heap_size;
+      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+        this.liveHeapBytes = getHeapStatistics().used_heap_size;
     }
   });
 
@@ -23,10 +24,20 @@ export class ProcessMemory {
     const memory = process.memoryUsage();
     return [
       ...renderGauge('taskd_process_resident_memory_bytes', "This process's resident set size.", [{ value: memory.rss }]),
-      ...renderGauge('taskd_process_heap_used_bytes', "Bytes of V8's JavaScript heap in use (garbage not yet collected included).", [{ value: memory.heapUsed }]),
-      ...renderGauge('taskd_process_heap_live_bytes', "Bytes of V8's JavaScript heap in use just after the latest full garbage collection (none before the first).", this.liveHeapBytes === undefined ? [] : [{ value: this.liveHeapBytes }]),
+      ...renderGauge('taskd_process_heap_used_bytes', "Bytes of V8's JavaScript heap in use (garbage not yet collected included).", [
+        { value: memory.heapUsed },
+      ]),
+      ...renderGauge(
+        'taskd_process_heap_live_bytes',
+        "Bytes of V8's JavaScript heap in use just after the latest full garbage collection (none before the first).",
+        this.liveHeapBytes === undefined ? [] : [{ value: this.liveHeapBytes }],
+      ),
       ...renderGauge('taskd_process_heap_total_bytes', 'Bytes V8 has reserved for its JavaScript heap.', [{ value: memory.heapTotal }]),
-      ...renderGauge('taskd_process_external_memory_bytes', 'Bytes held outside the JavaScript heap by objects it refers to (buffers among them).', [{ value: memory.external }]),
+      ...renderGauge(
+        'taskd_process_external_memory_bytes',
+        'Bytes held outside the JavaScript heap by objects it refers to (buffers among them).',
+        [{ value: memory.external }],
+      ),
     ];
   }
 

@@ -24,7 +24,19 @@ const POLL_MS = 1000;
 
 export type RunnerConfig = Pick<
   Config,
-  'dataDir' | 'runnerSlots' | 'runnerMemoryMb' | 'cancelGraceSeconds' | 'runnerLeaseSeconds' | 'externalUrl' | 'taskMaxProcesses' | 'sandbox' | 'taskNetwork' | 'maximumDiskInMb' | 'taskUid' | 'taskGid' | 'taskCpuCores'
+  | 'dataDir'
+  | 'runnerSlots'
+  | 'runnerMemoryMb'
+  | 'cancelGraceSeconds'
+  | 'runnerLeaseSeconds'
+  | 'externalUrl'
+  | 'taskMaxProcesses'
+  | 'sandbox'
+  | 'taskNetwork'
+  | 'maximumDiskInMb'
+  | 'taskUid'
+  | 'taskGid'
+  | 'taskCpuCores'
 >;
 
 /** What gives a task its identity towards the API: its own token, and where the API is. */
@@ -59,17 +71,34 @@ export class Runner {
     identity?: TaskIdentity,
   ) {
     const onError = (err: unknown, msg = 'runner error') => log.error({ err }, msg);
-    this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) => onError(err, 'runner heartbeat failed'));
+    this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) =>
+      onError(err, 'runner heartbeat failed'),
+    );
     this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);
     this.sandbox = sandboxInForce(config.sandbox);
-    const sandbox = this.sandbox.bwrap ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir } : undefined;
+    const sandbox = this.sandbox.bwrap
+      ? { bwrap: this.sandbox.bwrap, network: config.taskNetwork === 'on', dataDir: config.dataDir }
+      : undefined;
     const serverLimits = { maxProcesses: config.taskMaxProcesses, graceSeconds: config.cancelGraceSeconds, cpuCores: config.taskCpuCores };
     const hostUser = taskHostUser(config);
     const tasksRoot = taskDirsRoot(config.dataDir, hostUser);
-    this.supervisor = new TaskSupervisor(config.dataDir, onError, (held) => this.track(this.takeBack(held)), serverLimits, sandbox, config.runnerLeaseSeconds, tasksRoot);
+    this.supervisor = new TaskSupervisor(
+      config.dataDir,
+      onError,
+      (held) => this.track(this.takeBack(held)),
+      serverLimits,
+      sandbox,
+      config.runnerLeaseSeconds,
+      tasksRoot,
+    );
     this.workspaces = new Workspaces(tasksRoot);
     this.deps = {
-      db: store.db, tasks: this.tasks, supervisor: this.supervisor, workspaces: this.workspaces, log, signals,
+      db: store.db,
+      tasks: this.tasks,
+      supervisor: this.supervisor,
+      workspaces: this.workspaces,
+      log,
+      signals,
       hostUser,
       // Known once start() has probed the host.
       ownFilesystems: false,
@@ -94,13 +123,25 @@ export class Runner {
 
   async start(): Promise<void> {
     // memory / processes say 'cgroup v1' where each task gets its own v1 groups (limits/cgroup-v1.mjs).
-    this.log.info({ limits: await limitMechanisms(this.config), cgroupV2: cgroupV2Support().reason }, 'task limits: how this host enforces them');
+    this.log.info(
+      { limits: await limitMechanisms(this.config), cgroupV2: cgroupV2Support().reason },
+      'task limits: how this host enforces them',
+    );
     const filesystems = await taskFilesystemSupport();
-    if (!filesystems.usable) this.log.info({ reason: filesystems.reason }, 'tasks get no filesystem of their own: their disk limit is watched, not enforced by the kernel');
+    if (!filesystems.usable)
+      this.log.info(
+        { reason: filesystems.reason },
+        'tasks get no filesystem of their own: their disk limit is watched, not enforced by the kernel',
+      );
     this.deps.ownFilesystems = filesystems.usable;
     if (this.deps.hostUser) prepareTaskDirsRoot(this.workspaces.root);
     this.log.info(
-      { sandbox: this.sandbox.kind, reason: this.sandbox.reason, taskNetwork: taskNetworkInForce(this.config, this.sandbox), taskUser: describeTaskUser(this.config, this.sandbox.kind === 'bwrap') },
+      {
+        sandbox: this.sandbox.kind,
+        reason: this.sandbox.reason,
+        taskNetwork: taskNetworkInForce(this.config, this.sandbox),
+        taskUser: describeTaskUser(this.config, this.sandbox.kind === 'bwrap'),
+      },
       'task sandbox',
     );
     const held = await this.supervisor.start();
@@ -149,13 +190,15 @@ export class Runner {
     this.claiming = true;
     // Tracked so that stop() waits for a claim in flight and for whatever it launched.
     this.track(
-      new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.claimWhileFree()).finally(() => {
-        this.claiming = false;
-        if (this.claimAgain) {
-          this.claimAgain = false;
-          this.claimSoon();
-        }
-      }),
+      new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => this.claimWhileFree())
+        .finally(() => {
+          this.claiming = false;
+          if (this.claimAgain) {
+            this.claimAgain = false;
+            this.claimSoon();
+          }
+        }),
     );
   }
 
@@ -192,7 +235,10 @@ export class Runner {
       task.run().then(() => {
         this.held.delete(task.guid);
         // The supervisor removes each directory once its task ended, unless it died meanwhile.
-        if (task.dirLeft) this.track(this.workspaces.remove(task.guid).catch((err) => this.log.warn({ err, task: task.guid }, 'removing a task directory failed')));
+        if (task.dirLeft)
+          this.track(
+            this.workspaces.remove(task.guid).catch((err) => this.log.warn({ err, task: task.guid }, 'removing a task directory failed')),
+          );
         this.claimSoon();
       }),
     );

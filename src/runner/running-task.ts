@@ -101,7 +101,8 @@ export class RunningTask implements TaskProcessEvents {
       // Only once its end is stored: until then a restart finds the task in the supervisor.
       this.deps.supervisor.release(task.guid);
       this.deps.signals.taskEnded(task.guid);
-      if (recorded) this.deps.signals.taskRecorded({ ...recorded, startedAt: task.started_at, logBytesDropped: outcome.logBytesDropped ?? 0 });
+      if (recorded)
+        this.deps.signals.taskRecorded({ ...recorded, startedAt: task.started_at, logBytesDropped: outcome.logBytesDropped ?? 0 });
     } catch (err) {
       this.deps.log.error({ err, task: task.guid }, 'recording the task outcome failed');
     }
@@ -168,7 +169,20 @@ export class RunningTask implements TaskProcessEvents {
     return new Promise<TaskOutcome>((resolve) => {
       this.resolveOutcome = resolve;
       this.handedOver = true;
-      deps.supervisor.spawn(task.guid, { command: task.command, cwd, source, env, limits: limitsOfTask(task), network, identity: deps.hostUser, disk: deps.ownFilesystems }, this);
+      deps.supervisor.spawn(
+        task.guid,
+        {
+          command: task.command,
+          cwd,
+          source,
+          env,
+          limits: limitsOfTask(task),
+          network,
+          identity: deps.hostUser,
+          disk: deps.ownFilesystems,
+        },
+        this,
+      );
     });
   }
 
@@ -185,7 +199,9 @@ export class RunningTask implements TaskProcessEvents {
   frozen(): void {
     // Resumed or cancelled meanwhile: the guard leaves the task as it is now.
     if (!this.wantFrozen) return;
-    this.deps.tasks.markPaused(this.task.id).catch((err) => this.deps.log.error({ err, task: this.task.guid }, 'recording the task paused failed'));
+    this.deps.tasks
+      .markPaused(this.task.id)
+      .catch((err) => this.deps.log.error({ err, task: this.task.guid }, 'recording the task paused failed'));
   }
 
   lines(lines: OutputLine[]): void {
@@ -220,12 +236,12 @@ const FULL_GIVE_UP_MS = 10 * 60 * 1000;
  */
 async function recordWhenStored<T>(record: () => Promise<T>, log: Logger, guid: string): Promise<T> {
   const firstTry = Date.now();
-  for (let warned = false; ; ) {
+  for (let warned = false; ;) {
     try {
       return await record();
     } catch (err) {
       if (!isStorageFull(err) || Date.now() - firstTry >= FULL_GIVE_UP_MS) throw err;
-      if (!warned) log.warn({ err, task: guid }, 'out of storage space: the task\'s end waits for space to be recorded');
+      if (!warned) log.warn({ err, task: guid }, "out of storage space: the task's end waits for space to be recorded");
       warned = true;
       await new Promise((resolve) => setTimeout(resolve, FULL_RETRY_MS));
     }

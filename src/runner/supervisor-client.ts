@@ -8,7 +8,15 @@ import { closeSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
-import type { HeldTask, OutputLine, SupervisorMessage, SupervisorRequest, SupervisorTaskEvent, TaskIdentity, TaskSandbox } from './supervisor/protocol.js';
+import type {
+  HeldTask,
+  OutputLine,
+  SupervisorMessage,
+  SupervisorRequest,
+  SupervisorTaskEvent,
+  TaskIdentity,
+  TaskSandbox,
+} from './supervisor/protocol.js';
 import { projectFile } from '../project-files.js';
 
 export type { HeldTask, OutputLine, OutputStream, TaskSandbox } from './supervisor/protocol.js';
@@ -87,7 +95,9 @@ export class TaskSupervisor {
     // in /tmp — never $TMPDIR, which may lie elsewhere: sandboxed tasks get a /tmp of their own,
     // so they can no more reach the socket there than in the data directory.
     this.socketPath =
-      inRunDir.length <= MAX_SOCKET_PATH ? inRunDir : path.join('/tmp', `taskd-${createHash('sha256').update(this.runDir).digest('hex').slice(0, 16)}`, 'supervisor.sock');
+      inRunDir.length <= MAX_SOCKET_PATH
+        ? inRunDir
+        : path.join('/tmp', `taskd-${createHash('sha256').update(this.runDir).digest('hex').slice(0, 16)}`, 'supervisor.sock');
   }
 
   /** Whether tasks run in the sandbox, where they see their directory at /home/vcap/app. */
@@ -121,7 +131,11 @@ export class TaskSupervisor {
     try {
       // No loaders (execArgv) and no inherited environment: the supervisor must not see taskd's
       // secrets, and each task gets exactly the environment the runner builds for it.
-      const child = spawn(process.execPath, [SCRIPT, this.runDir, this.socketPath, this.tasksRoot], { detached: true, env: {}, stdio: ['ignore', log, log] });
+      const child = spawn(process.execPath, [SCRIPT, this.runDir, this.socketPath, this.tasksRoot], {
+        detached: true,
+        env: {},
+        stdio: ['ignore', log, log],
+      });
       child.unref();
     } finally {
       closeSync(log);
@@ -168,7 +182,12 @@ export class TaskSupervisor {
         );
       });
       // No orphan policy when none is set (or 0, which the supervisor took as none too).
-      this.send({ type: 'hello', orphans: this.orphanStopSeconds ? { stopAfterSeconds: this.orphanStopSeconds, graceSeconds: this.serverLimits.graceSeconds } : undefined });
+      this.send({
+        type: 'hello',
+        orphans: this.orphanStopSeconds
+          ? { stopAfterSeconds: this.orphanStopSeconds, graceSeconds: this.serverLimits.graceSeconds }
+          : undefined,
+      });
     });
   }
 
@@ -254,7 +273,11 @@ export class TaskSupervisor {
         this.following.delete(message.id);
         if ('spawnError' in message) task.events.lost(`could not start the task: ${message.spawnError}`, false);
         else if ('lost' in message) task.events.lost(message.lost, false);
-        else task.events.exited(message.code ?? null, message.signal ?? null, { exceeded: message.exceeded, droppedBytes: message.droppedBytes ?? 0 });
+        else
+          task.events.exited(message.code ?? null, message.signal ?? null, {
+            exceeded: message.exceeded,
+            droppedBytes: message.droppedBytes ?? 0,
+          });
         break;
     }
   }

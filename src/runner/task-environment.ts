@@ -21,7 +21,13 @@ const FDS_LIMIT = 16384;
  * `taskToken` is the task's own bearer token: with TASKD_API and TASKD_TASK_GUID the task reports
  * its progress and messages and creates its subtasks (nothing else; see the CF plugin).
  */
-export function taskEnvironment(task: ClaimedTask, workingDir: string, apiUrl: string | undefined, taskToken?: string, sandboxed = false): Record<string, string> {
+export function taskEnvironment(
+  task: ClaimedTask,
+  workingDir: string,
+  apiUrl: string | undefined,
+  taskToken?: string,
+  sandboxed = false,
+): Record<string, string> {
   const vcapApplication = {
     application_id: task.appGuid,
     application_name: task.appName,

@@ -7,7 +7,12 @@ import type { Database } from '../store/schema.js';
 import { appendTaskMessage } from '../store/tasks/messages.js';
 
 /** Appends a runner message; a failure is logged, never raised: the task's run goes on. */
-export async function appendRunnerMessage(db: Kysely<Database>, log: Logger, taskId: number, text: string | ((task: TaskAsAppended) => string)): Promise<void> {
+export async function appendRunnerMessage(
+  db: Kysely<Database>,
+  log: Logger,
+  taskId: number,
+  text: string | ((task: TaskAsAppended) => string),
+): Promise<void> {
   try {
     await appendTaskMessage(db, taskId, 'runner', text);
   } catch (err) {

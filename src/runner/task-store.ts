@@ -8,7 +8,14 @@ import type { ClaimedTask } from '../store/tasks/launch-context.js';
 import { existingTaskIds, stateChangesOfRunner } from '../store/tasks/runner-reads.js';
 import { dropLogLinesOfDeletedTask } from '../store/tasks/log-lines.js';
 import {
-  adoptTasks, claimTasks, failTasksOfLostRunners, failUnclaimedCancels, markPaused, recordTaskEnds, type LostTask, type RecordedFinish,
+  adoptTasks,
+  claimTasks,
+  failTasksOfLostRunners,
+  failUnclaimedCancels,
+  markPaused,
+  recordTaskEnds,
+  type LostTask,
+  type RecordedFinish,
 } from '../store/tasks/transitions.js';
 
 interface QueuedFinish {
@@ -70,7 +77,12 @@ export class RunnerTaskStore {
       await Promise.all(
         [...byOutcome.values()].map(async (group) => {
           try {
-            const recorded = await recordTaskEnds(this.db, this.runnerId, group.map((e) => e.taskId), group[0]!.outcome);
+            const recorded = await recordTaskEnds(
+              this.db,
+              this.runnerId,
+              group.map((e) => e.taskId),
+              group[0]!.outcome,
+            );
             for (const entry of group) entry.resolve(recorded.get(entry.taskId));
           } catch (err) {
             for (const entry of group) entry.reject(err);

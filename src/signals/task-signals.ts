@@ -23,7 +23,12 @@ const RELAYED_EVENTS: readonly string[] = ['created', 'cancel', 'pause', 'resume
 
 export function isRelayedSignal(value: unknown): value is RelayedSignal {
   const signal = value as RelayedSignal | null;
-  return typeof signal === 'object' && signal !== null && RELAYED_EVENTS.includes(signal.event) && (signal.taskGuid === undefined || typeof signal.taskGuid === 'string');
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    RELAYED_EVENTS.includes(signal.event) &&
+    (signal.taskGuid === undefined || typeof signal.taskGuid === 'string')
+  );
 }
 
 export class TaskSignals {

@@ -38,7 +38,12 @@ export async function loadMetadata(db: Db, resourceKind: string, ids: number[]):
  * Applies a create/PATCH metadata change inside the caller's transaction: null values delete,
  * others upsert. The label and annotation limits are checked against the result (spec §4 item 6).
  */
-export async function applyMetadataChange(trx: Transaction<Database>, resourceKind: string, resourceId: number, change: MetadataChange): Promise<void> {
+export async function applyMetadataChange(
+  trx: Transaction<Database>,
+  resourceKind: string,
+  resourceId: number,
+  change: MetadataChange,
+): Promise<void> {
   await applyEntries(trx, resourceKind, resourceId, 'label', change.labels);
   await applyEntries(trx, resourceKind, resourceId, 'annotation', change.annotations);
   if (change.labels.length) {
@@ -51,11 +56,26 @@ export async function applyMetadataChange(trx: Transaction<Database>, resourceKi
   }
 }
 
-async function applyEntries(trx: Transaction<Database>, resourceKind: string, resourceId: number, metadataKind: string, entries: MetadataEntry[]) {
+async function applyEntries(
+  trx: Transaction<Database>,
+  resourceKind: string,
+  resourceId: number,
+  metadataKind: string,
+  entries: MetadataEntry[],
+) {
   for (const { key, value } of entries) {
-    const where = { resource_kind: resourceKind, resource_id: resourceId, metadata_kind: metadataKind, key_prefix: key.prefix, key_name: key.name };
+    const where = {
+      resource_kind: resourceKind,
+      resource_id: resourceId,
+      metadata_kind: metadataKind,
+      key_prefix: key.prefix,
+      key_name: key.name,
+    };
     if (value === null) {
-      await trx.deleteFrom('metadata').where((eb) => eb.and(where)).execute();
+      await trx
+        .deleteFrom('metadata')
+        .where((eb) => eb.and(where))
+        .execute();
     } else {
       await trx
         .insertInto('metadata')

@@ -44,8 +44,7 @@ function migratorOf(store: Store): Migrator {
     // Kysely looks for its own tables across every schema unless told which one is ours.
     ...(store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
     provider: {
-      getMigrations: async () =>
-        Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(store.dialect)])),
+      getMigrations: async () => Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(store.dialect)])),
     },
   });
 }

@@ -10,14 +10,23 @@ export const leaseCutoff = (leaseSeconds: number) => new Date(Date.now() - lease
 
 /** Whether any runner with slots has beaten within the lease: create refuses tasks otherwise. */
 export async function anyRunnerAlive(db: Kysely<Database>, leaseSeconds: number): Promise<boolean> {
-  const row = await db.selectFrom('runners').select('id').where('heartbeat_at', '>', leaseCutoff(leaseSeconds)).where('slots', '>', 0).limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('runners')
+    .select('id')
+    .where('heartbeat_at', '>', leaseCutoff(leaseSeconds))
+    .where('slots', '>', 0)
+    .limit(1)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
 /** Adds this process's runner, alive from now. */
 export async function registerRunner(db: Kysely<Database>, id: string, slots: number): Promise<void> {
   const now = nowIso();
-  await db.insertInto('runners').values({ id, hostname: hostname(), pid: process.pid, slots, started_at: now, heartbeat_at: now }).execute();
+  await db
+    .insertInto('runners')
+    .values({ id, hostname: hostname(), pid: process.pid, slots, started_at: now, heartbeat_at: now })
+    .execute();
 }
 
 export async function beatRunner(db: Kysely<Database>, id: string): Promise<void> {

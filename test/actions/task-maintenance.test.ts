@@ -10,51 +10,66 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISO
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 // No runner on this node, so seeded PENDING rows stay put and none is alive unless a test says so.
-describeEachStore('task maintenance', (h) => {
-  test('completed tasks older than the cutoff are pruned with their output and labels; others stay', async () => {
-    const { app } = await appInNewSpace(h);
-    const old = await seedTask(h, app.guid, { state: 'SUCCEEDED', created_at: daysAgo(40), updated_at: daysAgo(32) });
-    const oldFailed = await seedTask(h, app.guid, { state: 'FAILED', failure_reason: 'Exited with status 1', created_at: daysAgo(40), updated_at: daysAgo(35) });
-    const recent = await seedTask(h, app.guid, { state: 'SUCCEEDED', created_at: daysAgo(40), updated_at: daysAgo(30) });
-    const oldButRunning = await seedTask(h, app.guid, { state: 'RUNNING', created_at: daysAgo(40), updated_at: daysAgo(40) });
-    await labelTask(h, old, { env: 'prod' });
-    await h.db.insertInto('task_log_lines').values({ task_id: old.id, seq: 1, time: daysAgo(32), stream: 'stdout', text: 'bye' }).execute();
+describeEachStore(
+  'task maintenance',
+  (h) => {
+    test('completed tasks older than the cutoff are pruned with their output and labels; others stay', async () => {
+      const { app } = await appInNewSpace(h);
+      const old = await seedTask(h, app.guid, { state: 'SUCCEEDED', created_at: daysAgo(40), updated_at: daysAgo(32) });
+      const oldFailed = await seedTask(h, app.guid, {
+        state: 'FAILED',
+        failure_reason: 'Exited with status 1',
+        created_at: daysAgo(40),
+        updated_at: daysAgo(35),
+      });
+      const recent = await seedTask(h, app.guid, { state: 'SUCCEEDED', created_at: daysAgo(40), updated_at: daysAgo(30) });
+      const oldButRunning = await seedTask(h, app.guid, { state: 'RUNNING', created_at: daysAgo(40), updated_at: daysAgo(40) });
+      await labelTask(h, old, { env: 'prod' });
+      await h.db
+        .insertInto('task_log_lines')
+        .values({ task_id: old.id, seq: 1, time: daysAgo(32), stream: 'stdout', text: 'bye' })
+        .execute();
 
-    assert.equal(await pruneCompletedTasks(h.db, 31), 2);
+      assert.equal(await pruneCompletedTasks(h.db, 31), 2);
 
-    const left = (await h.db.selectFrom('tasks').select('guid').where('app_id', '=', old.app_id).execute()).map((r) => r.guid).sort();
-    assert.deepEqual(left, [recent.guid, oldButRunning.guid].sort());
-    assert.equal((await h.get(`/v3/tasks/${old.guid}`)).status, 404);
-    assert.equal((await h.get(`/v3/tasks/${oldFailed.guid}`)).status, 404);
-    const lines = await h.db.selectFrom('task_log_lines').select('seq').where('task_id', '=', old.id).execute();
-    assert.deepEqual(lines, []);
-    const selected = await h.get(`/v3/apps/${app.guid}/tasks?label_selector=env=prod`);
-    assert.equal(selected.body.pagination.total_results, 0);
-  });
+      const left = (await h.db.selectFrom('tasks').select('guid').where('app_id', '=', old.app_id).execute()).map((r) => r.guid).sort();
+      assert.deepEqual(left, [recent.guid, oldButRunning.guid].sort());
+      assert.equal((await h.get(`/v3/tasks/${old.guid}`)).status, 404);
+      assert.equal((await h.get(`/v3/tasks/${oldFailed.guid}`)).status, 404);
+      const lines = await h.db.selectFrom('task_log_lines').select('seq').where('task_id', '=', old.id).execute();
+      assert.deepEqual(lines, []);
+      const selected = await h.get(`/v3/apps/${app.guid}/tasks?label_selector=env=prod`);
+      assert.equal(selected.body.pagination.total_results, 0);
+    });
 
-  test('with no runner alive, PENDING tasks older than 300 s fail as CF words it; newer ones wait', async () => {
-    const { app } = await appInNewSpace(h);
-    const stale = await seedTask(h, app.guid, { state: 'PENDING', created_at: minutesAgo(6), updated_at: minutesAgo(6) });
-    const fresh = await seedTask(h, app.guid, { state: 'PENDING', created_at: minutesAgo(1), updated_at: minutesAgo(1) });
+    test('with no runner alive, PENDING tasks older than 300 s fail as CF words it; newer ones wait', async () => {
+      const { app } = await appInNewSpace(h);
+      const stale = await seedTask(h, app.guid, { state: 'PENDING', created_at: minutesAgo(6), updated_at: minutesAgo(6) });
+      const fresh = await seedTask(h, app.guid, { state: 'PENDING', created_at: minutesAgo(1), updated_at: minutesAgo(1) });
 
-    assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds), 1);
+      assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds), 1);
 
-    const expired = (await h.get(`/v3/tasks/${stale.guid}`)).body;
-    assert.equal(expired.state, 'FAILED');
-    assert.equal(expired.result.failure_reason, EXPIRED_IN_PENDING);
-    assert.equal((await h.get(`/v3/tasks/${fresh.guid}`)).body.state, 'PENDING');
-  });
+      const expired = (await h.get(`/v3/tasks/${stale.guid}`)).body;
+      assert.equal(expired.state, 'FAILED');
+      assert.equal(expired.result.failure_reason, EXPIRED_IN_PENDING);
+      assert.equal((await h.get(`/v3/tasks/${fresh.guid}`)).body.state, 'PENDING');
+    });
 
-  test('while a runner is alive, PENDING tasks wait for a slot however long it takes', async () => {
-    const { app } = await appInNewSpace(h);
-    const waiting = await seedTask(h, app.guid, { state: 'PENDING', created_at: minutesAgo(30), updated_at: minutesAgo(30) });
-    const now = new Date().toISOString();
-    await h.db.insertInto('runners').values({ id: 'busy-node', hostname: 'elsewhere', pid: 1, slots: 2, started_at: now, heartbeat_at: now }).execute();
-    try {
-      assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds), 0);
-      assert.equal((await h.get(`/v3/tasks/${waiting.guid}`)).body.state, 'PENDING');
-    } finally {
-      await h.db.deleteFrom('runners').where('id', '=', 'busy-node').execute();
-    }
-  });
-}, { runnerSlots: 0 });
+    test('while a runner is alive, PENDING tasks wait for a slot however long it takes', async () => {
+      const { app } = await appInNewSpace(h);
+      const waiting = await seedTask(h, app.guid, { state: 'PENDING', created_at: minutesAgo(30), updated_at: minutesAgo(30) });
+      const now = new Date().toISOString();
+      await h.db
+        .insertInto('runners')
+        .values({ id: 'busy-node', hostname: 'elsewhere', pid: 1, slots: 2, started_at: now, heartbeat_at: now })
+        .execute();
+      try {
+        assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds), 0);
+        assert.equal((await h.get(`/v3/tasks/${waiting.guid}`)).body.state, 'PENDING');
+      } finally {
+        await h.db.deleteFrom('runners').where('id', '=', 'busy-node').execute();
+      }
+    });
+  },
+  { runnerSlots: 0 },
+);

@@ -6,7 +6,11 @@ import { ROLES, sharedRoleMatrix, type RoleName } from '../support/role-matrix.j
 const UNPROCESSABLE = ['CF-UnprocessableEntity', 10008] as const;
 const INVALID_SPACE = 'Invalid space. Ensure that the space exists and you have access to it.';
 
-const body = (spaceGuid: string, extra: Record<string, unknown> = {}) => ({ name: `app-${Math.random().toString(16).slice(2, 8)}`, relationships: { space: { data: { guid: spaceGuid } } }, ...extra });
+const body = (spaceGuid: string, extra: Record<string, unknown> = {}) => ({
+  name: `app-${Math.random().toString(16).slice(2, 8)}`,
+  relationships: { space: { data: { guid: spaceGuid } } },
+  ...extra,
+});
 
 async function freshSpace(h: Harness) {
   const org = await h.org();
@@ -18,10 +22,23 @@ describeEachStore('apps', (h) => {
 
   test('POST creates a STOPPED buildpack app with CF defaults, shape and links', async () => {
     const { space } = await freshSpace(h);
-    const res = await h.post('/v3/apps', body(space.guid, { name: 'web-app', metadata: { labels: { tier: 'web' }, annotations: { owner: 'me' } } }));
+    const res = await h.post(
+      '/v3/apps',
+      body(space.guid, { name: 'web-app', metadata: { labels: { tier: 'web' }, annotations: { owner: 'me' } } }),
+    );
     assert.equal(res.status, 201);
     const app = res.body;
-    assert.deepEqual(Object.keys(app), ['guid', 'created_at', 'updated_at', 'name', 'state', 'lifecycle', 'relationships', 'metadata', 'links']);
+    assert.deepEqual(Object.keys(app), [
+      'guid',
+      'created_at',
+      'updated_at',
+      'name',
+      'state',
+      'lifecycle',
+      'relationships',
+      'metadata',
+      'links',
+    ]);
     assert.match(app.guid, /^[0-9a-f-]{36}$/);
     assert.match(app.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     assert.equal(app.name, 'web-app');
@@ -51,7 +68,10 @@ describeEachStore('apps', (h) => {
 
   test('POST accepts buildpacks, a stack, a docker lifecycle and environment variables', async () => {
     const { space } = await freshSpace(h);
-    const bp = await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack', data: { buildpacks: ['ruby_buildpack'], stack: 'cflinuxfs3' } } }));
+    const bp = await h.post(
+      '/v3/apps',
+      body(space.guid, { lifecycle: { type: 'buildpack', data: { buildpacks: ['ruby_buildpack'], stack: 'cflinuxfs3' } } }),
+    );
     assert.equal(bp.status, 201);
     assert.deepEqual(bp.body.lifecycle, { type: 'buildpack', data: { buildpacks: ['ruby_buildpack'], stack: 'cflinuxfs3' } });
     const docker = await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'docker', data: {} } }));
@@ -74,23 +94,40 @@ describeEachStore('apps', (h) => {
     const { space } = await freshSpace(h);
     cfError(
       await h.post('/v3/apps', { name: 5, foo: 1 }),
-      422, ...UNPROCESSABLE, "Unknown field(s): 'foo', Relationships 'relationships' is not an object, Name must be a string",
+      422,
+      ...UNPROCESSABLE,
+      "Unknown field(s): 'foo', Relationships 'relationships' is not an object, Name must be a string",
     );
-    cfError(await h.post('/v3/apps', { name: 'a', relationships: {} }), 422, ...UNPROCESSABLE, "Relationships 'relationships' must include one or more valid relationships");
+    cfError(
+      await h.post('/v3/apps', { name: 'a', relationships: {} }),
+      422,
+      ...UNPROCESSABLE,
+      "Relationships 'relationships' must include one or more valid relationships",
+    );
     cfError(
       await h.post('/v3/apps', { name: 'a', relationships: { organization: { data: { guid: 'x' } } } }),
-      422, ...UNPROCESSABLE,
+      422,
+      ...UNPROCESSABLE,
       'Relationships Unknown field(s): \'organization\', Relationships Space can\'t be blank, Relationships Space must be structured like this: "space: {"data": {"guid": "valid-guid"}}"',
     );
     cfError(
       await h.post('/v3/apps', { name: 'a', relationships: { space: { guid: space.guid } } }),
-      422, ...UNPROCESSABLE, 'Relationships Space must be structured like this: "space: {"data": {"guid": "valid-guid"}}"',
+      422,
+      ...UNPROCESSABLE,
+      'Relationships Space must be structured like this: "space: {"data": {"guid": "valid-guid"}}"',
     );
     cfError(
       await h.post('/v3/apps', { name: 'a', relationships: { space: { data: { guid: 7 } } } }),
-      422, ...UNPROCESSABLE, 'Relationships Space Guid must be a string, Relationships Space Guid must be between 1 and 200 characters',
+      422,
+      ...UNPROCESSABLE,
+      'Relationships Space Guid must be a string, Relationships Space Guid must be between 1 and 200 characters',
     );
-    cfError(await h.post('/v3/apps', body(space.guid, { metadata: { labels: 'x' } })), 422, ...UNPROCESSABLE, "Metadata 'labels' is not an object");
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { metadata: { labels: 'x' } })),
+      422,
+      ...UNPROCESSABLE,
+      "Metadata 'labels' is not an object",
+    );
   });
 
   test('POST refuses blank, unprintable and over-long names', async () => {
@@ -103,40 +140,77 @@ describeEachStore('apps', (h) => {
 
   test('POST checks environment variable keys and values', async () => {
     const { space } = await freshSpace(h);
-    cfError(await h.post('/v3/apps', body(space.guid, { environment_variables: 'x' })), 422, ...UNPROCESSABLE, 'Environment variables must be an object');
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { environment_variables: 'x' })),
+      422,
+      ...UNPROCESSABLE,
+      'Environment variables must be an object',
+    );
     cfError(
       await h.post('/v3/apps', body(space.guid, { environment_variables: { VCAP_X: 'a', vmc_y: 'b', PORT: '1', '': 'c' } })),
-      422, ...UNPROCESSABLE,
+      422,
+      ...UNPROCESSABLE,
       'environment_variables cannot start with VCAP_, environment_variables cannot start with VMC_, environment_variables cannot set PORT, environment_variables key must be a minimum length of 1',
     );
     cfError(
       await h.post('/v3/apps', body(space.guid, { environment_variables: { COUNT: 5 } })),
-      422, ...UNPROCESSABLE, "Non-string value in environment variable for key 'COUNT', value '5'",
+      422,
+      ...UNPROCESSABLE,
+      "Non-string value in environment variable for key 'COUNT', value '5'",
     );
   });
 
   test('POST checks the lifecycle', async () => {
     const { space } = await freshSpace(h);
-    cfError(await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'cnb', data: {} } })), 422, ...UNPROCESSABLE, 'Lifecycle type is not included in the list: buildpack, docker');
-    cfError(await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack' } })), 422, ...UNPROCESSABLE, 'Lifecycle data must be an object');
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'cnb', data: {} } })),
+      422,
+      ...UNPROCESSABLE,
+      'Lifecycle type is not included in the list: buildpack, docker',
+    );
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack' } })),
+      422,
+      ...UNPROCESSABLE,
+      'Lifecycle data must be an object',
+    );
     cfError(
       await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack', data: { buildpacks: 'ruby', stack: 5, foo: 1 } } })),
-      422, ...UNPROCESSABLE,
+      422,
+      ...UNPROCESSABLE,
       "Lifecycle Unknown field(s): 'foo', Lifecycle Stack must be a string, Lifecycle Stack must be between 1 and 4096 characters, Lifecycle Buildpacks must be an array",
     );
     cfError(
       await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack', data: { buildpacks: [1, ''] } } })),
-      422, ...UNPROCESSABLE, 'Lifecycle Buildpacks can only contain strings, Lifecycle Buildpacks entries must be between 1 and 4096 characters',
+      422,
+      ...UNPROCESSABLE,
+      'Lifecycle Buildpacks can only contain strings, Lifecycle Buildpacks entries must be between 1 and 4096 characters',
     );
-    cfError(await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'docker', data: { image: 'x' } } })), 422, ...UNPROCESSABLE, "Lifecycle Unknown field(s): 'image'");
-    cfError(await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack', data: { stack: 'windows' } } })), 422, ...UNPROCESSABLE, 'Stack must be an existing stack');
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'docker', data: { image: 'x' } } })),
+      422,
+      ...UNPROCESSABLE,
+      "Lifecycle Unknown field(s): 'image'",
+    );
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { lifecycle: { type: 'buildpack', data: { stack: 'windows' } } })),
+      422,
+      ...UNPROCESSABLE,
+      'Stack must be an existing stack',
+    );
   });
 
   test('POST into a missing space is an invalid space; duplicate names in a space are refused', async () => {
     cfError(await h.post('/v3/apps', body('00000000-0000-4000-8000-000000000000')), 422, ...UNPROCESSABLE, INVALID_SPACE);
     const { org, space } = await freshSpace(h);
     await h.app(space.guid, 'twin');
-    cfError(await h.post('/v3/apps', body(space.guid, { name: 'Twin' })), 422, 'CF-UniquenessError', 10016, "App with the name 'Twin' already exists.");
+    cfError(
+      await h.post('/v3/apps', body(space.guid, { name: 'Twin' })),
+      422,
+      'CF-UniquenessError',
+      10016,
+      "App with the name 'Twin' already exists.",
+    );
     const other = await h.space(org.guid);
     assert.equal((await h.post('/v3/apps', body(other.guid, { name: 'twin' }))).status, 201);
   });
@@ -144,8 +218,16 @@ describeEachStore('apps', (h) => {
   test('POST: admins and space developers create; readers are forbidden; others see an invalid space', async () => {
     const m = await matrix();
     const expected: Record<RoleName, number> = {
-      admin: 201, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 422,
-      space_developer: 201, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 422,
+      admin: 201,
+      admin_read_only: 403,
+      global_auditor: 403,
+      org_manager: 403,
+      org_auditor: 422,
+      space_developer: 201,
+      space_manager: 403,
+      space_auditor: 403,
+      space_supporter: 403,
+      no_role: 422,
     };
     for (const role of ROLES) {
       const res = await h.post('/v3/apps', body(m.space.guid), m.tokens[role]);
@@ -199,7 +281,10 @@ describeEachStore('apps', (h) => {
     const b = await freshSpace(h);
     const one = await h.app(a.space.guid, 'Alpha', { metadata: { labels: { env: 'prod' } } });
     const two = await h.app(a.space.guid, 'beta', { lifecycle: { type: 'docker', data: {} } });
-    const three = await h.app(b.space.guid, 'gamma', { lifecycle: { type: 'buildpack', data: { stack: 'cflinuxfs3' } }, metadata: { labels: { env: 'dev' } } });
+    const three = await h.app(b.space.guid, 'gamma', {
+      lifecycle: { type: 'buildpack', data: { stack: 'cflinuxfs3' } },
+      metadata: { labels: { env: 'dev' } },
+    });
     const scoped = `space_guids=${a.space.guid},${b.space.guid}`;
     const guidsOf = async (q: string) => {
       const res = await h.get(`/v3/apps?${q}`);
@@ -223,19 +308,38 @@ describeEachStore('apps', (h) => {
     const res = await h.get(`/v3/apps?space_guids=${space.guid}&per_page=2&page=2&order_by=name`);
     assert.equal(res.body.pagination.total_results, 3);
     assert.equal(res.body.pagination.total_pages, 2);
-    assert.deepEqual(res.body.resources.map((a: any) => a.name), ['a3']);
-    assert.equal(res.body.pagination.previous.href, `https://api.example.org/v3/apps?order_by=%2Bname&page=1&per_page=2&space_guids=${space.guid}`);
+    assert.deepEqual(
+      res.body.resources.map((a: any) => a.name),
+      ['a3'],
+    );
+    assert.equal(
+      res.body.pagination.previous.href,
+      `https://api.example.org/v3/apps?order_by=%2Bname&page=1&per_page=2&space_guids=${space.guid}`,
+    );
     assert.equal(res.body.pagination.next, null);
-    cfError(await h.get('/v3/apps?order_by=guid'), 400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Order by can only be: 'created_at', 'updated_at', 'name', 'state'");
+    cfError(
+      await h.get('/v3/apps?order_by=guid'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Order by can only be: 'created_at', 'updated_at', 'name', 'state'",
+    );
     const unknown = await h.get('/v3/apps?app_guids=x');
     cfError(unknown, 400, 'CF-BadQueryParameter', 10005);
-    assert.match(unknown.body.errors[0].detail, /^The query parameter is invalid: Unknown query parameter\(s\): 'app_guids'\. Valid parameters are: /);
+    assert.match(
+      unknown.body.errors[0].detail,
+      /^The query parameter is invalid: Unknown query parameter\(s\): 'app_guids'\. Valid parameters are: /,
+    );
   });
 
   test('PATCH renames, changes the stack and merges metadata', async () => {
     const { space } = await freshSpace(h);
     const app = await h.app(space.guid, 'old', { metadata: { labels: { a: '1', b: '2' } } });
-    const res = await h.patch(`/v3/apps/${app.guid}`, { name: 'new', lifecycle: { type: 'buildpack', data: { stack: 'cflinuxfs3' } }, metadata: { labels: { a: null, c: '3' } } });
+    const res = await h.patch(`/v3/apps/${app.guid}`, {
+      name: 'new',
+      lifecycle: { type: 'buildpack', data: { stack: 'cflinuxfs3' } },
+      metadata: { labels: { a: null, c: '3' } },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.name, 'new');
     assert.deepEqual(res.body.lifecycle, { type: 'buildpack', data: { buildpacks: [], stack: 'cflinuxfs3' } });
@@ -249,10 +353,25 @@ describeEachStore('apps', (h) => {
     const { space } = await freshSpace(h);
     const app = await h.app(space.guid);
     await h.app(space.guid, 'taken');
-    cfError(await h.patch(`/v3/apps/${app.guid}`, { lifecycle: { type: 'docker', data: {} } }), 422, ...UNPROCESSABLE, 'Lifecycle type cannot be changed');
+    cfError(
+      await h.patch(`/v3/apps/${app.guid}`, { lifecycle: { type: 'docker', data: {} } }),
+      422,
+      ...UNPROCESSABLE,
+      'Lifecycle type cannot be changed',
+    );
     cfError(await h.patch(`/v3/apps/${app.guid}`, { name: 'taken' }), 422, ...UNPROCESSABLE, "App with the name 'taken' already exists.");
-    cfError(await h.patch(`/v3/apps/${app.guid}`, { name: 1, state: 'STARTED' }), 422, ...UNPROCESSABLE, "Unknown field(s): 'state', Name must be a string");
-    cfError(await h.patch(`/v3/apps/${app.guid}`, { lifecycle: { type: 'buildpack', data: { stack: 'nope' } } }), 422, ...UNPROCESSABLE, 'Stack must be an existing stack');
+    cfError(
+      await h.patch(`/v3/apps/${app.guid}`, { name: 1, state: 'STARTED' }),
+      422,
+      ...UNPROCESSABLE,
+      "Unknown field(s): 'state', Name must be a string",
+    );
+    cfError(
+      await h.patch(`/v3/apps/${app.guid}`, { lifecycle: { type: 'buildpack', data: { stack: 'nope' } } }),
+      422,
+      ...UNPROCESSABLE,
+      'Stack must be an existing stack',
+    );
   });
 
   test('PATCH: admins and space developers may; other readers are forbidden; non-readers get 404', async () => {

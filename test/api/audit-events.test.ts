@@ -46,13 +46,24 @@ describeEachStore('audit events', (h) => {
     assert.equal(r.status, 202, r.text);
 
     const inOrg = await h.get(`/v3/audit_events?organization_guids=${org.guid}`);
-    assert.deepEqual(inOrg.body.resources.map((e: any) => [e.type, e.data.task_guid]), [
-      ['audit.app.task.create', a.task.guid], ['audit.app.task.create', b.task.guid], ['audit.app.task.cancel', a.task.guid],
-    ]);
+    assert.deepEqual(
+      inOrg.body.resources.map((e: any) => [e.type, e.data.task_guid]),
+      [
+        ['audit.app.task.create', a.task.guid],
+        ['audit.app.task.create', b.task.guid],
+        ['audit.app.task.cancel', a.task.guid],
+      ],
+    );
     const cancels = await h.get(`/v3/audit_events?types=audit.app.task.cancel&organization_guids=${org.guid}`);
-    assert.deepEqual(cancels.body.resources.map((e: any) => e.data.task_guid), [a.task.guid]);
+    assert.deepEqual(
+      cancels.body.resources.map((e: any) => e.data.task_guid),
+      [a.task.guid],
+    );
     const inSpace = await h.get(`/v3/audit_events?space_guids=${otherSpace.guid}`);
-    assert.deepEqual(inSpace.body.resources.map((e: any) => e.data.task_guid), [b.task.guid]);
+    assert.deepEqual(
+      inSpace.body.resources.map((e: any) => e.data.task_guid),
+      [b.task.guid],
+    );
     const both = await h.get(`/v3/audit_events?target_guids=${a.app.guid},${b.app.guid}&types=audit.app.task.create`);
     assert.equal(both.body.pagination.total_results, 2);
     const future = await h.get(`/v3/audit_events?organization_guids=${org.guid}&created_ats[gt]=2999-01-01T00:00:00Z`);
@@ -71,16 +82,33 @@ describeEachStore('audit events', (h) => {
 
   test('query errors are 400', async () => {
     cfError(
-      await h.get('/v3/audit_events?bogus=1'), 400, 'CF-BadQueryParameter', 10005,
+      await h.get('/v3/audit_events?bogus=1'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
       "The query parameter is invalid: Unknown query parameter(s): 'bogus'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'types', 'target_guids', 'space_guids', 'organization_guids'",
     );
-    cfError(await h.get('/v3/audit_events?per_page=0'), 400, 'CF-BadQueryParameter', 10005, 'The query parameter is invalid: Per page must be a positive integer');
+    cfError(
+      await h.get('/v3/audit_events?per_page=0'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      'The query parameter is invalid: Per page must be a positive integer',
+    );
   });
 
   // CF's Event.user_visible: global readers, and developers and auditors of the space or auditors of the org.
   const visible: Record<RoleName, boolean> = {
-    admin: true, admin_read_only: true, global_auditor: true, org_manager: false, org_auditor: true,
-    space_developer: true, space_manager: false, space_auditor: true, space_supporter: false, no_role: false,
+    admin: true,
+    admin_read_only: true,
+    global_auditor: true,
+    org_manager: false,
+    org_auditor: true,
+    space_developer: true,
+    space_manager: false,
+    space_auditor: true,
+    space_supporter: false,
+    no_role: false,
   };
   for (const role of ROLES) {
     test(`${role} ${visible[role] ? 'sees' : 'does not see'} the space's events`, async () => {

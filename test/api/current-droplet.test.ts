@@ -36,7 +36,7 @@ describeEachStore('current droplet', (h) => {
     const current = await h.get(`/v3/apps/${app.guid}/droplets/current`);
     assert.equal(current.status, 200);
     assert.equal(current.body.guid, droplet.guid);
-    assert.deepEqual(current.body.process_types, { web: '' }, 'admins see the current droplet\'s secrets');
+    assert.deepEqual(current.body.process_types, { web: '' }, "admins see the current droplet's secrets");
     assert.deepEqual((await h.get(`/v3/apps/${app.guid}`)).body.relationships.current_droplet, { data: { guid: droplet.guid } });
   });
 
@@ -45,9 +45,12 @@ describeEachStore('current droplet', (h) => {
     const first = await stagedDroplet(h, app.guid, { web: 'bundle exec rackup', worker: 'bin/work' });
     assert.equal((await assign(h, app.guid, first.guid)).status, 200);
     const processes = await processesOf(h, app.guid);
-    assert.deepEqual(processes.map((p: any) => p.type), ['web', 'worker']);
+    assert.deepEqual(
+      processes.map((p: any) => p.type),
+      ['web', 'worker'],
+    );
     const [web, worker] = processes;
-    assert.equal(web.guid, app.guid, 'the web process has the app\'s guid, as in CF');
+    assert.equal(web.guid, app.guid, "the web process has the app's guid, as in CF");
     assert.equal(web.instances, 1);
     assert.equal(worker.instances, 0);
     for (const p of processes) {
@@ -61,8 +64,15 @@ describeEachStore('current droplet', (h) => {
     const second = await stagedDroplet(h, app.guid, { web: 'new web', clock: 'bin/clock' });
     assert.equal((await assign(h, app.guid, second.guid)).status, 200);
     const after = await processesOf(h, app.guid);
-    assert.deepEqual(after.map((p: any) => p.type), ['web', 'worker', 'clock'], 'only missing types are added; none are removed');
-    assert.deepEqual(after.slice(0, 2).map((p: any) => p.guid), [web.guid, worker.guid]);
+    assert.deepEqual(
+      after.map((p: any) => p.type),
+      ['web', 'worker', 'clock'],
+      'only missing types are added; none are removed',
+    );
+    assert.deepEqual(
+      after.slice(0, 2).map((p: any) => p.guid),
+      [web.guid, worker.guid],
+    );
     assert.equal((await h.get(`/v3/processes/${web.guid}`)).body.command, 'new web', 'the command follows the current droplet');
     assert.equal((await assign(h, app.guid, first.guid)).status, 200, 'an earlier droplet may be assigned again');
     assert.equal((await processesOf(h, app.guid)).length, 3);
@@ -104,8 +114,16 @@ describeEachStore('current droplet', (h) => {
   });
 
   const assignExpectations: Record<RoleName, number> = {
-    admin: 200, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 404,
-    space_developer: 200, space_manager: 403, space_auditor: 403, space_supporter: 200, no_role: 404,
+    admin: 200,
+    admin_read_only: 403,
+    global_auditor: 403,
+    org_manager: 403,
+    org_auditor: 404,
+    space_developer: 200,
+    space_manager: 403,
+    space_auditor: 403,
+    space_supporter: 200,
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`PATCH as ${role} answers ${assignExpectations[role]}`, async () => {
@@ -131,7 +149,13 @@ describeEachStore('current droplet', (h) => {
     const auditor = await h.get(`/v3/apps/${app.guid}/droplets/current`, m.tokens.space_auditor);
     assert.deepEqual(auditor.body.process_types, { redacted_message: '[PRIVATE DATA HIDDEN]' });
     assert.equal((await h.get(`/v3/apps/${app.guid}/relationships/current_droplet`, m.tokens.space_auditor)).body.data.guid, droplet.guid);
-    cfError(await h.get(`/v3/apps/${app.guid}/relationships/current_droplet`, m.tokens.no_role), 404, 'CF-ResourceNotFound', 10010, 'App not found');
+    cfError(
+      await h.get(`/v3/apps/${app.guid}/relationships/current_droplet`, m.tokens.no_role),
+      404,
+      'CF-ResourceNotFound',
+      10010,
+      'App not found',
+    );
   });
 
   test('supporters cannot assign in a suspended organization', async () => {

@@ -67,9 +67,19 @@ describeEachStore('droplet upload', (h) => {
     const droplet = await createDroplet(h, app.guid);
     const first = await uploadBits(h, droplet.guid, await goodBundle());
     assert.equal(first.status, 202);
-    cfError(await uploadBits(h, droplet.guid, await goodBundle()), 422, ...UNPROCESSABLE, 'Droplet may be uploaded only once. Create a new droplet to upload bits.');
+    cfError(
+      await uploadBits(h, droplet.guid, await goodBundle()),
+      422,
+      ...UNPROCESSABLE,
+      'Droplet may be uploaded only once. Create a new droplet to upload bits.',
+    );
     await waitForJob(h, String(first.headers.location));
-    cfError(await uploadBits(h, droplet.guid, await goodBundle()), 422, ...UNPROCESSABLE, 'Droplet may be uploaded only once. Create a new droplet to upload bits.');
+    cfError(
+      await uploadBits(h, droplet.guid, await goodBundle()),
+      422,
+      ...UNPROCESSABLE,
+      'Droplet may be uploaded only once. Create a new droplet to upload bits.',
+    );
   });
 
   test('of two racing uploads exactly one is accepted', async () => {
@@ -83,16 +93,27 @@ describeEachStore('droplet upload', (h) => {
     assert.deepEqual(readdirSync(path.join(h.config.dataDir, 'droplets', '.incoming')), []);
   });
 
-  test('refuses requests without a bits file with CF\'s message, leaving the droplet AWAITING_UPLOAD', async () => {
+  test("refuses requests without a bits file with CF's message, leaving the droplet AWAITING_UPLOAD", async () => {
     const { app } = await freshApp(h);
     const droplet = await createDroplet(h, app.guid);
     const missing = `${INVALID}A droplet tgz file must be uploaded as 'bits'`;
     cfError(await uploadBits(h, droplet.guid, await goodBundle(), { field: 'bots' }), 422, ...UNPROCESSABLE, missing);
-    cfError(await h.post(`/v3/droplets/${droplet.guid}/upload`, { bits_name: 'x.tgz', bits_path: '/etc/passwd' }), 422, ...UNPROCESSABLE, missing);
+    cfError(
+      await h.post(`/v3/droplets/${droplet.guid}/upload`, { bits_name: 'x.tgz', bits_path: '/etc/passwd' }),
+      422,
+      ...UNPROCESSABLE,
+      missing,
+    );
     const fieldsOnly = multipart([{ field: 'bits', content: 'not a file part' }]);
     cfError(
-      await h.request('POST', `/v3/droplets/${droplet.guid}/upload`, { token: h.admin.token, payload: fieldsOnly.payload, headers: { 'content-type': fieldsOnly.contentType } }),
-      422, ...UNPROCESSABLE, missing,
+      await h.request('POST', `/v3/droplets/${droplet.guid}/upload`, {
+        token: h.admin.token,
+        payload: fieldsOnly.payload,
+        headers: { 'content-type': fieldsOnly.contentType },
+      }),
+      422,
+      ...UNPROCESSABLE,
+      missing,
     );
     assert.equal(await stateOf(h, droplet.guid), 'AWAITING_UPLOAD');
   });
@@ -100,10 +121,25 @@ describeEachStore('droplet upload', (h) => {
   test('refuses a file that is not named .tgz or is empty', async () => {
     const { app } = await freshApp(h);
     const droplet = await createDroplet(h, app.guid);
-    cfError(await uploadBits(h, droplet.guid, await goodBundle(), { filename: 'droplet.zip' }), 422, ...UNPROCESSABLE, `${INVALID}droplet.zip is not a tgz`);
-    cfError(await uploadBits(h, droplet.guid, await goodBundle(), { filename: 'droplet.TGZ' }), 422, ...UNPROCESSABLE, `${INVALID}droplet.TGZ is not a tgz`);
+    cfError(
+      await uploadBits(h, droplet.guid, await goodBundle(), { filename: 'droplet.zip' }),
+      422,
+      ...UNPROCESSABLE,
+      `${INVALID}droplet.zip is not a tgz`,
+    );
+    cfError(
+      await uploadBits(h, droplet.guid, await goodBundle(), { filename: 'droplet.TGZ' }),
+      422,
+      ...UNPROCESSABLE,
+      `${INVALID}droplet.TGZ is not a tgz`,
+    );
     cfError(await uploadBits(h, droplet.guid, ''), 422, ...UNPROCESSABLE, `${INVALID}droplet.tgz cannot be empty`);
-    cfError(await uploadBits(h, droplet.guid, '', { filename: 'empty.zip' }), 422, ...UNPROCESSABLE, `${INVALID}empty.zip is not a tgz, empty.zip cannot be empty`);
+    cfError(
+      await uploadBits(h, droplet.guid, '', { filename: 'empty.zip' }),
+      422,
+      ...UNPROCESSABLE,
+      `${INVALID}empty.zip is not a tgz, empty.zip cannot be empty`,
+    );
     assert.equal(await stateOf(h, droplet.guid), 'AWAITING_UPLOAD');
     assert.deepEqual(readdirSync(path.join(h.config.dataDir, 'droplets', '.incoming')), []);
     assert.equal((await uploadBits(h, droplet.guid, await goodBundle())).status, 202, 'the droplet can still take its bits');
@@ -112,7 +148,11 @@ describeEachStore('droplet upload', (h) => {
   test('multipart bodies are accepted by the upload endpoint only', async () => {
     const { app } = await freshApp(h);
     const form = multipart([{ field: 'relationships', content: app.guid }]);
-    const res = await h.request('POST', '/v3/droplets', { token: h.admin.token, payload: form.payload, headers: { 'content-type': form.contentType } });
+    const res = await h.request('POST', '/v3/droplets', {
+      token: h.admin.token,
+      payload: form.payload,
+      headers: { 'content-type': form.contentType },
+    });
     cfError(res, 415, 'CF-UnsupportedMediaType', 10013);
   });
 
@@ -131,8 +171,16 @@ describeEachStore('droplet upload', (h) => {
   });
 
   const uploadExpectations: Record<RoleName, number> = {
-    admin: 202, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 404,
-    space_developer: 202, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 404,
+    admin: 202,
+    admin_read_only: 403,
+    global_auditor: 403,
+    org_manager: 403,
+    org_auditor: 404,
+    space_developer: 202,
+    space_manager: 403,
+    space_auditor: 403,
+    space_supporter: 403,
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`upload as ${role} answers ${uploadExpectations[role]}`, async () => {
@@ -164,7 +212,10 @@ describeEachStore('droplet upload', (h) => {
     }
     const after = (await h.get(`/v3/droplets/${droplet.guid}`)).body;
     assert.equal(after.state, 'FAILED');
-    assert.equal(after.error, 'Droplet upload was interrupted: taskd stopped while processing it. Create a new droplet and upload its bits again.');
+    assert.equal(
+      after.error,
+      'Droplet upload was interrupted: taskd stopped while processing it. Create a new droplet and upload its bits again.',
+    );
     const polled = (await h.get(`/v3/jobs/${job.guid}`)).body;
     assert.equal(polled.state, 'FAILED');
     assert.deepEqual(polled.errors, [{ code: 10008, title: 'CF-UnprocessableEntity', detail: after.error }]);
@@ -211,7 +262,13 @@ describeEachStore('droplet upload of hostile bundles', (h) => {
   }
 
   test('path traversal with ..', async () => {
-    await expectRejected([{ name: 'ok.txt', content: 'fine' }, { name: '../x', content: 'pwned' }], "entry '../x' has a '..' path component");
+    await expectRejected(
+      [
+        { name: 'ok.txt', content: 'fine' },
+        { name: '../x', content: 'pwned' },
+      ],
+      "entry '../x' has a '..' path component",
+    );
     await expectRejected([{ name: 'a/../../../x', content: 'pwned' }], "entry 'a/../../../x' has a '..' path component");
   });
 
@@ -224,42 +281,71 @@ describeEachStore('droplet upload of hostile bundles', (h) => {
   test('a symlink escaping the bundle, and writing through it', async () => {
     const rel = toOutside();
     await expectRejected(
-      [{ name: 'escape', type: 'symlink', linkname: rel }, { name: 'escape/pwned.txt', content: 'pwned' }],
+      [
+        { name: 'escape', type: 'symlink', linkname: rel },
+        { name: 'escape/pwned.txt', content: 'pwned' },
+      ],
       `entry 'escape' is a symlink to '${rel}', which points outside the droplet`,
     );
     await expectRejected(
-      [{ name: 'abs', type: 'symlink', linkname: outside }, { name: 'abs/pwned.txt', content: 'pwned' }],
+      [
+        { name: 'abs', type: 'symlink', linkname: outside },
+        { name: 'abs/pwned.txt', content: 'pwned' },
+      ],
       `entry 'abs' is a symlink to '${outside}', which points outside the droplet`,
     );
   });
 
   test('a symlink inside the bundle, then a write through it', async () => {
     await expectRejected(
-      [{ name: 'sub/', type: 'directory' }, { name: 'alias', type: 'symlink', linkname: 'sub' }, { name: 'alias/x.txt', content: 'x' }],
+      [
+        { name: 'sub/', type: 'directory' },
+        { name: 'alias', type: 'symlink', linkname: 'sub' },
+        { name: 'alias/x.txt', content: 'x' },
+      ],
       "entry 'alias/x.txt' goes through the symlink 'alias'",
     );
   });
 
   test('a symlink that escapes only through a later symlink', async () => {
     await expectRejected(
-      [{ name: 'x/', type: 'directory' }, { name: 'top', type: 'symlink', linkname: 'x/l1/../..' }, { name: 'x/l1', type: 'symlink', linkname: '..' }],
+      [
+        { name: 'x/', type: 'directory' },
+        { name: 'top', type: 'symlink', linkname: 'x/l1/../..' },
+        { name: 'x/l1', type: 'symlink', linkname: '..' },
+      ],
       "entry 'top' is a symlink to 'x/l1/../..', which resolves outside the droplet",
     );
   });
 
   test('hard links outside the bundle or to entries not seen yet', async () => {
     const victim = path.join(outside, 'victim');
-    await expectRejected([{ name: 'h', type: 'link', linkname: victim }], `entry 'h' is a hard link to '${victim}', which points outside the droplet`);
-    await expectRejected([{ name: 'h', type: 'link', linkname: `${toOutside()}/victim` }], `entry 'h' is a hard link to '${toOutside()}/victim', which points outside the droplet`);
     await expectRejected(
-      [{ name: 'h', type: 'link', linkname: 'later.txt' }, { name: 'later.txt', content: 'x' }],
+      [{ name: 'h', type: 'link', linkname: victim }],
+      `entry 'h' is a hard link to '${victim}', which points outside the droplet`,
+    );
+    await expectRejected(
+      [{ name: 'h', type: 'link', linkname: `${toOutside()}/victim` }],
+      `entry 'h' is a hard link to '${toOutside()}/victim', which points outside the droplet`,
+    );
+    await expectRejected(
+      [
+        { name: 'h', type: 'link', linkname: 'later.txt' },
+        { name: 'later.txt', content: 'x' },
+      ],
       "entry 'h' is a hard link to 'later.txt', which is not a regular file extracted earlier",
     );
   });
 
   test('device files and FIFOs', async () => {
-    await expectRejected([{ name: 'dev/sda', type: 'block-device' }], "entry 'dev/sda' is a block device; device files, FIFOs and sockets are not allowed");
-    await expectRejected([{ name: 'null', type: 'character-device' }], "entry 'null' is a character device; device files, FIFOs and sockets are not allowed");
+    await expectRejected(
+      [{ name: 'dev/sda', type: 'block-device' }],
+      "entry 'dev/sda' is a block device; device files, FIFOs and sockets are not allowed",
+    );
+    await expectRejected(
+      [{ name: 'null', type: 'character-device' }],
+      "entry 'null' is a character device; device files, FIFOs and sockets are not allowed",
+    );
     await expectRejected([{ name: 'pipe', type: 'fifo' }], "entry 'pipe' is a FIFO; device files, FIFOs and sockets are not allowed");
   });
 
@@ -284,7 +370,13 @@ describeEachStore(
     test('an upload over the bundle limit is 413 and leaves the droplet AWAITING_UPLOAD', async () => {
       const droplet = await createDroplet(h, appGuid);
       const res = await uploadBits(h, droplet.guid, randomBytes(100 * 1024), { filename: 'big.tgz' });
-      cfError(res, 413, 'CF-RequestEntityTooLarge', 10014, 'Request entity too large: the droplet file is larger than the maximum of 65536 bytes');
+      cfError(
+        res,
+        413,
+        'CF-RequestEntityTooLarge',
+        10014,
+        'Request entity too large: the droplet file is larger than the maximum of 65536 bytes',
+      );
       assert.equal(await stateOf(h, droplet.guid), 'AWAITING_UPLOAD');
       assert.deepEqual(readdirSync(path.join(h.config.dataDir, 'droplets', '.incoming')), [], 'the partial upload was removed');
       const retry = await uploadBits(h, droplet.guid, await goodBundle());

@@ -8,8 +8,21 @@ import { createDroplet, stagedDroplet, waitForJob } from '../droplets/helpers.js
 
 const UNPROCESSABLE = ['CF-UnprocessableEntity', 10008] as const;
 const DROPLET_KEYS = [
-  'guid', 'created_at', 'updated_at', 'state', 'error', 'lifecycle', 'checksum', 'buildpacks', 'stack', 'image',
-  'execution_metadata', 'process_types', 'relationships', 'metadata', 'links',
+  'guid',
+  'created_at',
+  'updated_at',
+  'state',
+  'error',
+  'lifecycle',
+  'checksum',
+  'buildpacks',
+  'stack',
+  'image',
+  'execution_metadata',
+  'process_types',
+  'relationships',
+  'metadata',
+  'links',
 ];
 
 async function freshApp(h: Harness, extra: Record<string, unknown> = {}) {
@@ -18,7 +31,10 @@ async function freshApp(h: Harness, extra: Record<string, unknown> = {}) {
   return { org, space, app: await h.app(space.guid, h.unique('app'), extra) };
 }
 
-const createBody = (appGuid: string, extra: Record<string, unknown> = {}) => ({ relationships: { app: { data: { guid: appGuid } } }, ...extra });
+const createBody = (appGuid: string, extra: Record<string, unknown> = {}) => ({
+  relationships: { app: { data: { guid: appGuid } } },
+  ...extra,
+});
 
 describeEachStore('droplets', (h) => {
   const matrix = sharedRoleMatrix(h);
@@ -61,31 +77,70 @@ describeEachStore('droplets', (h) => {
 
   test('POST validates the body with CF messages', async () => {
     const { app } = await freshApp(h);
-    cfError(await h.post('/v3/droplets', createBody(app.guid, { process_types: 867 })), 422, ...UNPROCESSABLE, 'Process types must be an object');
-    cfError(await h.post('/v3/droplets', createBody(app.guid, { process_types: { '': 'x' } })), 422, ...UNPROCESSABLE, 'Process types key must not be empty');
-    cfError(await h.post('/v3/droplets', createBody(app.guid, { process_types: { web: 5 } })), 422, ...UNPROCESSABLE, 'Process types value must be a string');
+    cfError(
+      await h.post('/v3/droplets', createBody(app.guid, { process_types: 867 })),
+      422,
+      ...UNPROCESSABLE,
+      'Process types must be an object',
+    );
+    cfError(
+      await h.post('/v3/droplets', createBody(app.guid, { process_types: { '': 'x' } })),
+      422,
+      ...UNPROCESSABLE,
+      'Process types key must not be empty',
+    );
+    cfError(
+      await h.post('/v3/droplets', createBody(app.guid, { process_types: { web: 5 } })),
+      422,
+      ...UNPROCESSABLE,
+      'Process types value must be a string',
+    );
     cfError(
       await h.post('/v3/droplets', createBody(app.guid, { process_types: { '': 1 } })),
-      422, ...UNPROCESSABLE, 'Process types key must not be empty, Process types value must be a string',
+      422,
+      ...UNPROCESSABLE,
+      'Process types key must not be empty, Process types value must be a string',
     );
-    cfError(await h.post('/v3/droplets', createBody(app.guid, { foo: 1, metadata: {} })), 422, ...UNPROCESSABLE, "Unknown field(s): 'foo', 'metadata'");
+    cfError(
+      await h.post('/v3/droplets', createBody(app.guid, { foo: 1, metadata: {} })),
+      422,
+      ...UNPROCESSABLE,
+      "Unknown field(s): 'foo', 'metadata'",
+    );
     cfError(await h.post('/v3/droplets', {}), 422, ...UNPROCESSABLE, "Relationships 'relationships' is not an object");
     cfError(
       await h.post('/v3/droplets', { relationships: { app: { guid: app.guid } } }),
-      422, ...UNPROCESSABLE, 'Relationships App must be structured like this: "app: {"data": {"guid": "valid-guid"}}"',
+      422,
+      ...UNPROCESSABLE,
+      'Relationships App must be structured like this: "app: {"data": {"guid": "valid-guid"}}"',
     );
   });
 
   test('POST for an unknown app, or one the caller cannot see, is 422', async () => {
-    cfError(await h.post('/v3/droplets', createBody('not-app-guid')), 422, ...UNPROCESSABLE, 'App with guid "not-app-guid" does not exist, or you do not have access to it.');
+    cfError(
+      await h.post('/v3/droplets', createBody('not-app-guid')),
+      422,
+      ...UNPROCESSABLE,
+      'App with guid "not-app-guid" does not exist, or you do not have access to it.',
+    );
     const { app } = await freshApp(h);
     const stranger = await h.user();
-    cfError(await h.post('/v3/droplets', createBody(app.guid), stranger.token), 422, ...UNPROCESSABLE, `App with guid "${app.guid}" does not exist, or you do not have access to it.`);
+    cfError(
+      await h.post('/v3/droplets', createBody(app.guid), stranger.token),
+      422,
+      ...UNPROCESSABLE,
+      `App with guid "${app.guid}" does not exist, or you do not have access to it.`,
+    );
   });
 
   test('POST for a docker app is refused', async () => {
     const { app } = await freshApp(h, { lifecycle: { type: 'docker', data: {} } });
-    cfError(await h.post('/v3/droplets', createBody(app.guid)), 422, ...UNPROCESSABLE, 'Droplet creation is not available for apps with docker lifecycles.');
+    cfError(
+      await h.post('/v3/droplets', createBody(app.guid)),
+      422,
+      ...UNPROCESSABLE,
+      'Droplet creation is not available for apps with docker lifecycles.',
+    );
   });
 
   test('POST in a suspended organization is refused to developers', async () => {
@@ -98,8 +153,16 @@ describeEachStore('droplets', (h) => {
   });
 
   const createExpectations: Record<RoleName, number> = {
-    admin: 201, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 422,
-    space_developer: 201, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 422,
+    admin: 201,
+    admin_read_only: 403,
+    global_auditor: 403,
+    org_manager: 403,
+    org_auditor: 422,
+    space_developer: 201,
+    space_manager: 403,
+    space_auditor: 403,
+    space_supporter: 403,
+    no_role: 422,
   };
   for (const role of ROLES) {
     test(`POST as ${role} answers ${createExpectations[role]}`, async () => {
@@ -112,8 +175,16 @@ describeEachStore('droplets', (h) => {
   }
 
   const readExpectations: Record<RoleName, 'secrets' | 'redacted' | 404> = {
-    admin: 'secrets', admin_read_only: 'secrets', global_auditor: 'redacted', org_manager: 'redacted', org_auditor: 404,
-    space_developer: 'secrets', space_manager: 'redacted', space_auditor: 'redacted', space_supporter: 'redacted', no_role: 404,
+    admin: 'secrets',
+    admin_read_only: 'secrets',
+    global_auditor: 'redacted',
+    org_manager: 'redacted',
+    org_auditor: 404,
+    space_developer: 'secrets',
+    space_manager: 'redacted',
+    space_auditor: 'redacted',
+    space_supporter: 'redacted',
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`GET /v3/droplets/:guid as ${role}: ${readExpectations[role]}`, async () => {
@@ -149,23 +220,45 @@ describeEachStore('droplets', (h) => {
 
     const mine = await h.get('/v3/droplets', dev.token);
     assert.equal(mine.status, 200);
-    assert.deepEqual(mine.body.resources.map((d: any) => d.guid), [d1.guid, d2.guid]);
+    assert.deepEqual(
+      mine.body.resources.map((d: any) => d.guid),
+      [d1.guid, d2.guid],
+    );
     for (const d of mine.body.resources) {
       assert.deepEqual(Object.keys(d), DROPLET_KEYS);
       assert.equal(d.execution_metadata, '[PRIVATE DATA HIDDEN IN LISTS]');
       assert.deepEqual(d.process_types, { redacted_message: '[PRIVATE DATA HIDDEN IN LISTS]' });
     }
     const admin = await h.get(`/v3/droplets?app_guids=${a.app.guid},${b.app.guid}`);
-    assert.deepEqual(admin.body.resources.map((d: any) => d.guid), [d1.guid, d2.guid, d3.guid]);
-    assert.equal(admin.body.resources[0].process_types.redacted_message, '[PRIVATE DATA HIDDEN IN LISTS]', 'lists hide secrets even from admins');
+    assert.deepEqual(
+      admin.body.resources.map((d: any) => d.guid),
+      [d1.guid, d2.guid, d3.guid],
+    );
+    assert.equal(
+      admin.body.resources[0].process_types.redacted_message,
+      '[PRIVATE DATA HIDDEN IN LISTS]',
+      'lists hide secrets even from admins',
+    );
 
     const byState = await h.get(`/v3/droplets?states=STAGED&space_guids=${a.space.guid}`);
-    assert.deepEqual(byState.body.resources.map((d: any) => d.guid), [d2.guid]);
-    assert.equal(byState.body.pagination.first.href, `https://api.example.org/v3/droplets?page=1&per_page=50&space_guids=${a.space.guid}&states=STAGED`);
+    assert.deepEqual(
+      byState.body.resources.map((d: any) => d.guid),
+      [d2.guid],
+    );
+    assert.equal(
+      byState.body.pagination.first.href,
+      `https://api.example.org/v3/droplets?page=1&per_page=50&space_guids=${a.space.guid}&states=STAGED`,
+    );
     const byOrg = await h.get(`/v3/droplets?organization_guids=${b.org.guid}`);
-    assert.deepEqual(byOrg.body.resources.map((d: any) => d.guid), [d3.guid]);
+    assert.deepEqual(
+      byOrg.body.resources.map((d: any) => d.guid),
+      [d3.guid],
+    );
     const byGuid = await h.get(`/v3/droplets?guids=${d3.guid},${d1.guid}`);
-    assert.deepEqual(byGuid.body.resources.map((d: any) => d.guid), [d1.guid, d3.guid]);
+    assert.deepEqual(
+      byGuid.body.resources.map((d: any) => d.guid),
+      [d1.guid, d3.guid],
+    );
 
     const stranger = await h.user();
     const none = await h.get('/v3/droplets', stranger.token);
@@ -181,25 +274,46 @@ describeEachStore('droplets', (h) => {
     assert.deepEqual(res.body.metadata, { labels: { release: 'blue' }, annotations: { note: 'first' } });
     assert.deepEqual(res.body.process_types, { web: '' }, 'a write response shows secrets');
     const found = await h.get(`/v3/droplets?label_selector=release%3Dblue&app_guids=${app.guid}`);
-    assert.deepEqual(found.body.resources.map((d: any) => d.guid), [d1.guid]);
+    assert.deepEqual(
+      found.body.resources.map((d: any) => d.guid),
+      [d1.guid],
+    );
     const merged = await h.patch(`/v3/droplets/${d1.guid}`, { metadata: { labels: { release: null, tier: 'web' } } });
     assert.deepEqual(merged.body.metadata, { labels: { tier: 'web' }, annotations: { note: 'first' } });
   });
 
   test('list query errors are 400 with CF messages', async () => {
     const { app } = await freshApp(h);
-    cfError(await h.get('/v3/droplets?current=true'), 400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Unknown query parameter(s): 'current'");
+    cfError(
+      await h.get('/v3/droplets?current=true'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'current'",
+    );
     cfError(
       await h.get(`/v3/apps/${app.guid}/droplets?space_guids=x&app_guids=y`),
-      400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Unknown query parameter(s): 'app_guids', 'space_guids'",
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'app_guids', 'space_guids'",
     );
-    cfError(await h.get(`/v3/apps/${app.guid}/droplets?current=false`), 400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Current only accepts the value 'true'");
+    cfError(
+      await h.get(`/v3/apps/${app.guid}/droplets?current=false`),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Current only accepts the value 'true'",
+    );
     const unknown = await h.get('/v3/droplets?foo=1');
     cfError(unknown, 400, 'CF-BadQueryParameter', 10005);
-    assert.match(unknown.body.errors[0].detail, /^The query parameter is invalid: Unknown query parameter\(s\): 'foo'\. Valid parameters are: 'page', 'per_page'/);
+    assert.match(
+      unknown.body.errors[0].detail,
+      /^The query parameter is invalid: Unknown query parameter\(s\): 'foo'\. Valid parameters are: 'page', 'per_page'/,
+    );
   });
 
-  test('GET /v3/apps/:guid/droplets lists the app\'s droplets; current=true only the current one', async () => {
+  test("GET /v3/apps/:guid/droplets lists the app's droplets; current=true only the current one", async () => {
     const { space, app } = await freshApp(h);
     const other = await h.app(space.guid);
     const d1 = await stagedDroplet(h, app.guid);
@@ -207,14 +321,23 @@ describeEachStore('droplets', (h) => {
     await createDroplet(h, other.guid);
     const all = await h.get(`/v3/apps/${app.guid}/droplets`);
     assert.equal(all.status, 200);
-    assert.deepEqual(all.body.resources.map((d: any) => d.guid), [d1.guid, d2.guid]);
+    assert.deepEqual(
+      all.body.resources.map((d: any) => d.guid),
+      [d1.guid, d2.guid],
+    );
     assert.equal(all.body.pagination.first.href, `https://api.example.org/v3/apps/${app.guid}/droplets?page=1&per_page=50`);
     const awaiting = await h.get(`/v3/apps/${app.guid}/droplets?states=AWAITING_UPLOAD`);
-    assert.deepEqual(awaiting.body.resources.map((d: any) => d.guid), [d2.guid]);
+    assert.deepEqual(
+      awaiting.body.resources.map((d: any) => d.guid),
+      [d2.guid],
+    );
     assert.equal((await h.get(`/v3/apps/${app.guid}/droplets?current=true`)).body.pagination.total_results, 0);
     assert.equal((await h.patch(`/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: d1.guid } })).status, 200);
     const current = await h.get(`/v3/apps/${app.guid}/droplets?current=true`);
-    assert.deepEqual(current.body.resources.map((d: any) => d.guid), [d1.guid]);
+    assert.deepEqual(
+      current.body.resources.map((d: any) => d.guid),
+      [d1.guid],
+    );
     const stranger = await h.user();
     cfError(await h.get(`/v3/apps/${app.guid}/droplets`, stranger.token), 404, 'CF-ResourceNotFound', 10010, 'App not found');
   });
@@ -223,10 +346,17 @@ describeEachStore('droplets', (h) => {
     const m = await matrix();
     const app = await h.app(m.space.guid);
     const droplet = await createDroplet(h, app.guid);
-    cfError(await h.patch(`/v3/droplets/${droplet.guid}`, { process_types: { web: 'x' } }), 422, ...UNPROCESSABLE, "Unknown field(s): 'process_types'");
+    cfError(
+      await h.patch(`/v3/droplets/${droplet.guid}`, { process_types: { web: 'x' } }),
+      422,
+      ...UNPROCESSABLE,
+      "Unknown field(s): 'process_types'",
+    );
     cfError(
       await h.patch(`/v3/droplets/${droplet.guid}`, { metadata: { labels: { 'bad key!': 'x' } } }),
-      422, ...UNPROCESSABLE, "Metadata label key error: 'bad key!' contains invalid characters",
+      422,
+      ...UNPROCESSABLE,
+      "Metadata label key error: 'bad key!' contains invalid characters",
     );
     cfError(await h.patch(`/v3/droplets/${droplet.guid}`, { foo: 1 }, m.tokens.space_auditor), 403, 'CF-NotAuthorized', 10003);
     cfError(await h.patch(`/v3/droplets/${droplet.guid}`, { foo: 1 }, m.tokens.space_supporter), 403, 'CF-NotAuthorized', 10003);
@@ -256,8 +386,16 @@ describeEachStore('droplets', (h) => {
   });
 
   const deleteExpectations: Record<RoleName, number> = {
-    admin: 202, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 404,
-    space_developer: 202, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 404,
+    admin: 202,
+    admin_read_only: 403,
+    global_auditor: 403,
+    org_manager: 403,
+    org_auditor: 404,
+    space_developer: 202,
+    space_manager: 403,
+    space_auditor: 403,
+    space_supporter: 403,
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`DELETE as ${role} answers ${deleteExpectations[role]}`, async () => {
@@ -271,7 +409,7 @@ describeEachStore('droplets', (h) => {
     });
   }
 
-  test('deleting the app, its space or its organization removes its droplets\' bits', async () => {
+  test("deleting the app, its space or its organization removes its droplets' bits", async () => {
     const one = await freshApp(h);
     const two = await freshApp(h);
     const three = await freshApp(h);
@@ -285,6 +423,9 @@ describeEachStore('droplets', (h) => {
     assert.equal((await h.delete(`/v3/apps/${one.app.guid}`)).status, 202);
     assert.equal((await h.delete(`/v3/spaces/${two.space.guid}`)).status, 202);
     assert.equal((await h.delete(`/v3/organizations/${three.org.guid}`)).status, 202);
-    assert.deepEqual(dirs.map((d) => existsSync(d)), [false, false, false]);
+    assert.deepEqual(
+      dirs.map((d) => existsSync(d)),
+      [false, false, false],
+    );
   });
 });

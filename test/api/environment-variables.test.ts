@@ -29,7 +29,9 @@ describeEachStore('app environment variables', (h) => {
 
   test('PATCH merges: new keys are added, given keys replaced, null deletes, others stay', async () => {
     const { app } = await freshApp({ KEEP: 'k', CHANGE: 'old', DROP: 'd' });
-    const res = await h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { CHANGE: 'new', DROP: null, ADDED: 'a', NEVER_SET: null } });
+    const res = await h.patch(`/v3/apps/${app.guid}/environment_variables`, {
+      var: { CHANGE: 'new', DROP: null, ADDED: 'a', NEVER_SET: null },
+    });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body.var, { KEEP: 'k', CHANGE: 'new', ADDED: 'a' });
     assert.equal(res.body.links.self.href, `https://api.example.org/v3/apps/${app.guid}/environment_variables`);
@@ -40,7 +42,9 @@ describeEachStore('app environment variables', (h) => {
 
   test('concurrent PATCHes both land', async () => {
     const { app } = await freshApp();
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { [`K${i}`]: String(i) } })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { [`K${i}`]: String(i) } })),
+    );
     assert.ok(results.every((r) => r.status === 200));
     const vars = (await h.get(`/v3/apps/${app.guid}/environment_variables`)).body.var;
     assert.deepEqual(Object.keys(vars).sort(), ['K0', 'K1', 'K2', 'K3', 'K4', 'K5', 'K6', 'K7']);
@@ -50,12 +54,17 @@ describeEachStore('app environment variables', (h) => {
     const { app } = await freshApp({ A: '1' });
     const url = `/v3/apps/${app.guid}/environment_variables`;
     cfError(await h.patch(url, {}), 422, ...UNPROCESSABLE, 'Var must be an object');
-    cfError(await h.patch(url, { var: [] , extra: 1 }), 422, ...UNPROCESSABLE, "Unknown field(s): 'extra', Var must be an object");
+    cfError(await h.patch(url, { var: [], extra: 1 }), 422, ...UNPROCESSABLE, "Unknown field(s): 'extra', Var must be an object");
     cfError(await h.patch(url, { var: { VCAP_SERVICES: 'x' } }), 422, ...UNPROCESSABLE, 'Var cannot start with VCAP_');
     cfError(await h.patch(url, { var: { vmc_thing: 'x' } }), 422, ...UNPROCESSABLE, 'Var cannot start with VMC_');
     cfError(await h.patch(url, { var: { port: '8080' } }), 422, ...UNPROCESSABLE, 'Var cannot set PORT');
     cfError(await h.patch(url, { var: { '': 'x' } }), 422, ...UNPROCESSABLE, 'Var key must be a minimum length of 1');
-    cfError(await h.patch(url, { var: { N: 5, B: true } }), 422, ...UNPROCESSABLE, "Non-string value in environment variable for key 'N', value '5', Non-string value in environment variable for key 'B', value 'true'");
+    cfError(
+      await h.patch(url, { var: { N: 5, B: true } }),
+      422,
+      ...UNPROCESSABLE,
+      "Non-string value in environment variable for key 'N', value '5', Non-string value in environment variable for key 'B', value 'true'",
+    );
     // A PORTABLE key is fine: only PORT itself is reserved.
     assert.equal((await h.patch(url, { var: { PORTABLE: 'yes' } })).status, 200);
     assert.deepEqual((await h.get(url)).body.var, { A: '1', PORTABLE: 'yes' });
@@ -68,7 +77,11 @@ describeEachStore('app environment variables', (h) => {
     // Found by the hostile-input check: echoing the value with JSON.stringify overflowed the stack.
     const { app } = await freshApp();
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const res = await h.request('PATCH', `/v3/apps/${app.guid}/environment_variables`, { token: h.admin.token, payload: `{"var":{"N":${deep}}}`, headers: { 'content-type': 'application/json' } });
+    const res = await h.request('PATCH', `/v3/apps/${app.guid}/environment_variables`, {
+      token: h.admin.token,
+      payload: `{"var":{"N":${deep}}}`,
+      headers: { 'content-type': 'application/json' },
+    });
     cfError(res, 422, ...UNPROCESSABLE, "Non-string value in environment variable for key 'N', value '[…]'");
   });
 
@@ -76,8 +89,16 @@ describeEachStore('app environment variables', (h) => {
     const m = await matrix();
     const app = await h.app(m.space.guid, undefined, { environment_variables: { SECRET: 's3cr3t' } });
     const expected: Record<RoleName, number> = {
-      admin: 200, admin_read_only: 200, global_auditor: 403, org_manager: 403, org_auditor: 404,
-      space_developer: 200, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 404,
+      admin: 200,
+      admin_read_only: 200,
+      global_auditor: 403,
+      org_manager: 403,
+      org_auditor: 404,
+      space_developer: 200,
+      space_manager: 403,
+      space_auditor: 403,
+      space_supporter: 403,
+      no_role: 404,
     };
     for (const role of ROLES) {
       const res = await h.get(`/v3/apps/${app.guid}/environment_variables`, m.tokens[role]);
@@ -92,7 +113,11 @@ describeEachStore('app environment variables', (h) => {
     const m = await matrix();
     const app = await h.app(m.space.guid);
     for (const role of ROLES) {
-      const res = await h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { [`BY_${role.toUpperCase()}`]: 'x' } }, m.tokens[role]);
+      const res = await h.patch(
+        `/v3/apps/${app.guid}/environment_variables`,
+        { var: { [`BY_${role.toUpperCase()}`]: 'x' } },
+        m.tokens[role],
+      );
       if (role === 'admin' || role === 'space_developer') assert.equal(res.status, 200, role);
       else if (role === 'org_auditor' || role === 'no_role') cfError(res, 404, 'CF-ResourceNotFound', 10010, 'App not found');
       else cfError(res, 403, 'CF-NotAuthorized', 10003);
@@ -105,7 +130,13 @@ describeEachStore('app environment variables', (h) => {
     const dev = await h.user();
     await h.role('space_developer', dev.guid, { space: space.guid });
     await h.patch(`/v3/organizations/${org.guid}`, { suspended: true });
-    cfError(await h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { A: 'b' } }, dev.token), 403, 'CF-OrgSuspended', 10017, 'The organization is suspended');
+    cfError(
+      await h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { A: 'b' } }, dev.token),
+      403,
+      'CF-OrgSuspended',
+      10017,
+      'The organization is suspended',
+    );
     assert.equal((await h.get(`/v3/apps/${app.guid}/environment_variables`, dev.token)).status, 200);
     assert.equal((await h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { A: 'b' } })).status, 200);
   });

@@ -14,7 +14,14 @@ describeEachStore('feature flags', (h) => {
     const res = await h.get('/v3/feature_flags');
     assert.equal(res.status, 200);
     const names = res.body.resources.map((f: any) => f.name);
-    assert.deepEqual(names, ['app_bits_upload', 'app_scaling', 'set_roles_by_username', 'task_creation', 'unset_roles_by_username', 'user_org_creation']);
+    assert.deepEqual(names, [
+      'app_bits_upload',
+      'app_scaling',
+      'set_roles_by_username',
+      'task_creation',
+      'unset_roles_by_username',
+      'user_org_creation',
+    ]);
     const flag = res.body.resources.find((f: any) => f.name === 'task_creation');
     assert.deepEqual(Object.keys(flag), ['name', 'enabled', 'updated_at', 'custom_error_message', 'links']);
     assert.equal(flag.enabled, true);
@@ -26,13 +33,25 @@ describeEachStore('feature flags', (h) => {
 
   test('the list pages and orders by name only', async () => {
     const res = await h.get('/v3/feature_flags?per_page=2&page=2&order_by=-name');
-    assert.deepEqual(res.body.resources.map((f: any) => f.name), ['task_creation', 'set_roles_by_username']);
+    assert.deepEqual(
+      res.body.resources.map((f: any) => f.name),
+      ['task_creation', 'set_roles_by_username'],
+    );
     assert.equal(res.body.pagination.total_results, 6);
     assert.equal(res.body.pagination.total_pages, 3);
     assert.equal(res.body.pagination.next.href, 'https://api.example.org/v3/feature_flags?order_by=-name&page=3&per_page=2');
-    cfError(await h.get('/v3/feature_flags?order_by=updated_at'), 400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Order by can only be: 'name'");
     cfError(
-      await h.get('/v3/feature_flags?names=x'), 400, 'CF-BadQueryParameter', 10005,
+      await h.get('/v3/feature_flags?order_by=updated_at'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Order by can only be: 'name'",
+    );
+    cfError(
+      await h.get('/v3/feature_flags?names=x'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
       "The query parameter is invalid: Unknown query parameter(s): 'names'. Valid parameters are: 'page', 'per_page', 'order_by', 'updated_ats'",
     );
   });
@@ -68,7 +87,8 @@ describeEachStore('feature flags', (h) => {
   });
 
   test('PATCH validation messages', async () => {
-    const bad = (body: unknown, detail: string) => h.patch('/v3/feature_flags/app_bits_upload', body).then((r) => cfError(r, 422, 'CF-UnprocessableEntity', 10008, detail));
+    const bad = (body: unknown, detail: string) =>
+      h.patch('/v3/feature_flags/app_bits_upload', body).then((r) => cfError(r, 422, 'CF-UnprocessableEntity', 10008, detail));
     await bad({ enabled: 'yes', foo: 1 }, "Unknown field(s): 'foo', Enabled must be a boolean");
     await bad({ enabled: null }, 'Enabled must be a boolean');
     await bad({ custom_error_message: 5 }, 'Custom error message must be a string');
@@ -82,7 +102,12 @@ describeEachStore('feature flags', (h) => {
     const m = await matrix();
     for (const role of ROLES) {
       if (role === 'admin') continue;
-      cfError(await h.patch('/v3/feature_flags/user_org_creation', { enabled: 'not-a-boolean' }, m.tokens[role]), 403, 'CF-NotAuthorized', 10003);
+      cfError(
+        await h.patch('/v3/feature_flags/user_org_creation', { enabled: 'not-a-boolean' }, m.tokens[role]),
+        403,
+        'CF-NotAuthorized',
+        10003,
+      );
     }
     assert.equal((await h.get('/v3/feature_flags/user_org_creation')).body.enabled, false);
   });
@@ -103,7 +128,10 @@ describeEachStore('feature flags', (h) => {
     });
     await assertFeatureEnabled(h.db, admin, 'task_creation');
     await h.patch('/v3/feature_flags/task_creation', { custom_error_message: 'tasks are paused for maintenance' });
-    await assert.rejects(assertFeatureEnabled(h.db, user, 'task_creation'), (err: ApiError) => err.detail === 'Feature Disabled: tasks are paused for maintenance');
+    await assert.rejects(
+      assertFeatureEnabled(h.db, user, 'task_creation'),
+      (err: ApiError) => err.detail === 'Feature Disabled: tasks are paused for maintenance',
+    );
     await h.patch('/v3/feature_flags/task_creation', { enabled: true, custom_error_message: null });
     await assertFeatureEnabled(h.db, user, 'task_creation');
   });

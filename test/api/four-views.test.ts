@@ -29,7 +29,9 @@ interface Views {
 }
 
 async function vsphereSession(h: Harness): Promise<string> {
-  const res = await h.request('POST', '/api/session', { headers: { authorization: `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}` } });
+  const res = await h.request('POST', '/api/session', {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}` },
+  });
   assert.equal(res.status, 201, res.text);
   return res.body;
 }
@@ -78,69 +80,78 @@ async function expectViews(h: Harness, session: string, orgGuid: string, guid: s
   const percent = cf.progress?.percent;
   if (step === 'SUCCEEDED') assert.equal(astra.percentDone, 100);
   else assert.equal(astra.percentDone, percent);
-  assert.equal(vsphere.progress?.completed ?? 0, step === 'SUCCEEDED' ? 100 : percent ?? 0);
+  assert.equal(vsphere.progress?.completed ?? 0, step === 'SUCCEEDED' ? 100 : (percent ?? 0));
   assert.equal(astra.parentTaskID, cf.parent_task_guid ?? undefined);
   assert.equal(vsphere.parent, cf.parent_task_guid ?? undefined);
   return views;
 }
 
-describeEachStore('one task, four views', (h) => {
-  listenForTasks(h);
+describeEachStore(
+  'one task, four views',
+  (h) => {
+    listenForTasks(h);
 
-  test('PENDING → RUNNING → PAUSED → RUNNING → CANCELING → FAILED, read through all four APIs at each step', async () => {
-    const { org, app } = await runnableApp(h);
-    const session = await vsphereSession(h);
-    // Both slots are taken, so the walked task waits PENDING.
-    const blockers = [await createTask(h, app.guid, 'exec sleep 600'), await createTask(h, app.guid, 'exec sleep 600')];
-    for (const blocker of blockers) await waitForTask(h, blocker.guid, (t) => t.state === 'RUNNING');
-    // It lingers on SIGTERM, so CANCELING lasts long enough to be read.
-    const task = await createTask(h, app.guid, 'trap "sleep 3; exit 0" TERM; echo "$TASKD_TASK_TOKEN"; sleep 600 & wait', { name: 'walked' });
-    await expectViews(h, session, org.guid, task.guid, 'PENDING');
+    test('PENDING → RUNNING → PAUSED → RUNNING → CANCELING → FAILED, read through all four APIs at each step', async () => {
+      const { org, app } = await runnableApp(h);
+      const session = await vsphereSession(h);
+      // Both slots are taken, so the walked task waits PENDING.
+      const blockers = [await createTask(h, app.guid, 'exec sleep 600'), await createTask(h, app.guid, 'exec sleep 600')];
+      for (const blocker of blockers) await waitForTask(h, blocker.guid, (t) => t.state === 'RUNNING');
+      // It lingers on SIGTERM, so CANCELING lasts long enough to be read.
+      const task = await createTask(h, app.guid, 'trap "sleep 3; exit 0" TERM; echo "$TASKD_TASK_TOKEN"; sleep 600 & wait', {
+        name: 'walked',
+      });
+      await expectViews(h, session, org.guid, task.guid, 'PENDING');
 
-    await h.post(`/v3/tasks/${blockers[0]!.guid}/actions/cancel`, {});
-    const token = await tokenOf(h, task.guid);
-    const progress = await h.request('POST', `/v3/tasks/${task.guid}/progress`, { token, body: { percent: 40, message: 'half way' } });
-    assert.equal(progress.status, 200, progress.text);
-    await expectViews(h, session, org.guid, task.guid, 'RUNNING');
+      await h.post(`/v3/tasks/${blockers[0]!.guid}/actions/cancel`, {});
+      const token = await tokenOf(h, task.guid);
+      const progress = await h.request('POST', `/v3/tasks/${task.guid}/progress`, { token, body: { percent: 40, message: 'half way' } });
+      assert.equal(progress.status, 200, progress.text);
+      await expectViews(h, session, org.guid, task.guid, 'RUNNING');
 
-    assert.equal((await h.post(`/v3/tasks/${task.guid}/actions/pause`, {})).status, 202);
-    await waitForTask(h, task.guid, (t) => t.state === 'PAUSED');
-    await expectViews(h, session, org.guid, task.guid, 'PAUSED');
+      assert.equal((await h.post(`/v3/tasks/${task.guid}/actions/pause`, {})).status, 202);
+      await waitForTask(h, task.guid, (t) => t.state === 'PAUSED');
+      await expectViews(h, session, org.guid, task.guid, 'PAUSED');
 
-    assert.equal((await h.post(`/v3/tasks/${task.guid}/actions/resume`, {})).status, 202);
-    await waitForTask(h, task.guid, (t) => t.state === 'RUNNING');
-    await expectViews(h, session, org.guid, task.guid, 'RUNNING');
+      assert.equal((await h.post(`/v3/tasks/${task.guid}/actions/resume`, {})).status, 202);
+      await waitForTask(h, task.guid, (t) => t.state === 'RUNNING');
+      await expectViews(h, session, org.guid, task.guid, 'RUNNING');
 
-    assert.equal((await h.post(`/v3/tasks/${task.guid}/actions/cancel`, {})).status, 202);
-    await expectViews(h, session, org.guid, task.guid, 'CANCELING');
+      assert.equal((await h.post(`/v3/tasks/${task.guid}/actions/cancel`, {})).status, 202);
+      await expectViews(h, session, org.guid, task.guid, 'CANCELING');
 
-    await waitForTask(h, task.guid);
-    const ended = await expectViews(h, session, org.guid, task.guid, 'CANCELLED');
-    await h.post(`/v3/tasks/${blockers[1]!.guid}/actions/cancel`, {});
-    assert.ok(ended.astra.cancelTime, 'Astra shows when it was cancelled');
-  });
+      await waitForTask(h, task.guid);
+      const ended = await expectViews(h, session, org.guid, task.guid, 'CANCELLED');
+      await h.post(`/v3/tasks/${blockers[1]!.guid}/actions/cancel`, {});
+      assert.ok(ended.astra.cancelTime, 'Astra shows when it was cancelled');
+    });
 
-  test('a subtask that succeeds shows its parent and full progress in every view, and a dismissal shows only in Dbvisit', async () => {
-    const { org, app } = await runnableApp(h);
-    const session = await vsphereSession(h);
-    const parent = await createTask(h, app.guid, 'echo "$TASKD_TASK_TOKEN"; exec sleep 600');
-    const token = await tokenOf(h, parent.guid);
-    const created = await h.request('POST', `/v3/apps/${app.guid}/tasks`, { token, body: { command: 'echo done', parent_task_guid: parent.guid } });
-    assert.equal(created.status, 202, created.text);
-    const child = created.body;
-    await waitForTask(h, child.guid);
-    const views = await expectViews(h, session, org.guid, child.guid, 'SUCCEEDED');
-    assert.equal(views.cf.parent_task_guid, parent.guid);
-    assert.equal(views.astra.name, 'taskd.subtask');
+    test('a subtask that succeeds shows its parent and full progress in every view, and a dismissal shows only in Dbvisit', async () => {
+      const { org, app } = await runnableApp(h);
+      const session = await vsphereSession(h);
+      const parent = await createTask(h, app.guid, 'echo "$TASKD_TASK_TOKEN"; exec sleep 600');
+      const token = await tokenOf(h, parent.guid);
+      const created = await h.request('POST', `/v3/apps/${app.guid}/tasks`, {
+        token,
+        body: { command: 'echo done', parent_task_guid: parent.guid },
+      });
+      assert.equal(created.status, 202, created.text);
+      const child = created.body;
+      await waitForTask(h, child.guid);
+      const views = await expectViews(h, session, org.guid, child.guid, 'SUCCEEDED');
+      assert.equal(views.cf.parent_task_guid, parent.guid);
+      assert.equal(views.astra.name, 'taskd.subtask');
 
-    const row = await taskRow(h, child.guid);
-    const dismissed = await h.request('POST', '/task/dismiss', { token: h.admin.token, body: { params: { task_id: row!.id } } });
-    assert.equal(dismissed.status, 200, dismissed.text);
-    const after = await readViews(h, session, org.guid, child.guid);
-    assert.equal(after.dbvisit.state, 'Dismissed');
-    assert.equal(after.dbvisit.hidden_by, 'admin');
-    assert.deepEqual([after.cf.state, after.astra.state, after.vsphere.status], ['SUCCEEDED', 'completed', 'SUCCEEDED']);
-    await h.post(`/v3/tasks/${parent.guid}/actions/cancel`, {});
-    await eventually('the parent ends', async () => (await taskRow(h, parent.guid))?.finished_at != null);
-  });
-}, { externalUrl: undefined, runnerSlots: 2, cancelGraceSeconds: 10 });
+      const row = await taskRow(h, child.guid);
+      const dismissed = await h.request('POST', '/task/dismiss', { token: h.admin.token, body: { params: { task_id: row!.id } } });
+      assert.equal(dismissed.status, 200, dismissed.text);
+      const after = await readViews(h, session, org.guid, child.guid);
+      assert.equal(after.dbvisit.state, 'Dismissed');
+      assert.equal(after.dbvisit.hidden_by, 'admin');
+      assert.deepEqual([after.cf.state, after.astra.state, after.vsphere.status], ['SUCCEEDED', 'completed', 'SUCCEEDED']);
+      await h.post(`/v3/tasks/${parent.guid}/actions/cancel`, {});
+      await eventually('the parent ends', async () => (await taskRow(h, parent.guid))?.finished_at != null);
+    });
+  },
+  { externalUrl: undefined, runnerSlots: 2, cancelGraceSeconds: 10 },
+);

@@ -7,10 +7,20 @@ import { limitMechanisms, taskFilesystemSupport } from '../../src/runner/limits/
 import { describeTaskUser } from '../../src/runner/task-user.js';
 
 describeEachStore('GET /v3/info', (h) => {
-  test('answers CF\'s shape without a token, and says how task limits are enforced', async () => {
+  test("answers CF's shape without a token, and says how task limits are enforced", async () => {
     const res = await h.request('GET', '/v3/info', {});
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(Object.keys(res.body), ['build', 'cli_version', 'custom', 'description', 'name', 'version', 'osbapi_version', 'links', 'taskd']);
+    assert.deepEqual(Object.keys(res.body), [
+      'build',
+      'cli_version',
+      'custom',
+      'description',
+      'name',
+      'version',
+      'osbapi_version',
+      'links',
+      'taskd',
+    ]);
     assert.equal(res.body.name, 'taskd');
     assert.deepEqual(res.body.custom, {});
     assert.equal(res.body.links.self.href, 'https://api.example.org/v3/info');
@@ -18,7 +28,15 @@ describeEachStore('GET /v3/info', (h) => {
     const sandbox = sandboxInForce(h.config.sandbox);
     const host = await limitMechanisms(h.config);
     assert.deepEqual(res.body.taskd, {
-      limits: { memory: host.memory, processes: host.processes, disk: host.disk, cpu: host.cpu, pause: host.pause, log_rate: 'token bucket', timeout: 'timer' },
+      limits: {
+        memory: host.memory,
+        processes: host.processes,
+        disk: host.disk,
+        cpu: host.cpu,
+        pause: host.pause,
+        log_rate: 'token bucket',
+        timeout: 'timer',
+      },
       sandbox: sandbox.kind,
       sandbox_reason: sandbox.reason,
       task_network: 'on',

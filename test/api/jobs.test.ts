@@ -44,7 +44,13 @@ describeEachStore('jobs', (h) => {
     const res = await uploadBits(h, droplet.guid, await tgzOf([{ name: '/etc/cron.d/x', content: '* * * * * root sh' }]));
     const job = await waitForJob(h, jobGuidOf(res.headers.location));
     assert.equal(job.state, 'FAILED');
-    assert.deepEqual(job.errors, [{ code: 10008, title: 'CF-UnprocessableEntity', detail: "Uploaded droplet file is invalid: entry '/etc/cron.d/x' has an absolute path" }]);
+    assert.deepEqual(job.errors, [
+      {
+        code: 10008,
+        title: 'CF-UnprocessableEntity',
+        detail: "Uploaded droplet file is invalid: entry '/etc/cron.d/x' has an absolute path",
+      },
+    ]);
   });
 
   test('a job whose resource is gone has no resource link and stays visible to whoever holds its guid', async () => {
@@ -65,8 +71,16 @@ describeEachStore('jobs', (h) => {
   });
 
   const visible: Record<RoleName, boolean> = {
-    admin: true, admin_read_only: true, global_auditor: true, org_manager: true, org_auditor: false,
-    space_developer: true, space_manager: true, space_auditor: true, space_supporter: true, no_role: false,
+    admin: true,
+    admin_read_only: true,
+    global_auditor: true,
+    org_manager: true,
+    org_auditor: false,
+    space_developer: true,
+    space_manager: true,
+    space_auditor: true,
+    space_supporter: true,
+    no_role: false,
   };
   for (const role of ROLES) {
     test(`an upload job is ${visible[role] ? 'visible' : 'hidden (404)'} to ${role}`, async () => {

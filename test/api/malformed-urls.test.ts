@@ -27,7 +27,7 @@ describeEachStore('malformed URLs', (h) => {
     assert.match(bad.body.type, /^https:\/\/astra\.netapp\.io\/problems\/\d+$/);
   });
 
-  test('vSphere: each wire\'s own error envelope', async () => {
+  test("vSphere: each wire's own error envelope", async () => {
     const rest = await h.get(`/rest/cis/tasks/${LONG}`);
     assert.equal(rest.status, 404, rest.text);
     assert.equal(rest.body.type, 'com.vmware.vapi.std.errors.not_found');

@@ -6,10 +6,22 @@ import { describeEachStore } from '../support/harness.js';
 
 describeEachStore('NUL characters in requests', (h) => {
   test('in a query parameter: 400 CF-BadQueryParameter, for lists of every kind', async () => {
-    for (const url of ['/v3/tasks?names=a%00b', '/v3/tasks?guids=%00', '/v3/apps?names=%00', '/v3/organizations?names=x%00', '/v3/spaces?names=%00']) {
+    for (const url of [
+      '/v3/tasks?names=a%00b',
+      '/v3/tasks?guids=%00',
+      '/v3/apps?names=%00',
+      '/v3/organizations?names=x%00',
+      '/v3/spaces?names=%00',
+    ]) {
       const res = await h.get(url);
       assert.equal(res.status, 400, `${url}: ${res.text}`);
-      assert.deepEqual(res.body.errors, [{ detail: 'The query parameter is invalid: parameters must not contain the NUL character', title: 'CF-BadQueryParameter', code: 10005 }]);
+      assert.deepEqual(res.body.errors, [
+        {
+          detail: 'The query parameter is invalid: parameters must not contain the NUL character',
+          title: 'CF-BadQueryParameter',
+          code: 10005,
+        },
+      ]);
     }
   });
 
@@ -25,19 +37,28 @@ describeEachStore('NUL characters in requests', (h) => {
     for (const body of [{ name: 'a\u0000b' }, { name: 'ok', metadata: { labels: { 'k\u0000': 'v' } } }]) {
       const res = await h.post('/v3/organizations', body);
       assert.equal(res.status, 400, res.text);
-      assert.deepEqual(res.body.errors, [{ detail: 'Request invalid due to parse error: the body must not contain the NUL character', title: 'CF-MessageParseError', code: 1001 }]);
+      assert.deepEqual(res.body.errors, [
+        {
+          detail: 'Request invalid due to parse error: the body must not contain the NUL character',
+          title: 'CF-MessageParseError',
+          code: 1001,
+        },
+      ]);
     }
     const orgs = await h.get('/v3/organizations?names=ok');
     assert.equal(orgs.body.resources.length, 0);
   });
 
-  test('in the token form: UAA\'s own 400 invalid_request', async () => {
+  test("in the token form: UAA's own 400 invalid_request", async () => {
     const res = await h.request('POST', '/oauth/token', {
       headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'grant_type=password&username=admin%00&password=x',
     });
     assert.equal(res.status, 400, res.text);
-    assert.deepEqual(res.body, { error: 'invalid_request', error_description: 'Request invalid due to parse error: the body must not contain the NUL character' });
+    assert.deepEqual(res.body, {
+      error: 'invalid_request',
+      error_description: 'Request invalid due to parse error: the body must not contain the NUL character',
+    });
   });
 
   test('through the other dialects: each refuses it in its own envelope', async () => {
@@ -45,8 +66,12 @@ describeEachStore('NUL characters in requests', (h) => {
     const astra = await h.get(`/accounts/${org.guid}/core/v1/tasks?filter=name%20eq%20%27a%00%27`);
     assert.equal(astra.status, 400, astra.text);
     assert.equal(astra.body.type, 'https://astra.netapp.io/problems/5');
-    const session = await h.request('POST', '/rest/com/vmware/cis/session', { headers: { authorization: `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}` } });
-    const vsphere = await h.request('GET', '/rest/cis/tasks?filter_spec.tasks=a%00', { headers: { 'vmware-api-session-id': session.body.value } });
+    const session = await h.request('POST', '/rest/com/vmware/cis/session', {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}` },
+    });
+    const vsphere = await h.request('GET', '/rest/cis/tasks?filter_spec.tasks=a%00', {
+      headers: { 'vmware-api-session-id': session.body.value },
+    });
     assert.equal(vsphere.status, 400, vsphere.text);
     assert.equal(vsphere.body.type, 'com.vmware.vapi.std.errors.invalid_argument');
     const dbvisit = await h.request('POST', '/task/list', { token: h.admin.token, body: { params: { show_hidden: false, x: 'a\u0000' } } });

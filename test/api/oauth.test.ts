@@ -20,7 +20,13 @@ async function signingKey(h: Harness): Promise<Uint8Array> {
 
 /** A token shaped like taskd's, signed with `key`; `exp` in seconds since the epoch. */
 function craftToken(claims: { user_id: string; token_use?: string; exp: number }, key: Uint8Array): Promise<string> {
-  return new SignJWT({ user_id: claims.user_id, user_name: null, scope: ['cloud_controller.read', 'cloud_controller.write'], client_id: 'cf', token_use: claims.token_use ?? 'access' })
+  return new SignJWT({
+    user_id: claims.user_id,
+    user_name: null,
+    scope: ['cloud_controller.read', 'cloud_controller.write'],
+    client_id: 'cf',
+    token_use: claims.token_use ?? 'access',
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.user_id)
     .setIssuer('taskd')
@@ -45,7 +51,7 @@ describeEachStore('oauth', (h) => {
     assert.equal(orgs.status, 200);
   });
 
-  test('the admin\'s token carries the admin scope and it works as one', async () => {
+  test("the admin's token carries the admin scope and it works as one", async () => {
     const res = await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword });
     assert.equal(res.status, 200);
     assert.equal(res.body.scope, 'cloud_controller.read cloud_controller.write cloud_controller.admin');
@@ -53,7 +59,11 @@ describeEachStore('oauth', (h) => {
   });
 
   test('client credentials may come in the form instead of Basic auth', async () => {
-    const res = await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword, client_id: 'cf', client_secret: '' }, null);
+    const res = await tokenRequest(
+      h,
+      { grant_type: 'password', username: 'admin', password: h.adminPassword, client_id: 'cf', client_secret: '' },
+      null,
+    );
     assert.equal(res.status, 200, res.text);
   });
 
@@ -72,7 +82,11 @@ describeEachStore('oauth', (h) => {
   test('a user made by guid has no password and cannot log in', async () => {
     const guid = randomUUID();
     await h.post('/v3/users', { guid });
-    await h.db.updateTable('users').set({ username: `byguid-${guid}` }).where('guid', '=', guid).execute();
+    await h.db
+      .updateTable('users')
+      .set({ username: `byguid-${guid}` })
+      .where('guid', '=', guid)
+      .execute();
     const res = await tokenRequest(h, { grant_type: 'password', username: `byguid-${guid}`, password: '' });
     assert.equal(res.status, 401);
     assert.equal(res.body.error, 'unauthorized');
@@ -80,11 +94,19 @@ describeEachStore('oauth', (h) => {
 
   test('a wrong client is refused before the user is looked at', async () => {
     for (const client of ['other:', 'cf:secret']) {
-      const res = await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword }, `Basic ${Buffer.from(client).toString('base64')}`);
+      const res = await tokenRequest(
+        h,
+        { grant_type: 'password', username: 'admin', password: h.adminPassword },
+        `Basic ${Buffer.from(client).toString('base64')}`,
+      );
       assert.equal(res.status, 401, client);
       assert.deepEqual(res.body, { error: 'unauthorized', error_description: 'Bad credentials' });
     }
-    const formClient = await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword, client_id: 'other' }, null);
+    const formClient = await tokenRequest(
+      h,
+      { grant_type: 'password', username: 'admin', password: h.adminPassword, client_id: 'other' },
+      null,
+    );
     assert.equal(formClient.status, 401);
   });
 
@@ -137,8 +159,12 @@ describeEachStore('oauth', (h) => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await craftToken({ user_id: h.admin.guid, exp: now - 5 }, key);
     const forged = await craftToken({ user_id: h.admin.guid, exp: now + 600 }, randomBytes(32));
-    const algNone = new UnsecuredJWT({ user_id: h.admin.guid, scope: ['cloud_controller.admin'], token_use: 'access' }).setIssuer('taskd').setExpirationTime(now + 600).encode();
-    const refreshAsAccess = (await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword })).body.refresh_token;
+    const algNone = new UnsecuredJWT({ user_id: h.admin.guid, scope: ['cloud_controller.admin'], token_use: 'access' })
+      .setIssuer('taskd')
+      .setExpirationTime(now + 600)
+      .encode();
+    const refreshAsAccess = (await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword })).body
+      .refresh_token;
     const unknownUser = await craftToken({ user_id: randomUUID(), exp: now + 600 }, key);
     const genuine = await craftToken({ user_id: h.admin.guid, exp: now + 600 }, key);
     assert.equal((await h.get('/v3/organizations', genuine)).status, 200, 'the crafting itself is sound');
@@ -159,7 +185,13 @@ describeEachStore('oauth', (h) => {
 
   test('a token without cloud_controller.write may read but not write', async () => {
     const key = await signingKey(h);
-    const readOnly = await new SignJWT({ user_id: h.admin.guid, user_name: 'admin', scope: ['cloud_controller.read'], client_id: 'cf', token_use: 'access' })
+    const readOnly = await new SignJWT({
+      user_id: h.admin.guid,
+      user_name: 'admin',
+      scope: ['cloud_controller.read'],
+      client_id: 'cf',
+      token_use: 'access',
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer('taskd')
       .setIssuedAt()

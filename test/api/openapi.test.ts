@@ -46,7 +46,9 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 
 function operations(doc: any): { method: string; path: string; op: any }[] {
   return Object.entries<any>(doc.paths).flatMap(([path, item]) =>
-    Object.entries<any>(item).filter(([method]) => HTTP_METHODS.includes(method)).map(([method, op]) => ({ method, path, op })),
+    Object.entries<any>(item)
+      .filter(([method]) => HTTP_METHODS.includes(method))
+      .map(([method, op]) => ({ method, path, op })),
   );
 }
 
@@ -74,7 +76,10 @@ describe('OpenAPI document and docs page', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     assert.equal(doc.info.title, 'taskd');
     assert.equal(doc.info.version, pkg.version);
-    assert.deepEqual(doc.tags.map((t: any) => t.name), [CF, ASTRA, VSPHERE, DBVISIT]);
+    assert.deepEqual(
+      doc.tags.map((t: any) => t.name),
+      [CF, ASTRA, VSPHERE, DBVISIT],
+    );
     for (const tag of doc.tags) assert.ok(tag.description.length > 20, `tag ${tag.name} explains its dialect`);
   });
 
@@ -92,8 +97,14 @@ describe('OpenAPI document and docs page', () => {
 
   test('no HEAD twins, no docs routes, and no methods that only answer 405', () => {
     const ops = operations(doc);
-    assert.deepEqual(ops.filter((o) => o.method === 'head').map((o) => o.path), []);
-    assert.deepEqual(ops.filter((o) => /^\/(docs|openapi\.json)/.test(o.path)).map((o) => o.path), []);
+    assert.deepEqual(
+      ops.filter((o) => o.method === 'head').map((o) => o.path),
+      [],
+    );
+    assert.deepEqual(
+      ops.filter((o) => /^\/(docs|openapi\.json)/.test(o.path)).map((o) => o.path),
+      [],
+    );
     assert.deepEqual(Object.keys(doc.paths['/accounts/{account_id}/core/v1/tasks']), ['get']);
   });
 
@@ -101,7 +112,8 @@ describe('OpenAPI document and docs page', () => {
     const params = (path: string, method: string) => doc.paths[path][method].parameters.map((p: any) => `${p.in}:${p.name}`);
     assert.ok(params('/v3/apps/{guid}/tasks', 'get').includes('path:guid'));
     const astraList = params('/accounts/{account_id}/core/v1/tasks', 'get');
-    for (const name of ['query:filter', 'query:include', 'query:limit', 'query:continue', 'path:account_id']) assert.ok(astraList.includes(name), name);
+    for (const name of ['query:filter', 'query:include', 'query:limit', 'query:continue', 'path:account_id'])
+      assert.ok(astraList.includes(name), name);
     assert.ok(params('/rest/cis/tasks', 'get').includes('query:filter_spec.tasks'));
     assert.ok(doc.paths['/api/cis/tasks'].post.requestBody.content['application/json'].schema.properties.filter_spec);
     assert.ok(doc.paths['/task/show'].post.requestBody.content['application/json'].schema.properties.params);
@@ -120,7 +132,12 @@ describe('OpenAPI document and docs page', () => {
       assert.equal(op?.['x-taskd-extension'], true, `${method} ${path}`);
       assert.match(op.description, /^taskd extension: not part of the .+ API\./);
     }
-    const originals = [['get', '/v3/tasks'], ['post', '/v3/tasks/{guid}/actions/cancel'], ['post', '/api/cis/tasks'], ['post', '/task/list']];
+    const originals = [
+      ['get', '/v3/tasks'],
+      ['post', '/v3/tasks/{guid}/actions/cancel'],
+      ['post', '/api/cis/tasks'],
+      ['post', '/task/list'],
+    ];
     for (const [method, path] of originals) assert.equal(doc.paths[path][method]['x-taskd-extension'], undefined, `${method} ${path}`);
   });
 
@@ -138,7 +155,10 @@ describe('OpenAPI document and docs page', () => {
     assert.match(String(res.headers['content-type']), /^text\/html/);
     assert.doesNotMatch(res.text, /https?:\/\//, 'the page must not load anything from elsewhere (no CDN)');
     const assets = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    assert.ok(assets.some((a) => a.endsWith('.js')), 'the page loads its scripts');
+    assert.ok(
+      assets.some((a) => a.endsWith('.js')),
+      'the page loads its scripts',
+    );
     for (const asset of assets) {
       const served = await h.request('GET', new URL(asset, 'http://taskd/docs').pathname);
       assert.equal(served.status, 200, asset);
@@ -148,7 +168,10 @@ describe('OpenAPI document and docs page', () => {
   test('the docs page reads the same document, from taskd itself', async () => {
     const init = await h.request('GET', '/docs/static/swagger-initializer.js');
     assert.equal(init.status, 200);
-    const code = init.text.split('\n').filter((line) => !/^\s*\/\//.test(line)).join('\n');
+    const code = init.text
+      .split('\n')
+      .filter((line) => !/^\s*\/\//.test(line))
+      .join('\n');
     assert.doesNotMatch(code, /https?:\/\//, 'no remote document or online validator');
     const json = await h.request('GET', '/docs/json');
     assert.deepEqual(json.body, doc);

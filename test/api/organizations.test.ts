@@ -6,7 +6,16 @@ describeEachStore('organizations', (h) => {
   test('admin creates an organization with the default quota and labels', async () => {
     const res = await h.post('/v3/organizations', { name: 'acme', metadata: { labels: { env: 'prod' }, annotations: { note: 'hi' } } });
     assert.equal(res.status, 201);
-    assert.deepEqual(Object.keys(res.body), ['guid', 'created_at', 'updated_at', 'name', 'suspended', 'relationships', 'metadata', 'links']);
+    assert.deepEqual(Object.keys(res.body), [
+      'guid',
+      'created_at',
+      'updated_at',
+      'name',
+      'suspended',
+      'relationships',
+      'metadata',
+      'links',
+    ]);
     assert.equal(res.body.name, 'acme');
     assert.equal(res.body.suspended, false);
     assert.match(res.body.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
@@ -17,7 +26,13 @@ describeEachStore('organizations', (h) => {
 
   test('duplicate names are refused regardless of case', async () => {
     await h.org('dup-org');
-    cfError(await h.post('/v3/organizations', { name: 'DUP-org' }), 422, 'CF-UnprocessableEntity', 10008, "Organization 'DUP-org' already exists.");
+    cfError(
+      await h.post('/v3/organizations', { name: 'DUP-org' }),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Organization 'DUP-org' already exists.",
+    );
   });
 
   test('validation messages are joined', async () => {
@@ -29,10 +44,29 @@ describeEachStore('organizations', (h) => {
     // Found by the hostile-input check: echoing the value with JSON.stringify overflowed the stack.
     const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
     const send = (metadata: string) =>
-      h.request('POST', '/v3/organizations', { token: h.admin.token, payload: `{"name":"deep-${metadata.length % 7}","metadata":${metadata}}`, headers: { 'content-type': 'application/json' } });
-    cfError(await send(`{"labels":{"env":${deep}}}`), 422, 'CF-UnprocessableEntity', 10008, "Metadata label value error: '{…}' contains invalid characters");
-    cfError(await send(`{"annotations":{"note":${deep}}}`), 422, 'CF-UnprocessableEntity', 10008, "Metadata annotation value error: '{…}' must be a string");
-    assert.equal((await h.get('/v3/organizations?names=deep-0,deep-1,deep-2,deep-3,deep-4,deep-5,deep-6')).body.pagination.total_results, 0);
+      h.request('POST', '/v3/organizations', {
+        token: h.admin.token,
+        payload: `{"name":"deep-${metadata.length % 7}","metadata":${metadata}}`,
+        headers: { 'content-type': 'application/json' },
+      });
+    cfError(
+      await send(`{"labels":{"env":${deep}}}`),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Metadata label value error: '{…}' contains invalid characters",
+    );
+    cfError(
+      await send(`{"annotations":{"note":${deep}}}`),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Metadata annotation value error: '{…}' must be a string",
+    );
+    assert.equal(
+      (await h.get('/v3/organizations?names=deep-0,deep-1,deep-2,deep-3,deep-4,deep-5,deep-6')).body.pagination.total_results,
+      0,
+    );
   });
 
   test('non-admins cannot create organizations', async () => {
@@ -54,10 +88,19 @@ describeEachStore('organizations', (h) => {
     const a = await h.org(h.unique('Filter'), { metadata: { labels: { tier: 'gold' } } });
     await h.org(h.unique('Filter'));
     const byName = await h.get(`/v3/organizations?names=${encodeURIComponent(a.name.toUpperCase())}`);
-    assert.deepEqual(byName.body.resources.map((o: any) => o.guid), [a.guid]);
+    assert.deepEqual(
+      byName.body.resources.map((o: any) => o.guid),
+      [a.guid],
+    );
     const byLabel = await h.get('/v3/organizations?label_selector=tier%3Dgold&per_page=1');
-    assert.deepEqual(byLabel.body.resources.map((o: any) => o.guid), [a.guid]);
-    assert.equal(byLabel.body.pagination.first.href, 'https://api.example.org/v3/organizations?label_selector=tier%3Dgold&page=1&per_page=1');
+    assert.deepEqual(
+      byLabel.body.resources.map((o: any) => o.guid),
+      [a.guid],
+    );
+    assert.equal(
+      byLabel.body.pagination.first.href,
+      'https://api.example.org/v3/organizations?label_selector=tier%3Dgold&page=1&per_page=1',
+    );
   });
 
   test('PATCH renames, suspends and merges metadata; DELETE answers with a job', async () => {

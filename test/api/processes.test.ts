@@ -5,8 +5,21 @@ import { ROLES, sharedRoleMatrix, type RoleName } from '../support/role-matrix.j
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
 
 const PROCESS_KEYS = [
-  'guid', 'created_at', 'updated_at', 'type', 'command', 'user', 'instances', 'memory_in_mb', 'disk_in_mb',
-  'log_rate_limit_in_bytes_per_second', 'health_check', 'readiness_health_check', 'relationships', 'metadata', 'links',
+  'guid',
+  'created_at',
+  'updated_at',
+  'type',
+  'command',
+  'user',
+  'instances',
+  'memory_in_mb',
+  'disk_in_mb',
+  'log_rate_limit_in_bytes_per_second',
+  'health_check',
+  'readiness_health_check',
+  'relationships',
+  'metadata',
+  'links',
 ];
 
 async function freshSpace(h: Harness) {
@@ -46,23 +59,32 @@ describeEachStore('processes', (h) => {
     });
   });
 
-  test('GET /v3/apps/:guid/processes lists the app\'s processes with commands hidden, filtered by type', async () => {
+  test("GET /v3/apps/:guid/processes lists the app's processes with commands hidden, filtered by type", async () => {
     const { space } = await freshSpace(h);
     const { app } = await appWithCurrentDroplet(h, space.guid, { web: 'web-cmd', worker: 'worker-cmd' });
     await appWithCurrentDroplet(h, space.guid);
     const res = await h.get(`/v3/apps/${app.guid}/processes`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.resources.map((p: any) => p.type), ['web', 'worker']);
+    assert.deepEqual(
+      res.body.resources.map((p: any) => p.type),
+      ['web', 'worker'],
+    );
     for (const p of res.body.resources) {
       assert.deepEqual(Object.keys(p), PROCESS_KEYS);
       assert.equal(p.command, '[PRIVATE DATA HIDDEN IN LISTS]', 'lists hide commands even from admins, as CF');
     }
     assert.equal(res.body.pagination.first.href, `https://api.example.org/v3/apps/${app.guid}/processes?page=1&per_page=50`);
     const workers = await h.get(`/v3/apps/${app.guid}/processes?types=worker`);
-    assert.deepEqual(workers.body.resources.map((p: any) => p.type), ['worker']);
+    assert.deepEqual(
+      workers.body.resources.map((p: any) => p.type),
+      ['worker'],
+    );
     cfError(
       await h.get(`/v3/apps/${app.guid}/processes?space_guids=x`),
-      400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Unknown query parameter(s): 'space_guids'",
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'space_guids'",
     );
     const stranger = await h.user();
     cfError(await h.get(`/v3/apps/${app.guid}/processes`, stranger.token), 404, 'CF-ResourceNotFound', 10010, 'App not found');
@@ -77,16 +99,34 @@ describeEachStore('processes', (h) => {
     await h.role('space_developer', dev.guid, { space: a.space.guid });
     const mine = await h.get('/v3/processes', dev.token);
     assert.equal(mine.status, 200);
-    assert.deepEqual(mine.body.resources.map((p: any) => [p.relationships.app.data.guid, p.type]), [[one.app.guid, 'web'], [one.app.guid, 'worker']]);
+    assert.deepEqual(
+      mine.body.resources.map((p: any) => [p.relationships.app.data.guid, p.type]),
+      [
+        [one.app.guid, 'web'],
+        [one.app.guid, 'worker'],
+      ],
+    );
     assert.equal(mine.body.resources[0].command, '[PRIVATE DATA HIDDEN IN LISTS]');
 
     const byApp = await h.get(`/v3/processes?app_guids=${two.app.guid}`);
-    assert.deepEqual(byApp.body.resources.map((p: any) => p.guid), [two.app.guid]);
+    assert.deepEqual(
+      byApp.body.resources.map((p: any) => p.guid),
+      [two.app.guid],
+    );
     const bySpace = await h.get(`/v3/processes?space_guids=${a.space.guid}&types=worker`);
-    assert.deepEqual(bySpace.body.resources.map((p: any) => p.type), ['worker']);
-    assert.equal(bySpace.body.pagination.first.href, `https://api.example.org/v3/processes?page=1&per_page=50&space_guids=${a.space.guid}&types=worker`);
+    assert.deepEqual(
+      bySpace.body.resources.map((p: any) => p.type),
+      ['worker'],
+    );
+    assert.equal(
+      bySpace.body.pagination.first.href,
+      `https://api.example.org/v3/processes?page=1&per_page=50&space_guids=${a.space.guid}&types=worker`,
+    );
     const byOrg = await h.get(`/v3/processes?organization_guids=${b.org.guid}`);
-    assert.deepEqual(byOrg.body.resources.map((p: any) => p.guid), [two.app.guid]);
+    assert.deepEqual(
+      byOrg.body.resources.map((p: any) => p.guid),
+      [two.app.guid],
+    );
     const byGuid = await h.get(`/v3/processes?guids=${one.app.guid},${two.app.guid}`);
     assert.equal(byGuid.body.pagination.total_results, 2);
 
@@ -100,10 +140,20 @@ describeEachStore('processes', (h) => {
     const worker = (await h.get(`/v3/apps/${app.guid}/processes?types=worker`)).body.resources[0];
     await h.db
       .insertInto('metadata')
-      .values({ resource_kind: 'process', resource_id: (await h.db.selectFrom('processes').select('id').where('guid', '=', worker.guid).executeTakeFirstOrThrow()).id, metadata_kind: 'label', key_prefix: '', key_name: 'fruit', value: 'strawberry' })
+      .values({
+        resource_kind: 'process',
+        resource_id: (await h.db.selectFrom('processes').select('id').where('guid', '=', worker.guid).executeTakeFirstOrThrow()).id,
+        metadata_kind: 'label',
+        key_prefix: '',
+        key_name: 'fruit',
+        value: 'strawberry',
+      })
       .execute();
     const res = await h.get(`/v3/processes?label_selector=fruit%3Dstrawberry&app_guids=${app.guid}`);
-    assert.deepEqual(res.body.resources.map((p: any) => p.guid), [worker.guid]);
+    assert.deepEqual(
+      res.body.resources.map((p: any) => p.guid),
+      [worker.guid],
+    );
     assert.deepEqual(res.body.resources[0].metadata.labels, { fruit: 'strawberry' });
   });
 
@@ -112,8 +162,16 @@ describeEachStore('processes', (h) => {
   });
 
   const showExpectations: Record<RoleName, 'command' | 'hidden' | 404> = {
-    admin: 'command', admin_read_only: 'command', global_auditor: 'hidden', org_manager: 'hidden', org_auditor: 404,
-    space_developer: 'command', space_manager: 'hidden', space_auditor: 'hidden', space_supporter: 'hidden', no_role: 404,
+    admin: 'command',
+    admin_read_only: 'command',
+    global_auditor: 'hidden',
+    org_manager: 'hidden',
+    org_auditor: 404,
+    space_developer: 'command',
+    space_manager: 'hidden',
+    space_auditor: 'hidden',
+    space_supporter: 'hidden',
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`GET /v3/processes/:guid as ${role}: ${showExpectations[role]}`, async () => {

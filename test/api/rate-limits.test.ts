@@ -40,7 +40,9 @@ async function passwordLogin(h: Harness, username: string, password: string, rem
 }
 
 const restSession = (h: Harness, username: string, password: string) =>
-  h.request('POST', '/rest/com/vmware/cis/session', { headers: { authorization: basic(username, password), 'vmware-use-header-authn': 'true' } });
+  h.request('POST', '/rest/com/vmware/cis/session', {
+    headers: { authorization: basic(username, password), 'vmware-use-header-authn': 'true' },
+  });
 const apiSession = (h: Harness, username: string, password: string) =>
   h.request('POST', '/api/session', { headers: { authorization: basic(username, password) } });
 const dbvisitList = (h: Harness, username: string, password: string) =>
@@ -162,7 +164,10 @@ describeEachStore(
       const u = await h.user();
       const answers: Response[] = [];
       // Each from its own address, so each name is judged on its own count.
-      for (const [name, address] of [[u.username, '10.0.0.1'], [`ghost-${u.username}`, '10.0.0.2']]) {
+      for (const [name, address] of [
+        [u.username, '10.0.0.1'],
+        [`ghost-${u.username}`, '10.0.0.2'],
+      ]) {
         for (let i = 0; i < FAILURES; i++) assert.equal((await passwordLogin(h, name, 'wrong', address)).status, 401);
         answers.push(await passwordLogin(h, name, 'wrong', address));
       }
@@ -194,7 +199,7 @@ describeEachStore(
       assert.equal((await passwordLogin(h, other.username, `pw-${other.username}`, '10.0.0.6')).status, 200);
     });
 
-    test('a success clears the username\'s failures', async () => {
+    test("a success clears the username's failures", async () => {
       const u = await h.user();
       for (let i = 0; i < FAILURES - 1; i++) await passwordLogin(h, u.username, 'wrong', '10.0.0.7');
       assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`, '10.0.0.8')).status, 200);

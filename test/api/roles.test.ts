@@ -4,8 +4,18 @@ import { randomUUID } from 'node:crypto';
 import { cfError, describeEachStore, type Actor, type Harness } from '../support/harness.js';
 
 const CALLERS = [
-  'admin', 'admin_read_only', 'global_auditor', 'org_manager', 'org_auditor', 'org_billing_manager', 'org_user',
-  'space_developer', 'space_manager', 'space_auditor', 'space_supporter', 'no_role',
+  'admin',
+  'admin_read_only',
+  'global_auditor',
+  'org_manager',
+  'org_auditor',
+  'org_billing_manager',
+  'org_user',
+  'space_developer',
+  'space_manager',
+  'space_auditor',
+  'space_supporter',
+  'no_role',
 ] as const;
 type Caller = (typeof CALLERS)[number];
 
@@ -24,7 +34,8 @@ async function makeCast(h: Harness): Promise<Cast> {
     if (who === 'admin_read_only') return h.user(['cloud_controller.admin_read_only']);
     if (who === 'global_auditor') return h.user(['cloud_controller.global_auditor']);
     const u = await h.user();
-    if (who.startsWith('org_')) await h.role(who === 'org_user' ? 'organization_user' : who.replace('org_', 'organization_'), u.guid, { org: org.guid });
+    if (who.startsWith('org_'))
+      await h.role(who === 'org_user' ? 'organization_user' : who.replace('org_', 'organization_'), u.guid, { org: org.guid });
     else if (who.startsWith('space_')) await h.role(who, u.guid, { space: space.guid });
     return u;
   };
@@ -32,8 +43,14 @@ async function makeCast(h: Harness): Promise<Cast> {
   return { org, space, as: Object.fromEntries(CALLERS.map((c, i) => [c, actors[i]])) as Record<Caller, Actor> };
 }
 
-const orgRole = (type: string, user: object, orgGuid: string) => ({ type, relationships: { user: { data: user }, organization: { data: { guid: orgGuid } } } });
-const spaceRole = (type: string, user: object, spaceGuid: string) => ({ type, relationships: { user: { data: user }, space: { data: { guid: spaceGuid } } } });
+const orgRole = (type: string, user: object, orgGuid: string) => ({
+  type,
+  relationships: { user: { data: user }, organization: { data: { guid: orgGuid } } },
+});
+const spaceRole = (type: string, user: object, spaceGuid: string) => ({
+  type,
+  relationships: { user: { data: user }, space: { data: { guid: spaceGuid } } },
+});
 
 const ALLOWED_TYPES =
   'Type must be one of the allowed types ["organization_auditor", "organization_manager", "organization_billing_manager", "organization_user", "space_auditor", "space_manager", "space_developer", "space_supporter"]';
@@ -60,7 +77,11 @@ describeEachStore('roles', (h) => {
     assert.match(res.body.guid, /^[0-9a-f-]{36}$/);
     assert.match(res.body.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     assert.equal(res.body.type, 'space_developer');
-    assert.deepEqual(res.body.relationships, { user: { data: { guid: user } }, space: { data: { guid: cast.space.guid } }, organization: { data: null } });
+    assert.deepEqual(res.body.relationships, {
+      user: { data: { guid: user } },
+      space: { data: { guid: cast.space.guid } },
+      organization: { data: null },
+    });
     assert.deepEqual(res.body.links, {
       self: { href: `https://api.example.org/v3/roles/${res.body.guid}` },
       user: { href: `https://api.example.org/v3/users/${user}` },
@@ -75,7 +96,11 @@ describeEachStore('roles', (h) => {
     const u = await h.user();
     const res = await h.post('/v3/roles', orgRole('organization_auditor', { guid: u.guid }, cast.org.guid));
     assert.equal(res.status, 201, res.text);
-    assert.deepEqual(res.body.relationships, { user: { data: { guid: u.guid } }, space: { data: null }, organization: { data: { guid: cast.org.guid } } });
+    assert.deepEqual(res.body.relationships, {
+      user: { data: { guid: u.guid } },
+      space: { data: null },
+      organization: { data: { guid: cast.org.guid } },
+    });
     assert.deepEqual(Object.keys(res.body.links), ['self', 'user', 'organization']);
     assert.equal(res.body.links.organization.href, `https://api.example.org/v3/organizations/${cast.org.guid}`);
     // The role takes effect at once: the user now sees the organization.
@@ -92,8 +117,14 @@ describeEachStore('roles', (h) => {
     }
     const list = await h.get(`/v3/roles?user_guids=${user}&per_page=10`);
     assert.deepEqual(list.body.resources.map((r: any) => r.type).sort(), [
-      'organization_auditor', 'organization_billing_manager', 'organization_manager', 'organization_user',
-      'space_auditor', 'space_developer', 'space_manager', 'space_supporter',
+      'organization_auditor',
+      'organization_billing_manager',
+      'organization_manager',
+      'organization_user',
+      'space_auditor',
+      'space_developer',
+      'space_manager',
+      'space_supporter',
     ]);
   });
 
@@ -111,37 +142,72 @@ describeEachStore('roles', (h) => {
 
   test('a space role for an unknown user is refused, not invented', async () => {
     const guid = randomUUID();
-    cfError(await h.post('/v3/roles', spaceRole('space_auditor', { guid }, cast.space.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      'Invalid user. Ensure that the user exists and you have access to it.');
+    cfError(
+      await h.post('/v3/roles', spaceRole('space_auditor', { guid }, cast.space.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Invalid user. Ensure that the user exists and you have access to it.',
+    );
     assert.equal((await h.get(`/v3/users/${guid}`)).status, 404);
   });
 
-  test('a space role needs the user to be an organization_user of the space\'s org', async () => {
+  test("a space role needs the user to be an organization_user of the space's org", async () => {
     const u = await h.user();
     await h.post('/v3/roles', orgRole('organization_auditor', { guid: u.guid }, cast.org.guid));
-    cfError(await h.post('/v3/roles', spaceRole('space_developer', { guid: u.guid }, cast.space.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      "Users cannot be assigned roles in a space if they do not have a role in that space's organization.");
+    cfError(
+      await h.post('/v3/roles', spaceRole('space_developer', { guid: u.guid }, cast.space.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Users cannot be assigned roles in a space if they do not have a role in that space's organization.",
+    );
   });
 
-  test('unknown space or organization is a 422 with CF\'s message', async () => {
+  test("unknown space or organization is a 422 with CF's message", async () => {
     const user = await orgMember();
-    cfError(await h.post('/v3/roles', spaceRole('space_auditor', { guid: user }, randomUUID())), 422, 'CF-UnprocessableEntity', 10008,
-      'Invalid space. Ensure that the space exists and you have access to it.');
-    cfError(await h.post('/v3/roles', orgRole('organization_auditor', { guid: user }, randomUUID())), 422, 'CF-UnprocessableEntity', 10008,
-      'Invalid organization. Ensure the organization exists and you have access to it.');
+    cfError(
+      await h.post('/v3/roles', spaceRole('space_auditor', { guid: user }, randomUUID())),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Invalid space. Ensure that the space exists and you have access to it.',
+    );
+    cfError(
+      await h.post('/v3/roles', orgRole('organization_auditor', { guid: user }, randomUUID())),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Invalid organization. Ensure the organization exists and you have access to it.',
+    );
   });
 
   test('duplicates name the user, the role and the place', async () => {
     const u = await h.user();
     await h.role('space_auditor', u.guid, { space: cast.space.guid });
-    cfError(await h.post('/v3/roles', spaceRole('space_auditor', { guid: u.guid }, cast.space.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      `User '${u.username}' already has 'space_auditor' role in space '${cast.space.name}'.`);
-    cfError(await h.post('/v3/roles', orgRole('organization_user', { guid: u.guid }, cast.org.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      `User '${u.username}' already has 'organization_user' role in organization '${cast.org.name}'.`);
+    cfError(
+      await h.post('/v3/roles', spaceRole('space_auditor', { guid: u.guid }, cast.space.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      `User '${u.username}' already has 'space_auditor' role in space '${cast.space.name}'.`,
+    );
+    cfError(
+      await h.post('/v3/roles', orgRole('organization_user', { guid: u.guid }, cast.org.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      `User '${u.username}' already has 'organization_user' role in organization '${cast.org.name}'.`,
+    );
     // A user without a username is named by its guid.
     const bare = await orgMember();
-    cfError(await h.post('/v3/roles', orgRole('organization_user', { guid: bare }, cast.org.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      `User '${bare}' already has 'organization_user' role in organization '${cast.org.name}'.`);
+    cfError(
+      await h.post('/v3/roles', orgRole('organization_user', { guid: bare }, cast.org.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      `User '${bare}' already has 'organization_user' role in organization '${cast.org.name}'.`,
+    );
   });
 
   test('the same role in another space or org is not a duplicate', async () => {
@@ -161,27 +227,45 @@ describeEachStore('roles', (h) => {
     const withOrigin = await h.post('/v3/roles', spaceRole('space_auditor', { username: u.username, origin: 'uaa' }, cast.space.guid));
     assert.equal(withOrigin.status, 201, withOrigin.text);
     assert.equal(withOrigin.body.relationships.user.data.guid, u.guid);
-    cfError(await h.post('/v3/roles', orgRole('organization_auditor', { username: u.username, origin: 'ldap' }, cast.org.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      `No user exists with the username '${u.username}' and origin 'ldap'.`);
-    cfError(await h.post('/v3/roles', orgRole('organization_auditor', { username: 'nobody-at-all' }, cast.org.guid)), 422, 'CF-UnprocessableEntity', 10008,
-      "No user exists with the username 'nobody-at-all'.");
+    cfError(
+      await h.post('/v3/roles', orgRole('organization_auditor', { username: u.username, origin: 'ldap' }, cast.org.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      `No user exists with the username '${u.username}' and origin 'ldap'.`,
+    );
+    cfError(
+      await h.post('/v3/roles', orgRole('organization_auditor', { username: 'nobody-at-all' }, cast.org.guid)),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "No user exists with the username 'nobody-at-all'.",
+    );
   });
 
   test('with set_roles_by_username off, only admins may name users by username', async () => {
     const u = await h.user();
     await h.db.updateTable('feature_flags').set({ enabled: 0 }).where('name', '=', 'set_roles_by_username').execute();
     try {
-      cfError(await h.post('/v3/roles', orgRole('organization_auditor', { username: u.username }, cast.org.guid), cast.as.org_manager.token), 403, 'CF-FeatureDisabled', 330002,
-        'Feature Disabled: set_roles_by_username');
+      cfError(
+        await h.post('/v3/roles', orgRole('organization_auditor', { username: u.username }, cast.org.guid), cast.as.org_manager.token),
+        403,
+        'CF-FeatureDisabled',
+        330002,
+        'Feature Disabled: set_roles_by_username',
+      );
       // By guid it still works for the manager; by username for the admin.
-      assert.equal((await h.post('/v3/roles', orgRole('organization_auditor', { guid: u.guid }, cast.org.guid), cast.as.org_manager.token)).status, 201);
+      assert.equal(
+        (await h.post('/v3/roles', orgRole('organization_auditor', { guid: u.guid }, cast.org.guid), cast.as.org_manager.token)).status,
+        201,
+      );
       assert.equal((await h.post('/v3/roles', orgRole('organization_user', { username: u.username }, cast.org.guid))).status, 201);
     } finally {
       await h.db.updateTable('feature_flags').set({ enabled: 1 }).where('name', '=', 'set_roles_by_username').execute();
     }
   });
 
-  test('body validation: CF\'s messages, joined', async () => {
+  test("body validation: CF's messages, joined", async () => {
     const user = { guid: randomUUID() };
     const org = { data: { guid: cast.org.guid } };
     const space = { data: { guid: cast.space.guid } };
@@ -189,70 +273,143 @@ describeEachStore('roles', (h) => {
       [{}, `Relationships 'relationships' is not an object, ${ALLOWED_TYPES}`],
       [{ type: 'organization_user', relationships: {} }, "Relationships 'relationships' must include one or more valid relationships"],
       [{ type: 'space_admin', relationships: { user: { data: user }, space } }, ALLOWED_TYPES],
-      [{ type: 'organization_user', relationships: { user: { data: user } } }, 'Relationships must specify either a space or an organization.'],
-      [{ type: 'organization_user', relationships: { user: { data: user }, space: { data: null } } }, 'Relationships must specify either a space or an organization.'],
-      [{ type: 'organization_user', relationships: { user: { data: user }, space } }, "Relationships Space cannot be provided with the organization role type: 'organization_user'."],
-      [{ type: 'space_developer', relationships: { user: { data: user }, organization: org } }, "Relationships Organization cannot be provided with the space role type: 'space_developer'."],
+      [
+        { type: 'organization_user', relationships: { user: { data: user } } },
+        'Relationships must specify either a space or an organization.',
+      ],
+      [
+        { type: 'organization_user', relationships: { user: { data: user }, space: { data: null } } },
+        'Relationships must specify either a space or an organization.',
+      ],
+      [
+        { type: 'organization_user', relationships: { user: { data: user }, space } },
+        "Relationships Space cannot be provided with the organization role type: 'organization_user'.",
+      ],
+      [
+        { type: 'space_developer', relationships: { user: { data: user }, organization: org } },
+        "Relationships Organization cannot be provided with the space role type: 'space_developer'.",
+      ],
       [
         { type: 'organization_auditor', relationships: { user: { data: user }, space, organization: org } },
         "Relationships Space cannot be provided with the organization role type: 'organization_auditor'., Relationships cannot specify both an organization and a space.",
       ],
-      [{ type: 'space_developer', relationships: { space } }, "Relationships User can't be blank, Relationships User must have a username or guid specified"],
-      [{ type: 'space_developer', relationships: { user: { data: 'someone' }, space } }, 'Relationships User must have a username or guid specified'],
-      [{ type: 'space_developer', relationships: { user: { data: { guid: 'g', username: 'u' } }, space } }, 'Relationships Username cannot be specified when identifying user by guid'],
+      [
+        { type: 'space_developer', relationships: { space } },
+        "Relationships User can't be blank, Relationships User must have a username or guid specified",
+      ],
+      [
+        { type: 'space_developer', relationships: { user: { data: 'someone' }, space } },
+        'Relationships User must have a username or guid specified',
+      ],
+      [
+        { type: 'space_developer', relationships: { user: { data: { guid: 'g', username: 'u' } }, space } },
+        'Relationships Username cannot be specified when identifying user by guid',
+      ],
       [
         { type: 'space_developer', relationships: { user: { data: { guid: 'g', origin: 'uaa' } }, space } },
         'Relationships User origin cannot be specified when identifying user by guid, Relationships User origin cannot be specified without specifying the username',
       ],
-      [{ type: 'space_developer', relationships: { user: { data: { guid: 5 } }, space } }, 'Relationships User guid must be a string, Relationships User guid must be between 1 and 200 characters'],
-      [{ type: 'space_developer', relationships: { user: { data: { guid: 'x'.repeat(201) } }, space } }, 'Relationships User guid must be between 1 and 200 characters'],
+      [
+        { type: 'space_developer', relationships: { user: { data: { guid: 5 } }, space } },
+        'Relationships User guid must be a string, Relationships User guid must be between 1 and 200 characters',
+      ],
+      [
+        { type: 'space_developer', relationships: { user: { data: { guid: 'x'.repeat(201) } }, space } },
+        'Relationships User guid must be between 1 and 200 characters',
+      ],
       [{ type: 'space_developer', relationships: { user: { data: { username: 47 } }, space } }, 'Relationships Username must be a string'],
-      [{ type: 'space_developer', relationships: { user: { data: { username: 'u', origin: 47 } }, space } }, 'Relationships User origin must be a string'],
-      [{ type: 'space_developer', relationships: { user: { data: user }, space: { data: 'not-an-object' } } }, 'Relationships Space must be structured like this: "space: {"data": {"guid": "valid-guid"}}"'],
-      [{ type: 'organization_user', relationships: { user: { data: user }, organization: { data: { guid: '' } } } }, 'Relationships Organization guid must be between 1 and 200 characters'],
-      [{ type: 'space_developer', relationships: { user: { data: user }, space, team: {} }, extra: 1 }, "Unknown field(s): 'extra', Relationships Unknown field(s): 'team'"],
+      [
+        { type: 'space_developer', relationships: { user: { data: { username: 'u', origin: 47 } }, space } },
+        'Relationships User origin must be a string',
+      ],
+      [
+        { type: 'space_developer', relationships: { user: { data: user }, space: { data: 'not-an-object' } } },
+        'Relationships Space must be structured like this: "space: {"data": {"guid": "valid-guid"}}"',
+      ],
+      [
+        { type: 'organization_user', relationships: { user: { data: user }, organization: { data: { guid: '' } } } },
+        'Relationships Organization guid must be between 1 and 200 characters',
+      ],
+      [
+        { type: 'space_developer', relationships: { user: { data: user }, space, team: {} }, extra: 1 },
+        "Unknown field(s): 'extra', Relationships Unknown field(s): 'team'",
+      ],
     ];
     for (const [body, detail] of cases) {
       cfError(await h.post('/v3/roles', body), 422, 'CF-UnprocessableEntity', 10008, detail);
     }
-    const malformed = await h.request('POST', '/v3/roles', { token: h.admin.token, payload: '{"type":', headers: { 'content-type': 'application/json' } });
+    const malformed = await h.request('POST', '/v3/roles', {
+      token: h.admin.token,
+      payload: '{"type":',
+      headers: { 'content-type': 'application/json' },
+    });
     cfError(malformed, 400, 'CF-MessageParseError', 1001, 'Request invalid due to parse error: invalid request body');
   });
 
-  test('who may grant organization roles: admin and the org\'s managers', async () => {
+  test("who may grant organization roles: admin and the org's managers", async () => {
     const expected: Record<Caller, number> = {
-      admin: 201, org_manager: 201,
-      admin_read_only: 403, global_auditor: 403, org_auditor: 403, org_billing_manager: 403, org_user: 403,
-      space_developer: 403, space_manager: 403, space_auditor: 403, space_supporter: 403,
+      admin: 201,
+      org_manager: 201,
+      admin_read_only: 403,
+      global_auditor: 403,
+      org_auditor: 403,
+      org_billing_manager: 403,
+      org_user: 403,
+      space_developer: 403,
+      space_manager: 403,
+      space_auditor: 403,
+      space_supporter: 403,
       no_role: 422,
     };
     for (const who of CALLERS) {
       const res = await h.post('/v3/roles', orgRole('organization_auditor', { guid: randomUUID() }, cast.org.guid), cast.as[who].token);
       assert.equal(res.status, expected[who], `${who}: ${res.text}`);
       if (expected[who] === 403) cfError(res, 403, 'CF-NotAuthorized', 10003, 'You are not authorized to perform the requested action');
-      if (expected[who] === 422) cfError(res, 422, 'CF-UnprocessableEntity', 10008, 'Invalid organization. Ensure the organization exists and you have access to it.');
+      if (expected[who] === 422)
+        cfError(
+          res,
+          422,
+          'CF-UnprocessableEntity',
+          10008,
+          'Invalid organization. Ensure the organization exists and you have access to it.',
+        );
     }
   });
 
-  test('who may grant space roles: admin, the org\'s managers and the space\'s managers', async () => {
+  test("who may grant space roles: admin, the org's managers and the space's managers", async () => {
     const expected: Record<Caller, number> = {
-      admin: 201, org_manager: 201, space_manager: 201,
-      admin_read_only: 403, global_auditor: 403, space_developer: 403, space_auditor: 403, space_supporter: 403,
-      org_auditor: 422, org_billing_manager: 422, org_user: 422, no_role: 422,
+      admin: 201,
+      org_manager: 201,
+      space_manager: 201,
+      admin_read_only: 403,
+      global_auditor: 403,
+      space_developer: 403,
+      space_auditor: 403,
+      space_supporter: 403,
+      org_auditor: 422,
+      org_billing_manager: 422,
+      org_user: 422,
+      no_role: 422,
     };
     for (const who of CALLERS) {
       const user = await orgMember();
       const res = await h.post('/v3/roles', spaceRole('space_auditor', { guid: user }, cast.space.guid), cast.as[who].token);
       assert.equal(res.status, expected[who], `${who}: ${res.text}`);
       if (expected[who] === 403) cfError(res, 403, 'CF-NotAuthorized', 10003);
-      if (expected[who] === 422) cfError(res, 422, 'CF-UnprocessableEntity', 10008, 'Invalid space. Ensure that the space exists and you have access to it.');
+      if (expected[who] === 422)
+        cfError(res, 422, 'CF-UnprocessableEntity', 10008, 'Invalid space. Ensure that the space exists and you have access to it.');
     }
   });
 
   test('a space manager cannot grant a role to a user outside the organization', async () => {
     const outsider = await h.user();
-    cfError(await h.post('/v3/roles', spaceRole('space_auditor', { guid: outsider.guid }, cast.space.guid), cast.as.space_manager.token), 422, 'CF-UnprocessableEntity', 10008,
-      'Invalid user. Ensure that the user exists and you have access to it.');
+    cfError(
+      await h.post('/v3/roles', spaceRole('space_auditor', { guid: outsider.guid }, cast.space.guid), cast.as.space_manager.token),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Invalid user. Ensure that the user exists and you have access to it.',
+    );
   });
 
   test('in a suspended organization only admins may grant roles', async () => {
@@ -263,8 +420,20 @@ describeEachStore('roles', (h) => {
     const member = randomUUID();
     await h.post('/v3/roles', orgRole('organization_user', { guid: member }, org.guid));
     await h.patch(`/v3/organizations/${org.guid}`, { suspended: true });
-    cfError(await h.post('/v3/roles', orgRole('organization_auditor', { guid: member }, org.guid), manager.token), 403, 'CF-OrgSuspended', 10017, 'The organization is suspended');
-    cfError(await h.post('/v3/roles', spaceRole('space_auditor', { guid: member }, space.guid), manager.token), 403, 'CF-OrgSuspended', 10017, 'The organization is suspended');
+    cfError(
+      await h.post('/v3/roles', orgRole('organization_auditor', { guid: member }, org.guid), manager.token),
+      403,
+      'CF-OrgSuspended',
+      10017,
+      'The organization is suspended',
+    );
+    cfError(
+      await h.post('/v3/roles', spaceRole('space_auditor', { guid: member }, space.guid), manager.token),
+      403,
+      'CF-OrgSuspended',
+      10017,
+      'The organization is suspended',
+    );
     assert.equal((await h.post('/v3/roles', spaceRole('space_auditor', { guid: member }, space.guid))).status, 201);
   });
 
@@ -280,9 +449,17 @@ describeEachStore('roles', (h) => {
     const orgRoleGuids = [...all].filter((g) => g !== spaceRoleBody.guid);
 
     const sees: Record<Caller, 'all' | 'org' | 'none'> = {
-      admin: 'all', admin_read_only: 'all', global_auditor: 'all', org_manager: 'all',
-      org_auditor: 'org', org_billing_manager: 'org', org_user: 'org',
-      space_developer: 'all', space_manager: 'all', space_auditor: 'all', space_supporter: 'all',
+      admin: 'all',
+      admin_read_only: 'all',
+      global_auditor: 'all',
+      org_manager: 'all',
+      org_auditor: 'org',
+      org_billing_manager: 'org',
+      org_user: 'org',
+      space_developer: 'all',
+      space_manager: 'all',
+      space_auditor: 'all',
+      space_supporter: 'all',
       no_role: 'none',
     };
     for (const who of CALLERS) {
@@ -303,7 +480,10 @@ describeEachStore('roles', (h) => {
 
   test('a caller always sees their own roles', async () => {
     const list = await h.get('/v3/roles', cast.as.space_supporter.token);
-    const mine = list.body.resources.filter((r: any) => r.relationships.user.data.guid === cast.as.space_supporter.guid).map((r: any) => r.type).sort();
+    const mine = list.body.resources
+      .filter((r: any) => r.relationships.user.data.guid === cast.as.space_supporter.guid)
+      .map((r: any) => r.type)
+      .sort();
     assert.deepEqual(mine, ['organization_user', 'space_supporter']);
   });
 
@@ -335,31 +515,73 @@ describeEachStore('roles', (h) => {
     }
     const page1 = await h.get(`/v3/roles?organization_guids=${org.guid}&per_page=2`);
     assert.equal(page1.status, 200);
-    assert.deepEqual(page1.body.resources.map((r: any) => r.guid), made.slice(0, 2));
+    assert.deepEqual(
+      page1.body.resources.map((r: any) => r.guid),
+      made.slice(0, 2),
+    );
     assert.equal(page1.body.pagination.total_results, 3);
     assert.equal(page1.body.pagination.total_pages, 2);
-    assert.equal(page1.body.pagination.first.href, `https://api.example.org/v3/roles?order_by=%2Bcreated_at&organization_guids=${org.guid}&page=1&per_page=2`);
-    assert.equal(page1.body.pagination.next.href, `https://api.example.org/v3/roles?order_by=%2Bcreated_at&organization_guids=${org.guid}&page=2&per_page=2`);
+    assert.equal(
+      page1.body.pagination.first.href,
+      `https://api.example.org/v3/roles?order_by=%2Bcreated_at&organization_guids=${org.guid}&page=1&per_page=2`,
+    );
+    assert.equal(
+      page1.body.pagination.next.href,
+      `https://api.example.org/v3/roles?order_by=%2Bcreated_at&organization_guids=${org.guid}&page=2&per_page=2`,
+    );
     assert.equal(page1.body.pagination.previous, null);
     const page2 = await h.get(`/v3/roles?organization_guids=${org.guid}&per_page=2&page=2`);
-    assert.deepEqual(page2.body.resources.map((r: any) => r.guid), made.slice(2));
+    assert.deepEqual(
+      page2.body.resources.map((r: any) => r.guid),
+      made.slice(2),
+    );
     const newest = await h.get(`/v3/roles?organization_guids=${org.guid}&order_by=-created_at`);
-    assert.deepEqual(newest.body.resources.map((r: any) => r.guid), [...made].reverse());
+    assert.deepEqual(
+      newest.body.resources.map((r: any) => r.guid),
+      [...made].reverse(),
+    );
     assert.match(newest.body.pagination.first.href, /order_by=-created_at/);
   });
 
-  test('invalid list queries are 422s, as CF\'s roles controller answers them', async () => {
-    cfError(await h.get('/v3/roles?names=x'), 422, 'CF-UnprocessableEntity', 10008,
-      "Unknown query parameter(s): 'names'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'organization_guids', 'space_guids', 'user_guids', 'types', 'include'");
-    cfError(await h.get('/v3/roles?order_by=name'), 422, 'CF-UnprocessableEntity', 10008, "Order by can only be: 'created_at', 'updated_at'");
+  test("invalid list queries are 422s, as CF's roles controller answers them", async () => {
+    cfError(
+      await h.get('/v3/roles?names=x'),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Unknown query parameter(s): 'names'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'organization_guids', 'space_guids', 'user_guids', 'types', 'include'",
+    );
+    cfError(
+      await h.get('/v3/roles?order_by=name'),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Order by can only be: 'created_at', 'updated_at'",
+    );
     cfError(await h.get('/v3/roles?per_page=0'), 422, 'CF-UnprocessableEntity', 10008, 'Per page must be a positive integer');
-    cfError(await h.get('/v3/roles?include=user,app'), 422, 'CF-UnprocessableEntity', 10008,
-      "Invalid included resource: 'app'. Valid included resources are: 'user', 'organization', 'space'");
+    cfError(
+      await h.get('/v3/roles?include=user,app'),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Invalid included resource: 'app'. Valid included resources are: 'user', 'organization', 'space'",
+    );
     cfError(await h.get('/v3/roles?include=user,user'), 422, 'CF-UnprocessableEntity', 10008, "Duplicate included resource: 'user'");
     const role = (await h.get('/v3/roles')).body.resources[0];
-    cfError(await h.get(`/v3/roles/${role.guid}?include=app`), 422, 'CF-UnprocessableEntity', 10008,
-      "Invalid included resource: 'app'. Valid included resources are: 'user', 'organization', 'space'");
-    cfError(await h.get(`/v3/roles/${role.guid}?page=1`), 422, 'CF-UnprocessableEntity', 10008, "Unknown query parameter(s): 'page'. Valid parameters are: 'include'");
+    cfError(
+      await h.get(`/v3/roles/${role.guid}?include=app`),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Invalid included resource: 'app'. Valid included resources are: 'user', 'organization', 'space'",
+    );
+    cfError(
+      await h.get(`/v3/roles/${role.guid}?page=1`),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "Unknown query parameter(s): 'page'. Valid parameters are: 'include'",
+    );
   });
 
   test('include=user,space,organization adds the related resources', async () => {
@@ -369,9 +591,18 @@ describeEachStore('roles', (h) => {
     assert.equal(list.status, 200);
     assert.deepEqual(Object.keys(list.body), ['pagination', 'resources', 'included']);
     assert.deepEqual(Object.keys(list.body.included), ['users', 'organizations', 'spaces']);
-    assert.deepEqual(list.body.included.users.map((x: any) => [x.guid, x.username]), [[u.guid, u.username]]);
-    assert.deepEqual(list.body.included.organizations.map((x: any) => x.guid), [cast.org.guid]);
-    assert.deepEqual(list.body.included.spaces.map((x: any) => [x.guid, x.name]), [[cast.space.guid, cast.space.name]]);
+    assert.deepEqual(
+      list.body.included.users.map((x: any) => [x.guid, x.username]),
+      [[u.guid, u.username]],
+    );
+    assert.deepEqual(
+      list.body.included.organizations.map((x: any) => x.guid),
+      [cast.org.guid],
+    );
+    assert.deepEqual(
+      list.body.included.spaces.map((x: any) => [x.guid, x.name]),
+      [[cast.space.guid, cast.space.name]],
+    );
     assert.match(list.body.pagination.first.href, /include=user%2Cspace%2Corganization/);
     const one = await h.get(`/v3/roles/${dev.guid}?include=user`);
     assert.equal(one.status, 200);
@@ -394,12 +625,17 @@ describeEachStore('roles', (h) => {
     cfError(await h.delete(`/v3/roles/${dev.guid}`), 404, 'CF-ResourceNotFound', 10010, 'Role not found');
   });
 
-  test('organization_user cannot be revoked while the user has roles in the org\'s spaces', async () => {
+  test("organization_user cannot be revoked while the user has roles in the org's spaces", async () => {
     const u = await h.user();
     const dev = await h.role('space_developer', u.guid, { space: cast.space.guid });
     const orgUser = (await h.get(`/v3/roles?user_guids=${u.guid}&types=organization_user`)).body.resources[0];
-    cfError(await h.delete(`/v3/roles/${orgUser.guid}`), 422, 'CF-UnprocessableEntity', 10008,
-      'Cannot delete organization_user role while user has roles in spaces in that organization.');
+    cfError(
+      await h.delete(`/v3/roles/${orgUser.guid}`),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Cannot delete organization_user role while user has roles in spaces in that organization.',
+    );
     assert.equal((await h.get(`/v3/roles/${orgUser.guid}`)).status, 200, 'the refused delete left the role in place');
     assert.equal((await h.delete(`/v3/roles/${dev.guid}`)).status, 202);
     assert.equal((await h.delete(`/v3/roles/${orgUser.guid}`)).status, 202);
@@ -408,9 +644,18 @@ describeEachStore('roles', (h) => {
 
   test('who may revoke space roles', async () => {
     const expected: Record<Caller, number> = {
-      admin: 202, org_manager: 202, space_manager: 202,
-      admin_read_only: 403, global_auditor: 403, space_developer: 403, space_auditor: 403, space_supporter: 403,
-      org_auditor: 404, org_billing_manager: 404, org_user: 404, no_role: 404,
+      admin: 202,
+      org_manager: 202,
+      space_manager: 202,
+      admin_read_only: 403,
+      global_auditor: 403,
+      space_developer: 403,
+      space_auditor: 403,
+      space_supporter: 403,
+      org_auditor: 404,
+      org_billing_manager: 404,
+      org_user: 404,
+      no_role: 404,
     };
     for (const who of CALLERS) {
       const user = await orgMember();
@@ -425,9 +670,17 @@ describeEachStore('roles', (h) => {
 
   test('who may revoke organization roles', async () => {
     const expected: Record<Caller, number> = {
-      admin: 202, org_manager: 202,
-      admin_read_only: 403, global_auditor: 403, org_auditor: 403, org_billing_manager: 403, org_user: 403,
-      space_developer: 403, space_manager: 403, space_auditor: 403, space_supporter: 403,
+      admin: 202,
+      org_manager: 202,
+      admin_read_only: 403,
+      global_auditor: 403,
+      org_auditor: 403,
+      org_billing_manager: 403,
+      org_user: 403,
+      space_developer: 403,
+      space_manager: 403,
+      space_auditor: 403,
+      space_supporter: 403,
       no_role: 404,
     };
     for (const who of CALLERS) {
@@ -451,6 +704,11 @@ describeEachStore('roles', (h) => {
 
   test('without a token every roles endpoint is 401', async () => {
     cfError(await h.request('GET', '/v3/roles'), 401, 'CF-NotAuthenticated', 10002, 'Authentication error');
-    cfError(await h.request('POST', '/v3/roles', { body: orgRole('organization_user', { guid: randomUUID() }, cast.org.guid) }), 401, 'CF-NotAuthenticated', 10002);
+    cfError(
+      await h.request('POST', '/v3/roles', { body: orgRole('organization_user', { guid: randomUUID() }, cast.org.guid) }),
+      401,
+      'CF-NotAuthenticated',
+      10002,
+    );
   });
 });

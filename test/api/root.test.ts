@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/harness.js';
 
 describeEachStore('root', (h) => {
-  test('GET / answers CF\'s root links without a token; uaa and login point back at taskd', async () => {
+  test("GET / answers CF's root links without a token; uaa and login point back at taskd", async () => {
     const res = await h.request('GET', '/');
     assert.equal(res.status, 200);
     const { links } = res.body;
@@ -40,7 +40,7 @@ describeEachStore('root', (h) => {
     assert.equal(res.status, 200);
   });
 
-  test('GET /login gives the cf CLI its prompts and taskd\'s own address', async () => {
+  test("GET /login gives the cf CLI its prompts and taskd's own address", async () => {
     const res = await h.request('GET', '/login');
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.prompts, { username: ['text', 'Username'], password: ['password', 'Password'] });
@@ -48,7 +48,7 @@ describeEachStore('root', (h) => {
     assert.equal(res.body.links.login, 'https://api.example.org');
   });
 
-  test('without TASKD_EXTERNAL_URL, links use the request\'s own host', async () => {
+  test("without TASKD_EXTERNAL_URL, links use the request's own host", async () => {
     const original = h.config.externalUrl;
     h.config.externalUrl = undefined;
     try {

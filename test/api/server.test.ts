@@ -11,12 +11,20 @@ describeEachStore('http layer', (h) => {
   });
 
   test('malformed JSON is a 400 CF-MessageParseError', async () => {
-    const res = await h.request('POST', '/v3/organizations', { token: h.admin.token, payload: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const res = await h.request('POST', '/v3/organizations', {
+      token: h.admin.token,
+      payload: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     cfError(res, 400, 'CF-MessageParseError', 1001, 'Request invalid due to parse error: invalid request body');
   });
 
   test('a JSON body that is not an object is a 400 CF-MessageParseError', async () => {
-    const res = await h.request('POST', '/v3/organizations', { token: h.admin.token, payload: '["a"]', headers: { 'content-type': 'application/json' } });
+    const res = await h.request('POST', '/v3/organizations', {
+      token: h.admin.token,
+      payload: '["a"]',
+      headers: { 'content-type': 'application/json' },
+    });
     cfError(res, 400, 'CF-MessageParseError', 1001);
   });
 
@@ -29,7 +37,11 @@ describeEachStore('http layer', (h) => {
   });
 
   test('a wrong content type is a 415 in the CF envelope', async () => {
-    const res = await h.request('POST', '/v3/organizations', { token: h.admin.token, payload: 'name=x', headers: { 'content-type': 'text/plain' } });
+    const res = await h.request('POST', '/v3/organizations', {
+      token: h.admin.token,
+      payload: 'name=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     cfError(res, 415, 'CF-UnsupportedMediaType', 10013);
   });
 
@@ -44,7 +56,11 @@ describeEachStore('http layer', (h) => {
   });
 
   test('errors never carry a stack trace', async () => {
-    const res = await h.request('POST', '/v3/organizations', { token: h.admin.token, payload: '{', headers: { 'content-type': 'application/json' } });
+    const res = await h.request('POST', '/v3/organizations', {
+      token: h.admin.token,
+      payload: '{',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.doesNotMatch(res.text, /at .*\.(ts|js):\d+/);
   });
 

@@ -9,7 +9,12 @@ import { Harness } from '../support/harness.js';
 import { createTask, runnableApp } from '../runner/helpers.js';
 
 /** A client that trickles `head` then one more byte every `everyMs`, and says how the server ended it. */
-function trickle(port: number, head: string, everyMs: number, giveUpMs: number): Promise<{ answer: string; closed: boolean; openMs: number }> {
+function trickle(
+  port: number,
+  head: string,
+  everyMs: number,
+  giveUpMs: number,
+): Promise<{ answer: string; closed: boolean; openMs: number }> {
   return new Promise((resolve) => {
     const opened = Date.now();
     const socket = net.connect(port, '127.0.0.1', () => socket.write(head));
@@ -29,7 +34,12 @@ function trickle(port: number, head: string, everyMs: number, giveUpMs: number):
 }
 
 describe('slow clients', () => {
-  const h = new Harness('sqlite', { headersTimeoutSeconds: 1, requestTimeoutSeconds: 2, idleSocketTimeoutSeconds: 3, logStreamHeartbeatSeconds: 1 });
+  const h = new Harness('sqlite', {
+    headersTimeoutSeconds: 1,
+    requestTimeoutSeconds: 2,
+    idleSocketTimeoutSeconds: 3,
+    logStreamHeartbeatSeconds: 1,
+  });
   let port = 0;
 
   before(async () => {
@@ -56,7 +66,9 @@ describe('slow clients', () => {
   test('a live log stream outlives the request and idle timeouts', async () => {
     const { app } = await runnableApp(h);
     const task = await createTask(h, app.guid, 'sleep 5; echo still-here');
-    const res = await fetch(`http://127.0.0.1:${port}/v3/tasks/${task.guid}/log`, { headers: { accept: 'text/event-stream', authorization: `bearer ${h.admin.token}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/v3/tasks/${task.guid}/log`, {
+      headers: { accept: 'text/event-stream', authorization: `bearer ${h.admin.token}` },
+    });
     assert.equal(res.status, 200);
     const opened = Date.now();
     let text = '';

@@ -26,7 +26,13 @@ describeEachStore('space quotas', (h) => {
     const space = await h.space(org.guid);
     const res = await h.post('/v3/space_quotas', {
       name: 'small',
-      apps: { total_memory_in_mb: 2048, per_process_memory_in_mb: 512, log_rate_limit_in_bytes_per_second: 1024, total_instances: 4, per_app_tasks: 2 },
+      apps: {
+        total_memory_in_mb: 2048,
+        per_process_memory_in_mb: 512,
+        log_rate_limit_in_bytes_per_second: 1024,
+        total_instances: 4,
+        per_app_tasks: 2,
+      },
       services: { paid_services_allowed: false },
       routes: { total_routes: 1 },
       relationships: { ...orgRel(org.guid), spaces: { data: [{ guid: space.guid }] } },
@@ -34,7 +40,13 @@ describeEachStore('space quotas', (h) => {
     assert.equal(res.status, 201, res.text);
     const q = res.body;
     assert.deepEqual(Object.keys(q), ['guid', 'created_at', 'updated_at', 'name', 'apps', 'services', 'routes', 'relationships', 'links']);
-    assert.deepEqual(q.apps, { total_memory_in_mb: 2048, per_process_memory_in_mb: 512, log_rate_limit_in_bytes_per_second: 1024, total_instances: 4, per_app_tasks: 2 });
+    assert.deepEqual(q.apps, {
+      total_memory_in_mb: 2048,
+      per_process_memory_in_mb: 512,
+      log_rate_limit_in_bytes_per_second: 1024,
+      total_instances: 4,
+      per_app_tasks: 2,
+    });
     assert.deepEqual(q.services, { paid_services_allowed: true, total_service_instances: null, total_service_keys: null });
     assert.deepEqual(q.routes, { total_routes: null, total_reserved_ports: null });
     assert.deepEqual(q.relationships, { organization: { data: { guid: org.guid } }, spaces: { data: [{ guid: space.guid }] } });
@@ -50,14 +62,23 @@ describeEachStore('space quotas', (h) => {
     const bad = async (body: unknown, detail: string) => cfError(await h.post('/v3/space_quotas', body), 422, ...UNPROCESSABLE, detail);
     await bad({}, "Relationships 'relationships' is not an object, Name can't be blank");
     await bad({ name: 'q', relationships: {} }, "Relationships 'relationships' must include one or more valid relationships");
-    await bad({ name: 'q', relationships: { spaces: { data: [] } } }, 'Relationships Organization must be structured like this: "organization: {"data": {"guid": "valid-guid"}}"');
+    await bad(
+      { name: 'q', relationships: { spaces: { data: [] } } },
+      'Relationships Organization must be structured like this: "organization: {"data": {"guid": "valid-guid"}}"',
+    );
     await bad({ name: 'q', domains: {}, relationships: orgRel(org.guid) }, "Unknown field(s): 'domains'");
-    await bad({ name: 'q', apps: { per_app_tasks: -3 }, relationships: orgRel(org.guid) }, 'Apps Per app tasks must be greater than or equal to 0');
+    await bad(
+      { name: 'q', apps: { per_app_tasks: -3 }, relationships: orgRel(org.guid) },
+      'Apps Per app tasks must be greater than or equal to 0',
+    );
     await bad(
       { name: 'q', relationships: { ...orgRel(org.guid), spaces: { data: 'x' } } },
       'Relationships Spaces must be structured like this: "spaces: {"data": [{"guid": "valid-guid"},{"guid": "valid-guid"}]}"',
     );
-    await bad({ name: 'q', relationships: orgRel('nope') }, "Organization with guid 'nope' does not exist, or you do not have access to it.");
+    await bad(
+      { name: 'q', relationships: orgRel('nope') },
+      "Organization with guid 'nope' does not exist, or you do not have access to it.",
+    );
     const other = await h.org();
     const foreign = await h.space(other.guid);
     await bad(
@@ -69,7 +90,12 @@ describeEachStore('space quotas', (h) => {
   test('names are unique within an organization', async () => {
     const org = await h.org();
     const q = await createQuota(org.guid);
-    cfError(await h.post('/v3/space_quotas', { name: q.name, relationships: orgRel(org.guid) }), 422, ...UNPROCESSABLE, `Space Quota '${q.name}' already exists.`);
+    cfError(
+      await h.post('/v3/space_quotas', { name: q.name, relationships: orgRel(org.guid) }),
+      422,
+      ...UNPROCESSABLE,
+      `Space Quota '${q.name}' already exists.`,
+    );
     const other = await h.org();
     assert.equal((await h.post('/v3/space_quotas', { name: q.name, relationships: orgRel(other.guid) })).status, 201);
   });
@@ -97,7 +123,11 @@ describeEachStore('space quotas', (h) => {
       assert.equal(other.status, seesUnapplied ? 200 : 404, role);
       const list = await h.get(`/v3/space_quotas?guids=${applied.guid},${unapplied.guid}`, m.tokens[role]);
       const expected = [...(seesApplied ? [applied.guid] : []), ...(seesUnapplied ? [unapplied.guid] : [])];
-      assert.deepEqual(list.body.resources.map((q: any) => q.guid), expected, role);
+      assert.deepEqual(
+        list.body.resources.map((q: any) => q.guid),
+        expected,
+        role,
+      );
     }
   });
 
@@ -105,7 +135,9 @@ describeEachStore('space quotas', (h) => {
     const org = await h.org();
     const s1 = await h.space(org.guid);
     const s2 = await h.space(org.guid);
-    const q = await createQuota(org.guid, { relationships: { ...orgRel(org.guid), spaces: { data: [{ guid: s1.guid }, { guid: s2.guid }] } } });
+    const q = await createQuota(org.guid, {
+      relationships: { ...orgRel(org.guid), spaces: { data: [{ guid: s1.guid }, { guid: s2.guid }] } },
+    });
     const dev = await h.user();
     await h.role('space_developer', dev.guid, { space: s1.guid });
     const res = await h.get(`/v3/space_quotas/${q.guid}`, dev.token);
@@ -126,7 +158,10 @@ describeEachStore('space quotas', (h) => {
 
   test('PATCH updates limits and name; admins and org managers only', async () => {
     const m = await matrix();
-    const q = await createQuota(m.org.guid, { apps: { total_memory_in_mb: 10 }, relationships: { ...orgRel(m.org.guid), spaces: { data: [{ guid: m.space.guid }] } } });
+    const q = await createQuota(m.org.guid, {
+      apps: { total_memory_in_mb: 10 },
+      relationships: { ...orgRel(m.org.guid), spaces: { data: [{ guid: m.space.guid }] } },
+    });
     const res = await h.patch(`/v3/space_quotas/${q.guid}`, { apps: { total_memory_in_mb: null, per_app_tasks: 3 } }, m.tokens.org_manager);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.apps.total_memory_in_mb, null);
@@ -137,7 +172,12 @@ describeEachStore('space quotas', (h) => {
       else if (role === 'org_auditor' || role === 'no_role') cfError(r, 404, 'CF-ResourceNotFound', 10010, 'Space quota not found');
       else cfError(r, 403, 'CF-NotAuthorized', 10003);
     }
-    cfError(await h.patch(`/v3/space_quotas/${q.guid}`, { apps: { total_instances: 'x' } }), 422, ...UNPROCESSABLE, 'Apps Total instances is not a number');
+    cfError(
+      await h.patch(`/v3/space_quotas/${q.guid}`, { apps: { total_instances: 'x' } }),
+      422,
+      ...UNPROCESSABLE,
+      'Apps Total instances is not a number',
+    );
     cfError(await h.patch(`/v3/space_quotas/${q.guid}`, { domains: {} }), 422, ...UNPROCESSABLE, "Unknown field(s): 'domains'");
   });
 
@@ -158,7 +198,9 @@ describeEachStore('space quotas', (h) => {
     assert.equal((await h.get(`/v3/spaces/${s1.guid}`)).body.relationships.quota.data, null);
     assert.deepEqual((await h.get(`/v3/space_quotas/${q.guid}`)).body.relationships.spaces.data, [{ guid: s2.guid }]);
     cfError(
-      await h.delete(`/v3/space_quotas/${q.guid}/relationships/spaces/${s1.guid}`), 422, ...UNPROCESSABLE,
+      await h.delete(`/v3/space_quotas/${q.guid}/relationships/spaces/${s1.guid}`),
+      422,
+      ...UNPROCESSABLE,
       `Unable to remove quota from space with guid '${s1.guid}'. Ensure the space quota is applied to this space.`,
     );
   });
@@ -168,14 +210,29 @@ describeEachStore('space quotas', (h) => {
     const q = await createQuota(org.guid);
     const url = `/v3/space_quotas/${q.guid}/relationships/spaces`;
     cfError(await h.post(url, { data: {} }), 422, ...UNPROCESSABLE, 'Data must be an array');
-    cfError(await h.post(url, { data: [{ guid: 'nope' }] }), 422, ...UNPROCESSABLE, 'Spaces with guids ["nope"] do not exist, or you do not have access to them.');
+    cfError(
+      await h.post(url, { data: [{ guid: 'nope' }] }),
+      422,
+      ...UNPROCESSABLE,
+      'Spaces with guids ["nope"] do not exist, or you do not have access to them.',
+    );
     const other = await h.org();
     const foreign = await h.space(other.guid);
-    cfError(await h.post(url, { data: [{ guid: foreign.guid }] }), 422, ...UNPROCESSABLE, 'Space quotas cannot be applied outside of their owning organization.');
+    cfError(
+      await h.post(url, { data: [{ guid: foreign.guid }] }),
+      422,
+      ...UNPROCESSABLE,
+      'Space quotas cannot be applied outside of their owning organization.',
+    );
     // An org manager cannot apply to a space of another org they cannot see.
     const manager = await h.user();
     await h.role('organization_manager', manager.guid, { org: org.guid });
-    cfError(await h.post(url, { data: [{ guid: foreign.guid }] }, manager.token), 422, ...UNPROCESSABLE, `Spaces with guids ["${foreign.guid}"] do not exist, or you do not have access to them.`);
+    cfError(
+      await h.post(url, { data: [{ guid: foreign.guid }] }, manager.token),
+      422,
+      ...UNPROCESSABLE,
+      `Spaces with guids ["${foreign.guid}"] do not exist, or you do not have access to them.`,
+    );
   });
 
   test('apply, remove and delete: admins and org managers only', async () => {
@@ -184,7 +241,9 @@ describeEachStore('space quotas', (h) => {
     for (const role of ROLES) {
       if (role === 'admin' || role === 'org_manager') continue;
       const expect = (res: any) =>
-        role === 'org_auditor' || role === 'no_role' ? cfError(res, 404, 'CF-ResourceNotFound', 10010, 'Space quota not found') : cfError(res, 403, 'CF-NotAuthorized', 10003);
+        role === 'org_auditor' || role === 'no_role'
+          ? cfError(res, 404, 'CF-ResourceNotFound', 10010, 'Space quota not found')
+          : cfError(res, 403, 'CF-NotAuthorized', 10003);
       expect(await h.post(`/v3/space_quotas/${q.guid}/relationships/spaces`, { data: [{ guid: m.space.guid }] }, m.tokens[role]));
       expect(await h.delete(`/v3/space_quotas/${q.guid}/relationships/spaces/${m.space.guid}`, m.tokens[role]));
       expect(await h.delete(`/v3/space_quotas/${q.guid}`, m.tokens[role]));
@@ -198,7 +257,12 @@ describeEachStore('space quotas', (h) => {
     const org = await h.org();
     const space = await h.space(org.guid);
     const q = await createQuota(org.guid, { relationships: { ...orgRel(org.guid), spaces: { data: [{ guid: space.guid }] } } });
-    cfError(await h.delete(`/v3/space_quotas/${q.guid}`), 422, ...UNPROCESSABLE, 'This quota is applied to one or more spaces. Remove this quota from all spaces before deleting.');
+    cfError(
+      await h.delete(`/v3/space_quotas/${q.guid}`),
+      422,
+      ...UNPROCESSABLE,
+      'This quota is applied to one or more spaces. Remove this quota from all spaces before deleting.',
+    );
     await h.delete(`/v3/space_quotas/${q.guid}/relationships/spaces/${space.guid}`);
     const res = await h.delete(`/v3/space_quotas/${q.guid}`);
     assert.equal(res.status, 202);
@@ -211,9 +275,20 @@ describeEachStore('space quotas', (h) => {
     const q = await createQuota(m.org.guid);
     await h.patch(`/v3/organizations/${m.org.guid}`, { suspended: true });
     const t = m.tokens.org_manager;
-    cfError(await h.post('/v3/space_quotas', { name: quotaName(), relationships: orgRel(m.org.guid) }, t), 403, 'CF-OrgSuspended', 10017, 'The organization is suspended');
+    cfError(
+      await h.post('/v3/space_quotas', { name: quotaName(), relationships: orgRel(m.org.guid) }, t),
+      403,
+      'CF-OrgSuspended',
+      10017,
+      'The organization is suspended',
+    );
     cfError(await h.patch(`/v3/space_quotas/${q.guid}`, { name: 'x' }, t), 403, 'CF-OrgSuspended', 10017);
-    cfError(await h.post(`/v3/space_quotas/${q.guid}/relationships/spaces`, { data: [{ guid: m.space.guid }] }, t), 403, 'CF-OrgSuspended', 10017);
+    cfError(
+      await h.post(`/v3/space_quotas/${q.guid}/relationships/spaces`, { data: [{ guid: m.space.guid }] }, t),
+      403,
+      'CF-OrgSuspended',
+      10017,
+    );
     cfError(await h.delete(`/v3/space_quotas/${q.guid}`, t), 403, 'CF-OrgSuspended', 10017);
     assert.equal((await h.get(`/v3/space_quotas/${q.guid}`, t)).status, 200);
     assert.equal((await h.patch(`/v3/space_quotas/${q.guid}`, { name: `${q.name}-admin` })).status, 200);
@@ -226,8 +301,17 @@ describeEachStore('space quotas', (h) => {
     const before = await quotasForSpace(h.db, spaceId);
     assert.equal(before.spaceQuota, null);
     assert.equal(before.orgQuota?.name, 'default');
-    const orgQuota = (await h.post('/v3/organization_quotas', { name: quotaName(), apps: { per_app_tasks: 3 }, relationships: { organizations: { data: [{ guid: org.guid }] } } })).body;
-    const spaceQuota = await createQuota(org.guid, { apps: { total_memory_in_mb: 64 }, relationships: { ...orgRel(org.guid), spaces: { data: [{ guid: space.guid }] } } });
+    const orgQuota = (
+      await h.post('/v3/organization_quotas', {
+        name: quotaName(),
+        apps: { per_app_tasks: 3 },
+        relationships: { organizations: { data: [{ guid: org.guid }] } },
+      })
+    ).body;
+    const spaceQuota = await createQuota(org.guid, {
+      apps: { total_memory_in_mb: 64 },
+      relationships: { ...orgRel(org.guid), spaces: { data: [{ guid: space.guid }] } },
+    });
     const after = await quotasForSpace(h.db, spaceId);
     assert.equal(after.orgQuota?.guid, orgQuota.guid);
     assert.equal(after.orgQuota?.per_app_tasks, 3);

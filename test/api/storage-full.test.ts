@@ -43,13 +43,22 @@ describe('a full disk under the data directory [sqlite]', { skip: cannotMount },
     // Prints a line every 0.1 s across the time the disk is full; long lines, so that its spool
     // (and the supervisor's log, saying so) cannot be written either.
     const steady = await createTask(h, app.guid, 'for i in $(seq 1 20); do printf "line %s %03000d\\n" $i 0; sleep 0.1; done');
-    await eventually('the steady task prints', async () => (await outputOf(h, (await waitForTask(h, steady.guid, (t) => t.state === 'RUNNING')).id)).length > 0);
+    await eventually(
+      'the steady task prints',
+      async () => (await outputOf(h, (await waitForTask(h, steady.guid, (t) => t.state === 'RUNNING')).id)).length > 0,
+    );
     const droplet = await createDroplet(h, app.guid);
-    const tasksBefore = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const tasksBefore = await h.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     fillUp(filler);
     try {
       cfError(await h.post(`/v3/apps/${app.guid}/tasks`, { command: 'echo never' }), 503, 'CF-ServiceUnavailable', 10015, FULL_DETAIL);
-      const tasksNow = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const tasksNow = await h.db
+        .selectFrom('tasks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       assert.equal(Number(tasksNow.n), Number(tasksBefore.n), 'no task row was left by the refused create');
       cfError(await uploadBits(h, droplet.guid, await goodBundle()), 503, 'CF-ServiceUnavailable', 10015, FULL_DETAIL);
       const incoming = path.join(h.config.dataDir, 'droplets', '.incoming');
@@ -67,7 +76,10 @@ describe('a full disk under the data directory [sqlite]', { skip: cannotMount },
     const task = await createTask(h, app.guid, 'echo after the disk was full');
     const done = await waitForTask(h, task.guid);
     assert.equal(done.state, 'SUCCEEDED', JSON.stringify(done));
-    assert.deepEqual((await outputOf(h, done.id)).map((l) => l.text), ['after the disk was full']);
+    assert.deepEqual(
+      (await outputOf(h, done.id)).map((l) => l.text),
+      ['after the disk was full'],
+    );
     const upload = await uploadBits(h, droplet.guid, await goodBundle());
     assert.equal(upload.status, 202, upload.text);
     assert.equal((await waitForJob(h, String(upload.headers.location))).state, 'COMPLETE');

@@ -6,10 +6,28 @@ import { appWithCurrentDroplet, stagedDroplet } from '../droplets/helpers.js';
 
 const UNPROCESSABLE = ['CF-UnprocessableEntity', 10008] as const;
 const TASK_KEYS = [
-  'guid', 'created_at', 'updated_at', 'sequence_id', 'name', 'command', 'user', 'state', 'memory_in_mb',
-  'disk_in_mb', 'log_rate_limit_in_bytes_per_second', 'result', 'droplet_guid', 'relationships', 'metadata', 'links',
+  'guid',
+  'created_at',
+  'updated_at',
+  'sequence_id',
+  'name',
+  'command',
+  'user',
+  'state',
+  'memory_in_mb',
+  'disk_in_mb',
+  'log_rate_limit_in_bytes_per_second',
+  'result',
+  'droplet_guid',
+  'relationships',
+  'metadata',
+  'links',
   // taskd extensions, after CF's fields
-  'progress', 'latest_message', 'parent_task_guid', 'timeout_in_seconds', 'taskd_state',
+  'progress',
+  'latest_message',
+  'parent_task_guid',
+  'timeout_in_seconds',
+  'taskd_state',
 ];
 // Long enough that a task stays unfinished for the length of a test, whatever the runner does.
 const LONG = 'sleep 300';
@@ -28,7 +46,13 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
 
   test('creates a PENDING task in CF shape and field order, with command, no Location', async () => {
     const { app, droplet } = await freshApp(h);
-    const res = await createTask(h, app.guid, { name: 'migrate', command: LONG, memory_in_mb: 256, disk_in_mb: 512, log_rate_limit_in_bytes_per_second: 2048 });
+    const res = await createTask(h, app.guid, {
+      name: 'migrate',
+      command: LONG,
+      memory_in_mb: 256,
+      disk_in_mb: 512,
+      log_rate_limit_in_bytes_per_second: 2048,
+    });
     assert.equal(res.status, 202, res.text);
     assert.equal(res.headers.location, undefined);
     const t = res.body;
@@ -69,7 +93,14 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     assert.equal(res.body.memory_in_mb, 1024);
     assert.equal(res.body.disk_in_mb, 1024);
     assert.equal(res.body.log_rate_limit_in_bytes_per_second, -1);
-    const nulls = await createTask(h, app.guid, { command: LONG, name: null, memory_in_mb: null, disk_in_mb: null, log_rate_limit_in_bytes_per_second: null, user: null });
+    const nulls = await createTask(h, app.guid, {
+      command: LONG,
+      name: null,
+      memory_in_mb: null,
+      disk_in_mb: null,
+      log_rate_limit_in_bytes_per_second: null,
+      user: null,
+    });
     assert.equal(nulls.status, 202, nulls.text);
     assert.match(nulls.body.name, /^[0-9a-f]{8}$/);
     assert.equal(nulls.body.memory_in_mb, 1024);
@@ -78,7 +109,12 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
 
   test('numeric strings are accepted and coerced', async () => {
     const { app } = await freshApp(h);
-    const res = await createTask(h, app.guid, { command: LONG, memory_in_mb: '12', disk_in_mb: '34', log_rate_limit_in_bytes_per_second: '0' });
+    const res = await createTask(h, app.guid, {
+      command: LONG,
+      memory_in_mb: '12',
+      disk_in_mb: '34',
+      log_rate_limit_in_bytes_per_second: '0',
+    });
     assert.equal(res.status, 202, res.text);
     assert.equal(res.body.memory_in_mb, 12);
     assert.equal(res.body.disk_in_mb, 34);
@@ -89,7 +125,11 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     const { app } = await freshApp(h, { web: 'bundle exec rackup', worker: 'bin/work' });
     const processes = (await h.get(`/v3/apps/${app.guid}/processes`)).body.resources as any[];
     const worker = processes.find((p) => p.type === 'worker');
-    await h.db.updateTable('processes').set({ memory_in_mb: 300, disk_in_mb: 400, log_rate_limit: 500 }).where('guid', '=', worker.guid).execute();
+    await h.db
+      .updateTable('processes')
+      .set({ memory_in_mb: 300, disk_in_mb: 400, log_rate_limit: 500 })
+      .where('guid', '=', worker.guid)
+      .execute();
     const res = await createTask(h, app.guid, { template: { process: { guid: worker.guid } } });
     assert.equal(res.status, 202, res.text);
     assert.equal(res.body.command, 'bin/work');
@@ -109,7 +149,13 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     const res = await createTask(h, app.guid, { template: { process: { guid: other.app.guid } } });
     assert.equal(res.status, 202, res.text);
     assert.equal(res.body.command, 'other-start');
-    cfError(await createTask(h, app.guid, { template: { process: { guid: 'no-such-process' } } }), 404, 'CF-ProcessNotFound', 350003, 'The process could not be found: no-such-process');
+    cfError(
+      await createTask(h, app.guid, { template: { process: { guid: 'no-such-process' } } }),
+      404,
+      'CF-ProcessNotFound',
+      350003,
+      'The process could not be found: no-such-process',
+    );
   });
 
   test("another tenant's process is no template: it answers as an unknown one, and one whose command the caller may not see is 403", async () => {
@@ -125,7 +171,12 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     assert.equal(foreign.text.replace(theirs.app.guid, '<id>'), unknown.text.replace('no-such-process', '<id>'));
     // An auditor there may see the process, but not lend its command to a task of their own.
     await h.role('space_auditor', dev.guid, { space: theirs.space.guid });
-    cfError(await createTask(h, mine.app.guid, { template: { process: { guid: theirs.app.guid } } }, dev.token), 403, 'CF-NotAuthorized', 10003);
+    cfError(
+      await createTask(h, mine.app.guid, { template: { process: { guid: theirs.app.guid } } }, dev.token),
+      403,
+      'CF-NotAuthorized',
+      10003,
+    );
     await h.role('space_developer', dev.guid, { space: theirs.space.guid });
     const lent = await createTask(h, mine.app.guid, { template: { process: { guid: theirs.app.guid } } }, dev.token);
     assert.equal(lent.status, 202, lent.text);
@@ -137,14 +188,20 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     cfError(await createTask(h, app.guid, { template: { process: { guid: app.guid } } }), 422, ...UNPROCESSABLE, 'command is not present');
   });
 
-  test('an explicit droplet of the app is used; another app\'s droplet or an unknown one is 404', async () => {
+  test("an explicit droplet of the app is used; another app's droplet or an unknown one is 404", async () => {
     const { app } = await freshApp(h);
     const second = await stagedDroplet(h, app.guid, { web: 'x' });
     const res = await createTask(h, app.guid, { command: LONG, droplet_guid: second.guid });
     assert.equal(res.status, 202, res.text);
     assert.equal(res.body.droplet_guid, second.guid);
     const other = await freshApp(h);
-    cfError(await createTask(h, app.guid, { command: LONG, droplet_guid: other.droplet.guid }), 404, 'CF-ResourceNotFound', 10010, 'Droplet not found');
+    cfError(
+      await createTask(h, app.guid, { command: LONG, droplet_guid: other.droplet.guid }),
+      404,
+      'CF-ResourceNotFound',
+      10010,
+      'Droplet not found',
+    );
     cfError(await createTask(h, app.guid, { command: LONG, droplet_guid: 'nope' }), 404, 'CF-ResourceNotFound', 10010, 'Droplet not found');
   });
 
@@ -159,7 +216,12 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     const org = await h.org();
     const space = await h.space(org.guid);
     const app = await h.app(space.guid);
-    cfError(await createTask(h, app.guid, { command: LONG }), 422, ...UNPROCESSABLE, 'Task must have a droplet. Specify droplet or assign current droplet to app.');
+    cfError(
+      await createTask(h, app.guid, { command: LONG }),
+      422,
+      ...UNPROCESSABLE,
+      'Task must have a droplet. Specify droplet or assign current droplet to app.',
+    );
     const droplet = await stagedDroplet(h, app.guid);
     const res = await createTask(h, app.guid, { command: LONG, droplet_guid: droplet.guid });
     assert.equal(res.status, 202, res.text);
@@ -175,7 +237,10 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     const bad = async (body: unknown, detail: string) => cfError(await createTask(h, app.guid, body), 422, ...UNPROCESSABLE, detail);
     await bad({ command: 'x', foo: 1, bar: 2 }, "Unknown field(s): 'foo', 'bar'");
     await bad({}, 'Command No command or template provided');
-    await bad({ command: null, template: null }, 'Template process guid must be a string, Template process guid must be between 1 and 200 characters, Command No command or template provided');
+    await bad(
+      { command: null, template: null },
+      'Template process guid must be a string, Template process guid must be between 1 and 200 characters, Command No command or template provided',
+    );
     await bad({ command: false }, 'Command No command or template provided');
     await bad({ command: 'x', memory_in_mb: 'abc' }, 'Memory in mb is not a number');
     await bad({ command: 'x', memory_in_mb: true }, 'Memory in mb is not a number');
@@ -195,7 +260,10 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     await bad({ command: 'x', droplet_guid: '' }, 'Droplet guid must be between 1 and 200 characters');
     await bad({ command: 'x', droplet_guid: 'd'.repeat(201) }, 'Droplet guid must be between 1 and 200 characters');
     await bad({ template: 'web' }, 'Template process guid must be a string, Template process guid must be between 1 and 200 characters');
-    await bad({ template: { process: 'p' } }, 'Template process guid must be a string, Template process guid must be between 1 and 200 characters');
+    await bad(
+      { template: { process: 'p' } },
+      'Template process guid must be a string, Template process guid must be between 1 and 200 characters',
+    );
     await bad({ template: { process: { guid: '' } } }, 'Template process guid must be between 1 and 200 characters');
     await bad({ command: 'x', user: 7 }, 'User must be a string');
     await bad({ command: 'x', user: '' }, 'User must be between 1 and 255 characters');
@@ -228,21 +296,38 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
 
   test('disk above the configured maximum is refused', async () => {
     const { app } = await freshApp(h);
-    cfError(await createTask(h, app.guid, { command: LONG, disk_in_mb: 2049 }), 422, ...UNPROCESSABLE, 'Cannot request disk_in_mb greater than 2048');
+    cfError(
+      await createTask(h, app.guid, { command: LONG, disk_in_mb: 2049 }),
+      422,
+      ...UNPROCESSABLE,
+      'Cannot request disk_in_mb greater than 2048',
+    );
     assert.equal((await createTask(h, app.guid, { command: LONG, disk_in_mb: 2048 })).status, 202);
   });
 
   test('metadata is stored with the task; label limits apply', async () => {
     const { app } = await freshApp(h);
-    const res = await createTask(h, app.guid, { command: LONG, metadata: { labels: { env: 'prod', 'example.com/tier': 'db' }, annotations: { note: 'hello world' } } });
+    const res = await createTask(h, app.guid, {
+      command: LONG,
+      metadata: { labels: { env: 'prod', 'example.com/tier': 'db' }, annotations: { note: 'hello world' } },
+    });
     assert.equal(res.status, 202, res.text);
     assert.deepEqual(res.body.metadata, { labels: { env: 'prod', 'example.com/tier': 'db' }, annotations: { note: 'hello world' } });
     const labels = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`l${i}`, 'v']));
-    cfError(await createTask(h, app.guid, { command: LONG, metadata: { labels } }), 422, 'CF-LabelLimitExceeded', 390020, 'Failed to add 51 labels because it would exceed maximum of 50');
+    cfError(
+      await createTask(h, app.guid, { command: LONG, metadata: { labels } }),
+      422,
+      'CF-LabelLimitExceeded',
+      390020,
+      'Failed to add 51 labels because it would exceed maximum of 50',
+    );
     const annotations = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`a${i}`, 'v']));
     cfError(
       await createTask(h, app.guid, { command: LONG, metadata: { annotations } }),
-      422, 'CF-AnnotationLimitExceeded', 390023, 'Failed to add 201 annotations because it would exceed maximum of 200',
+      422,
+      'CF-AnnotationLimitExceeded',
+      390023,
+      'Failed to add 201 annotations because it would exceed maximum of 200',
     );
   });
 
@@ -264,7 +349,10 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     const e = events.body.resources[0];
     assert.deepEqual(e.actor, { guid: h.admin.guid, type: 'user', name: 'admin' });
     assert.deepEqual(e.target, { guid: app.guid, type: 'app', name: app.name });
-    assert.deepEqual(e.data, { task_guid: res.body.guid, request: { name: 'audited', memory_in_mb: 128, command: '[PRIVATE DATA HIDDEN]' } });
+    assert.deepEqual(e.data, {
+      task_guid: res.body.guid,
+      request: { name: 'audited', memory_in_mb: 128, command: '[PRIVATE DATA HIDDEN]' },
+    });
     assert.deepEqual(e.space, { guid: space.guid });
     assert.deepEqual(e.organization, { guid: org.guid });
   });
@@ -276,8 +364,19 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     cfError(await createTask(h, app.guid, { command: LONG }, stranger.token), 404, 'CF-ResourceNotFound', 10010, 'App not found');
     const m = await matrix();
     const app2 = (await appWithCurrentDroplet(h, m.space.guid)).app;
-    cfError(await createTask(h, app2.guid, { command: LONG, droplet_guid: 'nope' }, m.tokens.space_manager), 403, 'CF-NotAuthorized', 10003);
-    cfError(await createTask(h, app2.guid, { command: LONG, droplet_guid: 'nope', disk_in_mb: 99999 }), 404, 'CF-ResourceNotFound', 10010, 'Droplet not found');
+    cfError(
+      await createTask(h, app2.guid, { command: LONG, droplet_guid: 'nope' }, m.tokens.space_manager),
+      403,
+      'CF-NotAuthorized',
+      10003,
+    );
+    cfError(
+      await createTask(h, app2.guid, { command: LONG, droplet_guid: 'nope', disk_in_mb: 99999 }),
+      404,
+      'CF-ResourceNotFound',
+      10010,
+      'Droplet not found',
+    );
   });
 
   test('feature flag task_creation off: 403 for everyone but admins, before any 404', async () => {
@@ -285,11 +384,29 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
     const { app } = await appWithCurrentDroplet(h, m.space.guid);
     assert.equal((await h.patch('/v3/feature_flags/task_creation', { enabled: false })).status, 200);
     try {
-      cfError(await createTask(h, app.guid, { command: LONG }, m.tokens.space_developer), 403, 'CF-FeatureDisabled', 330002, 'Feature Disabled: task_creation');
-      cfError(await createTask(h, 'no-such-app', { foo: 1 }, m.tokens.no_role), 403, 'CF-FeatureDisabled', 330002, 'Feature Disabled: task_creation');
+      cfError(
+        await createTask(h, app.guid, { command: LONG }, m.tokens.space_developer),
+        403,
+        'CF-FeatureDisabled',
+        330002,
+        'Feature Disabled: task_creation',
+      );
+      cfError(
+        await createTask(h, 'no-such-app', { foo: 1 }, m.tokens.no_role),
+        403,
+        'CF-FeatureDisabled',
+        330002,
+        'Feature Disabled: task_creation',
+      );
       assert.equal((await createTask(h, app.guid, { command: LONG })).status, 202, 'admins bypass flags');
       await h.patch('/v3/feature_flags/task_creation', { custom_error_message: 'tasks are paused' });
-      cfError(await createTask(h, app.guid, { command: LONG }, m.tokens.space_developer), 403, 'CF-FeatureDisabled', 330002, 'Feature Disabled: tasks are paused');
+      cfError(
+        await createTask(h, app.guid, { command: LONG }, m.tokens.space_developer),
+        403,
+        'CF-FeatureDisabled',
+        330002,
+        'Feature Disabled: tasks are paused',
+      );
     } finally {
       await h.patch('/v3/feature_flags/task_creation', { enabled: true, custom_error_message: null });
     }
@@ -313,7 +430,9 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
       assert.equal((await createTask(h, app.guid, { command: LONG, user: 'ops' })).status, 202);
       cfError(
         await createTask(h, app.guid, { command: LONG, user: 'root' }),
-        422, ...UNPROCESSABLE, "user invalid (requested user 'root' not allowed, permitted users are: 'vcap', 'batch', 'Ops')",
+        422,
+        ...UNPROCESSABLE,
+        "user invalid (requested user 'root' not allowed, permitted users are: 'vcap', 'batch', 'Ops')",
       );
     } finally {
       h.config.allowedTaskUsers = before;
@@ -321,8 +440,16 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
   });
 
   const expectations: Record<RoleName, number> = {
-    admin: 202, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 404,
-    space_developer: 202, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 404,
+    admin: 202,
+    admin_read_only: 403,
+    global_auditor: 403,
+    org_manager: 403,
+    org_auditor: 404,
+    space_developer: 202,
+    space_manager: 403,
+    space_auditor: 403,
+    space_supporter: 403,
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`as ${role} answers ${expectations[role]}`, async () => {
@@ -337,19 +464,23 @@ describeEachStore('POST /v3/apps/:guid/tasks', (h) => {
   }
 });
 
-describeEachStore('POST /v3/apps/:guid/tasks with no runner alive', (h) => {
-  test('stores the task FAILED "Unable to request task to be run" and answers 503', async () => {
-    const { app } = await freshApp(h);
-    const res = await createTask(h, app.guid, { name: 'doomed', command: LONG });
-    cfError(res, 503, 'CF-TaskWorkersUnavailable', 170020, 'Task workers are unavailable: no runner is alive');
-    const row = await h.db.selectFrom('tasks').selectAll().where('name', '=', 'doomed').executeTakeFirstOrThrow();
-    assert.equal(row.state, 'FAILED');
-    assert.equal(row.failure_reason, 'Unable to request task to be run');
-    assert.equal(row.sequence_id, 1);
-    // The failed task keeps its number.
-    const again = await createTask(h, app.guid, { name: 'doomed-too', command: LONG });
-    assert.equal(again.status, 503);
-    const second = await h.db.selectFrom('tasks').select('sequence_id').where('name', '=', 'doomed-too').executeTakeFirstOrThrow();
-    assert.equal(second.sequence_id, 2);
-  });
-}, { runnerSlots: 0 });
+describeEachStore(
+  'POST /v3/apps/:guid/tasks with no runner alive',
+  (h) => {
+    test('stores the task FAILED "Unable to request task to be run" and answers 503', async () => {
+      const { app } = await freshApp(h);
+      const res = await createTask(h, app.guid, { name: 'doomed', command: LONG });
+      cfError(res, 503, 'CF-TaskWorkersUnavailable', 170020, 'Task workers are unavailable: no runner is alive');
+      const row = await h.db.selectFrom('tasks').selectAll().where('name', '=', 'doomed').executeTakeFirstOrThrow();
+      assert.equal(row.state, 'FAILED');
+      assert.equal(row.failure_reason, 'Unable to request task to be run');
+      assert.equal(row.sequence_id, 1);
+      // The failed task keeps its number.
+      const again = await createTask(h, app.guid, { name: 'doomed-too', command: LONG });
+      assert.equal(again.status, 503);
+      const second = await h.db.selectFrom('tasks').select('sequence_id').where('name', '=', 'doomed-too').executeTakeFirstOrThrow();
+      assert.equal(second.sequence_id, 2);
+    });
+  },
+  { runnerSlots: 0 },
+);

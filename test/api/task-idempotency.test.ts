@@ -13,7 +13,16 @@ const create = (h: Harness, appGuid: string, body: unknown, key?: string, token 
   h.request('POST', `/v3/apps/${appGuid}/tasks`, { token, body, headers: key === undefined ? {} : { 'idempotency-key': key } });
 
 const taskCount = async (h: Harness, appGuid: string) =>
-  Number((await h.db.selectFrom('tasks').innerJoin('apps', 'apps.id', 'tasks.app_id').select((eb) => eb.fn.countAll().as('n')).where('apps.guid', '=', appGuid).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await h.db
+        .selectFrom('tasks')
+        .innerJoin('apps', 'apps.id', 'tasks.app_id')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('apps.guid', '=', appGuid)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describeEachStore('Idempotency-Key on task create', (h) => {
   test('a retry with the same key and body answers the first task again and creates nothing', async () => {
@@ -34,7 +43,9 @@ describeEachStore('Idempotency-Key on task create', (h) => {
     const { app } = await freshApp(h);
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const res = await h.request('POST', `/v3/apps/${app.guid}/tasks`, {
-      token: h.admin.token, payload: `{"command":"true","name":${deep}}`, headers: { 'content-type': 'application/json', 'idempotency-key': 'deep-1' },
+      token: h.admin.token,
+      payload: `{"command":"true","name":${deep}}`,
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'deep-1' },
     });
     assert.equal(res.status, 422, res.text);
     assert.equal(res.body.errors[0].title, 'CF-UnprocessableEntity');
@@ -44,7 +55,13 @@ describeEachStore('Idempotency-Key on task create', (h) => {
   test('the same key for a different request is 409', async () => {
     const { app } = await freshApp(h);
     assert.equal((await create(h, app.guid, { command: 'sleep 300' }, 'key-2')).status, 202);
-    cfError(await create(h, app.guid, { command: 'sleep 301' }, 'key-2'), 409, 'CF-IdempotencyKeyReused', 10009, "Idempotency-Key 'key-2' was already used for a different request");
+    cfError(
+      await create(h, app.guid, { command: 'sleep 301' }, 'key-2'),
+      409,
+      'CF-IdempotencyKeyReused',
+      10009,
+      "Idempotency-Key 'key-2' was already used for a different request",
+    );
     const other = await freshApp(h);
     cfError(await create(h, other.app.guid, { command: 'sleep 300' }, 'key-2'), 409, 'CF-IdempotencyKeyReused', 10009);
     assert.equal(await taskCount(h, app.guid), 1);

@@ -15,7 +15,10 @@ interface LogLine {
 function parseNdjson(text: string): LogLine[] {
   if (text === '') return [];
   assert.ok(text.endsWith('\n'), 'every NDJSON line ends with a newline');
-  return text.slice(0, -1).split('\n').map((line) => JSON.parse(line));
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 async function readLog(h: Harness, guid: string, query = '', token = h.admin.token): Promise<LogLine[]> {
@@ -35,12 +38,15 @@ describeEachStore('GET /v3/tasks/:guid/log', (h) => {
     finished = await createTask(h, made.app.guid, 'echo out-1; echo err-1 >&2; sleep 0.1; echo out-2; printf "no newline"');
     await waitForTask(h, finished.guid);
     const lines = await readLog(h, finished.guid);
-    assert.deepEqual(lines.map(({ seq, stream, text }) => ({ seq, stream, text })), [
-      { seq: 1, stream: 'stdout', text: 'out-1' },
-      { seq: 2, stream: 'stderr', text: 'err-1' },
-      { seq: 3, stream: 'stdout', text: 'out-2' },
-      { seq: 4, stream: 'stdout', text: 'no newline' },
-    ]);
+    assert.deepEqual(
+      lines.map(({ seq, stream, text }) => ({ seq, stream, text })),
+      [
+        { seq: 1, stream: 'stdout', text: 'out-1' },
+        { seq: 2, stream: 'stderr', text: 'err-1' },
+        { seq: 3, stream: 'stdout', text: 'out-2' },
+        { seq: 4, stream: 'stdout', text: 'no newline' },
+      ],
+    );
     for (const line of lines) {
       assert.deepEqual(Object.keys(line), ['seq', 'time', 'stream', 'text']);
       assert.match(line.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -49,10 +55,16 @@ describeEachStore('GET /v3/tasks/:guid/log', (h) => {
   });
 
   test('after_seq returns only the lines after it', async () => {
-    assert.deepEqual((await readLog(h, finished.guid, '?after_seq=2')).map((l) => l.seq), [3, 4]);
+    assert.deepEqual(
+      (await readLog(h, finished.guid, '?after_seq=2')).map((l) => l.seq),
+      [3, 4],
+    );
     assert.deepEqual(await readLog(h, finished.guid, '?after_seq=4'), []);
     assert.deepEqual(await readLog(h, finished.guid, '?after_seq=1000'), []);
-    assert.deepEqual((await readLog(h, finished.guid, '?after_seq=0')).map((l) => l.seq), [1, 2, 3, 4]);
+    assert.deepEqual(
+      (await readLog(h, finished.guid, '?after_seq=0')).map((l) => l.seq),
+      [1, 2, 3, 4],
+    );
   });
 
   test('a task without output answers 200 with an empty body', async () => {
@@ -67,7 +79,10 @@ describeEachStore('GET /v3/tasks/:guid/log', (h) => {
     const running = await createTask(h, app.guid, 'echo started; sleep 300');
     let first: LogLine[] = [];
     await eventually('the first line is readable', async () => (first = await readLog(h, running.guid)).length > 0);
-    assert.deepEqual(first.map((l) => l.text), ['started']);
+    assert.deepEqual(
+      first.map((l) => l.text),
+      ['started'],
+    );
     const task = await h.db.selectFrom('tasks').select('state').where('guid', '=', running.guid).executeTakeFirstOrThrow();
     assert.equal(task.state, 'RUNNING');
     assert.deepEqual(await readLog(h, running.guid, `?after_seq=${first[0].seq}`), []);
@@ -84,7 +99,10 @@ describeEachStore('GET /v3/tasks/:guid/log', (h) => {
     assert.equal(page1.length, 10_000);
     assert.equal(page1[9999].text, '10000');
     const page2 = await readLog(h, chatty.guid, `?after_seq=${page1[9999].seq}`);
-    assert.deepEqual(page2.map((l) => l.text), ['10001', '10002', '10003', '10004', '10005']);
+    assert.deepEqual(
+      page2.map((l) => l.text),
+      ['10001', '10002', '10003', '10004', '10005'],
+    );
   });
 
   test('readers of the space may read it; others get 404 Task not found', async () => {
@@ -93,7 +111,13 @@ describeEachStore('GET /v3/tasks/:guid/log', (h) => {
     assert.equal((await readLog(h, finished.guid, '', auditor.token)).length, 4);
 
     const outsider = await h.user();
-    cfError(await h.request('GET', `/v3/tasks/${finished.guid}/log`, { token: outsider.token }), 404, 'CF-ResourceNotFound', 10010, 'Task not found');
+    cfError(
+      await h.request('GET', `/v3/tasks/${finished.guid}/log`, { token: outsider.token }),
+      404,
+      'CF-ResourceNotFound',
+      10010,
+      'Task not found',
+    );
     cfError(await h.get('/v3/tasks/00000000-0000-4000-8000-000000000000/log'), 404, 'CF-ResourceNotFound', 10010, 'Task not found');
     const anonymous = await h.request('GET', `/v3/tasks/${finished.guid}/log`);
     assert.equal(anonymous.status, 401);
@@ -103,12 +127,18 @@ describeEachStore('GET /v3/tasks/:guid/log', (h) => {
     for (const bad of ['-1', 'abc', '1.5', '', '1e3', '99999999999999999999']) {
       cfError(
         await h.get(`/v3/tasks/${finished.guid}/log?after_seq=${encodeURIComponent(bad)}`),
-        400, 'CF-BadQueryParameter', 10005, 'The query parameter is invalid: After seq must be a non-negative integer',
+        400,
+        'CF-BadQueryParameter',
+        10005,
+        'The query parameter is invalid: After seq must be a non-negative integer',
       );
     }
     cfError(
       await h.get(`/v3/tasks/${finished.guid}/log?page=2`),
-      400, 'CF-BadQueryParameter', 10005, "The query parameter is invalid: Unknown query parameter(s): 'page'. Valid parameters are: 'after_seq'",
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'page'. Valid parameters are: 'after_seq'",
     );
   });
 });

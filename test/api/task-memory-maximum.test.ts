@@ -21,7 +21,12 @@ async function freshApp(h: Harness) {
 const createTask = (h: Harness, appGuid: string, body: unknown, token = h.admin.token) => h.post(`/v3/apps/${appGuid}/tasks`, body, token);
 
 async function taskCount(h: Harness, appGuid: string): Promise<number> {
-  const rows = await h.db.selectFrom('tasks').innerJoin('apps', 'apps.id', 'tasks.app_id').select('tasks.id').where('apps.guid', '=', appGuid).execute();
+  const rows = await h.db
+    .selectFrom('tasks')
+    .innerJoin('apps', 'apps.id', 'tasks.app_id')
+    .select('tasks.id')
+    .where('apps.guid', '=', appGuid)
+    .execute();
   return rows.length;
 }
 
@@ -32,62 +37,71 @@ async function webProcess(h: Harness, appGuid: string): Promise<any> {
   return res.body.resources.find((p: any) => p.type === 'web');
 }
 
-describeEachStore(`task memory maximum (TASKD_MAXIMUM_MEMORY_IN_MB=${MAXIMUM})`, (h) => {
-  test('a create asking more is 422, stores no task and spends no sequence id; exactly the maximum is accepted', async () => {
-    const app = await freshApp(h);
-    for (const memory of [MAXIMUM + 1, 99999999999999]) {
-      cfError(await createTask(h, app.guid, { command: LONG, memory_in_mb: memory }), 422, ...UNPROCESSABLE, TOO_MUCH);
-    }
-    assert.equal(await taskCount(h, app.guid), 0);
-    const atMaximum = await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM });
-    assert.equal(atMaximum.status, 202, atMaximum.text);
-    assert.equal(atMaximum.body.memory_in_mb, MAXIMUM);
-    assert.equal(atMaximum.body.sequence_id, 1);
-    assert.equal(await taskCount(h, app.guid), 1);
-  });
-
-  test('it is checked beside the disk maximum, after it and before the template lookup', async () => {
-    const app = await freshApp(h);
-    const template = { process: { guid: 'no-such-process' } };
-    cfError(await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM + 1, template }), 422, ...UNPROCESSABLE, TOO_MUCH);
-    // The disk maximum, CF's own check, still comes first.
-    cfError(await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM + 1, disk_in_mb: 99999 }), 422, ...UNPROCESSABLE, 'Cannot request disk_in_mb greater than 2048');
-  });
-
-  test("a template process's memory above the maximum is refused too; asking for less with the template is accepted", async () => {
-    const app = await freshApp(h);
-    const web = await webProcess(h, app.guid);
-    assert.equal(web.memory_in_mb, 1024);
-    // As when an operator lowers the maximum below the memory of processes made before.
-    const before = h.config.maximumMemoryInMb;
-    h.config.maximumMemoryInMb = 512;
-    try {
-      const template = { process: { guid: web.guid } };
-      cfError(await createTask(h, app.guid, { template }), 422, ...UNPROCESSABLE, 'Cannot request memory_in_mb greater than 512');
+describeEachStore(
+  `task memory maximum (TASKD_MAXIMUM_MEMORY_IN_MB=${MAXIMUM})`,
+  (h) => {
+    test('a create asking more is 422, stores no task and spends no sequence id; exactly the maximum is accepted', async () => {
+      const app = await freshApp(h);
+      for (const memory of [MAXIMUM + 1, 99999999999999]) {
+        cfError(await createTask(h, app.guid, { command: LONG, memory_in_mb: memory }), 422, ...UNPROCESSABLE, TOO_MUCH);
+      }
       assert.equal(await taskCount(h, app.guid), 0);
-      const smaller = await createTask(h, app.guid, { template, memory_in_mb: 512 });
-      assert.equal(smaller.status, 202, smaller.text);
-      assert.equal(smaller.body.memory_in_mb, 512);
-      // The refused create gave its sequence id back (it was taken inside the rolled-back transaction).
-      assert.equal(smaller.body.sequence_id, 1);
-    } finally {
-      h.config.maximumMemoryInMb = before;
-    }
-  });
+      const atMaximum = await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM });
+      assert.equal(atMaximum.status, 202, atMaximum.text);
+      assert.equal(atMaximum.body.memory_in_mb, MAXIMUM);
+      assert.equal(atMaximum.body.sequence_id, 1);
+      assert.equal(await taskCount(h, app.guid), 1);
+    });
 
-  test('the default memory is held to the maximum too', async () => {
-    const app = await freshApp(h);
-    const created = await createTask(h, app.guid, { command: LONG });
-    assert.equal(created.status, 202, created.text);
-    assert.equal(created.body.memory_in_mb, 1024);
-    // Start-up refuses a default above the maximum; a default changed at runtime is held here.
-    const before = h.config.defaultMemoryInMb;
-    h.config.defaultMemoryInMb = MAXIMUM * 2;
-    try {
-      cfError(await createTask(h, app.guid, { command: LONG }), 422, ...UNPROCESSABLE, TOO_MUCH);
-    } finally {
-      h.config.defaultMemoryInMb = before;
-    }
-    assert.equal((await createTask(h, app.guid, { command: LONG })).body.sequence_id, 2);
-  });
-}, { maximumMemoryInMb: MAXIMUM });
+    test('it is checked beside the disk maximum, after it and before the template lookup', async () => {
+      const app = await freshApp(h);
+      const template = { process: { guid: 'no-such-process' } };
+      cfError(await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM + 1, template }), 422, ...UNPROCESSABLE, TOO_MUCH);
+      // The disk maximum, CF's own check, still comes first.
+      cfError(
+        await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM + 1, disk_in_mb: 99999 }),
+        422,
+        ...UNPROCESSABLE,
+        'Cannot request disk_in_mb greater than 2048',
+      );
+    });
+
+    test("a template process's memory above the maximum is refused too; asking for less with the template is accepted", async () => {
+      const app = await freshApp(h);
+      const web = await webProcess(h, app.guid);
+      assert.equal(web.memory_in_mb, 1024);
+      // As when an operator lowers the maximum below the memory of processes made before.
+      const before = h.config.maximumMemoryInMb;
+      h.config.maximumMemoryInMb = 512;
+      try {
+        const template = { process: { guid: web.guid } };
+        cfError(await createTask(h, app.guid, { template }), 422, ...UNPROCESSABLE, 'Cannot request memory_in_mb greater than 512');
+        assert.equal(await taskCount(h, app.guid), 0);
+        const smaller = await createTask(h, app.guid, { template, memory_in_mb: 512 });
+        assert.equal(smaller.status, 202, smaller.text);
+        assert.equal(smaller.body.memory_in_mb, 512);
+        // The refused create gave its sequence id back (it was taken inside the rolled-back transaction).
+        assert.equal(smaller.body.sequence_id, 1);
+      } finally {
+        h.config.maximumMemoryInMb = before;
+      }
+    });
+
+    test('the default memory is held to the maximum too', async () => {
+      const app = await freshApp(h);
+      const created = await createTask(h, app.guid, { command: LONG });
+      assert.equal(created.status, 202, created.text);
+      assert.equal(created.body.memory_in_mb, 1024);
+      // Start-up refuses a default above the maximum; a default changed at runtime is held here.
+      const before = h.config.defaultMemoryInMb;
+      h.config.defaultMemoryInMb = MAXIMUM * 2;
+      try {
+        cfError(await createTask(h, app.guid, { command: LONG }), 422, ...UNPROCESSABLE, TOO_MUCH);
+      } finally {
+        h.config.defaultMemoryInMb = before;
+      }
+      assert.equal((await createTask(h, app.guid, { command: LONG })).body.sequence_id, 2);
+    });
+  },
+  { maximumMemoryInMb: MAXIMUM },
+);

@@ -8,10 +8,15 @@ describeEachStore('task sequence ids', (h) => {
     const org = await h.org();
     const space = await h.space(org.guid);
     const { app } = await appWithCurrentDroplet(h, space.guid);
-    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => h.post(`/v3/apps/${app.guid}/tasks`, { name: `t${i}`, command: 'sleep 300' })));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => h.post(`/v3/apps/${app.guid}/tasks`, { name: `t${i}`, command: 'sleep 300' })),
+    );
     for (const res of responses) assert.equal(res.status, 202, res.text);
     const ids = responses.map((r) => r.body.sequence_id as number).sort((a, b) => a - b);
-    assert.deepEqual(ids, Array.from({ length: 50 }, (_, i) => i + 1));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     const next = await h.post(`/v3/apps/${app.guid}/tasks`, { command: 'sleep 300' });
     assert.equal(next.body.sequence_id, 51);
   });

@@ -19,7 +19,9 @@ describeEachStore('PATCH /v3/tasks/:guid', (h) => {
 
   test('merges labels and annotations, null deletes; answers 200 with command', async () => {
     const task = await newTask(h);
-    const res = await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels: { drop: null, added: 'yes' }, annotations: { note: 'hi' } } });
+    const res = await h.patch(`/v3/tasks/${task.guid}`, {
+      metadata: { labels: { drop: null, added: 'yes' }, annotations: { note: 'hi' } },
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.guid, task.guid);
     assert.equal(res.body.command, 'sleep 300');
@@ -29,7 +31,8 @@ describeEachStore('PATCH /v3/tasks/:guid', (h) => {
   test('does not bump updated_at', async () => {
     const task = await newTask(h);
     // Once the runner has started it, nothing else changes the row while the test looks.
-    for (let i = 0; i < 400 && (await h.get(`/v3/tasks/${task.guid}`)).body.state !== 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && (await h.get(`/v3/tasks/${task.guid}`)).body.state !== 'RUNNING'; i++)
+      await new Promise((r) => setTimeout(r, 25));
     const stamp = '2001-02-03T04:05:06.000Z';
     await h.db.updateTable('tasks').set({ updated_at: stamp }).where('guid', '=', task.guid).execute();
     const res = await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels: { x: 'y' } } });
@@ -39,17 +42,38 @@ describeEachStore('PATCH /v3/tasks/:guid', (h) => {
 
   test('only metadata may change; the body is checked before the lookup', async () => {
     const task = await newTask(h);
-    cfError(await h.patch(`/v3/tasks/${task.guid}`, { name: 'x', command: 'y' }), 422, ...UNPROCESSABLE, "Unknown field(s): 'name', 'command'");
+    cfError(
+      await h.patch(`/v3/tasks/${task.guid}`, { name: 'x', command: 'y' }),
+      422,
+      ...UNPROCESSABLE,
+      "Unknown field(s): 'name', 'command'",
+    );
     cfError(await h.patch('/v3/tasks/no-such-task', { state: 'FAILED' }), 422, ...UNPROCESSABLE, "Unknown field(s): 'state'");
-    cfError(await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels: { 'cloudfoundry.org/x': 'y' } } }), 422, ...UNPROCESSABLE, "Metadata label key error: prefix 'cloudfoundry.org' is reserved");
-    cfError(await h.patch(`/v3/tasks/${task.guid}`, { metadata: { annotations: 5 } }), 422, ...UNPROCESSABLE, "Metadata 'annotations' is not an object");
+    cfError(
+      await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels: { 'cloudfoundry.org/x': 'y' } } }),
+      422,
+      ...UNPROCESSABLE,
+      "Metadata label key error: prefix 'cloudfoundry.org' is reserved",
+    );
+    cfError(
+      await h.patch(`/v3/tasks/${task.guid}`, { metadata: { annotations: 5 } }),
+      422,
+      ...UNPROCESSABLE,
+      "Metadata 'annotations' is not an object",
+    );
     cfError(await h.patch('/v3/tasks/no-such-task', { metadata: {} }), 404, 'CF-ResourceNotFound', 10010, 'Task not found');
   });
 
   test('label limit', async () => {
     const task = await newTask(h);
     const labels = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`l${i}`, 'v']));
-    cfError(await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels } }), 422, 'CF-LabelLimitExceeded', 390020, 'Failed to add 49 labels because it would exceed maximum of 50');
+    cfError(
+      await h.patch(`/v3/tasks/${task.guid}`, { metadata: { labels } }),
+      422,
+      'CF-LabelLimitExceeded',
+      390020,
+      'Failed to add 49 labels because it would exceed maximum of 50',
+    );
   });
 
   test('suspended organization: developers get 403 OrgSuspended', async () => {
@@ -64,8 +88,16 @@ describeEachStore('PATCH /v3/tasks/:guid', (h) => {
   });
 
   const expectations: Record<RoleName, number> = {
-    admin: 200, admin_read_only: 403, global_auditor: 403, org_manager: 403, org_auditor: 404,
-    space_developer: 200, space_manager: 403, space_auditor: 403, space_supporter: 403, no_role: 404,
+    admin: 200,
+    admin_read_only: 403,
+    global_auditor: 403,
+    org_manager: 403,
+    org_auditor: 404,
+    space_developer: 200,
+    space_manager: 403,
+    space_auditor: 403,
+    space_supporter: 403,
+    no_role: 404,
   };
   for (const role of ROLES) {
     test(`as ${role} answers ${expectations[role]}`, async () => {

@@ -8,7 +8,16 @@ describeEachStore('users', (h) => {
     const username = h.unique('alice');
     const res = await h.post('/v3/users', { username, password: 'secret-1', metadata: { labels: { team: 'a' } } });
     assert.equal(res.status, 201, res.text);
-    assert.deepEqual(Object.keys(res.body), ['guid', 'created_at', 'updated_at', 'username', 'presentation_name', 'origin', 'metadata', 'links']);
+    assert.deepEqual(Object.keys(res.body), [
+      'guid',
+      'created_at',
+      'updated_at',
+      'username',
+      'presentation_name',
+      'origin',
+      'metadata',
+      'links',
+    ]);
     assert.match(res.body.guid, /^[0-9a-f-]{36}$/);
     assert.equal(res.body.username, username);
     assert.equal(res.body.presentation_name, username);
@@ -21,7 +30,7 @@ describeEachStore('users', (h) => {
     assert.deepEqual((await h.get(`/v3/users/${res.body.guid}`, me.token)).body, res.body);
   });
 
-  test('CF\'s {guid} form makes a user without username, origin or password', async () => {
+  test("CF's {guid} form makes a user without username, origin or password", async () => {
     const guid = `uaa-id-${randomUUID()}`;
     const res = await h.post('/v3/users', { guid });
     assert.equal(res.status, 201, res.text);
@@ -31,7 +40,7 @@ describeEachStore('users', (h) => {
     assert.equal(res.body.presentation_name, guid);
   });
 
-  test('global scopes given at creation land in the user\'s tokens', async () => {
+  test("global scopes given at creation land in the user's tokens", async () => {
     const auditor = await h.user(['cloud_controller.global_auditor']);
     const org = await h.org();
     assert.equal((await h.get(`/v3/organizations/${org.guid}`, auditor.token)).status, 200, 'global auditors read everything');
@@ -45,8 +54,20 @@ describeEachStore('users', (h) => {
     await h.post('/v3/users', { guid });
     cfError(await h.post('/v3/users', { guid }), 422, 'CF-UnprocessableEntity', 10008, `User with guid '${guid}' already exists.`);
     const u = await h.user();
-    cfError(await h.post('/v3/users', { username: u.username, password: 'x' }), 422, 'CF-UnprocessableEntity', 10008, `User with username '${u.username}' already exists.`);
-    cfError(await h.post('/v3/users', { username: 'admin', password: 'x' }), 422, 'CF-UnprocessableEntity', 10008, "User with username 'admin' already exists.");
+    cfError(
+      await h.post('/v3/users', { username: u.username, password: 'x' }),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      `User with username '${u.username}' already exists.`,
+    );
+    cfError(
+      await h.post('/v3/users', { username: 'admin', password: 'x' }),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      "User with username 'admin' already exists.",
+    );
   });
 
   test('validation messages', async () => {
@@ -63,8 +84,10 @@ describeEachStore('users', (h) => {
       [{ username: 'someone', password: 'p', origin: 'ldap' }, "Origin must be 'uaa'"],
       [{ username: 7, password: 'p' }, 'Username must be a string'],
       [{ guid: 'g', password: 'p' }, "Password can only be given with 'username'"],
-      [{ username: 'someone', password: 'p', scopes: ['cloud_controller.superuser'] },
-        "Scopes must be a list of: 'cloud_controller.admin', 'cloud_controller.admin_read_only', 'cloud_controller.global_auditor'"],
+      [
+        { username: 'someone', password: 'p', scopes: ['cloud_controller.superuser'] },
+        "Scopes must be a list of: 'cloud_controller.admin', 'cloud_controller.admin_read_only', 'cloud_controller.global_auditor'",
+      ],
       [{ guid: 'g', nickname: 'x' }, "Unknown field(s): 'nickname'"],
     ];
     for (const [body, detail] of cases) cfError(await h.post('/v3/users', body), 422, 'CF-UnprocessableEntity', 10008, detail);
@@ -76,7 +99,13 @@ describeEachStore('users', (h) => {
     await h.role('organization_manager', manager.guid, { org: org.guid });
     const readOnly = await h.user(['cloud_controller.admin_read_only']);
     for (const token of [manager.token, readOnly.token, (await h.user()).token]) {
-      cfError(await h.post('/v3/users', { guid: randomUUID() }, token), 403, 'CF-NotAuthorized', 10003, 'You are not authorized to perform the requested action');
+      cfError(
+        await h.post('/v3/users', { guid: randomUUID() }, token),
+        403,
+        'CF-NotAuthorized',
+        10003,
+        'You are not authorized to perform the requested action',
+      );
       cfError(await h.post('/v3/users', { username: h.unique('x'), password: 'p' }, token), 403, 'CF-NotAuthorized', 10003);
     }
   });
@@ -118,12 +147,26 @@ describeEachStore('users', (h) => {
     assert.equal(byName.status, 200);
     assert.equal(byName.body.pagination.total_results, 2);
     assert.equal(byName.body.pagination.total_pages, 2);
-    assert.deepEqual(byName.body.resources.map((u: any) => u.guid), [a.guid]);
-    assert.equal(byName.body.pagination.next.href, `https://api.example.org/v3/users?page=2&per_page=1&usernames=${a.username}%2C${b.username}`);
+    assert.deepEqual(
+      byName.body.resources.map((u: any) => u.guid),
+      [a.guid],
+    );
+    assert.equal(
+      byName.body.pagination.next.href,
+      `https://api.example.org/v3/users?page=2&per_page=1&usernames=${a.username}%2C${b.username}`,
+    );
     const origins = await h.get(`/v3/users?usernames=${a.username}&origins=uaa`);
-    assert.deepEqual(origins.body.resources.map((u: any) => u.guid), [a.guid]);
+    assert.deepEqual(
+      origins.body.resources.map((u: any) => u.guid),
+      [a.guid],
+    );
     assert.deepEqual((await h.get(`/v3/users?usernames=${a.username}&origins=ldap`)).body.resources, []);
-    cfError(await h.get('/v3/users?names=x'), 400, 'CF-BadQueryParameter', 10005,
-      "The query parameter is invalid: Unknown query parameter(s): 'names'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'usernames', 'origins', 'label_selector'");
+    cfError(
+      await h.get('/v3/users?names=x'),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'names'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'usernames', 'origins', 'label_selector'",
+    );
   });
 });

@@ -15,7 +15,10 @@ const sibling = { spaceId: 101, organizationId: ORG };
 
 const orgGrant = (type: RoleGrant['type']): RoleGrant => ({ type, organizationId: ORG, spaceId: null });
 /** Space roles come with organization_user, as CF requires; identify.ts fills in the space's org. */
-const spaceGrants = (type: RoleGrant['type']): RoleGrant[] => [orgGrant('organization_user'), { type, organizationId: ORG, spaceId: SPACE }];
+const spaceGrants = (type: RoleGrant['type']): RoleGrant[] => [
+  orgGrant('organization_user'),
+  { type, organizationId: ORG, spaceId: SPACE },
+];
 
 const callers: Record<string, Permissions> = {
   admin: new Permissions(1, 'u1', tokenScopes(['cloud_controller.admin']), []),
@@ -34,55 +37,109 @@ const callers: Record<string, Permissions> = {
 
 /** Which callers answer true, for each question about the space `here`. */
 function holders(question: (p: Permissions) => boolean): string[] {
-  return Object.entries(callers).filter(([, p]) => question(p)).map(([name]) => name);
+  return Object.entries(callers)
+    .filter(([, p]) => question(p))
+    .map(([name]) => name);
 }
 
 describe('permissions: the role matrix', () => {
-  test('space read: space roles, the org\'s managers and global readers', () => {
-    assert.deepEqual(holders((p) => p.canReadSpace(here)), [
-      'admin', 'admin_read_only', 'global_auditor', 'org_manager', 'space_developer', 'space_manager', 'space_auditor', 'space_supporter',
-    ]);
+  test("space read: space roles, the org's managers and global readers", () => {
+    assert.deepEqual(
+      holders((p) => p.canReadSpace(here)),
+      ['admin', 'admin_read_only', 'global_auditor', 'org_manager', 'space_developer', 'space_manager', 'space_auditor', 'space_supporter'],
+    );
   });
 
   test('space roles do not reach other spaces; org managers reach every space of their org', () => {
-    assert.deepEqual(holders((p) => p.canReadSpace(sibling)), ['admin', 'admin_read_only', 'global_auditor', 'org_manager']);
-    assert.deepEqual(holders((p) => p.canReadSpace(elsewhere)), ['admin', 'admin_read_only', 'global_auditor']);
+    assert.deepEqual(
+      holders((p) => p.canReadSpace(sibling)),
+      ['admin', 'admin_read_only', 'global_auditor', 'org_manager'],
+    );
+    assert.deepEqual(
+      holders((p) => p.canReadSpace(elsewhere)),
+      ['admin', 'admin_read_only', 'global_auditor'],
+    );
   });
 
   test('secrets: admin, admin_read_only and space developers', () => {
-    assert.deepEqual(holders((p) => p.canReadSecrets(here)), ['admin', 'admin_read_only', 'space_developer']);
+    assert.deepEqual(
+      holders((p) => p.canReadSecrets(here)),
+      ['admin', 'admin_read_only', 'space_developer'],
+    );
   });
 
   test('space write: admin and space developers', () => {
-    assert.deepEqual(holders((p) => p.canWriteSpace(here)), ['admin', 'space_developer']);
-    assert.deepEqual(holders((p) => p.canWriteSpace(sibling)), ['admin']);
+    assert.deepEqual(
+      holders((p) => p.canWriteSpace(here)),
+      ['admin', 'space_developer'],
+    );
+    assert.deepEqual(
+      holders((p) => p.canWriteSpace(sibling)),
+      ['admin'],
+    );
   });
 
   test('manage apps: admin, space developers and supporters', () => {
-    assert.deepEqual(holders((p) => p.canManageApps(here)), ['admin', 'space_developer', 'space_supporter']);
+    assert.deepEqual(
+      holders((p) => p.canManageApps(here)),
+      ['admin', 'space_developer', 'space_supporter'],
+    );
   });
 
   test('manage space roles: admin, org managers, space managers', () => {
-    assert.deepEqual(holders((p) => p.canManageSpaceRoles(here)), ['admin', 'org_manager', 'space_manager']);
-    assert.deepEqual(holders((p) => p.canManageSpaceRoles(sibling)), ['admin', 'org_manager']);
+    assert.deepEqual(
+      holders((p) => p.canManageSpaceRoles(here)),
+      ['admin', 'org_manager', 'space_manager'],
+    );
+    assert.deepEqual(
+      holders((p) => p.canManageSpaceRoles(sibling)),
+      ['admin', 'org_manager'],
+    );
   });
 
   test('org read: any role in the org or its spaces, and global readers', () => {
-    assert.deepEqual(holders((p) => p.canReadOrg(ORG)), [
-      'admin', 'admin_read_only', 'global_auditor', 'org_manager', 'org_auditor', 'org_billing_manager', 'org_user',
-      'space_developer', 'space_manager', 'space_auditor', 'space_supporter',
-    ]);
-    assert.deepEqual(holders((p) => p.canReadOrg(OTHER_ORG)), ['admin', 'admin_read_only', 'global_auditor']);
+    assert.deepEqual(
+      holders((p) => p.canReadOrg(ORG)),
+      [
+        'admin',
+        'admin_read_only',
+        'global_auditor',
+        'org_manager',
+        'org_auditor',
+        'org_billing_manager',
+        'org_user',
+        'space_developer',
+        'space_manager',
+        'space_auditor',
+        'space_supporter',
+      ],
+    );
+    assert.deepEqual(
+      holders((p) => p.canReadOrg(OTHER_ORG)),
+      ['admin', 'admin_read_only', 'global_auditor'],
+    );
   });
 
-  test('org write: admin and the org\'s managers', () => {
-    assert.deepEqual(holders((p) => p.canWriteOrg(ORG)), ['admin', 'org_manager']);
-    assert.deepEqual(holders((p) => p.canWriteOrg(OTHER_ORG)), ['admin']);
+  test("org write: admin and the org's managers", () => {
+    assert.deepEqual(
+      holders((p) => p.canWriteOrg(ORG)),
+      ['admin', 'org_manager'],
+    );
+    assert.deepEqual(
+      holders((p) => p.canWriteOrg(OTHER_ORG)),
+      ['admin'],
+    );
   });
 
   test('token scope gate: everyone with a cf token reads and writes; global scopes alone read', () => {
-    assert.deepEqual(holders((p) => p.mayRead()), Object.keys(callers));
-    assert.deepEqual(holders((p) => p.mayWrite()), Object.keys(callers));
+    assert.deepEqual(
+      holders((p) => p.mayRead()),
+      Object.keys(callers),
+    );
+    assert.deepEqual(
+      holders((p) => p.mayWrite()),
+      Object.keys(callers),
+    );
     const bareAuditor = new Permissions(99, 'x', ['cloud_controller.global_auditor'], []);
     assert.equal(bareAuditor.mayRead(), true);
     assert.equal(bareAuditor.mayWrite(), false);
@@ -107,7 +164,13 @@ describe('permissions: the role matrix', () => {
   });
 
   test('global scopes are told apart', () => {
-    assert.deepEqual(holders((p) => p.isAdmin), ['admin']);
-    assert.deepEqual(holders((p) => p.readsGlobally), ['admin', 'admin_read_only', 'global_auditor']);
+    assert.deepEqual(
+      holders((p) => p.isAdmin),
+      ['admin'],
+    );
+    assert.deepEqual(
+      holders((p) => p.readsGlobally),
+      ['admin', 'admin_read_only', 'global_auditor'],
+    );
   });
 });

@@ -84,5 +84,7 @@ export class CliHarness {
 
 /** stderr without the warnings npm or Node may add, as the lines a user would read from taskd. */
 export function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn') && !l.includes('ExperimentalWarning') && !l.includes('--trace-warnings'));
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('npm warn') && !l.includes('ExperimentalWarning') && !l.includes('--trace-warnings'));
 }

@@ -4,7 +4,20 @@ import assert from 'node:assert/strict';
 import { IgnoreRules } from '../../src/cli/client/ignore-rules.js';
 
 const rules = IgnoreRules.parse(
-  ['# comment', '', 'secret.env', '*.log', 'build/', '/top.txt', 'docs/*.md', 'cache/**/tmp', '!keep.log', '\\#hash', 'file?.txt', '  '].join('\n'),
+  [
+    '# comment',
+    '',
+    'secret.env',
+    '*.log',
+    'build/',
+    '/top.txt',
+    'docs/*.md',
+    'cache/**/tmp',
+    '!keep.log',
+    '\\#hash',
+    'file?.txt',
+    '  ',
+  ].join('\n'),
 );
 
 test('a plain name matches at any depth; comments and blank lines are skipped', () => {

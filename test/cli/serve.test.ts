@@ -17,7 +17,10 @@ test('a bad setting stops start-up with one line naming it and exit status 2', (
   ] as const) {
     const res = spawnSync(process.execPath, [bin, 'serve', ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8', timeout: 30_000 });
     assert.equal(res.status, 2, res.stderr);
-    const lines = res.stderr.trim().split('\n').filter((l) => !l.startsWith('npm warn'));
+    const lines = res.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('npm warn'));
     assert.equal(lines.length, 1, res.stderr);
     assert.match(lines[0], new RegExp(`^taskd: ${name}`));
   }
@@ -25,7 +28,10 @@ test('a bad setting stops start-up with one line naming it and exit status 2', (
 
 test('first start makes the admin user, prints its password once, and serves the API', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-serve-'));
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     let out = '';
     child.stdout.on('data', (d) => (out += d));

@@ -25,18 +25,24 @@ describe('taskd login, target, orgs, spaces and roles', () => {
   });
 
   test('without XDG_CONFIG_HOME the session lives in ~/.config/taskd; what is not given is asked for on stdin', async () => {
-    const res = await cli.ok(['login', '-a', cli.url], { input: `admin\n${cli.server.adminPassword}\n`, env: { XDG_CONFIG_HOME: undefined } });
+    const res = await cli.ok(['login', '-a', cli.url], {
+      input: `admin\n${cli.server.adminPassword}\n`,
+      env: { XDG_CONFIG_HOME: undefined },
+    });
     assert.match(res.stderr, /Username: .*Password: /s);
     const file = path.join(cli.home, '.config', 'taskd', 'config.json');
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).username, 'admin');
     assert.equal(statSync(file).mode & 0o777, 0o600);
   });
 
-  test('a wrong password is one line with the server\'s reason, exit status 1, and the session is unchanged', async () => {
+  test("a wrong password is one line with the server's reason, exit status 1, and the session is unchanged", async () => {
     const before = readFileSync(configFile(), 'utf8');
     const res = await cli.run(['login', '-a', cli.url, '-u', 'admin', '-p', 'wrong']);
     assert.equal(res.status, 1);
-    assert.deepEqual(errorLines(res.stderr).filter((l) => l.startsWith('taskd:')), ['taskd: Bad credentials']);
+    assert.deepEqual(
+      errorLines(res.stderr).filter((l) => l.startsWith('taskd:')),
+      ['taskd: Bad credentials'],
+    );
     assert.equal(readFileSync(configFile(), 'utf8'), before);
   });
 
@@ -49,7 +55,10 @@ describe('taskd login, target, orgs, spaces and roles', () => {
     assert.deepEqual(session().space.name, 'prod');
     const [orgs, spaces] = await Promise.all([cli.ok(['orgs']), cli.ok(['spaces', '-o', 'json'])]);
     assert.deepEqual(orgs.stdout.trim().split('\n'), ['name', 'acme']);
-    assert.deepEqual(JSON.parse(spaces.stdout).map((s: { name: string }) => s.name), ['dev', 'prod']);
+    assert.deepEqual(
+      JSON.parse(spaces.stdout).map((s: { name: string }) => s.name),
+      ['dev', 'prod'],
+    );
   });
 
   test('a space of another org, or a missing one, is a clear error', async () => {
@@ -57,7 +66,10 @@ describe('taskd login, target, orgs, spaces and roles', () => {
     assert.equal(res.status, 1);
     assert.deepEqual(errorLines(res.stderr), ["taskd: Space 'nowhere' not found in org 'acme'"]);
     assert.equal(dup.status, 1);
-    assert.deepEqual(errorLines(dup.stderr).filter((l) => l.startsWith('taskd:')), ["taskd: Organization 'acme' already exists."]);
+    assert.deepEqual(
+      errorLines(dup.stderr).filter((l) => l.startsWith('taskd:')),
+      ["taskd: Organization 'acme' already exists."],
+    );
   });
 
   test('an expired access token is refreshed with the refresh token, once, and saved', async () => {

@@ -39,7 +39,10 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     assert.match(res.stderr, /Creating app hello/);
     assert.match(res.stderr, /Left out outside-link: a symlink that points outside/);
     assert.match(res.stderr, /OK\n$/);
-    const [apps, ls] = await Promise.all([cli.ok(['apps']), cli.run(['run-task', 'hello', 'ls -A; readlink util-link.sh; ls -A lib', '--wait'])]);
+    const [apps, ls] = await Promise.all([
+      cli.ok(['apps']),
+      cli.run(['run-task', 'hello', 'ls -A; readlink util-link.sh; ls -A lib', '--wait']),
+    ]);
     assert.match(apps.stdout, /^hello\s/m);
     assert.equal(ls.status, 0, ls.stderr);
     assert.deepEqual(ls.stdout.trim().split('\n'), ['.taskdignore', 'lib', 'run.sh', 'util-link.sh', 'lib/util.sh', 'util.sh']);
@@ -141,9 +144,14 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     assert.equal(noApp.status, 1);
     assert.deepEqual(errorLines(noApp.stderr), ["taskd: App 'nope' not found in space 'dev'"]);
     assert.equal(badSize.status, 2);
-    assert.deepEqual(errorLines(badSize.stderr), ["error: option '-m, --memory <size>' argument 'lots' is invalid. expected a size such as 512M or 1G."]);
+    assert.deepEqual(errorLines(badSize.stderr), [
+      "error: option '-m, --memory <size>' argument 'lots' is invalid. expected a size such as 512M or 1G.",
+    ]);
     assert.equal(tooBig.status, 1);
-    assert.deepEqual(errorLines(tooBig.stderr).filter((l) => l.startsWith('taskd:')), ['taskd: Cannot request disk_in_mb greater than 2048']);
+    assert.deepEqual(
+      errorLines(tooBig.stderr).filter((l) => l.startsWith('taskd:')),
+      ['taskd: Cannot request disk_in_mb greater than 2048'],
+    );
     assert.equal(noTask.status, 1);
     assert.deepEqual(errorLines(noTask.stderr), ["taskd: Task '9999' of app 'hello' not found"]);
   });

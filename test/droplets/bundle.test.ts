@@ -3,7 +3,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -118,7 +129,10 @@ describe('droplet bundle checker', () => {
   });
 
   test('refuses symlinks that point outside, absolute or relative', async () => {
-    await rejects(await tgzOf([{ name: 'link', type: 'symlink', linkname: '../../etc' }]), /^entry 'link' is a symlink to '\.\.\/\.\.\/etc', which points outside the droplet$/);
+    await rejects(
+      await tgzOf([{ name: 'link', type: 'symlink', linkname: '../../etc' }]),
+      /^entry 'link' is a symlink to '\.\.\/\.\.\/etc', which points outside the droplet$/,
+    );
     await rejects(await tgzOf([{ name: 'a/link', type: 'symlink', linkname: '../..' }]), /entry 'a\/link' is a symlink to '\.\.\/\.\.'/);
     await rejects(await tgzOf([{ name: 'link', type: 'symlink', linkname: '/etc/passwd' }]), /points outside the droplet/);
   });
@@ -168,7 +182,10 @@ describe('droplet bundle checker', () => {
   });
 
   test('refuses hard links outside the bundle or to entries not yet extracted', async () => {
-    await rejects(await tgzOf([{ name: 'h', type: 'link', linkname: '../x' }]), /^entry 'h' is a hard link to '\.\.\/x', which points outside the droplet$/);
+    await rejects(
+      await tgzOf([{ name: 'h', type: 'link', linkname: '../x' }]),
+      /^entry 'h' is a hard link to '\.\.\/x', which points outside the droplet$/,
+    );
     await rejects(await tgzOf([{ name: 'h', type: 'link', linkname: '/etc/passwd' }]), /points outside the droplet/);
     await rejects(
       await tgzOf([
@@ -187,7 +204,10 @@ describe('droplet bundle checker', () => {
   });
 
   test('refuses device files and FIFOs', async () => {
-    await rejects(await tgzOf([{ name: 'dev/null', type: 'character-device' }]), /^entry 'dev\/null' is a character device; device files, FIFOs and sockets are not allowed$/);
+    await rejects(
+      await tgzOf([{ name: 'dev/null', type: 'character-device' }]),
+      /^entry 'dev\/null' is a character device; device files, FIFOs and sockets are not allowed$/,
+    );
     await rejects(await tgzOf([{ name: 'disk', type: 'block-device' }]), /entry 'disk' is a block device/);
     await rejects(await tgzOf([{ name: 'pipe', type: 'fifo' }]), /entry 'pipe' is a FIFO/);
   });
@@ -236,6 +256,9 @@ describe('droplet bundle checker', () => {
   test('caps the number of entries, counting implicitly created directories', async () => {
     const many: TarEntry[] = Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, content: 'x' }));
     await rejects(await tgzOf(many), /^the bundle has more than 10 entries$/, { maxBytes: LIMITS.maxBytes, maxEntries: 10 });
-    await rejects(await tgzOf([{ name: 'a/b/c/d/e/f/g/h/i/j/k/l', content: 'x' }]), /^the bundle has more than 10 entries$/, { maxBytes: LIMITS.maxBytes, maxEntries: 10 });
+    await rejects(await tgzOf([{ name: 'a/b/c/d/e/f/g/h/i/j/k/l', content: 'x' }]), /^the bundle has more than 10 entries$/, {
+      maxBytes: LIMITS.maxBytes,
+      maxEntries: 10,
+    });
   });
 });

@@ -12,7 +12,9 @@ export interface UploadOptions {
 }
 
 export function uploadBits(h: Harness, dropletGuid: string, bits: Buffer | string, options: UploadOptions = {}): Promise<Response> {
-  const { payload, contentType } = multipart([{ field: options.field ?? 'bits', filename: options.filename ?? 'droplet.tgz', content: bits }]);
+  const { payload, contentType } = multipart([
+    { field: options.field ?? 'bits', filename: options.filename ?? 'droplet.tgz', content: bits },
+  ]);
   return h.request('POST', `/v3/droplets/${dropletGuid}/upload`, {
     token: options.token ?? h.admin.token,
     payload,
@@ -32,8 +34,17 @@ export async function waitForJob(h: Harness, job: string, token = h.admin.token)
   throw new Error(`job ${url} still PROCESSING after 10 s`);
 }
 
-export async function createDroplet(h: Harness, appGuid: string, processTypes?: Record<string, string>, token = h.admin.token): Promise<any> {
-  const res = await h.post('/v3/droplets', { relationships: { app: { data: { guid: appGuid } } }, ...(processTypes ? { process_types: processTypes } : {}) }, token);
+export async function createDroplet(
+  h: Harness,
+  appGuid: string,
+  processTypes?: Record<string, string>,
+  token = h.admin.token,
+): Promise<any> {
+  const res = await h.post(
+    '/v3/droplets',
+    { relationships: { app: { data: { guid: appGuid } } }, ...(processTypes ? { process_types: processTypes } : {}) },
+    token,
+  );
   assert.equal(res.status, 201, res.text);
   return res.body;
 }
@@ -49,7 +60,11 @@ export async function stagedDroplet(h: Harness, appGuid: string, processTypes?: 
 }
 
 /** An app in the space with a staged droplet assigned as current (so it has processes). */
-export async function appWithCurrentDroplet(h: Harness, spaceGuid: string, processTypes: Record<string, string> = { web: 'bundle exec rackup' }) {
+export async function appWithCurrentDroplet(
+  h: Harness,
+  spaceGuid: string,
+  processTypes: Record<string, string> = { web: 'bundle exec rackup' },
+) {
   const app = await h.app(spaceGuid);
   const droplet = await stagedDroplet(h, app.guid, processTypes);
   const res = await h.patch(`/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: droplet.guid } });

@@ -58,13 +58,21 @@ export const goodBundle = (): Promise<Buffer> =>
   ]);
 
 /** A multipart/form-data body carrying one file part (and optional plain fields). */
-export function multipart(parts: { field: string; filename?: string; content: Buffer | string }[]): { payload: Buffer; contentType: string } {
+export function multipart(parts: { field: string; filename?: string; content: Buffer | string }[]): {
+  payload: Buffer;
+  contentType: string;
+} {
   const boundary = `----taskd${Math.random().toString(16).slice(2)}`;
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const disposition = p.filename === undefined ? `form-data; name="${p.field}"` : `form-data; name="${p.field}"; filename="${p.filename}"`;
+    const disposition =
+      p.filename === undefined ? `form-data; name="${p.field}"` : `form-data; name="${p.field}"; filename="${p.filename}"`;
     const type = p.filename === undefined ? '' : 'Content-Type: application/octet-stream\r\n';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`), Buffer.from(p.content), Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`),
+      Buffer.from(p.content),
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };

@@ -9,7 +9,9 @@ import { checks } from '../../reliability/checks/01-crash-restart.js';
 
 test('after kill -9 of taskd or of its task supervisor and a restart, every promise holds', async () => {
   const seed = Math.floor(Math.random() * 2 ** 31);
-  const reports = await Promise.all(checks.map(async (check) => ({ check, report: await check.run({ quick: true, seed, log: () => {} }) })));
+  const reports = await Promise.all(
+    checks.map(async (check) => ({ check, report: await check.run({ quick: true, seed, log: () => {} }) })),
+  );
   for (const { check, report } of reports) {
     assert.equal(report.skipped, undefined);
     assert.ok(report.trials > 0, `${check.name} ran no trial`);

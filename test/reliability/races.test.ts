@@ -10,13 +10,22 @@ const SEED = 20261130;
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   const skip = kind === 'postgres' && !PG_URL ? 'TASKD_TEST_PG_URL is not set: no PostgreSQL to race two taskd processes on' : false;
-  test(`races on ${kind}: sequence ids 1..200 under concurrent creates, one final state per cancel-versus-exit race, reported once`, { skip, timeout: 300_000 }, async () => {
-    const report = await runRaces(kind, { quick: true, seed: SEED, log: () => {} });
-    assert.equal(report.skipped, undefined);
-    assert.deepEqual(report.failures, [], `seed ${SEED}:\n${report.failures.join('\n')}`);
-    assert.equal(report.trials, 300);
-    assert.equal(report.figures.creates, 200);
-    assert.equal(Number(report.figures['races won by cancel (FAILED "task was cancelled")']) + Number(report.figures['races won by exit (SUCCEEDED)']), 100, 'every race ended one way or the other');
-    assert.equal(report.figures['5xx answers'], 0);
-  });
+  test(
+    `races on ${kind}: sequence ids 1..200 under concurrent creates, one final state per cancel-versus-exit race, reported once`,
+    { skip, timeout: 300_000 },
+    async () => {
+      const report = await runRaces(kind, { quick: true, seed: SEED, log: () => {} });
+      assert.equal(report.skipped, undefined);
+      assert.deepEqual(report.failures, [], `seed ${SEED}:\n${report.failures.join('\n')}`);
+      assert.equal(report.trials, 300);
+      assert.equal(report.figures.creates, 200);
+      assert.equal(
+        Number(report.figures['races won by cancel (FAILED "task was cancelled")']) +
+          Number(report.figures['races won by exit (SUCCEEDED)']),
+        100,
+        'every race ended one way or the other',
+      );
+      assert.equal(report.figures['5xx answers'], 0);
+    },
+  );
 }

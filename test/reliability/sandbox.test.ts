@@ -12,19 +12,23 @@ import { ATTACKS, cannotRunHere } from '../../reliability/sandbox/campaign.js';
 
 const FINDINGS = ['core-pattern', 'ld-preload', 'deleted-open-files', 'memory-maximum', 'pause-setsid'];
 
-test('a hostile tenant is contained: the five findings of issue 15 and a representative subset of the campaign', { skip: cannotRunHere() ?? false }, async () => {
-  const report = await checks[0]!.run({ quick: true, seed: 1, log: () => {} });
-  assert.equal(report.skipped, undefined);
-  assert.deepEqual(report.failures, [], JSON.stringify(report.figures, null, 1));
-  const quick = ATTACKS.filter((a) => a.quick).map((a) => a.id);
-  assert.ok(quick.length >= 10, `only ${quick.length} attacks in the quick subset`);
-  for (const id of FINDINGS) assert.ok(quick.includes(id), `finding ${id} is not in the quick subset`);
-  // One line per attack, each contained (a skipped one would not prove its property here).
-  for (const id of quick) {
-    const line = report.checked.find((l) => l.includes(`] ${id} — `));
-    assert.ok(line, `no result for ${id}`);
-    assert.ok(line.startsWith('[contained] '), line);
-  }
-  assert.equal(report.figures['taskd served after every attack'], 'yes');
-  assert.match(String(report.figures['left behind after taskd stopped']), /^nothing/);
-});
+test(
+  'a hostile tenant is contained: the five findings of issue 15 and a representative subset of the campaign',
+  { skip: cannotRunHere() ?? false },
+  async () => {
+    const report = await checks[0]!.run({ quick: true, seed: 1, log: () => {} });
+    assert.equal(report.skipped, undefined);
+    assert.deepEqual(report.failures, [], JSON.stringify(report.figures, null, 1));
+    const quick = ATTACKS.filter((a) => a.quick).map((a) => a.id);
+    assert.ok(quick.length >= 10, `only ${quick.length} attacks in the quick subset`);
+    for (const id of FINDINGS) assert.ok(quick.includes(id), `finding ${id} is not in the quick subset`);
+    // One line per attack, each contained (a skipped one would not prove its property here).
+    for (const id of quick) {
+      const line = report.checked.find((l) => l.includes(`] ${id} — `));
+      assert.ok(line, `no result for ${id}`);
+      assert.ok(line.startsWith('[contained] '), line);
+    }
+    assert.equal(report.figures['taskd served after every attack'], 'yes');
+    assert.match(String(report.figures['left behind after taskd stopped']), /^nothing/);
+  },
+);

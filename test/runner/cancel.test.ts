@@ -13,54 +13,58 @@ async function cancel(h: Harness, guid: string): Promise<void> {
   assert.equal(res.body.state, 'CANCELING');
 }
 
-describeEachStore('cancelling tasks', (h) => {
-  test('a sleeping task is stopped and ends FAILED "task was cancelled", its whole group gone', async () => {
-    const { app } = await runnableApp(h);
-    // A child in the background and one in the foreground: both belong to the group.
-    const created = await createTask(h, app.guid, 'echo $$; sleep 300 & sleep 300');
-    const pid = await shellPidOf(h, created.guid);
-    assert.ok(groupAlive(pid));
-    await cancel(h, created.guid);
-    const done = await waitForTask(h, created.guid);
-    assert.equal(done.state, 'FAILED');
-    assert.equal(done.failure_reason, 'task was cancelled');
-    assert.ok(done.finished_at);
-    await eventually('the process group is gone', () => !groupAlive(pid));
-  });
+describeEachStore(
+  'cancelling tasks',
+  (h) => {
+    test('a sleeping task is stopped and ends FAILED "task was cancelled", its whole group gone', async () => {
+      const { app } = await runnableApp(h);
+      // A child in the background and one in the foreground: both belong to the group.
+      const created = await createTask(h, app.guid, 'echo $$; sleep 300 & sleep 300');
+      const pid = await shellPidOf(h, created.guid);
+      assert.ok(groupAlive(pid));
+      await cancel(h, created.guid);
+      const done = await waitForTask(h, created.guid);
+      assert.equal(done.state, 'FAILED');
+      assert.equal(done.failure_reason, 'task was cancelled');
+      assert.ok(done.finished_at);
+      await eventually('the process group is gone', () => !groupAlive(pid));
+    });
 
-  test('a task that ignores SIGTERM is killed after the grace period', async () => {
-    const { app } = await runnableApp(h);
-    const created = await createTask(h, app.guid, `trap 'echo got TERM' TERM; echo $$; while true; do sleep 1 & wait $!; done`);
-    const pid = await shellPidOf(h, created.guid);
-    await cancel(h, created.guid);
-    const done = await waitForTask(h, created.guid);
-    assert.equal(done.state, 'FAILED');
-    assert.equal(done.failure_reason, 'task was cancelled');
-    // It saw SIGTERM and carried on; only SIGKILL ended it.
-    assert.ok((await outputOf(h, done.id)).some((l) => l.text === 'got TERM'));
-    await eventually('the process group is gone', () => !groupAlive(pid));
-  });
+    test('a task that ignores SIGTERM is killed after the grace period', async () => {
+      const { app } = await runnableApp(h);
+      const created = await createTask(h, app.guid, `trap 'echo got TERM' TERM; echo $$; while true; do sleep 1 & wait $!; done`);
+      const pid = await shellPidOf(h, created.guid);
+      await cancel(h, created.guid);
+      const done = await waitForTask(h, created.guid);
+      assert.equal(done.state, 'FAILED');
+      assert.equal(done.failure_reason, 'task was cancelled');
+      // It saw SIGTERM and carried on; only SIGKILL ended it.
+      assert.ok((await outputOf(h, done.id)).some((l) => l.text === 'got TERM'));
+      await eventually('the process group is gone', () => !groupAlive(pid));
+    });
 
-  test('a cancel committed on another node (no signal here) is noticed by polling', async () => {
-    const { app } = await runnableApp(h);
-    const created = await createTask(h, app.guid, 'echo $$; sleep 300');
-    const pid = await shellPidOf(h, created.guid);
-    await h.db.updateTable('tasks').set({ state: 'CANCELING' }).where('guid', '=', created.guid).execute();
-    const done = await waitForTask(h, created.guid);
-    assert.equal(done.failure_reason, 'task was cancelled');
-    await eventually('the process group is gone', () => !groupAlive(pid));
-  });
+    test('a cancel committed on another node (no signal here) is noticed by polling', async () => {
+      const { app } = await runnableApp(h);
+      const created = await createTask(h, app.guid, 'echo $$; sleep 300');
+      const pid = await shellPidOf(h, created.guid);
+      await h.db.updateTable('tasks').set({ state: 'CANCELING' }).where('guid', '=', created.guid).execute();
+      const done = await waitForTask(h, created.guid);
+      assert.equal(done.failure_reason, 'task was cancelled');
+      await eventually('the process group is gone', () => !groupAlive(pid));
+    });
 
-  test('a task whose row is deleted while it runs is killed, and no output of it is left', async () => {
-    const { app } = await runnableApp(h);
-    const created = await createTask(h, app.guid, 'echo $$; while true; do echo tick; sleep 0.05; done');
-    const pid = await shellPidOf(h, created.guid);
-    const row = (await taskRow(h, created.guid))!;
-    await h.db.deleteFrom('tasks').where('id', '=', row.id).execute();
-    await eventually('the process group is gone', () => !groupAlive(pid));
-    await eventually('its output is removed', async () => (await outputOf(h, row.id)).length === 0);
-  });
-}, { cancelGraceSeconds: 1 });
+    test('a task whose row is deleted while it runs is killed, and no output of it is left', async () => {
+      const { app } = await runnableApp(h);
+      const created = await createTask(h, app.guid, 'echo $$; while true; do echo tick; sleep 0.05; done');
+      const pid = await shellPidOf(h, created.guid);
+      const row = (await taskRow(h, created.guid))!;
+      await h.db.deleteFrom('tasks').where('id', '=', row.id).execute();
+      await eventually('the process group is gone', () => !groupAlive(pid));
+      await eventually('its output is removed', async () => (await outputOf(h, row.id)).length === 0);
+    });
+  },
+  { cancelGraceSeconds: 1 },
+);
 
 describeEachStore('closing taskd', (h) => {
   test('stops the tasks it runs and records how they ended', async () => {
@@ -76,7 +80,11 @@ describeEachStore('closing taskd', (h) => {
       const { config, store } = other.taskd.ctx;
       const reopened = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, pgSchema: store.pgSchema });
       try {
-        const rows = await reopened.db.selectFrom('tasks').select(['guid', 'state', 'failure_reason']).where('guid', 'in', [created.guid, stubborn.guid]).execute();
+        const rows = await reopened.db
+          .selectFrom('tasks')
+          .select(['guid', 'state', 'failure_reason'])
+          .where('guid', 'in', [created.guid, stubborn.guid])
+          .execute();
         const byGuid = new Map(rows.map((r) => [r.guid, r]));
         assert.deepEqual(byGuid.get(created.guid), { guid: created.guid, state: 'FAILED', failure_reason: 'Killed by signal SIGTERM' });
         assert.deepEqual(byGuid.get(stubborn.guid), { guid: stubborn.guid, state: 'FAILED', failure_reason: 'Killed by signal SIGKILL' });

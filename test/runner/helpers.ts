@@ -37,7 +37,12 @@ export function taskRow(h: Harness, guid: string): Promise<TaskRow | undefined> 
 }
 
 /** Polls the task's row until `done` holds; fails after `timeoutMs`. */
-export async function waitForTask(h: Harness, guid: string, done: (t: TaskRow) => boolean = (t) => isTerminal(t.state), timeoutMs = 20_000): Promise<TaskRow> {
+export async function waitForTask(
+  h: Harness,
+  guid: string,
+  done: (t: TaskRow) => boolean = (t) => isTerminal(t.state),
+  timeoutMs = 20_000,
+): Promise<TaskRow> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await taskRow(h, guid);
@@ -76,7 +81,8 @@ export function groupProcesses(pgid: number): { state: string; cpu: number }[] {
     }
     // Fields after the parenthesised command: state (3), ppid, pgrp (5), …, utime (14), stime (15).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') found.push({ state: fields[0]!, cpu: Number(fields[11]) + Number(fields[12]) });
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X')
+      found.push({ state: fields[0]!, cpu: Number(fields[11]) + Number(fields[12]) });
   }
   return found;
 }
@@ -100,7 +106,7 @@ export async function shellPidOf(h: Harness, guid: string): Promise<number> {
   });
   if (!isSandboxed(h)) return printed;
   let pgid: number | undefined;
-  await eventually('the task\'s process group is found', async () => {
+  await eventually("the task's process group is found", async () => {
     pgid = hostGroupOfTask(guid);
     if (pgid) return true;
     // A task that ended before it was seen left no group to find (none of its processes is
@@ -132,13 +138,15 @@ export function seenWorkDir(h: Harness, guid: string): string {
 /** Host pids of the processes whose environment names the task (its shell, what it started, and bwrap). */
 export function hostPidsOfTask(guid: string): number[] {
   const marker = `\0TASKD_TASK_GUID=${guid}\0`;
-  return readdirSync('/proc').filter((name) => {
-    try {
-      return /^\d+$/.test(name) && `\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(marker);
-    } catch {
-      return false; // gone meanwhile
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((name) => {
+      try {
+        return /^\d+$/.test(name) && `\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`.includes(marker);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }
 
 function hostGroupOfTask(guid: string): number | undefined {
@@ -154,7 +162,11 @@ function hostGroupOfTask(guid: string): number | undefined {
 }
 
 /** Inserts a task row directly (for states the API cannot produce), shaped as create writes it. */
-export async function insertTask(h: Harness, appGuid: string, values: { state: string; runner_id?: string | null; command?: string; cancel_requested_at?: string }): Promise<TaskRow> {
+export async function insertTask(
+  h: Harness,
+  appGuid: string,
+  values: { state: string; runner_id?: string | null; command?: string; cancel_requested_at?: string },
+): Promise<TaskRow> {
   const app = await h.db
     .selectFrom('apps')
     .innerJoin('spaces', 'spaces.id', 'apps.space_id')
@@ -162,17 +174,38 @@ export async function insertTask(h: Harness, appGuid: string, values: { state: s
     .select(['apps.id', 'apps.space_id', 'spaces.organization_id', 'apps.next_task_sequence_id', 'droplets.guid as droplet_guid'])
     .where('apps.guid', '=', appGuid)
     .executeTakeFirstOrThrow();
-  await h.db.updateTable('apps').set({ next_task_sequence_id: app.next_task_sequence_id + 1 }).where('id', '=', app.id).execute();
+  await h.db
+    .updateTable('apps')
+    .set({ next_task_sequence_id: app.next_task_sequence_id + 1 })
+    .where('id', '=', app.id)
+    .execute();
   const now = new Date().toISOString();
   return h.db
     .insertInto('tasks')
     .values({
-      guid: randomUUID(), app_id: app.id, space_id: app.space_id, organization_id: app.organization_id,
-      sequence_id: app.next_task_sequence_id, name: randomUUID().slice(0, 8), command: values.command ?? 'sleep 300',
-      user: null, state: values.state, memory_in_mb: 1024, disk_in_mb: 1024, log_rate_limit: -1,
-      droplet_guid: app.droplet_guid, failure_reason: null, exit_status: null, timeout_seconds: null, created_by: null,
-      runner_id: values.runner_id ?? null, started_at: values.state === 'PENDING' ? null : now, finished_at: null,
-      cancel_requested_at: values.cancel_requested_at ?? null, created_at: now, updated_at: now,
+      guid: randomUUID(),
+      app_id: app.id,
+      space_id: app.space_id,
+      organization_id: app.organization_id,
+      sequence_id: app.next_task_sequence_id,
+      name: randomUUID().slice(0, 8),
+      command: values.command ?? 'sleep 300',
+      user: null,
+      state: values.state,
+      memory_in_mb: 1024,
+      disk_in_mb: 1024,
+      log_rate_limit: -1,
+      droplet_guid: app.droplet_guid,
+      failure_reason: null,
+      exit_status: null,
+      timeout_seconds: null,
+      created_by: null,
+      runner_id: values.runner_id ?? null,
+      started_at: values.state === 'PENDING' ? null : now,
+      finished_at: null,
+      cancel_requested_at: values.cancel_requested_at ?? null,
+      created_at: now,
+      updated_at: now,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -43,9 +43,16 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
     dirs.push(dataDir);
     // Unsandboxed: what is measured here is where tasks run and how often, and bubblewrap's start
     // (tested elsewhere) would only slow thousands of tasks down.
-    const runner = await TaskdProcess.start(h, {
-      TASKD_ROLE: 'runner', TASKD_RUNNER_SLOTS: '10', TASKD_RUNNER_LEASE_SECONDS: String(LEASE_SECONDS), TASKD_SANDBOX: 'none',
-    }, dataDir);
+    const runner = await TaskdProcess.start(
+      h,
+      {
+        TASKD_ROLE: 'runner',
+        TASKD_RUNNER_SLOTS: '10',
+        TASKD_RUNNER_LEASE_SECONDS: String(LEASE_SECONDS),
+        TASKD_SANDBOX: 'none',
+      },
+      dataDir,
+    );
     runners.push(runner);
     return runner;
   }
@@ -75,14 +82,36 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
     assert.equal(statuses.length, TASKS);
     assert.deepEqual([...new Set(statuses)], [202]);
     const appRow = await h.db.selectFrom('apps').select('id').where('guid', '=', app.guid).executeTakeFirstOrThrow();
-    await eventually('every task ended', async () => {
-      const open = await h.db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('app_id', '=', appRow.id).where('finished_at', 'is', null).executeTakeFirstOrThrow();
-      return Number(open.n) === 0;
-    }, 600_000);
+    await eventually(
+      'every task ended',
+      async () => {
+        const open = await h.db
+          .selectFrom('tasks')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('app_id', '=', appRow.id)
+          .where('finished_at', 'is', null)
+          .executeTakeFirstOrThrow();
+        return Number(open.n) === 0;
+      },
+      600_000,
+    );
 
-    const byState = await h.db.selectFrom('tasks').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).where('app_id', '=', appRow.id).groupBy('state').execute();
-    assert.deepEqual(byState.map((r) => [r.state, Number(r.n)]), [['SUCCEEDED', TASKS]]);
-    const byRunner = await h.db.selectFrom('tasks').select(['runner_id', (eb) => eb.fn.countAll<number>().as('n')]).where('app_id', '=', appRow.id).groupBy('runner_id').execute();
+    const byState = await h.db
+      .selectFrom('tasks')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('app_id', '=', appRow.id)
+      .groupBy('state')
+      .execute();
+    assert.deepEqual(
+      byState.map((r) => [r.state, Number(r.n)]),
+      [['SUCCEEDED', TASKS]],
+    );
+    const byRunner = await h.db
+      .selectFrom('tasks')
+      .select(['runner_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('app_id', '=', appRow.id)
+      .groupBy('runner_id')
+      .execute();
     assert.equal(byRunner.length, 2, `work is spread over both runners: ${JSON.stringify(byRunner)}`);
     for (const share of byRunner) assert.ok(Number(share.n) > TASKS / 10, `each runner took a fair share: ${JSON.stringify(byRunner)}`);
     // Each run says "started" once: a task run twice would have said it twice.
@@ -94,7 +123,19 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
       .where('task_messages.text', '=', 'started')
       .groupBy('task_messages.task_id')
       .execute();
-    assert.equal(starts.length, TASKS, runners.map((r) => r.log.split('\n').filter((l) => /fail|error/i.test(l)).slice(0, 20).join('\n')).join('\n---\n'));
+    assert.equal(
+      starts.length,
+      TASKS,
+      runners
+        .map((r) =>
+          r.log
+            .split('\n')
+            .filter((l) => /fail|error/i.test(l))
+            .slice(0, 20)
+            .join('\n'),
+        )
+        .join('\n---\n'),
+    );
     assert.deepEqual([...new Set(starts.map((s) => Number(s.n)))], [1]);
   });
 
@@ -111,7 +152,13 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
     const address = h.taskd.app.server.address();
     assert.ok(address && typeof address === 'object');
     const task = await createTask(h, app.guid, 'for i in 1 2 3 4; do echo tick-$i; sleep 0.5; done');
-    const log = await followLiveLog(`http://127.0.0.1:${address.port}`, task.guid, h.admin.token, 'tick-1', async () => (await h.db.selectFrom('tasks').select('state').where('guid', '=', task.guid).executeTakeFirst())?.state);
+    const log = await followLiveLog(
+      `http://127.0.0.1:${address.port}`,
+      task.guid,
+      h.admin.token,
+      'tick-1',
+      async () => (await h.db.selectFrom('tasks').select('state').where('guid', '=', task.guid).executeTakeFirst())?.state,
+    );
     assert.equal(log.stateAtFirstLine, 'RUNNING', 'the first line arrived while the task still ran');
     assert.deepEqual(log.lines, ['tick-1', 'tick-2', 'tick-3', 'tick-4']);
   });
@@ -131,12 +178,27 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
       assert.equal(row.state, 'FAILED');
       assert.equal(row.failure_reason, 'Unable to determine completion status');
       const messages = await h.get(`/v3/tasks/${task.guid}/messages`);
-      assert.match(messages.body.resources.at(-1).text, new RegExp(`^its runner on .+ \\(pid ${victim.pid}\\) was lost: no heartbeat for ${LEASE_SECONDS} s$`));
+      assert.match(
+        messages.body.resources.at(-1).text,
+        new RegExp(`^its runner on .+ \\(pid ${victim.pid}\\) was lost: no heartbeat for ${LEASE_SECONDS} s$`),
+      );
     }
     const lost = await h.db.selectFrom('tasks').select('guid').where('runner_id', '=', victimId).execute();
     assert.ok(lost.length > 0, 'the killed runner had tasks');
-    const survivors = await h.db.selectFrom('tasks').select('state').where('guid', 'in', sleepers.map((t) => t.guid)).where('runner_id', '!=', victimId).execute();
-    assert.ok(survivors.length > 0 && survivors.every((t) => t.state === 'RUNNING'), `the other runner's tasks run on: ${JSON.stringify(survivors)}`);
+    const survivors = await h.db
+      .selectFrom('tasks')
+      .select('state')
+      .where(
+        'guid',
+        'in',
+        sleepers.map((t) => t.guid),
+      )
+      .where('runner_id', '!=', victimId)
+      .execute();
+    assert.ok(
+      survivors.length > 0 && survivors.every((t) => t.state === 'RUNNING'),
+      `the other runner's tasks run on: ${JSON.stringify(survivors)}`,
+    );
 
     // The survivor's own tasks are untouched; cancelled, they free its slots for new work.
     for (const task of sleepers) await h.post(`/v3/tasks/${task.guid}/actions/cancel`, {});
@@ -146,6 +208,6 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
 
     // Their processes ran on under the killed runner's supervisor only until its lease had
     // passed: with no taskd back by then, the supervisor stopped them itself.
-    await eventually('the lost tasks\' processes are gone, with no restart', () => !lost.some((t) => taskProcessRuns(t.guid)), 30_000);
+    await eventually("the lost tasks' processes are gone, with no restart", () => !lost.some((t) => taskProcessRuns(t.guid)), 30_000);
   });
 });

@@ -26,7 +26,10 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
     await h.start();
     const pgSchema = (h as unknown as { pgSchema: string }).pgSchema;
     runnerDataDir = mkdtempSync(path.join(tmpdir(), 'taskd-runner-'));
-    runnerNode = await createTaskd({ ...h.config, dataDir: runnerDataDir, role: 'runner', runnerSlots: 4 }, { store: { pgSchema, poolSize: 3 } });
+    runnerNode = await createTaskd(
+      { ...h.config, dataDir: runnerDataDir, role: 'runner', runnerSlots: 4 },
+      { store: { pgSchema, poolSize: 3 } },
+    );
     await h.taskd.app.listen({ host: '127.0.0.1', port: 0 });
     const address = h.taskd.app.server.address();
     assert.ok(address && typeof address === 'object');
@@ -66,7 +69,10 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
     // The droplet was uploaded to the api node only: the runner node rebuilt it from the database.
     const uploaded = readdirSync(path.join(h.config.dataDir, 'droplets', droplet.guid)).sort();
     assert.deepEqual(readdirSync(path.join(runnerDataDir, 'droplets', droplet.guid)).sort(), uploaded);
-    assert.deepEqual((await outputOf(h, finished.id)).map((l) => l.text), ['ran', ...uploaded]);
+    assert.deepEqual(
+      (await outputOf(h, finished.id)).map((l) => l.text),
+      ['ran', ...uploaded],
+    );
 
     const sleeper = await createTask(h, app.guid, 'exec sleep 600');
     await waitForTask(h, sleeper.guid, (t) => t.state === 'RUNNING');
@@ -77,7 +83,7 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
     assert.equal(cancelled.failure_reason, 'task was cancelled');
   });
 
-  test('a live log stream through the api node shows the runner node\'s output as it comes', async () => {
+  test("a live log stream through the api node shows the runner node's output as it comes", async () => {
     const { app } = await runnableApp(h);
     const task = await createTask(h, app.guid, 'for i in 1 2 3 4; do echo tick-$i; sleep 0.5; done');
     const log = await followLiveLog(base, task.guid, h.admin.token, 'tick-1', async () => (await taskRow(h, task.guid))?.state);
@@ -86,10 +92,17 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
     assert.match(log.text, /event: end\ndata: {"state":"SUCCEEDED"/);
   });
 
-  test('a droplet\'s bundle is kept in the database while the droplet exists, and goes with its app', async () => {
+  test("a droplet's bundle is kept in the database while the droplet exists, and goes with its app", async () => {
     const { app, droplet } = await runnableApp(h);
     const partsOf = async () =>
-      (await h.db.selectFrom('droplet_bundles').innerJoin('droplets', 'droplets.id', 'droplet_bundles.droplet_id').select('part').where('droplets.guid', '=', droplet.guid).execute()).length;
+      (
+        await h.db
+          .selectFrom('droplet_bundles')
+          .innerJoin('droplets', 'droplets.id', 'droplet_bundles.droplet_id')
+          .select('part')
+          .where('droplets.guid', '=', droplet.guid)
+          .execute()
+      ).length;
     assert.ok((await partsOf()) > 0, 'the staged droplet has its bundle in the database');
     assert.equal((await h.delete(`/v3/apps/${app.guid}`)).status, 202);
     await eventually('the bundle is gone with the app', async () => (await partsOf()) === 0);

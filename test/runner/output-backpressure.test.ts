@@ -19,7 +19,11 @@ const spawned: string[] = [];
 
 before(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-backpressure-'));
-  supervisor = new TaskSupervisor(dataDir, () => {}, () => {});
+  supervisor = new TaskSupervisor(
+    dataDir,
+    () => {},
+    () => {},
+  );
   await supervisor.start();
 });
 after(async () => {
@@ -52,7 +56,11 @@ test('a task whose output is held waits on its writes, and every line arrives on
   };
   // 20 MB as 200,000 lines of 99 characters: well under a second unheld.
   const command = `head -c ${LINES * 99} /dev/zero | tr '\\0' x | fold -w 99`;
-  supervisor.spawn(id, { command, cwd: path.join(dataDir, 'tasks', id), source, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, events);
+  supervisor.spawn(
+    id,
+    { command, cwd: path.join(dataDir, 'tasks', id), source, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    events,
+  );
   await eventually('the task starts', () => started);
   await sleep(1500);
   assert.equal(exit, undefined, 'the task has not ended: its writes wait while its output is held');
@@ -61,5 +69,8 @@ test('a task whose output is held waits on its writes, and every line arrives on
   await eventually('the task ends', () => exit !== undefined, 60_000);
   assert.equal(exit!.code, 0);
   assert.equal(received.length, LINES);
-  assert.ok(received.every((line, i) => line.seq === i + 1 && line.text.length === 99), 'every line once, in order');
+  assert.ok(
+    received.every((line, i) => line.seq === i + 1 && line.text.length === 99),
+    'every line once, in order',
+  );
 });

@@ -56,7 +56,10 @@ describeEachStore('running tasks', (h) => {
     await eventually('the working directory is removed', () => !existsSync(workDir));
     // The task's write went to its copy: the next task still finds the droplet's file.
     const again = await waitForTask(h, (await createTask(h, app.guid, './app/run.sh')).guid);
-    assert.deepEqual((await outputOf(h, again.id)).map((l) => l.text), ['hello']);
+    assert.deepEqual(
+      (await outputOf(h, again.id)).map((l) => l.text),
+      ['hello'],
+    );
   });
 
   test('the environment holds the task, the app and its variables, and nothing of taskd', async () => {
@@ -64,7 +67,9 @@ describeEachStore('running tasks', (h) => {
     const created = await createTask(h, app.guid, 'env', { name: 'env-dump', memory_in_mb: 256, disk_in_mb: 512 });
     const done = await waitForTask(h, created.guid);
     assert.equal(done.state, 'SUCCEEDED', done.failure_reason ?? '');
-    const env = new Map((await outputOf(h, done.id)).map((l) => [l.text.slice(0, l.text.indexOf('=')), l.text.slice(l.text.indexOf('=') + 1)]));
+    const env = new Map(
+      (await outputOf(h, done.id)).map((l) => [l.text.slice(0, l.text.indexOf('=')), l.text.slice(l.text.indexOf('=') + 1)]),
+    );
     assert.equal(env.get('TASKD_TASK_GUID'), created.guid);
     assert.equal(env.get('TASKD_TASK_NAME'), 'env-dump');
     assert.equal(env.get('GREETING'), 'hi there');
@@ -83,7 +88,11 @@ describeEachStore('running tasks', (h) => {
     assert.ok(!everything.includes(h.adminPassword), 'the admin password reached the task');
     if (h.config.databaseUrl) assert.ok(!everything.includes(h.config.databaseUrl), 'the database URL reached the task');
     // The task's own API access (its token) is the only other taskd variable it gets.
-    assert.ok(![...env.keys()].some((k) => k.startsWith('TASKD_') && !['TASKD_TASK_GUID', 'TASKD_TASK_NAME', 'TASKD_API', 'TASKD_TASK_TOKEN'].includes(k)));
+    assert.ok(
+      ![...env.keys()].some(
+        (k) => k.startsWith('TASKD_') && !['TASKD_TASK_GUID', 'TASKD_TASK_NAME', 'TASKD_API', 'TASKD_TASK_TOKEN'].includes(k),
+      ),
+    );
     assert.match(env.get('TASKD_TASK_TOKEN') ?? '', /^[\w-]+\.[\w-]+\.[\w-]+$/);
     assert.ok(![...env.keys()].some((k) => k.startsWith('NODE_')), 'node settings reached the task');
   });

@@ -28,15 +28,67 @@ const EAFNOSUPPORT = 97;
 
 /** The calls the brief names as always EPERM (those missing on an arch are skipped there). */
 const DENIED_NAMES = [
-  'keyctl', 'add_key', 'request_key', 'kexec_load', 'kexec_file_load', 'io_uring_setup',
-  'io_uring_enter', 'io_uring_register', 'userfaultfd', 'swapon', 'swapoff', 'pivot_root',
-  'move_pages', 'uselib', 'ustat', 'sysfs', '_sysctl', 'nfsservctl', 'mount', 'umount2', 'unshare',
-  'setns', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree', 'mount_setattr',
-  'open_tree_attr', 'quotactl', 'quotactl_fd', 'fanotify_init', 'lookup_dcookie', 'sethostname',
-  'setdomainname', 'bpf', 'perf_event_open', 'init_module', 'finit_module', 'delete_module',
-  'open_by_handle_at', 'name_to_handle_at', 'reboot', 'acct', 'clock_settime', 'clock_adjtime',
-  'settimeofday', 'adjtimex', 'iopl', 'ioperm', 'syslog', 'kcmp', 'ptrace', 'process_vm_readv',
-  'process_vm_writev', 'chroot', 'vhangup', 'create_module', 'get_kernel_syms', 'query_module',
+  'keyctl',
+  'add_key',
+  'request_key',
+  'kexec_load',
+  'kexec_file_load',
+  'io_uring_setup',
+  'io_uring_enter',
+  'io_uring_register',
+  'userfaultfd',
+  'swapon',
+  'swapoff',
+  'pivot_root',
+  'move_pages',
+  'uselib',
+  'ustat',
+  'sysfs',
+  '_sysctl',
+  'nfsservctl',
+  'mount',
+  'umount2',
+  'unshare',
+  'setns',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'fspick',
+  'move_mount',
+  'open_tree',
+  'mount_setattr',
+  'open_tree_attr',
+  'quotactl',
+  'quotactl_fd',
+  'fanotify_init',
+  'lookup_dcookie',
+  'sethostname',
+  'setdomainname',
+  'bpf',
+  'perf_event_open',
+  'init_module',
+  'finit_module',
+  'delete_module',
+  'open_by_handle_at',
+  'name_to_handle_at',
+  'reboot',
+  'acct',
+  'clock_settime',
+  'clock_adjtime',
+  'settimeofday',
+  'adjtimex',
+  'iopl',
+  'ioperm',
+  'syslog',
+  'kcmp',
+  'ptrace',
+  'process_vm_readv',
+  'process_vm_writev',
+  'chroot',
+  'vhangup',
+  'create_module',
+  'get_kernel_syms',
+  'query_module',
   'modify_ldt',
 ];
 
@@ -44,7 +96,26 @@ interface ArchCase {
   arch: 'x64' | 'arm64';
   audit: number;
   /** A few numbers the probes and argument rules use (kernel syscall tables). */
-  nr: Record<'keyctl' | 'io_uring_setup' | 'bpf' | 'userfaultfd' | 'perf_event_open' | 'unshare' | 'ptrace' | 'clone' | 'clone3' | 'personality' | 'ioctl' | 'socket' | 'getpid' | 'read' | 'write' | 'openat' | 'mount', number>;
+  nr: Record<
+    | 'keyctl'
+    | 'io_uring_setup'
+    | 'bpf'
+    | 'userfaultfd'
+    | 'perf_event_open'
+    | 'unshare'
+    | 'ptrace'
+    | 'clone'
+    | 'clone3'
+    | 'personality'
+    | 'ioctl'
+    | 'socket'
+    | 'getpid'
+    | 'read'
+    | 'write'
+    | 'openat'
+    | 'mount',
+    number
+  >;
   /** The system header listing this ABI's numbers, for the full cross-check when installed. */
   header: string;
   headerPrefix: RegExp;
@@ -55,9 +126,23 @@ const ARCHES: ArchCase[] = [
     arch: 'x64',
     audit: 0xc000003e,
     nr: {
-      keyctl: 250, io_uring_setup: 425, bpf: 321, userfaultfd: 323, perf_event_open: 298, unshare: 272,
-      ptrace: 101, clone: 56, clone3: 435, personality: 135, ioctl: 16, socket: 41, getpid: 39,
-      read: 0, write: 1, openat: 257, mount: 165,
+      keyctl: 250,
+      io_uring_setup: 425,
+      bpf: 321,
+      userfaultfd: 323,
+      perf_event_open: 298,
+      unshare: 272,
+      ptrace: 101,
+      clone: 56,
+      clone3: 435,
+      personality: 135,
+      ioctl: 16,
+      socket: 41,
+      getpid: 39,
+      read: 0,
+      write: 1,
+      openat: 257,
+      mount: 165,
     },
     header: '/usr/include/x86_64-linux-gnu/asm/unistd_64.h',
     headerPrefix: /^#define __NR_(\w+)\s+(\d+)/,
@@ -66,9 +151,23 @@ const ARCHES: ArchCase[] = [
     arch: 'arm64',
     audit: 0xc00000b7,
     nr: {
-      keyctl: 219, io_uring_setup: 425, bpf: 280, userfaultfd: 282, perf_event_open: 241, unshare: 97,
-      ptrace: 117, clone: 220, clone3: 435, personality: 92, ioctl: 29, socket: 198, getpid: 172,
-      read: 63, write: 64, openat: 56, mount: 40,
+      keyctl: 219,
+      io_uring_setup: 425,
+      bpf: 280,
+      userfaultfd: 282,
+      perf_event_open: 241,
+      unshare: 97,
+      ptrace: 117,
+      clone: 220,
+      clone3: 435,
+      personality: 92,
+      ioctl: 29,
+      socket: 198,
+      getpid: 172,
+      read: 63,
+      write: 64,
+      openat: 56,
+      mount: 40,
     },
     header: '/usr/include/asm-generic/unistd.h',
     headerPrefix: /^#define __NR(?:3264)?_(\w+)\s+(\d+)/,
@@ -132,7 +231,7 @@ describe('seccomp program', () => {
     assert.equal(seccompProgram('toString'), undefined);
   });
 
-  test('defaults to this machine\'s architecture', () => {
+  test("defaults to this machine's architecture", () => {
     const here = seccompProgram();
     if (process.arch === 'x64' || process.arch === 'arm64') assert.deepEqual(here, seccompProgram(process.arch));
     else assert.equal(here, undefined);
@@ -183,7 +282,16 @@ describe('seccomp program', () => {
       test('denies exactly the named calls with EPERM, whatever their arguments', () => {
         const denied = new Set<number>();
         for (let nr = 0; nr < 1024; nr++) if (call(nr) === ERRNO(EPERM)) denied.add(nr);
-        for (const nr of [c.nr.keyctl, c.nr.io_uring_setup, c.nr.bpf, c.nr.userfaultfd, c.nr.perf_event_open, c.nr.unshare, c.nr.ptrace, c.nr.mount]) {
+        for (const nr of [
+          c.nr.keyctl,
+          c.nr.io_uring_setup,
+          c.nr.bpf,
+          c.nr.userfaultfd,
+          c.nr.perf_event_open,
+          c.nr.unshare,
+          c.nr.ptrace,
+          c.nr.mount,
+        ]) {
           assert.ok(denied.has(nr), `nr ${nr} allowed`);
           assert.equal(call(nr, -1n, -1n, -1n, -1n, -1n, -1n), ERRNO(EPERM));
         }
@@ -223,7 +331,13 @@ describe('seccomp program', () => {
       test('personality: only the values Docker allows', () => {
         for (const p of [0, 0x8, 0x20000, 0x20008, 0xffffffff]) assert.equal(call(c.nr.personality, p), ALLOW, `0x${p.toString(16)}`);
         assert.equal(call(c.nr.personality, 0xffffffffn), ALLOW);
-        for (const p of [0x0040000 /* ADDR_NO_RANDOMIZE */, 0x0400000 /* READ_IMPLIES_EXEC */, 0x0100000 /* MMAP_PAGE_ZERO */, 0x1, 0x0008 | 0x0040000]) {
+        for (const p of [
+          0x0040000 /* ADDR_NO_RANDOMIZE */,
+          0x0400000 /* READ_IMPLIES_EXEC */,
+          0x0100000 /* MMAP_PAGE_ZERO */,
+          0x1,
+          0x0008 | 0x0040000,
+        ]) {
           assert.equal(call(c.nr.personality, p), ERRNO(EPERM), `0x${p.toString(16)}`);
         }
       });
@@ -232,7 +346,8 @@ describe('seccomp program', () => {
         for (const req of [0x5412n, 0x541cn, (1n << 32n) | 0x5412n, (0xdeadbeefn << 32n) | 0x541cn]) {
           assert.equal(call(c.nr.ioctl, 0, req, 0), ERRNO(EPERM), `0x${req.toString(16)}`);
         }
-        for (const req of [0x5401 /* TCGETS */, 0x541b /* FIONREAD */, 0x5413 /* TIOCGWINSZ */]) assert.equal(call(c.nr.ioctl, 0, req, 0), ALLOW);
+        for (const req of [0x5401 /* TCGETS */, 0x541b /* FIONREAD */, 0x5413 /* TIOCGWINSZ */])
+          assert.equal(call(c.nr.ioctl, 0, req, 0), ALLOW);
         // The fd is no part of the rule.
         assert.equal(call(c.nr.ioctl, 0x5412, 0x5401, 0), ALLOW);
       });
@@ -285,7 +400,12 @@ function cannotRun(who: Who): string | undefined {
   if (!bwrap) return 'bubblewrap (bwrap) is not installed';
   if (who.uid !== undefined && process.getuid?.() !== 0) return 'running as another uid needs root';
   const probe = spawnSync(bwrap, [...bwrapBase, ...who.extra, '--', 'python3', '-c', 'pass'], {
-    env: ENV, cwd: '/', uid: who.uid, gid: who.gid, stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000,
+    env: ENV,
+    cwd: '/',
+    uid: who.uid,
+    gid: who.gid,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 10_000,
   });
   if (probe.error) return `${bwrap} does not start: ${probe.error.message}`;
   if (probe.status !== 0) {
@@ -432,8 +552,25 @@ async function probeInSandbox(who: Who, filtered: boolean, only: string[] = []):
   writeFileSync(file, seccompProgram()!);
   const fd = openSync(file, 'r');
   try {
-    const args = [...bwrapBase, ...who.extra, ...(filtered ? ['--seccomp', '3'] : []), '--', 'python3', '-c', PROBES, JSON.stringify(archCase!.nr), JSON.stringify(only)];
-    const child = spawn(bwrap!, args, { env: ENV, cwd: '/', uid: who.uid, gid: who.gid, stdio: ['ignore', 'pipe', 'pipe', fd], timeout: 60_000 });
+    const args = [
+      ...bwrapBase,
+      ...who.extra,
+      ...(filtered ? ['--seccomp', '3'] : []),
+      '--',
+      'python3',
+      '-c',
+      PROBES,
+      JSON.stringify(archCase!.nr),
+      JSON.stringify(only),
+    ];
+    const child = spawn(bwrap!, args, {
+      env: ENV,
+      cwd: '/',
+      uid: who.uid,
+      gid: who.gid,
+      stdio: ['ignore', 'pipe', 'pipe', fd],
+      timeout: 60_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -457,7 +594,16 @@ for (const who of [ROOT, NOBODY]) {
   describe(`bwrap --seccomp 3 ${who.label}`, () => {
     test('denied calls fail with EPERM (ENOSYS for clone3, EAFNOSUPPORT for AF_ALG/AF_VSOCK); ordinary work runs', { skip }, async () => {
       const r = await probeInSandbox(who, true);
-      for (const name of ['keyctl', 'io_uring_setup', 'bpf', 'userfaultfd', 'perf_event_open', 'personality_no_aslr', 'tiocsti_high_bits', 'tioclinux']) {
+      for (const name of [
+        'keyctl',
+        'io_uring_setup',
+        'bpf',
+        'userfaultfd',
+        'perf_event_open',
+        'personality_no_aslr',
+        'tiocsti_high_bits',
+        'tioclinux',
+      ]) {
         assert.deepEqual(r[name], [-1, EPERM], name);
       }
       for (const name of ['mount', 'unshare_newuser', 'clone_newuser', 'ptrace_traceme']) assert.equal(r[name], EPERM, name);
@@ -483,7 +629,7 @@ for (const who of [ROOT, NOBODY]) {
       assert.equal(r.getpid, true);
     });
 
-    test('control: without the filter the same probes reach the kernel (the errnos above are the filter\'s)', { skip }, async () => {
+    test("control: without the filter the same probes reach the kernel (the errnos above are the filter's)", { skip }, async () => {
       // Only probes that change nothing if they succeed.
       const r = await probeInSandbox(who, false, ['io_uring_setup', 'clone3', 'tiocsti', 'tioclinux', 'personality_query', 'sh']);
       assert.notDeepEqual(r.io_uring_setup, [-1, EPERM]); // EFAULT: NULL params

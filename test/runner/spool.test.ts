@@ -42,6 +42,10 @@ test('a spool written through a full disk stays readable and goes on once space 
   assert.deepEqual(records.at(-1), { exit: { code: 0, signal: null } }, 'the end is spooled after the full disk');
   assert.deepEqual(records.at(-2), { n: 6, t: 'then', s: 'o', x: 'after' });
   const numbers = records.filter((r) => r.n !== undefined).map((r) => r.n as number);
-  assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'lines in order');
+  assert.deepEqual(
+    numbers,
+    [...numbers].sort((a, b) => a - b),
+    'lines in order',
+  );
   assert.ok(numbers.length < 6, 'the lines that did not fit are missing, not torn');
 });

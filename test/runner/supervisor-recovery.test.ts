@@ -45,20 +45,30 @@ test('a task whose start was never spooled: its processes are killed and it is r
   mkdirSync(path.join(runDir, 'tasks'), { mode: 0o700 });
   writeFileSync(path.join(runDir, 'tasks', `${id}.spool`), `${JSON.stringify({ task: { cwd: path.join(runDir, 'workdir') } })}\n`);
   // What the dead supervisor had started: a shell with a child, as its own group.
-  const task = spawn('/bin/sh', ['-c', 'sleep 600 & wait'], { detached: true, stdio: 'ignore', env: { ...process.env, TASKD_TASK_GUID: id } });
+  const task = spawn('/bin/sh', ['-c', 'sleep 600 & wait'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, TASKD_TASK_GUID: id },
+  });
   const taskEnded = once(task, 'exit');
   const socketPath = path.join(runDir, 'supervisor.sock');
   const supervisor = spawn(process.execPath, [SUPERVISOR, runDir, socketPath], { stdio: 'ignore', env: {} });
   try {
     const held = await heldBy(socketPath);
-    assert.deepEqual(held.map(({ id, started, ended }) => ({ id, started, ended })), [{ id, started: true, ended: true }]);
+    assert.deepEqual(
+      held.map(({ id, started, ended }) => ({ id, started, ended })),
+      [{ id, started: true, ended: true }],
+    );
     // Told to shut down before taskd recorded the end (taskd died too): the next supervisor
     // still knows from the spool that the task ran.
     await once(supervisor, 'exit');
     const next = spawn(process.execPath, [SUPERVISOR, runDir, socketPath], { stdio: 'ignore', env: {} });
     try {
       const heldNext = await heldBy(socketPath);
-      assert.deepEqual(heldNext.map(({ id, started, ended }) => ({ id, started, ended })), [{ id, started: true, ended: true }]);
+      assert.deepEqual(
+        heldNext.map(({ id, started, ended }) => ({ id, started, ended })),
+        [{ id, started: true, ended: true }],
+      );
     } finally {
       next.kill('SIGKILL');
     }
@@ -87,7 +97,8 @@ test('a task whose start was never spooled: its processes are killed and it is r
 test('a task whose spawn was under way counts as started though its processes are gone; one still being prepared does not', async () => {
   const runDir = mkdtempSync(path.join(tmpdir(), 'taskd-supervisor-'));
   mkdirSync(path.join(runDir, 'tasks'), { mode: 0o700 });
-  const spool = (id: string, ...records: object[]) => writeFileSync(path.join(runDir, 'tasks', `${id}.spool`), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const spool = (id: string, ...records: object[]) =>
+    writeFileSync(path.join(runDir, 'tasks', `${id}.spool`), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   // Its shell ran and ended (or died of its closed output pipe) before the next supervisor looked.
   const spawned = randomUUID();
   spool(spawned, { task: { cwd: path.join(runDir, 'a') } }, { spawning: true });

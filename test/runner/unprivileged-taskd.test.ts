@@ -13,7 +13,12 @@ import { hostPidsOfTask, sleep } from './helpers.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 const probe = probeBwrap();
-const skip = process.getuid?.() !== 0 ? 'needs root to start taskd as another user' : probe.usable ? false : `bubblewrap is unusable here: ${probe.reason}`;
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root to start taskd as another user'
+    : probe.usable
+      ? false
+      : `bubblewrap is unusable here: ${probe.reason}`;
 if (skip) console.log(`# unprivileged taskd test skipped: ${skip}`);
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-unprivileged-'));
@@ -30,28 +35,43 @@ function hostUidsOf(guid: string): string[] {
   });
 }
 
-test('taskd as an ordinary user runs sandboxed tasks as vcap without capabilities, on its own host uid, and says so', { skip }, async () => {
-  chownSync(dataDir, NOBODY.uid, NOBODY.gid);
-  const taskd = await TaskdServer.start(dataDir, { HOME: dataDir, TASKD_SANDBOX: 'bwrap' }, NOBODY);
-  try {
-    const app = await taskd.runnableApp('unprivileged');
-    const created = await taskd.createTask(app, `id -u; id -un; grep -E '^(CapEff|CapBnd)' /proc/self/status | tr -s '\\t ' ' '; echo ready; sleep 300`);
-    assert.equal(created.status, 202, created.text);
-    const guid = created.body.guid as string;
-    const lines = async () => String((await taskd.logOf(guid)).text).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).text);
-    // Looked at once it has said all it says, so the cancel below cuts nothing short.
-    for (const deadline = Date.now() + 20_000; !(await lines()).includes('ready') && Date.now() < deadline; ) await sleep(50);
-    const uids = hostUidsOf(guid);
-    assert.ok(uids.length > 0, 'the task runs');
-    assert.deepEqual([...new Set(uids)], [String(NOBODY.uid)], 'every host process of the task runs as taskd\'s user');
-    await taskd.post(`/v3/tasks/${guid}/actions/cancel`, {});
-    const done = await taskd.finalTask(guid, 30_000);
-    assert.equal(done?.result?.failure_reason, 'task was cancelled');
-    assert.deepEqual(await lines(), ['2000', 'vcap', 'CapEff: 0000000000000000', 'CapBnd: 0000000000000000', 'ready']);
-    const info = (await taskd.get('/v3/info')).body.taskd;
-    assert.equal(info.task_user, `vcap (uid 2000 in the sandbox; taskd's own host uid ${NOBODY.uid})`);
-    assert.deepEqual([info.limits.memory, info.limits.disk, info.limits.cpu, info.limits.pause], ['watchdog', 'watchdog + RLIMIT_FSIZE', 'none', 'SIGSTOP to the process group']);
-  } finally {
-    await taskd.stop();
-  }
-});
+test(
+  'taskd as an ordinary user runs sandboxed tasks as vcap without capabilities, on its own host uid, and says so',
+  { skip },
+  async () => {
+    chownSync(dataDir, NOBODY.uid, NOBODY.gid);
+    const taskd = await TaskdServer.start(dataDir, { HOME: dataDir, TASKD_SANDBOX: 'bwrap' }, NOBODY);
+    try {
+      const app = await taskd.runnableApp('unprivileged');
+      const created = await taskd.createTask(
+        app,
+        `id -u; id -un; grep -E '^(CapEff|CapBnd)' /proc/self/status | tr -s '\\t ' ' '; echo ready; sleep 300`,
+      );
+      assert.equal(created.status, 202, created.text);
+      const guid = created.body.guid as string;
+      const lines = async () =>
+        String((await taskd.logOf(guid)).text)
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).text);
+      // Looked at once it has said all it says, so the cancel below cuts nothing short.
+      for (const deadline = Date.now() + 20_000; !(await lines()).includes('ready') && Date.now() < deadline;) await sleep(50);
+      const uids = hostUidsOf(guid);
+      assert.ok(uids.length > 0, 'the task runs');
+      assert.deepEqual([...new Set(uids)], [String(NOBODY.uid)], "every host process of the task runs as taskd's user");
+      await taskd.post(`/v3/tasks/${guid}/actions/cancel`, {});
+      const done = await taskd.finalTask(guid, 30_000);
+      assert.equal(done?.result?.failure_reason, 'task was cancelled');
+      assert.deepEqual(await lines(), ['2000', 'vcap', 'CapEff: 0000000000000000', 'CapBnd: 0000000000000000', 'ready']);
+      const info = (await taskd.get('/v3/info')).body.taskd;
+      assert.equal(info.task_user, `vcap (uid 2000 in the sandbox; taskd's own host uid ${NOBODY.uid})`);
+      assert.deepEqual(
+        [info.limits.memory, info.limits.disk, info.limits.cpu, info.limits.pause],
+        ['watchdog', 'watchdog + RLIMIT_FSIZE', 'none', 'SIGSTOP to the process group'],
+      );
+    } finally {
+      await taskd.stop();
+    }
+  },
+);

@@ -12,7 +12,14 @@ test('SQLite, file system and PostgreSQL disk-full errors count as storage full,
 });
 
 test('other errors do not', () => {
-  for (const err of [new Error('boom'), Object.assign(new Error(), { code: 'SQLITE_BUSY' }), Object.assign(new Error(), { code: '23505' }), undefined, null, 'ENOSPC']) {
+  for (const err of [
+    new Error('boom'),
+    Object.assign(new Error(), { code: 'SQLITE_BUSY' }),
+    Object.assign(new Error(), { code: '23505' }),
+    undefined,
+    null,
+    'ENOSPC',
+  ]) {
     assert.equal(isStorageFull(err), false, String(err));
   }
   assert.equal(isUniqueViolation(Object.assign(new Error(), { code: '23505' })), true);

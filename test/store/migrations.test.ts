@@ -20,7 +20,10 @@ test('SQLite: reopening an existing data directory keeps its data and migrates n
     const row = await second.db.selectFrom('settings').select('value').where('name', '=', 'probe').executeTakeFirst();
     assert.equal(row?.value, 'kept');
     const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
-    assert.deepEqual(applied.rows.map((r) => r.name), [...new Set(applied.rows.map((r) => r.name))]);
+    assert.deepEqual(
+      applied.rows.map((r) => r.name),
+      [...new Set(applied.rows.map((r) => r.name))],
+    );
     await second.close();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -40,21 +43,26 @@ test(
       const script = `import { openStore } from './src/store/database.ts';
         const s = await openStore({ dataDir: '/tmp', databaseUrl: process.env.URL, pgSchema: process.env.SCHEMA });
         await s.close();`;
-      const runs = Array.from({ length: 4 }, () =>
-        new Promise<number>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-            env: { ...process.env, URL: PG_URL, SCHEMA: schema },
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
-          child.on('exit', (code) => resolve(code ?? 1));
-        }),
+      const runs = Array.from(
+        { length: 4 },
+        () =>
+          new Promise<number>((resolve) => {
+            const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+              env: { ...process.env, URL: PG_URL, SCHEMA: schema },
+              stdio: ['ignore', 'ignore', 'inherit'],
+            });
+            child.on('exit', (code) => resolve(code ?? 1));
+          }),
       );
       assert.deepEqual(await Promise.all(runs), [0, 0, 0, 0]);
       const applied = await admin.query(`select name from ${schema}.kysely_migration order by name`);
       const names = applied.rows.map((r) => r.name);
       assert.ok(names.length > 0);
       assert.deepEqual(names, [...new Set(names)]);
-      const tables = await admin.query(`select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'organizations'`, [schema]);
+      const tables = await admin.query(
+        `select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'organizations'`,
+        [schema],
+      );
       assert.equal(tables.rows[0].n, 1);
     } finally {
       await admin.query(`drop schema ${schema} cascade`);

@@ -42,7 +42,10 @@ export class Harness {
   private pgSchema?: string;
   private counter = 0;
 
-  constructor(readonly kind: StoreKind, private readonly overrides: Partial<Config> = {}) {}
+  constructor(
+    readonly kind: StoreKind,
+    private readonly overrides: Partial<Config> = {},
+  ) {}
 
   get db() {
     return this.taskd.ctx.store.db;
@@ -160,7 +163,10 @@ export class Harness {
     if (target.space) {
       const space = await this.get(`/v3/spaces/${target.space}`);
       const orgGuid = space.body.relationships.organization.data.guid;
-      const orgUser = await this.post('/v3/roles', { type: 'organization_user', relationships: { user: { data: { guid: userGuid } }, organization: { data: { guid: orgGuid } } } });
+      const orgUser = await this.post('/v3/roles', {
+        type: 'organization_user',
+        relationships: { user: { data: { guid: userGuid } }, organization: { data: { guid: orgGuid } } },
+      });
       if (orgUser.status !== 201 && orgUser.status !== 422) throw new Error(`create org user failed: ${orgUser.status} ${orgUser.text}`);
       relationships.space = { data: { guid: target.space } };
     } else {

@@ -10,7 +10,13 @@ export interface FollowedLog {
   lines: string[];
 }
 
-export async function followLiveLog(base: string, guid: string, token: string, firstLine: string, stateNow: () => Promise<string | undefined>): Promise<FollowedLog> {
+export async function followLiveLog(
+  base: string,
+  guid: string,
+  token: string,
+  firstLine: string,
+  stateNow: () => Promise<string | undefined>,
+): Promise<FollowedLog> {
   const res = await fetch(`${base}/v3/tasks/${guid}/log`, { headers: { accept: 'text/event-stream', authorization: `bearer ${token}` } });
   if (res.status !== 200) throw new Error(`live log answered ${res.status}: ${await res.text()}`);
   const reader = res.body!.getReader();

@@ -2,8 +2,16 @@
 import type { Harness } from './harness.js';
 
 export const ROLES = [
-  'admin', 'admin_read_only', 'global_auditor', 'org_manager', 'org_auditor',
-  'space_developer', 'space_manager', 'space_auditor', 'space_supporter', 'no_role',
+  'admin',
+  'admin_read_only',
+  'global_auditor',
+  'org_manager',
+  'org_auditor',
+  'space_developer',
+  'space_manager',
+  'space_auditor',
+  'space_supporter',
+  'no_role',
 ] as const;
 export type RoleName = (typeof ROLES)[number];
 

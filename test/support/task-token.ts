@@ -40,12 +40,13 @@ export async function tokenOf(h: Harness, guid: string): Promise<string> {
  * Shell function `api METHOD PATH [BODY]`: calls taskd with the task's own token and prints one
  * line, the response body then the HTTP status (read back with parseApiLine).
  */
-export const API_FUNCTION = [
-  'api() {',
-  'if [ -n "$3" ]; then curl -sS -X "$1" -H "Authorization: bearer $TASKD_TASK_TOKEN" -H "Content-Type: application/json" -d "$3" -w " %{http_code}\\n" "$TASKD_API$2";',
-  'else curl -sS -X "$1" -H "Authorization: bearer $TASKD_TASK_TOKEN" -w " %{http_code}\\n" "$TASKD_API$2"; fi;',
-  '};',
-].join(' ') + ' ';
+export const API_FUNCTION =
+  [
+    'api() {',
+    'if [ -n "$3" ]; then curl -sS -X "$1" -H "Authorization: bearer $TASKD_TASK_TOKEN" -H "Content-Type: application/json" -d "$3" -w " %{http_code}\\n" "$TASKD_API$2";',
+    'else curl -sS -X "$1" -H "Authorization: bearer $TASKD_TASK_TOKEN" -w " %{http_code}\\n" "$TASKD_API$2"; fi;',
+    '};',
+  ].join(' ') + ' ';
 
 export function parseApiLine(line: string): { status: number; body: any } {
   const at = line.lastIndexOf(' ');

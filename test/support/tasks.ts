@@ -83,7 +83,10 @@ export async function appInNewSpace(h: Harness) {
 export async function pretendRunnerElsewhere(h: Harness): Promise<void> {
   const now = new Date().toISOString();
   const far = new Date(Date.now() + 3600_000).toISOString();
-  await h.db.insertInto('runners').values({ id: `elsewhere-${h.unique('r')}`, hostname: 'elsewhere', pid: 1, slots: 4, started_at: now, heartbeat_at: far }).execute();
+  await h.db
+    .insertInto('runners')
+    .values({ id: `elsewhere-${h.unique('r')}`, hostname: 'elsewhere', pid: 1, slots: 4, started_at: now, heartbeat_at: far })
+    .execute();
 }
 
 /** A `sleep 300` task (plus any body fields) created through the API in a new app of the space. */

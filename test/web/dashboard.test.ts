@@ -71,7 +71,15 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     admin = await newPage();
   });
@@ -96,7 +104,7 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}dashboard-${name}.png`, fullPage: true });
   const stateOn = (page: Page) => page.getByTestId('task-state');
 
-  test('a browser gets the dashboard at /, under a CSP of its own origin; API clients still get CF\'s root', async () => {
+  test("a browser gets the dashboard at /, under a CSP of its own origin; API clients still get CF's root", async () => {
     const html = await fetch(`${base}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     assert.equal(html.status, 200);
     assert.match(html.headers.get('content-type')!, /^text\/html/);
@@ -190,7 +198,9 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
     await readOnly.goto(`${base}/#/tasks/${sleeper}`);
     await signIn(readOnly, auditor.username, `pw-${auditor.username}`);
     await readOnly.getByRole('heading', { name: 'Task sleeper' }).waitFor();
-    await stateOn(readOnly).filter({ hasText: /PENDING|RUNNING/ }).waitFor();
+    await stateOn(readOnly)
+      .filter({ hasText: /PENDING|RUNNING/ })
+      .waitFor();
     assert.equal(await readOnly.getByRole('group', { name: 'Task actions' }).getByRole('button').count(), 0);
     await readOnly.close();
 

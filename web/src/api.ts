@@ -3,7 +3,10 @@
 import { clearSession, loadSession, saveSession } from './session.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

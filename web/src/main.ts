@@ -23,8 +23,14 @@ const ROUTES: Record<string, { list?: View; item?: View }> = {
 const root = document.getElementById('app')!;
 const user = h('span', { class: 'user' });
 const signOut = h('button', { type: 'button', class: 'link-button' }, 'Sign out');
-const nav = h('nav', { 'aria-label': 'Main' },
-  h('a', { href: '#/tasks' }, 'Tasks'), h('a', { href: '#/orgs' }, 'Organizations'), user, signOut);
+const nav = h(
+  'nav',
+  { 'aria-label': 'Main' },
+  h('a', { href: '#/tasks' }, 'Tasks'),
+  h('a', { href: '#/orgs' }, 'Organizations'),
+  user,
+  signOut,
+);
 const notice = h('p', { class: 'error', role: 'alert', hidden: true });
 const main = h('main', { id: 'main', tabindex: -1 });
 root.append(h('header', {}, h('a', { href: '#/tasks', class: 'brand' }, 'taskd'), nav), notice, main);

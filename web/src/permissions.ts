@@ -12,8 +12,9 @@ export function mayControlTasksIn(spaceGuid: string): Promise<boolean> {
   const key = `${claims.userGuid}/${spaceGuid}`;
   let answer = answers.get(key);
   if (!answer) {
-    answer = getJson<Page<unknown>>(`/v3/roles?user_guids=${claims.userGuid}&types=space_developer&space_guids=${spaceGuid}`)
-      .then((page) => page.pagination.total_results > 0);
+    answer = getJson<Page<unknown>>(`/v3/roles?user_guids=${claims.userGuid}&types=space_developer&space_guids=${spaceGuid}`).then(
+      (page) => page.pagination.total_results > 0,
+    );
     answers.set(key, answer);
     answer.catch(() => answers.delete(key));
   }

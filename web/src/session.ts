@@ -35,7 +35,12 @@ export function clearSession(): void {
 /** The token's payload, unverified: only to decide what to show; the API checks every call. */
 export function claimsOf(token: string): Claims {
   const part = token.split('.')[1] ?? '';
-  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+  const json = atob(
+    part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '='),
+  );
   const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
   const scope = payload.scope;
   return {

@@ -9,7 +9,10 @@ import type { SandboxWorld } from '../tenant.js';
  */
 export const DISK_SLACK_MB = 8;
 
-export async function watchDisk<T>(world: SandboxWorld, work: () => Promise<T>): Promise<{ value: T; growthBytes: number; inodeGrowth: number }> {
+export async function watchDisk<T>(
+  world: SandboxWorld,
+  work: () => Promise<T>,
+): Promise<{ value: T; growthBytes: number; inodeGrowth: number }> {
   const before = world.dataUse();
   let growthBytes = 0;
   let inodeGrowth = 0;

@@ -3,7 +3,20 @@
 // library into a host-side process, deleted-but-open files past the disk quota, a memory size no
 // host has, and a `setsid` process that runs on while its task is paused.
 import { existsSync, readFileSync } from 'node:fs';
-import { type Attack, ending, excerpt, expectErrnos, judge, lineStarting, linesMatching, MB, missingTools, notContained, skipped, sleepMs } from '../attack.js';
+import {
+  type Attack,
+  ending,
+  excerpt,
+  expectErrnos,
+  judge,
+  lineStarting,
+  linesMatching,
+  MB,
+  missingTools,
+  notContained,
+  skipped,
+  sleepMs,
+} from '../attack.js';
 import { describePids, hostCorePattern, statInTask, taskProcesses, waitForTaskProcesses } from '../host.js';
 import { TASK_UID } from '../tenant.js';
 import { watchDisk, DISK_SLACK_MB } from './disk-watch.js';
@@ -27,9 +40,13 @@ const corePattern: Attack = {
       world.apps.plain,
       `python3 probe.py writeback /proc/sys/kernel/core_pattern 2>&1; python3 probe.py openw ${ISSUE_KNOBS.join(' ')} 2>&1; awk '$5 == "/proc/sys" {print "mount", $5, $6}' /proc/self/mountinfo`,
     );
-    const { problems, seen } = expectErrnos(run.output, [['writeback', '/proc/sys/kernel/core_pattern', NOT_WRITABLE], ...ISSUE_KNOBS.map((k): [string, string, number[]] => ['openw', k, NOT_WRITABLE])]);
+    const { problems, seen } = expectErrnos(run.output, [
+      ['writeback', '/proc/sys/kernel/core_pattern', NOT_WRITABLE],
+      ...ISSUE_KNOBS.map((k): [string, string, number[]] => ['openw', k, NOT_WRITABLE]),
+    ]);
     const mount = lineStarting(run.output, 'mount /proc/sys ');
-    if (!mount || !/^mount \/proc\/sys ro[,\s]/.test(`${mount} `)) problems.push(`/proc/sys is not a read-only mount (mountinfo: ${mount ?? 'no /proc/sys mount'})`);
+    if (!mount || !/^mount \/proc\/sys ro[,\s]/.test(`${mount} `))
+      problems.push(`/proc/sys is not a read-only mount (mountinfo: ${mount ?? 'no /proc/sys mount'})`);
     if (hostCorePattern() !== before) problems.push(`the host's core_pattern changed to ${JSON.stringify(hostCorePattern())}`);
     return judge(problems, `${seen}; ${mount ?? 'no /proc/sys mount'}`);
   },
@@ -42,12 +59,18 @@ const corePatternCrash: Attack = {
   async run({ world, corePattern: before }) {
     const why = missingTools('python3');
     if (why) return skipped(why);
-    const run = await world.run(world.apps.plain, `python3 probe.py writeback /proc/sys/kernel/core_pattern >/dev/null 2>&1; sh -c 'kill -SEGV $$'; echo "crash status=$?"`);
+    const run = await world.run(
+      world.apps.plain,
+      `python3 probe.py writeback /proc/sys/kernel/core_pattern >/dev/null 2>&1; sh -c 'kill -SEGV $$'; echo "crash status=$?"`,
+    );
     const problems: string[] = [];
     if (!lineStarting(run.output, 'crash status=139')) problems.push(`the crash did not happen as expected (${excerpt(run.output, 120)})`);
     const after = hostCorePattern();
     if (after !== before) problems.push(`the host's core_pattern is now ${JSON.stringify(after)}`);
-    return judge(problems, `crash status ${lineStarting(run.output, 'crash status=')?.slice(13) ?? '?'}, host core_pattern ${after === before ? 'unchanged' : 'CHANGED'} (${JSON.stringify(after.trim())})`);
+    return judge(
+      problems,
+      `crash status ${lineStarting(run.output, 'crash status=')?.slice(13) ?? '?'}, host core_pattern ${after === before ? 'unchanged' : 'CHANGED'} (${JSON.stringify(after.trim())})`,
+    );
   },
 };
 
@@ -63,10 +86,17 @@ const ldPreload: Attack = {
     const problems: string[] = [];
     const asRoot = loads.filter((l) => /\b(uid|euid)=0\b/.test(l));
     if (asRoot.length) problems.push(`the library ran as root: ${asRoot.slice(0, 2).join(' / ')}`);
-    if (existsSync(marks.preload)) problems.push(`it ran outside the sandbox, on the host: ${readFileSync(marks.preload, 'utf8').trim().split('\n').slice(0, 2).join(' / ')}`);
+    if (existsSync(marks.preload))
+      problems.push(
+        `it ran outside the sandbox, on the host: ${readFileSync(marks.preload, 'utf8').trim().split('\n').slice(0, 2).join(' / ')}`,
+      );
     const inside = loads.filter((l) => l.includes(`uid=${TASK_UID} euid=${TASK_UID} `));
-    if (!inside.length) problems.push(`it never ran in the task's own processes as uid ${TASK_UID} (a tenant's variable must reach the task's shell)`);
-    return judge(problems, `${loads.length} loads: ${[...new Set(loads.map((l) => l.replace(/ pid=\d+/, '')))].slice(0, 3).join(' / ') || 'none'}; host mark ${existsSync(marks.preload) ? 'written' : 'absent'}; ${ending(run)}`);
+    if (!inside.length)
+      problems.push(`it never ran in the task's own processes as uid ${TASK_UID} (a tenant's variable must reach the task's shell)`);
+    return judge(
+      problems,
+      `${loads.length} loads: ${[...new Set(loads.map((l) => l.replace(/ pid=\d+/, '')))].slice(0, 3).join(' / ') || 'none'}; host mark ${existsSync(marks.preload) ? 'written' : 'absent'}; ${ending(run)}`,
+    );
   },
 };
 
@@ -84,16 +114,23 @@ const deletedOpenFiles: Attack = {
     const writer = (i: number) =>
       `( exec 3>held${i}; rm held${i}; r=$(dd if=/dev/zero bs=1M count=${EACH_MB} 2>&1 >&3); echo "writer ${i}: $(echo "$r" | tr '\\n' ' ')"; sleep 3 ) &`;
     const command = `cd /home/vcap/app; ${Array.from({ length: WRITERS }, (_, i) => writer(i + 1)).join(' ')} wait; echo writers done`;
-    const { value: run, growthBytes } = await watchDisk(world, () => world.run(world.apps.plain, command, { disk_in_mb: DELETED_QUOTA_MB }));
+    const { value: run, growthBytes } = await watchDisk(world, () =>
+      world.run(world.apps.plain, command, { disk_in_mb: DELETED_QUOTA_MB }),
+    );
     const copied = linesMatching(run.output, /^writer \d+:/).map((l) => Number(/(\d+) bytes .*copied/.exec(l)?.[1] ?? 0));
     const total = copied.reduce((a, b) => a + b, 0);
     const refused = linesMatching(run.output, /^writer \d+:.*(No space left on device|Disk quota exceeded)/).length;
     const diskReason = run.failureReason === `Disk limit of ${DELETED_QUOTA_MB} MB exceeded`;
     const problems: string[] = [];
-    if (growthBytes > (DELETED_QUOTA_MB + DISK_SLACK_MB) * MB) problems.push(`host disk use grew ${(growthBytes / MB).toFixed(1)} MB, over the ${DELETED_QUOTA_MB} MB quota`);
-    if (run.state === 'SUCCEEDED' && total > DELETED_QUOTA_MB * MB) problems.push(`the task SUCCEEDED having written ${(total / MB).toFixed(1)} MB`);
+    if (growthBytes > (DELETED_QUOTA_MB + DISK_SLACK_MB) * MB)
+      problems.push(`host disk use grew ${(growthBytes / MB).toFixed(1)} MB, over the ${DELETED_QUOTA_MB} MB quota`);
+    if (run.state === 'SUCCEEDED' && total > DELETED_QUOTA_MB * MB)
+      problems.push(`the task SUCCEEDED having written ${(total / MB).toFixed(1)} MB`);
     if (!refused && !diskReason) problems.push('no writer was refused (ENOSPC/EDQUOT) and the task was not failed for its disk limit');
-    return judge(problems, `written ${(total / MB).toFixed(1)} MB by ${copied.length} writers, ${refused} refused; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`);
+    return judge(
+      problems,
+      `written ${(total / MB).toFixed(1)} MB by ${copied.length} writers, ${refused} refused; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`,
+    );
   },
 };
 
@@ -126,7 +163,10 @@ const pauseSetsid: Attack = {
   covers: 'issue finding 5; §5.35; P12',
   quick: true,
   async run({ world }) {
-    const res = await world.createTask(world.apps.plain, `setsid sh -c 'while :; do date +%s%N >> /home/vcap/app/ticks; sleep 0.1; done' & sleep 120`);
+    const res = await world.createTask(
+      world.apps.plain,
+      `setsid sh -c 'while :; do date +%s%N >> /home/vcap/app/ticks; sleep 0.1; done' & sleep 120`,
+    );
     if (res.status !== 202) return notContained(`create refused: ${res.status} ${res.text.slice(0, 200)}`);
     const guid = res.body.guid as string;
     const ticks = () => {
@@ -138,10 +178,14 @@ const pauseSetsid: Attack = {
     };
     try {
       const procs = await waitForTaskProcesses(guid, 20_000, () => (ticks() ?? 0) > 0);
-      if (!procs.length) return notContained(`the task's tick file never appeared on the host side (${ending(await world.finish(guid, performance.now(), 1000))})`);
+      if (!procs.length)
+        return notContained(
+          `the task's tick file never appeared on the host side (${ending(await world.finish(guid, performance.now(), 1000))})`,
+        );
       const pause = await world.call('POST', `/v3/tasks/${guid}/actions/pause`, world.developerToken);
       if (pause.status !== 202) return notContained(`pause answered ${pause.status}: ${pause.text.slice(0, 200)}`);
-      if (!(await world.waitTaskdState(guid, 'PAUSED', 10_000))) return notContained(`never PAUSED (taskd_state ${(await world.task(guid))?.taskd_state})`);
+      if (!(await world.waitTaskdState(guid, 'PAUSED', 10_000)))
+        return notContained(`never PAUSED (taskd_state ${(await world.task(guid))?.taskd_state})`);
       await sleepMs(1000);
       const atPause = ticks();
       await sleepMs(PAUSED_WATCH_MS);
@@ -153,10 +197,15 @@ const pauseSetsid: Attack = {
       const resumed = ticks();
       const problems: string[] = [];
       if (atPause === undefined || later === undefined) problems.push('the tick file could not be read while paused');
-      else if (later !== atPause) problems.push(`the setsid loop kept writing while PAUSED (${atPause} → ${later} bytes in ${PAUSED_WATCH_MS / 1000} s)`);
+      else if (later !== atPause)
+        problems.push(`the setsid loop kept writing while PAUSED (${atPause} → ${later} bytes in ${PAUSED_WATCH_MS / 1000} s)`);
       if (resume.status !== 202) problems.push(`resume answered ${resume.status}`);
-      else if (!(resumed !== undefined && later !== undefined && resumed > later)) problems.push(`the loop did not go on after resume (${later} → ${resumed} bytes)`);
-      return judge(problems, `tick file ${atPause} → ${later} bytes over ${PAUSED_WATCH_MS / 1000} s PAUSED, ${resumed} after resume; processes while paused: ${states}`);
+      else if (!(resumed !== undefined && later !== undefined && resumed > later))
+        problems.push(`the loop did not go on after resume (${later} → ${resumed} bytes)`);
+      return judge(
+        problems,
+        `tick file ${atPause} → ${later} bytes over ${PAUSED_WATCH_MS / 1000} s PAUSED, ${resumed} after resume; processes while paused: ${states}`,
+      );
     } finally {
       await world.cancel(guid);
       await world.waitFinal(guid, 15_000);

@@ -40,7 +40,8 @@ const fileOwner: Attack = {
       });
       if (!owner) return notContained(`the file never appeared (${describePids(taskProcesses(guid))})`);
       const problems: string[] = [];
-      if (owner.uid !== TASK_UID || owner.gid !== TASK_UID) problems.push(`owned by ${owner.uid}:${owner.gid} on the host, expected ${TASK_UID}:${TASK_UID}`);
+      if (owner.uid !== TASK_UID || owner.gid !== TASK_UID)
+        problems.push(`owned by ${owner.uid}:${owner.gid} on the host, expected ${TASK_UID}:${TASK_UID}`);
       return judge(problems, `host owner ${owner.uid}:${owner.gid}`);
     } finally {
       await world.cancel(guid);
@@ -92,7 +93,8 @@ const setuidBinaries: Attack = {
     for (const e of exits) if (e.endsWith('=0')) problems.push(`${e.split(' ')[0]} succeeded`);
     const gained = lineStarting(run.output, 'su gained');
     if (gained) problems.push(gained);
-    if (lineStarting(run.output, 'tmp/mnt mounts=') !== 'tmp/mnt mounts=0') problems.push(`a tmpfs got mounted (${lineStarting(run.output, 'tmp/mnt mounts=')})`);
+    if (lineStarting(run.output, 'tmp/mnt mounts=') !== 'tmp/mnt mounts=0')
+      problems.push(`a tmpfs got mounted (${lineStarting(run.output, 'tmp/mnt mounts=')})`);
     return judge(problems, exits.join(', '));
   },
 };
@@ -102,7 +104,8 @@ const fileCapabilities: Attack = {
   title: 'setcap cap_setuid,cap_sys_admin+ep on a copied binary, then run it',
   covers: '§5.14; P5',
   async run({ world }) {
-    if (!existsSync('/usr/sbin/setcap') || !existsSync('/usr/sbin/getcap')) return skipped('setcap/getcap (libcap2-bin) not installed on this host');
+    if (!existsSync('/usr/sbin/setcap') || !existsSync('/usr/sbin/getcap'))
+      return skipped('setcap/getcap (libcap2-bin) not installed on this host');
     const run = await world.run(
       world.apps.plain,
       `cp /usr/bin/id /tmp/id2; /usr/sbin/setcap cap_setuid,cap_sys_admin+ep /tmp/id2 2>&1; echo "setcap exit=$?"; echo "getcap:$(/usr/sbin/getcap /tmp/id2)"; echo "copied id -u: $(/tmp/id2 -u)"`,
@@ -144,10 +147,22 @@ const procEnviron: Attack = {
     const init = all.get('1');
     if (!init) problems.push('/proc/1/environ was not listed');
     else {
-      const leaked = init.filter((e) => /^(TASKD_TASK_TOKEN|TENANT_MARK|TASKD_ADMIN_PASSWORD|TASKD_DATABASE_URL|SANDBOX_CAMPAIGN_CANARY)=/.test(e) || e.includes(tenantMark));
+      const leaked = init.filter(
+        (e) =>
+          /^(TASKD_TASK_TOKEN|TENANT_MARK|TASKD_ADMIN_PASSWORD|TASKD_DATABASE_URL|SANDBOX_CAMPAIGN_CANARY)=/.test(e) ||
+          e.includes(tenantMark),
+      );
       if (leaked.length) problems.push(`pid 1 (outside the task's shell) carries ${leaked.map((e) => e.split('=')[0]).join(', ')}`);
     }
-    return judge(problems, `pid 1 environment: ${(init ?? []).map((e) => e.split('=')[0]).filter(Boolean).join(' ') || 'empty'}; ${all.size} environments read`);
+    return judge(
+      problems,
+      `pid 1 environment: ${
+        (init ?? [])
+          .map((e) => e.split('=')[0])
+          .filter(Boolean)
+          .join(' ') || 'empty'
+      }; ${all.size} environments read`,
+    );
   },
 };
 
@@ -161,7 +176,8 @@ const hostEnvironment: Attack = {
     const guid = res.body.guid as string;
     try {
       const carriers = await waitForTaskProcesses(guid, 20_000, (ps) => ps.some((p) => !p.inHostPidNamespace && p.comm === 'sleep'));
-      if (!carriers.length) return notContained(`the task's sleep never showed up in its own pid namespace (${describePids(taskProcesses(guid))})`);
+      if (!carriers.length)
+        return notContained(`the task's sleep never showed up in its own pid namespace (${describePids(taskProcesses(guid))})`);
       const withMark = processesWithEnvEntry(`TENANT_MARK=${tenantMark}`);
       const onHost = withMark.filter((p) => p.inHostPidNamespace);
       const inCmdline = processesWithCmdline(tenantMark);
@@ -182,16 +198,27 @@ const loaderVariables: Attack = {
   async run({ world, droplet, marks }) {
     const why = missingTools('bash', 'iconv');
     if (why) return skipped(why);
-    const run = await world.run(world.apps.loaders, `/usr/bin/iconv -f EVIL -t UTF-8 </dev/null 2>&1 | head -n 2; /bin/bash -c 'echo bash ran'; echo done`);
+    const run = await world.run(
+      world.apps.loaders,
+      `/usr/bin/iconv -f EVIL -t UTF-8 </dev/null 2>&1 | head -n 2; /bin/bash -c 'echo bash ran'; echo done`,
+    );
     const problems: string[] = [];
     const marks_ = [...linesMatching(run.output, /^evil\.so loaded /), ...linesMatching(run.output, /^evil\.sh sourced /)];
     const asRoot = marks_.filter((l) => /\b(uid|euid)=0\b/.test(l));
     if (asRoot.length) problems.push(`tenant code ran as root: ${asRoot.slice(0, 2).join(' / ')}`);
-    if (existsSync(marks.loaders)) problems.push(`tenant code ran outside the sandbox: ${readFileSync(marks.loaders, 'utf8').trim().split('\n').slice(0, 2).join(' / ')}`);
-    if (!linesMatching(run.output, new RegExp(`^evil\\.sh sourced uid=${TASK_UID}$`)).length) problems.push(`BASH_ENV did not reach the task's own bash (no "evil.sh sourced uid=${TASK_UID}")`);
-    if (!droplet.noLibrary && !linesMatching(run.output, new RegExp(`^evil\\.so loaded uid=${TASK_UID} euid=${TASK_UID} `)).length) problems.push(`LD_AUDIT did not reach the task's own processes (no load as uid ${TASK_UID})`);
+    if (existsSync(marks.loaders))
+      problems.push(
+        `tenant code ran outside the sandbox: ${readFileSync(marks.loaders, 'utf8').trim().split('\n').slice(0, 2).join(' / ')}`,
+      );
+    if (!linesMatching(run.output, new RegExp(`^evil\\.sh sourced uid=${TASK_UID}$`)).length)
+      problems.push(`BASH_ENV did not reach the task's own bash (no "evil.sh sourced uid=${TASK_UID}")`);
+    if (!droplet.noLibrary && !linesMatching(run.output, new RegExp(`^evil\\.so loaded uid=${TASK_UID} euid=${TASK_UID} `)).length)
+      problems.push(`LD_AUDIT did not reach the task's own processes (no load as uid ${TASK_UID})`);
     const summary = [...new Set(marks_.map((l) => l.replace(/ pid=\d+/, '')))].slice(0, 4).join(' / ');
-    return judge(problems, `${summary || 'no loads'}; host mark ${existsSync(marks.loaders) ? 'written' : 'absent'}${droplet.noLibrary ? ` (LD_AUDIT and GCONV_PATH untried: ${droplet.noLibrary})` : ''}`);
+    return judge(
+      problems,
+      `${summary || 'no loads'}; host mark ${existsSync(marks.loaders) ? 'written' : 'absent'}${droplet.noLibrary ? ` (LD_AUDIT and GCONV_PATH untried: ${droplet.noLibrary})` : ''}`,
+    );
   },
 };
 
@@ -200,7 +227,10 @@ const commandAsOptions: Attack = {
   title: "task command `--bind / /hostroot --chdir /hostroot /bin/sh -c 'echo host root visible'`",
   covers: '§5.7; P4',
   async run({ world }) {
-    const run = await world.run(world.apps.plain, `--bind / /hostroot --chdir /hostroot /bin/sh -c 'echo host root visible; ls /hostroot/root'`);
+    const run = await world.run(
+      world.apps.plain,
+      `--bind / /hostroot --chdir /hostroot /bin/sh -c 'echo host root visible; ls /hostroot/root'`,
+    );
     const problems: string[] = [];
     if (lineStarting(run.output, 'host root visible')) problems.push('the command was taken as sandbox options: the host root was bound');
     // The task's shell is what reads it: dash refuses a command string that starts with '-'
@@ -208,7 +238,10 @@ const commandAsOptions: Attack = {
     const refusedByShell =
       (linesMatching(run.output, /Illegal option --/).length && run.failureReason === 'Exited with status 2') ||
       (linesMatching(run.output, /--bind: not found/).length && run.failureReason === 'Exited with status 127');
-    if (!refusedByShell) problems.push(`expected the task's shell to refuse it ("Illegal option --", status 2, or "--bind: not found", status 127), saw ${excerpt(run.output, 200)}, ${ending(run)}`);
+    if (!refusedByShell)
+      problems.push(
+        `expected the task's shell to refuse it ("Illegal option --", status 2, or "--bind: not found", status 127), saw ${excerpt(run.output, 200)}, ${ending(run)}`,
+      );
     return judge(problems, `${excerpt(run.output.split('\n')[0] ?? '', 100)}; ${ending(run)}`);
   },
 };
@@ -222,22 +255,37 @@ const variablesAsOptions: Attack = {
     if (answer?.status === 422) return judge([], `refused at PATCH: 422 ${answer.body?.errors?.[0]?.detail ?? ''}`);
     const why = missingTools('python3');
     if (why) return skipped(why);
-    if (answer?.status !== 200) return notContained(`PATCH environment_variables answered ${answer?.status}: ${answer?.text.slice(0, 200)}`);
+    if (answer?.status !== 200)
+      return notContained(`PATCH environment_variables answered ${answer?.status}: ${answer?.text.slice(0, 200)}`);
     const names = Object.keys(injectionVariables);
-    const run = await world.run(world.apps.injection, `python3 probe.py envsha ${names.join(' ')} 2>&1; echo "LD_PRELOAD=[$LD_PRELOAD]"; [ -e /hostroot ] && echo "hostroot present" || echo "hostroot absent"`);
+    const run = await world.run(
+      world.apps.injection,
+      `python3 probe.py envsha ${names.join(' ')} 2>&1; echo "LD_PRELOAD=[$LD_PRELOAD]"; [ -e /hostroot ] && echo "hostroot present" || echo "hostroot absent"`,
+    );
     const problems: string[] = [];
     for (const [name, value] of Object.entries(injectionVariables)) {
       const line = lineStarting(run.output, `sha ${name} `);
       const expected = createHash('sha256').update(value).digest('hex');
       if (line !== `sha ${name} ${expected}`) problems.push(`${name} did not arrive verbatim (${line ?? 'no answer'})`);
     }
-    if (lineStarting(run.output, 'LD_PRELOAD=') !== 'LD_PRELOAD=[]') problems.push(`${lineStarting(run.output, 'LD_PRELOAD=')}: a value became a variable`);
+    if (lineStarting(run.output, 'LD_PRELOAD=') !== 'LD_PRELOAD=[]')
+      problems.push(`${lineStarting(run.output, 'LD_PRELOAD=')}: a value became a variable`);
     if (lineStarting(run.output, 'hostroot') !== 'hostroot absent') problems.push('a value became a bind mount (/hostroot present)');
-    return judge(problems, `${names.length} variables verbatim, ${lineStarting(run.output, 'LD_PRELOAD=')}, ${lineStarting(run.output, 'hostroot')}`);
+    return judge(
+      problems,
+      `${names.length} variables verbatim, ${lineStarting(run.output, 'LD_PRELOAD=')}, ${lineStarting(run.output, 'hostroot')}`,
+    );
   },
 };
 
-const SECRETS = ['/etc/shadow', '/etc/gshadow', '/etc/ssh/ssh_host_rsa_key', '/etc/ssh/ssh_host_ed25519_key', '/root/.ssh/id_rsa', '/root/.bash_history'];
+const SECRETS = [
+  '/etc/shadow',
+  '/etc/gshadow',
+  '/etc/ssh/ssh_host_rsa_key',
+  '/etc/ssh/ssh_host_ed25519_key',
+  '/root/.ssh/id_rsa',
+  '/root/.bash_history',
+];
 
 const hostSecrets: Attack = {
   id: 'host-secrets',
@@ -271,7 +319,10 @@ const readOnlySystem: Attack = {
   covers: '§5.9; P7',
   async run({ world }) {
     const all = [...READ_ONLY_NEW, ...READ_ONLY_EXISTING];
-    const run = await world.run(world.apps.plain, `for f in ${all.join(' ')}; do touch $f 2>&1 || true; done; for f in ${READ_ONLY_NEW.join(' ')}; do [ -e $f ] && echo "$f created"; done; echo done`);
+    const run = await world.run(
+      world.apps.plain,
+      `for f in ${all.join(' ')}; do touch $f 2>&1 || true; done; for f in ${READ_ONLY_NEW.join(' ')}; do [ -e $f ] && echo "$f created"; done; echo done`,
+    );
     const problems: string[] = [];
     for (const f of all) {
       const line = linesMatching(run.output, new RegExp(`cannot touch '${f}'`))[0];
@@ -280,8 +331,24 @@ const readOnlySystem: Attack = {
     }
     const created = linesMatching(run.output, / created$/);
     if (created.length) problems.push(created.join(', '));
-    return judge(problems, `${linesMatching(run.output, /Read-only file system/).length} × Read-only file system, ${linesMatching(run.output, /Permission denied/).length} × Permission denied (existing root-owned files)`);
+    return judge(
+      problems,
+      `${linesMatching(run.output, /Read-only file system/).length} × Read-only file system, ${linesMatching(run.output, /Permission denied/).length} × Permission denied (existing root-owned files)`,
+    );
   },
 };
 
-export const identityAttacks: Attack[] = [uid, fileOwner, capabilities, setuidBinaries, fileCapabilities, procEnviron, hostEnvironment, loaderVariables, commandAsOptions, variablesAsOptions, hostSecrets, readOnlySystem];
+export const identityAttacks: Attack[] = [
+  uid,
+  fileOwner,
+  capabilities,
+  setuidBinaries,
+  fileCapabilities,
+  procEnviron,
+  hostEnvironment,
+  loaderVariables,
+  commandAsOptions,
+  variablesAsOptions,
+  hostSecrets,
+  readOnlySystem,
+];

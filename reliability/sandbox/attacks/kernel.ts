@@ -21,7 +21,10 @@ async function probeErrnos(world: SandboxWorld, args: string, expect: [string, s
   if (why) return skipped(why);
   const run = await world.run(world.apps.plain, `python3 probe.py ${args} 2>&1`);
   const { problems, seen } = expectErrnos(run.output, expect);
-  if (linesMatching(run.output, /machine=/).length) return skipped(`raw system call numbers are x86-64 only: ${lineStarting(run.output, 'syscalls') ?? lineStarting(run.output, 'ptrace') ?? ''}`);
+  if (linesMatching(run.output, /machine=/).length)
+    return skipped(
+      `raw system call numbers are x86-64 only: ${lineStarting(run.output, 'syscalls') ?? lineStarting(run.output, 'ptrace') ?? ''}`,
+    );
   return judge(problems, seen);
 }
 
@@ -37,7 +40,9 @@ const sysrq: Attack = {
   covers: '§5.2; P2',
   run: ({ world }) => {
     const why = onHost(['/proc/sysrq-trigger']);
-    return why ? Promise.resolve(skipped(why)) : probeErrnos(world, 'openw /proc/sysrq-trigger', [['openw', '/proc/sysrq-trigger', DENIED]]);
+    return why
+      ? Promise.resolve(skipped(why))
+      : probeErrnos(world, 'openw /proc/sysrq-trigger', [['openw', '/proc/sysrq-trigger', DENIED]]);
   },
 };
 
@@ -47,7 +52,9 @@ const modprobe: Attack = {
   covers: '§5.2; P2',
   run: ({ world }) => {
     const why = onHost(['/proc/sys/kernel/modprobe']);
-    return why ? Promise.resolve(skipped(why)) : probeErrnos(world, 'writeback /proc/sys/kernel/modprobe', [['writeback', '/proc/sys/kernel/modprobe', DENIED]]);
+    return why
+      ? Promise.resolve(skipped(why))
+      : probeErrnos(world, 'writeback /proc/sys/kernel/modprobe', [['writeback', '/proc/sys/kernel/modprobe', DENIED]]);
   },
 };
 
@@ -60,7 +67,13 @@ const binfmt: Attack = {
   run: ({ world }) => {
     // Inside, a binfmt_misc that is not shown at all (ENOENT) cannot be written either.
     const why = onHost(BINFMT);
-    return why ? Promise.resolve(skipped(`${why} (binfmt_misc is not mounted)`)) : probeErrnos(world, `openw ${BINFMT.join(' ')}`, BINFMT.map((f) => ['openw', f, [...DENIED, ENOENT]]));
+    return why
+      ? Promise.resolve(skipped(`${why} (binfmt_misc is not mounted)`))
+      : probeErrnos(
+          world,
+          `openw ${BINFMT.join(' ')}`,
+          BINFMT.map((f) => ['openw', f, [...DENIED, ENOENT]]),
+        );
   },
 };
 
@@ -73,14 +86,23 @@ const procReadOnly: Attack = {
   async run({ world }) {
     const why = missingTools('python3');
     if (why) return skipped(why);
-    const run = await world.run(world.apps.plain, `python3 probe.py openw /proc/irq/default_smp_affinity 2>&1; awk '$5 ~ "^/proc/" {print "mount", $5, $6}' /proc/self/mountinfo`);
-    const { problems, seen } = expectErrnos(run.output, existsSync('/proc/irq/default_smp_affinity') ? [['openw', '/proc/irq/default_smp_affinity', DENIED]] : []);
+    const run = await world.run(
+      world.apps.plain,
+      `python3 probe.py openw /proc/irq/default_smp_affinity 2>&1; awk '$5 ~ "^/proc/" {print "mount", $5, $6}' /proc/self/mountinfo`,
+    );
+    const { problems, seen } = expectErrnos(
+      run.output,
+      existsSync('/proc/irq/default_smp_affinity') ? [['openw', '/proc/irq/default_smp_affinity', DENIED]] : [],
+    );
     const mounts = linesMatching(run.output, /^mount \/proc\//);
     const readOnly = (p: string) => mounts.some((m) => m.startsWith(`mount ${p} ro,`) || m === `mount ${p} ro`);
     const writable = READONLY_PROC.filter((p) => existsSync(p) && !readOnly(p));
     if (writable.length) problems.push(`not read-only mounts: ${writable.join(', ')}`);
     const absent = READONLY_PROC.filter((p) => !existsSync(p));
-    return judge(problems, `${seen}; read-only: ${READONLY_PROC.filter(readOnly).join(' ') || 'none'}${absent.length ? `; not on this host: ${absent.join(' ')}` : ''}`);
+    return judge(
+      problems,
+      `${seen}; read-only: ${READONLY_PROC.filter(readOnly).join(' ') || 'none'}${absent.length ? `; not on this host: ${absent.join(' ')}` : ''}`,
+    );
   },
 };
 
@@ -113,9 +135,15 @@ const procHardware: Attack = {
   title: 'list /proc/acpi, /proc/scsi, /proc/asound',
   covers: 'P3',
   async run({ world }) {
-    const run = await world.run(world.apps.plain, `for d in /proc/acpi /proc/scsi /proc/asound; do echo "$d entries=$(ls -A $d 2>/dev/null | wc -l)"; done`);
+    const run = await world.run(
+      world.apps.plain,
+      `for d in /proc/acpi /proc/scsi /proc/asound; do echo "$d entries=$(ls -A $d 2>/dev/null | wc -l)"; done`,
+    );
     const lines = linesMatching(run.output, /^\/proc\/\w+ entries=/);
-    const problems = lines.length === 3 ? lines.filter((l) => !l.endsWith('entries=0')).map((l) => `${l} (not empty)`) : [`unexpected output ${excerpt(run.output)}`];
+    const problems =
+      lines.length === 3
+        ? lines.filter((l) => !l.endsWith('entries=0')).map((l) => `${l} (not empty)`)
+        : [`unexpected output ${excerpt(run.output)}`];
     return judge(problems, lines.join(', '));
   },
 };
@@ -127,7 +155,10 @@ const sysAbsent: Attack = {
   title: 'reach /sys (firmware, kernel, uevent_helper, cgroup release_agent)',
   covers: '§5.12, §5.20; P3, P17',
   async run({ world }) {
-    const run = await world.run(world.apps.plain, `echo "/sys entries=$(ls -A /sys 2>/dev/null | wc -l)"; for d in ${SYS_PATHS.join(' ')}; do [ -e $d ] && echo "$d present" || echo "$d absent"; done`);
+    const run = await world.run(
+      world.apps.plain,
+      `echo "/sys entries=$(ls -A /sys 2>/dev/null | wc -l)"; for d in ${SYS_PATHS.join(' ')}; do [ -e $d ] && echo "$d present" || echo "$d absent"; done`,
+    );
     const problems: string[] = [];
     const top = lineStarting(run.output, '/sys entries=');
     if (top !== '/sys entries=0') problems.push(`${top ?? 'no answer'}: /sys is not empty`);
@@ -141,26 +172,46 @@ const mknod: Attack = {
   title: 'mknod a block device (sda) and /dev/mem',
   covers: 'devices; P5',
   async run({ world }) {
-    const run = await world.run(world.apps.plain, `mknod /tmp/sda b 8 0 2>&1; echo "mknod block exit=$?"; mknod /tmp/mem c 1 1 2>&1; echo "mknod char exit=$?"`);
+    const run = await world.run(
+      world.apps.plain,
+      `mknod /tmp/sda b 8 0 2>&1; echo "mknod block exit=$?"; mknod /tmp/mem c 1 1 2>&1; echo "mknod char exit=$?"`,
+    );
     const refused = linesMatching(run.output, /Operation not permitted/).length;
     const problems: string[] = [];
-    for (const kind of ['block', 'char']) if (lineStarting(run.output, `mknod ${kind} exit=`) === `mknod ${kind} exit=0`) problems.push(`mknod of a ${kind} device succeeded`);
+    for (const kind of ['block', 'char'])
+      if (lineStarting(run.output, `mknod ${kind} exit=`) === `mknod ${kind} exit=0`) problems.push(`mknod of a ${kind} device succeeded`);
     if (refused < 2) problems.push(`expected "Operation not permitted" twice, saw ${excerpt(run.output, 200)}`);
     return judge(problems, `${refused} × Operation not permitted`);
   },
 };
 
-const DEVICE_NODES = ['/dev/mem', '/dev/kmem', '/dev/port', '/dev/sda', '/dev/vda', '/dev/nvme0n1', '/dev/kmsg', '/dev/loop-control', '/dev/fuse'];
+const DEVICE_NODES = [
+  '/dev/mem',
+  '/dev/kmem',
+  '/dev/port',
+  '/dev/sda',
+  '/dev/vda',
+  '/dev/nvme0n1',
+  '/dev/kmsg',
+  '/dev/loop-control',
+  '/dev/fuse',
+];
 
 const deviceNodes: Attack = {
   id: 'devices-host-nodes',
   title: 'look for /dev/mem, disks, kmsg, loop-control, fuse and any block device',
   covers: 'devices; P7',
   async run({ world }) {
-    const run = await world.run(world.apps.plain, `for d in ${DEVICE_NODES.join(' ')}; do [ -e $d ] && echo "$d present" || echo "$d absent"; done; echo "block devices=$(find /dev -type b 2>/dev/null | wc -l)"; head -c 16 /dev/mem 2>&1 | head -c 200; echo`);
+    const run = await world.run(
+      world.apps.plain,
+      `for d in ${DEVICE_NODES.join(' ')}; do [ -e $d ] && echo "$d present" || echo "$d absent"; done; echo "block devices=$(find /dev -type b 2>/dev/null | wc -l)"; head -c 16 /dev/mem 2>&1 | head -c 200; echo`,
+    );
     const present = DEVICE_NODES.filter((d) => lineStarting(run.output, `${d} `) !== `${d} absent`);
     const blocks = lineStarting(run.output, 'block devices=');
-    const problems = [...present.map((d) => `${d} present`), ...(blocks === 'block devices=0' ? [] : [`${blocks ?? 'no block device count'}`])];
+    const problems = [
+      ...present.map((d) => `${d} present`),
+      ...(blocks === 'block devices=0' ? [] : [`${blocks ?? 'no block device count'}`]),
+    ];
     return judge(problems, `${DEVICE_NODES.length - present.length}/${DEVICE_NODES.length} absent, ${blocks}`);
   },
 };
@@ -172,7 +223,12 @@ function syscallAttack(id: string, names: string[], covers: string, quick = fals
     title: `${names.join(' and ')} through ctypes syscall()`,
     covers,
     quick,
-    run: ({ world }) => probeErrnos(world, `syscalls ${names.join(' ')}`, names.map((n) => ['syscall', n, [EPERM]])),
+    run: ({ world }) =>
+      probeErrnos(
+        world,
+        `syscalls ${names.join(' ')}`,
+        names.map((n) => ['syscall', n, [EPERM]]),
+      ),
   };
 }
 
@@ -199,10 +255,12 @@ const unshareUser: Attack = {
       `unshare -U true 2>&1; echo "unshare -U exit=$?"; unshare -Urm sh -c 'mount --bind /tmp /home && echo "nested root uid=$(id -u) mounted"' 2>&1; echo "unshare -Urm exit=$?"`,
     );
     const problems: string[] = [];
-    for (const what of ['unshare -U', 'unshare -Urm']) if (lineStarting(run.output, `${what} exit=`) === `${what} exit=0`) problems.push(`${what} succeeded`);
+    for (const what of ['unshare -U', 'unshare -Urm'])
+      if (lineStarting(run.output, `${what} exit=`) === `${what} exit=0`) problems.push(`${what} succeeded`);
     if (lineStarting(run.output, 'nested root')) problems.push(lineStarting(run.output, 'nested root')!);
     const why2 = linesMatching(run.output, /unshare failed: /).map((l) => l.replace(/^.*unshare failed: /, ''));
-    if (why2.length < 2 || why2.some((w) => w !== 'No space left on device' && w !== 'Operation not permitted')) problems.push(`expected "No space left on device" or "Operation not permitted" from both, saw ${excerpt(run.output, 200)}`);
+    if (why2.length < 2 || why2.some((w) => w !== 'No space left on device' && w !== 'Operation not permitted'))
+      problems.push(`expected "No space left on device" or "Operation not permitted" from both, saw ${excerpt(run.output, 200)}`);
     return judge(problems, `unshare failed: ${why2.join(' / ') || 'no'}`);
   },
 };
@@ -216,7 +274,9 @@ const unshareMount: Attack = {
     if (why) return skipped(why);
     const run = await world.run(world.apps.plain, `for f in -m -i -n; do unshare $f true 2>&1; echo "unshare $f exit=$?"; done`);
     const problems: string[] = [];
-    for (const f of ['-m', '-i', '-n']) if (lineStarting(run.output, `unshare ${f} exit=`) !== `unshare ${f} exit=1`) problems.push(`unshare ${f}: ${lineStarting(run.output, `unshare ${f} exit=`) ?? 'no answer'}`);
+    for (const f of ['-m', '-i', '-n'])
+      if (lineStarting(run.output, `unshare ${f} exit=`) !== `unshare ${f} exit=1`)
+        problems.push(`unshare ${f}: ${lineStarting(run.output, `unshare ${f} exit=`) ?? 'no answer'}`);
     const eperm = linesMatching(run.output, /unshare failed: Operation not permitted/).length;
     if (eperm !== 3) problems.push(`expected "Operation not permitted" three times, saw ${excerpt(run.output, 200)}`);
     return judge(problems, `${eperm} × unshare failed: Operation not permitted`);
@@ -234,7 +294,8 @@ const mounts: Attack = {
       world.apps.plain,
       `mkdir -p /tmp/m; for t in proc cgroup; do mount -t $t -o ro none /tmp/m 2>&1; echo "mount -t $t exit=$?"; done; python3 probe.py mounts /tmp/m 2>&1`,
     );
-    if (lineStarting(run.output, 'mounts skipped')) return skipped(`raw system call numbers are x86-64 only: ${lineStarting(run.output, 'mounts skipped')}`);
+    if (lineStarting(run.output, 'mounts skipped'))
+      return skipped(`raw system call numbers are x86-64 only: ${lineStarting(run.output, 'mounts skipped')}`);
     const { problems, seen } = expectErrnos(run.output, [
       ['mount', 'proc', [EPERM]],
       ['mount', 'cgroup', [EPERM]],
@@ -271,7 +332,10 @@ const hostnameChange: Attack = {
     const run = await world.run(world.apps.plain, `python3 probe.py hostname ${name} 2>&1`);
     const { problems, seen } = expectErrnos(run.output, [['sethostname', name, [EPERM]]]);
     if (hostHostname() !== before) problems.push(`the host's hostname is now ${hostHostname()}`);
-    return judge(problems, `${seen}; ${lineStarting(run.output, 'hostname now=') ?? ''}; host hostname ${hostHostname() === before ? 'unchanged' : 'CHANGED'}`);
+    return judge(
+      problems,
+      `${seen}; ${lineStarting(run.output, 'hostname now=') ?? ''}; host hostname ${hostHostname() === before ? 'unchanged' : 'CHANGED'}`,
+    );
   },
 };
 

@@ -2,8 +2,29 @@
 // preallocation, by sparse files) and inodes. Each limit must stop the task at its own quota —
 // an error inside the task (ENOSPC, fork refused) or the limit's failure reason — and the host
 // must not pay more than that quota, measured on the host.
-import { type Attack, ending, excerpt, judge, lineStarting, linesMatching, MB, missingTools, notContained, skipped, sleepMs } from '../attack.js';
-import { cgroupDirOf, cpuSecondsOf, describePids, keyedNumbers, readNumber, taskProcesses, waitForTaskGone, waitForTaskProcesses } from '../host.js';
+import {
+  type Attack,
+  ending,
+  excerpt,
+  judge,
+  lineStarting,
+  linesMatching,
+  MB,
+  missingTools,
+  notContained,
+  skipped,
+  sleepMs,
+} from '../attack.js';
+import {
+  cgroupDirOf,
+  cpuSecondsOf,
+  describePids,
+  keyedNumbers,
+  readNumber,
+  taskProcesses,
+  waitForTaskGone,
+  waitForTaskProcesses,
+} from '../host.js';
 import { MAX_PROCESSES } from '../tenant.js';
 import { DISK_SLACK_MB, watchDisk } from './disk-watch.js';
 
@@ -16,7 +37,11 @@ const forkBomb: Attack = {
   exclusive: true,
   async run({ world }) {
     const started = performance.now();
-    const res = await world.createTask(world.apps.plain, `i=0; while [ $i -lt ${BOMB} ]; do sleep 20 & i=$((i+1)); done; echo "spawned=$i"; wait`, { timeout_in_seconds: 40 });
+    const res = await world.createTask(
+      world.apps.plain,
+      `i=0; while [ $i -lt ${BOMB} ]; do sleep 20 & i=$((i+1)); done; echo "spawned=$i"; wait`,
+      { timeout_in_seconds: 40 },
+    );
     if (res.status !== 202) return notContained(`create refused: ${res.status}`);
     const guid = res.body.guid as string;
     let most = 0;
@@ -33,7 +58,8 @@ const forkBomb: Attack = {
     if (most > MAX_PROCESSES + 4) problems.push(`${most} processes of the task were seen on the host at once (limit ${MAX_PROCESSES})`);
     if (lineStarting(run.output, `spawned=${BOMB}`)) problems.push(`all ${BOMB} processes were started`);
     const refused = linesMatching(run.output, /Cannot fork|Resource temporarily unavailable/).length;
-    if (run.failureReason !== `Process limit of ${MAX_PROCESSES} exceeded` && !refused) problems.push(`neither a refused fork nor "Process limit of ${MAX_PROCESSES} exceeded" (${ending(run)})`);
+    if (run.failureReason !== `Process limit of ${MAX_PROCESSES} exceeded` && !refused)
+      problems.push(`neither a refused fork nor "Process limit of ${MAX_PROCESSES} exceeded" (${ending(run)})`);
     if (left.length) problems.push(`processes left after the end: ${describePids(left)}`);
     return judge(problems, `at most ${most} processes seen, pids.max ${pidsMax ?? 'unknown'}, ${refused} refused forks; ${ending(run)}`);
   },
@@ -48,10 +74,13 @@ const memoryHog: Attack = {
   async run({ world }) {
     const why = missingTools('python3');
     if (why) return skipped(why);
-    const run = await world.run(world.apps.plain, `python3 -c 'b = bytearray(512 << 20); print("allocated", len(b))'`, { memory_in_mb: MEMORY_MB });
+    const run = await world.run(world.apps.plain, `python3 -c 'b = bytearray(512 << 20); print("allocated", len(b))'`, {
+      memory_in_mb: MEMORY_MB,
+    });
     const problems: string[] = [];
     if (lineStarting(run.output, 'allocated')) problems.push(`the allocation succeeded: ${lineStarting(run.output, 'allocated')}`);
-    if (run.failureReason !== `Memory limit of ${MEMORY_MB} MB exceeded`) problems.push(`ended ${ending(run)}, expected "Memory limit of ${MEMORY_MB} MB exceeded"`);
+    if (run.failureReason !== `Memory limit of ${MEMORY_MB} MB exceeded`)
+      problems.push(`ended ${ending(run)}, expected "Memory limit of ${MEMORY_MB} MB exceeded"`);
     return judge(problems, ending(run));
   },
 };
@@ -80,7 +109,11 @@ const cpuHog: Attack = {
       const period = dir ? readNumber(`${dir}/cpu.cfs_period_us`) : undefined;
       const shares = dir ? readNumber(`${dir}/cpu.shares`) : undefined;
       const pids = procs.map((p) => p.pid);
-      const before = { stat: keyedNumbers(`${dir}/cpu.stat`), cpu: new Map(pids.map((pid) => [pid, cpuSecondsOf(pid)])), at: performance.now() };
+      const before = {
+        stat: keyedNumbers(`${dir}/cpu.stat`),
+        cpu: new Map(pids.map((pid) => [pid, cpuSecondsOf(pid)])),
+        at: performance.now(),
+      };
       await sleepMs(CPU_WATCH_MS);
       const stat = keyedNumbers(`${dir}/cpu.stat`);
       const wall = (performance.now() - before.at) / 1000;
@@ -95,9 +128,15 @@ const cpuHog: Attack = {
       if (!dir || dir === supervisorDir) problems.push(`the task has no cpu cgroup of its own (it is in ${dir ?? 'none'})`);
       else if (!cores) problems.push(`no CFS quota on the task's cpu cgroup (cpu.cfs_quota_us ${quota})`);
       // Throttled, or within its quota anyway (on a busy host the loops may never reach it).
-      else if (throttled <= 0 && used > cores * wall * 1.15 + 0.3) problems.push(`used ${used.toFixed(1)} CPU s in ${wall.toFixed(1)} s, over its quota of ${cores.toFixed(2)} cores, never throttled`);
+      else if (throttled <= 0 && used > cores * wall * 1.15 + 0.3)
+        problems.push(
+          `used ${used.toFixed(1)} CPU s in ${wall.toFixed(1)} s, over its quota of ${cores.toFixed(2)} cores, never throttled`,
+        );
       const where = dir?.replace(/^\/sys\/fs\/cgroup\//, '') ?? 'none';
-      return judge(problems, `cpu cgroup ${where}, quota ${quota}/${period} µs, shares ${shares}, nr_throttled +${throttled}, ${used.toFixed(1)} CPU s in ${wall.toFixed(1)} s (${(used / wall).toFixed(2)} cores)`);
+      return judge(
+        problems,
+        `cpu cgroup ${where}, quota ${quota}/${period} µs, shares ${shares}, nr_throttled +${throttled}, ${used.toFixed(1)} CPU s in ${wall.toFixed(1)} s (${(used / wall).toFixed(2)} cores)`,
+      );
     } finally {
       await world.cancel(guid);
       await world.waitFinal(guid, 15_000);
@@ -125,7 +164,10 @@ function fillAttack(id: string, dir: string, covers: string): Attack {
       if (total > FILL_QUOTA_MB * MB) problems.push(`${(total / MB).toFixed(1)} MB were written, over the ${FILL_QUOTA_MB} MB quota`);
       if (!refused) problems.push(`no write was refused with ENOSPC/EDQUOT (${ending(run)})`);
       if (growthBytes > (FILL_QUOTA_MB + DISK_SLACK_MB) * MB) problems.push(`host disk use grew ${(growthBytes / MB).toFixed(1)} MB`);
-      return judge(problems, `${(total / MB).toFixed(1)} MB written, ${refused} refused; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`);
+      return judge(
+        problems,
+        `${(total / MB).toFixed(1)} MB written, ${refused} refused; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`,
+      );
     },
   };
 }
@@ -141,7 +183,12 @@ const inodes: Attack = {
     const why = missingTools('python3');
     if (why) return skipped(why);
     const { value: run, inodeGrowth } = await watchDisk(world, () =>
-      world.run(world.apps.plain, `mkdir -p /home/vcap/app/many && python3 probe.py files /home/vcap/app/many ${INODES_TRIED} 2>&1`, { disk_in_mb: FILL_QUOTA_MB, timeout_in_seconds: 60 }, 90_000),
+      world.run(
+        world.apps.plain,
+        `mkdir -p /home/vcap/app/many && python3 probe.py files /home/vcap/app/many ${INODES_TRIED} 2>&1`,
+        { disk_in_mb: FILL_QUOTA_MB, timeout_in_seconds: 60 },
+        90_000,
+      ),
     );
     const line = lineStarting(run.output, 'files made=');
     const problems: string[] = [];
@@ -165,9 +212,13 @@ const sparse: Attack = {
     const st = /sparse size=(\d+) blocks=(\d+)/.exec(run.output);
     const problems: string[] = [];
     if (growthBytes > (FILL_QUOTA_MB + DISK_SLACK_MB) * MB) problems.push(`host disk use grew ${(growthBytes / MB).toFixed(1)} MB`);
-    if (truncated && !(st && Number(st[1]) === TIB && Number(st[2]) * 512 <= 2 * MB)) problems.push(`the sparse file is not sparse: ${st?.[0] ?? 'no stat'}`);
+    if (truncated && !(st && Number(st[1]) === TIB && Number(st[2]) * 512 <= 2 * MB))
+      problems.push(`the sparse file is not sparse: ${st?.[0] ?? 'no stat'}`);
     if (!lineStarting(run.output, 'truncate exit=')) problems.push(`no result (${ending(run)})`);
-    return judge(problems, `${lineStarting(run.output, 'truncate exit=')}, ${st?.[0] ?? 'no stat'}; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`);
+    return judge(
+      problems,
+      `${lineStarting(run.output, 'truncate exit=')}, ${st?.[0] ?? 'no stat'}; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`,
+    );
   },
 };
 
@@ -190,7 +241,10 @@ const fallocate: Attack = {
     if (made > 1) problems.push(`${made} of the 12 MB preallocations succeeded (${made * 12} MB in a ${FILL_QUOTA_MB} MB quota)`);
     if (!refused) problems.push('no preallocation was refused with ENOSPC/EDQUOT');
     if (growthBytes > (FILL_QUOTA_MB + DISK_SLACK_MB) * MB) problems.push(`host disk use grew ${(growthBytes / MB).toFixed(1)} MB`);
-    return judge(problems, `${lineStarting(run.output, '1T exit=')}, ${made}/4 preallocations made, ${refused} refused; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`);
+    return judge(
+      problems,
+      `${lineStarting(run.output, '1T exit=')}, ${made}/4 preallocations made, ${refused} refused; host disk grew ${(growthBytes / MB).toFixed(1)} MB; ${ending(run)}`,
+    );
   },
 };
 

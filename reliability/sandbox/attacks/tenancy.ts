@@ -2,21 +2,41 @@
 // task's IPC and folder, the host's loopback and abstract sockets from a network-isolated task,
 // signals to the host's processes and to everything the task can see, and processes that try to
 // outlive their task (timeouts, ignored SIGTERM, daemons).
-import { type Attack, ending, excerpt, judge, lineStarting, linesMatching, missingTools, notContained, skipped, sleepMs } from '../attack.js';
+import {
+  type Attack,
+  ending,
+  excerpt,
+  judge,
+  lineStarting,
+  linesMatching,
+  missingTools,
+  notContained,
+  skipped,
+  sleepMs,
+} from '../attack.js';
 import { describePids, HOST_PID_NAMESPACE, hostIpcKeys, taskProcesses, waitForTaskGone, waitForTaskProcesses } from '../host.js';
 import { GRACE_SECONDS, type SandboxWorld } from '../tenant.js';
 
 /** A task of the plain app making `calls` with its own token; each must be answered with one of `allowed`. */
-async function tokenAttack(world: SandboxWorld, calls: { method: string; path: string; body?: unknown; anonymous?: boolean }[], allowed: number[]) {
+async function tokenAttack(
+  world: SandboxWorld,
+  calls: { method: string; path: string; body?: unknown; anonymous?: boolean }[],
+  allowed: number[],
+) {
   const why = missingTools('python3');
   if (why) return skipped(why);
   const base = `http://127.0.0.1:${world.port}`;
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const lines = calls.map(
-    (c) => `python3 probe.py http ${c.method} ${base}${c.path} ${c.anonymous ? "''" : '"$TASKD_TASK_TOKEN"'}${c.body === undefined ? '' : ` ${quote(JSON.stringify(c.body))}`} 2>&1`,
+    (c) =>
+      `python3 probe.py http ${c.method} ${base}${c.path} ${c.anonymous ? "''" : '"$TASKD_TASK_TOKEN"'}${c.body === undefined ? '' : ` ${quote(JSON.stringify(c.body))}`} 2>&1`,
   );
-  const run = await world.run(world.apps.plain, `[ -n "$TASKD_TASK_TOKEN" ] && echo "token present" || echo "token absent"; ${lines.join('; ')}`);
-  if (lineStarting(run.output, 'token absent') && calls.some((c) => !c.anonymous)) return skipped('the task gets no TASKD_TASK_TOKEN to misuse');
+  const run = await world.run(
+    world.apps.plain,
+    `[ -n "$TASKD_TASK_TOKEN" ] && echo "token present" || echo "token absent"; ${lines.join('; ')}`,
+  );
+  if (lineStarting(run.output, 'token absent') && calls.some((c) => !c.anonymous))
+    return skipped('the task gets no TASKD_TASK_TOKEN to misuse');
   const problems: string[] = [];
   const seen: string[] = [];
   for (const c of calls) {
@@ -59,7 +79,8 @@ const tokenCreates: Attack = {
       [403],
     );
     const victims = await world.call('GET', `/v3/apps/${world.victim.app}/tasks`, world.victimToken);
-    if (victims.status === 200 && victims.body.pagination?.total_results !== 1) return notContained(`the victim app now has ${victims.body.pagination.total_results} tasks | ${verdict.seen}`);
+    if (victims.status === 200 && victims.body.pagination?.total_results !== 1)
+      return notContained(`the victim app now has ${victims.body.pagination.total_results} tasks | ${verdict.seen}`);
     return verdict;
   },
 };
@@ -106,7 +127,10 @@ const sysvIpc: Attack = {
     const why = missingTools('ipcmk', 'ipcs');
     if (why) return skipped(why);
     const list = `ipcs -m | awk '$1 ~ /^0x/ {print "shm key", $1}'; ipcs -q | awk '$1 ~ /^0x/ {print "msg key", $1}'`;
-    const owner = await world.createTask(world.apps.plain, `ipcmk -M 4096 >/dev/null 2>&1; ipcmk -Q >/dev/null 2>&1; ${list}; echo listed; sleep 60`);
+    const owner = await world.createTask(
+      world.apps.plain,
+      `ipcmk -M 4096 >/dev/null 2>&1; ipcmk -Q >/dev/null 2>&1; ${list}; echo listed; sleep 60`,
+    );
     if (owner.status !== 202) return notContained(`create refused: ${owner.status}`);
     try {
       let made = '';
@@ -125,7 +149,10 @@ const sysvIpc: Attack = {
       if (!lineStarting(other.output, 'listed')) problems.push(`the second task did not list (${ending(other)})`);
       const onHost = keys.filter((k) => host.has(Number.parseInt(k, 16) | 0));
       if (onHost.length) problems.push(`the host's IPC namespace holds ${onHost.join(', ')}`);
-      return judge(problems, `first task made ${keys.join(', ')}; second task lists ${linesMatching(other.output, /key/).length} objects; host holds ${onHost.length} of them`);
+      return judge(
+        problems,
+        `first task made ${keys.join(', ')}; second task lists ${linesMatching(other.output, /key/).length} objects; host holds ${onHost.length} of them`,
+      );
     } finally {
       await world.cancel(owner.body.guid);
     }
@@ -147,14 +174,17 @@ const otherFolder: Attack = {
 
 const networkOff: Attack = {
   id: 'network-off',
-  title: "an app annotated taskd.io/task-network: off lists its interfaces and calls taskd on 127.0.0.1",
+  title: 'an app annotated taskd.io/task-network: off lists its interfaces and calls taskd on 127.0.0.1',
   covers: '§5.40; P14',
   async run({ world }) {
     const why = missingTools('python3');
     if (why) return skipped(why);
     // Only loopback is tried: were the isolation broken, nothing leaves the host.
     const url = `http://127.0.0.1:${world.port}/healthz`;
-    const run = await world.run(world.apps.offline, `awk 'NR > 2 {print "iface", $1}' /proc/net/dev; python3 probe.py http GET ${url} 2>&1`);
+    const run = await world.run(
+      world.apps.offline,
+      `awk 'NR > 2 {print "iface", $1}' /proc/net/dev; python3 probe.py http GET ${url} 2>&1`,
+    );
     const ifaces = linesMatching(run.output, /^iface /);
     const problems: string[] = [];
     if (ifaces.length !== 1 || ifaces[0] !== 'iface lo:') problems.push(`interfaces: ${ifaces.join(' ') || 'none listed'}`);
@@ -182,7 +212,8 @@ const abstractSocket: Attack = {
 };
 
 /** Refuses, inside, to signal everything when the task shares the host's pid namespace. */
-const pidNamespaceGuard = () => `[ "$(readlink /proc/self/ns/pid)" = "${HOST_PID_NAMESPACE}" ] && { echo "refusing: the task shares the host's pid namespace"; exit 3; }`;
+const pidNamespaceGuard = () =>
+  `[ "$(readlink /proc/self/ns/pid)" = "${HOST_PID_NAMESPACE}" ] && { echo "refusing: the task shares the host's pid namespace"; exit 3; }`;
 
 const killEverything: Attack = {
   id: 'kill-everything',
@@ -194,7 +225,12 @@ const killEverything: Attack = {
     const timer = setInterval(() => sentinels.harmed().forEach((h) => harmed.add(h)), 100);
     let run;
     try {
-      run = await world.run(world.apps.plain, `${pidNamespaceGuard()}; kill -STOP -1 2>&1; sleep 1; kill -CONT -1 2>&1; kill -9 1 2>&1; kill -9 -1 2>&1; echo "after kill -9 -1"`, {}, 30_000);
+      run = await world.run(
+        world.apps.plain,
+        `${pidNamespaceGuard()}; kill -STOP -1 2>&1; sleep 1; kill -CONT -1 2>&1; kill -9 1 2>&1; kill -9 -1 2>&1; echo "after kill -9 -1"`,
+        {},
+        30_000,
+      );
     } finally {
       clearInterval(timer);
     }
@@ -227,7 +263,10 @@ const hostPids: Attack = {
     if (!(count <= 10)) problems.push(`${lineStarting(run.output, 'pids visible=') ?? 'no count'}: more than the task's own`);
     if (!world.taskdAlive) problems.push('taskd died');
     if (supervisor !== undefined && world.supervisorPid() !== supervisor) problems.push('the task supervisor died');
-    return judge(problems, `${noSuch}/${targets.length} No such process, ${targets.length - visible.length}/${targets.length} invisible in /proc, ${count} pids visible`);
+    return judge(
+      problems,
+      `${noSuch}/${targets.length} No such process, ${targets.length - visible.length}/${targets.length} invisible in /proc, ${count} pids visible`,
+    );
   },
 };
 
@@ -253,7 +292,10 @@ const ignoresTerm: Attack = {
   title: 'cancel a task whose shell and a setsid child ignore SIGTERM and SIGHUP',
   covers: '§5.37; P13',
   async run({ world }) {
-    const res = await world.createTask(world.apps.plain, `trap '' TERM HUP INT; setsid sh -c "trap '' TERM HUP; while :; do sleep 1; done" & while :; do sleep 1; done`);
+    const res = await world.createTask(
+      world.apps.plain,
+      `trap '' TERM HUP INT; setsid sh -c "trap '' TERM HUP; while :; do sleep 1; done" & while :; do sleep 1; done`,
+    );
     if (res.status !== 202) return notContained(`create refused: ${res.status}`);
     const guid = res.body.guid as string;
     const procs = await waitForTaskProcesses(guid, 20_000, (ps) => ps.filter((p) => p.comm === 'sh').length >= 2);
@@ -268,7 +310,8 @@ const ignoresTerm: Attack = {
     const problems: string[] = [];
     if (cancel.status !== 202) problems.push(`cancel answered ${cancel.status}`);
     if (run.failureReason !== 'task was cancelled') problems.push(`ended ${ending(run)}`);
-    if (run.ms > (GRACE_SECONDS + 8) * 1000) problems.push(`took ${(run.ms / 1000).toFixed(1)} s after the cancel (grace ${GRACE_SECONDS} s)`);
+    if (run.ms > (GRACE_SECONDS + 8) * 1000)
+      problems.push(`took ${(run.ms / 1000).toFixed(1)} s after the cancel (grace ${GRACE_SECONDS} s)`);
     if (left.length) problems.push(`left behind: ${describePids(left)}`);
     return judge(problems, `${ending(run)} ${(run.ms / 1000).toFixed(1)} s after the cancel, nothing left`);
   },
@@ -281,7 +324,10 @@ const daemon: Attack = {
   async run({ world }) {
     const why = missingTools('bash', 'setsid', 'nohup');
     if (why) return skipped(why);
-    const run = await world.run(world.apps.plain, `bash -c 'setsid nohup sleep 1000 >/dev/null 2>&1 & disown; (setsid sh -c "sleep 1000 &" &); sleep 0.5; echo spawned'`);
+    const run = await world.run(
+      world.apps.plain,
+      `bash -c 'setsid nohup sleep 1000 >/dev/null 2>&1 & disown; (setsid sh -c "sleep 1000 &" &); sleep 0.5; echo spawned'`,
+    );
     const left = await waitForTaskGone(run.guid, 5000);
     const problems: string[] = [];
     if (!lineStarting(run.output, 'spawned')) problems.push(`the daemons were not started (${excerpt(run.output, 150)})`);
@@ -290,4 +336,18 @@ const daemon: Attack = {
   },
 };
 
-export const tenancyAttacks: Attack[] = [tokenReads, tokenCreates, tokenAdmin, tokenMetrics, sysvIpc, otherFolder, networkOff, abstractSocket, killEverything, hostPids, timeout, ignoresTerm, daemon];
+export const tenancyAttacks: Attack[] = [
+  tokenReads,
+  tokenCreates,
+  tokenAdmin,
+  tokenMetrics,
+  sysvIpc,
+  otherFolder,
+  networkOff,
+  abstractSocket,
+  killEverything,
+  hostPids,
+  timeout,
+  ignoresTerm,
+  daemon,
+];

@@ -17,7 +17,12 @@ export const TaskListQuerystring = Type.Object({
       description: "`<field> <eq|lt|gt|lte|gte|in> '<value>'`, comma-separated; repeated filters are AND-ed; `in` means contains",
     }),
   ),
-  include: Type.Optional(Type.String({ pattern: '^([0-9a-zA-Z]+)(,[0-9a-zA-Z]+)*$', description: 'Answer each task as an array of these fields, in this order' })),
+  include: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-zA-Z]+)(,[0-9a-zA-Z]+)*$',
+      description: 'Answer each task as an array of these fields, in this order',
+    }),
+  ),
   limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]*)$', description: 'Most tasks in the answer; without it, every match' })),
   continue: Type.Optional(Type.String({ description: "The previous answer's metadata.continue, with the same filters" })),
   count: Type.Optional(Type.Literal('true', { description: 'Add metadata.count: every match before limit' })),

@@ -22,7 +22,10 @@ export function astraStateOf(state: string, failureReason: string | null): Astra
 }
 
 const inState = (state: TaskState): TaskCondition => ({ field: 'state', op: 'eq', value: state });
-const cancelled: TaskCondition = { op: 'and', conditions: [inState('FAILED'), { field: 'failure_reason', op: 'eq', value: FAILURE.cancelled }] };
+const cancelled: TaskCondition = {
+  op: 'and',
+  conditions: [inState('FAILED'), { field: 'failure_reason', op: 'eq', value: FAILURE.cancelled }],
+};
 
 /** The stored rows that show each Astra state. */
 export const ASTRA_STATE_CONDITIONS: Record<AstraState, TaskCondition> = {

@@ -38,7 +38,8 @@ export function toApiError(error: FastifyError | Error): ApiError | undefined {
     case 'FST_PROTO_VIOLATION':
       return new ApiError('MessageParseError', 'invalid request body');
   }
-  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400) return new ApiError('MessageParseError', 'invalid request body');
+  if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400)
+    return new ApiError('MessageParseError', 'invalid request body');
   const status = (error as FastifyError).statusCode;
   if (status === 413) return new ApiError('RequestEntityTooLarge', 'the request body is larger than this server accepts');
   if (status === 415) return new ApiError('UnsupportedMediaType', 'send application/json');

@@ -29,9 +29,24 @@ import { infoRoutes } from './routes/info.js';
 export type CfRoutes = (app: TypedApp, ctx: AppContext) => void;
 
 const routeGroups: CfRoutes[] = [
-  rootRoutes, oauthRoutes, userRoutes, organizationRoutes, spaceRoutes, roleRoutes,
-  appRoutes, dropletRoutes, processRoutes, jobRoutes, featureFlagRoutes, quotaRoutes,
-  taskReadRoutes, taskWriteRoutes, taskLogRoutes, taskProgressRoutes, auditEventRoutes, infoRoutes,
+  rootRoutes,
+  oauthRoutes,
+  userRoutes,
+  organizationRoutes,
+  spaceRoutes,
+  roleRoutes,
+  appRoutes,
+  dropletRoutes,
+  processRoutes,
+  jobRoutes,
+  featureFlagRoutes,
+  quotaRoutes,
+  taskReadRoutes,
+  taskWriteRoutes,
+  taskLogRoutes,
+  taskProgressRoutes,
+  auditEventRoutes,
+  infoRoutes,
 ];
 
 /**
@@ -66,7 +81,8 @@ export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public || !request.routeOptions.url) return;
     const actor = await identify(ctx.store.db, ctx.tokens, request.headers.authorization);
-    if (actor.ownTask && !taskTokenMay(actor.ownTask, request.method, request.routeOptions.url, request.params)) throw new ApiError('NotAuthorized');
+    if (actor.ownTask && !taskTokenMay(actor.ownTask, request.method, request.routeOptions.url, request.params))
+      throw new ApiError('NotAuthorized');
     const isRead = request.method === 'GET' || request.method === 'HEAD';
     if (isRead ? !actor.mayRead() : !actor.mayWrite()) throw new ApiError('NotAuthorized');
     request.actor = actor;

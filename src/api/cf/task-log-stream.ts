@@ -37,7 +37,10 @@ export class TaskLogStreams {
   private readonly open = new Set<() => void>();
   private readonly heartbeatMs: number;
 
-  constructor(private readonly ctx: AppContext, app: FastifyInstance) {
+  constructor(
+    private readonly ctx: AppContext,
+    app: FastifyInstance,
+  ) {
     const idleTimeout = app.initialConfig.connectionTimeout ?? 0;
     const configured = ctx.config.logStreamHeartbeatSeconds * 1000;
     this.heartbeatMs = idleTimeout > 0 ? Math.min(configured, idleTimeout / 2) : configured;

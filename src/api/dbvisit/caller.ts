@@ -19,7 +19,9 @@ declare module 'fastify' {
 export async function identifyDbvisitCaller(ctx: AppContext, request: FastifyRequest): Promise<Permissions> {
   const { authorization } = request.headers;
   const credentials = basicCredentials(authorization);
-  const actor = credentials ? await identifyBasicLimited(ctx, request.ip, credentials) : await identify(ctx.store.db, ctx.tokens, authorization);
+  const actor = credentials
+    ? await identifyBasicLimited(ctx, request.ip, credentials)
+    : await identify(ctx.store.db, ctx.tokens, authorization);
   if (actor.ownTask) throw new ApiError('NotAuthorized');
   return actor;
 }

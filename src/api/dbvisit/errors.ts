@@ -64,5 +64,8 @@ export function dbvisitErrorHandler(error: FastifyError | Error, request: Fastif
   const status = statusOf(apiError);
   // Says which credentials to send, as HTTP clients (curl -u, browsers) expect of a 401.
   if (status === 401) reply.header('www-authenticate', 'Basic realm="taskd", Bearer realm="taskd"');
-  return reply.status(status).type('application/json').send(dbvisitErrorBody(messageOf(apiError)));
+  return reply
+    .status(status)
+    .type('application/json')
+    .send(dbvisitErrorBody(messageOf(apiError)));
 }

@@ -25,12 +25,17 @@ export const dbvisitPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app
       done(badRequest('the request body is not valid JSON'), undefined);
     }
   });
-  app.addContentTypeParser('*', (_request, _payload, done) => done(badRequest('unsupported Content-Type: send application/json'), undefined));
+  app.addContentTypeParser('*', (_request, _payload, done) =>
+    done(badRequest('unsupported Content-Type: send application/json'), undefined),
+  );
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0].slice(app.prefix.length);
     if (PATHS.includes(path)) {
-      return reply.status(405).header('allow', 'POST').send(dbvisitErrorBody(`method ${request.method} is not allowed on ${app.prefix}${path}: use POST`));
+      return reply
+        .status(405)
+        .header('allow', 'POST')
+        .send(dbvisitErrorBody(`method ${request.method} is not allowed on ${app.prefix}${path}: use POST`));
     }
     return reply.status(404).send(dbvisitErrorBody(`unknown path: ${request.method} ${request.url.split('?')[0]}`));
   });

@@ -23,12 +23,15 @@ export const DbvisitTaskSchema = Type.Object({
 
 const errorEnvelope = (description: string) =>
   Type.Object({ successful: Type.Literal(false), error: Type.Object({ message: Type.String() }) }, { description });
-const success = (result: TSchema) => Type.Object({ successful: Type.Literal(true), result }, { description: 'Success: the result, no error' });
+const success = (result: TSchema) =>
+  Type.Object({ successful: Type.Literal(true), result }, { description: 'Success: the result, no error' });
 
 export const ListBody = Type.Object({
   params: Type.Optional(
     Type.Object({
-      configuration_id: Type.Optional(Type.Integer({ minimum: 0, description: "Only this app's tasks (its integer id); 0 or absent: all" })),
+      configuration_id: Type.Optional(
+        Type.Integer({ minimum: 0, description: "Only this app's tasks (its integer id); 0 or absent: all" }),
+      ),
       show_hidden: Type.Optional(Type.Boolean({ description: 'Also list dismissed tasks (default false)' })),
     }),
   ),

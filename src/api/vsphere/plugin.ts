@@ -18,7 +18,10 @@ type VsphereRoutes = (app: TypedApp, ctx: AppContext, wire: Wire) => void;
 const routeGroups: VsphereRoutes[] = [sessionRoutes, taskReadRoutes, taskCancelRoutes];
 
 function sendError(wire: Wire, reply: FastifyReply, error: VsphereError) {
-  return reply.status(wire.errorStatus(error)).type('application/json').send(wire.errorBody(error.type, [messageOf(error)]));
+  return reply
+    .status(wire.errorStatus(error))
+    .type('application/json')
+    .send(wire.errorBody(error.type, [messageOf(error)]));
 }
 
 /** Renders any error in the wire's envelope; anything unexpected is logged and answered `error`. */

@@ -12,7 +12,9 @@ const filterQuery = {
   'filter_spec.tasks': Type.Optional(Type.Array(Type.String(), { description: 'Task ids; also filter_spec.tasks.1, .2, ...' })),
   'filter_spec.services': Type.Optional(Type.Array(Type.String(), { description: 'Services (taskd.task); also numbered' })),
   'filter_spec.operations': Type.Optional(Type.Array(Type.String(), { description: 'Operations (run); also numbered' })),
-  'filter_spec.status': Type.Optional(Type.Array(Type.String(), { description: 'PENDING, RUNNING, BLOCKED, SUCCEEDED, FAILED; also numbered' })),
+  'filter_spec.status': Type.Optional(
+    Type.Array(Type.String(), { description: 'PENDING, RUNNING, BLOCKED, SUCCEEDED, FAILED; also numbered' }),
+  ),
   'filter_spec.users': Type.Optional(Type.Array(Type.String(), { description: 'Creators by username; also numbered' })),
   'filter_spec.targets.1.type': Type.Optional(Type.String({ description: 'Target type (app); targets are numbered from 1' })),
   'filter_spec.targets.1.id': Type.Optional(Type.String({ description: 'Target id (app guid)' })),

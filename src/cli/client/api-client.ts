@@ -90,7 +90,10 @@ export function query(params: Record<string, string | number | undefined>): stri
 export const listValue = (value: string): string => encodeURIComponent(value);
 
 export class CfClient {
-  private constructor(private readonly store: SessionStore, private readonly session: Session & { api: string }) {}
+  private constructor(
+    private readonly store: SessionStore,
+    private readonly session: Session & { api: string },
+  ) {}
 
   /** The client of the logged-in session; a clear error when there is none. */
   static open(store: SessionStore): CfClient {
@@ -148,7 +151,11 @@ export class CfClient {
   }
 
   private attempt(path: string, options: SendOptions): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers, authorization: `bearer ${this.session.accessToken}` };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...options.headers,
+      authorization: `bearer ${this.session.accessToken}`,
+    };
     let body: unknown;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';

@@ -14,7 +14,9 @@ const JOB_POLL_MS = 500;
 export async function uploadDroplet(client: CfClient, dropletGuid: string, file: string): Promise<string> {
   const size = (await stat(file)).size;
   const boundary = `taskd-${randomBytes(12).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="bits"; filename="droplet.tgz"\r\nContent-Type: application/gzip\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="bits"; filename="droplet.tgz"\r\nContent-Type: application/gzip\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const bar = new ProgressBar('Uploading', size);
   // Streamed from disk: a droplet can be far larger than what should sit in memory.
@@ -50,7 +52,15 @@ export async function waitForJob(client: CfClient, jobPath: string, label: strin
     for (;;) {
       const job = await client.get<Job>(jobPath);
       if (job.state === 'COMPLETE') return;
-      if (job.state === 'FAILED') throw new CliError(`${label.replace(/\.+$/, '')} failed: ${job.errors.map((e) => e.detail).filter(Boolean).join('; ') || 'no reason given'}`);
+      if (job.state === 'FAILED')
+        throw new CliError(
+          `${label.replace(/\.+$/, '')} failed: ${
+            job.errors
+              .map((e) => e.detail)
+              .filter(Boolean)
+              .join('; ') || 'no reason given'
+          }`,
+        );
       await sleep(JOB_POLL_MS);
     }
   } finally {

@@ -6,14 +6,20 @@ export class UsageError extends Error {}
 
 /** The request could not be carried out; the message is what the user needs to know. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitStatus = 1) {
+  constructor(
+    message: string,
+    readonly exitStatus = 1,
+  ) {
     super(message);
   }
 }
 
 /** The API refused a request; `detail` is its own explanation (CF errors[0].detail, UAA error_description). */
 export class ApiFailure extends CliError {
-  constructor(readonly status: number, readonly detail: string) {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }

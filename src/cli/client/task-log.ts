@@ -36,8 +36,13 @@ const IDLE_TIMEOUT_MS = 60_000;
 export async function readTaskLog(client: CfClient, taskGuid: string, onLine: LineSink): Promise<void> {
   let afterSeq = 0;
   for (;;) {
-    const res = await client.send(`/v3/tasks/${taskGuid}/log${query({ after_seq: afterSeq })}`, { headers: { accept: 'application/x-ndjson' } });
-    const lines = (await res.text()).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogLine);
+    const res = await client.send(`/v3/tasks/${taskGuid}/log${query({ after_seq: afterSeq })}`, {
+      headers: { accept: 'application/x-ndjson' },
+    });
+    const lines = (await res.text())
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as LogLine);
     if (!lines.length) return;
     for (const line of lines) await onLine(line);
     afterSeq = lines[lines.length - 1]!.seq;

@@ -12,7 +12,8 @@ export function parseMegabytes(value: string): number {
 
 export function parseSeconds(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a whole number of seconds above zero.');
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError('expected a whole number of seconds above zero.');
   return n;
 }
 

@@ -29,7 +29,10 @@ export class Spinner {
 export class ProgressBar {
   private lastDrawn = 0;
 
-  constructor(private readonly label: string, private readonly total: number) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {}
 
   update(done: number): void {
     if (!interactive() || this.total <= 0) return;
@@ -40,7 +43,9 @@ export class ProgressBar {
     const ratio = Math.min(1, done / this.total);
     const width = 30;
     const filled = Math.round(ratio * width);
-    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${Math.round(ratio * 100)}% of ${formatBytes(this.total)}`);
+    process.stderr.write(
+      `\r${this.label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${Math.round(ratio * 100)}% of ${formatBytes(this.total)}`,
+    );
   }
 
   finish(): void {

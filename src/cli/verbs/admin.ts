@@ -25,13 +25,15 @@ function createOrgVerb(): Command {
   const command = new Command('create-org')
     .description('create an org')
     .argument('<name>', 'org name')
-    .action(verbAction(async (name: string) => {
-      const client = openClient();
-      note(`Creating org ${name} as ${as(client)}...`);
-      await client.post('/v3/organizations', { name });
-      note('OK');
-      note(`TIP: use 'taskd target -o ${name}' to target the new org`);
-    }));
+    .action(
+      verbAction(async (name: string) => {
+        const client = openClient();
+        note(`Creating org ${name} as ${as(client)}...`);
+        await client.post('/v3/organizations', { name });
+        note('OK');
+        note(`TIP: use 'taskd target -o ${name}' to target the new org`);
+      }),
+    );
   return withExamples(command, 'taskd create-org demo');
 }
 
@@ -40,14 +42,16 @@ function createSpaceVerb(): Command {
     .description('create a space in the targeted org (or the one given)')
     .argument('<name>', 'space name')
     .option('-o, --org <org>', 'org to create the space in')
-    .action(verbAction(async (name: string, opts: { org?: string }) => {
-      const client = openClient();
-      const org = opts.org ? await findOrg(client, opts.org) : requireTargetOrg(client);
-      note(`Creating space ${name} in org ${org.name} as ${as(client)}...`);
-      await client.post('/v3/spaces', { name, relationships: { organization: { data: { guid: org.guid } } } });
-      note('OK');
-      note(`TIP: use 'taskd target -o ${org.name} -s ${name}' to target the new space`);
-    }));
+    .action(
+      verbAction(async (name: string, opts: { org?: string }) => {
+        const client = openClient();
+        const org = opts.org ? await findOrg(client, opts.org) : requireTargetOrg(client);
+        note(`Creating space ${name} in org ${org.name} as ${as(client)}...`);
+        await client.post('/v3/spaces', { name, relationships: { organization: { data: { guid: org.guid } } } });
+        note('OK');
+        note(`TIP: use 'taskd target -o ${org.name} -s ${name}' to target the new space`);
+      }),
+    );
   return withExamples(command, 'taskd create-space dev', 'taskd create-space staging -o demo');
 }
 
@@ -56,13 +60,15 @@ function createUserVerb(): Command {
     .description('create a user (admins only)')
     .argument('<username>', 'user name')
     .argument('<password>', 'password')
-    .action(verbAction(async (username: string, password: string) => {
-      const client = openClient();
-      note(`Creating user ${username} as ${as(client)}...`);
-      await client.post('/v3/users', { username, password });
-      note('OK');
-      note(`TIP: assign roles with 'taskd set-space-role ${username} ORG SPACE SpaceDeveloper'`);
-    }));
+    .action(
+      verbAction(async (username: string, password: string) => {
+        const client = openClient();
+        note(`Creating user ${username} as ${as(client)}...`);
+        await client.post('/v3/users', { username, password });
+        note('OK');
+        note(`TIP: assign roles with 'taskd set-space-role ${username} ORG SPACE SpaceDeveloper'`);
+      }),
+    );
   return withExamples(command, "taskd create-user alice 'a long passphrase'");
 }
 
@@ -73,20 +79,25 @@ function setSpaceRoleVerb(): Command {
     .argument('<org>', 'org name')
     .argument('<space>', 'space name')
     .argument('<role>', Object.keys(SPACE_ROLES).join(' | '))
-    .action(verbAction(async (username: string, orgName: string, spaceName: string, role: string) => {
-      const type = SPACE_ROLES[role];
-      if (!type) throw new UsageError(`unknown role '${role}'; use one of ${Object.keys(SPACE_ROLES).join(', ')}`);
-      const client = openClient();
-      const org = await findOrg(client, orgName);
-      const space = await findSpace(client, org, spaceName);
-      const [user] = await client.all<Named & { username: string }>(`/v3/users${query({ usernames: listValue(username) })}`);
-      if (!user) throw new CliError(`User '${username}' not found`);
-      note(`Assigning role ${role} to user ${username} in org ${org.name} / space ${space.name} as ${as(client)}...`);
-      // A space role needs a role in the space's org first; cf makes the user an org user.
-      await grant(client, { type: 'organization_user', relationships: { user: { data: { guid: user.guid } }, organization: { data: { guid: org.guid } } } });
-      await grant(client, { type, relationships: { user: { data: { guid: user.guid } }, space: { data: { guid: space.guid } } } });
-      note('OK');
-    }));
+    .action(
+      verbAction(async (username: string, orgName: string, spaceName: string, role: string) => {
+        const type = SPACE_ROLES[role];
+        if (!type) throw new UsageError(`unknown role '${role}'; use one of ${Object.keys(SPACE_ROLES).join(', ')}`);
+        const client = openClient();
+        const org = await findOrg(client, orgName);
+        const space = await findSpace(client, org, spaceName);
+        const [user] = await client.all<Named & { username: string }>(`/v3/users${query({ usernames: listValue(username) })}`);
+        if (!user) throw new CliError(`User '${username}' not found`);
+        note(`Assigning role ${role} to user ${username} in org ${org.name} / space ${space.name} as ${as(client)}...`);
+        // A space role needs a role in the space's org first; cf makes the user an org user.
+        await grant(client, {
+          type: 'organization_user',
+          relationships: { user: { data: { guid: user.guid } }, organization: { data: { guid: org.guid } } },
+        });
+        await grant(client, { type, relationships: { user: { data: { guid: user.guid } }, space: { data: { guid: space.guid } } } });
+        note('OK');
+      }),
+    );
   return withExamples(command, 'taskd set-space-role alice demo dev SpaceDeveloper');
 }
 

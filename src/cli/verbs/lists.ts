@@ -17,7 +17,10 @@ function orgsVerb(): Command {
       const orgs = await client.all<Named>(`/v3/organizations${query({ order_by: 'name', per_page: 200 })}`);
       if (opts.output === 'json') return printJson(orgs);
       note(`Getting orgs as ${client.current.username}...`);
-      printTable(['name'], orgs.map((o) => [o.name]));
+      printTable(
+        ['name'],
+        orgs.map((o) => [o.name]),
+      );
     }),
   );
   return withExamples(command, 'taskd orgs', 'taskd orgs -o json');
@@ -31,7 +34,10 @@ function spacesVerb(): Command {
       const spaces = await client.all<Named>(`/v3/spaces${query({ organization_guids: org.guid, order_by: 'name', per_page: 200 })}`);
       if (opts.output === 'json') return printJson(spaces);
       note(`Getting spaces in org ${org.name} as ${client.current.username}...`);
-      printTable(['name'], spaces.map((s) => [s.name]));
+      printTable(
+        ['name'],
+        spaces.map((s) => [s.name]),
+      );
     }),
   );
   return withExamples(command, 'taskd spaces');
@@ -45,7 +51,10 @@ function appsVerb(): Command {
       const apps = await client.all<App>(`/v3/apps${query({ space_guids: space.guid, order_by: 'name', per_page: 200 })}`);
       if (opts.output === 'json') return printJson(apps);
       note(`Getting apps in org ${org.name} / space ${space.name} as ${client.current.username}...`);
-      printTable(['name', 'state', 'created'], apps.map((a) => [a.name, a.state, a.created_at ?? '']));
+      printTable(
+        ['name', 'state', 'created'],
+        apps.map((a) => [a.name, a.state, a.created_at ?? '']),
+      );
     }),
   );
   return withExamples(command, 'taskd apps', 'taskd apps -o json');

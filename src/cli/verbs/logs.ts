@@ -11,12 +11,14 @@ export function logsVerb(): Command {
     .argument('<app>', 'app name')
     .argument('<task>', 'task id (sequence id), guid or name')
     .option('-f, --follow', 'follow the output live until the task ends')
-    .action(verbAction(async (appName: string, ref: string, opts: { follow?: boolean }) => {
-      const client = openClient();
-      const { task } = await resolveTask(client, appName, ref);
-      const show = (line: LogLine) => writeLine(process.stdout, line.text);
-      if (opts.follow) await followTaskLog(client, task.guid, show);
-      else await readTaskLog(client, task.guid, show);
-    }));
+    .action(
+      verbAction(async (appName: string, ref: string, opts: { follow?: boolean }) => {
+        const client = openClient();
+        const { task } = await resolveTask(client, appName, ref);
+        const show = (line: LogLine) => writeLine(process.stdout, line.text);
+        if (opts.follow) await followTaskLog(client, task.guid, show);
+        else await readTaskLog(client, task.guid, show);
+      }),
+    );
   return withExamples(command, 'taskd logs hello 3', 'taskd logs hello 3 -f');
 }

@@ -13,16 +13,23 @@ export function progressVerb(): Command {
     .description("report a running task's progress (inside a task)")
     .argument('<percent>', '0 to 100', parsePercent)
     .argument('[message]', 'what the task is doing')
-    .action(verbAction(async (percent: number, message: string | undefined) => {
-      const missing = ENVIRONMENT.filter((name) => !process.env[name]);
-      if (missing.length) throw new UsageError(`${missing.join(', ')} not set: taskd progress reports from inside a running task, which has them`);
-      const api = process.env.TASKD_API!.replace(/\/+$/, '');
-      const res = await reach(api, `${api}/v3/tasks/${encodeURIComponent(process.env.TASKD_TASK_GUID!)}/progress`, {
-        method: 'POST',
-        headers: { authorization: `bearer ${process.env.TASKD_TASK_TOKEN}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ percent, ...(message !== undefined ? { message } : {}) }),
-      });
-      if (!res.ok) throw await failureOf(res);
-    }));
+    .action(
+      verbAction(async (percent: number, message: string | undefined) => {
+        const missing = ENVIRONMENT.filter((name) => !process.env[name]);
+        if (missing.length)
+          throw new UsageError(`${missing.join(', ')} not set: taskd progress reports from inside a running task, which has them`);
+        const api = process.env.TASKD_API!.replace(/\/+$/, '');
+        const res = await reach(api, `${api}/v3/tasks/${encodeURIComponent(process.env.TASKD_TASK_GUID!)}/progress`, {
+          method: 'POST',
+          headers: {
+            authorization: `bearer ${process.env.TASKD_TASK_TOKEN}`,
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
+          body: JSON.stringify({ percent, ...(message !== undefined ? { message } : {}) }),
+        });
+        if (!res.ok) throw await failureOf(res);
+      }),
+    );
   return withExamples(command, 'taskd progress 40 "imported 4000 of 10000 rows"');
 }

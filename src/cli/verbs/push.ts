@@ -19,39 +19,44 @@ export function pushVerb(): Command {
     .description(`upload a folder as the app's code (creating the app if needed); ${IGNORE_FILE} lists what to leave out`)
     .argument('<app>', 'app name')
     .argument('[path]', 'folder to push', '.')
-    .action(verbAction(async (appName: string, folder: string) => {
-      const client = openClient();
-      const target = requireTarget(client);
-      note(`Pushing app ${appName} to org ${target.org.name} / space ${target.space.name} as ${client.current.username}...`);
-      const app = await appNamed(client, target, appName);
-      const work = await mkdtemp(path.join(tmpdir(), 'taskd-push-'));
-      let droplet: Droplet;
-      try {
-        const bundle = path.join(work, 'droplet.tgz');
-        const packed = await packFolder(folder, bundle);
-        for (const link of packed.skippedLinks) note(`Left out ${link}: a symlink that points outside ${folder}`);
-        note(`Packed ${packed.files} files from ${path.resolve(folder)} (${formatBytes((await stat(bundle)).size)})`);
-        const processTypes = await readProcfile(folder);
-        droplet = await client.post<Droplet>('/v3/droplets', {
-          relationships: { app: { data: { guid: app.guid } } },
-          ...(processTypes ? { process_types: processTypes } : {}),
-        });
-        const job = await uploadDroplet(client, droplet.guid, bundle);
-        await waitForJob(client, job, 'Staging droplet...');
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
-      await client.patch(`/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: droplet.guid } });
-      note('OK');
-    }));
-  command.addHelpText('after', `
+    .action(
+      verbAction(async (appName: string, folder: string) => {
+        const client = openClient();
+        const target = requireTarget(client);
+        note(`Pushing app ${appName} to org ${target.org.name} / space ${target.space.name} as ${client.current.username}...`);
+        const app = await appNamed(client, target, appName);
+        const work = await mkdtemp(path.join(tmpdir(), 'taskd-push-'));
+        let droplet: Droplet;
+        try {
+          const bundle = path.join(work, 'droplet.tgz');
+          const packed = await packFolder(folder, bundle);
+          for (const link of packed.skippedLinks) note(`Left out ${link}: a symlink that points outside ${folder}`);
+          note(`Packed ${packed.files} files from ${path.resolve(folder)} (${formatBytes((await stat(bundle)).size)})`);
+          const processTypes = await readProcfile(folder);
+          droplet = await client.post<Droplet>('/v3/droplets', {
+            relationships: { app: { data: { guid: app.guid } } },
+            ...(processTypes ? { process_types: processTypes } : {}),
+          });
+          const job = await uploadDroplet(client, droplet.guid, bundle);
+          await waitForJob(client, job, 'Staging droplet...');
+        } finally {
+          await rm(work, { recursive: true, force: true });
+        }
+        await client.patch(`/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: droplet.guid } });
+        note('OK');
+      }),
+    );
+  command.addHelpText(
+    'after',
+    `
 What is uploaded: the folder's files, directories and symlinks (kept as symlinks). Left out:
   - every .git directory;
   - what ${IGNORE_FILE} at the folder's root names, one pattern a line, as in .gitignore:
     a name (at any depth), globs with * ? and **, a pattern with a slash anchored at the root,
     a trailing / for directories only, ! to take an earlier pattern back, # for comments;
   - symlinks that point outside the folder (the server would refuse the droplet), each named.
-A Procfile ("type: command" lines), when there is one, gives the droplet's process types.`);
+A Procfile ("type: command" lines), when there is one, gives the droplet's process types.`,
+  );
   return withExamples(command, 'taskd push hello', 'taskd push reports ./build');
 }
 

@@ -21,49 +21,55 @@ function loginVerb(): Command {
     .option('-p, --password <password>', 'password (better typed at the prompt: it stays out of the shell history)')
     .option('-o, --org <org>', 'org to target')
     .option('-s, --space <space>', 'space to target')
-    .action(verbAction(async (opts: { api?: string; username?: string; password?: string; org?: string; space?: string }) => {
-      const store = sessionStore();
-      const previous = store.load();
-      const prompter = new Prompter();
-      let api: string;
-      let username: string;
-      let password: string;
-      try {
-        api = normaliseApiUrl(opts.api ?? previous.api ?? (await prompter.ask('API endpoint: ')));
-        username = opts.username ?? (await prompter.ask('Username: '));
-        password = opts.password ?? (await prompter.askSecret('Password: '));
-      } finally {
-        prompter.close();
-      }
-      note(`API endpoint: ${api}`);
-      note('Authenticating...');
-      const grant = await requestToken(api, { grant_type: 'password', username, password });
-      // A new API or user starts without a target: the old one names another server's resources.
-      const sameTarget = previous.api === api && previous.username === username;
-      store.save({
-        api,
-        username,
-        accessToken: grant.access_token,
-        refreshToken: grant.refresh_token,
-        ...(sameTarget ? { org: previous.org, space: previous.space } : {}),
-      });
-      note('OK');
-      const client = CfClient.open(store);
-      await chooseTarget(client, opts.org, opts.space, true);
-      showTarget(client);
-    }));
-  return withExamples(command, 'taskd login -a http://127.0.0.1:8080 -u admin', 'taskd login -a https://taskd.example.org -u alice -o demo -s dev');
+    .action(
+      verbAction(async (opts: { api?: string; username?: string; password?: string; org?: string; space?: string }) => {
+        const store = sessionStore();
+        const previous = store.load();
+        const prompter = new Prompter();
+        let api: string;
+        let username: string;
+        let password: string;
+        try {
+          api = normaliseApiUrl(opts.api ?? previous.api ?? (await prompter.ask('API endpoint: ')));
+          username = opts.username ?? (await prompter.ask('Username: '));
+          password = opts.password ?? (await prompter.askSecret('Password: '));
+        } finally {
+          prompter.close();
+        }
+        note(`API endpoint: ${api}`);
+        note('Authenticating...');
+        const grant = await requestToken(api, { grant_type: 'password', username, password });
+        // A new API or user starts without a target: the old one names another server's resources.
+        const sameTarget = previous.api === api && previous.username === username;
+        store.save({
+          api,
+          username,
+          accessToken: grant.access_token,
+          refreshToken: grant.refresh_token,
+          ...(sameTarget ? { org: previous.org, space: previous.space } : {}),
+        });
+        note('OK');
+        const client = CfClient.open(store);
+        await chooseTarget(client, opts.org, opts.space, true);
+        showTarget(client);
+      }),
+    );
+  return withExamples(
+    command,
+    'taskd login -a http://127.0.0.1:8080 -u admin',
+    'taskd login -a https://taskd.example.org -u alice -o demo -s dev',
+  );
 }
 
 function logoutVerb(): Command {
-  const command = new Command('logout')
-    .description('forget the session (the tokens in the config file)')
-    .action(verbAction(async () => {
+  const command = new Command('logout').description('forget the session (the tokens in the config file)').action(
+    verbAction(async () => {
       const store = sessionStore();
       const { api } = store.load();
       store.save(api ? { api } : {});
       note('OK');
-    }));
+    }),
+  );
   return withExamples(command, 'taskd logout');
 }
 
@@ -73,12 +79,20 @@ function targetVerb(): Command {
     .option('-o, --org <org>', 'org to target')
     .option('-s, --space <space>', 'space to target (in the given or targeted org)')
     .option('--output <format>', "'table' or 'json'", parseOutputFormat, 'table' as OutputFormat)
-    .action(verbAction(async (opts: { org?: string; space?: string; output: OutputFormat }) => {
-      const client = openClient();
-      if (opts.org || opts.space) await chooseTarget(client, opts.org, opts.space, false);
-      if (opts.output === 'json') printJson({ api: client.api, user: client.current.username, org: client.current.org ?? null, space: client.current.space ?? null });
-      else showTarget(client);
-    }));
+    .action(
+      verbAction(async (opts: { org?: string; space?: string; output: OutputFormat }) => {
+        const client = openClient();
+        if (opts.org || opts.space) await chooseTarget(client, opts.org, opts.space, false);
+        if (opts.output === 'json')
+          printJson({
+            api: client.api,
+            user: client.current.username,
+            org: client.current.org ?? null,
+            space: client.current.space ?? null,
+          });
+        else showTarget(client);
+      }),
+    );
   return withExamples(command, 'taskd target -o demo -s dev', 'taskd target');
 }
 
@@ -86,7 +100,12 @@ function targetVerb(): Command {
  * Targets by name. An org alone targets its only space, if it has exactly one (as cf does); after
  * login with no org named, the user's only org likewise.
  */
-async function chooseTarget(client: CfClient, orgName: string | undefined, spaceName: string | undefined, afterLogin: boolean): Promise<void> {
+async function chooseTarget(
+  client: CfClient,
+  orgName: string | undefined,
+  spaceName: string | undefined,
+  afterLogin: boolean,
+): Promise<void> {
   let org: NamedRef | undefined = client.current.org;
   if (orgName) org = ref(await findOrg(client, orgName));
   else if (afterLogin && !org) org = await onlyOne(client, '/v3/organizations?per_page=2');

@@ -46,32 +46,34 @@ function runTaskVerb(): Command {
       .option('--timeout <seconds>', 'stop the task (FAILED) after this many seconds', parseSeconds)
       .option('-l, --label <key=value>', 'label the task (repeatable)', collectLabel)
       .option('-w, --wait', "stream the task's output, then exit with its exit status"),
-  ).action(verbAction(async (appName: string, shellCommand: string, opts: RunTaskOptions) => {
-    const client = openClient();
-    const { org, space } = requireTarget(client);
-    const app = await requireApp(client, space, appName);
-    note(`Creating task for app ${app.name} in org ${org.name} / space ${space.name} as ${client.current.username}...`);
-    const task = await client.post<Task>(`/v3/apps/${app.guid}/tasks`, {
-      command: shellCommand,
-      ...(opts.name !== undefined ? { name: opts.name } : {}),
-      ...(opts.memory !== undefined ? { memory_in_mb: opts.memory } : {}),
-      ...(opts.disk !== undefined ? { disk_in_mb: opts.disk } : {}),
-      ...(opts.timeout !== undefined ? { timeout_in_seconds: opts.timeout } : {}),
-      ...(opts.label ? { metadata: { labels: opts.label } } : {}),
-    });
-    if (opts.output === 'json') printJson(task);
-    // With --wait, stdout is the task's own output; what the CLI says goes to stderr.
-    const say = opts.wait || opts.output === 'json' ? note : print;
-    say('Task has been submitted successfully for execution.');
-    say(`task name:   ${task.name}`);
-    say(`task id:     ${task.sequence_id}`);
-    say(`task guid:   ${task.guid}`);
-    if (!opts.wait) return 0;
-    const end = await followTaskLog(client, task.guid, passThrough);
-    const status = exitStatusOf(end);
-    if (status !== 0) note(`taskd: ${failureLine(task.name, end)}`);
-    return status;
-  }));
+  ).action(
+    verbAction(async (appName: string, shellCommand: string, opts: RunTaskOptions) => {
+      const client = openClient();
+      const { org, space } = requireTarget(client);
+      const app = await requireApp(client, space, appName);
+      note(`Creating task for app ${app.name} in org ${org.name} / space ${space.name} as ${client.current.username}...`);
+      const task = await client.post<Task>(`/v3/apps/${app.guid}/tasks`, {
+        command: shellCommand,
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.memory !== undefined ? { memory_in_mb: opts.memory } : {}),
+        ...(opts.disk !== undefined ? { disk_in_mb: opts.disk } : {}),
+        ...(opts.timeout !== undefined ? { timeout_in_seconds: opts.timeout } : {}),
+        ...(opts.label ? { metadata: { labels: opts.label } } : {}),
+      });
+      if (opts.output === 'json') printJson(task);
+      // With --wait, stdout is the task's own output; what the CLI says goes to stderr.
+      const say = opts.wait || opts.output === 'json' ? note : print;
+      say('Task has been submitted successfully for execution.');
+      say(`task name:   ${task.name}`);
+      say(`task id:     ${task.sequence_id}`);
+      say(`task guid:   ${task.guid}`);
+      if (!opts.wait) return 0;
+      const end = await followTaskLog(client, task.guid, passThrough);
+      const status = exitStatusOf(end);
+      if (status !== 0) note(`taskd: ${failureLine(task.name, end)}`);
+      return status;
+    }),
+  );
   return withExamples(
     command,
     'taskd run-task hello "./run.sh" --name greet --wait',
@@ -90,57 +92,70 @@ function tasksVerb(): Command {
       .description("list an app's tasks, newest first")
       .argument('<app>', 'app name')
       .option('-n, --limit <count>', 'how many of the newest tasks to show', parseCount, 50),
-  ).action(verbAction(async (appName: string, opts: { limit: number; output: OutputFormat }) => {
-    const client = openClient();
-    const { org, space } = requireTarget(client);
-    const app = await requireApp(client, space, appName);
-    const page = await client.get<Page<Task>>(`/v3/apps/${app.guid}/tasks${query({ order_by: '-created_at', per_page: opts.limit })}`);
-    // Tasks created within one second tie on created_at; the sequence id orders them.
-    const tasks = page.resources.sort((a, b) => b.sequence_id - a.sequence_id);
-    if (opts.output === 'json') return printJson(tasks);
-    note(`Getting tasks for app ${app.name} in org ${org.name} / space ${space.name} as ${client.current.username}...`);
-    printTable(['id', 'name', 'state', 'start time', 'command'], tasks.map((t) => [String(t.sequence_id), t.name, stateOf(t), t.created_at, t.command ?? '[hidden]']));
-    if (page.pagination.total_results > tasks.length) note(`(the newest ${tasks.length} of ${page.pagination.total_results}; --limit shows more)`);
-  }));
+  ).action(
+    verbAction(async (appName: string, opts: { limit: number; output: OutputFormat }) => {
+      const client = openClient();
+      const { org, space } = requireTarget(client);
+      const app = await requireApp(client, space, appName);
+      const page = await client.get<Page<Task>>(`/v3/apps/${app.guid}/tasks${query({ order_by: '-created_at', per_page: opts.limit })}`);
+      // Tasks created within one second tie on created_at; the sequence id orders them.
+      const tasks = page.resources.sort((a, b) => b.sequence_id - a.sequence_id);
+      if (opts.output === 'json') return printJson(tasks);
+      note(`Getting tasks for app ${app.name} in org ${org.name} / space ${space.name} as ${client.current.username}...`);
+      printTable(
+        ['id', 'name', 'state', 'start time', 'command'],
+        tasks.map((t) => [String(t.sequence_id), t.name, stateOf(t), t.created_at, t.command ?? '[hidden]']),
+      );
+      if (page.pagination.total_results > tasks.length)
+        note(`(the newest ${tasks.length} of ${page.pagination.total_results}; --limit shows more)`);
+    }),
+  );
   return withExamples(command, 'taskd tasks hello', 'taskd tasks hello -o json');
 }
 
 function taskVerb(): Command {
   const command = withOutputOption(
-    new Command('task').description('show one task').argument('<app>', 'app name').argument('<task>', 'task id (sequence id), guid or name'),
-  ).action(verbAction(async (appName: string, ref: string, opts: { output: OutputFormat }) => {
-    const { task } = await resolveTask(openClient(), appName, ref);
-    if (opts.output === 'json') return printJson(task);
-    printFields([
-      ['name', task.name],
-      ['id', task.sequence_id],
-      ['guid', task.guid],
-      ['state', stateOf(task)],
-      ['command', task.command ?? '[hidden]'],
-      ['memory', `${task.memory_in_mb}M`],
-      ['disk', `${task.disk_in_mb}M`],
-      ['timeout', task.timeout_in_seconds ? `${task.timeout_in_seconds}s` : 'none'],
-      ['progress', task.progress ? `${task.progress.percent}%${task.progress.message ? ` ${task.progress.message}` : ''}` : ''],
-      ['latest message', task.latest_message?.text ?? ''],
-      ['failure reason', task.result.failure_reason ?? ''],
-      ['created', task.created_at],
-      ['updated', task.updated_at],
-    ]);
-  }));
+    new Command('task')
+      .description('show one task')
+      .argument('<app>', 'app name')
+      .argument('<task>', 'task id (sequence id), guid or name'),
+  ).action(
+    verbAction(async (appName: string, ref: string, opts: { output: OutputFormat }) => {
+      const { task } = await resolveTask(openClient(), appName, ref);
+      if (opts.output === 'json') return printJson(task);
+      printFields([
+        ['name', task.name],
+        ['id', task.sequence_id],
+        ['guid', task.guid],
+        ['state', stateOf(task)],
+        ['command', task.command ?? '[hidden]'],
+        ['memory', `${task.memory_in_mb}M`],
+        ['disk', `${task.disk_in_mb}M`],
+        ['timeout', task.timeout_in_seconds ? `${task.timeout_in_seconds}s` : 'none'],
+        ['progress', task.progress ? `${task.progress.percent}%${task.progress.message ? ` ${task.progress.message}` : ''}` : ''],
+        ['latest message', task.latest_message?.text ?? ''],
+        ['failure reason', task.result.failure_reason ?? ''],
+        ['created', task.created_at],
+        ['updated', task.updated_at],
+      ]);
+    }),
+  );
   return withExamples(command, 'taskd task hello 3', 'taskd task hello 3 -o json');
 }
 
 function taskActionVerb(name: string, action: string, description: string, doing: string): Command {
   const command = withOutputOption(
     new Command(name).description(description).argument('<app>', 'app name').argument('<task>', 'task id (sequence id), guid or name'),
-  ).action(verbAction(async (appName: string, ref: string, opts: { output: OutputFormat }) => {
-    const client = openClient();
-    const { task, app } = await resolveTask(client, appName, ref);
-    note(`${doing} task ${task.sequence_id} of app ${app} as ${client.current.username}...`);
-    const changed = await client.post<Task>(`/v3/tasks/${task.guid}/actions/${action}`);
-    if (opts.output === 'json') printJson(changed);
-    note('OK');
-  }));
+  ).action(
+    verbAction(async (appName: string, ref: string, opts: { output: OutputFormat }) => {
+      const client = openClient();
+      const { task, app } = await resolveTask(client, appName, ref);
+      note(`${doing} task ${task.sequence_id} of app ${app} as ${client.current.username}...`);
+      const changed = await client.post<Task>(`/v3/tasks/${task.guid}/actions/${action}`);
+      if (opts.output === 'json') printJson(changed);
+      note('OK');
+    }),
+  );
   return withExamples(command, `taskd ${name} hello 3`);
 }
 

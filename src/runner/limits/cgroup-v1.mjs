@@ -265,7 +265,11 @@ export class TaskCgroups {
       if (CONTROLLERS.map((kind) => this.removeOne(kind)).every(Boolean)) return held;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    note(`cgroups of ${CONTROLLERS.map((kind) => this[kind]).filter(Boolean).join(' ')} could not be removed`);
+    note(
+      `cgroups of ${CONTROLLERS.map((kind) => this[kind])
+        .filter(Boolean)
+        .join(' ')} could not be removed`,
+    );
     return false;
   }
 }

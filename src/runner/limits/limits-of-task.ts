@@ -23,5 +23,10 @@ export interface EnforcedLimits extends TaskLimitsRequest {
 export type ServerLimits = Pick<EnforcedLimits, 'maxProcesses' | 'graceSeconds' | 'cpuCores'>;
 
 export function limitsOfTask(task: Pick<TaskRow, 'log_rate_limit' | 'memory_in_mb' | 'disk_in_mb' | 'timeout_seconds'>): TaskLimitsRequest {
-  return { logRate: Number(task.log_rate_limit), memoryMb: task.memory_in_mb, diskMb: task.disk_in_mb, timeoutSeconds: task.timeout_seconds };
+  return {
+    logRate: Number(task.log_rate_limit),
+    memoryMb: task.memory_in_mb,
+    diskMb: task.disk_in_mb,
+    timeoutSeconds: task.timeout_seconds,
+  };
 }

@@ -69,11 +69,16 @@ export function cgroupV2Support(): { usable: boolean; reason: string } {
   try {
     // On a v2-only host the hierarchy is /sys/fs/cgroup; on a hybrid one, /sys/fs/cgroup/unified.
     const root = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
-    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    const own = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
     if (!own || !existsSync(`${root}/cgroup.controllers`)) return { usable: false, reason: 'no cgroup v2 hierarchy' };
-    const controllers = readFileSync(`${root}${own.slice(3)}/cgroup.controllers`, 'utf8').trim().split(/\s+/);
+    const controllers = readFileSync(`${root}${own.slice(3)}/cgroup.controllers`, 'utf8')
+      .trim()
+      .split(/\s+/);
     const missing = ['memory', 'pids'].filter((c) => !controllers.includes(c));
-    if (missing.length) return { usable: false, reason: `cgroup v2 lacks the ${missing.join(' and ')} controller here (bound to cgroup v1?)` };
+    if (missing.length)
+      return { usable: false, reason: `cgroup v2 lacks the ${missing.join(' and ')} controller here (bound to cgroup v1?)` };
     return { usable: true, reason: 'cgroup v2 memory and pids controllers available (not used yet)' };
   } catch (err) {
     return { usable: false, reason: `cgroups unreadable: ${(err as Error).message}` };

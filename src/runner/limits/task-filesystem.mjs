@@ -55,7 +55,15 @@ export async function mountTaskFilesystem(image, mountpoint, sizeMb) {
     // Preallocated: a sparse image would let the host's disk run out under a task within quota.
     await run('/usr/bin/fallocate', ['-l', String(sizeMb * MB), image]);
     await run('/usr/sbin/mkfs.ext4', [
-      '-q', '-F', '-m', '0', '-O', '^has_journal,^resize_inode', '-E', 'lazy_itable_init=1,nodiscard', image,
+      '-q',
+      '-F',
+      '-m',
+      '0',
+      '-O',
+      '^has_journal,^resize_inode',
+      '-E',
+      'lazy_itable_init=1,nodiscard',
+      image,
     ]);
     await run('/usr/bin/mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, image, mountpoint]);
     // mkfs's lost+found is of no use to a task; its directory is the app's own.
@@ -163,7 +171,9 @@ export async function releaseIdleFilesystems() {
  */
 export async function removeLeftFilesystems(imagesDir, mountsDir) {
   const names = await readdir(mountsDir).catch(() => /** @type {string[]} */ ([]));
-  await Promise.all(names.filter((n) => n.startsWith('fs-')).map((n) => unmountTaskFilesystem(path.join(imagesDir, `${n}.ext4`), path.join(mountsDir, n))));
+  await Promise.all(
+    names.filter((n) => n.startsWith('fs-')).map((n) => unmountTaskFilesystem(path.join(imagesDir, `${n}.ext4`), path.join(mountsDir, n))),
+  );
   const images = await readdir(imagesDir).catch(() => /** @type {string[]} */ ([]));
   await Promise.all(images.filter((n) => n.startsWith('fs-')).map((n) => rm(path.join(imagesDir, n), { force: true })));
 }

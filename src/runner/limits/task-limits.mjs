@@ -177,7 +177,8 @@ export class TaskLimits {
   async ended(code, signal) {
     this.stop();
     if (this.limits && !this.exceeded && this.cgroups?.oomKilled) this.exceeded = `Memory limit of ${this.limits.memoryMb} MB exceeded`;
-    if (this.limits && !this.exceeded && (code !== 0 || signal) && this.cgroups?.pidsMaxHit) this.exceeded = `Process limit of ${this.limits.maxProcesses} exceeded`;
+    if (this.limits && !this.exceeded && (code !== 0 || signal) && this.cgroups?.pidsMaxHit)
+      this.exceeded = `Process limit of ${this.limits.maxProcesses} exceeded`;
     const failed = code !== 0 || signal;
     if (this.limits && !this.exceeded && this.filesystemFull && failed) {
       if (await this.filesystemFull()) this.exceeded = `Disk limit of ${this.limits.diskMb} MB exceeded`;

@@ -45,7 +45,15 @@ const HIDDEN_DIRS = ['/etc/ssh', '/etc/sudoers.d', '/etc/ssl/private', '/etc/tas
 /** Docker's read-only /proc paths: kernel settings and triggers (core_pattern runs a program as root). */
 const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'];
 /** Docker's masked /proc files (kernel memory, keys, timing side channels) and directories. */
-const PROC_MASKED_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/latency_stats', '/proc/interrupts'];
+const PROC_MASKED_FILES = [
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/latency_stats',
+  '/proc/interrupts',
+];
 const PROC_MASKED_DIRS = ['/proc/acpi', '/proc/asound', '/proc/scsi'];
 
 /** The users a task's /etc names: its own, and root and nobody, which its files may show. */
@@ -130,29 +138,54 @@ export function bwrapOptions(sandbox, cwd, env) {
   return [
     ...systemArgs(),
     // /dev's shared-memory directory is memory too: sized like the other tmpfs.
-    '--dev', '/dev',
-    '--size', size, '--tmpfs', '/dev/shm',
-    '--proc', '/proc',
+    '--dev',
+    '/dev',
+    '--size',
+    size,
+    '--tmpfs',
+    '/dev/shm',
+    '--proc',
+    '/proc',
     ...procArgs(),
-    '--size', size, '--tmpfs', '/tmp',
-    '--size', size, '--perms', '0700', '--tmpfs', HOME_DIR,
-    '--bind', cwd, APP_DIR,
+    '--size',
+    size,
+    '--tmpfs',
+    '/tmp',
+    '--size',
+    size,
+    '--perms',
+    '0700',
+    '--tmpfs',
+    HOME_DIR,
+    '--bind',
+    cwd,
+    APP_DIR,
     ...hideArgs(sandbox.dataDir),
     // The root itself is bwrap's own tmpfs: read-only, so nothing is written outside the above.
-    '--remount-ro', '/',
+    '--remount-ro',
+    '/',
     // A user namespace in which the task is vcap with no capabilities and may make no other.
-    '--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_GID), '--disable-userns',
+    '--unshare-user',
+    '--uid',
+    String(SANDBOX_UID),
+    '--gid',
+    String(SANDBOX_GID),
+    '--disable-userns',
     // A new pid namespace keeps the task from seeing (and reading /proc/<pid>/environ of) taskd
     // and other tasks; ipc and uts are private as in a container.
-    '--unshare-pid', '--unshare-ipc', '--unshare-uts',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--unshare-uts',
     ...(sandbox.network ? [] : ['--unshare-net']),
-    '--cap-drop', 'ALL',
+    '--cap-drop',
+    'ALL',
     // If bwrap's own process dies (SIGKILL to it alone), the sandbox goes with it.
     '--die-with-parent',
     ...(sandbox.seccomp ? ['--seccomp', String(SECCOMP_FD)] : []),
     '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
-    '--chdir', APP_DIR,
+    '--chdir',
+    APP_DIR,
   ];
 }
 
@@ -174,7 +207,13 @@ const DEFAULT_TMP_MB = 1024;
  */
 export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
   // Unsandboxed, a first shell waits for a line on ARGS_FD in the same way, then becomes the task's.
-  if (!sandbox) return { file: '/bin/sh', args: ['-c', `read _ <&${ARGS_FD}; exec ${ARGS_FD}<&-; exec /bin/sh "$@"`, 'sh', ...shellArgs], env, inputs: [Buffer.from('\n')] };
+  if (!sandbox)
+    return {
+      file: '/bin/sh',
+      args: ['-c', `read _ <&${ARGS_FD}; exec ${ARGS_FD}<&-; exec /bin/sh "$@"`, 'sh', ...shellArgs],
+      env,
+      inputs: [Buffer.from('\n')],
+    };
   const tmpBytes = (diskMb ?? DEFAULT_TMP_MB) * MB;
   const options = bwrapOptions({ ...sandbox, tmpBytes }, cwd, env);
   /** @type {Buffer[]} */

@@ -77,7 +77,9 @@ function runProbe(bwrap: string, dir: string, network: boolean, user: HostUser |
     });
     if (result.error) throw result.error;
     if (result.status !== 0) {
-      const stderr = String(result.stderr ?? '').trim().split('\n')[0];
+      const stderr = String(result.stderr ?? '')
+        .trim()
+        .split('\n')[0];
       throw new Error(stderr || (result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`));
     }
   } finally {

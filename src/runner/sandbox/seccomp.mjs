@@ -208,8 +208,7 @@ const DENIED = [
   // Replacing or extending the running kernel. create_module, get_kernel_syms and query_module
   // are x86_64 numbers the kernel has left unimplemented (ENOSYS) since 2.6: listed anyway, as in
   // Docker's profile, since naming them costs two instructions each and nothing can reuse them.
-  ['kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module',
-    'create_module', 'get_kernel_syms', 'query_module'],
+  ['kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'create_module', 'get_kernel_syms', 'query_module'],
   // io_uring: a large, bug-prone kernel surface whose queued operations seccomp never sees (they
   // would bypass every rule below); Docker blocks it since 2023.
   ['io_uring_setup', 'io_uring_enter', 'io_uring_register'],
@@ -221,9 +220,22 @@ const DENIED = [
   // chroot, the new mount API), joining or creating namespaces. A new user namespace makes the
   // task root there and reaches kernel code otherwise gated on capabilities (netfilter,
   // filesystem mounts), the usual door to kernel exploits; see also clone and clone3 below.
-  ['mount', 'umount2', 'pivot_root', 'chroot', 'unshare', 'setns',
-    'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree', 'open_tree_attr',
-    'mount_setattr'],
+  [
+    'mount',
+    'umount2',
+    'pivot_root',
+    'chroot',
+    'unshare',
+    'setns',
+    'fsopen',
+    'fsconfig',
+    'fsmount',
+    'fspick',
+    'move_mount',
+    'open_tree',
+    'open_tree_attr',
+    'mount_setattr',
+  ],
   // Opening files by handle bypasses the mount view entirely ("shocker", the first Docker
   // escape): a handle names any inode of a filesystem that is bound in at all.
   ['open_by_handle_at', 'name_to_handle_at'],
@@ -236,9 +248,29 @@ const DENIED = [
   // (kernel addresses), the terminal hangup, fanotify (watching the whole mount) and the
   // long-obsolete or removed interfaces (uselib, ustat, sysfs, _sysctl, nfsservctl,
   // lookup_dcookie).
-  ['swapon', 'swapoff', 'quotactl', 'quotactl_fd', 'sethostname', 'setdomainname', 'reboot',
-    'acct', 'clock_settime', 'clock_adjtime', 'settimeofday', 'adjtimex', 'syslog', 'vhangup',
-    'fanotify_init', 'uselib', 'ustat', 'sysfs', '_sysctl', 'nfsservctl', 'lookup_dcookie'],
+  [
+    'swapon',
+    'swapoff',
+    'quotactl',
+    'quotactl_fd',
+    'sethostname',
+    'setdomainname',
+    'reboot',
+    'acct',
+    'clock_settime',
+    'clock_adjtime',
+    'settimeofday',
+    'adjtimex',
+    'syslog',
+    'vhangup',
+    'fanotify_init',
+    'uselib',
+    'ustat',
+    'sysfs',
+    '_sysctl',
+    'nfsservctl',
+    'lookup_dcookie',
+  ],
   // x86 only. iopl/ioperm: raw I/O port access. modify_ldt: custom segment descriptors, only used
   // by 16-bit code (Wine, DOSEMU) — glibc and musl never call it on x86_64 — and the origin of
   // several kernel bugs (CVE-2015-5157, CVE-2017-17053); Chrome's sandbox refuses it too.
@@ -310,40 +342,41 @@ function instructions({ audit, nr, x32 }) {
   prog.push(...ifNr(nr.clone3, [errno(ENOSYS)]));
   // clone (flags are args[0] on both x86_64 and arm64): no new namespaces, as unshare above.
   // CLONE_NEWTIME (0x80) cannot be passed to clone, where that byte is the exit signal.
-  prog.push(...ifNr(nr.clone, [
-    loadArgLow(0),
-    jump(BPF_JSET_K, CLONE_NEW_MASK, 0, 1),
-    errno(EPERM),
-    ret(SECCOMP_RET_ALLOW),
-  ]));
+  prog.push(...ifNr(nr.clone, [loadArgLow(0), jump(BPF_JSET_K, CLONE_NEW_MASK, 0, 1), errno(EPERM), ret(SECCOMP_RET_ALLOW)]));
   // personality: other flags weaken exploit mitigations for the task's own programs
   // (ADDR_NO_RANDOMIZE turns off ASLR, READ_IMPLIES_EXEC makes data executable,
   // MMAP_PAGE_ZERO maps page 0).
-  prog.push(...ifNr(nr.personality, [
-    loadArgLow(0),
-    ...PERSONALITY_ALLOWED.map((v, i) => jump(BPF_JEQ_K, v, PERSONALITY_ALLOWED.length - i, 0)),
-    errno(EPERM),
-    ret(SECCOMP_RET_ALLOW),
-  ]));
+  prog.push(
+    ...ifNr(nr.personality, [
+      loadArgLow(0),
+      ...PERSONALITY_ALLOWED.map((v, i) => jump(BPF_JEQ_K, v, PERSONALITY_ALLOWED.length - i, 0)),
+      errno(EPERM),
+      ret(SECCOMP_RET_ALLOW),
+    ]),
+  );
   // ioctl: TIOCSTI fakes terminal input (commands typed into whatever shell owns the tty once
   // the task ends), TIOCLINUX's selection paste does the same on a virtual console.
-  prog.push(...ifNr(nr.ioctl, [
-    loadArgLow(1),
-    jump(BPF_JEQ_K, TIOCSTI, 1, 0),
-    jump(BPF_JEQ_K, TIOCLINUX, 0, 1),
-    errno(EPERM),
-    ret(SECCOMP_RET_ALLOW),
-  ]));
+  prog.push(
+    ...ifNr(nr.ioctl, [
+      loadArgLow(1),
+      jump(BPF_JEQ_K, TIOCSTI, 1, 0),
+      jump(BPF_JEQ_K, TIOCLINUX, 0, 1),
+      errno(EPERM),
+      ret(SECCOMP_RET_ALLOW),
+    ]),
+  );
   // socket: Docker refuses these families too. EAFNOSUPPORT rather than EPERM: it reads as a
   // kernel built without them, so callers that probe (OpenSSL's afalg engine, libkcapi,
   // systemd's vsock notify) take their "not available" path instead of failing.
-  prog.push(...ifNr(nr.socket, [
-    loadArgLow(0),
-    jump(BPF_JEQ_K, AF_ALG, 1, 0),
-    jump(BPF_JEQ_K, AF_VSOCK, 0, 1),
-    errno(EAFNOSUPPORT),
-    ret(SECCOMP_RET_ALLOW),
-  ]));
+  prog.push(
+    ...ifNr(nr.socket, [
+      loadArgLow(0),
+      jump(BPF_JEQ_K, AF_ALG, 1, 0),
+      jump(BPF_JEQ_K, AF_VSOCK, 0, 1),
+      errno(EAFNOSUPPORT),
+      ret(SECCOMP_RET_ALLOW),
+    ]),
+  );
 
   prog.push(ret(SECCOMP_RET_ALLOW));
   return prog;

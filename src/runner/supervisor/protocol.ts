@@ -85,10 +85,7 @@ export type TaskEnd =
   | { lost: string };
 
 /** Supervisor → runner: the answers to `hello` (`held`, or `busy` to a second client), then each task's events. */
-export type SupervisorMessage =
-  | { type: 'held'; tasks: HeldTask[] }
-  | { type: 'busy' }
-  | SupervisorTaskEvent;
+export type SupervisorMessage = { type: 'held'; tasks: HeldTask[] } | { type: 'busy' } | SupervisorTaskEvent;
 
 /** What the supervisor tells of one task the client follows. */
 export type SupervisorTaskEvent =

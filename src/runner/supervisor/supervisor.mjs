@@ -217,7 +217,15 @@ class Connection {
     switch (message.type) {
       case 'hello':
         orphanPolicy = message.orphans;
-        this.send({ type: 'held', tasks: [...tasks.values()].map((t) => ({ id: t.id, started: t.pid !== undefined || Boolean(t.startedBefore), frozen: t.frozen, ended: Boolean(t.end) })) });
+        this.send({
+          type: 'held',
+          tasks: [...tasks.values()].map((t) => ({
+            id: t.id,
+            started: t.pid !== undefined || Boolean(t.startedBefore),
+            frozen: t.frozen,
+            ended: Boolean(t.end),
+          })),
+        });
         break;
       case 'spawn':
         if (task) this.send({ type: 'exit', id: message.id, spawnError: 'the task is already running' });

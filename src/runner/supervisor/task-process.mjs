@@ -168,7 +168,14 @@ export class SupervisedTask {
     /** @type {TaskChild} */
     let child;
     const full = filesystem ? () => filesystemFull(cwd) : undefined;
-    const limits = new TaskLimits(taskLimits, cwd, (signal) => this.signalGroup(signal), (notice) => output.notice(notice), cgroups, full);
+    const limits = new TaskLimits(
+      taskLimits,
+      cwd,
+      (signal) => this.signalGroup(signal),
+      (notice) => output.notice(notice),
+      cgroups,
+      full,
+    );
     const failStart = (/** @type {unknown} */ err) => {
       void removeWorkdirLater(cwd, tree);
       void track(cgroups.remove());
@@ -178,13 +185,15 @@ export class SupervisedTask {
     try {
       // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
       run = taskCommand(sandbox && { ...sandbox, seccomp: seccompFilter() }, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
-      child = /** @type {TaskChild} */ (spawn(run.file, run.args, {
-        cwd,
-        env: run.env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', ...run.inputs.map(() => /** @type {const} */ ('pipe'))],
-        ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
-      }));
+      child = /** @type {TaskChild} */ (
+        spawn(run.file, run.args, {
+          cwd,
+          env: run.env,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe', ...run.inputs.map(() => /** @type {const} */ ('pipe'))],
+          ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+        })
+      );
     } catch (err) {
       return failStart(err);
     }
@@ -234,13 +243,15 @@ export class SupervisedTask {
     let drainTimer;
     await Promise.race([
       closed,
-      /** @type {Promise<void>} */ (new Promise((resolve) => {
-        drainTimer = setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
-          resolve();
-        }, DRAIN_AFTER_EXIT_MS);
-      })),
+      /** @type {Promise<void>} */ (
+        new Promise((resolve) => {
+          drainTimer = setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            resolve();
+          }, DRAIN_AFTER_EXIT_MS);
+        })
+      ),
     ]);
     clearTimeout(drainTimer);
     // Streams cut short by the drain timeout still keep their unterminated last lines.

@@ -122,7 +122,12 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
   if (disk) {
     // Left over from a run that did not finish (a crash): start clean.
     await rm(cwd, { recursive: true, force: true });
-    const filesystem = await takeFilesystem(disk.imagesDir, path.dirname(cwd), disk.sizeMb, owner ?? { uid: posixProcess.getuid(), gid: posixProcess.getgid() });
+    const filesystem = await takeFilesystem(
+      disk.imagesDir,
+      path.dirname(cwd),
+      disk.sizeMb,
+      owner ?? { uid: posixProcess.getuid(), gid: posixProcess.getgid() },
+    );
     try {
       await symlink(filesystem.mountpoint, cwd);
       return { filesystem, ...(await copyTree(source, filesystem.mountpoint, owner, true)) };

@@ -7,7 +7,8 @@ import { idType, withId } from './columns.js';
 export const foundation: MigrationFactory = (dialect) => ({
   async up(db: Kysely<any>) {
     const ref = idType(dialect);
-    const ts = (t: any) => t.addColumn('created_at', 'text', (c: any) => c.notNull()).addColumn('updated_at', 'text', (c: any) => c.notNull());
+    const ts = (t: any) =>
+      t.addColumn('created_at', 'text', (c: any) => c.notNull()).addColumn('updated_at', 'text', (c: any) => c.notNull());
 
     await ts(
       withId(db.schema.createTable('users'), dialect)
@@ -46,7 +47,12 @@ export const foundation: MigrationFactory = (dialect) => ({
         .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
         .addColumn('quota_id', ref, (c) => c.references('quotas.id')),
     ).execute();
-    await db.schema.createIndex('organizations_name_unique').on('organizations').unique().expression(sql`lower(name)`).execute();
+    await db.schema
+      .createIndex('organizations_name_unique')
+      .on('organizations')
+      .unique()
+      .expression(sql`lower(name)`)
+      .execute();
 
     await ts(
       withId(db.schema.createTable('spaces'), dialect)
@@ -88,7 +94,12 @@ export const foundation: MigrationFactory = (dialect) => ({
         .addColumn('current_droplet_id', ref)
         .addColumn('next_task_sequence_id', 'integer', (c) => c.notNull().defaultTo(1)),
     ).execute();
-    await db.schema.createIndex('apps_space_name_unique').on('apps').unique().expression(sql`space_id, lower(name)`).execute();
+    await db.schema
+      .createIndex('apps_space_name_unique')
+      .on('apps')
+      .unique()
+      .expression(sql`space_id, lower(name)`)
+      .execute();
 
     await ts(
       withId(db.schema.createTable('droplets'), dialect)

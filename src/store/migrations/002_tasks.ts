@@ -42,7 +42,11 @@ export const tasks: MigrationFactory = (dialect) => ({
     await db.schema.createIndex('tasks_state').on('tasks').columns(['state', 'id']).execute();
     await db.schema.createIndex('tasks_created_at').on('tasks').columns(['created_at', 'guid']).execute();
     await db.schema.createIndex('tasks_updated_at').on('tasks').columns(['updated_at', 'guid']).execute();
-    await db.schema.createIndex('tasks_name').on('tasks').expression(sql`lower(name)`).execute();
+    await db.schema
+      .createIndex('tasks_name')
+      .on('tasks')
+      .expression(sql`lower(name)`)
+      .execute();
 
     // Output lines of a task, in the order the runner read them.
     await db.schema

@@ -114,8 +114,12 @@ function taskCountsTrigger(event: Event): string[] {
   return [
     `create function task_counts_${event}() returns trigger language plpgsql as $$
      begin
-       ${event === 'delete' ? `-- A task's labels and annotations go with it, so label counts never include deleted tasks.
-       delete from metadata m using old_rows o where m.resource_kind = 'task' and m.resource_id = o.id;` : ''}
+       ${
+         event === 'delete'
+           ? `-- A task's labels and annotations go with it, so label counts never include deleted tasks.
+       delete from metadata m using old_rows o where m.resource_kind = 'task' and m.resource_id = o.id;`
+           : ''
+       }
        insert into task_counts as c (${cols}, count)
          select ${cols}, sum(delta) from (${deltas(event, cols, 'true')}) d
          group by ${cols} having sum(delta) <> 0 order by space_id, state

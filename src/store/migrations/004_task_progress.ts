@@ -12,7 +12,10 @@ export const taskProgress: MigrationFactory = (dialect) => ({
     await db.schema.alterTable('tasks').addColumn('progress_percent', 'integer').execute();
     await db.schema.alterTable('tasks').addColumn('progress_message', 'text').execute();
     await db.schema.alterTable('tasks').addColumn('parent_task_guid', 'text').execute();
-    await db.schema.alterTable('tasks').addColumn('message_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('tasks')
+      .addColumn('message_count', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     // Cancelling a task finds its subtasks by this.
     await db.schema.createIndex('tasks_parent').on('tasks').column('parent_task_guid').execute();
 

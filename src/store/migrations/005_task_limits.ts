@@ -6,6 +6,9 @@ import type { MigrationFactory } from '../migrate.js';
 
 export const taskLimits: MigrationFactory = () => ({
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('tasks').addColumn('log_bytes_dropped', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('tasks')
+      .addColumn('log_bytes_dropped', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
   },
 });

@@ -25,7 +25,11 @@ export async function takeSequenceId(trx: Kysely<Database>, appId: number): Prom
  * PostgreSQL) share-locked until commit: a cancel of the parent either committed before (and this
  * sees CANCELING) or waits for the subtask to exist and then cancels it too.
  */
-export async function parentForSubtask(trx: Kysely<Database>, guid: string, lock: boolean): Promise<Pick<TaskRow, 'app_id' | 'state'> | undefined> {
+export async function parentForSubtask(
+  trx: Kysely<Database>,
+  guid: string,
+  lock: boolean,
+): Promise<Pick<TaskRow, 'app_id' | 'state'> | undefined> {
   let query = trx.selectFrom('tasks').select(['app_id', 'state']).where('guid', '=', guid);
   if (lock) query = query.forShare();
   return query.executeTakeFirst();

@@ -14,17 +14,36 @@ export interface BoundKey {
 }
 
 export function boundKey(db: Kysely<Database>, userGuid: string, key: string): Promise<BoundKey | undefined> {
-  return db.selectFrom('task_idempotency_keys').select(['request_hash', 'response', 'created_at']).where('user_guid', '=', userGuid).where('key', '=', key).executeTakeFirst();
+  return db
+    .selectFrom('task_idempotency_keys')
+    .select(['request_hash', 'response', 'created_at'])
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', key)
+    .executeTakeFirst();
 }
 
 /**
  * Binds the key to a request, replacing a binding made before `expiredBefore`. False when it is
  * bound already: a concurrent create with the same key waits on the primary key, then gets false.
  */
-export async function bindKey(trx: Kysely<Database>, userGuid: string, key: string, requestHash: string, expiredBefore: string): Promise<boolean> {
-  await trx.deleteFrom('task_idempotency_keys').where('user_guid', '=', userGuid).where('key', '=', key).where('created_at', '<', expiredBefore).execute();
+export async function bindKey(
+  trx: Kysely<Database>,
+  userGuid: string,
+  key: string,
+  requestHash: string,
+  expiredBefore: string,
+): Promise<boolean> {
+  await trx
+    .deleteFrom('task_idempotency_keys')
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', key)
+    .where('created_at', '<', expiredBefore)
+    .execute();
   try {
-    await trx.insertInto('task_idempotency_keys').values({ user_guid: userGuid, key, request_hash: requestHash, task_id: 0, response: '', created_at: nowIso() }).execute();
+    await trx
+      .insertInto('task_idempotency_keys')
+      .values({ user_guid: userGuid, key, request_hash: requestHash, task_id: 0, response: '', created_at: nowIso() })
+      .execute();
     return true;
   } catch (err) {
     if (isUniqueViolation(err)) return false;
@@ -34,5 +53,10 @@ export async function bindKey(trx: Kysely<Database>, userGuid: string, key: stri
 
 /** Stores the answer of the create that bound the key (in its transaction). */
 export async function recordKeyAnswer(trx: Kysely<Database>, userGuid: string, key: string, taskId: number, answer: string): Promise<void> {
-  await trx.updateTable('task_idempotency_keys').set({ task_id: taskId, response: answer }).where('user_guid', '=', userGuid).where('key', '=', key).execute();
+  await trx
+    .updateTable('task_idempotency_keys')
+    .set({ task_id: taskId, response: answer })
+    .where('user_guid', '=', userGuid)
+    .where('key', '=', key)
+    .execute();
 }

@@ -31,8 +31,14 @@ export const launchContext = ({ selectFrom }: ExpressionBuilder<Database, 'tasks
   selectFrom('apps').select('apps.environment_variables').whereRef('apps.id', '=', 'tasks.app_id').as('environmentVariables'),
   selectFrom('spaces').select('spaces.guid').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceGuid'),
   selectFrom('spaces').select('spaces.name').whereRef('spaces.id', '=', 'tasks.space_id').as('spaceName'),
-  selectFrom('organizations').select('organizations.guid').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationGuid'),
-  selectFrom('organizations').select('organizations.name').whereRef('organizations.id', '=', 'tasks.organization_id').as('organizationName'),
+  selectFrom('organizations')
+    .select('organizations.guid')
+    .whereRef('organizations.id', '=', 'tasks.organization_id')
+    .as('organizationGuid'),
+  selectFrom('organizations')
+    .select('organizations.name')
+    .whereRef('organizations.id', '=', 'tasks.organization_id')
+    .as('organizationName'),
   selectFrom('metadata')
     .select('metadata.value')
     .where('metadata.resource_kind', '=', 'app')

@@ -5,7 +5,11 @@ import type { Database, TaskLogLinesTable } from '../schema.js';
 
 /** The number of the last line stored for a task: a reattached task's output goes on after it. */
 export async function lastStoredSeq(db: Kysely<Database>, taskId: number): Promise<number> {
-  const row = await db.selectFrom('task_log_lines').select((eb) => eb.fn.max('seq').as('seq')).where('task_id', '=', taskId).executeTakeFirst();
+  const row = await db
+    .selectFrom('task_log_lines')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('task_id', '=', taskId)
+    .executeTakeFirst();
   return Number(row?.seq ?? 0);
 }
 
@@ -34,7 +38,11 @@ function insertLines(db: Kysely<Database>, batch: TaskLogLinesTable[]): Compiled
   if (text === undefined) {
     // Same column order as the parameters below.
     const rows = batch.map(({ task_id, seq, time, stream, text }) => ({ task_id, seq, time, stream, text }));
-    text = db.insertInto('task_log_lines').values(rows).onConflict((oc) => oc.columns(['task_id', 'seq']).doNothing()).compile().sql;
+    text = db
+      .insertInto('task_log_lines')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['task_id', 'seq']).doNothing())
+      .compile().sql;
     // Batches of every size up to the writer's largest may come: the cache keeps the few most recent.
     if (bySize.size >= 16) bySize.delete(bySize.keys().next().value as number);
     bySize.set(batch.length, text);

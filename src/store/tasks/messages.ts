@@ -28,7 +28,13 @@ export async function appendTaskMessage(
     if (onlyInStates) counter = counter.where('state', 'in', onlyInStates);
     const task = await counter.returning(['message_count', 'state', 'failure_reason']).executeTakeFirst();
     if (!task) return undefined;
-    const message = { task_id: taskId, seq: task.message_count, time: nowIso(), source, text: typeof text === 'string' ? text : text(task) };
+    const message = {
+      task_id: taskId,
+      seq: task.message_count,
+      time: nowIso(),
+      source,
+      text: typeof text === 'string' ? text : text(task),
+    };
     await insertCountedMessages(trx, [message]);
     return { ...message, state: task.state };
   };

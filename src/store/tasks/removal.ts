@@ -18,9 +18,18 @@ export async function deleteTasks(trx: Transaction<Database>, ids: readonly numb
  */
 export async function deleteCompletedTasksBefore(db: Kysely<Database>, cutoff: string, limit: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    const rows = await trx.selectFrom('tasks').select('id').where('state', 'in', TERMINAL_STATES).where('updated_at', '<', cutoff).limit(limit).execute();
+    const rows = await trx
+      .selectFrom('tasks')
+      .select('id')
+      .where('state', 'in', TERMINAL_STATES)
+      .where('updated_at', '<', cutoff)
+      .limit(limit)
+      .execute();
     // Still completed: within this transaction nothing can have moved them on.
-    await deleteTasks(trx, rows.map((r) => r.id));
+    await deleteTasks(
+      trx,
+      rows.map((r) => r.id),
+    );
     return rows.length;
   });
 }

@@ -23,7 +23,13 @@ const PENDING: TaskState = 'PENDING';
  * The candidates are a CTE, evaluated once: as a plain `IN (subquery)` PostgreSQL may rescan
  * the subquery and claim more rows than the limit (seen here: 4 claimed for 2 free slots).
  */
-export async function claimTasks(db: Kysely<Database>, dialect: DialectName, runnerId: string, limit: number, maxMemoryMb?: number): Promise<ClaimedTask[]> {
+export async function claimTasks(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  runnerId: string,
+  limit: number,
+  maxMemoryMb?: number,
+): Promise<ClaimedTask[]> {
   const now = nowIso();
   // The app, space and organization come with the claim (launchContext).
   const claimed = await db
@@ -72,7 +78,12 @@ export interface RecordedFinish {
  * final finds how it ended in its messages. A task that was CANCELING ends FAILED "task was
  * cancelled" whatever its process did. Tasks whose row is gone or already final are left out.
  */
-export async function recordTaskEnds(db: Kysely<Database>, runnerId: string, taskIds: readonly number[], outcome: TaskOutcome): Promise<Map<number, RecordedFinish>> {
+export async function recordTaskEnds(
+  db: Kysely<Database>,
+  runnerId: string,
+  taskIds: readonly number[],
+  outcome: TaskOutcome,
+): Promise<Map<number, RecordedFinish>> {
   const now = nowIso();
   return db.transaction().execute(async (trx) => {
     const updated = await trx
@@ -148,7 +159,12 @@ export interface LostTask {
  * grace has passed since the cancel. Live runners (the asking one included, and those of other
  * nodes) keep fresh heartbeats, so their tasks are never touched.
  */
-export async function failTasksOfLostRunners(db: Kysely<Database>, askingRunnerId: string, leaseSeconds: number, graceSeconds: number): Promise<LostTask[]> {
+export async function failTasksOfLostRunners(
+  db: Kysely<Database>,
+  askingRunnerId: string,
+  leaseSeconds: number,
+  graceSeconds: number,
+): Promise<LostTask[]> {
   const cutoff = leaseCutoff(leaseSeconds);
   const graceCutoff = new Date(Date.now() - graceSeconds * 1000).toISOString();
   const now = nowIso();
@@ -165,9 +181,18 @@ export async function failTasksOfLostRunners(db: Kysely<Database>, askingRunnerI
       .where('state', 'in', RUNNER_HELD_STATES)
       .where('runner_id', 'is not', null)
       .where('runner_id', '!=', askingRunnerId)
-      .where((eb) => eb.or([eb('state', '!=', CANCELING), eb('cancel_requested_at', 'is', null), eb('cancel_requested_at', '<=', graceCutoff)]))
+      .where((eb) =>
+        eb.or([eb('state', '!=', CANCELING), eb('cancel_requested_at', 'is', null), eb('cancel_requested_at', '<=', graceCutoff)]),
+      )
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('runners').select('runners.id').whereRef('runners.id', '=', 'tasks.runner_id').where('runners.heartbeat_at', '>', cutoff))),
+        not(
+          exists(
+            selectFrom('runners')
+              .select('runners.id')
+              .whereRef('runners.id', '=', 'tasks.runner_id')
+              .where('runners.heartbeat_at', '>', cutoff),
+          ),
+        ),
       )
       .returning(['id', 'guid', 'runner_id'])
       .execute();
@@ -212,7 +237,11 @@ export function requestCancelOfTree(trx: Kysely<Database>, taskId: number): Prom
         .unionAll((db) => db.selectFrom('tasks as sub').innerJoin('tree', 'tree.guid', 'sub.parent_task_guid').select('sub.guid')),
     )
     .updateTable('tasks')
-    .set((eb) => ({ state: TRANSITIONS.cancel.to, cancel_requested_at: eb.fn.coalesce('cancel_requested_at', eb.val(now)), updated_at: now }))
+    .set((eb) => ({
+      state: TRANSITIONS.cancel.to,
+      cancel_requested_at: eb.fn.coalesce('cancel_requested_at', eb.val(now)),
+      updated_at: now,
+    }))
     .where('guid', 'in', (eb) => eb.selectFrom('tree').select('tree.guid'))
     .where((eb) =>
       eb.or([
@@ -227,7 +256,13 @@ export function requestCancelOfTree(trx: Kysely<Database>, taskId: number): Prom
 /** Pause (RUNNING → PAUSING) or resume (PAUSING/PAUSED → RUNNING); undefined when the task was not in a state to. */
 export function requestPauseChange(trx: Kysely<Database>, taskId: number, event: 'pause' | 'resume'): Promise<TaskRow | undefined> {
   const { from, to } = TRANSITIONS[event];
-  return trx.updateTable('tasks').set({ state: to, updated_at: nowIso() }).where('id', '=', taskId).where('state', 'in', from).returningAll().executeTakeFirst();
+  return trx
+    .updateTable('tasks')
+    .set({ state: to, updated_at: nowIso() })
+    .where('id', '=', taskId)
+    .where('state', 'in', from)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Marks a finished task dismissed by this user (Dbvisit); undefined when it is unfinished, gone or dismissed already. */
@@ -248,7 +283,12 @@ export function dismissFinishedTask(trx: Kysely<Database>, taskId: number, userG
  * backwards even when two reports race; an equal percentage may change the message. False when
  * the guard refused it.
  */
-export async function setTaskProgress(db: Kysely<Database>, taskId: number, progress: { percent: number; message: string | null }, inStates: readonly string[]): Promise<boolean> {
+export async function setTaskProgress(
+  db: Kysely<Database>,
+  taskId: number,
+  progress: { percent: number; message: string | null },
+  inStates: readonly string[],
+): Promise<boolean> {
   const updated = await db
     .updateTable('tasks')
     .set({ progress_percent: progress.percent, progress_message: progress.message, updated_at: nowIso() })

@@ -6,7 +6,12 @@ export const tasksPath = (accountId: string, query = '') => `/accounts/${account
 export const taskPath = (accountId: string, taskId: string) => `/accounts/${accountId}/core/v1/tasks/${taskId}`;
 
 /** A GET as an Astra client sends it: `Authorization: Bearer <token>` (null: no Authorization). */
-export function astraGet(h: Harness, url: string, token: string | null = h.admin.token, headers: Record<string, string> = {}): Promise<Response> {
+export function astraGet(
+  h: Harness,
+  url: string,
+  token: string | null = h.admin.token,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return h.request('GET', url, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
 }
 

@@ -20,13 +20,20 @@ type Row = Record<string, string | number | null>;
 function matches(row: Row, c: Cond): boolean {
   if (typeof c === 'boolean') return c;
   switch (c.op) {
-    case 'and': return c.conditions.every((x) => matches(row, x));
-    case 'or': return c.conditions.some((x) => matches(row, x));
-    case 'not': return !matches(row, c.condition);
-    case 'contains': return row[c.field] !== null && String(row[c.field]).includes(c.value);
-    case 'eq': return c.value === null ? row[c.field] === null : row[c.field] === c.value;
-    case 'ne': return row[c.field] !== c.value;
-    default: throw new Error(`unexpected ${c.op}`);
+    case 'and':
+      return c.conditions.every((x) => matches(row, x));
+    case 'or':
+      return c.conditions.some((x) => matches(row, x));
+    case 'not':
+      return !matches(row, c.condition);
+    case 'contains':
+      return row[c.field] !== null && String(row[c.field]).includes(c.value);
+    case 'eq':
+      return c.value === null ? row[c.field] === null : row[c.field] === c.value;
+    case 'ne':
+      return row[c.field] !== c.value;
+    default:
+      throw new Error(`unexpected ${c.op}`);
   }
 }
 
@@ -63,12 +70,18 @@ describe('Astra task list query → TaskQuery', () => {
   });
 
   test('a filter no task can pass becomes a condition nothing satisfies; one every task passes disappears', () => {
-    assert.deepEqual(parseTaskListQuery({ filter: "version eq '1.0'" }, ACCOUNT).where, [inAccount, { field: 'id', op: 'eq', value: null }]);
+    assert.deepEqual(parseTaskListQuery({ filter: "version eq '1.0'" }, ACCOUNT).where, [
+      inAccount,
+      { field: 'id', op: 'eq', value: null },
+    ]);
     assert.deepEqual(parseTaskListQuery({ filter: "service eq 'taskd'" }, ACCOUNT).where, [inAccount]);
   });
 
   test('repeated filters and comma-joined clauses are one AND', () => {
-    const q = parseTaskListQuery({ filter: ["id eq 'A'", "startTime gt '2024-01-01T00:00:00Z',endTime lt '2024-01-02T00:00:00.25Z'"] }, ACCOUNT);
+    const q = parseTaskListQuery(
+      { filter: ["id eq 'A'", "startTime gt '2024-01-01T00:00:00Z',endTime lt '2024-01-02T00:00:00.25Z'"] },
+      ACCOUNT,
+    );
     assert.deepEqual(q.where[1], {
       op: 'and',
       conditions: [
@@ -94,28 +107,62 @@ describe('Astra task list query → TaskQuery', () => {
   });
 
   test('problems: 6 for unknown parameters, 5 for bad values', () => {
-    assert.equal(problemOf(() => parseTaskListQuery({ skip: '1' }, ACCOUNT)), 6);
-    assert.equal(problemOf(() => parseTaskListQuery({ limit: '0' }, ACCOUNT)), 5);
-    assert.equal(problemOf(() => parseTaskListQuery({ include: 'nope' }, ACCOUNT)), 5);
-    assert.equal(problemOf(() => parseTaskListQuery({ filter: 'state eq x' }, ACCOUNT)), 5);
-    assert.equal(problemOf(() => parseTaskListQuery({ continue: '!!' }, ACCOUNT)), 5);
-    assert.equal(problemOf(() => parseTaskListQuery({ filter: `description in '${'x'.repeat(4096)}'` }, ACCOUNT)), 5);
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ skip: '1' }, ACCOUNT)),
+      6,
+    );
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ limit: '0' }, ACCOUNT)),
+      5,
+    );
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ include: 'nope' }, ACCOUNT)),
+      5,
+    );
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ filter: 'state eq x' }, ACCOUNT)),
+      5,
+    );
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ continue: '!!' }, ACCOUNT)),
+      5,
+    );
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ filter: `description in '${'x'.repeat(4096)}'` }, ACCOUNT)),
+      5,
+    );
     // A value that splits across the description's parts in too many ways is refused, not run.
-    assert.equal(problemOf(() => parseTaskListQuery({ filter: `description in '${' (#1) of app '.repeat(100)}'` }, ACCOUNT)), 5);
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ filter: `description in '${' (#1) of app '.repeat(100)}'` }, ACCOUNT)),
+      5,
+    );
   });
 
   test('a continue token resumes after its position only on the query it came from', () => {
     const filter = "state eq 'running'";
     const token = encodeContinue(queryFingerprint(ACCOUNT, [filter]), ['2024-01-01T00:00:00.000Z', 42]);
     assert.deepEqual(parseTaskListQuery({ filter, continue: token }, ACCOUNT).after, ['2024-01-01T00:00:00.000Z', 42]);
-    assert.equal(problemOf(() => parseTaskListQuery({ continue: token }, ACCOUNT)), 5);
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ continue: token }, ACCOUNT)),
+      5,
+    );
     const wrongShape = encodeContinue(queryFingerprint(ACCOUNT, [filter]), [42, '2024']);
-    assert.equal(problemOf(() => parseTaskListQuery({ filter, continue: wrongShape }, ACCOUNT)), 5);
+    assert.equal(
+      problemOf(() => parseTaskListQuery({ filter, continue: wrongShape }, ACCOUNT)),
+      5,
+    );
   });
 });
 
 describe('composed-text filters agree with the presented text', () => {
-  const DESCRIPTION: Piece[] = ['Task ', { field: 'name' }, ' (#', { field: 'sequence_id', numeric: true }, ') of app ', { field: 'app_name' }];
+  const DESCRIPTION: Piece[] = [
+    'Task ',
+    { field: 'name' },
+    ' (#',
+    { field: 'sequence_id', numeric: true },
+    ') of app ',
+    { field: 'app_name' },
+  ];
   const describeRow = (r: Row) => `Task ${r.name} (#${r.sequence_id}) of app ${r.app_name}`;
   // Names that themselves look like parts of the description.
   const rows: Row[] = [
@@ -126,9 +173,21 @@ describe('composed-text filters agree with the presented text', () => {
   ];
 
   test('equality matches exactly the rows whose description is the value', () => {
-    const values = [...rows.map(describeRow), 'Task x (#1) of app y (#12) of app z', 'Task migrate (#04) of app web', 'Task migrate (#4) of app we', 'Task ', ''];
+    const values = [
+      ...rows.map(describeRow),
+      'Task x (#1) of app y (#12) of app z',
+      'Task migrate (#04) of app web',
+      'Task migrate (#4) of app we',
+      'Task ',
+      '',
+    ];
     for (const value of values) {
-      for (const row of rows) assert.equal(matches(row, templateEquals(DESCRIPTION, value)), describeRow(row) === value, `${JSON.stringify(value)} vs ${describeRow(row)}`);
+      for (const row of rows)
+        assert.equal(
+          matches(row, templateEquals(DESCRIPTION, value)),
+          describeRow(row) === value,
+          `${JSON.stringify(value)} vs ${describeRow(row)}`,
+        );
     }
   });
 
@@ -156,7 +215,13 @@ describe('Accept negotiation', () => {
   });
   test('the resource type is echoed; q=0 refuses; anything else is problem 32', () => {
     assert.equal(negotiate(`${own}, */*`, own), own);
-    assert.equal(problemOf(() => negotiate('text/html', own)), 32);
-    assert.equal(problemOf(() => negotiate('application/json;q=0', own)), 32);
+    assert.equal(
+      problemOf(() => negotiate('text/html', own)),
+      32,
+    );
+    assert.equal(
+      problemOf(() => negotiate('application/json;q=0', own)),
+      32,
+    );
   });
 });

@@ -39,7 +39,11 @@ describeEachStore('vSphere envelopes for what is not there and what cannot be re
       headers: { authorization: `Basic ${Buffer.from(`admin:${h.adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
     });
     assert.equal(create.status, 200, create.text);
-    const oversized = await post('/api/cis/tasks?action=list', JSON.stringify({ filter_spec: { tasks: ['x'.repeat(h.config.maxBodyBytes)] } }), 'application/json');
+    const oversized = await post(
+      '/api/cis/tasks?action=list',
+      JSON.stringify({ filter_spec: { tasks: ['x'.repeat(h.config.maxBodyBytes)] } }),
+      'application/json',
+    );
     apiError(oversized, 400, 'INVALID_ARGUMENT', 'larger than this server accepts');
   });
 
@@ -47,9 +51,21 @@ describeEachStore('vSphere envelopes for what is not there and what cannot be re
     const session = await openSession(h);
     restError(await call(h, 'GET', '/rest/cis/tasks/a%00b', session), 404, 'not_found');
     restError(await call(h, 'POST', '/rest/cis/tasks/a%00b?action=cancel', session), 404, 'not_found');
-    restError(await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task&filter_spec.users=a%00', session), 400, 'invalid_argument', 'NUL');
-    apiError(await call(h, 'POST', '/api/cis/tasks?action=list', session, { filter_spec: { tasks: ['a\u0000'] } }), 400, 'INVALID_ARGUMENT', 'NUL');
-    const login = await h.request('POST', '/api/session', { headers: { authorization: `Basic ${Buffer.from('ad\u0000min:x').toString('base64')}` } });
+    restError(
+      await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task&filter_spec.users=a%00', session),
+      400,
+      'invalid_argument',
+      'NUL',
+    );
+    apiError(
+      await call(h, 'POST', '/api/cis/tasks?action=list', session, { filter_spec: { tasks: ['a\u0000'] } }),
+      400,
+      'INVALID_ARGUMENT',
+      'NUL',
+    );
+    const login = await h.request('POST', '/api/session', {
+      headers: { authorization: `Basic ${Buffer.from('ad\u0000min:x').toString('base64')}` },
+    });
     apiError(login, 401, 'UNAUTHENTICATED');
   });
 });

@@ -22,19 +22,35 @@ describe('vSphere list messages', () => {
   });
 
   test('targets pair up by position; values are percent-decoded', () => {
-    const { filter } = fromQuery('filter_spec.targets.2.id=g%2F2&filter_spec.targets.1.type=app&filter_spec.targets.2.type=app&filter_spec.targets.1.id=g1');
-    assert.deepEqual(filter.targets, [{ type: 'app', id: 'g1' }, { type: 'app', id: 'g/2' }]);
+    const { filter } = fromQuery(
+      'filter_spec.targets.2.id=g%2F2&filter_spec.targets.1.type=app&filter_spec.targets.2.type=app&filter_spec.targets.1.id=g1',
+    );
+    assert.deepEqual(filter.targets, [
+      { type: 'app', id: 'g1' },
+      { type: 'app', id: 'g/2' },
+    ]);
   });
 
   test('the query and the body give the same FilterSpec and ResultSpec', () => {
-    const q = fromQuery('filter_spec.services.1=taskd.task&filter_spec.status=RUNNING&filter_spec.targets.1.type=app&filter_spec.targets.1.id=a1&result_spec.return_all=true');
-    const b = parseListBody(JSON.stringify({ filter_spec: { services: ['taskd.task'], status: ['RUNNING'], targets: [{ type: 'app', id: 'a1' }] }, result_spec: { return_all: true } }));
+    const q = fromQuery(
+      'filter_spec.services.1=taskd.task&filter_spec.status=RUNNING&filter_spec.targets.1.type=app&filter_spec.targets.1.id=a1&result_spec.return_all=true',
+    );
+    const b = parseListBody(
+      JSON.stringify({
+        filter_spec: { services: ['taskd.task'], status: ['RUNNING'], targets: [{ type: 'app', id: 'a1' }] },
+        result_spec: { return_all: true },
+      }),
+    );
     assert.deepEqual(q, b);
     assert.deepEqual(q.result, { returnAll: true, excludeResult: false });
   });
 
   test('a FilterSpec becomes conditions on guid, state, app guid and creator, oldest first, one past the limit', () => {
-    const msg = toTaskListMessage(fromQuery('filter_spec.tasks=t1&filter_spec.status=BLOCKED&filter_spec.status=RUNNING&filter_spec.targets.1.type=app&filter_spec.targets.1.id=a1&filter_spec.users=ann'));
+    const msg = toTaskListMessage(
+      fromQuery(
+        'filter_spec.tasks=t1&filter_spec.status=BLOCKED&filter_spec.status=RUNNING&filter_spec.targets.1.type=app&filter_spec.targets.1.id=a1&filter_spec.users=ann',
+      ),
+    );
     assert.deepEqual(msg.query, {
       where: [
         { field: 'guid', op: 'in', values: ['t1'] },
@@ -50,7 +66,10 @@ describe('vSphere list messages', () => {
   test('a filter no taskd task can meet asks the store nothing', () => {
     assert.equal(toTaskListMessage(fromQuery('filter_spec.services=com.vmware.vcenter.vm')).query, undefined);
     assert.equal(toTaskListMessage(fromQuery('filter_spec.services=taskd.task&filter_spec.operations=clone')).query, undefined);
-    assert.equal(toTaskListMessage(fromQuery('filter_spec.tasks=t&filter_spec.targets.1.type=vm&filter_spec.targets.1.id=x')).query, undefined);
+    assert.equal(
+      toTaskListMessage(fromQuery('filter_spec.tasks=t&filter_spec.targets.1.type=vm&filter_spec.targets.1.id=x')).query,
+      undefined,
+    );
     invalid(() => toTaskListMessage(fromQuery('filter_spec.services=other&filter_spec.status=DONE')), "'DONE'");
   });
 
@@ -62,7 +81,10 @@ describe('vSphere list messages', () => {
 
   test('get specs: /rest takes spec.*, /api also the flattened names', () => {
     assert.deepEqual(parseGetSpec(queryPairs('/x?spec.exclude_result=true'), 'rest'), { returnAll: false, excludeResult: true });
-    assert.deepEqual(parseGetSpec(queryPairs('/x?return_all=true&spec.exclude_result=false'), 'api'), { returnAll: true, excludeResult: false });
+    assert.deepEqual(parseGetSpec(queryPairs('/x?return_all=true&spec.exclude_result=false'), 'api'), {
+      returnAll: true,
+      excludeResult: false,
+    });
     invalid(() => parseGetSpec(queryPairs('/x?exclude_result=true'), 'rest'), "'exclude_result'");
   });
 });

@@ -7,7 +7,9 @@ const REST = '/rest/com/vmware/cis/session';
 
 describeEachStore('vSphere sessions', (h) => {
   test('/rest create answers {"value": id} and sets the cookie only for clients without header authn', async () => {
-    const headerClient = await h.request('POST', REST, { headers: { authorization: basic('admin', h.adminPassword), 'vmware-use-header-authn': 'true' } });
+    const headerClient = await h.request('POST', REST, {
+      headers: { authorization: basic('admin', h.adminPassword), 'vmware-use-header-authn': 'true' },
+    });
     assert.equal(headerClient.status, 200, headerClient.text);
     assert.match(headerClient.body.value, /^[0-9a-f]{32}$/);
     assert.equal(headerClient.headers['set-cookie'], undefined);
@@ -45,7 +47,11 @@ describeEachStore('vSphere sessions', (h) => {
   });
 
   test('/rest delete (DELETE or ~action=delete) answers 200 with no body and ends the session', async () => {
-    for (const [method, url] of [['DELETE', REST], ['POST', `${REST}?~action=delete`], ['DELETE', `${REST}?~action=delete`]]) {
+    for (const [method, url] of [
+      ['DELETE', REST],
+      ['POST', `${REST}?~action=delete`],
+      ['DELETE', `${REST}?~action=delete`],
+    ]) {
       const id = await openSession(h);
       const res = await call(h, method, url, id);
       assert.equal(res.status, 200, res.text);
@@ -83,18 +89,33 @@ describeEachStore('vSphere sessions', (h) => {
 
   test('bad, missing or malformed credentials are 401 unauthenticated in each envelope', async () => {
     const user = await h.user();
-    for (const authorization of [basic(user.username, 'wrong'), basic('nobody-at-all', 'x'), undefined, 'Basic !!!', `bearer ${user.token}`]) {
+    for (const authorization of [
+      basic(user.username, 'wrong'),
+      basic('nobody-at-all', 'x'),
+      undefined,
+      'Basic !!!',
+      `bearer ${user.token}`,
+    ]) {
       const headers: Record<string, string> = authorization ? { authorization } : {};
       restError(await h.request('POST', REST, { headers }), 401, 'unauthenticated');
       apiError(await h.request('POST', '/api/session', { headers }), 401, 'UNAUTHENTICATED');
     }
-    restError(await h.request('POST', REST, { headers: { authorization: basic(user.username, 'wrong') } }), 401, 'unauthenticated', 'Invalid user name or password');
+    restError(
+      await h.request('POST', REST, { headers: { authorization: basic(user.username, 'wrong') } }),
+      401,
+      'unauthenticated',
+      'Invalid user name or password',
+    );
   });
 
   test('without a session, or with an unknown one, every other operation is 401 unauthenticated', async () => {
     restError(await call(h, 'POST', `${REST}?~action=get`, undefined), 401, 'unauthenticated', 'vmware-api-session-id');
     restError(await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task', 'f'.repeat(32)), 401, 'unauthenticated');
-    apiError(await call(h, 'POST', '/api/cis/tasks?action=list', undefined, { filter_spec: { services: ['taskd.task'] } }), 401, 'UNAUTHENTICATED');
+    apiError(
+      await call(h, 'POST', '/api/cis/tasks?action=list', undefined, { filter_spec: { services: ['taskd.task'] } }),
+      401,
+      'UNAUTHENTICATED',
+    );
     apiError(await call(h, 'DELETE', '/api/session', 'nope'), 401, 'UNAUTHENTICATED');
     // A CF token is not a session.
     apiError(await h.request('GET', '/api/session', { token: h.admin.token }), 401, 'UNAUTHENTICATED');
@@ -105,7 +126,8 @@ describeEachStore('vSphere sessions', (h) => {
     const idle = await openSession(h);
     const recent = await openSession(h);
     const setIdle = (id: string, minutes: number) =>
-      h.db.updateTable('vsphere_sessions')
+      h.db
+        .updateTable('vsphere_sessions')
         .set({ last_accessed_at: new Date(Date.now() - minutes * 60_000).toISOString() })
         .where('id_hash', '=', createHash('sha256').update(id).digest('hex'))
         .execute();

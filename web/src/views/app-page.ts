@@ -7,17 +7,30 @@ import { clearError, reporting } from '../notice.js';
 import { go, type View } from '../router.js';
 import { progressBar } from './progress.js';
 
-interface App { guid: string; name: string; state: string; relationships: { space: { data: { guid: string } } } }
+interface App {
+  guid: string;
+  name: string;
+  state: string;
+  relationships: { space: { data: { guid: string } } };
+}
 
 export const appPageView: View = (main, route) => {
   const guid = route.parts[1]!;
   const title = h('h1', {}, 'App');
   const where = h('p', {});
   const recent = h('ul', { class: 'links' });
-  main.append(title, where, runTaskForm(guid),
-    h('section', { 'aria-labelledby': 'recent-title' },
-      h('h2', { id: 'recent-title' }, 'Latest tasks'), recent,
-      h('p', {}, link(`#/tasks?app_guids=${guid}`, 'All tasks of this app'))));
+  main.append(
+    title,
+    where,
+    runTaskForm(guid),
+    h(
+      'section',
+      { 'aria-labelledby': 'recent-title' },
+      h('h2', { id: 'recent-title' }, 'Latest tasks'),
+      recent,
+      h('p', {}, link(`#/tasks?app_guids=${guid}`, 'All tasks of this app')),
+    ),
+  );
   void reporting(async () => {
     const app = await getJson<App>(`/v3/apps/${guid}`);
     title.textContent = `App ${app.name}`;
@@ -36,14 +49,22 @@ function runTaskForm(appGuid: string): HTMLFormElement {
   const memory = h('input', { id: 'run-memory', name: 'memory_in_mb', type: 'number', min: 1, placeholder: 'default' });
   const disk = h('input', { id: 'run-disk', name: 'disk_in_mb', type: 'number', min: 1, placeholder: 'default' });
   const submit = h('button', { type: 'submit' }, 'Run task');
-  const form = h('form', { class: 'card', 'aria-labelledby': 'run-title' },
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'run-title' },
     h('h2', { id: 'run-title' }, 'Run a task'),
-    h('label', { for: 'run-command' }, 'Command'), command,
-    h('label', { for: 'run-name' }, 'Name'), name,
-    h('div', { class: 'row' },
+    h('label', { for: 'run-command' }, 'Command'),
+    command,
+    h('label', { for: 'run-name' }, 'Name'),
+    name,
+    h(
+      'div',
+      { class: 'row' },
       h('div', { class: 'field' }, h('label', { for: 'run-memory' }, 'Memory (MB)'), memory),
-      h('div', { class: 'field' }, h('label', { for: 'run-disk' }, 'Disk (MB)'), disk)),
-    submit);
+      h('div', { class: 'field' }, h('label', { for: 'run-disk' }, 'Disk (MB)'), disk),
+    ),
+    submit,
+  );
   const runTask = async () => {
     clearError();
     const body: Record<string, unknown> = { command: command.value };

@@ -4,7 +4,10 @@ import { h, link } from '../dom.js';
 import { reporting } from '../notice.js';
 import type { View } from '../router.js';
 
-interface Named { guid: string; name: string }
+interface Named {
+  guid: string;
+  name: string;
+}
 
 export const orgsView: View = (main) => {
   const list = h('ul', { class: 'links' });
@@ -17,9 +20,12 @@ export const orgView: View = (main, route) => {
   const title = h('h1', {}, 'Organization');
   const list = h('ul', { class: 'links' });
   main.append(
-    h('p', {}, link('#/orgs', 'All organizations')), title,
+    h('p', {}, link('#/orgs', 'All organizations')),
+    title,
     h('p', {}, link(`#/tasks?organization_guids=${guid}`, 'Tasks in this organization')),
-    h('h2', {}, 'Spaces'), list);
+    h('h2', {}, 'Spaces'),
+    list,
+  );
   void reporting(async () => (title.textContent = `Organization ${(await getJson<Named>(`/v3/organizations/${guid}`)).name}`));
   void fillList(list, `/v3/spaces?organization_guids=${guid}&order_by=name`, (space) => `#/spaces/${space.guid}`);
 };

@@ -3,7 +3,11 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 
-interface LogLine { seq: number; stream: string; text: string }
+interface LogLine {
+  seq: number;
+  stream: string;
+  text: string;
+}
 
 export function liveLog(taskGuid: string, onEnd: (state: string) => void): { el: HTMLElement; stop: () => void } {
   const pre = h('pre', { class: 'log', tabindex: 0, 'aria-label': 'Task log' });
@@ -43,7 +47,10 @@ export function liveLog(taskGuid: string, onEnd: (state: string) => void): { el:
     }
   };
   void connect();
-  return { el: h('section', { 'aria-labelledby': 'log-title' }, h('h2', { id: 'log-title' }, 'Log'), status, pre), stop: () => controller.abort() };
+  return {
+    el: h('section', { 'aria-labelledby': 'log-title' }, h('h2', { id: 'log-title' }, 'Log'), status, pre),
+    stop: () => controller.abort(),
+  };
 }
 
 /** Parses a text/event-stream body, one call per event; comments (heartbeats) are skipped. */

@@ -8,11 +8,16 @@ export const signInView: View = (main) => {
   const username = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit' }, 'Sign in');
-  const form = h('form', { class: 'card', 'aria-labelledby': 'sign-in-title' },
+  const form = h(
+    'form',
+    { class: 'card', 'aria-labelledby': 'sign-in-title' },
     h('h1', { id: 'sign-in-title' }, 'Sign in to taskd'),
-    h('label', { for: 'username' }, 'Username'), username,
-    h('label', { for: 'password' }, 'Password'), password,
-    submit);
+    h('label', { for: 'username' }, 'Username'),
+    username,
+    h('label', { for: 'password' }, 'Password'),
+    password,
+    submit,
+  );
   const signInAndGo = async () => {
     clearError();
     submit.disabled = true;

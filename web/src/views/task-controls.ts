@@ -21,18 +21,26 @@ export function renderTaskControls(el: HTMLElement, task: Task, allowed: boolean
     fill(el);
     return;
   }
-  fill(el, ...ACTIONS.filter((a) => a.when.includes(state)).map(({ action, label }) =>
-    h('button', {
-      type: 'button',
-      class: action === 'cancel' ? 'danger' : '',
-      onclick: (event: Event) => {
-        const button = event.currentTarget as HTMLButtonElement;
-        button.disabled = true;
-        clearError();
-        void reporting(() => sendJson<Task>('POST', `/v3/tasks/${task.guid}/actions/${action}`)).then((changed) => {
-          button.disabled = false;
-          if (changed) onChange(changed);
-        });
-      },
-    }, label)));
+  fill(
+    el,
+    ...ACTIONS.filter((a) => a.when.includes(state)).map(({ action, label }) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: action === 'cancel' ? 'danger' : '',
+          onclick: (event: Event) => {
+            const button = event.currentTarget as HTMLButtonElement;
+            button.disabled = true;
+            clearError();
+            void reporting(() => sendJson<Task>('POST', `/v3/tasks/${task.guid}/actions/${action}`)).then((changed) => {
+              button.disabled = false;
+              if (changed) onChange(changed);
+            });
+          },
+        },
+        label,
+      ),
+    ),
+  );
 }

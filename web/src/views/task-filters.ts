@@ -8,34 +8,58 @@ import { go } from '../router.js';
 
 const STATES = ['PENDING', 'RUNNING', 'CANCELING', 'SUCCEEDED', 'FAILED'];
 const ORDERS: [string, string][] = [
-  ['-created_at', 'Newest first'], ['created_at', 'Oldest first'],
-  ['-updated_at', 'Recently updated'], ['updated_at', 'Least recently updated'],
+  ['-created_at', 'Newest first'],
+  ['created_at', 'Oldest first'],
+  ['-updated_at', 'Recently updated'],
+  ['updated_at', 'Least recently updated'],
 ];
 const PAGE_SIZES = ['10', '25', '50', '100'];
 
-interface Named { guid: string; name: string }
+interface Named {
+  guid: string;
+  name: string;
+}
 
 export function taskFilters(query: URLSearchParams): HTMLFormElement {
   const state = select('f-state', 'states', [['', 'Any state'], ...STATES.map((s): [string, string] => [s, s])], query);
   const org = select('f-org', 'organization_guids', [['', 'Any organization']], query);
   const space = select('f-space', 'space_guids', [['', 'Any space']], query);
   const app = select('f-app', 'app_guids', [['', 'Any app']], query);
-  const labels = h('input', { id: 'f-labels', name: 'label_selector', value: query.get('label_selector') ?? '', placeholder: 'env=prod,tier' });
+  const labels = h('input', {
+    id: 'f-labels',
+    name: 'label_selector',
+    value: query.get('label_selector') ?? '',
+    placeholder: 'env=prod,tier',
+  });
   const from = h('input', { id: 'f-from', name: 'from', type: 'datetime-local', value: query.get('from') ?? '' });
   const to = h('input', { id: 'f-to', name: 'to', type: 'datetime-local', value: query.get('to') ?? '' });
   const order = select('f-order', 'order_by', ORDERS, query);
-  const perPage = select('f-per-page', 'per_page', PAGE_SIZES.map((n): [string, string] => [n, n]), query, '25');
+  const perPage = select(
+    'f-per-page',
+    'per_page',
+    PAGE_SIZES.map((n): [string, string] => [n, n]),
+    query,
+    '25',
+  );
 
   void loadChoices(org, '/v3/organizations', query.get('organization_guids'));
   void loadChoices(space, '/v3/spaces', query.get('space_guids'));
   void loadChoices(app, '/v3/apps', query.get('app_guids'));
 
-  const form = h('form', { class: 'filters', 'aria-label': 'Task filters' },
-    field('f-state', 'State', state), field('f-org', 'Organization', org), field('f-space', 'Space', space),
-    field('f-app', 'App', app), field('f-labels', 'Label selector', labels),
-    field('f-from', 'Created from', from), field('f-to', 'Created until', to),
-    field('f-order', 'Sort', order), field('f-per-page', 'Per page', perPage),
-    h('div', { class: 'field actions' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '#/tasks' }, 'Clear')));
+  const form = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Task filters' },
+    field('f-state', 'State', state),
+    field('f-org', 'Organization', org),
+    field('f-space', 'Space', space),
+    field('f-app', 'App', app),
+    field('f-labels', 'Label selector', labels),
+    field('f-from', 'Created from', from),
+    field('f-to', 'Created until', to),
+    field('f-order', 'Sort', order),
+    field('f-per-page', 'Per page', perPage),
+    h('div', { class: 'field actions' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '#/tasks' }, 'Clear')),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const next = new URLSearchParams();

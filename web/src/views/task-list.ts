@@ -18,10 +18,18 @@ export const taskListView: View = (main, route) => {
     h('h1', {}, 'Tasks'),
     taskFilters(route.query),
     summary,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'tasks' },
-      h('thead', {}, h('tr', {}, ...['Name', 'App', 'State', 'Progress', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
-      body)),
-    pager);
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'tasks' },
+        h('thead', {}, h('tr', {}, ...['Name', 'App', 'State', 'Progress', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
+        body,
+      ),
+    ),
+    pager,
+  );
 
   const query = listQuery(route.query);
   // Unchanged answers leave the table alone, so keyboard focus inside it survives a poll.
@@ -47,12 +55,15 @@ export const taskListView: View = (main, route) => {
 function taskRow(task: Task, apps: Map<string, string>): HTMLTableRowElement {
   const appGuid = task.relationships.app.data.guid;
   const state = stateOf(task);
-  return h('tr', { 'data-task': task.guid },
+  return h(
+    'tr',
+    { 'data-task': task.guid },
     h('td', {}, link(`#/tasks/${task.guid}`, task.name)),
     h('td', {}, link(`#/apps/${appGuid}`, apps.get(appGuid) ?? appGuid)),
     h('td', {}, h('span', { class: `state state-${state.toLowerCase()}` }, state)),
     h('td', {}, progressBar(task)),
-    h('td', {}, h('time', { datetime: task.created_at }, timeOf(task.created_at))));
+    h('td', {}, h('time', { datetime: task.created_at }, timeOf(task.created_at))),
+  );
 }
 
 function renderPager(pager: HTMLElement, query: URLSearchParams, page: number, pages: number): void {
@@ -61,8 +72,10 @@ function renderPager(pager: HTMLElement, query: URLSearchParams, page: number, p
     next.set('page', String(n));
     go('tasks', next);
   };
-  fill(pager,
+  fill(
+    pager,
     h('button', { type: 'button', disabled: page <= 1, onclick: to(page - 1) }, 'Previous'),
     h('span', {}, `Page ${page} of ${Math.max(pages, 1)}`),
-    h('button', { type: 'button', disabled: page >= pages, onclick: to(page + 1) }, 'Next'));
+    h('button', { type: 'button', disabled: page >= pages, onclick: to(page + 1) }, 'Next'),
+  );
 }

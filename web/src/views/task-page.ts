@@ -11,8 +11,17 @@ import { liveLog } from './live-log.js';
 import { progressBar } from './progress.js';
 import { renderTaskControls } from './task-controls.js';
 
-interface Message { seq: number; time: string; source: string; text: string }
-interface App { guid: string; name: string; relationships: { space: { data: { guid: string } } } }
+interface Message {
+  seq: number;
+  time: string;
+  source: string;
+  text: string;
+}
+interface App {
+  guid: string;
+  name: string;
+  relationships: { space: { data: { guid: string } } };
+}
 
 export const taskPageView: View = (main, route) => {
   const guid = route.parts[1]!;
@@ -23,15 +32,21 @@ export const taskPageView: View = (main, route) => {
   const subtasks = h('ul', { class: 'subtasks' });
   const log = liveLog(guid, () => void refresh());
   main.append(
-    title, controls, details,
+    title,
+    controls,
+    details,
     h('section', { 'aria-labelledby': 'messages-title' }, h('h2', { id: 'messages-title' }, 'Messages'), messages),
-    h('section', { 'aria-labelledby': 'subtasks-title' },
+    h(
+      'section',
+      { 'aria-labelledby': 'subtasks-title' },
       h('h2', { id: 'subtasks-title' }, 'Subtasks'),
       // The API has no parent filter; subtasks are always of the parent's app, so the app's
       // tasks are listed and narrowed here.
       h('p', { class: 'muted' }, 'Subtasks are tasks of the same app created by this one.'),
-      subtasks),
-    log.el);
+      subtasks,
+    ),
+    log.el,
+  );
 
   let app: App | undefined;
   let allowed = false;
@@ -73,10 +88,17 @@ function renderDetails(dl: HTMLElement, task: Task, app: App | undefined): void 
   if (task.result.failure_reason) rows.push(['Failure reason', task.result.failure_reason]);
   if (task.parent_task_guid) rows.push(['Parent task', link(`#/tasks/${task.parent_task_guid}`, task.parent_task_guid)]);
   rows.push(
-    ['Memory', `${task.memory_in_mb} MB`], ['Disk', `${task.disk_in_mb} MB`],
+    ['Memory', `${task.memory_in_mb} MB`],
+    ['Disk', `${task.disk_in_mb} MB`],
     ['Timeout', task.timeout_in_seconds ? `${task.timeout_in_seconds} s` : 'none'],
-    ['Created', timeOf(task.created_at)], ['Updated', timeOf(task.updated_at)],
-    ['Labels', Object.entries(task.metadata.labels).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'],
+    ['Created', timeOf(task.created_at)],
+    ['Updated', timeOf(task.updated_at)],
+    [
+      'Labels',
+      Object.entries(task.metadata.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || 'none',
+    ],
   );
   fill(dl, ...rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
 }
@@ -90,8 +112,12 @@ async function renderMessages(list: HTMLElement, guid: string): Promise<void> {
   if (list.dataset.count === count) return;
   list.dataset.count = count;
   if (!page.resources.length) return fill(list, h('li', { class: 'muted' }, 'No messages.'));
-  fill(list, ...page.resources.map((m) =>
-    h('li', {}, h('time', { datetime: m.time }, timeOf(m.time)), ' ', h('span', { class: 'muted' }, `[${m.source}]`), ' ', m.text)));
+  fill(
+    list,
+    ...page.resources.map((m) =>
+      h('li', {}, h('time', { datetime: m.time }, timeOf(m.time)), ' ', h('span', { class: 'muted' }, `[${m.source}]`), ' ', m.text),
+    ),
+  );
 }
 
 async function renderSubtasks(list: HTMLElement, task: Task): Promise<void> {

@@ -36,11 +36,16 @@ export function holds(left: string | number, op: FilterOp, right: string | numbe
   if (op === 'in') return String(left).includes(String(right));
   const order = typeof left === 'number' && typeof right === 'number' ? left - right : left < right ? -1 : left > right ? 1 : 0;
   switch (op) {
-    case 'eq': return order === 0;
-    case 'lt': return order < 0;
-    case 'gt': return order > 0;
-    case 'lte': return order <= 0;
-    case 'gte': return order >= 0;
+    case 'eq':
+      return order === 0;
+    case 'lt':
+      return order < 0;
+    case 'gt':
+      return order > 0;
+    case 'lte':
+      return order <= 0;
+    case 'gte':
+      return order >= 0;
   }
 }
 

@@ -14,7 +14,10 @@ interface TokenBody {
 
 /** What binds a token to its query: the account and the filters, not the page size or projection. */
 export function queryFingerprint(accountId: string, filters: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify([accountId, filters])).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([accountId, filters]))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 export function encodeContinue(fingerprint: string, after: readonly TaskQueryValue[]): string {
@@ -40,7 +43,8 @@ export function decodeContinue(token: string, fingerprint: string, shape: readon
   } catch {
     throw invalid();
   }
-  if (typeof body !== 'object' || body === null || body.q !== fingerprint || !Array.isArray(body.a) || body.a.length !== shape.length) throw invalid();
+  if (typeof body !== 'object' || body === null || body.q !== fingerprint || !Array.isArray(body.a) || body.a.length !== shape.length)
+    throw invalid();
   const after = body.a;
   if (!after.every((v, i) => isValue(v) && typeof v === shape[i])) throw invalid();
   return after;

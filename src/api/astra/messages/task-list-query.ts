@@ -49,7 +49,11 @@ function parseInclude(value: string): string[] {
 /** The account's tasks that every filter clause admits; `accountId` is the org guid. */
 export function parseTaskListQuery(raw: RawQuery, accountId: string): TaskListRequest {
   const unsupported = Object.keys(raw).filter((k) => !SUPPORTED.includes(k));
-  if (unsupported.length) throw new AstraProblem(6, unsupported.map((name) => ({ name, reason: 'is not supported for this endpoint' })));
+  if (unsupported.length)
+    throw new AstraProblem(
+      6,
+      unsupported.map((name) => ({ name, reason: 'is not supported for this endpoint' })),
+    );
 
   const include = single(raw, 'include');
   const limit = single(raw, 'limit');

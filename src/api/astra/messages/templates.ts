@@ -73,7 +73,8 @@ export function templateContains(pieces: readonly Piece[], value: string): Cond 
       // Starts inside this literal (at its start, or part-way) and runs on past its end.
       for (let o = 0; o < piece.length; o++) {
         const tail = piece.slice(o);
-        if (value.length > tail.length && value.startsWith(tail)) options.push(fromPiece(pieces, i + 1, value.slice(tail.length), false, budget));
+        if (value.length > tail.length && value.startsWith(tail))
+          options.push(fromPiece(pieces, i + 1, value.slice(tail.length), false, budget));
       }
       return;
     }

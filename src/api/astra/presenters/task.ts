@@ -51,9 +51,27 @@ export interface AstraTask {
 
 /** Every top-level field a task object may carry, in presentation order (what `include` may name). */
 export const ASTRA_TASK_FIELDS = [
-  'type', 'version', 'id', 'name', 'summary', 'description', 'service', 'parentTaskID', 'userID',
-  'resourceID', 'resourceURI', 'resourceCollectionURI', 'state', 'stateTransitions', 'stateDetails',
-  'orderHint', 'percentDone', 'startTime', 'endTime', 'cancelTime', 'metadata',
+  'type',
+  'version',
+  'id',
+  'name',
+  'summary',
+  'description',
+  'service',
+  'parentTaskID',
+  'userID',
+  'resourceID',
+  'resourceURI',
+  'resourceCollectionURI',
+  'state',
+  'stateTransitions',
+  'stateDetails',
+  'orderHint',
+  'percentDone',
+  'startTime',
+  'endTime',
+  'cancelTime',
+  'metadata',
 ] as const;
 
 /** Astra's name pattern `^(([a-z])*(\.))*([a-z])+$`: taskd's kind of task, not the task's own name. */
@@ -62,13 +80,15 @@ export const taskNameOf = (parentTaskGuid: string | null) => (parentTaskGuid ===
 /** Astra's summary is 3..63 characters: the task's own name, cut, and padded with dots. */
 export const summaryOf = (name: string) => name.slice(0, 63).padEnd(3, '.');
 
-export const descriptionOf = (t: Pick<TaskView, 'name' | 'sequence_id' | 'app_name'>) => `Task ${t.name} (#${t.sequence_id}) of app ${t.app_name}`;
+export const descriptionOf = (t: Pick<TaskView, 'name' | 'sequence_id' | 'app_name'>) =>
+  `Task ${t.name} (#${t.sequence_id}) of app ${t.app_name}`;
 
 export const resourceUriOf = (appGuid: string) => `/v3/apps/${appGuid}`;
 export const resourceCollectionUriOf = (appGuid: string) => `/v3/apps/${appGuid}/tasks`;
 
 /** A completed task is 100 % done whatever it last reported. */
-export const percentDoneOf = (t: Pick<TaskView, 'state' | 'progress_percent'>) => (t.state === 'SUCCEEDED' ? 100 : t.progress_percent ?? undefined);
+export const percentDoneOf = (t: Pick<TaskView, 'state' | 'progress_percent'>) =>
+  t.state === 'SUCCEEDED' ? 100 : (t.progress_percent ?? undefined);
 
 /**
  * When the cancel was asked for, on cancelling and cancelled tasks. Every cancel passes through
@@ -96,7 +116,8 @@ export function presentAstraTask(t: TaskView): AstraTask {
     resourceCollectionURI: [resourceCollectionUriOf(t.app_guid)],
     state,
     stateTransitions: STATE_TRANSITIONS,
-    stateDetails: state === 'failed' ? [{ type: STATE_DETAIL_TYPE, title: STATE_DETAIL_TITLE, detail: t.failure_reason ?? UNKNOWN_FAILURE }] : [],
+    stateDetails:
+      state === 'failed' ? [{ type: STATE_DETAIL_TYPE, title: STATE_DETAIL_TITLE, detail: t.failure_reason ?? UNKNOWN_FAILURE }] : [],
     metadata: {
       labels: t.labels.map((l) => ({ name: l.key, value: l.value })),
       creationTimestamp: t.created_at,

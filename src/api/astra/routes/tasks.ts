@@ -87,7 +87,11 @@ export function astraTaskRoutes(app: TypedApp, ctx: AppContext) {
       const accountId = parseAccountId(request.params.account_id);
       const taskId = parseTaskId(request.params.task_id);
       const unsupported = Object.keys(request.query as RawQuery);
-      if (unsupported.length) throw new AstraProblem(6, unsupported.map((name) => ({ name, reason: 'is not supported for this endpoint' })));
+      if (unsupported.length)
+        throw new AstraProblem(
+          6,
+          unsupported.map((name) => ({ name, reason: 'is not supported for this endpoint' })),
+        );
       const contentType = negotiate(request.headers.accept, TASK_MEDIA_TYPE);
       await checkAccount(actor, accountId);
       const task = await readableTask(db, actor.readableSpaces(), { guid: taskId });

@@ -120,7 +120,8 @@ function parseLifecycle(body: Body, errors: string[]): { lifecycle?: LifecycleCh
   const result: LifecycleChoice = { type };
   if (data.stack !== undefined) {
     if (data.stack === null) result.stack = null;
-    else if (typeof data.stack !== 'string') errors.push('Lifecycle Stack must be a string', 'Lifecycle Stack must be between 1 and 4096 characters');
+    else if (typeof data.stack !== 'string')
+      errors.push('Lifecycle Stack must be a string', 'Lifecycle Stack must be between 1 and 4096 characters');
     else if (data.stack.length < 1 || data.stack.length > 4096) errors.push('Lifecycle Stack must be between 1 and 4096 characters');
     else result.stack = data.stack;
   }

@@ -81,7 +81,10 @@ export function checkToOneRelationship(rel: unknown, attr: string, errors: strin
   const label = humanize(attr);
   const data = isObject(rel) ? rel.data : undefined;
   const wellFormed =
-    isObject(rel) && Object.keys(rel).length === 1 && 'data' in rel && (data === null || (isObject(data) && Object.keys(data).length === 1 && 'guid' in data));
+    isObject(rel) &&
+    Object.keys(rel).length === 1 &&
+    'data' in rel &&
+    (data === null || (isObject(data) && Object.keys(data).length === 1 && 'guid' in data));
   if (!wellFormed) {
     errors.push(`${label} must be structured like this: "${attr}: {"data": {"guid": "valid-guid"}}"`);
     return;

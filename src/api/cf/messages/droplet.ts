@@ -11,7 +11,8 @@ export function parseDropletCreate(raw: unknown): DropletInput {
   unknownFields(body, ['relationships', 'process_types'], errors);
   if (!isObject(body.relationships)) errors.push("Relationships 'relationships' is not an object");
   const appGuid = relationshipGuid(body, 'app');
-  if (isObject(body.relationships) && appGuid === undefined) errors.push('Relationships App must be structured like this: "app: {"data": {"guid": "valid-guid"}}"');
+  if (isObject(body.relationships) && appGuid === undefined)
+    errors.push('Relationships App must be structured like this: "app: {"data": {"guid": "valid-guid"}}"');
   const processTypes = parseProcessTypes(body.process_types, errors);
   raiseIfAny(errors);
   return { appGuid: appGuid!, processTypes: processTypes ?? { ...DEFAULT_PROCESS_TYPES } };

@@ -156,7 +156,10 @@ export function parseSpaceQuotaCreate(raw: unknown): SpaceQuotaInput {
     if (!isObject(data) || Object.keys(data).length !== 1 || !('guid' in data)) {
       errors.push('Relationships Organization must be structured like this: "organization: {"data": {"guid": "valid-guid"}}"');
     } else if (typeof data.guid !== 'string') {
-      errors.push('Relationships Organization guid must be a string', 'Relationships Organization guid must be between 1 and 200 characters');
+      errors.push(
+        'Relationships Organization guid must be a string',
+        'Relationships Organization guid must be between 1 and 200 characters',
+      );
     } else if (data.guid.length < 1 || data.guid.length > 200) {
       errors.push('Relationships Organization guid must be between 1 and 200 characters');
     } else organizationGuid = data.guid;

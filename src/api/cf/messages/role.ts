@@ -31,8 +31,10 @@ function checkRelationships(type: unknown, rels: Body, errors: string[]): void {
   const spaceData = isObject(space) ? space.data : undefined;
   const orgData = isObject(organization) ? organization.data : undefined;
   if (spaceData == null && orgData == null) placeErrors.push('must specify either a space or an organization.');
-  if (spaceData != null && isOrgType(type)) placeErrors.push(`Space cannot be provided with the organization role type: '${String(type)}'.`);
-  if (orgData != null && isSpaceType(type)) placeErrors.push(`Organization cannot be provided with the space role type: '${String(type)}'.`);
+  if (spaceData != null && isOrgType(type))
+    placeErrors.push(`Space cannot be provided with the organization role type: '${String(type)}'.`);
+  if (orgData != null && isSpaceType(type))
+    placeErrors.push(`Organization cannot be provided with the space role type: '${String(type)}'.`);
   if (spaceData != null && orgData != null) placeErrors.push('cannot specify both an organization and a space.');
 
   errors.push(...userErrors, ...placeErrors);
@@ -76,6 +78,9 @@ export function parseRoleCreate(raw: unknown): RoleInput {
       : { username: userData.username as string, ...(typeof userData.origin === 'string' ? { origin: userData.origin } : {}) };
   const guidOf = (rel: unknown) => (isObject(rel) && isObject(rel.data) ? String(rel.data.guid) : undefined);
   const spaceGuid = guidOf(r.space);
-  const target = spaceGuid !== undefined ? { kind: 'space' as const, guid: spaceGuid } : { kind: 'organization' as const, guid: guidOf(r.organization)! };
+  const target =
+    spaceGuid !== undefined
+      ? { kind: 'space' as const, guid: spaceGuid }
+      : { kind: 'organization' as const, guid: guidOf(r.organization)! };
   return { type: body.type as RoleType, user, target };
 }

@@ -9,8 +9,20 @@ import type { CfListQuery, ListSpec } from './list-query.js';
 
 // CF's registration order (spec §5); it appears in the unknown-parameter message.
 const ALLOWED = [
-  'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'states', 'app_guids',
-  'organization_guids', 'space_guids', 'app_guid', 'sequence_ids', 'label_selector',
+  'page',
+  'per_page',
+  'order_by',
+  'created_ats',
+  'updated_ats',
+  'guids',
+  'names',
+  'states',
+  'app_guids',
+  'organization_guids',
+  'space_guids',
+  'app_guid',
+  'sequence_ids',
+  'label_selector',
 ] as const;
 
 /**
@@ -60,7 +72,10 @@ export function cfTaskQuery(list: CfListQuery, appId?: number): CfTaskQuery {
 function orderOf(list: CfListQuery): TaskOrder[] {
   if (!list.orderBy) return [{ field: 'id', direction: 'asc' }];
   const { column, direction } = list.orderBy;
-  return [{ field: column as TaskQueryField, direction }, { field: 'guid', direction }];
+  return [
+    { field: column as TaskQueryField, direction },
+    { field: 'guid', direction },
+  ];
 }
 
 function timeConditions(field: TaskQueryField, filter: TimeFilter): TaskCondition[] {
@@ -71,7 +86,10 @@ function timeConditions(field: TaskQueryField, filter: TimeFilter): TaskConditio
       ...(r.to !== undefined ? [{ field, op: 'lt' as const, value: r.to }] : []),
     ],
   });
-  return [...(filter.anyOf ? [{ op: 'or' as const, conditions: filter.anyOf.map(range) }] : []), ...(filter.range ? [range(filter.range)] : [])];
+  return [
+    ...(filter.anyOf ? [{ op: 'or' as const, conditions: filter.anyOf.map(range) }] : []),
+    ...(filter.range ? [range(filter.range)] : []),
+  ];
 }
 
 function labelCondition(req: LabelRequirement): TaskCondition {

@@ -8,7 +8,19 @@ import type { TaskCreateInput } from '../../../actions/tasks.js';
 import type { TaskUpdateInput } from '../../../actions/task-update.js';
 import { bodyObject, humanize, isObject, parseMetadataUpdate, raiseIfAny, unknownFields, type Body } from './common.js';
 
-const CREATE_KEYS = ['name', 'command', 'disk_in_mb', 'memory_in_mb', 'log_rate_limit_in_bytes_per_second', 'droplet_guid', 'template', 'user', 'metadata', 'parent_task_guid', 'timeout_in_seconds'];
+const CREATE_KEYS = [
+  'name',
+  'command',
+  'disk_in_mb',
+  'memory_in_mb',
+  'log_rate_limit_in_bytes_per_second',
+  'droplet_guid',
+  'template',
+  'user',
+  'metadata',
+  'parent_task_guid',
+  'timeout_in_seconds',
+];
 
 const MAX_DB_BIGINT = 9223372036854775807n;
 /** tasks.timeout_seconds is an integer column. */
@@ -27,7 +39,8 @@ export function parseTaskCreate(raw: unknown): TaskCreateInput {
   const memoryInMb = checkInteger(body, 'memory_in_mb', { greaterThan: 0 }, errors);
   const logRateLimit = checkInteger(body, 'log_rate_limit_in_bytes_per_second', { greaterThan: -2, atMost: MAX_DB_BIGINT }, errors);
   const timeoutSeconds = checkInteger(body, 'timeout_in_seconds', { greaterThan: 0, atMost: MAX_DB_INTEGER }, errors);
-  const dropletGuid = body.droplet_guid === undefined || body.droplet_guid === null ? undefined : checkGuid(body.droplet_guid, 'droplet_guid', errors);
+  const dropletGuid =
+    body.droplet_guid === undefined || body.droplet_guid === null ? undefined : checkGuid(body.droplet_guid, 'droplet_guid', errors);
   const templateProcessGuid = 'template' in body ? checkGuid(templateGuidOf(body.template), 'template_process_guid', errors) : undefined;
   // Ruby truthiness: only nil and false count as missing.
   if (isFalsy(body.command) && isFalsy(body.template)) errors.push('Command No command or template provided');
@@ -35,7 +48,10 @@ export function parseTaskCreate(raw: unknown): TaskCreateInput {
   else if (!isFalsy(body.command) && typeof body.command !== 'string') errors.push('Command must be a string');
   const user = 'user' in body && body.user !== null ? checkUser(body.user, errors) : undefined;
   const metadata = parseMetadata(body.metadata, errors);
-  const parentTaskGuid = body.parent_task_guid === undefined || body.parent_task_guid === null ? undefined : checkGuid(body.parent_task_guid, 'parent_task_guid', errors);
+  const parentTaskGuid =
+    body.parent_task_guid === undefined || body.parent_task_guid === null
+      ? undefined
+      : checkGuid(body.parent_task_guid, 'parent_task_guid', errors);
   raiseIfAny(errors);
   return {
     name: body.name === null ? undefined : body.name,
@@ -77,7 +93,8 @@ function checkGuid(value: unknown, attr: string, errors: string[]): string | und
 /** A user name: a string of 1..255 characters (Rails measures non-strings by their text). */
 function checkUser(value: unknown, errors: string[]): string | undefined {
   if (typeof value !== 'string') errors.push('User must be a string');
-  const length = typeof value === 'string' || Array.isArray(value) ? value.length : isObject(value) ? Object.keys(value).length : String(value).length;
+  const length =
+    typeof value === 'string' || Array.isArray(value) ? value.length : isObject(value) ? Object.keys(value).length : String(value).length;
   if (length < 1 || length > 255) errors.push('User must be between 1 and 255 characters');
   return typeof value === 'string' && length >= 1 && length <= 255 ? value : undefined;
 }

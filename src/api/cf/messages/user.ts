@@ -12,7 +12,8 @@ export function parseUserCreate(raw: unknown): UserInput {
   if (body.guid !== undefined) {
     // CF's GuidValidator, then its UserCreateValidator.
     if (typeof body.guid !== 'string') errors.push('Guid must be a string');
-    if (typeof body.guid !== 'string' || body.guid.length < 1 || body.guid.length > 200) errors.push('Guid must be between 1 and 200 characters');
+    if (typeof body.guid !== 'string' || body.guid.length < 1 || body.guid.length > 200)
+      errors.push('Guid must be between 1 and 200 characters');
     else msg.guid = body.guid;
     if (body.username !== undefined) errors.push("Username cannot be provided with 'guid'");
     if (body.origin !== undefined) errors.push("Origin cannot be provided with 'guid'");
@@ -28,11 +29,15 @@ export function parseUserCreate(raw: unknown): UserInput {
     errors.push("Guid or 'username' and 'origin' must be provided");
   }
   if (body.scopes !== undefined) {
-    if (!Array.isArray(body.scopes) || !body.scopes.every((s) => typeof s === 'string' && (GLOBAL_SCOPES as readonly string[]).includes(s))) {
+    if (
+      !Array.isArray(body.scopes) ||
+      !body.scopes.every((s) => typeof s === 'string' && (GLOBAL_SCOPES as readonly string[]).includes(s))
+    ) {
       errors.push(`Scopes must be a list of: ${GLOBAL_SCOPES.map((s) => `'${s}'`).join(', ')}`);
     } else msg.scopes = [...new Set(body.scopes as string[])];
   }
-  if (isObject(body) && body.password !== undefined && body.username === undefined) errors.push("Password can only be given with 'username'");
+  if (isObject(body) && body.password !== undefined && body.username === undefined)
+    errors.push("Password can only be given with 'username'");
   raiseIfAny(errors);
   return msg;
 }

@@ -3,7 +3,13 @@ import type { PresentedMetadata } from '../../../store/metadata.js';
 import { toCfTime } from '../../../core/time.js';
 import { presentMetadata } from './metadata.js';
 
-export function presentApp(app: AppRow, spaceGuid: string, currentDropletGuid: string | null, metadata: PresentedMetadata | undefined, base: string) {
+export function presentApp(
+  app: AppRow,
+  spaceGuid: string,
+  currentDropletGuid: string | null,
+  metadata: PresentedMetadata | undefined,
+  base: string,
+) {
   const self = `${base}/v3/apps/${app.guid}`;
   return {
     guid: app.guid,

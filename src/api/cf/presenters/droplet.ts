@@ -14,7 +14,13 @@ export const HIDDEN_IN_LISTS = '[PRIVATE DATA HIDDEN IN LISTS]';
 
 export const hiddenMessage = (view: SecretsView): string => (view === 'list' ? HIDDEN_IN_LISTS : HIDDEN);
 
-export function presentDroplet(droplet: DropletRow, appGuid: string, metadata: PresentedMetadata | undefined, base: string, secrets: SecretsView) {
+export function presentDroplet(
+  droplet: DropletRow,
+  appGuid: string,
+  metadata: PresentedMetadata | undefined,
+  base: string,
+  secrets: SecretsView,
+) {
   const app = `${base}/v3/apps/${appGuid}`;
   const self = `${base}/v3/droplets/${droplet.guid}`;
   return {
@@ -29,7 +35,8 @@ export function presentDroplet(droplet: DropletRow, appGuid: string, metadata: P
     stack: null,
     image: null,
     execution_metadata: secrets === 'show' ? droplet.execution_metadata : hiddenMessage(secrets),
-    process_types: secrets === 'show' ? (JSON.parse(droplet.process_types) as Record<string, string>) : { redacted_message: hiddenMessage(secrets) },
+    process_types:
+      secrets === 'show' ? (JSON.parse(droplet.process_types) as Record<string, string>) : { redacted_message: hiddenMessage(secrets) },
     relationships: { app: { data: { guid: appGuid } } },
     metadata: presentMetadata(metadata),
     links: {

@@ -13,7 +13,13 @@ export interface ProcessRefs {
   command: string | null;
 }
 
-export function presentProcess(process: ProcessRow, refs: ProcessRefs, metadata: PresentedMetadata | undefined, base: string, secrets: SecretsView) {
+export function presentProcess(
+  process: ProcessRow,
+  refs: ProcessRefs,
+  metadata: PresentedMetadata | undefined,
+  base: string,
+  secrets: SecretsView,
+) {
   const self = `${base}/v3/processes/${process.guid}`;
   return {
     guid: process.guid,

@@ -49,7 +49,13 @@ export function presentSpaceQuota(quota: QuotaRow, organizationGuid: string, spa
 }
 
 /** CF's to-many relationship body after applying a quota. */
-export function presentQuotaRelationship(kind: 'organization_quotas' | 'space_quotas', quotaGuid: string, name: 'organizations' | 'spaces', guids: string[], base: string) {
+export function presentQuotaRelationship(
+  kind: 'organization_quotas' | 'space_quotas',
+  quotaGuid: string,
+  name: 'organizations' | 'spaces',
+  guids: string[],
+  base: string,
+) {
   return {
     data: guids.map((guid) => ({ guid })),
     links: { self: { href: `${base}/v3/${kind}/${quotaGuid}/relationships/${name}` } },

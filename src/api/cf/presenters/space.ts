@@ -3,7 +3,13 @@ import type { PresentedMetadata } from '../../../store/metadata.js';
 import { toCfTime } from '../../../core/time.js';
 import { presentMetadata } from './metadata.js';
 
-export function presentSpace(space: SpaceRow, organizationGuid: string, quotaGuid: string | null, metadata: PresentedMetadata | undefined, base: string) {
+export function presentSpace(
+  space: SpaceRow,
+  organizationGuid: string,
+  quotaGuid: string | null,
+  metadata: PresentedMetadata | undefined,
+  base: string,
+) {
   const self = `${base}/v3/spaces/${space.guid}`;
   return {
     guid: space.guid,

@@ -35,9 +35,10 @@ export function presentTask(task: TaskView, metadata: PresentedMetadata | undefi
     },
     // taskd extensions, after all of CF's fields (spec §11).
     progress: task.progress_percent === null ? null : { percent: task.progress_percent, message: task.progress_message },
-    latest_message: task.latest_message_text == null
-      ? null
-      : { seq: task.message_count, time: task.latest_message_time, source: task.latest_message_source, text: task.latest_message_text },
+    latest_message:
+      task.latest_message_text == null
+        ? null
+        : { seq: task.message_count, time: task.latest_message_time, source: task.latest_message_source, text: task.latest_message_text },
     parent_task_guid: task.parent_task_guid,
     timeout_in_seconds: task.timeout_seconds,
     // The state as taskd keeps it, pause included; `state` is CF's view of it.

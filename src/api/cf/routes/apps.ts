@@ -21,7 +21,11 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function present(request: FastifyRequest, apps: AppWithRefs[]) {
-    const metadata = await loadMetadata(db, 'app', apps.map((a) => a.id));
+    const metadata = await loadMetadata(
+      db,
+      'app',
+      apps.map((a) => a.id),
+    );
     const base = baseUrl(ctx, request);
     return apps.map((a) => presentApp(a, a.space_guid, a.current_droplet_guid, metadata.get(a.id), base));
   }
@@ -65,7 +69,10 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
     // Their rows are gone; whoever runs them stops them.
     for (const taskGuid of stopped) ctx.signals.cancelRequested(taskGuid);
     const job = await completedJob(db, 'app.delete', 'app', found.app.guid);
-    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+    return reply
+      .status(202)
+      .header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`)
+      .send();
   });
 
   app.get('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {

@@ -15,7 +15,12 @@ export function auditEventRoutes(app: TypedApp, ctx: AppContext) {
     const query = parseListQuery(request.query as RawQuery, auditEventListSpec);
     const page = await listAuditEvents(db, actorOf(request), query);
     const base = baseUrl(ctx, request);
-    return presentList(`${base}/v3/audit_events`, query, page.total, page.rows.map((e) => presentAuditEvent(e, base)));
+    return presentList(
+      `${base}/v3/audit_events`,
+      query,
+      page.total,
+      page.rows.map((e) => presentAuditEvent(e, base)),
+    );
   });
 
   app.get('/v3/audit_events/:guid', { schema: { params: GuidParams } }, async (request) => {

@@ -10,11 +10,23 @@ import { parseListQuery, type CfListQuery as ListQuery, type RawQuery } from '..
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
 import {
-  appDropletListSpec, dropletListSpec, getCurrentDroplet, getReadableDroplet, listAppDroplets, listDroplets, type DropletWithRefs,
+  appDropletListSpec,
+  dropletListSpec,
+  getCurrentDroplet,
+  getReadableDroplet,
+  listAppDroplets,
+  listDroplets,
+  type DropletWithRefs,
 } from '../../../fetchers/droplets.js';
 import { assertMayWrite, createDroplet, deleteDroplet, updateDroplet } from '../../../actions/droplets.js';
 import {
-  acceptUpload, assertUploadable, failInterruptedUploads, INTERRUPTED_AFTER_MS, processUpload, SWEEP_EVERY_MS, type UploadContext,
+  acceptUpload,
+  assertUploadable,
+  failInterruptedUploads,
+  INTERRUPTED_AFTER_MS,
+  processUpload,
+  SWEEP_EVERY_MS,
+  type UploadContext,
 } from '../../../actions/upload.js';
 import { setCurrentDroplet } from '../../../actions/current-droplet.js';
 import { completedJob } from '../../../actions/jobs.js';
@@ -29,7 +41,13 @@ import { GuidParams } from '../schemas.js';
 export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
   const files = new DropletFiles(ctx.config.dataDir);
-  const uploads: UploadContext = { db, files, limits: bundleLimits(ctx.config), log: ctx.log, keepBundle: ctx.store.dialect === 'postgres' };
+  const uploads: UploadContext = {
+    db,
+    files,
+    limits: bundleLimits(ctx.config),
+    log: ctx.log,
+    keepBundle: ctx.store.dialect === 'postgres',
+  };
 
   // Upload jobs run after their request has been answered; closing taskd waits for them.
   const running = new Set<Promise<void>>();
@@ -48,7 +66,11 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   });
 
   async function present(request: FastifyRequest, droplets: (DropletRow & { app_guid: string })[], secrets: SecretsView) {
-    const metadata = await loadMetadata(db, 'droplet', droplets.map((d) => d.id));
+    const metadata = await loadMetadata(
+      db,
+      'droplet',
+      droplets.map((d) => d.id),
+    );
     const base = baseUrl(ctx, request);
     return droplets.map((d) => presentDroplet(d, d.app_guid, metadata.get(d.id), base, secrets));
   }
@@ -92,7 +114,10 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
     const found = await getReadableDroplet(db, actor, guid);
     await deleteDroplet(db, actor, found, files);
     const job = await completedJob(db, 'droplet.delete', 'droplet', found.droplet.guid);
-    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+    return reply
+      .status(202)
+      .header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`)
+      .send();
   });
 
   /** Reads the `bits` part to a temporary file, with CF's checks of the file. */
@@ -120,7 +145,9 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   // multipart/form-data is accepted by the upload alone (elsewhere it stays a 415): one file of
   // at most the configured bundle size.
   app.register(async (scope) => {
-    await scope.register(multipart, { limits: { fileSize: ctx.config.maxBundleBytes, files: 1, fields: 16, parts: 17, fieldSize: 64 * 1024 } });
+    await scope.register(multipart, {
+      limits: { fileSize: ctx.config.maxBundleBytes, files: 1, fields: 16, parts: 17, fieldSize: 64 * 1024 },
+    });
     typed(scope).post('/v3/droplets/:guid/upload', { schema: { params: GuidParams } }, async (request, reply) => {
       const { guid } = request.params;
       const actor = actorOf(request);
@@ -141,7 +168,10 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
       running.add(work);
       void work.finally(() => running.delete(work));
       const body = (await present(request, [{ ...accepted.droplet, app_guid: found.app.guid }], 'show'))[0];
-      return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${accepted.job.guid}`).send(body);
+      return reply
+        .status(202)
+        .header('location', `${baseUrl(ctx, request)}/v3/jobs/${accepted.job.guid}`)
+        .send(body);
     });
   });
 

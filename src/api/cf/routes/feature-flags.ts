@@ -19,7 +19,12 @@ export function featureFlagRoutes(app: TypedApp, ctx: AppContext) {
     const query = parseListQuery(request.query as RawQuery, featureFlagListSpec);
     const page = await listFeatureFlags(db, query);
     const base = baseUrl(ctx, request);
-    return presentList(`${base}/v3/feature_flags`, query, page.total, page.rows.map((f) => presentFeatureFlag(f, base)));
+    return presentList(
+      `${base}/v3/feature_flags`,
+      query,
+      page.total,
+      page.rows.map((f) => presentFeatureFlag(f, base)),
+    );
   });
 
   app.get('/v3/feature_flags/:name', { schema: { params: NameParams } }, async (request) => {

@@ -25,6 +25,12 @@ export function infoRoutes(app: TypedApp, ctx: AppContext) {
       self: { href: `${baseUrl(ctx, request)}/v3/info` },
       support: null,
     },
-    taskd: { limits: await limitMechanisms(ctx.config), sandbox: sandbox.kind, sandbox_reason: sandbox.reason, task_network: taskNetwork, task_user: taskUser },
+    taskd: {
+      limits: await limitMechanisms(ctx.config),
+      sandbox: sandbox.kind,
+      sandbox_reason: sandbox.reason,
+      task_network: taskNetwork,
+      task_user: taskUser,
+    },
   }));
 }

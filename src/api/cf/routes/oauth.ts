@@ -66,7 +66,9 @@ export function oauthRoutes(app: TypedApp, ctx: AppContext) {
       });
       if (!user) return oauthError(reply, 401, 'unauthorized', 'Bad credentials');
       const scopes = tokenScopes(user.scopes.split(' ').filter(Boolean));
-      return reply.header('cache-control', 'no-store').send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
+      return reply
+        .header('cache-control', 'no-store')
+        .send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
     }
 
     if (form.grant_type === 'refresh_token') {
@@ -75,10 +77,13 @@ export function oauthRoutes(app: TypedApp, ctx: AppContext) {
       if (!claims || !user) return oauthError(reply, 401, 'invalid_token', 'The refresh token is invalid or expired');
       // Scopes are re-read so that a user's changed scopes take effect on the next refresh.
       const scopes = tokenScopes(user.scopes.split(' ').filter(Boolean));
-      return reply.header('cache-control', 'no-store').send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
+      return reply
+        .header('cache-control', 'no-store')
+        .send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
     }
 
-    if (typeof form.grant_type !== 'string' || form.grant_type === '') return oauthError(reply, 400, 'invalid_request', 'Missing grant type');
+    if (typeof form.grant_type !== 'string' || form.grant_type === '')
+      return oauthError(reply, 400, 'invalid_request', 'Missing grant type');
     return oauthError(reply, 400, 'unsupported_grant_type', `Unsupported grant type: ${form.grant_type}`);
   });
 }

@@ -18,11 +18,17 @@ import { GuidParams } from '../schemas.js';
 
 /** Organizations as CF presents them, with their quotas' guids and metadata (also used for `include`). */
 export async function presentOrganizations(db: Kysely<Database>, base: string, orgs: OrganizationRow[]) {
-  const metadata = await loadMetadata(db, 'organization', orgs.map((o) => o.id));
+  const metadata = await loadMetadata(
+    db,
+    'organization',
+    orgs.map((o) => o.id),
+  );
   const quotaIds = [...new Set(orgs.map((o) => o.quota_id).filter((id): id is number => id !== null))];
   const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
   const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
-  return orgs.map((o) => presentOrganization(o, o.quota_id === null ? null : (quotaGuid.get(o.quota_id) ?? null), metadata.get(o.id), base));
+  return orgs.map((o) =>
+    presentOrganization(o, o.quota_id === null ? null : (quotaGuid.get(o.quota_id) ?? null), metadata.get(o.id), base),
+  );
 }
 
 export function organizationRoutes(app: TypedApp, ctx: AppContext) {
@@ -63,6 +69,9 @@ export function organizationRoutes(app: TypedApp, ctx: AppContext) {
     // Their rows are gone; whoever runs them stops them.
     for (const taskGuid of stopped) ctx.signals.cancelRequested(taskGuid);
     const job = await completedJob(db, 'organization.delete', 'organization', org.guid);
-    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+    return reply
+      .status(202)
+      .header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`)
+      .send();
   });
 }

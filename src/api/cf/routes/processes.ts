@@ -6,7 +6,13 @@ import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
 import {
-  appProcessListSpec, getReadableProcess, listAppProcesses, listProcesses, processCommand, processListSpec, type ProcessWithRefs,
+  appProcessListSpec,
+  getReadableProcess,
+  listAppProcesses,
+  listProcesses,
+  processCommand,
+  processListSpec,
+  type ProcessWithRefs,
 } from '../../../fetchers/processes.js';
 import type { SecretsView } from '../presenters/droplet.js';
 import { presentProcess } from '../presenters/process.js';
@@ -18,10 +24,20 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function present(request: FastifyRequest, processes: ProcessWithRefs[], secrets: SecretsView) {
-    const metadata = await loadMetadata(db, 'process', processes.map((p) => p.id));
+    const metadata = await loadMetadata(
+      db,
+      'process',
+      processes.map((p) => p.id),
+    );
     const base = baseUrl(ctx, request);
     return processes.map((p) =>
-      presentProcess(p, { appGuid: p.app_guid, spaceGuid: p.space_guid, command: processCommand(p, p.droplet_process_types) }, metadata.get(p.id), base, secrets),
+      presentProcess(
+        p,
+        { appGuid: p.app_guid, spaceGuid: p.space_guid, command: processCommand(p, p.droplet_process_types) },
+        metadata.get(p.id),
+        base,
+        secrets,
+      ),
     );
   }
 
@@ -44,6 +60,11 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
     const { guid } = request.params;
     const { app: owner } = await getReadableApp(db, actorOf(request), guid);
     const page = await listAppProcesses(db, owner, query);
-    return presentList(`${baseUrl(ctx, request)}/v3/apps/${owner.guid}/processes`, query, page.total, await present(request, page.rows, 'list'));
+    return presentList(
+      `${baseUrl(ctx, request)}/v3/apps/${owner.guid}/processes`,
+      query,
+      page.total,
+      await present(request, page.rows, 'list'),
+    );
   });
 }

@@ -7,16 +7,36 @@ import type { Permissions } from '../../../auth/permissions.js';
 import type { QuotaRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import {
-  getOrganizationQuota, getReadableSpaceQuota, listOrganizationQuotas, listSpaceQuotas, organizationGuidsById,
-  organizationGuidsByQuota, organizationQuotaListSpec, spaceGuidsByQuota, spaceQuotaListSpec,
+  getOrganizationQuota,
+  getReadableSpaceQuota,
+  listOrganizationQuotas,
+  listSpaceQuotas,
+  organizationGuidsById,
+  organizationGuidsByQuota,
+  organizationQuotaListSpec,
+  spaceGuidsByQuota,
+  spaceQuotaListSpec,
 } from '../../../fetchers/quotas.js';
 import {
-  applyOrganizationQuota, applySpaceQuota, assertMayManageOrganizationQuotas, assertMayManageSpaceQuota, createOrganizationQuota,
-  createSpaceQuota, deleteOrganizationQuota, deleteSpaceQuota, removeSpaceQuota, updateOrganizationQuota, updateSpaceQuota,
+  applyOrganizationQuota,
+  applySpaceQuota,
+  assertMayManageOrganizationQuotas,
+  assertMayManageSpaceQuota,
+  createOrganizationQuota,
+  createSpaceQuota,
+  deleteOrganizationQuota,
+  deleteSpaceQuota,
+  removeSpaceQuota,
+  updateOrganizationQuota,
+  updateSpaceQuota,
 } from '../../../actions/quotas.js';
 import { completedJob } from '../../../actions/jobs.js';
 import {
-  parseOrganizationQuotaCreate, parseOrganizationQuotaUpdate, parseQuotaApply, parseSpaceQuotaCreate, parseSpaceQuotaUpdate,
+  parseOrganizationQuotaCreate,
+  parseOrganizationQuotaUpdate,
+  parseQuotaApply,
+  parseSpaceQuotaCreate,
+  parseSpaceQuotaUpdate,
 } from '../messages/quota.js';
 import { presentOrganizationQuota, presentQuotaRelationship, presentSpaceQuota } from '../presenters/quota.js';
 import { presentList } from '../presenters/pagination.js';
@@ -29,14 +49,25 @@ export function quotaRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function presentOrgQuotas(request: FastifyRequest, actor: Permissions, quotas: QuotaRow[]) {
-    const orgs = await organizationGuidsByQuota(db, actor, quotas.map((q) => q.id));
+    const orgs = await organizationGuidsByQuota(
+      db,
+      actor,
+      quotas.map((q) => q.id),
+    );
     const base = baseUrl(ctx, request);
     return quotas.map((q) => presentOrganizationQuota(q, orgs.get(q.id) ?? [], base));
   }
 
   async function presentSpaceQuotas(request: FastifyRequest, actor: Permissions, quotas: QuotaRow[]) {
-    const spaces = await spaceGuidsByQuota(db, actor, quotas.map((q) => q.id));
-    const orgGuids = await organizationGuidsById(db, quotas.map((q) => q.organization_id!));
+    const spaces = await spaceGuidsByQuota(
+      db,
+      actor,
+      quotas.map((q) => q.id),
+    );
+    const orgGuids = await organizationGuidsById(
+      db,
+      quotas.map((q) => q.organization_id!),
+    );
     const base = baseUrl(ctx, request);
     return quotas.map((q) => presentSpaceQuota(q, orgGuids.get(q.organization_id!)!, spaces.get(q.id) ?? [], base));
   }
@@ -57,7 +88,12 @@ export function quotaRoutes(app: TypedApp, ctx: AppContext) {
     const actor = actorOf(request);
     const query = parseListQuery(request.query as RawQuery, organizationQuotaListSpec);
     const page = await listOrganizationQuotas(db, actor, query);
-    return presentList(`${baseUrl(ctx, request)}/v3/organization_quotas`, query, page.total, await presentOrgQuotas(request, actor, page.rows));
+    return presentList(
+      `${baseUrl(ctx, request)}/v3/organization_quotas`,
+      query,
+      page.total,
+      await presentOrgQuotas(request, actor, page.rows),
+    );
   });
 
   app.get('/v3/organization_quotas/:guid', { schema: { params: GuidParams } }, async (request) => {
@@ -147,11 +183,15 @@ export function quotaRoutes(app: TypedApp, ctx: AppContext) {
     return presentQuotaRelationship('space_quotas', quota.guid, 'spaces', spaces.get(quota.id) ?? [], baseUrl(ctx, request));
   });
 
-  app.delete('/v3/space_quotas/:guid/relationships/spaces/:space_guid', { schema: { params: SpaceRelationshipParams } }, async (request, reply) => {
-    const { guid, space_guid: spaceGuid } = request.params;
-    const actor = actorOf(request);
-    const quota = await getReadableSpaceQuota(db, actor, guid);
-    await removeSpaceQuota(db, actor, quota, spaceGuid);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v3/space_quotas/:guid/relationships/spaces/:space_guid',
+    { schema: { params: SpaceRelationshipParams } },
+    async (request, reply) => {
+      const { guid, space_guid: spaceGuid } = request.params;
+      const actor = actorOf(request);
+      const quota = await getReadableSpaceQuota(db, actor, guid);
+      await removeSpaceQuota(db, actor, quota, spaceGuid);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -3,7 +3,15 @@ import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { ApiError, unprocessable } from '../../../core/errors.js';
 import { parseListQuery, splitList, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
-import { getReadableRole, listRoles, loadRoleIncluded, ROLE_INCLUDES, roleListSpec, type RoleInclude, type RoleView } from '../../../fetchers/roles.js';
+import {
+  getReadableRole,
+  listRoles,
+  loadRoleIncluded,
+  ROLE_INCLUDES,
+  roleListSpec,
+  type RoleInclude,
+  type RoleView,
+} from '../../../fetchers/roles.js';
 import { createRole, deleteRole } from '../../../actions/roles.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { parseRoleCreate } from '../messages/role.js';
@@ -52,7 +60,8 @@ function parseRoleQuery(raw: RawQuery): ListQuery {
 function parseShowQuery(raw: RawQuery): RoleInclude[] {
   const keys = Object.keys(raw);
   const unknown = keys.filter((k) => k !== 'include');
-  if (unknown.length) throw unprocessable(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: 'include'`);
+  if (unknown.length)
+    throw unprocessable(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: 'include'`);
   const value = raw.include;
   if (value === undefined) return [];
   const values = splitList(Array.isArray(value) ? (value[value.length - 1] ?? '') : value);
@@ -83,7 +92,12 @@ export function roleRoutes(app: TypedApp, ctx: AppContext) {
     const query = parseRoleQuery(request.query as RawQuery);
     const page = await listRoles(db, actorOf(request), query);
     const base = baseUrl(ctx, request);
-    const list = presentList(`${base}/v3/roles`, query, page.total, page.rows.map((r) => presentRole(r, base)));
+    const list = presentList(
+      `${base}/v3/roles`,
+      query,
+      page.total,
+      page.rows.map((r) => presentRole(r, base)),
+    );
     const include = (query.lists.include ?? []) as RoleInclude[];
     return include.length ? { ...list, included: await presentIncluded(base, page.rows, include) } : list;
   });
@@ -103,6 +117,9 @@ export function roleRoutes(app: TypedApp, ctx: AppContext) {
     const role = await getReadableRole(db, actor, guid);
     await deleteRole(db, actor, role);
     const job = await completedJob(db, 'role.delete', 'role', role.guid);
-    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+    return reply
+      .status(202)
+      .header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`)
+      .send();
   });
 }

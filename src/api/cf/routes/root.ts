@@ -7,8 +7,18 @@ import { baseUrl } from '../request.js';
 import { acceptsHtml, sendDashboardPage } from '../../web.js';
 
 const V3_RESOURCES = [
-  'apps', 'audit_events', 'droplets', 'feature_flags', 'organizations', 'organization_quotas',
-  'processes', 'roles', 'spaces', 'space_quotas', 'tasks', 'users',
+  'apps',
+  'audit_events',
+  'droplets',
+  'feature_flags',
+  'organizations',
+  'organization_quotas',
+  'processes',
+  'roles',
+  'spaces',
+  'space_quotas',
+  'tasks',
+  'users',
 ];
 
 export function rootRoutes(app: TypedApp, ctx: AppContext) {

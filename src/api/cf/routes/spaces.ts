@@ -18,11 +18,17 @@ import { GuidParams } from '../schemas.js';
 
 /** Spaces as CF presents them, with their quotas' guids and metadata (also used for `include`). */
 export async function presentSpaces(db: Kysely<Database>, base: string, spaces: SpaceWithOrg[]) {
-  const metadata = await loadMetadata(db, 'space', spaces.map((s) => s.id));
+  const metadata = await loadMetadata(
+    db,
+    'space',
+    spaces.map((s) => s.id),
+  );
   const quotaIds = [...new Set(spaces.map((s) => s.quota_id).filter((id): id is number => id !== null))];
   const quotas = quotaIds.length ? await db.selectFrom('quotas').select(['id', 'guid']).where('id', 'in', quotaIds).execute() : [];
   const quotaGuid = new Map(quotas.map((q) => [q.id, q.guid]));
-  return spaces.map((s) => presentSpace(s, s.organization_guid, s.quota_id === null ? null : (quotaGuid.get(s.quota_id) ?? null), metadata.get(s.id), base));
+  return spaces.map((s) =>
+    presentSpace(s, s.organization_guid, s.quota_id === null ? null : (quotaGuid.get(s.quota_id) ?? null), metadata.get(s.id), base),
+  );
 }
 
 export function spaceRoutes(app: TypedApp, ctx: AppContext) {
@@ -64,6 +70,9 @@ export function spaceRoutes(app: TypedApp, ctx: AppContext) {
     // Their rows are gone; whoever runs them stops them.
     for (const taskGuid of stopped) ctx.signals.cancelRequested(taskGuid);
     const job = await completedJob(db, 'space.delete', 'space', found.space.guid);
-    return reply.status(202).header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`).send();
+    return reply
+      .status(202)
+      .header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`)
+      .send();
   });
 }

@@ -50,7 +50,9 @@ function parseLastEventId(raw: string | string[] | undefined): number | undefine
 function parseAfterSeq(query: Record<string, string | string[] | undefined>): number {
   const unknown = Object.keys(query).filter((k) => !ALLOWED.includes(k));
   if (unknown.length) {
-    throw badQuery(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${ALLOWED.map((k) => `'${k}'`).join(', ')}`);
+    throw badQuery(
+      `Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: ${ALLOWED.map((k) => `'${k}'`).join(', ')}`,
+    );
   }
   const raw = query.after_seq;
   if (raw === undefined) return 0;

@@ -41,7 +41,10 @@ export function taskWriteRoutes(app: TypedApp, ctx: AppContext) {
       target: async () => {
         const key = parseIdempotencyKey(request.headers['idempotency-key']);
         const found = await getReadableApp(db, actor, request.params.guid);
-        return { found, idempotency: key === undefined ? undefined : { key, requestHash: idempotencyRequestHash(found.app.guid, request.body) } };
+        return {
+          found,
+          idempotency: key === undefined ? undefined : { key, requestHash: idempotencyRequestHash(found.app.guid, request.body) },
+        };
       },
       // Read in the create's transaction: the answer stored for an Idempotency-Key shows the task
       // as created, with its metadata.
@@ -60,12 +63,17 @@ export function taskWriteRoutes(app: TypedApp, ctx: AppContext) {
     const canceled = await cancelTask(db, ctx.signals, actor, found);
     return reply.status(202).send(await present(request, { ...found.task, ...canceled }));
   }
-  app.post('/v3/tasks/:guid/actions/cancel', { schema: { params: GuidParams } }, (request, reply) => cancel(request, reply, request.params.guid));
+  app.post('/v3/tasks/:guid/actions/cancel', { schema: { params: GuidParams } }, (request, reply) =>
+    cancel(request, reply, request.params.guid),
+  );
   // Deprecated in CF, kept identical.
   app.put('/v3/tasks/:guid/cancel', { schema: { params: GuidParams } }, (request, reply) => cancel(request, reply, request.params.guid));
 
   // taskd extensions (spec §11): checked and answered as cancel is.
-  for (const [action, act] of [['pause', pauseTask], ['resume', resumeTask]] as const) {
+  for (const [action, act] of [
+    ['pause', pauseTask],
+    ['resume', resumeTask],
+  ] as const) {
     app.post(`/v3/tasks/:guid/actions/${action}`, { schema: { params: GuidParams } }, async (request, reply) => {
       const actor = actorOf(request);
       const found = await getReadableTask(db, actor, request.params.guid);

@@ -17,12 +17,22 @@ export function taskReadRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
   async function present(request: FastifyRequest, tasks: TaskView[], showCommand: boolean) {
-    const metadata = await loadMetadata(db, 'task', tasks.map((t) => t.id));
+    const metadata = await loadMetadata(
+      db,
+      'task',
+      tasks.map((t) => t.id),
+    );
     const base = baseUrl(ctx, request);
     return tasks.map((t) => presentTask(t, metadata.get(t.id), base, showCommand));
   }
 
-  async function presentPage(request: FastifyRequest, path: string, list: CfListQuery, page: { rows: TaskView[]; total: number }, showCommand: boolean) {
+  async function presentPage(
+    request: FastifyRequest,
+    path: string,
+    list: CfListQuery,
+    page: { rows: TaskView[]; total: number },
+    showCommand: boolean,
+  ) {
     return presentList(`${baseUrl(ctx, request)}${path}`, list, page.total, await present(request, page.rows, showCommand));
   }
 

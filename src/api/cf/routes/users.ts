@@ -16,7 +16,11 @@ import { GuidParams } from '../schemas.js';
 
 /** Users as CF presents them, with their metadata (also used for `include`). */
 export async function presentUsers(db: Kysely<Database>, base: string, users: UserRow[]) {
-  const metadata = await loadMetadata(db, 'user', users.map((u) => u.id));
+  const metadata = await loadMetadata(
+    db,
+    'user',
+    users.map((u) => u.id),
+  );
   return users.map((u) => presentUser(u, metadata.get(u.id), base));
 }
 

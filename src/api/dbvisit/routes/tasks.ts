@@ -18,7 +18,10 @@ import { dbvisitStateOf } from '../states.js';
 
 /** Tasks presented with their messages, read for the whole page in one query. */
 async function present(db: Kysely<Database>, tasks: TaskView[]) {
-  const messages = await messagesOfTasks(db, tasks.map((t) => t.id));
+  const messages = await messagesOfTasks(
+    db,
+    tasks.map((t) => t.id),
+  );
   return tasks.map((t) => presentDbvisitTask(t, messages.get(t.id) ?? []));
 }
 
@@ -61,7 +64,14 @@ export function dbvisitTaskRoutes(app: FastifyInstance, ctx: AppContext) {
 
   app.post(
     '/show',
-    { schema: routeSchema('Show a task', 'One task by task_id; a task the caller may not read is not found.', TaskIdBody, DbvisitTaskSchema) },
+    {
+      schema: routeSchema(
+        'Show a task',
+        'One task by task_id; a task the caller may not read is not found.',
+        TaskIdBody,
+        DbvisitTaskSchema,
+      ),
+    },
     async (request) => {
       const { taskId } = parseTaskIdParams(request.body);
       const task = await readableTask(db, dbvisitCallerOf(request, false).readableSpaces(), { id: taskId });
@@ -88,7 +98,8 @@ export function dbvisitTaskRoutes(app: FastifyInstance, ctx: AppContext) {
       const task = await readableTask(db, scope, { id: taskId });
       const found = task && (await findTask(db, task.guid));
       if (!task || !found) throw taskNotFound(taskId);
-      if (dbvisitStateOf(task) === 'In Progress') throw badRequest(`task ${taskId} is In Progress: only finished tasks (End or Failed) can be dismissed`);
+      if (dbvisitStateOf(task) === 'In Progress')
+        throw badRequest(`task ${taskId} is In Progress: only finished tasks (End or Failed) can be dismissed`);
       await dismissTask(db, actor, found);
       const dismissed = await readableTask(db, scope, { id: taskId });
       if (!dismissed) throw taskNotFound(taskId);

@@ -3,8 +3,15 @@
 // the wrong type, or a member vSphere does not define, is named in the 400.
 import { invalidArgument } from '../errors.js';
 import {
-  defaultResultSpec, emptyFilterSpec, MAX_FILTER_VALUES, RESULT_SPEC_FIELDS, STRING_FILTER_FIELDS,
-  type DynamicId, type FilterSpec, type ResultSpec, type ResultSpecField,
+  defaultResultSpec,
+  emptyFilterSpec,
+  MAX_FILTER_VALUES,
+  RESULT_SPEC_FIELDS,
+  STRING_FILTER_FIELDS,
+  type DynamicId,
+  type FilterSpec,
+  type ResultSpec,
+  type ResultSpecField,
 } from './filter-spec.js';
 import type { ListQueryMessage } from './list-query.js';
 

@@ -5,8 +5,15 @@
 // generated SDKs and Ansible). Targets are structures and so indexed only.
 import { invalidArgument } from '../errors.js';
 import {
-  defaultResultSpec, emptyFilterSpec, MAX_FILTER_VALUES, RESULT_SPEC_FIELDS, STRING_FILTER_FIELDS,
-  type FilterSpec, type ResultSpec, type ResultSpecField, type StringFilterField,
+  defaultResultSpec,
+  emptyFilterSpec,
+  MAX_FILTER_VALUES,
+  RESULT_SPEC_FIELDS,
+  STRING_FILTER_FIELDS,
+  type FilterSpec,
+  type ResultSpec,
+  type ResultSpecField,
+  type StringFilterField,
 } from './filter-spec.js';
 import { parseBoolean, type QueryPairs } from './query-pairs.js';
 

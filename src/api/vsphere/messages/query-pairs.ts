@@ -16,7 +16,8 @@ export function queryPairs(url: string): QueryPairs {
   }
   const pairs = [...new URLSearchParams(url.slice(at + 1))];
   // PostgreSQL text cannot hold NUL; no name or id of taskd's contains one.
-  if (pairs.some(([key, value]) => key.includes('\0') || value.includes('\0'))) throw invalidArgument('The query string must not contain NUL characters');
+  if (pairs.some(([key, value]) => key.includes('\0') || value.includes('\0')))
+    throw invalidArgument('The query string must not contain NUL characters');
   return pairs;
 }
 
@@ -27,7 +28,11 @@ export function parseBoolean(key: string, value: string): boolean {
 }
 
 /** Reads boolean parameters named in `names` (key -> its field), each at most once; other keys fail. */
-export function parseBooleanParams<F extends string>(pairs: QueryPairs, names: Record<string, F>, expected: string): Partial<Record<F, boolean>> {
+export function parseBooleanParams<F extends string>(
+  pairs: QueryPairs,
+  names: Record<string, F>,
+  expected: string,
+): Partial<Record<F, boolean>> {
   const out: Partial<Record<F, boolean>> = {};
   for (const [key, value] of pairs) {
     const field = Object.hasOwn(names, key) ? names[key] : undefined;

@@ -58,7 +58,7 @@ export function presentTaskInfo(task: TaskView, spec: ResultSpec, wire: Wire): R
   if (task.state === 'FAILED') info.error = errorOf(task, wire);
   // A task cancelled before any runner took it never started: its start is its end, so every
   // finished task carries both times and start_time <= end_time holds.
-  const started = task.started_at ?? (finished ? task.finished_at ?? task.updated_at : null);
+  const started = task.started_at ?? (finished ? (task.finished_at ?? task.updated_at) : null);
   if (status !== 'PENDING' && started !== null) info.start_time = started;
   if (finished) info.end_time = task.finished_at ?? task.updated_at;
   if (task.created_by_name !== null) info.user = task.created_by_name;

@@ -23,7 +23,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire)
     const opened = await limitedLogin(ctx, request.ip, username, () => openSession(db, username, password));
     if (!opened) throw unauthenticated('Invalid user name or password');
     // As vcsim: a browser-style client (no vmware-use-header-authn: true) gets the id as a cookie.
-    if (wire.name === 'rest' && String(request.headers['vmware-use-header-authn'] ?? '').trim().toLowerCase() !== 'true') {
+    if (
+      wire.name === 'rest' &&
+      String(request.headers['vmware-use-header-authn'] ?? '')
+        .trim()
+        .toLowerCase() !== 'true'
+    ) {
       reply.header('set-cookie', `${SESSION_HEADER}=${opened.id}; Path=/rest; HttpOnly`);
     }
     reply.status(wire.createdStatus);
@@ -44,18 +49,22 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire)
 
   if (wire.name === 'rest') {
     // One POST path for three operations; the session is checked for get and delete only.
-    app.post(REST_PATH, {
-      config: { public: true },
-      schema: routeSchema('Create a session (HTTP Basic), or with ~action=get read it, ~action=delete end it', {
-        querystring: actionQuery(['get', 'delete'], true),
-        headers: sessionHeaders,
-      }),
-    }, async (request, reply) => {
-      const action = parseAction(queryPairs(request.url), 'rest', ['get', 'delete']);
-      if (action === 'get') return get(request);
-      if (action === 'delete') return remove(request, reply);
-      return create(request, reply);
-    });
+    app.post(
+      REST_PATH,
+      {
+        config: { public: true },
+        schema: routeSchema('Create a session (HTTP Basic), or with ~action=get read it, ~action=delete end it', {
+          querystring: actionQuery(['get', 'delete'], true),
+          headers: sessionHeaders,
+        }),
+      },
+      async (request, reply) => {
+        const action = parseAction(queryPairs(request.url), 'rest', ['get', 'delete']);
+        if (action === 'get') return get(request);
+        if (action === 'delete') return remove(request, reply);
+        return create(request, reply);
+      },
+    );
     app.delete(REST_PATH, { schema: routeSchema('End the session', { headers: sessionHeaders }) }, async (request, reply) => {
       parseAction(queryPairs(request.url), 'rest', ['delete']);
       return remove(request, reply);
@@ -63,10 +72,14 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire)
     return;
   }
 
-  app.post('/session', { config: { public: true }, schema: routeSchema('Create a session (HTTP Basic); answers its id') }, async (request, reply) => {
-    parseAction(queryPairs(request.url), 'api', []);
-    return create(request, reply);
-  });
+  app.post(
+    '/session',
+    { config: { public: true }, schema: routeSchema('Create a session (HTTP Basic); answers its id') },
+    async (request, reply) => {
+      parseAction(queryPairs(request.url), 'api', []);
+      return create(request, reply);
+    },
+  );
   app.get('/session', { schema: routeSchema('Read the session', { headers: sessionHeaders }) }, async (request) => {
     parseAction(queryPairs(request.url), 'api', []);
     return get(request);

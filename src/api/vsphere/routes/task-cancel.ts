@@ -16,27 +16,34 @@ import type { Wire } from '../wire.js';
 export function taskCancelRoutes(app: TypedApp, ctx: AppContext, wire: Wire) {
   const { db } = ctx.store;
 
-  app.post('/cis/tasks/:task', {
-    // params beside routeSchema's parts, whose type would not carry it to the request.
-    schema: { ...routeSchema('Cancel a task (action=cancel)', { querystring: actionQuery(['cancel'], wire.name === 'rest') }), params: TaskParams },
-  }, async (request, reply) => {
-    const action = parseAction(queryPairs(request.url), wire.name, ['cancel']);
-    if (action === undefined) throw new VsphereError('invalid_argument', 'Cancelling a task is POST .../cis/tasks/{task}?action=cancel');
-    const actor = callerFor(request, 'write');
-    const id = taskIdOf(request.params);
-    const found = await getReadableTask(db, actor, id).catch((err: unknown) => {
-      throw err instanceof ApiError && err.errorName === 'ResourceNotFound' ? taskNotFound(id) : err;
-    });
-    try {
-      await cancelTask(db, ctx.signals, actor, found);
-    } catch (err) {
-      // The core words it for CF ("Task state is X and therefore cannot be canceled"); vSphere's
-      // documents say it this way.
-      if (err instanceof ApiError && err.errorName === 'UnprocessableEntity') {
-        throw new VsphereError('not_allowed_in_current_state', `Task ${id} has already completed or been canceled`, [id]);
+  app.post(
+    '/cis/tasks/:task',
+    {
+      // params beside routeSchema's parts, whose type would not carry it to the request.
+      schema: {
+        ...routeSchema('Cancel a task (action=cancel)', { querystring: actionQuery(['cancel'], wire.name === 'rest') }),
+        params: TaskParams,
+      },
+    },
+    async (request, reply) => {
+      const action = parseAction(queryPairs(request.url), wire.name, ['cancel']);
+      if (action === undefined) throw new VsphereError('invalid_argument', 'Cancelling a task is POST .../cis/tasks/{task}?action=cancel');
+      const actor = callerFor(request, 'write');
+      const id = taskIdOf(request.params);
+      const found = await getReadableTask(db, actor, id).catch((err: unknown) => {
+        throw err instanceof ApiError && err.errorName === 'ResourceNotFound' ? taskNotFound(id) : err;
+      });
+      try {
+        await cancelTask(db, ctx.signals, actor, found);
+      } catch (err) {
+        // The core words it for CF ("Task state is X and therefore cannot be canceled"); vSphere's
+        // documents say it this way.
+        if (err instanceof ApiError && err.errorName === 'UnprocessableEntity') {
+          throw new VsphereError('not_allowed_in_current_state', `Task ${id} has already completed or been canceled`, [id]);
+        }
+        throw err;
       }
-      throw err;
-    }
-    return reply.status(wire.voidStatus).send();
-  });
+      return reply.status(wire.voidStatus).send();
+    },
+  );
 }
