@@ -7,24 +7,6 @@ import type { AppRow, Database, OrganizationRow, SpaceRow } from '../store/schem
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
-export const appListSpec = {
-  allowed: [
-    'page',
-    'per_page',
-    'order_by',
-    'created_ats',
-    'updated_ats',
-    'guids',
-    'names',
-    'space_guids',
-    'organization_guids',
-    'stacks',
-    'lifecycle_type',
-    'label_selector',
-  ],
-  orderable: ['created_at', 'updated_at', 'name', 'state'],
-};
-
 const table: ListTable = {
   alias: 'apps',
   resourceKind: 'app',

@@ -8,10 +8,6 @@ import type { ListQuery } from '../core/list-query.js';
 import type { AuditEventRow, Database } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 
-export const auditEventListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'types', 'target_guids', 'space_guids', 'organization_guids'],
-};
-
 const table: ListTable = {
   alias: 'audit_events',
   resourceKind: 'audit_event',

@@ -7,27 +7,6 @@ import type { AppRow, Database, DropletRow, OrganizationRow, SpaceRow } from '..
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
-const ALLOWED = [
-  'page',
-  'per_page',
-  'order_by',
-  'created_ats',
-  'updated_ats',
-  'guids',
-  'states',
-  'app_guids',
-  'space_guids',
-  'organization_guids',
-  'current',
-  'label_selector',
-] as const;
-
-/** GET /v3/droplets: `current` only means something under an app. */
-export const dropletListSpec = { allowed: ALLOWED, misplaced: ['current'] };
-
-/** GET /v3/apps/:guid/droplets: the app is given, so app/space/org filters are out of place. */
-export const appDropletListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
-
 const table: ListTable = {
   alias: 'droplets',
   resourceKind: 'droplet',

@@ -8,11 +8,6 @@ import { applyListFilters, type ListTable, type Page } from './list.js';
 
 export type FeatureFlagRow = FeatureFlagsTable;
 
-export const featureFlagListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'updated_ats'],
-  orderable: ['name'],
-};
-
 const table: ListTable = { alias: 'feature_flags', resourceKind: 'feature_flag', filters: {} };
 
 /** All flags, by name (CF's default order), a page at a time. Flags have no id or guid to order by. */

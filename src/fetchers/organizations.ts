@@ -7,11 +7,6 @@ import type { Database, OrganizationRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableOrgs } from './scope.js';
 
-export const organizationListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'label_selector'],
-  orderable: ['created_at', 'updated_at', 'name'],
-};
-
 const table: ListTable = {
   alias: 'organizations',
   resourceKind: 'organization',

@@ -9,23 +9,6 @@ import type { AppRow, Database, ProcessRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
-const ALLOWED = [
-  'page',
-  'per_page',
-  'order_by',
-  'created_ats',
-  'updated_ats',
-  'guids',
-  'types',
-  'app_guids',
-  'space_guids',
-  'organization_guids',
-  'label_selector',
-] as const;
-
-export const processListSpec = { allowed: ALLOWED };
-export const appProcessListSpec = { allowed: ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
-
 const table: ListTable = {
   alias: 'processes',
   resourceKind: 'process',

@@ -6,16 +6,6 @@ import type { ListQuery } from '../core/list-query.js';
 import type { Database, QuotaRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 
-export const organizationQuotaListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids'],
-  orderable: ['created_at', 'updated_at', 'name'],
-};
-
-export const spaceQuotaListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'space_guids'],
-  orderable: ['created_at', 'updated_at', 'name'],
-};
-
 const table = (filters: ListTable['filters']): ListTable => ({ alias: 'quotas', resourceKind: 'quota', filters });
 
 /**

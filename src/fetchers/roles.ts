@@ -11,23 +11,6 @@ import type { SpaceWithOrg } from './spaces.js';
 export const ROLE_INCLUDES = ['user', 'organization', 'space'] as const;
 export type RoleInclude = (typeof ROLE_INCLUDES)[number];
 
-export const roleListSpec = {
-  allowed: [
-    'page',
-    'per_page',
-    'order_by',
-    'created_ats',
-    'updated_ats',
-    'guids',
-    'organization_guids',
-    'space_guids',
-    'user_guids',
-    'types',
-    'include',
-  ],
-  orderable: ['created_at', 'updated_at'],
-};
-
 const table: ListTable = {
   alias: 'roles',
   resourceKind: 'role',

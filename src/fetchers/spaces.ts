@@ -7,11 +7,6 @@ import type { Database, OrganizationRow, SpaceRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
-export const spaceListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'label_selector'],
-  orderable: ['created_at', 'updated_at', 'name'],
-};
-
 const table: ListTable = {
   alias: 'spaces',
   resourceKind: 'space',

@@ -5,8 +5,6 @@ import type { ListQuery } from '../core/list-query.js';
 import type { Database, TaskMessageRow } from '../store/schema.js';
 import type { Page } from './list.js';
 
-export const taskMessageListSpec = { allowed: ['page', 'per_page'] };
-
 export async function listTaskMessages(db: Kysely<Database>, taskId: number, query: ListQuery): Promise<Page<TaskMessageRow>> {
   const [rows, count] = await Promise.all([
     db

@@ -7,10 +7,6 @@ import type { ListQuery } from '../core/list-query.js';
 import type { Database, UserRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 
-export const userListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'usernames', 'origins', 'label_selector'],
-};
-
 const table: ListTable = {
   alias: 'users',
   resourceKind: 'user',

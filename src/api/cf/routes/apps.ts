@@ -6,7 +6,7 @@ import type { AppRow } from '../../../store/schema.js';
 import { ApiError } from '../../../core/errors.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { appListSpec, currentDropletGuid, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
+import { currentDropletGuid, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
 import { createApp, deleteApp, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { DropletFiles } from '../../../droplets/storage.js';
@@ -16,6 +16,7 @@ import { presentApp, presentEnvironmentVariables } from '../presenters/app.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { appListSpec } from '../messages/list-specs.js';
 
 export function appRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;

@@ -2,11 +2,12 @@
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
-import { auditEventListSpec, getReadableAuditEvent, listAuditEvents } from '../../../fetchers/audit-events.js';
+import { getReadableAuditEvent, listAuditEvents } from '../../../fetchers/audit-events.js';
 import { presentAuditEvent } from '../presenters/audit-event.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { auditEventListSpec } from '../messages/list-specs.js';
 
 export function auditEventRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;

@@ -9,15 +9,7 @@ import { ApiError } from '../../../core/errors.js';
 import { parseListQuery, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
-import {
-  appDropletListSpec,
-  dropletListSpec,
-  getCurrentDroplet,
-  getReadableDroplet,
-  listAppDroplets,
-  listDroplets,
-  type DropletWithRefs,
-} from '../../../fetchers/droplets.js';
+import { getCurrentDroplet, getReadableDroplet, listAppDroplets, listDroplets, type DropletWithRefs } from '../../../fetchers/droplets.js';
 import { assertMayWrite, createDroplet, deleteDroplet, updateDroplet } from '../../../actions/droplets.js';
 import {
   acceptUpload,
@@ -37,6 +29,7 @@ import { presentCurrentDropletRelationship, presentDroplet, type SecretsView } f
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { appDropletListSpec, dropletListSpec } from '../messages/list-specs.js';
 
 export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;

@@ -2,13 +2,14 @@
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
-import { featureFlagListSpec, getFeatureFlag, listFeatureFlags } from '../../../fetchers/feature-flags.js';
+import { getFeatureFlag, listFeatureFlags } from '../../../fetchers/feature-flags.js';
 import { assertMayUpdateFeatureFlags, updateFeatureFlag } from '../../../actions/feature-flags.js';
 import { parseFeatureFlagUpdate } from '../messages/feature-flag.js';
 import { presentFeatureFlag } from '../presenters/feature-flag.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { Type } from 'typebox';
+import { featureFlagListSpec } from '../messages/list-specs.js';
 
 const NameParams = Type.Object({ name: Type.String() });
 

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database, OrganizationRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { getReadableOrganization, listOrganizations, organizationListSpec } from '../../../fetchers/organizations.js';
+import { getReadableOrganization, listOrganizations } from '../../../fetchers/organizations.js';
 import { createOrganization, deleteOrganization, updateOrganization } from '../../../actions/organizations.js';
 import { parseOrganizationCreate, parseOrganizationUpdate } from '../messages/organization.js';
 import { presentOrganization } from '../presenters/organization.js';
@@ -15,6 +15,7 @@ import { actorOf, baseUrl } from '../request.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { DropletFiles } from '../../../droplets/storage.js';
 import { GuidParams } from '../schemas.js';
+import { organizationListSpec } from '../messages/list-specs.js';
 
 /** Organizations as CF presents them, with their quotas' guids and metadata (also used for `include`). */
 export async function presentOrganizations(db: Kysely<Database>, base: string, orgs: OrganizationRow[]) {

@@ -5,20 +5,13 @@ import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
-import {
-  appProcessListSpec,
-  getReadableProcess,
-  listAppProcesses,
-  listProcesses,
-  processCommand,
-  processListSpec,
-  type ProcessWithRefs,
-} from '../../../fetchers/processes.js';
+import { getReadableProcess, listAppProcesses, listProcesses, processCommand, type ProcessWithRefs } from '../../../fetchers/processes.js';
 import type { SecretsView } from '../presenters/droplet.js';
 import { presentProcess } from '../presenters/process.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { appProcessListSpec, processListSpec } from '../messages/list-specs.js';
 
 export function processRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;

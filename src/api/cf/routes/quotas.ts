@@ -13,9 +13,7 @@ import {
   listSpaceQuotas,
   organizationGuidsById,
   organizationGuidsByQuota,
-  organizationQuotaListSpec,
   spaceGuidsByQuota,
-  spaceQuotaListSpec,
 } from '../../../fetchers/quotas.js';
 import {
   applyOrganizationQuota,
@@ -42,6 +40,7 @@ import { presentOrganizationQuota, presentQuotaRelationship, presentSpaceQuota }
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { organizationQuotaListSpec, spaceQuotaListSpec } from '../messages/list-specs.js';
 
 const SpaceRelationshipParams = Type.Object({ guid: Type.String(), space_guid: Type.String() });
 

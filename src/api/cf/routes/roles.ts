@@ -3,15 +3,7 @@ import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { ApiError, unprocessable } from '../../../core/errors.js';
 import { parseListQuery, splitList, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
-import {
-  getReadableRole,
-  listRoles,
-  loadRoleIncluded,
-  ROLE_INCLUDES,
-  roleListSpec,
-  type RoleInclude,
-  type RoleView,
-} from '../../../fetchers/roles.js';
+import { getReadableRole, listRoles, loadRoleIncluded, ROLE_INCLUDES, type RoleInclude, type RoleView } from '../../../fetchers/roles.js';
 import { createRole, deleteRole } from '../../../actions/roles.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { parseRoleCreate } from '../messages/role.js';
@@ -22,6 +14,7 @@ import { GuidParams } from '../schemas.js';
 import { presentUsers } from './users.js';
 import { presentOrganizations } from './organizations.js';
 import { presentSpaces } from './spaces.js';
+import { roleListSpec } from '../messages/list-specs.js';
 
 /** CF's IncludeParamValidator messages for `include=`. */
 function includeErrors(values: string[]): string[] {

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { getReadableSpace, listSpaces, spaceListSpec, type SpaceWithOrg } from '../../../fetchers/spaces.js';
+import { getReadableSpace, listSpaces, type SpaceWithOrg } from '../../../fetchers/spaces.js';
 import { createSpace, deleteSpace, updateSpace } from '../../../actions/spaces.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { DropletFiles } from '../../../droplets/storage.js';
@@ -15,6 +15,7 @@ import { presentSpace } from '../presenters/space.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { spaceListSpec } from '../messages/list-specs.js';
 
 /** Spaces as CF presents them, with their quotas' guids and metadata (also used for `include`). */
 export async function presentSpaces(db: Kysely<Database>, base: string, spaces: SpaceWithOrg[]) {

@@ -9,13 +9,14 @@ import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import type { TaskMessageRow } from '../../../store/schema.js';
 import { findTask, getReadableTask, type TaskInApp } from '../../../fetchers/tasks.js';
-import { listTaskMessages, taskMessageListSpec } from '../../../fetchers/task-messages.js';
+import { listTaskMessages } from '../../../fetchers/task-messages.js';
 import { postTaskMessage, reportTaskProgress } from '../../../actions/task-progress.js';
 import { parseTaskMessage, parseTaskProgress } from '../messages/task-progress.js';
 import { presentTask } from '../presenters/task.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { taskMessageListSpec } from '../messages/list-specs.js';
 
 export function presentTaskMessage(m: TaskMessageRow) {
   return { seq: m.seq, time: m.time, source: m.source, text: m.text };

@@ -6,13 +6,14 @@ import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { getVisibleUser, listUsers, userListSpec } from '../../../fetchers/users.js';
+import { getVisibleUser, listUsers } from '../../../fetchers/users.js';
 import { createUser } from '../../../actions/users.js';
 import { parseUserCreate } from '../messages/user.js';
 import { presentUser } from '../presenters/user.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
+import { userListSpec } from '../messages/list-specs.js';
 
 /** Users as CF presents them, with their metadata (also used for `include`). */
 export async function presentUsers(db: Kysely<Database>, base: string, users: UserRow[]) {
