@@ -87,7 +87,7 @@ export interface TaskCreateRequest<Answer> {
    * The answer to the create, rendered inside its transaction: stored as JSON for the idempotency
    * key, and what a retry with the key gets back, so it must be plain JSON.
    */
-  render(trx: Transaction<Database>, task: TaskRow): Promise<Answer>;
+  render(trx: Transaction<Database>, task: TaskRow, found: AppInSpace): Promise<Answer>;
 }
 
 /** Creates the task and answers its rendering (or, for a retried key, the first answer). */
@@ -186,7 +186,7 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
       });
       await applyMetadataChange(trx, 'task', task.id, input.metadata);
       await recordTaskEvent(trx, 'audit.app.task.create', actor, found, task);
-      const answer = await request.render(trx, task);
+      const answer = await request.render(trx, task, found);
       if (idempotency && runnable) await recordAnswer(trx, actor.userGuid, idempotency.key, task.id, answer);
       return answer;
     });

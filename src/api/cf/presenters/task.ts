@@ -1,12 +1,17 @@
 // CF's task object (spec §2), fields in CF's order, then taskd's extension fields. `command` is left out entirely — not replaced
 // by a placeholder — where the caller may not see it.
 import type { PresentedMetadata } from '../../../store/metadata.js';
+import type { TaskRow } from '../../../store/schema.js';
 import type { TaskView } from '../../../fetchers/task-query.js';
 import { toCfTime } from '../../../core/time.js';
 import { cfStateOf } from '../states.js';
 import { presentMetadata } from './metadata.js';
 
-export function presentTask(task: TaskView, metadata: PresentedMetadata | undefined, base: string, showCommand: boolean) {
+/** What CF shows of a task: its row and, of its view, its app, whether its droplet still exists, its latest message. */
+export type CfTask = TaskRow &
+  Pick<TaskView, 'app_guid' | 'droplet_exists' | 'latest_message_text' | 'latest_message_time' | 'latest_message_source'>;
+
+export function presentTask(task: CfTask, metadata: PresentedMetadata | undefined, base: string, showCommand: boolean) {
   const self = `${base}/v3/tasks/${task.guid}`;
   return {
     guid: task.guid,

@@ -7,7 +7,6 @@ import type { TypedApp } from '../../typed-app.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
 import { findTask, getReadableTask, type TaskInApp } from '../../../fetchers/tasks.js';
-import { readableTask } from '../../../fetchers/task-query.js';
 import { createTask } from '../../../actions/tasks.js';
 import { idempotencyRequestHash } from '../../../actions/task-idempotency.js';
 import { cancelTask } from '../../../actions/task-cancel.js';
@@ -46,12 +45,20 @@ export function taskWriteRoutes(app: TypedApp, ctx: AppContext) {
           idempotency: key === undefined ? undefined : { key, requestHash: idempotencyRequestHash(found.app.guid, request.body) },
         };
       },
-      // Read in the create's transaction: the answer stored for an Idempotency-Key shows the task
-      // as created, with its metadata.
-      render: async (trx, task) => {
-        const view = await readableTask(trx, { all: true }, { id: task.id });
+      // In the create's transaction, so the answer stored for an Idempotency-Key shows the task as
+      // created, with its metadata. A new task has no message yet, and its droplet was found just
+      // before (as CF presents a task it has just created).
+      render: async (trx, task, found) => {
+        const view = {
+          ...task,
+          app_guid: found.app.guid,
+          droplet_exists: true,
+          latest_message_text: null,
+          latest_message_time: null,
+          latest_message_source: null,
+        };
         const metadata = await loadMetadata(trx, 'task', [task.id]);
-        return presentTask(view!, metadata.get(task.id), baseUrl(ctx, request), true);
+        return presentTask(view, metadata.get(task.id), baseUrl(ctx, request), true);
       },
     });
     return reply.status(202).send(body);
