@@ -54,16 +54,9 @@ export async function mountTaskFilesystem(image, mountpoint, sizeMb) {
   try {
     // Preallocated: a sparse image would let the host's disk run out under a task within quota.
     await run('/usr/bin/fallocate', ['-l', String(sizeMb * MB), image]);
+    // prettier-ignore
     await run('/usr/sbin/mkfs.ext4', [
-      '-q',
-      '-F',
-      '-m',
-      '0',
-      '-O',
-      '^has_journal,^resize_inode',
-      '-E',
-      'lazy_itable_init=1,nodiscard',
-      image,
+      '-q', '-F', '-m', '0', '-O', '^has_journal,^resize_inode', '-E', 'lazy_itable_init=1,nodiscard', image,
     ]);
     await run('/usr/bin/mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, image, mountpoint]);
     // mkfs's lost+found is of no use to a task; its directory is the app's own.

@@ -135,57 +135,34 @@ function hideArgs(dataDir) {
  */
 export function bwrapOptions(sandbox, cwd, env) {
   const size = String(Math.max(1, sandbox.tmpBytes));
+  // Options and their values side by side, as bwrap reads them.
+  // prettier-ignore
   return [
     ...systemArgs(),
     // /dev's shared-memory directory is memory too: sized like the other tmpfs.
-    '--dev',
-    '/dev',
-    '--size',
-    size,
-    '--tmpfs',
-    '/dev/shm',
-    '--proc',
-    '/proc',
+    '--dev', '/dev',
+    '--size', size, '--tmpfs', '/dev/shm',
+    '--proc', '/proc',
     ...procArgs(),
-    '--size',
-    size,
-    '--tmpfs',
-    '/tmp',
-    '--size',
-    size,
-    '--perms',
-    '0700',
-    '--tmpfs',
-    HOME_DIR,
-    '--bind',
-    cwd,
-    APP_DIR,
+    '--size', size, '--tmpfs', '/tmp',
+    '--size', size, '--perms', '0700', '--tmpfs', HOME_DIR,
+    '--bind', cwd, APP_DIR,
     ...hideArgs(sandbox.dataDir),
     // The root itself is bwrap's own tmpfs: read-only, so nothing is written outside the above.
-    '--remount-ro',
-    '/',
+    '--remount-ro', '/',
     // A user namespace in which the task is vcap with no capabilities and may make no other.
-    '--unshare-user',
-    '--uid',
-    String(SANDBOX_UID),
-    '--gid',
-    String(SANDBOX_GID),
-    '--disable-userns',
+    '--unshare-user', '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_GID), '--disable-userns',
     // A new pid namespace keeps the task from seeing (and reading /proc/<pid>/environ of) taskd
     // and other tasks; ipc and uts are private as in a container.
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts',
     ...(sandbox.network ? [] : ['--unshare-net']),
-    '--cap-drop',
-    'ALL',
+    '--cap-drop', 'ALL',
     // If bwrap's own process dies (SIGKILL to it alone), the sandbox goes with it.
     '--die-with-parent',
     ...(sandbox.seccomp ? ['--seccomp', String(SECCOMP_FD)] : []),
     '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
-    '--chdir',
-    APP_DIR,
+    '--chdir', APP_DIR,
   ];
 }
 
