@@ -3,67 +3,43 @@
 // parseListQuery (list-query.ts) before a fetcher sees the neutral query.
 import type { ListSpec } from './list-query.js';
 
+/** Paging, ordering and the timestamp filters: every list's first parameters, in CF's order. */
+export const PAGED = ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats'] as const;
+/** Filters that are out of place under /v3/apps/:guid/…: the app is given. */
+export const NESTED_UNDER_APP = ['app_guids', 'organization_guids', 'space_guids'];
+
 // GET /v3/users
 export const userListSpec: ListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'usernames', 'origins', 'label_selector'],
+  allowed: [...PAGED, 'guids', 'usernames', 'origins', 'label_selector'],
 };
 
 // GET /v3/organizations
 export const organizationListSpec: ListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'label_selector'],
+  allowed: [...PAGED, 'guids', 'names', 'label_selector'],
   orderable: ['created_at', 'updated_at', 'name'],
 };
 
 // GET /v3/spaces
 export const spaceListSpec: ListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'label_selector'],
+  allowed: [...PAGED, 'guids', 'names', 'organization_guids', 'label_selector'],
   orderable: ['created_at', 'updated_at', 'name'],
 };
 
 // GET /v3/roles
 export const roleListSpec: ListSpec = {
-  allowed: [
-    'page',
-    'per_page',
-    'order_by',
-    'created_ats',
-    'updated_ats',
-    'guids',
-    'organization_guids',
-    'space_guids',
-    'user_guids',
-    'types',
-    'include',
-  ],
+  allowed: [...PAGED, 'guids', 'organization_guids', 'space_guids', 'user_guids', 'types', 'include'],
   orderable: ['created_at', 'updated_at'],
 };
 
 // GET /v3/apps
 export const appListSpec: ListSpec = {
-  allowed: [
-    'page',
-    'per_page',
-    'order_by',
-    'created_ats',
-    'updated_ats',
-    'guids',
-    'names',
-    'space_guids',
-    'organization_guids',
-    'stacks',
-    'lifecycle_type',
-    'label_selector',
-  ],
+  allowed: [...PAGED, 'guids', 'names', 'space_guids', 'organization_guids', 'stacks', 'lifecycle_type', 'label_selector'],
   orderable: ['created_at', 'updated_at', 'name', 'state'],
 };
 
 // GET /v3/droplets and /v3/apps/:guid/droplets
 const DROPLETS_ALLOWED = [
-  'page',
-  'per_page',
-  'order_by',
-  'created_ats',
-  'updated_ats',
+  ...PAGED,
   'guids',
   'states',
   'app_guids',
@@ -75,24 +51,12 @@ const DROPLETS_ALLOWED = [
 /** GET /v3/droplets: `current` only means something under an app. */
 export const dropletListSpec: ListSpec = { allowed: DROPLETS_ALLOWED, misplaced: ['current'] };
 /** GET /v3/apps/:guid/droplets: the app is given, so app/space/org filters are out of place. */
-export const appDropletListSpec: ListSpec = { allowed: DROPLETS_ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
+export const appDropletListSpec: ListSpec = { allowed: DROPLETS_ALLOWED, misplaced: NESTED_UNDER_APP };
 
 // GET /v3/processes and /v3/apps/:guid/processes
-const PROCESSES_ALLOWED = [
-  'page',
-  'per_page',
-  'order_by',
-  'created_ats',
-  'updated_ats',
-  'guids',
-  'types',
-  'app_guids',
-  'space_guids',
-  'organization_guids',
-  'label_selector',
-] as const;
+const PROCESSES_ALLOWED = [...PAGED, 'guids', 'types', 'app_guids', 'space_guids', 'organization_guids', 'label_selector'] as const;
 export const processListSpec: ListSpec = { allowed: PROCESSES_ALLOWED };
-export const appProcessListSpec: ListSpec = { allowed: PROCESSES_ALLOWED, misplaced: ['app_guids', 'organization_guids', 'space_guids'] };
+export const appProcessListSpec: ListSpec = { allowed: PROCESSES_ALLOWED, misplaced: NESTED_UNDER_APP };
 
 // GET /v3/feature_flags
 export const featureFlagListSpec: ListSpec = {
@@ -102,17 +66,17 @@ export const featureFlagListSpec: ListSpec = {
 
 // GET /v3/organization_quotas and /v3/space_quotas
 export const organizationQuotaListSpec: ListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids'],
+  allowed: [...PAGED, 'guids', 'names', 'organization_guids'],
   orderable: ['created_at', 'updated_at', 'name'],
 };
 export const spaceQuotaListSpec: ListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'space_guids'],
+  allowed: [...PAGED, 'guids', 'names', 'organization_guids', 'space_guids'],
   orderable: ['created_at', 'updated_at', 'name'],
 };
 
 // GET /v3/audit_events
 export const auditEventListSpec: ListSpec = {
-  allowed: ['page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'types', 'target_guids', 'space_guids', 'organization_guids'],
+  allowed: [...PAGED, 'types', 'target_guids', 'space_guids', 'organization_guids'],
 };
 
 // GET /v3/tasks/:guid/messages (taskd extension)

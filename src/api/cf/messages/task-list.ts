@@ -6,14 +6,11 @@ import type { TimeFilter, TimeRange } from '../../../core/list-query.js';
 import type { TaskCondition, TaskOrder, TaskPageNumber, TaskQuery, TaskQueryField } from '../../../core/task-query.js';
 import { storedStatesMatching } from '../states.js';
 import type { CfListQuery, ListSpec } from './list-query.js';
+import { PAGED } from './list-specs.js';
 
 // CF's registration order (spec §5); it appears in the unknown-parameter message.
 const ALLOWED = [
-  'page',
-  'per_page',
-  'order_by',
-  'created_ats',
-  'updated_ats',
+  ...PAGED,
   'guids',
   'names',
   'states',
