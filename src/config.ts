@@ -2,6 +2,7 @@
 // variables, then `taskd serve` flags. A bad value is a ConfigError naming the setting, which the
 // CLI prints as one line before exiting with status 2.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { probeBwrap } from './runner/sandbox/detect.js';
@@ -12,10 +13,37 @@ export interface Config {
   dataDir: string;
   /** A postgres:// URL selects PostgreSQL; undefined means SQLite in the data directory. */
   databaseUrl?: string;
+  /** The password of the admin user made on first start (never a command-line flag: `ps` shows those). */
   adminPassword?: string;
+  /** A file holding the admin password (its first line), e.g. a secret mounted by the orchestrator. */
+  adminPasswordFile?: string;
+  /** The shortest password a user may be given (create, change, reset, the admin's). */
+  passwordMinLength: number;
+  /** The longest: scrypt's input is bounded, so a megabyte "password" costs no more than any other. */
+  passwordMaxLength: number;
   /** Base for links in responses; undefined means the request's own scheme and host. */
   externalUrl?: string;
+  /**
+   * The 32-byte key that encrypts the token signing keys in the database (made 0600 on first start);
+   * undefined: `<dataDir>/secret.key`. Every node sharing a database needs the same file.
+   */
+  secretKeyFile?: string;
+  /** A new token signing key is made when the newest is older than this; older keys verify until their tokens expire. */
+  signingKeyRotationDays: number;
+  /** PEM certificate (chain) and private key: with both, taskd serves HTTPS (and HSTS) on its port. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   maxBundleBytes: number;
+  /**
+   * Droplets kept per app besides its current one (Cloud Controller's max_staged_droplets_stored):
+   * when a new one is staged, older STAGED and FAILED ones beyond this are deleted with their bits,
+   * except any that an unfinished task runs.
+   */
+  dropletsPerApp: number;
+  /** Disk (MB) all droplets of one organization may take, expanded trees and stored bundles together. */
+  orgDropletMaxMb: number;
+  /** Longest an app's environment variables may be, in characters as JSON (so a task's environment stays small). */
+  maxAppEnvChars: number;
   maxBodyBytes: number;
   accessTokenSeconds: number;
   refreshTokenSeconds: number;
@@ -30,12 +58,36 @@ export interface Config {
    */
   maximumMemoryInMb: number;
   defaultLogRateLimit: number;
+  /** Most bytes of output one task keeps; what it writes beyond is dropped (it runs on), and it is told once. */
+  taskOutputMaxBytes: number;
+  /** Most lines of output one task keeps (each stored line costs a row, however short). */
+  taskOutputMaxLines: number;
+  /** Most MiB of task output one organization keeps over all its tasks; beyond, its tasks' new output is dropped. */
+  orgOutputMaxMb: number;
+  /** Most messages a task keeps; a task's own message beyond is refused (422). taskd's own messages are never refused. */
+  taskMaxMessages: number;
   /** How many tasks this node runs at once; 0 makes it a node that serves the API only. */
   runnerSlots: number;
-  /** taskd's `timeout_in_seconds` of a task created without one; undefined: no timeout. */
+  /**
+   * Of this node's free slots, how many only an organization with no task running anywhere may
+   * take: a quiet tenant finds a slot at once however long another's tasks run. Undefined: a
+   * quarter of the slots, rounded down (1 of the default 4); see reservedSlots.
+   */
+  runnerReservedSlots?: number;
+  /**
+   * Tasks one organization may have running at once over all nodes (paused ones included); the
+   * rest wait PENDING for their turn. 0: no limit.
+   */
+  orgRunningTasksLimit: number;
+  /** The same for one space; 0: no limit. */
+  spaceRunningTasksLimit: number;
+  /**
+   * taskd's `timeout_in_seconds` of a task created without one. Undefined in the defaults: a day,
+   * or the maximum when that is lower (loadConfig), so a forgotten task gives its slot back.
+   */
   defaultTaskTimeoutSeconds?: number;
-  /** The largest `timeout_in_seconds` a task may ask for; undefined: no maximum. */
-  maximumTaskTimeoutSeconds?: number;
+  /** The largest `timeout_in_seconds` a task may ask for. */
+  maximumTaskTimeoutSeconds: number;
   /** Most processes a task's group may hold at once (a fork bomb ends there). */
   taskMaxProcesses: number;
   /** Between SIGTERM and SIGKILL when a task is cancelled. */
@@ -82,6 +134,27 @@ export interface Config {
   keepAliveTimeoutSeconds: number;
   /** Open connections this node accepts at once; beyond it new ones are closed at once. */
   maxConnections: number;
+  /**
+   * Open connections one client address may hold (an IPv6 client: its /64); behind a trusted proxy,
+   * requests in progress per forwarded client address instead. Keeps one address from taking the
+   * node's maxConnections from everyone.
+   */
+  maxConnectionsPerAddress: number;
+  /** Requests one user may have in progress at once (live log streams are counted on their own). */
+  maxConcurrentRequestsPerUser: number;
+  /** Live log streams (SSE) one user may hold open at once on this node. */
+  maxStreamsPerUser: number;
+  /**
+   * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For, -Proto and -Host are believed;
+   * from anyone else they are ignored. Empty: every client talks to taskd directly.
+   */
+  trustedProxies: string[];
+  /** A vSphere session unused for this long ends (vCenter's 30 minutes). */
+  vsphereSessionIdleSeconds: number;
+  /** A vSphere session ends this long after it was opened, however busy. */
+  vsphereSessionMaxAgeSeconds: number;
+  /** Live vSphere sessions one user may hold; one more login is refused until one ends. */
+  vsphereSessionsPerUser: number;
   /** A static bearer token that may read /metrics (a Prometheus scrape); undefined: only users' tokens. */
   metricsToken?: string;
   /**
@@ -92,6 +165,13 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** A task created without a timeout ends after a day unless the operator says otherwise. */
+export const DEFAULT_TASK_TIMEOUT_SECONDS = 24 * 3600;
+
+/** The node's slots kept for organizations with nothing running (runnerReservedSlots, resolved). */
+export const reservedSlots = (config: Pick<Config, 'runnerSlots' | 'runnerReservedSlots'>): number =>
+  Math.min(config.runnerReservedSlots ?? Math.floor(config.runnerSlots / 4), Math.max(0, config.runnerSlots - 1));
 
 /** Whether this node runs tasks: not an API-only node, and with slots to run them in. */
 export const runsTasks = (config: Pick<Config, 'role' | 'runnerSlots'>): boolean => config.role !== 'api' && config.runnerSlots > 0;
@@ -104,7 +184,13 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   host: '127.0.0.1',
   port: 8080,
   dataDir: './.taskd',
+  // NIST SP 800-63B asks at least 8 and allows long passphrases; 12 is OWASP's and UAA's advice.
+  passwordMinLength: 12,
+  passwordMaxLength: 1024,
   maxBundleBytes: 1024 * 1024 * 1024,
+  dropletsPerApp: 5,
+  orgDropletMaxMb: 2048,
+  maxAppEnvChars: 65_536,
   maxBodyBytes: 1024 * 1024,
   accessTokenSeconds: 1200,
   refreshTokenSeconds: 30 * 24 * 3600,
@@ -113,7 +199,18 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   defaultDiskInMb: 1024,
   maximumDiskInMb: 2048,
   defaultLogRateLimit: -1,
+  // Output budgets: a flooding task stops costing disk at 16 MiB or 100,000 lines, an org at 1 GiB.
+  taskOutputMaxBytes: 16 * 1024 * 1024,
+  taskOutputMaxLines: 100_000,
+  orgOutputMaxMb: 1024,
+  taskMaxMessages: 100,
   runnerSlots: 4,
+  // Cluster-wide: far above one node's 4 slots (where the reserved slot keeps a quiet tenant's
+  // turn), yet on a shared cluster no org holds more than 50 slots, nor one space half of that.
+  orgRunningTasksLimit: 50,
+  spaceRunningTasksLimit: 25,
+  // A week: room for the longest batch job, while nothing holds a slot forever.
+  maximumTaskTimeoutSeconds: 7 * 24 * 3600,
   taskMaxProcesses: 1024,
   // Cloud Foundry's vcap uid; an operator whose host has a user 2000 picks another.
   taskUid: 2000,
@@ -138,6 +235,15 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   idleSocketTimeoutSeconds: 60,
   keepAliveTimeoutSeconds: 5,
   maxConnections: 10_000,
+  signingKeyRotationDays: 30,
+  // Forty addresses are needed to fill maxConnections, and the probes keep a reserve besides.
+  maxConnectionsPerAddress: 256,
+  maxConcurrentRequestsPerUser: 100,
+  maxStreamsPerUser: 50,
+  trustedProxies: [],
+  vsphereSessionIdleSeconds: 1800,
+  vsphereSessionMaxAgeSeconds: 8 * 3600,
+  vsphereSessionsPerUser: 20,
 };
 
 type Kind =
@@ -152,6 +258,7 @@ type Kind =
   | 'url'
   | 'postgres'
   | 'list'
+  | 'proxies'
   | 'sandbox'
   | 'onoff'
   | 'role';
@@ -169,8 +276,18 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'dataDir', env: 'TASKD_DATA_DIR', kind: 'string' },
   { key: 'databaseUrl', env: 'TASKD_DATABASE_URL', kind: 'postgres' },
   { key: 'adminPassword', env: 'TASKD_ADMIN_PASSWORD', kind: 'string' },
+  { key: 'adminPasswordFile', env: 'TASKD_ADMIN_PASSWORD_FILE', kind: 'string' },
+  { key: 'passwordMinLength', env: 'TASKD_PASSWORD_MIN_LENGTH', kind: 'positive' },
+  { key: 'passwordMaxLength', env: 'TASKD_PASSWORD_MAX_LENGTH', kind: 'positive' },
   { key: 'externalUrl', env: 'TASKD_EXTERNAL_URL', kind: 'url' },
+  { key: 'secretKeyFile', env: 'TASKD_SECRET_KEY_FILE', kind: 'string' },
+  { key: 'signingKeyRotationDays', env: 'TASKD_SIGNING_KEY_ROTATION_DAYS', kind: 'positive' },
+  { key: 'tlsCertFile', env: 'TASKD_TLS_CERT_FILE', kind: 'string' },
+  { key: 'tlsKeyFile', env: 'TASKD_TLS_KEY_FILE', kind: 'string' },
   { key: 'maxBundleBytes', env: 'TASKD_MAX_BUNDLE_BYTES', kind: 'positive' },
+  { key: 'dropletsPerApp', env: 'TASKD_DROPLETS_PER_APP', kind: 'positive' },
+  { key: 'orgDropletMaxMb', env: 'TASKD_ORG_DROPLET_MAX_MB', kind: 'positive' },
+  { key: 'maxAppEnvChars', env: 'TASKD_MAX_APP_ENV_CHARS', kind: 'positive' },
   { key: 'maxBodyBytes', env: 'TASKD_MAX_BODY_BYTES', kind: 'positive' },
   { key: 'accessTokenSeconds', env: 'TASKD_ACCESS_TOKEN_SECONDS', kind: 'positive' },
   { key: 'refreshTokenSeconds', env: 'TASKD_REFRESH_TOKEN_SECONDS', kind: 'positive' },
@@ -180,10 +297,17 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'maximumDiskInMb', env: 'TASKD_MAXIMUM_DISK_IN_MB', kind: 'positive' },
   { key: 'maximumMemoryInMb', env: 'TASKD_MAXIMUM_MEMORY_IN_MB', kind: 'positive' },
   { key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT', kind: 'integer' },
+  { key: 'taskOutputMaxBytes', env: 'TASKD_TASK_OUTPUT_MAX_BYTES', kind: 'positive' },
+  { key: 'taskOutputMaxLines', env: 'TASKD_TASK_OUTPUT_MAX_LINES', kind: 'positive' },
+  { key: 'orgOutputMaxMb', env: 'TASKD_ORG_OUTPUT_MAX_MB', kind: 'positive' },
+  { key: 'taskMaxMessages', env: 'TASKD_TASK_MAX_MESSAGES', kind: 'positive' },
   { key: 'runnerSlots', env: 'TASKD_RUNNER_SLOTS', kind: 'count' },
   { key: 'cancelGraceSeconds', env: 'TASKD_CANCEL_GRACE_SECONDS', kind: 'count' },
   { key: 'defaultTaskTimeoutSeconds', env: 'TASKD_DEFAULT_TASK_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'maximumTaskTimeoutSeconds', env: 'TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS', kind: 'positive' },
+  { key: 'runnerReservedSlots', env: 'TASKD_RUNNER_RESERVED_SLOTS', kind: 'count' },
+  { key: 'orgRunningTasksLimit', env: 'TASKD_ORG_RUNNING_TASKS_LIMIT', kind: 'count' },
+  { key: 'spaceRunningTasksLimit', env: 'TASKD_SPACE_RUNNING_TASKS_LIMIT', kind: 'count' },
   { key: 'taskMaxProcesses', env: 'TASKD_TASK_MAX_PROCESSES', kind: 'positive' },
   { key: 'taskUid', env: 'TASKD_TASK_UID', kind: 'positive' },
   { key: 'taskGid', env: 'TASKD_TASK_GID', kind: 'positive' },
@@ -204,6 +328,13 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'idleSocketTimeoutSeconds', env: 'TASKD_IDLE_SOCKET_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'keepAliveTimeoutSeconds', env: 'TASKD_KEEP_ALIVE_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'maxConnections', env: 'TASKD_MAX_CONNECTIONS', kind: 'positive' },
+  { key: 'maxConnectionsPerAddress', env: 'TASKD_MAX_CONNECTIONS_PER_ADDRESS', kind: 'positive' },
+  { key: 'maxConcurrentRequestsPerUser', env: 'TASKD_MAX_CONCURRENT_REQUESTS_PER_USER', kind: 'positive' },
+  { key: 'maxStreamsPerUser', env: 'TASKD_MAX_STREAMS_PER_USER', kind: 'positive' },
+  { key: 'trustedProxies', env: 'TASKD_TRUSTED_PROXIES', kind: 'proxies' },
+  { key: 'vsphereSessionIdleSeconds', env: 'TASKD_VSPHERE_SESSION_IDLE_SECONDS', kind: 'positive' },
+  { key: 'vsphereSessionMaxAgeSeconds', env: 'TASKD_VSPHERE_SESSION_MAX_AGE_SECONDS', kind: 'positive' },
+  { key: 'vsphereSessionsPerUser', env: 'TASKD_VSPHERE_SESSIONS_PER_USER', kind: 'positive' },
   { key: 'metricsToken', env: 'TASKD_METRICS_TOKEN', kind: 'secret' },
   { key: 'metricsAddress', env: 'TASKD_METRICS_ADDRESS', kind: 'address' },
 ];
@@ -249,18 +380,63 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       'TASKD_METRICS_TOKEN has no use with TASKD_METRICS_ADDRESS (metrics there need no credential): set one or the other',
     );
   }
+  if (result.maxConnectionsPerAddress >= result.maxConnections) {
+    throw new ConfigError(
+      `TASKD_MAX_CONNECTIONS_PER_ADDRESS (${result.maxConnectionsPerAddress}) must be below TASKD_MAX_CONNECTIONS (${result.maxConnections}), or one address could take every connection`,
+    );
+  }
+  // Not set: a day, or the maximum when an operator set that lower.
+  result.defaultTaskTimeoutSeconds ??= Math.min(DEFAULT_TASK_TIMEOUT_SECONDS, result.maximumTaskTimeoutSeconds);
   const { defaultTaskTimeoutSeconds: timeout, maximumTaskTimeoutSeconds: maxTimeout } = result;
-  if (timeout !== undefined && maxTimeout !== undefined && timeout > maxTimeout) {
+  if (timeout > maxTimeout) {
     throw new ConfigError(
       `TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (${timeout}) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (${maxTimeout})`,
     );
   }
+  if (result.runnerReservedSlots !== undefined && result.runnerSlots > 0 && result.runnerReservedSlots >= result.runnerSlots) {
+    throw new ConfigError(
+      `TASKD_RUNNER_RESERVED_SLOTS (${result.runnerReservedSlots}) must be below TASKD_RUNNER_SLOTS (${result.runnerSlots}), or no organization could run two tasks`,
+    );
+  }
+  checkAdminPassword(result);
   // Asked for explicitly, bubblewrap must work: start-up fails rather than run tasks unsandboxed.
   if (result.sandbox === 'bwrap') {
     const found = probeBwrap();
     if (!found.usable) throw new ConfigError(`TASKD_SANDBOX=bwrap, but ${found.reason}`);
   }
   return result;
+}
+
+/**
+ * The admin password from TASKD_ADMIN_PASSWORD_FILE (its first line), and the password policy
+ * applied to it as to every other password. The messages never show the password.
+ */
+function checkAdminPassword(config: Config): void {
+  if (config.passwordMaxLength < config.passwordMinLength) {
+    throw new ConfigError(
+      `TASKD_PASSWORD_MAX_LENGTH (${config.passwordMaxLength}) must not be below TASKD_PASSWORD_MIN_LENGTH (${config.passwordMinLength})`,
+    );
+  }
+  if (config.adminPasswordFile !== undefined) {
+    if (config.adminPassword !== undefined) {
+      throw new ConfigError('TASKD_ADMIN_PASSWORD and TASKD_ADMIN_PASSWORD_FILE are both set: set one or the other');
+    }
+    let text: string;
+    try {
+      text = readFileSync(config.adminPasswordFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`TASKD_ADMIN_PASSWORD_FILE: cannot read ${config.adminPasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    config.adminPassword = text.split(/\r?\n/)[0];
+  }
+  const password = config.adminPassword;
+  if (password === undefined) return;
+  const length = [...password].length;
+  const source = config.adminPasswordFile === undefined ? 'TASKD_ADMIN_PASSWORD' : 'the password in TASKD_ADMIN_PASSWORD_FILE';
+  if (length < config.passwordMinLength)
+    throw new ConfigError(`${source} is too short (minimum is ${config.passwordMinLength} characters, TASKD_PASSWORD_MIN_LENGTH)`);
+  if (length > config.passwordMaxLength)
+    throw new ConfigError(`${source} is too long (maximum is ${config.passwordMaxLength} characters, TASKD_PASSWORD_MAX_LENGTH)`);
 }
 
 /**
@@ -353,6 +529,8 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
       }
       return text;
     }
+    case 'proxies':
+      return parseProxies(name, text);
     case 'list':
       return text
         .split(',')
@@ -364,6 +542,23 @@ function parseSetting(name: string, kind: Kind, raw: unknown): unknown {
       if (!CHOICES[kind]!.includes(text)) throw new ConfigError(`${name} must be one of ${CHOICES[kind]!.join(', ')}, got '${text}'`);
       return text;
   }
+}
+
+/** Trusted proxies: IPv4 or IPv6 addresses, or CIDRs of them (10.0.0.0/8, fd00::/8). */
+function parseProxies(name: string, text: string): string[] {
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const badBits = bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits);
+    if (!family || badBits || extra !== undefined)
+      throw new ConfigError(`${name} must list IP addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8), got '${entry}'`);
+  }
+  return entries;
 }
 
 function kebab(key: string): string {

@@ -6,6 +6,8 @@ import type { AppContext, Logger } from './context.js';
 import { openStore, type StoreOptions } from './store/database.js';
 import { seed } from './store/seed.js';
 import { TokenService } from './auth/tokens.js';
+import { SigningKeys } from './auth/signing-keys.js';
+import { ensurePrivateDirectory } from './store/file-modes.js';
 import { ensureAdminUser } from './actions/users.js';
 import { buildMetricsServer, buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
@@ -13,6 +15,7 @@ import { TaskSignals } from './signals/task-signals.js';
 import { Runner, type TaskIdentity } from './runner/runner.js';
 import { NodeMetrics } from './metrics/node-metrics.js';
 import { PgSignalRelay } from './signals/pg-relay.js';
+import path from 'node:path';
 
 export interface Taskd {
   ctx: AppContext;
@@ -33,13 +36,17 @@ export interface TaskdOptions {
 const quietLog: Logger = { info() {}, warn() {}, error: (obj, msg) => console.error(msg ?? '', obj) };
 
 export async function createTaskd(config: Config, options: TaskdOptions = {}): Promise<Taskd> {
+  // On PostgreSQL too: the data directory holds the secret key file, droplets and task directories.
+  ensurePrivateDirectory(config.dataDir);
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...options.store });
   try {
     await seed(store.db);
     const admin = await ensureAdminUser(store.db, config.adminPassword);
-    const tokens = await TokenService.open(store.db, config.accessTokenSeconds, config.refreshTokenSeconds);
+    const keys = await SigningKeys.open(store.db, signingKeyOptions(config));
+    const tokens = await TokenService.open(store.db, keys, config.accessTokenSeconds, config.refreshTokenSeconds);
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
     ctx.signals.onTaskRecorded((end) => ctx.metrics.taskEnded(end));
+    ctx.signals.onOutputTruncated((reason) => ctx.metrics.outputTruncated(reason));
     const app = await buildServer(ctx, { logRequests: options.logRequests });
     const metricsApp = config.metricsAddress === undefined ? undefined : await buildMetricsServer(ctx);
     // On PostgreSQL, signals reach the other nodes too (new tasks, cancels, log lines).
@@ -91,6 +98,16 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     await store.close();
     throw err;
   }
+}
+
+function signingKeyOptions(config: Config) {
+  return {
+    secretKeyFile: config.secretKeyFile ?? path.join(config.dataDir, 'secret.key'),
+    rotationDays: config.signingKeyRotationDays,
+    // A replaced key verifies as long as any token it signed may live: a refresh token, or a
+    // task's own token (its timeout, a day without one).
+    longestTokenSeconds: Math.max(config.accessTokenSeconds, config.refreshTokenSeconds, 24 * 3600, config.maximumTaskTimeoutSeconds ?? 0),
+  };
 }
 
 /** This node's own address as its tasks reach it: tasks run on this host, so a wildcard is loopback. */

@@ -1,15 +1,20 @@
-// Signed JWTs (HS256). The signing key is made on first start and kept in the store (which, on
-// the embedded default, is the data directory), so every taskd node sharing a database accepts
-// the same tokens.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+// Signed JWTs (RS256, as UAA signs them). Every token names its key (`kid`); the keys, their
+// rotation and their encryption at rest are signing-keys.ts's. Every taskd node sharing a database
+// accepts the same tokens (given the same secret key file).
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTHeaderParameters } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { SigningKeys } from './signing-keys.js';
 
 export interface AccessClaims {
   userGuid: string;
   username: string | null;
   scopes: string[];
+  /** The user's token generation at issue (claim `gen`): a token of an older one is revoked. */
+  generation?: number;
+  /** The login the token belongs to (claim `sid`, OIDC's session id): its refresh token family. */
+  sessionId?: string;
 }
 
 export interface TokenPair {
@@ -22,9 +27,11 @@ export interface TokenPair {
 }
 
 const ISSUER = 'taskd';
-const KEY_SETTING = 'token_signing_key';
 
-type VerifiedClaims = AccessClaims & { payload: Record<string, unknown> };
+type VerifiedClaims = AccessClaims & { jti?: string; payload: Record<string, unknown> };
+
+/** A refresh token's id: its access token's (the pair's `jti`) with `-r`. */
+export const refreshTokenId = (accessJti: string): string => `${accessJti}-r`;
 
 /** What a task token is made from. */
 export interface TaskTokenSubject {
@@ -42,35 +49,31 @@ const TASK_TOKEN_SECONDS = 24 * 3600;
 const VERIFIED_CACHE_SIZE = 10_000;
 
 export class TokenService {
-  /** Verified tokens until they expire: checking an HMAC again would give the same answer. */
+  /** Verified tokens until they expire: checking a signature again would give the same answer. */
   private readonly verified = new Map<string, { claims: VerifiedClaims; expiresAtMs: number }>();
 
   private constructor(
-    private readonly key: CryptoKey,
+    readonly keys: SigningKeys,
     private readonly accessSeconds: number,
     private readonly refreshSeconds: number,
   ) {}
 
-  static async open(db: Kysely<Database>, accessSeconds: number, refreshSeconds: number): Promise<TokenService> {
-    await db
-      .insertInto('settings')
-      .values({ name: KEY_SETTING, value: randomBytes(32).toString('base64url') })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    const row = await db.selectFrom('settings').select('value').where('name', '=', KEY_SETTING).executeTakeFirstOrThrow();
-    // Imported once: handing jose raw bytes would import the key again for every token.
-    const key = await crypto.subtle.importKey('raw', Buffer.from(row.value, 'base64url'), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ]);
-    return new TokenService(key, accessSeconds, refreshSeconds);
+  static async open(_db: Kysely<Database>, keys: SigningKeys, accessSeconds: number, refreshSeconds: number): Promise<TokenService> {
+    return new TokenService(keys, accessSeconds, refreshSeconds);
   }
 
   async issue(claims: AccessClaims): Promise<TokenPair> {
     const jti = randomUUID();
-    const common = { user_id: claims.userGuid, user_name: claims.username, scope: claims.scopes, client_id: 'cf' };
+    const common = {
+      user_id: claims.userGuid,
+      user_name: claims.username,
+      scope: claims.scopes,
+      client_id: 'cf',
+      ...(claims.generation === undefined ? {} : { gen: claims.generation }),
+      ...(claims.sessionId === undefined ? {} : { sid: claims.sessionId }),
+    };
     const access = await this.sign({ ...common, token_use: 'access' }, jti, this.accessSeconds);
-    const refresh = await this.sign({ ...common, token_use: 'refresh' }, `${jti}-r`, this.refreshSeconds);
+    const refresh = await this.sign({ ...common, token_use: 'refresh' }, refreshTokenId(jti), this.refreshSeconds);
     return {
       access_token: access,
       token_type: 'bearer',
@@ -82,15 +85,16 @@ export class TokenService {
   }
 
   /** Signs a token for some other use (a task's own token, say) with its own lifetime. */
-  sign(payload: Record<string, unknown>, jti: string, seconds: number): Promise<string> {
+  async sign(payload: Record<string, unknown>, jti: string, seconds: number): Promise<string> {
+    const { kid, key } = await this.keys.signingKey();
     return new SignJWT(payload)
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
       .setSubject(String(payload.user_id))
       .setIssuer(ISSUER)
       .setJti(jti)
       .setIssuedAt()
       .setExpirationTime(`${seconds}s`)
-      .sign(this.key);
+      .sign(key);
   }
 
   /**
@@ -116,12 +120,16 @@ export class TokenService {
     const known = this.verified.get(token);
     if (known && known.expiresAtMs > Date.now()) return known.claims.payload.token_use === use ? known.claims : undefined;
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, (header) => this.verificationKey(header), { issuer: ISSUER, algorithms: ['RS256'] });
       if (typeof payload.user_id !== 'string' || !Array.isArray(payload.scope)) return undefined;
       const claims: VerifiedClaims = {
         userGuid: payload.user_id,
         username: typeof payload.user_name === 'string' ? payload.user_name : null,
         scopes: payload.scope.filter((s): s is string => typeof s === 'string'),
+        // Tokens from before generations (migration 010) count as generation 0, as their users start.
+        generation: typeof payload.gen === 'number' ? payload.gen : 0,
+        ...(typeof payload.sid === 'string' ? { sessionId: payload.sid } : {}),
+        ...(typeof payload.jti === 'string' ? { jti: payload.jti } : {}),
         payload,
       };
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
@@ -131,5 +139,12 @@ export class TokenService {
       if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return undefined;
       throw err;
     }
+  }
+
+  /** The key the token's header names; a token naming none, an unknown one or a retired one is refused. */
+  private async verificationKey(header: JWTHeaderParameters): Promise<CryptoKey> {
+    const key = await this.keys.verificationKey(header.kid);
+    if (!key) throw new joseErrors.JWKSNoMatchingKey();
+    return key;
   }
 }

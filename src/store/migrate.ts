@@ -10,6 +10,11 @@ import { taskLimits } from './migrations/005_task_limits.js';
 import { taskDismissal } from './migrations/006_task_dismissal.js';
 import { vsphereSessions } from './migrations/007_vsphere_sessions.js';
 import { dropletBundles } from './migrations/008_droplet_bundles.js';
+import { fairClaims } from './migrations/011_fair_claims.js';
+import { credentials } from './migrations/010_credentials.js';
+import { signingKeys } from './migrations/009_signing_keys.js';
+import { outputBudgets } from './migrations/012_output_budgets.js';
+import { dropletBudgets } from './migrations/013_droplet_budgets.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -22,6 +27,11 @@ const migrations: Record<string, MigrationFactory> = {
   '006_task_dismissal': taskDismissal,
   '007_vsphere_sessions': vsphereSessions,
   '008_droplet_bundles': dropletBundles,
+  '011_fair_claims': fairClaims,
+  '010_credentials': credentials,
+  '009_signing_keys': signingKeys,
+  '012_output_budgets': outputBudgets,
+  '013_droplet_budgets': dropletBudgets,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

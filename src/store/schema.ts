@@ -13,6 +13,18 @@ export interface UsersTable {
   scopes: string;
   created_at: string;
   updated_at: string;
+  /** Tokens carrying another generation are no longer honoured (migration 010). */
+  token_generation: Generated<number>;
+}
+
+/** One login's tokens (a refresh token family), migration 010. */
+export interface TokenSessionsTable {
+  id: string;
+  user_guid: string;
+  /** The id of the one refresh token of this login that may be used next. */
+  refresh_jti: string;
+  created_at: string;
+  expires_at: string;
 }
 
 export interface OrganizationsTable {
@@ -81,6 +93,11 @@ export interface DropletsTable {
   checksum_sha256: string | null;
   created_at: string;
   updated_at: string;
+  /**
+   * Bytes the droplet takes against its organization's budget: its expanded tree plus the bundle
+   * kept in the database; while its upload is processed, its reservation (migration 013).
+   */
+  stored_bytes: Generated<number>;
 }
 
 export interface ProcessesTable {
@@ -192,6 +209,11 @@ export interface TasksTable {
   /** Guid of the user who dismissed the finished task (Dbvisit's Dismissed), migration 006. */
   dismissed_by: Generated<string | null>;
   dismissed_at: Generated<string | null>;
+  /** Bytes and lines of output stored for the task, counted as each batch is stored (migration 012). */
+  output_bytes: Generated<number>;
+  output_lines: Generated<number>;
+  /** Why later output of the task was not kept (its own or its org's budget), once that happened. */
+  output_truncated: Generated<string | null>;
 }
 
 export interface TaskLogLinesTable {
@@ -275,6 +297,16 @@ export interface VsphereSessionsTable {
   last_accessed_at: string;
 }
 
+/** Token signing keys (migration 009): RS256, the private key encrypted under the secret key file. */
+export interface SigningKeysTable {
+  kid: string;
+  public_pem: string;
+  private_encrypted: string;
+  created_at: string;
+  /** Null while the newest; once replaced, when the last token it signed has expired. */
+  retire_after: string | null;
+}
+
 /** A droplet's bundle as uploaded, in parts (migration 008; written on PostgreSQL only). */
 export interface DropletBundlesTable {
   droplet_id: number;
@@ -284,6 +316,7 @@ export interface DropletBundlesTable {
 
 export interface Database {
   users: UsersTable;
+  token_sessions: TokenSessionsTable;
   organizations: OrganizationsTable;
   spaces: SpacesTable;
   roles: RolesTable;
@@ -305,6 +338,7 @@ export interface Database {
   task_messages: TaskMessagesTable;
   vsphere_sessions: VsphereSessionsTable;
   droplet_bundles: DropletBundlesTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
+import { currentSigningKey, type CurrentSigningKey } from '../support/signing-key.js';
 
 const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
 
@@ -13,13 +14,12 @@ function tokenRequest(h: Harness, form: Record<string, string>, authorization: s
   return h.request('POST', '/oauth/token', { payload: new URLSearchParams(form).toString(), headers });
 }
 
-async function signingKey(h: Harness): Promise<Uint8Array> {
-  const row = await h.db.selectFrom('settings').select('value').where('name', '=', 'token_signing_key').executeTakeFirstOrThrow();
-  return Buffer.from(row.value, 'base64url');
+function signingKey(h: Harness): Promise<CurrentSigningKey> {
+  return currentSigningKey(h.db, h.config.dataDir);
 }
 
 /** A token shaped like taskd's, signed with `key`; `exp` in seconds since the epoch. */
-function craftToken(claims: { user_id: string; token_use?: string; exp: number }, key: Uint8Array): Promise<string> {
+function craftToken(claims: { user_id: string; token_use?: string; exp: number }, key: CurrentSigningKey): Promise<string> {
   return new SignJWT({
     user_id: claims.user_id,
     user_name: null,
@@ -27,13 +27,13 @@ function craftToken(claims: { user_id: string; token_use?: string; exp: number }
     client_id: 'cf',
     token_use: claims.token_use ?? 'access',
   })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
     .setSubject(claims.user_id)
     .setIssuer('taskd')
     .setJti(randomUUID())
     .setIssuedAt(claims.exp - 1200)
     .setExpirationTime(claims.exp)
-    .sign(key);
+    .sign(key.privateKey);
 }
 
 describeEachStore('oauth', (h) => {
@@ -158,7 +158,11 @@ describeEachStore('oauth', (h) => {
     const key = await signingKey(h);
     const now = Math.floor(Date.now() / 1000);
     const expired = await craftToken({ user_id: h.admin.guid, exp: now - 5 }, key);
-    const forged = await craftToken({ user_id: h.admin.guid, exp: now + 600 }, randomBytes(32));
+    // The right kid, another key.
+    const forged = await craftToken(
+      { user_id: h.admin.guid, exp: now + 600 },
+      { kid: key.kid, privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey },
+    );
     const algNone = new UnsecuredJWT({ user_id: h.admin.guid, scope: ['cloud_controller.admin'], token_use: 'access' })
       .setIssuer('taskd')
       .setExpirationTime(now + 600)
@@ -192,11 +196,11 @@ describeEachStore('oauth', (h) => {
       client_id: 'cf',
       token_use: 'access',
     })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
       .setIssuer('taskd')
       .setIssuedAt()
       .setExpirationTime('5m')
-      .sign(key);
+      .sign(key.privateKey);
     assert.equal((await h.get('/v3/organizations', readOnly)).status, 200);
     cfError(await h.post('/v3/organizations', { name: h.unique('o') }, readOnly), 403, 'CF-NotAuthorized', 10003);
   });
