@@ -3,6 +3,7 @@
 // CLI prints as one line before exiting with status 2.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { probeBwrap } from './runner/sandbox/detect.js';
@@ -399,12 +400,38 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     );
   }
   checkAdminPassword(result);
+  checkTlsFiles(result);
   // Asked for explicitly, bubblewrap must work: start-up fails rather than run tasks unsandboxed.
   if (result.sandbox === 'bwrap') {
     const found = probeBwrap();
     if (!found.usable) throw new ConfigError(`TASKD_SANDBOX=bwrap, but ${found.reason}`);
   }
   return result;
+}
+
+/** HTTPS needs both files, readable, and a key that goes with the certificate: else start-up stops here. */
+function checkTlsFiles(config: Config): void {
+  const { tlsCertFile: cert, tlsKeyFile: key } = config;
+  if (cert === undefined && key === undefined) return;
+  if (cert === undefined || key === undefined) {
+    throw new ConfigError('TASKD_TLS_CERT_FILE and TASKD_TLS_KEY_FILE go together: set both to serve HTTPS, or neither');
+  }
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const pair = { cert: read('TASKD_TLS_CERT_FILE', cert), key: read('TASKD_TLS_KEY_FILE', key) };
+  try {
+    createSecureContext(pair);
+  } catch (err) {
+    // OpenSSL's words (never the key's contents): "key values mismatch", "no start line", ...
+    throw new ConfigError(
+      `TASKD_TLS_CERT_FILE ${cert} and TASKD_TLS_KEY_FILE ${key} are not a usable certificate and key: ${(err as Error).message}`,
+    );
+  }
 }
 
 /**
@@ -425,7 +452,9 @@ function checkAdminPassword(config: Config): void {
     try {
       text = readFileSync(config.adminPasswordFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`TASKD_ADMIN_PASSWORD_FILE: cannot read ${config.adminPasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ConfigError(
+        `TASKD_ADMIN_PASSWORD_FILE: cannot read ${config.adminPasswordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     config.adminPassword = text.split(/\r?\n/)[0];
   }

@@ -100,3 +100,45 @@ test('a default memory above the memory maximum stops start-up', () => {
     8192,
   );
 });
+
+test('tenant limits: per-address, per-user and vSphere session settings, with safe defaults', () => {
+  const defaults = loadConfig({ env: {} });
+  assert.equal(defaults.maxConnectionsPerAddress, 256);
+  assert.equal(defaults.maxConcurrentRequestsPerUser, 100);
+  assert.equal(defaults.maxStreamsPerUser, 50);
+  assert.deepEqual(defaults.trustedProxies, []);
+  assert.equal(defaults.vsphereSessionIdleSeconds, 1800);
+  assert.equal(defaults.vsphereSessionMaxAgeSeconds, 8 * 3600);
+  assert.equal(defaults.vsphereSessionsPerUser, 20);
+  const set = loadConfig({
+    env: {
+      TASKD_MAX_CONNECTIONS_PER_ADDRESS: '10',
+      TASKD_MAX_CONCURRENT_REQUESTS_PER_USER: '5',
+      TASKD_MAX_STREAMS_PER_USER: '3',
+      TASKD_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,fd00::/8',
+      TASKD_VSPHERE_SESSION_IDLE_SECONDS: '600',
+      TASKD_VSPHERE_SESSION_MAX_AGE_SECONDS: '3600',
+      TASKD_VSPHERE_SESSIONS_PER_USER: '4',
+    },
+  });
+  assert.deepEqual(
+    [set.maxConnectionsPerAddress, set.maxConcurrentRequestsPerUser, set.maxStreamsPerUser, set.vsphereSessionsPerUser],
+    [10, 5, 3, 4],
+  );
+  assert.deepEqual(set.trustedProxies, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
+  assert.deepEqual([set.vsphereSessionIdleSeconds, set.vsphereSessionMaxAgeSeconds], [600, 3600]);
+});
+
+test('a trusted proxy that is no address or CIDR, or an address cap as large as the whole, stops start-up', () => {
+  for (const bad of ['proxy.example.org', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129']) {
+    assert.throws(
+      () => loadConfig({ env: { TASKD_TRUSTED_PROXIES: bad } }),
+      (err: Error) => err instanceof ConfigError && err.message.startsWith('TASKD_TRUSTED_PROXIES must list IP addresses or CIDRs'),
+      bad,
+    );
+  }
+  assert.throws(
+    () => loadConfig({ env: { TASKD_MAX_CONNECTIONS: '100', TASKD_MAX_CONNECTIONS_PER_ADDRESS: '100' } }),
+    /TASKD_MAX_CONNECTIONS_PER_ADDRESS \(100\) must be below TASKD_MAX_CONNECTIONS \(100\)/,
+  );
+});

@@ -9,7 +9,8 @@
 //   stopped reading: nothing drains). The live log stream's heartbeat stays below it;
 // - keep-alive: an idle kept-alive connection is closed after keepAliveTimeoutSeconds;
 // - connections: beyond maxConnections, new sockets are closed at once rather than exhaust the
-//   process's file descriptors.
+//   process's file descriptors (the API server keeps a reserve beyond it for the health probes,
+//   and caps each address and user: connection-limits.ts).
 import type { ServerOptions } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';

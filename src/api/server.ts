@@ -16,6 +16,10 @@ import { registerOpenApi } from './openapi.js';
 import { registerDashboard } from './web.js';
 import { serverTimeouts, limitConnections } from './server-timeouts.js';
 import { sendRateLimitHeaders } from './rate-limits.js';
+import { sendSecurityHeaders } from './response-headers.js';
+import { httpsOption } from './tls.js';
+import { limitTenants } from './connection-limits.js';
+import { keepForwardedHeadersSane, trustProxyOption } from './trusted-proxy.js';
 
 export interface ServerOptions {
   /** Log requests (serve does; tests keep quiet). */
@@ -28,11 +32,14 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
       ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["vmware-api-session-id"]'] }
       : false,
     bodyLimit: ctx.config.maxBodyBytes,
+    // HTTPS on the same port when given a certificate and key.
+    ...httpsOption(ctx.config),
     // Slow or stalled clients must not pin connections: bound the whole request, the headers,
     // idle keep-alive and idle sockets (see serverTimeouts).
     ...serverTimeouts(ctx.config),
-    // Links and errors echo the Host header; keep it in the shape of a host.
-    trustProxy: false,
+    // X-Forwarded-For, -Proto and -Host are believed from the trusted proxies only (trusted-proxy.ts);
+    // links and errors echo the host, which baseUrl keeps in the shape of a host.
+    trustProxy: trustProxyOption(ctx.config),
     // Body and query validation produce each dialect's exact messages in its message parsers;
     // the route schemas describe the wire (for serialization and the OpenAPI document).
     schemaErrorFormatter: (errors) => new Error(errors.map((e) => e.message).join(', ')),
@@ -48,8 +55,11 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   // First, so the document sees every dialect's routes as they are added.
   await registerOpenApi(app);
   refuseNulCharacters(app);
-  limitConnections(app, ctx.config);
+  keepForwardedHeadersSane(app);
+  // Before the probes and every dialect: each request is admitted first (the probes always are).
+  limitTenants(app, ctx);
   sendRateLimitHeaders(app);
+  sendSecurityHeaders(app, ctx.config);
   // At the root, outside every dialect: no dialect's auth or envelope applies to the probes.
   healthRoutes(app, ctx);
   // With a listener of its own, /metrics is served there only (see buildMetricsServer).

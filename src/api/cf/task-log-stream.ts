@@ -12,9 +12,14 @@
 // socket idle timeout (Fastify's connectionTimeout) does apply, and every write resets it: the
 // heartbeat is kept well below it, so an open stream stays open, while a reader that stops
 // reading altogether (nothing drains for that long) is disconnected and costs nothing after.
+//
+// Each user holds at most TASKD_MAX_STREAMS_PER_USER streams on this node (connection-limits.ts):
+// one more is answered 429 in CF's envelope before anything is streamed, and a stream's place is
+// given back when it ends, for whatever reason (the task ended, the client left, the server stops).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { AppContext } from '../../context.js';
+import { addressKey, tenantLimitsOf } from '../connection-limits.js';
 import { getTaskEnd, listTaskLogLines, type TaskEnd, type TaskLogLine } from '../../fetchers/task-logs.js';
 
 /** Lines read from the store at a time: a stream's memory, however much the task prints. */
@@ -53,7 +58,20 @@ export class TaskLogStreams {
 
   /** Answers with the task's lines after `afterSeq`, live, until the task has ended. */
   async stream(reply: FastifyReply, task: StreamedTask, afterSeq: number): Promise<void> {
+    // Before the answer starts, so that a refusal is still an ordinary CF error.
+    const holder = reply.request.actor?.userGuid || `address ${addressKey(reply.request.ip)}`;
+    const release = tenantLimitsOf(this.ctx).holdStream(reply, holder);
+    try {
+      await this.follow(reply, task, afterSeq);
+    } finally {
+      release();
+    }
+  }
+
+  private async follow(reply: FastifyReply, task: StreamedTask, afterSeq: number): Promise<void> {
+    // The client may have left while the task was looked up: its 'close' has come and gone.
     reply.hijack();
+    if (reply.raw.closed || reply.raw.destroyed) return;
     const res = reply.raw;
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
