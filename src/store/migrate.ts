@@ -15,6 +15,7 @@ import { credentials } from './migrations/010_credentials.js';
 import { signingKeys } from './migrations/009_signing_keys.js';
 import { outputBudgets } from './migrations/012_output_budgets.js';
 import { dropletBudgets } from './migrations/013_droplet_budgets.js';
+import { vsphereSessionLimits } from './migrations/014_vsphere_session_limits.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -32,6 +33,7 @@ const migrations: Record<string, MigrationFactory> = {
   '009_signing_keys': signingKeys,
   '012_output_budgets': outputBudgets,
   '013_droplet_budgets': dropletBudgets,
+  '014_vsphere_session_limits': vsphereSessionLimits,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { Permissions } from '../../auth/permissions.js';
 import { loadPermissions } from '../../auth/identify.js';
-import { useSession, type VsphereSession } from '../../actions/vsphere-sessions.js';
+import { useSession, vsphereSessionLimits, type VsphereSession } from '../../actions/vsphere-sessions.js';
 import { unauthenticated, VsphereError } from './errors.js';
 
 export const SESSION_HEADER = 'vmware-api-session-id';
@@ -42,7 +42,7 @@ export async function requireSession(ctx: AppContext, request: FastifyRequest): 
   if (request.vsphere) return request.vsphere;
   const id = sessionIdOf(request);
   if (!id) throw unauthenticated(`This operation needs a session: send its id in the ${SESSION_HEADER} header`);
-  const session = await useSession(ctx.store.db, id);
+  const session = await useSession(ctx.store.db, vsphereSessionLimits(ctx.config), id);
   const actor = session && (await loadPermissions(ctx.store.db, session.userGuid, session.scopes));
   if (!session || !actor) throw unauthenticated('The session is unknown or has expired; create a new one');
   request.vsphere = { id, session, actor };

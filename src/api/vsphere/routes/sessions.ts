@@ -2,26 +2,39 @@
 // reads, DELETE (or ?~action=delete) ends. /api: POST /session 201, GET, DELETE 204.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
-import { closeSession, openSession } from '../../../actions/vsphere-sessions.js';
+import { closeSession, openSession, vsphereSessionLimits } from '../../../actions/vsphere-sessions.js';
 import { parseBasicCredentials } from '../messages/credentials.js';
 import { parseAction } from '../messages/action.js';
 import { queryPairs } from '../messages/query-pairs.js';
 import { presentSessionInfo } from '../presenters/session-info.js';
-import { unauthenticated } from '../errors.js';
+import { unauthenticated, VsphereError } from '../errors.js';
 import { requireSession, SESSION_HEADER } from '../request.js';
 import { actionQuery, routeSchema, sessionHeaders } from '../schemas.js';
 import type { Wire } from '../wire.js';
-import { limitedLogin } from '../../rate-limits.js';
+import { limitedLogin, rateLimitHeaders } from '../../rate-limits.js';
 
 const REST_PATH = '/com/vmware/cis/session';
 
 export function sessionRoutes(app: FastifyInstance, ctx: AppContext, wire: Wire) {
   const { db } = ctx.store;
+  const limits = vsphereSessionLimits(ctx.config);
 
   async function create(request: FastifyRequest, reply: FastifyReply) {
     const { username, password } = parseBasicCredentials(request.headers.authorization);
-    const opened = await limitedLogin(ctx, request.ip, username, () => openSession(db, username, password));
+    const opened = await limitedLogin(ctx, request.ip, username, () => openSession(ctx.store, limits, username, password));
     if (!opened) throw unauthenticated('Invalid user name or password');
+    // The user holds every session allowed: 429 service_unavailable (as a rate limit is answered
+    // here), with Retry-After saying when the first of them expires.
+    if ('exhausted' in opened) {
+      const { limit, retryAt } = opened.exhausted;
+      reply.headers(rateLimitHeaders({ limit, remaining: 0, resetAt: retryAt, retryAt }, Date.now()));
+      throw new VsphereError(
+        'service_unavailable',
+        `You hold the most sessions allowed (${limit}): end one, or wait until one expires`,
+        [String(limit)],
+        429,
+      );
+    }
     // As vcsim: a browser-style client (no vmware-use-header-authn: true) gets the id as a cookie.
     if (
       wire.name === 'rest' &&
