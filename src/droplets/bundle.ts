@@ -37,6 +37,13 @@ export interface ExtractedBundle {
 /** The bundle is unacceptable; the message says why, naming the offending entry when there is one. */
 export class BundleRejected extends Error {}
 
+/** The bundle expands to more than the limit it was given. */
+export class BundleTooLarge extends BundleRejected {
+  constructor(readonly maxBytes: number) {
+    super(`the bundle expands to more than ${maxBytes} bytes`);
+  }
+}
+
 /** Longest entry name accepted (Linux PATH_MAX); longer ones could never be created anyway. */
 const MAX_NAME_BYTES = 4096;
 /** Symlinks followed while resolving one target before it counts as a loop (as the kernel's ELOOP). */
@@ -71,7 +78,7 @@ export async function extractBundle(source: string, destination: string, limits:
   const counting = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (bytes > limits.maxBytes) done(new BundleRejected(`the bundle expands to more than ${limits.maxBytes} bytes`));
+      if (bytes > limits.maxBytes) done(new BundleTooLarge(limits.maxBytes));
       else done(null, chunk);
     },
   });

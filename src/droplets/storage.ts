@@ -89,6 +89,12 @@ export class DropletFiles {
     for (const guid of guids) await rm(this.dirOf(guid), { recursive: true, force: true });
   }
 
+  /** Guids of the droplets whose trees this node holds. */
+  async guidsOnDisk(): Promise<string[]> {
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    return names.filter((name) => GUID.test(name));
+  }
+
   /** Removes leftovers of uploads that a stopped taskd never finished (older than `olderThanMs`). */
   async sweepIncoming(olderThanMs: number): Promise<void> {
     let names: string[];

@@ -1,16 +1,22 @@
 // Where a task's files are copied from: the droplet's extracted tree on this node. On PostgreSQL a
 // runner node may lack it (the droplet was uploaded to another node): it then rebuilds the tree
 // from the bundle kept in the database, once, however many of its tasks start at the same time,
-// and through the same checks and limits as an upload.
+// and through the same checks and limits as an upload. Such rebuilt trees of droplets that
+// another node has since deleted or expired are removed here, now and then.
 import { access } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import type { BundleLimits } from '../droplets/bundle.js';
 import { restoreBundle } from '../droplets/bundle-store.js';
+import { removeOrphanedTrees } from '../droplets/orphans.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import type { Database } from '../store/schema.js';
 
+/** How often a node that rebuilds trees looks for those of droplets gone from the database. */
+const PRUNE_EVERY_MS = 5 * 60 * 1000;
+
 export class DropletTrees {
   private readonly restoring = new Map<string, Promise<void>>();
+  private lastPrune = 0;
 
   /** @param fromDatabase whether bundles are kept in the database (PostgreSQL) */
   constructor(
@@ -26,6 +32,7 @@ export class DropletTrees {
    */
   async treeOf(dropletGuid: string): Promise<string> {
     const dir = this.files.dirOf(dropletGuid);
+    if (this.fromDatabase) this.pruneNowAndThen();
     if (!this.fromDatabase || (await exists(dir))) return dir;
     let restoring = this.restoring.get(dropletGuid);
     if (!restoring) {
@@ -34,6 +41,13 @@ export class DropletTrees {
     }
     await restoring;
     return dir;
+  }
+
+  private pruneNowAndThen(): void {
+    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = Date.now();
+    // Best effort: a failure leaves the trees for the next time.
+    void removeOrphanedTrees(this.db, this.files).catch(() => {});
   }
 
   private async restore(dropletGuid: string): Promise<void> {

@@ -281,6 +281,13 @@ export interface TaskCountsTable {
   count: number;
 }
 
+/** The PENDING tasks, by space in id order, kept exact by triggers (migration 011): what claims read. */
+export interface TaskQueueTable {
+  space_id: number;
+  id: number;
+  memory_in_mb: number;
+}
+
 /** Tasks carrying each label value, kept exact by triggers (migration 003). */
 export interface TaskLabelCountsTable {
   key_prefix: string;
@@ -334,6 +341,7 @@ export interface Database {
   task_idempotency_keys: TaskIdempotencyKeysTable;
   runners: RunnersTable;
   task_counts: TaskCountsTable;
+  task_queue: TaskQueueTable;
   task_label_counts: TaskLabelCountsTable;
   task_messages: TaskMessagesTable;
   vsphere_sessions: VsphereSessionsTable;

@@ -21,6 +21,8 @@ import {
   type UploadContext,
 } from '../../../actions/upload.js';
 import { setCurrentDroplet } from '../../../actions/current-droplet.js';
+import { assertDropletStorageLeft, MB } from '../../../actions/droplet-storage.js';
+import { OrgLanes } from '../../../droplets/org-lanes.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { bundleLimits, DropletFiles, type ReceivedUpload } from '../../../droplets/storage.js';
 import { BITS_FIELD, checkUploadedFile, isTgzName, missingBits, parseDropletCreate, parseDropletUpdate } from '../messages/droplet.js';
@@ -40,6 +42,9 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
     limits: bundleLimits(ctx.config),
     log: ctx.log,
     keepBundle: ctx.store.dialect === 'postgres',
+    orgDropletMaxBytes: ctx.config.orgDropletMaxMb * MB,
+    dropletsPerApp: ctx.config.dropletsPerApp,
+    lanes: new OrgLanes(),
   };
 
   // Upload jobs run after their request has been answered; closing taskd waits for them.
@@ -149,10 +154,11 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
       // file has arrived the droplet stays AWAITING_UPLOAD, so an oversized or broken request
       // leaves it ready for another attempt.
       assertUploadable(actor, found);
+      await assertDropletStorageLeft(db, found.org.id, uploads.orgDropletMaxBytes);
       const upload = await receiveBits(request);
       let accepted: Awaited<ReturnType<typeof acceptUpload>>;
       try {
-        accepted = await acceptUpload(db, actor, found);
+        accepted = await acceptUpload(db, actor, found, { size: upload.size, orgDropletMaxBytes: uploads.orgDropletMaxBytes });
       } catch (err) {
         await files.discard(upload.path);
         throw err;

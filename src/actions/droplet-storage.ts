@@ -1,0 +1,108 @@
+// The disk an organization's droplets may take (TASKD_ORG_DROPLET_MAX_MB). A droplet counts with
+// its expanded tree (what a small gzip bomb really costs) plus its bundle when the database keeps
+// one; an upload in progress counts with what it may still grow to (its reservation, in
+// `droplets.stored_bytes`), so uploads processed side by side cannot overrun the budget together.
+// Every check and reservation takes the organization's row lock first, so they run one at a time.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { unprocessable, type ApiError } from '../core/errors.js';
+import type { Database } from '../store/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const MB = 1024 * 1024;
+
+/** Where a droplet's bytes are counted: its organization. */
+export interface DropletOwner {
+  dropletId: number;
+  organizationId: number;
+  appId?: number;
+}
+
+const inMb = (bytes: number) => `${Math.round((bytes / MB) * 10) / 10}`;
+
+/**
+ * The refusal, in CF's 422: it names the limit, what the organization's droplets already take and,
+ * once known, what this droplet needs.
+ */
+export function dropletStorageExceeded(limitBytes: number, usedBytes: number, neededBytes?: number): ApiError {
+  const needs = neededBytes === undefined ? '' : ` and this droplet needs more than ${inMb(neededBytes)} MB`;
+  return unprocessable(
+    `Droplet storage limit exceeded: an organization's droplets may take at most ${inMb(limitBytes)} MB on disk (expanded); ` +
+      `its droplets take ${inMb(usedBytes)} MB${needs}. Delete droplets it no longer needs.`,
+  );
+}
+
+/** The organization a droplet's bytes count against. */
+export async function ownerOf(db: Db, dropletGuid: string): Promise<DropletOwner | undefined> {
+  const row = await db
+    .selectFrom('droplets')
+    .innerJoin('apps', 'apps.id', 'droplets.app_id')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
+    .select(['droplets.id as dropletId', 'spaces.organization_id as organizationId', 'apps.id as appId'])
+    .where('droplets.guid', '=', dropletGuid)
+    .executeTakeFirst();
+  return row;
+}
+
+/** Takes the organization's row lock (PostgreSQL) or the write lock (SQLite) without changing it. */
+async function lockOrganization(trx: Transaction<Database>, organizationId: number): Promise<void> {
+  await trx
+    .updateTable('organizations')
+    .set({ updated_at: sql<string>`updated_at` })
+    .where('id', '=', organizationId)
+    .execute();
+}
+
+/** Bytes the organization's droplets take or have reserved, one droplet left out. */
+export async function dropletBytesOfOrganization(db: Db, organizationId: number, except?: number): Promise<number> {
+  const row = await db
+    .selectFrom('droplets')
+    .innerJoin('apps', 'apps.id', 'droplets.app_id')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('droplets.stored_bytes'), sql<number>`0`).as('bytes'))
+    .where('spaces.organization_id', '=', organizationId)
+    .$if(except !== undefined, (qb) => qb.where('droplets.id', '!=', except!))
+    .executeTakeFirstOrThrow();
+  return Number(row.bytes);
+}
+
+/**
+ * Checks, inside the caller's transaction, that `bytes` more fit in the organization's budget and
+ * reserves them for the droplet; otherwise throws the 422 and reserves nothing.
+ */
+export async function reserveExactly(trx: Transaction<Database>, owner: DropletOwner, bytes: number, limitBytes: number): Promise<void> {
+  await lockOrganization(trx, owner.organizationId);
+  const used = await dropletBytesOfOrganization(trx, owner.organizationId, owner.dropletId);
+  if (used + bytes > limitBytes) throw dropletStorageExceeded(limitBytes, used, bytes);
+  await trx.updateTable('droplets').set({ stored_bytes: bytes }).where('id', '=', owner.dropletId).execute();
+}
+
+/**
+ * Reserves as much as is left of the budget, up to `wanted`, for a droplet whose upload is being
+ * processed. Answers what was granted (0 when nothing is left) and what the others take.
+ */
+export async function reserveUpTo(
+  db: Kysely<Database>,
+  owner: DropletOwner,
+  wanted: number,
+  limitBytes: number,
+): Promise<{ granted: number; used: number }> {
+  return db.transaction().execute(async (trx) => {
+    await lockOrganization(trx, owner.organizationId);
+    const used = await dropletBytesOfOrganization(trx, owner.organizationId, owner.dropletId);
+    const granted = Math.max(0, Math.min(wanted, limitBytes - used));
+    await trx
+      .updateTable('droplets')
+      .set({ stored_bytes: granted })
+      .where('id', '=', owner.dropletId)
+      .where('state', '=', 'PROCESSING_UPLOAD')
+      .execute();
+    return { granted, used };
+  });
+}
+
+/** Refuses at once when the organization's droplets already take their whole budget. */
+export async function assertDropletStorageLeft(db: Kysely<Database>, organizationId: number, limitBytes: number): Promise<void> {
+  const used = await dropletBytesOfOrganization(db, organizationId);
+  if (used >= limitBytes) throw dropletStorageExceeded(limitBytes, used);
+}
