@@ -14,6 +14,7 @@ import type { AppInSpace } from '../fetchers/apps.js';
 import { deleteAppsWhere } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
+import { PRIVATE_DATA_HIDDEN, recordAuditEvent } from './audit-events.js';
 
 /** The lifecycle a request asks for; buildpacks and stack only when it named them. */
 export interface LifecycleChoice {
@@ -40,6 +41,30 @@ export interface AppChange {
 /** New values by key; null deletes the key. */
 export type EnvironmentVariablesChange = Record<string, string | null>;
 
+/** What an app may hold. */
+export interface AppLimits {
+  /** Longest the app's environment variables may be, in characters as JSON (TASKD_MAX_APP_ENV_CHARS). */
+  maxEnvChars: number;
+}
+
+/** Characters, as Ruby counts a string's length (a surrogate pair is one). */
+function charactersOf(s: string): number {
+  return s.length - (s.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+}
+
+/**
+ * The environment as it will be stored, if it is short enough. Cloud Controller bounds a task's
+ * variables this way (4096 characters as JSON) and an app's only by its database column; taskd
+ * bounds the app's, which every task of the app runs with, in the app model's words.
+ */
+function storableEnvironment(variables: Record<string, string>, limits: AppLimits): string {
+  const json = JSON.stringify(variables);
+  if (charactersOf(json) > limits.maxEnvChars) {
+    throw unprocessable(`environment_variables exceeded the maximum length allowed of ${limits.maxEnvChars} characters as json`);
+  }
+  return json;
+}
+
 const INVALID_SPACE = 'Invalid space. Ensure that the space exists and you have access to it.';
 const duplicateName = (name: string) => `App with the name '${name}' already exists.`;
 
@@ -61,13 +86,14 @@ function resolveLifecycle(request: LifecycleChoice | undefined, current?: AppRow
   return { lifecycle_type: 'buildpack', stack, lifecycle_data: JSON.stringify({ buildpacks, stack }) };
 }
 
-export async function createApp(db: Kysely<Database>, actor: Permissions, input: AppInput): Promise<AppInSpace> {
+export async function createApp(db: Kysely<Database>, actor: Permissions, input: AppInput, limits: AppLimits): Promise<AppInSpace> {
   const space = await db.selectFrom('spaces').selectAll().where('guid', '=', input.spaceGuid).executeTakeFirst();
   const org = space && (await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow());
   if (!space || !org || !actor.canReadSpace({ spaceId: space.id, organizationId: org.id })) throw unprocessable(INVALID_SPACE);
   if (!actor.canWriteSpace({ spaceId: space.id, organizationId: org.id })) throw notAuthorized();
   assertWritable(actor, org, space);
   const lifecycle = resolveLifecycle(input.lifecycle);
+  const environment = storableEnvironment(input.environmentVariables, limits);
   const now = nowIso();
   try {
     const app = await db.transaction().execute(async (trx) => {
@@ -79,7 +105,7 @@ export async function createApp(db: Kysely<Database>, actor: Permissions, input:
           space_id: space.id,
           state: 'STOPPED',
           ...lifecycle,
-          environment_variables: JSON.stringify(input.environmentVariables),
+          environment_variables: environment,
           current_droplet_id: null,
           next_task_sequence_id: 1,
           created_at: now,
@@ -140,12 +166,16 @@ export async function deleteApp(db: Kysely<Database>, actor: Permissions, found:
   return deleted.activeTaskGuids;
 }
 
-/** Merges variables into the app's: null deletes a key, others set it. Returns the result. */
+/**
+ * Merges variables into the app's: null deletes a key, others set it. Returns the result. Recorded
+ * as CF does, `audit.app.update` with the values hidden.
+ */
 export async function updateEnvironmentVariables(
   db: Kysely<Database>,
   actor: Permissions,
   found: AppInSpace,
   change: EnvironmentVariablesChange,
+  limits: AppLimits,
 ): Promise<Record<string, string>> {
   assertAppWritable(actor, found);
   return db.transaction().execute(async (trx) => {
@@ -165,9 +195,17 @@ export async function updateEnvironmentVariables(
     }
     await trx
       .updateTable('apps')
-      .set({ environment_variables: JSON.stringify(merged) })
+      .set({ environment_variables: storableEnvironment(merged, limits) })
       .where('id', '=', found.app.id)
       .execute();
+    await recordAuditEvent(trx, {
+      type: 'audit.app.update',
+      actor,
+      target: { guid: found.app.guid, type: 'app', name: found.app.name },
+      space: found.space,
+      org: found.org,
+      data: { request: { environment_variables: PRIVATE_DATA_HIDDEN } },
+    });
     return merged;
   });
 }

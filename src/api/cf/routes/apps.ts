@@ -38,7 +38,7 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
 
   app.post('/v3/apps', async (request, reply) => {
     const msg = parseAppCreate(request.body);
-    const created = await createApp(db, actorOf(request), msg);
+    const created = await createApp(db, actorOf(request), msg, { maxEnvChars: ctx.config.maxAppEnvChars });
     return reply.status(201).send(await presentOne(request, created));
   });
 
@@ -90,7 +90,7 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
     const { guid } = request.params;
     const actor = actorOf(request);
     const found = await getReadableApp(db, actor, guid);
-    const variables = await updateEnvironmentVariables(db, actor, found, change);
+    const variables = await updateEnvironmentVariables(db, actor, found, change, { maxEnvChars: ctx.config.maxAppEnvChars });
     return presentEnvironmentVariables(found.app.guid, variables, baseUrl(ctx, request));
   });
 }
