@@ -14,8 +14,19 @@ export interface MetadataChange {
   annotations: MetadataEntry[];
 }
 
+/** Cloud Controller's defaults of max_labels_per_resource and max_annotations_per_resource. */
 export const MAX_LABELS = 50;
 export const MAX_ANNOTATIONS = 200;
+/**
+ * taskd's own bound on one resource's annotations together (keys and values, in characters).
+ * CF's limits alone let a resource hold 200 values of 5,000 characters (0.95 MB), and every task
+ * carries metadata: this keeps a resource's annotations to what they are for, notes and ids.
+ */
+export const MAX_ANNOTATION_CHARACTERS = 65_536;
+
+/** The refusal when a change would take a resource's annotations beyond MAX_ANNOTATION_CHARACTERS. */
+export const annotationsTooLarge = (count: number) =>
+  `Failed to add ${count} annotations because it would exceed maximum total size of ${MAX_ANNOTATION_CHARACTERS} characters`;
 
 export const emptyMetadataChange = (): MetadataChange => ({ labels: [], annotations: [] });
 

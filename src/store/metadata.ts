@@ -1,8 +1,16 @@
 // Labels and annotations of any resource, kept in one table keyed by resource kind and id.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
-import { ApiError } from '../core/errors.js';
-import { MAX_ANNOTATIONS, MAX_LABELS, type MetadataChange, type MetadataEntry } from '../core/metadata.js';
+import { sql } from 'kysely';
+import { ApiError, unprocessable } from '../core/errors.js';
+import {
+  annotationsTooLarge,
+  MAX_ANNOTATION_CHARACTERS,
+  MAX_ANNOTATIONS,
+  MAX_LABELS,
+  type MetadataChange,
+  type MetadataEntry,
+} from '../core/metadata.js';
 import { renderKey } from '../core/labels.js';
 
 export interface PresentedMetadata {
@@ -36,7 +44,9 @@ export async function loadMetadata(db: Db, resourceKind: string, ids: number[]):
 
 /**
  * Applies a create/PATCH metadata change inside the caller's transaction: null values delete,
- * others upsert. The label and annotation limits are checked against the result (spec §4 item 6).
+ * others upsert. The limits are checked against the result as CF does (spec §4 item 6): only a
+ * change that grows a resource's labels or annotations beyond a limit is refused, so one already
+ * beyond it (a limit lowered since) can still shrink.
  */
 export async function applyMetadataChange(
   trx: Transaction<Database>,
@@ -44,15 +54,20 @@ export async function applyMetadataChange(
   resourceId: number,
   change: MetadataChange,
 ): Promise<void> {
+  const labelsBefore = change.labels.length ? await sizeOf(trx, resourceKind, resourceId, 'label') : undefined;
+  const annotationsBefore = change.annotations.length ? await sizeOf(trx, resourceKind, resourceId, 'annotation') : undefined;
   await applyEntries(trx, resourceKind, resourceId, 'label', change.labels);
   await applyEntries(trx, resourceKind, resourceId, 'annotation', change.annotations);
-  if (change.labels.length) {
-    const count = await countOf(trx, resourceKind, resourceId, 'label');
-    if (count > MAX_LABELS) throw new ApiError('LabelLimitExceeded', change.labels.length, MAX_LABELS);
+  if (labelsBefore) {
+    const { count } = await sizeOf(trx, resourceKind, resourceId, 'label');
+    if (count > labelsBefore.count && count > MAX_LABELS) throw new ApiError('LabelLimitExceeded', change.labels.length, MAX_LABELS);
   }
-  if (change.annotations.length) {
-    const count = await countOf(trx, resourceKind, resourceId, 'annotation');
-    if (count > MAX_ANNOTATIONS) throw new ApiError('AnnotationLimitExceeded', change.annotations.length, MAX_ANNOTATIONS);
+  if (annotationsBefore) {
+    const { count, characters } = await sizeOf(trx, resourceKind, resourceId, 'annotation');
+    if (count > annotationsBefore.count && count > MAX_ANNOTATIONS)
+      throw new ApiError('AnnotationLimitExceeded', change.annotations.length, MAX_ANNOTATIONS);
+    if (characters > annotationsBefore.characters && characters > MAX_ANNOTATION_CHARACTERS)
+      throw unprocessable(annotationsTooLarge(change.annotations.length));
   }
 }
 
@@ -86,15 +101,24 @@ async function applyEntries(
   }
 }
 
-async function countOf(trx: Transaction<Database>, resourceKind: string, resourceId: number, metadataKind: string): Promise<number> {
+/** How many entries of a kind a resource has, and their keys' and values' characters together. */
+async function sizeOf(
+  trx: Transaction<Database>,
+  resourceKind: string,
+  resourceId: number,
+  metadataKind: string,
+): Promise<{ count: number; characters: number }> {
   const row = await trx
     .selectFrom('metadata')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      sql<number | string | null>`sum(length(key_prefix) + length(key_name) + length(value))`.as('characters'),
+    ])
     .where('resource_kind', '=', resourceKind)
     .where('resource_id', '=', resourceId)
     .where('metadata_kind', '=', metadataKind)
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return { count: Number(row.n), characters: Number(row.characters ?? 0) };
 }
 
 /** Removes all metadata of resources being deleted. */
