@@ -22,12 +22,22 @@ export class NodeMetrics {
     'taskd_task_log_bytes_dropped_total',
     "Bytes of task output dropped over the tasks' log rate limits, counted as this node's tasks end.",
   );
+  private readonly outputTruncatedTasks = new Counter(
+    'taskd_task_output_truncated_total',
+    "Tasks of this node whose later output was not kept, by the budget they passed: the task's bytes or lines, or its organization's bytes.",
+    ['reason'],
+  );
   private readonly httpDuration = new Histogram(
     'taskd_http_request_duration_seconds',
     'Time to answer HTTP requests, by method, route pattern and status code.',
     ['method', 'route', 'status'],
     HTTP_DURATION_BUCKETS,
   );
+
+  constructor() {
+    // 0 is an answer: each reason's series exists before its first task.
+    for (const reason of ['bytes', 'lines', 'organization']) this.outputTruncatedTasks.inc(0, { reason });
+  }
 
   taskEnded(end: RecordedTaskEnd): void {
     if (end.logBytesDropped > 0) this.logBytesDropped.inc(end.logBytesDropped);
@@ -37,12 +47,22 @@ export class NodeMetrics {
     if (Number.isFinite(seconds)) this.taskDuration.observe(Math.max(0, seconds), { state: end.state });
   }
 
+  /** @param reason 'bytes', 'lines' or 'organization' */
+  outputTruncated(reason: string): void {
+    this.outputTruncatedTasks.inc(1, { reason });
+  }
+
   /** @param route the route's pattern (e.g. /v3/tasks/:guid), or UNMATCHED_ROUTE */
   httpRequest(method: string, route: string, status: number, seconds: number): void {
     this.httpDuration.observe(seconds, { method, route, status: String(status) });
   }
 
   render(): string[] {
-    return [...this.taskDuration.render(), ...this.logBytesDropped.render(), ...this.httpDuration.render()];
+    return [
+      ...this.taskDuration.render(),
+      ...this.logBytesDropped.render(),
+      ...this.outputTruncatedTasks.render(),
+      ...this.httpDuration.render(),
+    ];
   }
 }

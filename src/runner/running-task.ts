@@ -11,6 +11,7 @@ import { notStartedOutcome, unknownOutcome, type TaskOutcome } from '../core/tas
 import type { HeldTask, LimitsAtEnd, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
 import { taskEnvironment } from './task-environment.js';
 import { TaskLogWriter } from './task-log-writer.js';
+import { outputTruncatedMessage, type OutputBudgetLimits, type OutputTruncation } from '../core/output-budget.js';
 import { lastStoredSeq } from '../store/tasks/log-lines.js';
 import { appendRunnerMessage } from './task-messages.js';
 import { NETWORK_NOT_ISOLATED_MESSAGE, outputLostMessage, STARTED_MESSAGE } from '../core/runner-messages.js';
@@ -39,6 +40,10 @@ export interface RunningTaskDeps {
   hostUser?: HostUser;
   /** Whether each task gets a filesystem of its own sized to its disk limit. */
   ownFilesystems: boolean;
+  /** How much output a task, and its organization over all its tasks, may keep. */
+  outputBudget: OutputBudgetLimits;
+  /** A task's output passed a budget and the rest is dropped (counted once per task, by the metrics). */
+  outputTruncated?: (reason: OutputTruncation) => void;
 }
 
 export class RunningTask implements TaskProcessEvents {
@@ -52,6 +57,8 @@ export class RunningTask implements TaskProcessEvents {
   private resolveOutcome?: (outcome: TaskOutcome) => void;
   /** The runner's "started" message being stored; the end message waits for it, to follow it. */
   private startedMessage?: Promise<void>;
+  /** The message that the task's output was truncated, being stored; the end message follows it. */
+  private truncatedMessage?: Promise<void>;
   /** Whether the task should be frozen (paused); the helper is told once the task has started. */
   private wantFrozen = false;
   /**
@@ -94,6 +101,7 @@ export class RunningTask implements TaskProcessEvents {
       // Stored before the end, which comes with its own message: whoever sees the task final
       // finds its "started" message there, and lost output named before how it ended.
       await this.startedMessage;
+      await this.truncatedMessage;
       // Said in the task's messages, so that a log with gaps is not taken for the whole output.
       if (this.logs?.lost) await appendRunnerMessage(this.deps.db, this.deps.log, task.id, outputLostMessage(this.logs.lost));
       const recorded = await recordWhenStored(() => this.deps.tasks.finish(task.id, outcome), this.deps.log, task.guid);
@@ -148,6 +156,8 @@ export class RunningTask implements TaskProcessEvents {
         this.resolveOutcome = resolve;
         this.handedOver = true;
         deps.supervisor.attach(task.guid, afterSeq, this);
+        // Refused before the restart: the supervisor (still the one that held it) need not pass on any more.
+        if (task.output_truncated) deps.supervisor.discardOutput(task.guid);
         // Cancelled while it was being taken back.
         if (this.stopRequested) {
           this.stopRequested = false;
@@ -205,14 +215,35 @@ export class RunningTask implements TaskProcessEvents {
   }
 
   lines(lines: OutputLine[]): void {
+    const { task, deps } = this;
     this.logs ??= new TaskLogWriter(
-      this.deps.db,
-      this.task.id,
-      (err) => this.deps.log.error({ err, task: this.task.guid }, 'storing task output failed'),
-      () => this.deps.signals.logLinesWritten(this.task.guid),
-      (full) => this.deps.supervisor.holdOutput(this.guid, full),
+      deps.db,
+      task.id,
+      {
+        limits: deps.outputBudget,
+        organizationId: task.organization_id,
+        // What is stored of a task taken back after a restart still counts.
+        storedBytes: Number(task.output_bytes),
+        storedLines: Number(task.output_lines),
+        truncated: task.output_truncated as OutputTruncation | null,
+      },
+      {
+        onError: (err) => deps.log.error({ err, task: task.guid }, 'storing task output failed'),
+        onWritten: () => deps.signals.logLinesWritten(task.guid),
+        onFull: (full) => deps.supervisor.holdOutput(this.guid, full),
+        onTruncated: (reason, first) => this.outputTruncated(reason, first),
+      },
     );
     this.logs.write(lines);
+  }
+
+  /** Past its output budget the task runs on, but its output is read and thrown away where it is read. */
+  private outputTruncated(reason: OutputTruncation, first: boolean): void {
+    const { task, deps } = this;
+    deps.supervisor.discardOutput(task.guid);
+    if (!first) return;
+    deps.outputTruncated?.(reason);
+    this.truncatedMessage = appendRunnerMessage(deps.db, deps.log, task.id, outputTruncatedMessage(reason, deps.outputBudget));
   }
 
   exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void {

@@ -234,6 +234,14 @@ export class TaskSupervisor {
     if (this.following.has(id)) this.send({ type: 'hold-output', id, hold });
   }
 
+  /**
+   * The task's output is over its budget: the supervisor goes on reading it (the task runs on)
+   * but neither spools nor sends it, so a flood costs neither disk nor taskd's time.
+   */
+  discardOutput(id: string): void {
+    if (this.following.has(id)) this.send({ type: 'discard-output', id });
+  }
+
   /** The task's end is recorded (or it is not wanted): the supervisor forgets it and its spool. */
   release(id: string): void {
     this.send({ type: 'release', id });

@@ -3,11 +3,18 @@
 // told again (replayed after a restart of taskd) is stored once, by its number. A full store
 // (disk full) is waited through, and a writer that falls behind says so, so that the runner holds
 // the task's output back (backpressure) rather than buffering it without bound.
+//
+// Every batch is counted against the output budgets (core/output-budget.ts) before it is stored:
+// the task's own bytes and lines, counted from what is stored (so a restart does not reset them),
+// and its organization's bytes, read from the store every few seconds and counted on between.
+// The first line over a budget is not stored; a last line saying why is, once, and nothing after.
 import type { Kysely } from 'kysely';
 import type { Database, TaskLogLinesTable } from '../store/schema.js';
-import { insertLogLines } from '../store/tasks/log-lines.js';
+import { insertLogLines, markOutputTruncated, organizationOutputBytes } from '../store/tasks/log-lines.js';
 import type { OutputLine } from './supervisor-client.js';
 import { isStorageFull } from '../store/errors.js';
+import { admitLines, outputTruncatedLine, type OutputBudgetLimits, type OutputTruncation } from '../core/output-budget.js';
+import { nowIso } from '../core/time.js';
 
 /** How long a line may wait for company before it is written. */
 const FLUSH_DELAY_MS = 50;
@@ -26,6 +33,35 @@ const LOW_WATER_LINES = 1000;
 const FULL_RETRY_MS = 1000;
 /** How long lines wait for space before they are given up (and counted lost). */
 const FULL_GIVE_UP_MS = 10 * 60 * 1000;
+/**
+ * How often the organization's stored output is read again. Between reads the writer counts only
+ * its own lines, so tasks of one org writing at once may pass its budget by what they store in
+ * this time; a sum over the org's tasks per batch would cost far more than that overshoot.
+ */
+const ORGANIZATION_READ_MS = 2000;
+
+/** What the writer counts against, and what it found stored (a task taken back after a restart). */
+export interface TaskOutputBudget {
+  limits: OutputBudgetLimits;
+  organizationId: number;
+  storedBytes: number;
+  storedLines: number;
+  /** The task's later output was already refused (before a restart): nothing more is stored. */
+  truncated: OutputTruncation | null;
+}
+
+export interface TaskLogWriterEvents {
+  onError: (err: unknown) => void;
+  /** Called after each batch commits, so live readers on this node read on at once. */
+  onWritten?: () => void;
+  /** Told when the writer fills up (true: stop reading the task's output) and drains (false). */
+  onFull?: (full: boolean) => void;
+  /**
+   * The task's output passed a budget: later output is dropped. `first` is false when the store
+   * had already recorded it (told before a restart) or the task is gone.
+   */
+  onTruncated?: (reason: OutputTruncation, first: boolean) => void;
+}
 
 export class TaskLogWriter {
   private pending: TaskLogLinesTable[] = [];
@@ -37,23 +73,31 @@ export class TaskLogWriter {
   private full = false;
   /** Lines that could not be stored. */
   lost = 0;
+  private storedBytes: number;
+  private storedLines: number;
+  private truncated: OutputTruncation | null;
+  private orgBytes = 0;
+  private orgReadAt = -Infinity;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly taskId: number,
-    private readonly onError: (err: unknown) => void,
-    /** Called after each batch commits, so live readers on this node read on at once. */
-    private readonly onWritten: () => void = () => {},
-    /** Told when the writer fills up (true: stop reading the task's output) and drains (false). */
-    private readonly onFull: (full: boolean) => void = () => {},
-  ) {}
+    private readonly budget: TaskOutputBudget,
+    private readonly events: TaskLogWriterEvents,
+  ) {
+    this.storedBytes = budget.storedBytes;
+    this.storedLines = budget.storedLines;
+    this.truncated = budget.truncated;
+  }
 
   write(lines: OutputLine[]): void {
+    // Over budget: dropped as it comes, never held (the task is not made to wait for nothing).
+    if (this.truncated) return;
     for (const { seq, time, stream, text } of lines) this.pending.push({ task_id: this.taskId, seq, time, stream, text });
     this.queued += lines.length;
     if (!this.full && this.queued >= HIGH_WATER_LINES) {
       this.full = true;
-      this.onFull(true);
+      this.events.onFull?.(true);
     }
     if (this.pending.length >= MAX_BATCH) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
@@ -74,27 +118,90 @@ export class TaskLogWriter {
     }
   }
 
-  /** Stores one batch; waits out a full store, and gives up (counting the lines lost) on anything else. */
+  /** Stores what of one batch the budgets admit, and says so once when they refuse the rest. */
   private async store(batch: TaskLogLinesTable[]): Promise<void> {
+    if (!this.truncated) {
+      await this.readOrganization();
+      const admitted = admitLines(
+        this.budget.limits,
+        { taskBytes: this.storedBytes, taskLines: this.storedLines, orgBytes: this.orgBytes },
+        batch,
+      );
+      const kept = admitted.kept === batch.length ? batch : batch.slice(0, admitted.kept);
+      if (kept.length && (await this.insert(kept, admitted.bytes))) {
+        this.storedBytes += admitted.bytes;
+        this.storedLines += kept.length;
+        this.orgBytes += admitted.bytes;
+      }
+      if (admitted.refused) await this.truncate(admitted.refused, batch[admitted.kept]!.seq);
+    }
+    this.settle(batch.length);
+  }
+
+  /** Inserts lines; waits out a full store, and gives up (counting the lines lost) on anything else. */
+  private async insert(lines: TaskLogLinesTable[], bytes: number): Promise<boolean> {
     const firstTry = Date.now();
     for (;;) {
       try {
-        await insertLogLines(this.db, batch);
-        this.onWritten();
-        break;
+        await insertLogLines(this.db, this.taskId, lines, bytes);
+        this.events.onWritten?.();
+        return true;
       } catch (err) {
         if (!isStorageFull(err) || Date.now() - firstTry >= FULL_GIVE_UP_MS) {
-          this.lost += batch.length;
-          this.onError(err);
-          break;
+          this.lost += lines.length;
+          this.events.onError(err);
+          return false;
         }
         await new Promise((resolve) => setTimeout(resolve, FULL_RETRY_MS));
       }
     }
-    this.queued -= batch.length;
+  }
+
+  /** The org's stored output, read again once the last read is a few seconds old. */
+  private async readOrganization(): Promise<void> {
+    if (performance.now() - this.orgReadAt < ORGANIZATION_READ_MS) return;
+    try {
+      this.orgBytes = await organizationOutputBytes(this.db, this.budget.organizationId);
+      this.orgReadAt = performance.now();
+    } catch (err) {
+      // Counted on from the last read; the next batch reads again.
+      this.events.onError(err);
+    }
+  }
+
+  /**
+   * Nothing more of the task's output is stored: a last line (numbered as the first line refused,
+   * which follows everything stored) says why, and lines still waiting are dropped.
+   */
+  private async truncate(reason: OutputTruncation, seq: number): Promise<void> {
+    this.truncated = reason;
+    this.settle(this.pending.length);
+    this.pending = [];
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const marker: TaskLogLinesTable = {
+      task_id: this.taskId,
+      seq,
+      time: nowIso(),
+      stream: 'stderr',
+      text: outputTruncatedLine(reason, this.budget.limits),
+    };
+    let first = false;
+    try {
+      first = await markOutputTruncated(this.db, this.taskId, reason, marker);
+      if (first) this.events.onWritten?.();
+    } catch (err) {
+      this.events.onError(err);
+    }
+    this.events.onTruncated?.(reason, first);
+  }
+
+  /** Lines stored, given up or dropped: the runner reads the task's output again once few wait. */
+  private settle(lines: number): void {
+    this.queued -= lines;
     if (this.full && this.queued <= LOW_WATER_LINES) {
       this.full = false;
-      this.onFull(false);
+      this.events.onFull?.(false);
     }
   }
 }

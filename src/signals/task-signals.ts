@@ -85,6 +85,16 @@ export class TaskSignals {
     this.events.emit('recorded', end);
   }
 
+  /** A task of this node's runner passed an output budget ('bytes', 'lines' or 'organization'): the node's metrics count it. */
+  outputTruncated(reason: string): void {
+    this.events.emit('output-truncated', reason);
+  }
+
+  onOutputTruncated(listener: (reason: string) => void): () => void {
+    this.events.on('output-truncated', listener);
+    return () => this.events.off('output-truncated', listener);
+  }
+
   onTaskRecorded(listener: (end: RecordedTaskEnd) => void): () => void {
     this.events.on('recorded', listener);
     return () => this.events.off('recorded', listener);

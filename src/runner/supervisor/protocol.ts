@@ -72,6 +72,7 @@ export type SupervisorRequest =
   | { type: 'freeze'; id: string }
   | { type: 'thaw'; id: string }
   | { type: 'hold-output'; id: string; hold: boolean }
+  | { type: 'discard-output'; id: string }
   | { type: 'release'; id: string }
   | { type: 'shutdown' };
 

@@ -38,6 +38,8 @@
 //                                           and hold / run on its timeout; idempotent
 //        { type: 'hold-output', id, hold }  stop (true) or go on (false) reading the task's output:
 //                                           taskd's writer for it is behind (backpressure)
+//        { type: 'discard-output', id }     read on, but neither spool nor send the task's output:
+//                                           it is over its output budget
 //        { type: 'release', id }            taskd has recorded the task's end: forget it and its
 //                                           spool (a task still running is killed first)
 //        { type: 'shutdown' }               exit once the client is gone and no task runs
@@ -246,6 +248,9 @@ class Connection {
         break;
       case 'hold-output':
         task?.holdOutput('taskd', Boolean(message.hold));
+        break;
+      case 'discard-output':
+        task?.discardOutput();
         break;
       case 'release':
         if (task) release(task);

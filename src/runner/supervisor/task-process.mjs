@@ -112,6 +112,8 @@ export class SupervisedTask {
     this.outputHolds = new Set();
     /** The shell has exited: what is left in its pipes is read, whatever holds it. */
     this.draining = false;
+    /** Its output is over its budget in taskd: read and thrown away (discardOutput). */
+    this.discarding = false;
     // Declared for the type checker only: `recovered` sets it.
     /** @type {boolean | undefined} */
     this.startedBefore = undefined;
@@ -219,6 +221,7 @@ export class SupervisedTask {
 
     for (const stream of /** @type {const} */ (['stdout', 'stderr'])) {
       child[stream].on('data', (chunk) => {
+        if (this.discarding) return;
         const allowed = limits.admit(chunk.length);
         output.write(stream, allowed < chunk.length ? chunk.subarray(0, allowed) : chunk, allowed < chunk.length);
       });
@@ -289,6 +292,16 @@ export class SupervisedTask {
     }
   }
 
+  /**
+   * The task's output is over its budget in taskd: from now on it is read (the task is never made
+   * to wait) and thrown away, neither spooled nor sent. Lines not yet passed on go too.
+   */
+  discardOutput() {
+    this.discarding = true;
+    this.pending = [];
+    this.holdOutput('taskd', false);
+  }
+
   /** @param {NodeJS.Signals} signal */
   signalGroup(signal) {
     if (this.pid === undefined) return;
@@ -357,6 +370,7 @@ export class SupervisedTask {
    * @param {OutputLine} line
    */
   queueLine(line) {
+    if (this.discarding) return;
     this.pending.push(line);
     if (this.pending.length === 1) setImmediate(() => this.flushLines());
   }

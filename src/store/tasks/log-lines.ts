@@ -1,5 +1,6 @@
-// Every write to task_log_lines: the runner's batches of a task's output, and the removal of a
-// task's lines when it goes (removal.ts) or was deleted while it ran.
+// Every write to task_log_lines: the runner's batches of a task's output (counted in the task's
+// output_bytes and output_lines, migration 012), the line that says the rest was not kept, and the
+// removal of a task's lines when it goes (removal.ts) or was deleted while it ran.
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, TaskLogLinesTable } from '../schema.js';
 
@@ -13,9 +14,60 @@ export async function lastStoredSeq(db: Kysely<Database>, taskId: number): Promi
   return Number(row?.seq ?? 0);
 }
 
-/** Stores a batch of lines; a line told again (replayed after a restart) is stored once, by its number. */
-export async function insertLogLines(db: Kysely<Database>, batch: TaskLogLinesTable[]): Promise<void> {
-  await db.executeQuery(insertLines(db, batch));
+/**
+ * Stores a batch of a task's lines and counts them (`bytes`: their texts' UTF-8 length) in the
+ * task's output_bytes and output_lines, in one transaction, so the counts are what is stored and a
+ * restart goes on from them. A line told again (replayed after a restart) is stored once, by its
+ * number. The UPDATE touches only the task's own row, which no other runner writes.
+ */
+export async function insertLogLines(db: Kysely<Database>, taskId: number, batch: TaskLogLinesTable[], bytes: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.executeQuery(insertLines(db, batch)); // compiled SQL is cached per store, not per transaction
+    await trx
+      .updateTable('tasks')
+      .set((eb) => ({ output_bytes: eb('output_bytes', '+', bytes), output_lines: eb('output_lines', '+', batch.length) }))
+      .where('id', '=', taskId)
+      .execute();
+  });
+}
+
+/**
+ * Records that the task's later output is not kept, and stores its last line (`marker`) saying so.
+ * True only the first time (the row guards it), so the task is told once, however often its
+ * writer is made again after restarts; false too when the task is gone.
+ */
+export async function markOutputTruncated(
+  db: Kysely<Database>,
+  taskId: number,
+  reason: string,
+  marker: TaskLogLinesTable,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const marked = await trx
+      .updateTable('tasks')
+      .set({ output_truncated: reason })
+      .where('id', '=', taskId)
+      .where('output_truncated', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!marked) return false;
+    await trx.executeQuery(insertLines(db, [marker]));
+    return true;
+  });
+}
+
+/**
+ * Bytes of output stored for an organization's tasks: the sum of their counts (tasks_org_created_at
+ * leads to them), never of their lines. The runner reads it every few seconds, not per batch.
+ */
+export async function organizationOutputBytes(db: Kysely<Database>, organizationId: number): Promise<number> {
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.sum<number | string>('output_bytes').as('bytes'))
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+  // PostgreSQL sums bigints as numeric, which arrives as a string.
+  return Number(row?.bytes ?? 0);
 }
 
 /** Output of a task whose row was deleted while it ran must not linger without its task. */
