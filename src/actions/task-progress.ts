@@ -43,16 +43,26 @@ export async function reportTaskProgress(
   throw unprocessable(`Percent must not move backwards (now ${current.progress_percent})`);
 }
 
+/**
+ * Appends the task's own message, up to `maxMessages` (TASKD_TASK_MAX_MESSAGES) for the task,
+ * taskd's own messages counted: beyond, the message is refused and the ones kept stay as they
+ * are. Refused rather than dropping the oldest, because the first messages ("started", what the
+ * task said as it began) are the ones a reader needs, and a task told 422 can say so in its log.
+ */
 export async function postTaskMessage(
   db: Kysely<Database>,
   actor: Permissions,
   found: TaskInApp,
   input: TaskMessageInput,
+  maxMessages: number,
 ): Promise<TaskMessageRow> {
   assertOwnTask(actor, found);
-  const message = await appendTaskMessage(db, found.task.id, 'task', input.text, TASK_TOKEN_STATES);
+  const message = await appendTaskMessage(db, found.task.id, 'task', input.text, TASK_TOKEN_STATES, maxMessages);
   if (!message) {
-    throw cannotReport((await currentTask(db, found.task.id))?.state ?? 'unknown');
+    const current = await currentTask(db, found.task.id);
+    if (current && TASK_TOKEN_STATES.includes(current.state) && current.message_count >= maxMessages)
+      throw unprocessable(`Task has reached its limit of ${maxMessages} messages`);
+    throw cannotReport(current?.state ?? 'unknown');
   }
   const { state: _state, ...row } = message;
   return row;

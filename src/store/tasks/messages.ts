@@ -11,6 +11,8 @@ export type MessageSource = 'task' | 'runner';
  * Appends one message; undefined when the task is gone. The seq comes from an increment of the
  * task's `message_count`, whose row lock orders concurrent appends of one task (migration 004).
  * The text may be a function of the task as found. `onlyInStates` refuses the append (undefined) unless the task is in one of them.
+ * `maxMessages` refuses it (undefined) once the task has that many messages, checked on the same
+ * locked row, so concurrent appends never pass it.
  */
 export async function appendTaskMessage(
   db: Kysely<Database>,
@@ -18,6 +20,7 @@ export async function appendTaskMessage(
   source: MessageSource,
   text: string | ((task: TaskAsAppended) => string),
   onlyInStates?: readonly string[],
+  maxMessages?: number,
 ): Promise<(TaskMessageRow & { state: string }) | undefined> {
   // Inside a caller's transaction (a lost runner's tasks end with their message), or its own.
   const append = async (trx: Kysely<Database>) => {
@@ -26,6 +29,7 @@ export async function appendTaskMessage(
       .set((eb) => ({ message_count: eb('message_count', '+', 1) }))
       .where('id', '=', taskId);
     if (onlyInStates) counter = counter.where('state', 'in', onlyInStates);
+    if (maxMessages !== undefined) counter = counter.where('message_count', '<', maxMessages);
     const task = await counter.returning(['message_count', 'state', 'failure_reason']).executeTakeFirst();
     if (!task) return undefined;
     const message = {

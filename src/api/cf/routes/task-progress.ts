@@ -48,7 +48,7 @@ export function taskProgressRoutes(app: TypedApp, ctx: AppContext) {
     const input = parseTaskMessage(request.body);
     const actor = actorOf(request);
     const found = await taskFor(actor, request.params.guid);
-    return reply.status(201).send(presentTaskMessage(await postTaskMessage(db, actor, found, input)));
+    return reply.status(201).send(presentTaskMessage(await postTaskMessage(db, actor, found, input, ctx.config.taskMaxMessages)));
   });
 
   app.get('/v3/tasks/:guid/messages', { schema: { params: GuidParams } }, async (request) => {
