@@ -1,6 +1,5 @@
 // Opens the store: embedded SQLite (a WAL-mode file in the data directory) by default, or
 // PostgreSQL when a postgres:// URL is given. Everything above this file is dialect-neutral.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -10,6 +9,8 @@ import { migrateToLatest } from './migrate.js';
 import { withStatementCache } from './statement-cache.js';
 import { SqliteStoreDialect } from './sqlite-dialect.js';
 import { OwnSchemaPostgresDialect } from './own-schema-introspector.js';
+import { enableIncrementalVacuum, reclaimFreeSpace } from './space.js';
+import { createOwnerOnlyFile, ensurePrivateDirectory, refuseWiderThanOwnerOnly } from './file-modes.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -20,6 +21,8 @@ export interface Store {
   pgSchema?: string;
   /** Refreshes the planner's statistics where the database does not do it itself. */
   optimize(): Promise<void>;
+  /** Gives the space of deleted rows back to the file system where the database does not (store/space.ts); returns the bytes. */
+  reclaimFreeSpace(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,9 +47,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 }
 
 function openSqlite(dataDir: string): Store {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDirectory(dataDir);
   const file = path.join(dataDir, 'taskd.db');
+  // The database holds password hashes and tenants' data: 0600. SQLite makes its WAL and shared
+  // memory files with the database file's mode, so the file is made 0600 before SQLite opens it.
+  for (const own of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) refuseWiderThanOwnerOnly(own);
+  createOwnerOnlyFile(file);
   const sqlite = new SQLite(file);
+  // Before WAL mode and any table: after those, only a VACUUM makes the file shrinkable.
+  enableIncrementalVacuum(sqlite);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
@@ -58,7 +67,7 @@ function openSqlite(dataDir: string): Store {
   // long-lived connection: a bounded `PRAGMA optimize` at open and now and then.
   sqlite.pragma('analysis_limit = 400');
   const optimize = async () => void sqlite.pragma('optimize = 0x10002');
-  return { db, dialect: 'sqlite', optimize, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', optimize, reclaimFreeSpace: () => reclaimFreeSpace(sqlite, db), close: () => db.destroy() };
 }
 
 function openPostgres(url: string, options: StoreOptions): Store {
@@ -77,5 +86,12 @@ function openPostgres(url: string, options: StoreOptions): Store {
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   // PostgreSQL's autovacuum keeps the statistics.
-  return { db, dialect: 'postgres', pgSchema: options.pgSchema, optimize: async () => {}, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    pgSchema: options.pgSchema,
+    optimize: async () => {},
+    reclaimFreeSpace: async () => 0,
+    close: () => db.destroy(),
+  };
 }
