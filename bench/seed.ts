@@ -79,7 +79,7 @@ export async function ensureSeeded(taskCount: number, reseed: boolean, log: (lin
   const store = await openStore({ dataDir: dir });
   try {
     await seedDefaults(store.db);
-    await ensureAdminUser(store.db, ADMIN_PASSWORD);
+    await ensureAdminUser(store.db, ADMIN_PASSWORD, { dataDir: dir, policy: { passwordMinLength: 12, passwordMaxLength: 1024 } });
   } finally {
     await store.close();
   }

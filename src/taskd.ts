@@ -22,8 +22,8 @@ export interface Taskd {
   app: FastifyInstance;
   /** The separate /metrics listener of TASKD_METRICS_ADDRESS, not yet listening; undefined without one. */
   metricsApp?: FastifyInstance;
-  /** Set when the admin user was created with a generated password (printed once by serve). */
-  generatedAdminPassword?: string;
+  /** Set when the admin user was created with a generated password: the 0600 file holding it (serve names it). */
+  generatedAdminPasswordFile?: string;
   close(): Promise<void>;
 }
 
@@ -41,7 +41,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...options.store });
   try {
     await seed(store.db);
-    const admin = await ensureAdminUser(store.db, config.adminPassword);
+    const admin = await ensureAdminUser(store.db, config.adminPassword, { dataDir: config.dataDir, policy: config });
     const keys = await SigningKeys.open(store.db, signingKeyOptions(config));
     const tokens = await TokenService.open(store.db, keys, config.accessTokenSeconds, config.refreshTokenSeconds);
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
@@ -59,7 +59,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
       token: (task) =>
         tokens.taskToken({ guid: task.guid, appGuid: task.appGuid, createdBy: task.created_by, timeoutSeconds: task.timeout_seconds }),
       // A runner-only node serves no API: its tasks reach the API nodes at the external URL.
-      apiUrl: () => config.externalUrl ?? (servesApi(config) ? listeningUrl(app) : undefined),
+      apiUrl: () => config.externalUrl ?? (servesApi(config) ? listeningUrl(app, config.tlsCertFile !== undefined) : undefined),
     };
     const runner = runsTasks(config) ? new Runner(store, config, ctx.signals, ctx.log, identity) : undefined;
     try {
@@ -79,7 +79,7 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
       ctx,
       app,
       metricsApp,
-      generatedAdminPassword: admin.password,
+      generatedAdminPasswordFile: admin.passwordFile,
       // Idempotent: a signal handler and a caller's cleanup may both close.
       close() {
         closing ??= (async () => {
@@ -110,10 +110,14 @@ function signingKeyOptions(config: Config) {
   };
 }
 
-/** This node's own address as its tasks reach it: tasks run on this host, so a wildcard is loopback. */
-function listeningUrl(app: FastifyInstance): string | undefined {
+/**
+ * This node's own address as its tasks reach it: tasks run on this host, so a wildcard is loopback.
+ * Over HTTPS when taskd serves it (a certificate names no loopback address as a rule: with TLS,
+ * TASKD_EXTERNAL_URL, the certificate's name, is what tasks are given instead).
+ */
+function listeningUrl(app: FastifyInstance, https: boolean): string | undefined {
   const address = app.server.address();
   if (!address || typeof address === 'string') return undefined;
   const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  return `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, reservedSlots } from '../src/config.js';
 
 test('defaults serve SQLite on 127.0.0.1:8080 from ./.taskd', () => {
   const c = loadConfig({ env: {} });
@@ -141,4 +141,65 @@ test('a trusted proxy that is no address or CIDR, or an address cap as large as 
     () => loadConfig({ env: { TASKD_MAX_CONNECTIONS: '100', TASKD_MAX_CONNECTIONS_PER_ADDRESS: '100' } }),
     /TASKD_MAX_CONNECTIONS_PER_ADDRESS \(100\) must be below TASKD_MAX_CONNECTIONS \(100\)/,
   );
+});
+
+test('passwords: at least 12 and at most 1024 characters by default; TASKD_PASSWORD_MIN_LENGTH / _MAX_LENGTH set them', () => {
+  const c = loadConfig({ env: {} });
+  assert.equal(c.passwordMinLength, 12);
+  assert.equal(c.passwordMaxLength, 1024);
+  const set = loadConfig({ env: { TASKD_PASSWORD_MIN_LENGTH: '16', TASKD_PASSWORD_MAX_LENGTH: '64' } });
+  assert.deepEqual([set.passwordMinLength, set.passwordMaxLength], [16, 64]);
+  assert.throws(
+    () => loadConfig({ env: { TASKD_PASSWORD_MIN_LENGTH: '65', TASKD_PASSWORD_MAX_LENGTH: '64' } }),
+    /^Error: TASKD_PASSWORD_MAX_LENGTH \(64\) must not be below TASKD_PASSWORD_MIN_LENGTH \(65\)$/,
+  );
+});
+
+test('the admin password: from TASKD_ADMIN_PASSWORD or the first line of TASKD_ADMIN_PASSWORD_FILE, under the policy, never echoed', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'taskd-config-'));
+  const file = path.join(dir, 'admin-password');
+  writeFileSync(file, 'from-a-file-password\nignored second line\n', { mode: 0o600 });
+  assert.equal(loadConfig({ env: { TASKD_ADMIN_PASSWORD_FILE: file } }).adminPassword, 'from-a-file-password');
+  assert.equal(loadConfig({ env: {}, flags: { adminPasswordFile: file } }).adminPassword, 'from-a-file-password');
+  const refusals: [Record<string, string>, RegExp][] = [
+    [{ TASKD_ADMIN_PASSWORD: 'short-pw' }, /^TASKD_ADMIN_PASSWORD is too short \(minimum is 12 characters, TASKD_PASSWORD_MIN_LENGTH\)$/],
+    [{ TASKD_ADMIN_PASSWORD: 'x'.repeat(1025) }, /^TASKD_ADMIN_PASSWORD is too long \(maximum is 1024 characters/],
+    [{ TASKD_ADMIN_PASSWORD: 'a-long-enough-password', TASKD_ADMIN_PASSWORD_FILE: file }, /both set: set one or the other$/],
+    [{ TASKD_ADMIN_PASSWORD_FILE: path.join(dir, 'missing') }, /^TASKD_ADMIN_PASSWORD_FILE: cannot read .*missing: ENOENT$/],
+  ];
+  writeFileSync(path.join(dir, 'short'), 'short-pw\n');
+  refusals.push([{ TASKD_ADMIN_PASSWORD_FILE: path.join(dir, 'short') }, /^the password in TASKD_ADMIN_PASSWORD_FILE is too short/]);
+  for (const [env, message] of refusals) {
+    assert.throws(
+      () => loadConfig({ env }),
+      (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('short-pw'),
+      JSON.stringify(env).slice(0, 120),
+    );
+  }
+});
+
+test('fair scheduling: timeouts, running limits and reserved slots have safe defaults', () => {
+  const c = loadConfig({ env: {} });
+  assert.equal(c.defaultTaskTimeoutSeconds, 86_400);
+  assert.equal(c.maximumTaskTimeoutSeconds, 604_800);
+  assert.equal(c.orgRunningTasksLimit, 50);
+  assert.equal(c.spaceRunningTasksLimit, 25);
+  assert.equal(reservedSlots(c), 1);
+  assert.deepEqual(
+    [1, 2, 3, 8, 16].map((runnerSlots) => reservedSlots({ runnerSlots })),
+    [0, 0, 0, 2, 4],
+  );
+  // A maximum set below a day takes the default with it; a default set above it stops start-up.
+  assert.equal(loadConfig({ env: { TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS: '3600' } }).defaultTaskTimeoutSeconds, 3600);
+  assert.throws(() => loadConfig({ env: { TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS: '3600', TASKD_DEFAULT_TASK_TIMEOUT_SECONDS: '7200' } }), {
+    message: 'TASKD_DEFAULT_TASK_TIMEOUT_SECONDS (7200) must not exceed TASKD_MAXIMUM_TASK_TIMEOUT_SECONDS (3600)',
+  });
+  const set = loadConfig({
+    env: { TASKD_RUNNER_RESERVED_SLOTS: '0', TASKD_ORG_RUNNING_TASKS_LIMIT: '0', TASKD_SPACE_RUNNING_TASKS_LIMIT: '10' },
+  });
+  assert.deepEqual([reservedSlots(set), set.orgRunningTasksLimit, set.spaceRunningTasksLimit], [0, 0, 10]);
+  assert.throws(() => loadConfig({ env: { TASKD_RUNNER_SLOTS: '4', TASKD_RUNNER_RESERVED_SLOTS: '4' } }), {
+    message: 'TASKD_RUNNER_RESERVED_SLOTS (4) must be below TASKD_RUNNER_SLOTS (4), or no organization could run two tasks',
+  });
+  assert.throws(() => loadConfig({ env: { TASKD_ORG_RUNNING_TASKS_LIMIT: '-1' } }), /TASKD_ORG_RUNNING_TASKS_LIMIT must be a whole number/);
 });

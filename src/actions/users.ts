@@ -1,13 +1,18 @@
-// Creating users. taskd is its own UAA: a user made with a password can log in.
+// Creating and deleting users. taskd is its own UAA: a user made with a password can log in.
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { hashPassword } from '../auth/passwords.js';
+import { passwordPolicyProblem, type PasswordPolicy } from '../auth/password-policy.js';
 import { notAuthorized, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
 import type { Database, UserRow } from '../store/schema.js';
-import { applyMetadataChange } from '../store/metadata.js';
+import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
+import { endLogins } from '../store/credentials.js';
 import type { MetadataChange } from '../core/metadata.js';
 
 /** A new user: one who logs in (username and password), or an identity known by guid only. */
@@ -19,8 +24,10 @@ export interface UserInput {
   metadata: MetadataChange;
 }
 
-export async function createUser(db: Kysely<Database>, actor: Permissions, input: UserInput): Promise<UserRow> {
+export async function createUser(db: Kysely<Database>, actor: Permissions, input: UserInput, policy: PasswordPolicy): Promise<UserRow> {
   if (!actor.isAdmin) throw notAuthorized();
+  const problem = input.password === undefined ? undefined : passwordPolicyProblem(input.password, policy);
+  if (problem) throw unprocessable(problem);
   const now = nowIso();
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
   try {
@@ -49,16 +56,41 @@ export async function createUser(db: Kysely<Database>, actor: Permissions, input
   }
 }
 
-/** Makes the `admin` user on first start; returns the generated password when one was made. */
+/**
+ * Deletes a user (admins only, as CF's DELETE /v3/users/:guid): their roles, metadata and every
+ * login go with the row, so their tokens and vSphere sessions stop working at once. Their tasks
+ * stay, naming the user who created them, as Cloud Controller keeps them.
+ */
+export async function deleteUser(db: Kysely<Database>, actor: Permissions, user: UserRow): Promise<void> {
+  if (!actor.isAdmin) throw notAuthorized();
+  await db.transaction().execute(async (trx) => {
+    await endLogins(trx, user.guid);
+    await deleteMetadata(trx, 'user', [user.id]);
+    await trx.deleteFrom('roles').where('user_id', '=', user.id).execute();
+    await trx.deleteFrom('users').where('id', '=', user.id).execute();
+  });
+}
+
+/** Where the generated admin password is written on first start: readable by taskd's user alone. */
+export const adminPasswordFile = (dataDir: string) => path.join(dataDir, 'admin-password');
+
+/**
+ * Makes the `admin` user on first start. Without a chosen password one is generated and written
+ * to `<dataDir>/admin-password` (0600), never to stdout, where logs would keep it; the answer
+ * names the file.
+ */
 export async function ensureAdminUser(
   db: Kysely<Database>,
   password: string | undefined,
-): Promise<{ created: boolean; password?: string }> {
+  options: { dataDir: string; policy: PasswordPolicy },
+): Promise<{ created: boolean; passwordFile?: string }> {
   const existing = await db.selectFrom('users').select('id').where('username', '=', 'admin').executeTakeFirst();
   if (existing) return { created: false };
-  const chosen = password ?? newGuid().replace(/-/g, '').slice(0, 20);
+  // 32 base64url characters (192 random bits), or as many as the policy asks for.
+  const length = Math.min(options.policy.passwordMaxLength, Math.max(32, options.policy.passwordMinLength));
+  const chosen = password ?? randomBytes(length).toString('base64url').slice(0, length);
   const now = nowIso();
-  await db
+  const inserted = await db
     .insertInto('users')
     .values({
       guid: newGuid(),
@@ -70,6 +102,22 @@ export async function ensureAdminUser(
       updated_at: now,
     })
     .onConflict((oc) => oc.column('username').doNothing())
-    .execute();
-  return { created: true, password: password ? undefined : chosen };
+    .executeTakeFirst();
+  // Another node sharing the database made it first: its password is the one in force.
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return { created: false };
+  if (password) return { created: true };
+  const file = adminPasswordFile(options.dataDir);
+  writeOwnerOnly(file, `${chosen}\n`);
+  return { created: true, passwordFile: file };
+}
+
+/** Writes a file only its owner may read, also when one was there before with a wider mode. */
+function writeOwnerOnly(file: string, text: string): void {
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,12 +1,12 @@
 // HTTP Basic on every request (the Dbvisit dialect, as Dbvisit's own API takes it): a taskd
 // username and password -> the user's Permissions, with the scopes a token of theirs would carry.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { ApiError } from '../core/errors.js';
 import { loadPermissions } from './identify.js';
 import type { Permissions } from './permissions.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { authenticate } from './password-login.js';
 import { tokenScopes } from './scopes.js';
 
 export interface BasicCredentials {
@@ -26,16 +26,18 @@ export function basicCredentials(header: string | undefined): BasicCredentials |
 
 /** Throws InvalidAuthToken when the user is unknown or the password wrong (the caller cannot tell which). */
 export async function identifyBasic(db: Kysely<Database>, credentials: BasicCredentials): Promise<Permissions> {
-  const user = await db
+  let user = await db
     .selectFrom('users')
     .select(['guid', 'password_hash', 'scopes'])
     .where('username', '=', credentials.username)
     .executeTakeFirst();
   const verified = user !== undefined && wasVerified(verifiedKey(user, credentials.password));
-  // An unknown user costs the same hashing as a known one, so timing does not tell who exists.
-  const valid = verified || (await verifyPassword(credentials.password, user?.password_hash ?? (await decoyHash())));
-  if (!user || !valid) throw new ApiError('InvalidAuthToken');
-  if (!verified) rememberVerified(verifiedKey(user, credentials.password));
+  if (!verified) {
+    user = await authenticate(db, credentials.username, credentials.password);
+    if (!user) throw new ApiError('InvalidAuthToken');
+    rememberVerified(verifiedKey(user, credentials.password));
+  }
+  if (!user) throw new ApiError('InvalidAuthToken');
   const permissions = await loadPermissions(db, user.guid, tokenScopes(user.scopes.split(' ').filter(Boolean)));
   if (!permissions) throw new ApiError('InvalidAuthToken');
   return permissions;
@@ -66,6 +68,3 @@ function wasVerified(key: string): boolean {
   const at = recentlyVerified.get(key);
   return at !== undefined && Date.now() - at <= VERIFIED_FOR_MS;
 }
-
-let decoy: Promise<string> | undefined;
-const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString('hex')));

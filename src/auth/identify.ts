@@ -1,7 +1,8 @@
 // Bearer token -> the caller's Permissions, loaded fresh (roles included) for each request.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import type { TokenService } from './tokens.js';
+import type { AccessClaims, TokenService } from './tokens.js';
+import { nowIso } from '../core/time.js';
 import { Permissions, type RoleGrant, type RoleType } from './permissions.js';
 import { ApiError } from '../core/errors.js';
 import { tokenScopes } from './scopes.js';
@@ -22,9 +23,39 @@ export async function identify(db: Kysely<Database>, tokens: TokenService, autho
     if (task) return identifyTask(db, task.payload);
     throw new ApiError('InvalidAuthToken');
   }
-  const permissions = await loadPermissions(db, claims.userGuid, claims.scopes);
+  const holder = await honouredTokenHolder(db, claims);
+  const permissions = holder && (await permissionsOf(db, holder, claims.scopes));
   if (!permissions) throw new ApiError('InvalidAuthToken');
   return permissions;
+}
+
+/**
+ * The user a token was issued to, if the token is still honoured: the user exists, has the
+ * token's generation still (no password change or revocation since), and the token's login is
+ * still live (not logged out, revoked, or ended by a reused refresh token). Read from the store
+ * on every request, in the one query that loads the user anyway, so a revocation holds at once
+ * on every node: the verified-token cache only spares checking the signature again.
+ */
+export async function honouredTokenHolder(
+  db: Kysely<Database>,
+  claims: Pick<AccessClaims, 'userGuid' | 'generation' | 'sessionId'>,
+): Promise<{ id: number; guid: string } | undefined> {
+  const { sessionId } = claims;
+  let query = db.selectFrom('users').select(['users.id', 'users.guid', 'users.token_generation']).where('users.guid', '=', claims.userGuid);
+  if (sessionId !== undefined)
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('token_sessions')
+          .select('token_sessions.id')
+          .where('token_sessions.id', '=', sessionId)
+          .whereRef('token_sessions.user_guid', '=', 'users.guid')
+          .where('token_sessions.expires_at', '>', nowIso()),
+      ),
+    );
+  const user = await query.executeTakeFirst();
+  if (!user || user.token_generation !== (claims.generation ?? 0)) return undefined;
+  return { id: user.id, guid: user.guid };
 }
 
 /** States in which a task's process runs, so its token is honoured. */
@@ -62,7 +93,10 @@ async function userScopes(db: Kysely<Database>, userGuid: string | null): Promis
 
 export async function loadPermissions(db: Kysely<Database>, userGuid: string, scopes: string[]): Promise<Permissions | undefined> {
   const user = await db.selectFrom('users').select(['id', 'guid']).where('guid', '=', userGuid).executeTakeFirst();
-  if (!user) return undefined;
+  return user && permissionsOf(db, user, scopes);
+}
+
+async function permissionsOf(db: Kysely<Database>, user: { id: number; guid: string }, scopes: string[]): Promise<Permissions> {
   const rows = await db
     .selectFrom('roles')
     .leftJoin('spaces', 'spaces.id', 'roles.space_id')

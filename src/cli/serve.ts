@@ -1,46 +1,56 @@
 // `taskd serve`: the API server (and, with later issues, the runner) on embedded SQLite by
 // default. A bad setting ends start-up with one line naming it and exit status 2.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { sandboxInForce, taskNetworkInForce } from '../runner/sandbox/detect.js';
 
 export function serveCommand(): Command {
-  return new Command('serve')
-    .description('serve the taskd API')
-    .option('--host <host>', 'address to listen on (TASKD_HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on (TASKD_PORT, default 8080)')
-    .option('--data-dir <dir>', 'data directory (TASKD_DATA_DIR, default ./.taskd)')
-    .option('--database-url <url>', 'postgres:// URL; unset means SQLite in the data directory (TASKD_DATABASE_URL)')
-    .option('--admin-password <password>', 'password of the admin user made on first start (TASKD_ADMIN_PASSWORD)')
-    .option('--external-url <url>', 'base URL used in links (TASKD_EXTERNAL_URL)')
-    .option('--role <role>', 'all (default), api (serves the APIs, runs no tasks) or runner (runs tasks) (TASKD_ROLE)')
-    .option('--config <file>', 'JSON config file (TASKD_CONFIG)')
-    .addHelpText('after', '\nExample:\n  taskd serve --port 9090 --data-dir /var/lib/taskd\n')
-    .action(async (opts) => {
-      let config: Config;
-      try {
-        config = loadConfig({
-          file: opts.config,
-          flags: {
-            host: opts.host,
-            port: opts.port,
-            dataDir: opts.dataDir,
-            databaseUrl: opts.databaseUrl,
-            adminPassword: opts.adminPassword,
-            externalUrl: opts.externalUrl,
-            role: opts.role,
-          },
-        });
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          console.error(`taskd: ${err.message}`);
+  return (
+    new Command('serve')
+      .description('serve the taskd API')
+      .option('--host <host>', 'address to listen on (TASKD_HOST, default 127.0.0.1)')
+      .option('--port <port>', 'port to listen on (TASKD_PORT, default 8080)')
+      .option('--data-dir <dir>', 'data directory (TASKD_DATA_DIR, default ./.taskd)')
+      .option('--database-url <url>', 'postgres:// URL; unset means SQLite in the data directory (TASKD_DATABASE_URL)')
+      .option('--admin-password-file <file>', 'file holding the password of the admin user made on first start (TASKD_ADMIN_PASSWORD_FILE)')
+      // Refused, not unknown: a password on the command line is readable by every local user (ps).
+      .addOption(new Option('--admin-password <password>').hideHelp())
+      .option('--external-url <url>', 'base URL used in links (TASKD_EXTERNAL_URL)')
+      .option('--role <role>', 'all (default), api (serves the APIs, runs no tasks) or runner (runs tasks) (TASKD_ROLE)')
+      .option('--config <file>', 'JSON config file (TASKD_CONFIG)')
+      .addHelpText('after', '\nExample:\n  taskd serve --port 9090 --data-dir /var/lib/taskd\n')
+      .action(async (opts) => {
+        if (opts.adminPassword !== undefined) {
+          console.error(
+            'taskd: --admin-password is not taken: every local user could read it (ps). Set TASKD_ADMIN_PASSWORD, or put it in a file readable by taskd alone and give --admin-password-file FILE (TASKD_ADMIN_PASSWORD_FILE)',
+          );
           process.exit(2);
         }
-        throw err;
-      }
-      await serve(config);
-    });
+        let config: Config;
+        try {
+          config = loadConfig({
+            file: opts.config,
+            flags: {
+              host: opts.host,
+              port: opts.port,
+              dataDir: opts.dataDir,
+              databaseUrl: opts.databaseUrl,
+              adminPasswordFile: opts.adminPasswordFile,
+              externalUrl: opts.externalUrl,
+              role: opts.role,
+            },
+          });
+        } catch (err) {
+          if (err instanceof ConfigError) {
+            console.error(`taskd: ${err.message}`);
+            process.exit(2);
+          }
+          throw err;
+        }
+        await serve(config);
+      })
+  );
 }
 
 async function serve(config: Config): Promise<void> {
@@ -75,16 +85,20 @@ async function serve(config: Config): Promise<void> {
     }
   }
   const address = taskd.app.server.address();
-  const url = config.externalUrl ?? `http://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
+  const scheme = config.tlsCertFile === undefined ? 'http' : 'https';
+  const url = config.externalUrl ?? `${scheme}://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   console.log(`taskd is serving ${url} (store: ${store})`);
   if (taskd.metricsApp) console.log(`Metrics (no credential): ${listenerUrl(taskd.metricsApp)}/metrics`);
   if (config.runnerSlots > 0) console.log(`Task sandbox: ${sandboxLine(config)}`);
-  if (taskd.generatedAdminPassword) {
-    console.log(`First start: created user 'admin' with password ${taskd.generatedAdminPassword}`);
-    console.log('It is shown only this once; set TASKD_ADMIN_PASSWORD to choose your own on a fresh data directory.');
+  if (taskd.generatedAdminPasswordFile) {
+    // Never the password itself: whatever collects stdout (journald, docker logs) would keep it.
+    console.log(`First start: created user 'admin'; its password is in ${taskd.generatedAdminPasswordFile} (readable by this user only)`);
+    console.log(
+      'Change it after logging in (taskd passwd); set TASKD_ADMIN_PASSWORD or TASKD_ADMIN_PASSWORD_FILE to choose it on a fresh data directory.',
+    );
   }
-  console.log(`Log in: curl -s -u cf: -d grant_type=password -d username=admin -d password=... ${url}/oauth/token`);
+  console.log(`Log in: taskd login -a ${url} -u admin (or POST ${url}/oauth/token with grant_type=password)`);
   // A close that fails is said, and the exit status says so too (not an unhandled rejection).
   const stop = () =>
     void taskd.close().then(

@@ -6,7 +6,7 @@ import { cfError, describeEachStore } from '../support/harness.js';
 describeEachStore('users', (h) => {
   test('admin creates a user with a password: CF user object, and the user can log in', async () => {
     const username = h.unique('alice');
-    const res = await h.post('/v3/users', { username, password: 'secret-1', metadata: { labels: { team: 'a' } } });
+    const res = await h.post('/v3/users', { username, password: 'secret-passphrase-1', metadata: { labels: { team: 'a' } } });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(Object.keys(res.body), [
       'guid',
@@ -24,8 +24,8 @@ describeEachStore('users', (h) => {
     assert.equal(res.body.origin, 'uaa');
     assert.deepEqual(res.body.metadata, { labels: { team: 'a' }, annotations: {} });
     assert.deepEqual(res.body.links, { self: { href: `https://api.example.org/v3/users/${res.body.guid}` } });
-    assert.equal(res.text.includes('secret-1'), false, 'the password is never echoed');
-    const me = await h.login(username, 'secret-1');
+    assert.equal(res.text.includes('secret-passphrase-1'), false, 'the password is never echoed');
+    const me = await h.login(username, 'secret-passphrase-1');
     assert.equal(me.guid, res.body.guid);
     assert.deepEqual((await h.get(`/v3/users/${res.body.guid}`, me.token)).body, res.body);
   });
@@ -55,14 +55,14 @@ describeEachStore('users', (h) => {
     cfError(await h.post('/v3/users', { guid }), 422, 'CF-UnprocessableEntity', 10008, `User with guid '${guid}' already exists.`);
     const u = await h.user();
     cfError(
-      await h.post('/v3/users', { username: u.username, password: 'x' }),
+      await h.post('/v3/users', { username: u.username, password: 'long-enough-password' }),
       422,
       'CF-UnprocessableEntity',
       10008,
       `User with username '${u.username}' already exists.`,
     );
     cfError(
-      await h.post('/v3/users', { username: 'admin', password: 'x' }),
+      await h.post('/v3/users', { username: 'admin', password: 'long-enough-password' }),
       422,
       'CF-UnprocessableEntity',
       10008,
@@ -81,11 +81,11 @@ describeEachStore('users', (h) => {
       [{ origin: 'ldap' }, "Origin can only be provided together with 'username'"],
       [{ username: 'someone' }, "Password can't be blank"],
       [{ username: 'someone', password: '' }, "Password can't be blank"],
-      [{ username: 'someone', password: 'p', origin: 'ldap' }, "Origin must be 'uaa'"],
-      [{ username: 7, password: 'p' }, 'Username must be a string'],
-      [{ guid: 'g', password: 'p' }, "Password can only be given with 'username'"],
+      [{ username: 'someone', password: 'long-enough-password', origin: 'ldap' }, "Origin must be 'uaa'"],
+      [{ username: 7, password: 'long-enough-password' }, 'Username must be a string'],
+      [{ guid: 'g', password: 'long-enough-password' }, "Password can only be given with 'username'"],
       [
-        { username: 'someone', password: 'p', scopes: ['cloud_controller.superuser'] },
+        { username: 'someone', password: 'long-enough-password', scopes: ['cloud_controller.superuser'] },
         "Scopes must be a list of: 'cloud_controller.admin', 'cloud_controller.admin_read_only', 'cloud_controller.global_auditor'",
       ],
       [{ guid: 'g', nickname: 'x' }, "Unknown field(s): 'nickname'"],
@@ -106,7 +106,12 @@ describeEachStore('users', (h) => {
         10003,
         'You are not authorized to perform the requested action',
       );
-      cfError(await h.post('/v3/users', { username: h.unique('x'), password: 'p' }, token), 403, 'CF-NotAuthorized', 10003);
+      cfError(
+        await h.post('/v3/users', { username: h.unique('x'), password: 'long-enough-password' }, token),
+        403,
+        'CF-NotAuthorized',
+        10003,
+      );
     }
   });
 
@@ -168,5 +173,92 @@ describeEachStore('users', (h) => {
       10005,
       "The query parameter is invalid: Unknown query parameter(s): 'names'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'usernames', 'origins', 'label_selector'",
     );
+  });
+});
+
+describeEachStore('users: the password policy', (h) => {
+  test('a password shorter than TASKD_PASSWORD_MIN_LENGTH or longer than the maximum is refused, and no user is made', async () => {
+    const username = h.unique('short');
+    cfError(
+      await h.post('/v3/users', { username, password: 'x'.repeat(11) }),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Password is too short (minimum is 12 characters)',
+    );
+    cfError(
+      await h.post('/v3/users', { username, password: 'x'.repeat(1025) }),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Password is too long (maximum is 1024 characters)',
+    );
+    assert.equal((await h.get(`/v3/users?usernames=${username}`)).body.pagination.total_results, 0);
+    assert.equal((await h.post('/v3/users', { username, password: 'x'.repeat(12) })).status, 201);
+  });
+
+  test('characters are counted as people count them, not UTF-16 units', async () => {
+    // Eleven emoji are 22 UTF-16 units but eleven characters.
+    cfError(
+      await h.post('/v3/users', { username: h.unique('emoji'), password: '🔑'.repeat(11) }),
+      422,
+      'CF-UnprocessableEntity',
+      10008,
+      'Password is too short (minimum is 12 characters)',
+    );
+  });
+});
+
+describeEachStore(
+  'users: a configured minimum',
+  (h) => {
+    test('TASKD_PASSWORD_MIN_LENGTH=20 refuses 19 characters', async () => {
+      cfError(
+        await h.post('/v3/users', { username: h.unique('u'), password: 'y'.repeat(19) }),
+        422,
+        'CF-UnprocessableEntity',
+        10008,
+        'Password is too short (minimum is 20 characters)',
+      );
+      assert.equal((await h.post('/v3/users', { username: h.unique('u'), password: 'y'.repeat(20) })).status, 201);
+    });
+  },
+  { passwordMinLength: 20 },
+);
+
+describeEachStore('users: delete', (h) => {
+  test('an admin deletes a user: 202 with a completed job, and the user is gone with their roles', async () => {
+    const org = await h.org();
+    const u = await h.user();
+    await h.role('organization_auditor', u.guid, { org: org.guid });
+    const res = await h.delete(`/v3/users/${u.guid}`);
+    assert.equal(res.status, 202, res.text);
+    const job = await h.get(new URL(String(res.headers.location)).pathname);
+    assert.equal(job.body.state, 'COMPLETE');
+    assert.equal(job.body.operation, 'user.delete');
+    cfError(await h.get(`/v3/users/${u.guid}`), 404, 'CF-ResourceNotFound', 10010, 'User not found');
+    const roles = await h.get(`/v3/roles?user_guids=${u.guid}`);
+    assert.equal(roles.body.pagination.total_results, 0);
+  });
+
+  test("a deleted user's tokens stop working at once, and they cannot log in", async () => {
+    const u = await h.user();
+    assert.equal((await h.get('/v3/organizations', u.token)).status, 200);
+    assert.equal((await h.delete(`/v3/users/${u.guid}`)).status, 202);
+    cfError(await h.get('/v3/organizations', u.token), 401, 'CF-InvalidAuthToken', 1000);
+    await assert.rejects(h.login(u.username, `pw-${u.username}`), /401/);
+  });
+
+  test('only admins delete users; a user one cannot see is not found', async () => {
+    const org = await h.org();
+    const manager = await h.user();
+    const colleague = await h.user();
+    await h.role('organization_manager', manager.guid, { org: org.guid });
+    await h.role('organization_user', colleague.guid, { org: org.guid });
+    cfError(await h.delete(`/v3/users/${colleague.guid}`, manager.token), 403, 'CF-NotAuthorized', 10003);
+    const stranger = await h.user();
+    cfError(await h.delete(`/v3/users/${stranger.guid}`, colleague.token), 404, 'CF-ResourceNotFound', 10010, 'User not found');
+    cfError(await h.delete(`/v3/users/${randomUUID()}`), 404, 'CF-ResourceNotFound', 10010, 'User not found');
+    assert.equal((await h.get(`/v3/users/${colleague.guid}`)).status, 200, 'the refused delete deleted nothing');
   });
 });

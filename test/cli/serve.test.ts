@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -14,6 +14,7 @@ test('a bad setting stops start-up with one line naming it and exit status 2', (
     [{ TASKD_PORT: 'http' }, [], 'TASKD_PORT'],
     [{}, ['--port', '-5'], '--port'],
     [{ TASKD_DATABASE_URL: 'sqlite:///x' }, [], 'TASKD_DATABASE_URL'],
+    [{ TASKD_ADMIN_PASSWORD: 'short-pw' }, [], 'TASKD_ADMIN_PASSWORD is too short \\(minimum is 12 characters'],
   ] as const) {
     const res = spawnSync(process.execPath, [bin, 'serve', ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8', timeout: 30_000 });
     assert.equal(res.status, 2, res.stderr);
@@ -26,7 +27,21 @@ test('a bad setting stops start-up with one line naming it and exit status 2', (
   }
 });
 
-test('first start makes the admin user, prints its password once, and serves the API', async () => {
+test('a password on the command line is refused, pointing to the environment or a file', () => {
+  const res = spawnSync(process.execPath, [bin, 'serve', '--admin-password', 'a-long-enough-password'], {
+    env: cleanEnv(),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(res.status, 2, res.stderr);
+  assert.match(
+    res.stderr,
+    /^taskd: --admin-password is not taken: .*TASKD_ADMIN_PASSWORD.*--admin-password-file FILE \(TASKD_ADMIN_PASSWORD_FILE\)$/m,
+  );
+  assert.ok(!res.stdout.includes('serving'));
+});
+
+test('first start makes the admin user, writes its password to a 0600 file (never to stdout), and serves the API', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-serve-'));
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data-dir', dataDir], {
     env: cleanEnv(),
@@ -36,12 +51,17 @@ test('first start makes the admin user, prints its password once, and serves the
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const started = Date.now();
-    while (!/password (\S+)/.test(out) || !/serving (\S+)/.test(out)) {
+    while (!/password is in (\S+)/.test(out) || !/serving (\S+)/.test(out)) {
       if (Date.now() - started > 30_000) throw new Error(`no start-up lines: ${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const url = /serving (\S+)/.exec(out)![1];
-    const password = /password (\S+)/.exec(out)![1];
+    const file = /password is in (\S+)/.exec(out)![1];
+    assert.equal(file, path.join(dataDir, 'admin-password'));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const password = readFileSync(file, 'utf8').trim();
+    assert.ok(password.length >= 12);
+    assert.ok(!out.includes(password), 'the password is never printed');
     const tokenRes = await fetch(`${url}/oauth/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },

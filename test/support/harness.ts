@@ -4,10 +4,12 @@ import { after, before, describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createTaskd, type Taskd } from '../../src/taskd.js';
+import { logIn } from '../../src/actions/credentials.js';
+import { credentialsOf } from '../../src/api/cf/routes/oauth.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -79,6 +81,8 @@ export class Harness {
       databaseUrl,
       adminPassword: this.adminPassword,
       externalUrl: 'https://api.example.org',
+      // Named, so another node on this store (a copy of this config with its own data directory) shares it.
+      secretKeyFile: path.join(this.dataDir, 'secret.key'),
       ...this.overrides,
     };
     const open = () => createTaskd(config, { store: { pgSchema: this.pgSchema, poolSize: 5 } });
@@ -88,7 +92,7 @@ export class Harness {
           return open();
         })
       : await open();
-    this.admin = await this.login('admin', this.adminPassword);
+    this.admin = await this.loggedIn('admin');
   }
 
   async stop(): Promise<void> {
@@ -137,12 +141,37 @@ export class Harness {
     return `${prefix}-${++this.counter}-${randomBytes(3).toString('hex')}`;
   }
 
-  /** A new user (optionally with global scopes), logged in. */
+  /**
+   * A new user (optionally with global scopes) whose password is `pw-<username>`, logged in.
+   * Made cheaply: scrypt at OWASP's parameters costs ~0.5 s and 128 MiB per hash, and suites
+   * make hundreds of users. The row holds a hash of older taskd's weaker kind (which taskd still
+   * verifies, and upgrades at the user's first real login), and the login is the password
+   * grant's own (logIn) without the password check. POST /v3/users and /oauth/token themselves
+   * are tested in users.test.ts and oauth.test.ts.
+   */
   async user(scopes: string[] = []): Promise<Actor> {
     const username = this.unique('user');
-    const res = await this.post('/v3/users', { username, password: 'pw-' + username, scopes });
-    if (res.status !== 201) throw new Error(`create user failed: ${res.status} ${res.text}`);
-    return this.login(username, 'pw-' + username);
+    const now = new Date().toISOString();
+    await this.db
+      .insertInto('users')
+      .values({
+        guid: randomUUID(),
+        username,
+        origin: 'uaa',
+        password_hash: cheapPasswordHash('pw-' + username),
+        scopes: scopes.join(' '),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    return this.loggedIn(username);
+  }
+
+  /** Logged in as the password grant logs a user in (a login with its refresh token), without checking a password. */
+  async loggedIn(username: string): Promise<Actor> {
+    const user = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirstOrThrow();
+    const pair = await logIn(credentialsOf(this.taskd.ctx), user);
+    return { guid: user.guid, username, token: pair.access_token };
   }
 
   async org(name = this.unique('org'), extra: Record<string, unknown> = {}): Promise<any> {
@@ -182,6 +211,16 @@ export class Harness {
     if (res.status !== 201) throw new Error(`create app failed: ${res.status} ${res.text}`);
     return res.body;
   }
+}
+
+/**
+ * A scrypt hash with weaker parameters than taskd's own (N=2^10: milliseconds, not half a second),
+ * which taskd verifies as it verifies hashes made by older versions.
+ */
+export function cheapPasswordHash(password: string): string {
+  const salt = randomBytes(16);
+  const key = scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 });
+  return ['scrypt', 1024, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 /**

@@ -10,6 +10,7 @@ import { cfErrorBody, cfErrorHandler } from './errors.js';
 import { rootRoutes } from './routes/root.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { userRoutes } from './routes/users.js';
+import { uaaCredentialRoutes } from './routes/uaa-credentials.js';
 import { organizationRoutes } from './routes/organizations.js';
 import { spaceRoutes } from './routes/spaces.js';
 import { roleRoutes } from './routes/roles.js';
@@ -25,12 +26,14 @@ import { taskLogRoutes } from './routes/task-log.js';
 import { taskProgressRoutes } from './routes/task-progress.js';
 import { auditEventRoutes } from './routes/audit-events.js';
 import { infoRoutes } from './routes/info.js';
+import { tokenKeyRoutes } from './routes/token-keys.js';
 
 export type CfRoutes = (app: TypedApp, ctx: AppContext) => void;
 
 const routeGroups: CfRoutes[] = [
   rootRoutes,
   oauthRoutes,
+  uaaCredentialRoutes,
   userRoutes,
   organizationRoutes,
   spaceRoutes,
@@ -47,6 +50,7 @@ const routeGroups: CfRoutes[] = [
   taskProgressRoutes,
   auditEventRoutes,
   infoRoutes,
+  tokenKeyRoutes,
 ];
 
 /**

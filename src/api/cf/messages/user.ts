@@ -1,10 +1,11 @@
 import { GLOBAL_SCOPES } from '../../../auth/scopes.js';
 import { parseMetadata } from '../../../core/metadata.js';
 import type { UserInput } from '../../../actions/users.js';
+import { passwordPolicyProblem, type PasswordPolicy } from '../../../auth/password-policy.js';
 import { bodyObject, checkName, isObject, raiseIfAny, unknownFields } from './common.js';
 
 /** taskd's `{username, password, scopes}` form, or CF's `{guid}` form (no password: cannot log in). */
-export function parseUserCreate(raw: unknown): UserInput {
+export function parseUserCreate(raw: unknown, policy: PasswordPolicy): UserInput {
   const body = bodyObject(raw);
   const errors: string[] = [];
   unknownFields(body, ['guid', 'username', 'password', 'origin', 'scopes', 'metadata'], errors);
@@ -20,8 +21,11 @@ export function parseUserCreate(raw: unknown): UserInput {
   } else if (body.username !== undefined) {
     msg.username = checkName(body.username, errors, 'username', 255);
     if (typeof body.password !== 'string' || body.password.length === 0) errors.push("Password can't be blank");
-    else if (body.password.length > 1024) errors.push('Password is too long (maximum is 1024 characters)');
-    else msg.password = body.password;
+    else {
+      const problem = passwordPolicyProblem(body.password, policy);
+      if (problem) errors.push(problem);
+      else msg.password = body.password;
+    }
     if (body.origin !== undefined && body.origin !== 'uaa') errors.push("Origin must be 'uaa'");
   } else if (body.origin !== undefined) {
     errors.push("Origin can only be provided together with 'username'");

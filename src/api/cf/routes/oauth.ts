@@ -1,11 +1,12 @@
 // POST /oauth/token: UAA's password and refresh_token grants for the client `cf` (empty secret,
 // sent as Basic auth by the cf CLI). Errors use UAA's own {error, error_description} shape.
+// Each password login starts a refresh token family; each refresh rotates it (actions/credentials).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toApiError } from '../errors.js';
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
-import { verifyPassword } from '../../../auth/passwords.js';
-import { tokenScopes } from '../../../auth/scopes.js';
+import { authenticate } from '../../../auth/password-login.js';
+import { logIn, refreshLogin, type CredentialContext } from '../../../actions/credentials.js';
 import { logUnexpectedError } from '../../unexpected-error.js';
 import { storageFullError } from '../../storage-full.js';
 import { limitedLogin } from '../../rate-limits.js';
@@ -29,6 +30,9 @@ function clientOk(authorization: string | undefined, form: Record<string, string
   }
   return (id === undefined || id === CLIENT_ID) && secret === '';
 }
+
+/** What the credential actions need of this taskd. */
+export const credentialsOf = (ctx: AppContext): CredentialContext => ({ db: ctx.store.db, tokens: ctx.tokens, config: ctx.config });
 
 export function oauthRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
@@ -60,26 +64,18 @@ export function oauthRoutes(app: TypedApp, ctx: AppContext) {
         return oauthError(reply, 400, 'invalid_request', 'username and password are required');
       }
       const { username, password } = form;
-      const user = await limitedLogin(ctx, request.ip, username, async () => {
-        const found = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
-        return found && (await verifyPassword(password, found.password_hash)) ? found : undefined;
-      });
+      const user = await limitedLogin(ctx, request.ip, username, () => authenticate(db, username, password));
       if (!user) return oauthError(reply, 401, 'unauthorized', 'Bad credentials');
-      const scopes = tokenScopes(user.scopes.split(' ').filter(Boolean));
-      return reply
-        .header('cache-control', 'no-store')
-        .send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
+      return reply.header('cache-control', 'no-store').send(await logIn(credentialsOf(ctx), user));
     }
 
     if (form.grant_type === 'refresh_token') {
-      const claims = typeof form.refresh_token === 'string' ? await ctx.tokens.verify(form.refresh_token, 'refresh') : undefined;
-      const user = claims && (await db.selectFrom('users').selectAll().where('guid', '=', claims.userGuid).executeTakeFirst());
-      if (!claims || !user) return oauthError(reply, 401, 'invalid_token', 'The refresh token is invalid or expired');
-      // Scopes are re-read so that a user's changed scopes take effect on the next refresh.
-      const scopes = tokenScopes(user.scopes.split(' ').filter(Boolean));
-      return reply
-        .header('cache-control', 'no-store')
-        .send(await ctx.tokens.issue({ userGuid: user.guid, username: user.username, scopes }));
+      const outcome = typeof form.refresh_token === 'string' ? await refreshLogin(credentialsOf(ctx), form.refresh_token) : undefined;
+      if (outcome && 'pair' in outcome) return reply.header('cache-control', 'no-store').send(outcome.pair);
+      // A refresh token used twice: stolen, or a client that kept an old one. Either way the login is over.
+      if (outcome?.refused === 'reused')
+        request.log.warn({ ip: request.ip }, 'a used refresh token was presented again: its login is revoked');
+      return oauthError(reply, 401, 'invalid_token', 'The refresh token is invalid or expired');
     }
 
     if (typeof form.grant_type !== 'string' || form.grant_type === '')

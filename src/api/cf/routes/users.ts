@@ -7,7 +7,8 @@ import type { Database, UserRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getVisibleUser, listUsers } from '../../../fetchers/users.js';
-import { createUser } from '../../../actions/users.js';
+import { createUser, deleteUser } from '../../../actions/users.js';
+import { completedJob } from '../../../actions/jobs.js';
 import { parseUserCreate } from '../messages/user.js';
 import { presentUser } from '../presenters/user.js';
 import { presentList } from '../presenters/pagination.js';
@@ -30,8 +31,8 @@ export function userRoutes(app: TypedApp, ctx: AppContext) {
   const present = (request: FastifyRequest, users: UserRow[]) => presentUsers(db, baseUrl(ctx, request), users);
 
   app.post('/v3/users', async (request, reply) => {
-    const msg = parseUserCreate(request.body);
-    const user = await createUser(db, actorOf(request), msg);
+    const msg = parseUserCreate(request.body, ctx.config);
+    const user = await createUser(db, actorOf(request), msg, ctx.config);
     return reply.status(201).send((await present(request, [user]))[0]);
   });
 
@@ -44,5 +45,17 @@ export function userRoutes(app: TypedApp, ctx: AppContext) {
   app.get('/v3/users/:guid', { schema: { params: GuidParams } }, async (request) => {
     const { guid } = request.params;
     return (await present(request, [await getVisibleUser(db, actorOf(request), guid)]))[0];
+  });
+
+  // Done at once (the user's tokens stop working as it answers); the job is there for clients that poll.
+  app.delete('/v3/users/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
+    const actor = actorOf(request);
+    const user = await getVisibleUser(db, actor, request.params.guid);
+    await deleteUser(db, actor, user);
+    const job = await completedJob(db, 'user.delete', 'user', user.guid);
+    return reply
+      .status(202)
+      .header('location', `${baseUrl(ctx, request)}/v3/jobs/${job.guid}`)
+      .send();
   });
 }

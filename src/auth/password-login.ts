@@ -1,0 +1,25 @@
+// Checking a username and password, the same for every login path (UAA's password grant, HTTP
+// Basic, vSphere sessions): an unknown user costs the same hashing as a known one, so timing does
+// not tell who exists; and a hash made with weaker parameters than today's is made again on the
+// spot, while the password is at hand (it is never kept).
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../store/schema.js';
+import { upgradePasswordHash } from '../store/credentials.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
+
+/** The user, when the password is theirs; undefined for a wrong password or an unknown user alike. */
+export async function authenticate(db: Kysely<Database>, username: string, password: string): Promise<UserRow | undefined> {
+  const user = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  const valid = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
+  if (!user || !user.password_hash || !valid) return undefined;
+  if (needsRehash(user.password_hash)) {
+    const upgraded = await hashPassword(password);
+    await upgradePasswordHash(db, user.id, user.password_hash, upgraded);
+    return { ...user, password_hash: upgraded };
+  }
+  return user;
+}
+
+let decoy: Promise<string> | undefined;
+const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString('hex')));

@@ -1,0 +1,131 @@
+// Every write of credentials: password hashes, token generations, and logins (token sessions,
+// migration 010). A login is a refresh token family: the row holds the one refresh token id that
+// may be used next; deleting the row revokes every token of the login on every node at once.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { nowIso } from '../core/time.js';
+
+/** Live logins one user keeps at most: the oldest beyond are ended (a script logging in forever stays bounded). */
+export const MAX_SESSIONS_PER_USER = 100;
+
+export interface NewTokenSession {
+  id: string;
+  userGuid: string;
+  refreshJti: string;
+  expiresAt: string;
+}
+
+/** Records a login; forgets the user's expired ones and ends the oldest beyond the cap. */
+export async function startTokenSession(db: Kysely<Database>, session: NewTokenSession): Promise<void> {
+  const now = nowIso();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('token_sessions').where('user_guid', '=', session.userGuid).where('expires_at', '<=', now).execute();
+    await trx
+      .insertInto('token_sessions')
+      .values({
+        id: session.id,
+        user_guid: session.userGuid,
+        refresh_jti: session.refreshJti,
+        created_at: now,
+        expires_at: session.expiresAt,
+      })
+      .execute();
+    const beyondCap = trx
+      .selectFrom('token_sessions')
+      .select('id')
+      .where('user_guid', '=', session.userGuid)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(1_000_000)
+      .offset(MAX_SESSIONS_PER_USER);
+    await trx.deleteFrom('token_sessions').where('id', 'in', beyondCap).execute();
+  });
+}
+
+export type RotationOutcome = 'rotated' | 'reused' | 'unknown';
+
+/**
+ * Moves a login on from the refresh token just used to the next one. One guarded update, so of
+ * two refreshes with the same token only one succeeds. A token that is not the login's current
+ * one was used before (or stolen and used by someone else first): the login ends ('reused').
+ */
+export async function rotateTokenSession(
+  db: Kysely<Database>,
+  session: { id: string; userGuid: string; usedJti: string; nextJti: string; expiresAt: string },
+): Promise<RotationOutcome> {
+  const updated = await db
+    .updateTable('token_sessions')
+    .set({ refresh_jti: session.nextJti, expires_at: session.expiresAt })
+    .where('id', '=', session.id)
+    .where('user_guid', '=', session.userGuid)
+    .where('refresh_jti', '=', session.usedJti)
+    .where('expires_at', '>', nowIso())
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 1) return 'rotated';
+  const ended = await db
+    .deleteFrom('token_sessions')
+    .where('id', '=', session.id)
+    .where('user_guid', '=', session.userGuid)
+    .executeTakeFirst();
+  return Number(ended.numDeletedRows) > 0 ? 'reused' : 'unknown';
+}
+
+/**
+ * The login a token id names: the login's own id, its current refresh token's id, or its current
+ * access token's (the refresh token's id less `-r`).
+ */
+export async function findTokenSession(db: Kysely<Database>, tokenId: string): Promise<{ id: string; user_guid: string } | undefined> {
+  return db
+    .selectFrom('token_sessions')
+    .select(['id', 'user_guid'])
+    .where((eb) => eb.or([eb('id', '=', tokenId), eb('refresh_jti', '=', tokenId), eb('refresh_jti', '=', `${tokenId}-r`)]))
+    .where('expires_at', '>', nowIso())
+    .executeTakeFirst();
+}
+
+export async function endTokenSession(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('token_sessions').where('id', '=', id).execute();
+}
+
+/**
+ * Sets a user's password hash; with `revokeTokens`, every token issued to them before stops
+ * working, and their vSphere sessions end.
+ */
+export async function setPasswordHash(db: Kysely<Database>, userId: number, hash: string, revokeTokens: boolean): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const user = await trx
+      .updateTable('users')
+      .set({
+        password_hash: hash,
+        updated_at: nowIso(),
+        ...(revokeTokens ? { token_generation: sql<number>`token_generation + 1` } : {}),
+      })
+      .where('id', '=', userId)
+      .returning('guid')
+      .executeTakeFirst();
+    if (revokeTokens && user) await endLogins(trx, user.guid);
+  });
+}
+
+/** Replaces a hash made with weaker parameters, unless the password was changed meanwhile. */
+export async function upgradePasswordHash(db: Kysely<Database>, userId: number, oldHash: string, newHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: newHash }).where('id', '=', userId).where('password_hash', '=', oldHash).execute();
+}
+
+/** Revokes every token of the user (access and refresh, every login, vSphere sessions), as UAA's revoke/user does. */
+export async function revokeUserTokens(db: Kysely<Database>, userGuid: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('users')
+      .set({ token_generation: sql<number>`token_generation + 1` })
+      .where('guid', '=', userGuid)
+      .execute();
+    await endLogins(trx, userGuid);
+  });
+}
+
+/** Ends every login of the user: their token sessions and their vSphere sessions. */
+export async function endLogins(db: Kysely<Database>, userGuid: string): Promise<void> {
+  await db.deleteFrom('token_sessions').where('user_guid', '=', userGuid).execute();
+  await db.deleteFrom('vsphere_sessions').where('user_guid', '=', userGuid).execute();
+}
