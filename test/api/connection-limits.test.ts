@@ -187,6 +187,23 @@ describe('connections per address', () => {
     assert.equal(vsphereAnswer.body.error_type, 'SERVICE_UNAVAILABLE');
     await vsphere.closed;
 
+    const dbvisit = rawConnection(port);
+    await dbvisit.connected;
+    dbvisit.send('POST /task/list HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+    const dbvisitAnswer = await dbvisit.answer();
+    assert.equal(dbvisitAnswer.status, 429);
+    assert.equal(dbvisitAnswer.body.successful, false);
+    await dbvisit.closed;
+
+    const astra = rawConnection(port);
+    await astra.connected;
+    astra.send(get('/accounts/x/core/v1/tasks'));
+    const astraAnswer = await astra.answer();
+    assert.equal(astraAnswer.status, 429);
+    assert.match(astraAnswer.head, /content-type: application\/problem\+json/i);
+    assert.equal(astraAnswer.body.status, '429');
+    await astra.closed;
+
     const probe = rawConnection(port);
     await probe.connected;
     probe.send(get('/healthz'));

@@ -40,12 +40,14 @@ export class AstraProblem extends Error {
   constructor(
     readonly problem: ProblemNumber,
     readonly invalidParams?: InvalidParam[],
+    /** A status other than the problem's own (a rate limit: 429 with problem 24). */
+    readonly statusOverride?: number,
   ) {
     super(PROBLEMS[problem].title);
   }
 
   get status(): number {
-    return PROBLEMS[this.problem].status;
+    return this.statusOverride ?? PROBLEMS[this.problem].status;
   }
 }
 
@@ -62,8 +64,8 @@ export interface ProblemBody {
 }
 
 export function problemBody(problem: AstraProblem): ProblemBody {
-  const { status, title, detail } = PROBLEMS[problem.problem];
-  const body: ProblemBody = { type: `https://astra.netapp.io/problems/${problem.problem}`, title, detail, status: String(status) };
+  const { title, detail } = PROBLEMS[problem.problem];
+  const body: ProblemBody = { type: `https://astra.netapp.io/problems/${problem.problem}`, title, detail, status: String(problem.status) };
   if (problem.invalidParams) body.invalidParams = problem.invalidParams;
   return body;
 }
@@ -90,6 +92,9 @@ export function toProblem(error: unknown): AstraProblem | undefined {
   if (error === undefined) return undefined;
   if (error instanceof AstraProblem) return error;
   if (error instanceof ApiError) {
+    // Astra has no problem for a rate limit: 24 says "try later" in its words, and 429 (not its
+    // 503) says the client, not the service, is the cause (as vSphere's service_unavailable does).
+    if (error.errorName === 'TooManyRequests') return new AstraProblem(24, undefined, 429);
     const n = FROM_CATALOG[error.errorName];
     return n === undefined ? undefined : new AstraProblem(n);
   }
