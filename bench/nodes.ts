@@ -62,10 +62,14 @@ export async function severalNodes(opts: NodesOptions): Promise<void> {
   await admin.query(`create database ${database}`);
   const pool = new pg.Pool({ connectionString: withDatabase(url, database), max: 2 });
   const servers: Server[] = [];
+  // Every node on the database opens its token signing keys with the same secret key file.
+  const keyDir = mkdtempSync(path.join(tmpdir(), 'taskd-bench-key-'));
+  removeOnExit(keyDir);
   const env = (role: string): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = {
       ...process.env,
       TASKD_DATABASE_URL: withDatabase(url, database),
+      TASKD_SECRET_KEY_FILE: path.join(keyDir, 'secret.key'),
       TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD,
       TASKD_RUNNER_SLOTS: String(opts.slots),
       TASKD_ACCESS_TOKEN_SECONDS: '7200',

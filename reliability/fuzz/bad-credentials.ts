@@ -2,8 +2,9 @@
 // tokens, tokens of a removed user, and the vSphere and Dbvisit equivalents (unknown sessions,
 // wrong passwords). Each is the real thing changed in one way, so a 401 means that one change
 // was noticed.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
+import type { CurrentSigningKey } from '../../test/support/signing-key.js';
 import type { Credential } from './routes.js';
 import type { FuzzTarget } from './target.js';
 
@@ -26,19 +27,24 @@ const bearer = (kind: string, token: string): BadCredential => ({
 const basicHeader = (userPass: string) => `Basic ${Buffer.from(userPass).toString('base64')}`;
 
 async function signed(
-  key: Uint8Array,
+  key: { kid: string; privateKey: KeyObject | Uint8Array },
   claims: Record<string, unknown>,
   options: { alg?: string; exp?: number; iss?: string } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ token_use: 'access', client_id: 'cf', ...claims })
-    .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' })
+    .setProtectedHeader({ alg: options.alg ?? 'RS256', typ: 'JWT', kid: key.kid })
     .setSubject(String(claims.user_id))
     .setIssuer(options.iss ?? 'taskd')
     .setJti(randomUUID())
     .setIssuedAt(now - 7200)
     .setExpirationTime(options.exp ?? now + 3600)
-    .sign(key);
+    .sign(key.privateKey);
+}
+
+function publicKeyAsHmacSecret(key: CurrentSigningKey): { kid: string; privateKey: Uint8Array } {
+  const pem = createPublicKey(key.privateKey).export({ format: 'pem', type: 'spki' }).toString();
+  return { kid: key.kid, privateKey: new TextEncoder().encode(pem) };
 }
 
 /** Every bad credential, ready to send. `quick` keeps a few of each credential. */
@@ -59,11 +65,14 @@ export async function badCredentials(target: FuzzTarget, quick: boolean): Promis
     bearer('alg-none', `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${payload}.`),
   ];
   const moreTokens: BadCredential[] = [
-    bearer('wrong-signature', await signed(new Uint8Array(randomBytes(32)), admin)),
-    bearer('alg-hs512-same-key', await signed(key, admin, { alg: 'HS512' })),
-    // HS256 is taskd's only algorithm and its key is a shared secret: there is no public key to
-    // confuse with, so the confusion case is a token that claims RS256 over an HMAC signature.
-    bearer('alg-rs256-claimed', `${base64url.encode(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${payload}.${valid.split('.')[2]}`),
+    // The right kid, another key.
+    bearer(
+      'wrong-signature',
+      await signed({ kid: key.kid, privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey }, admin),
+    ),
+    bearer('alg-rs512-same-key', await signed(key, admin, { alg: 'RS512' })),
+    // Algorithm confusion: an HMAC keyed with the public key (anyone may read it at /token_keys).
+    bearer('alg-hs256-public-key', await signed(publicKeyAsHmacSecret(key), admin, { alg: 'HS256' })),
     bearer('wrong-issuer', await signed(key, admin, { iss: 'evil' })),
     bearer('refresh-as-access', refresh),
     bearer('truncated', valid.slice(0, -6)),

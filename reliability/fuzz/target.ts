@@ -9,6 +9,7 @@ import { Harness, type StoreKind } from '../../test/support/harness.js';
 import { seedTask } from '../../test/support/tasks.js';
 import { appWithCurrentDroplet } from '../../test/droplets/helpers.js';
 import { basic as basicAuth } from '../support/http.js';
+import { currentSigningKey, type CurrentSigningKey } from '../../test/support/signing-key.js';
 
 export interface World {
   orgGuid: string;
@@ -104,14 +105,9 @@ export class FuzzTarget {
     return { token: actor.token, session, basic };
   }
 
-  /** The key taskd signs tokens with (read from the store), to forge tokens that differ in one way only. */
-  async signingKey(): Promise<Uint8Array> {
-    const row = await this.harness.db
-      .selectFrom('settings')
-      .select('value')
-      .where('name', '=', 'token_signing_key')
-      .executeTakeFirstOrThrow();
-    return new Uint8Array(Buffer.from(row.value, 'base64url'));
+  /** The key taskd signs tokens with (read from the store, opened with the secret key file), to forge tokens that differ in one way only. */
+  signingKey(): Promise<CurrentSigningKey> {
+    return currentSigningKey(this.harness.db, this.harness.config.dataDir, this.harness.config.secretKeyFile);
   }
 
   /** Which of the attacker's own credentials no longer work (a run that lost them tests little). */

@@ -97,7 +97,7 @@ export class SandboxWorld {
     const world = new SandboxWorld(root);
     try {
       mkdirSync(world.dataDir);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DATA_FS_MB}m,mode=755`, 'taskd-sandbox-data', world.dataDir], {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${DATA_FS_MB}m,mode=700`, 'taskd-sandbox-data', world.dataDir], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       world.mounted = true;

@@ -50,7 +50,9 @@ export function envWithoutTaskd(env: Record<string, string>): Record<string, str
 /** envWithoutTaskd, on the harness's store: its PostgreSQL schema, if it has one (SQLite: the data directory's file). */
 export function storeEnv(h: Harness, env: Record<string, string>): Record<string, string> {
   const databaseUrl = h.databaseUrlForProcess;
-  return envWithoutTaskd({ ...(databaseUrl ? { TASKD_DATABASE_URL: databaseUrl } : {}), ...env });
+  // Every node on the store needs its secret key file (which opens the token signing keys), whatever its data directory.
+  const secretKeyFile: Record<string, string> = h.config.secretKeyFile ? { TASKD_SECRET_KEY_FILE: h.config.secretKeyFile } : {};
+  return envWithoutTaskd({ ...(databaseUrl ? { TASKD_DATABASE_URL: databaseUrl } : {}), ...secretKeyFile, ...env });
 }
 
 export interface StartOptions {

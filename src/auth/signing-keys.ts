@@ -169,9 +169,10 @@ export class SigningKeys {
     const keys = new Map<string, LoadedKey>();
     for (const row of rows) {
       const known = this.keys.get(row.kid);
+      const createdAtMs = Date.parse(row.created_at);
       const retireAfterMs = row.retire_after === null ? undefined : Date.parse(row.retire_after);
       if (known?.signKey) {
-        keys.set(row.kid, { ...known, retireAfterMs });
+        keys.set(row.kid, { ...known, createdAtMs, retireAfterMs });
         continue;
       }
       const pkcs8 = decrypt(this.secret, row.kid, row.private_encrypted);
@@ -184,7 +185,7 @@ export class SigningKeys {
       const publicKey = createPublicKey(row.public_pem);
       keys.set(row.kid, {
         kid: row.kid,
-        createdAtMs: Date.parse(row.created_at),
+        createdAtMs,
         retireAfterMs,
         verifyKey: await crypto.subtle.importKey('spki', publicKey.export({ format: 'der', type: 'spki' }), ALGORITHM, false, ['verify']),
         signKey: pkcs8 ? await crypto.subtle.importKey('pkcs8', new Uint8Array(pkcs8), ALGORITHM, false, ['sign']) : undefined,

@@ -9,6 +9,7 @@ import { pushVerb } from './verbs/push.js';
 import { taskVerbs } from './verbs/tasks.js';
 import { logsVerb } from './verbs/logs.js';
 import { progressVerb } from './verbs/progress.js';
+import { operatorVerbs } from './verbs/operator.js';
 
 // `taskd logs ... | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -17,7 +18,17 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const program = new Command('taskd').description('A self-hosted task service speaking the Cloud Foundry v3 Tasks API');
-const verbs = [serveCommand(), ...sessionVerbs(), ...adminVerbs(), ...listVerbs(), pushVerb(), ...taskVerbs(), logsVerb(), progressVerb()];
+const verbs = [
+  serveCommand(),
+  ...sessionVerbs(),
+  ...adminVerbs(),
+  ...listVerbs(),
+  pushVerb(),
+  ...taskVerbs(),
+  logsVerb(),
+  progressVerb(),
+  operatorVerbs(),
+];
 for (const command of [program, ...verbs]) command.exitOverride();
 for (const verb of verbs) program.addCommand(verb);
 

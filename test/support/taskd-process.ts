@@ -21,7 +21,13 @@ export class TaskdProcess {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
     const databaseUrl = h.databaseUrlForProcess;
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
-      env: { ...clean, ...(databaseUrl ? { TASKD_DATABASE_URL: databaseUrl } : {}), ...env },
+      // The harness's secret key file: a node with a data directory of its own shares the store's signing keys.
+      env: {
+        ...clean,
+        ...(databaseUrl ? { TASKD_DATABASE_URL: databaseUrl } : {}),
+        TASKD_SECRET_KEY_FILE: h.config.secretKeyFile!,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const taskd = new TaskdProcess(child);
