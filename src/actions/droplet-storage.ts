@@ -101,8 +101,12 @@ export async function reserveUpTo(
   });
 }
 
-/** Refuses at once when the organization's droplets already take their whole budget. */
-export async function assertDropletStorageLeft(db: Kysely<Database>, organizationId: number, limitBytes: number): Promise<void> {
+/**
+ * Refuses at once when the organization's droplets already take their whole budget; otherwise
+ * answers what they take.
+ */
+export async function assertDropletStorageLeft(db: Kysely<Database>, organizationId: number, limitBytes: number): Promise<number> {
   const used = await dropletBytesOfOrganization(db, organizationId);
   if (used >= limitBytes) throw dropletStorageExceeded(limitBytes, used);
+  return used;
 }

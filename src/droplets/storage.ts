@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import { extractBundle, type BundleLimits, type ExtractedBundle } from './bundle.js';
+import type { UploadRoom } from './org-lanes.js';
 
 /** Most entries a droplet may hold (directories included). */
 export const MAX_DROPLET_ENTRIES = 100_000;
@@ -28,6 +29,9 @@ export interface ReceivedUpload {
   path: string;
   size: number;
 }
+
+/** The upload did not fit in the room it was given; nothing of it was kept. */
+export class UploadOverBudget extends Error {}
 
 export class DropletFiles {
   readonly root: string;
@@ -50,11 +54,22 @@ export class DropletFiles {
     return path.join(this.incoming, `${randomUUID()}.upload`);
   }
 
-  /** Streams an upload to a private temporary file. */
-  async receive(source: Readable): Promise<ReceivedUpload> {
+  /**
+   * Streams an upload to a private temporary file. Beyond the room it is given, the rest of the
+   * upload is read (so the request ends normally) but not written, and UploadOverBudget is thrown.
+   */
+  async receive(source: Readable, room?: UploadRoom): Promise<ReceivedUpload> {
     const file = await this.newIncomingFile();
+    let over = false;
+    const counting = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (!over && room && !room.take(chunk.length)) over = true;
+        done(null, over ? undefined : chunk);
+      },
+    });
     try {
-      await pipeline(source, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, counting, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+      if (over) throw new UploadOverBudget();
       return { path: file, size: (await stat(file)).size };
     } catch (err) {
       await this.discard(file);

@@ -105,7 +105,7 @@ describeEachStore(
       assert.equal(res.status, 422, res.text);
       assert.match(
         res.body.errors[0].detail,
-        /^Droplet storage limit exceeded: .*; its droplets take 0\.6 MB and this droplet needs more than 0\.5 MB\./,
+        /^Droplet storage limit exceeded: .*; its droplets take 0\.6 MB and this droplet needs more than 0\.4 MB\./,
       );
       cfError(res, 422, 'CF-UnprocessableEntity', 10008);
       assert.equal((await h.get(`/v3/droplets/${droplet.guid}`)).body.state, 'AWAITING_UPLOAD');

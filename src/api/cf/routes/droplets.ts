@@ -21,10 +21,10 @@ import {
   type UploadContext,
 } from '../../../actions/upload.js';
 import { setCurrentDroplet } from '../../../actions/current-droplet.js';
-import { assertDropletStorageLeft, MB } from '../../../actions/droplet-storage.js';
-import { OrgLanes } from '../../../droplets/org-lanes.js';
+import { assertDropletStorageLeft, dropletStorageExceeded, MB } from '../../../actions/droplet-storage.js';
+import { OrgLanes, OrgReceipts, type UploadRoom } from '../../../droplets/org-lanes.js';
 import { completedJob } from '../../../actions/jobs.js';
-import { bundleLimits, DropletFiles, type ReceivedUpload } from '../../../droplets/storage.js';
+import { bundleLimits, DropletFiles, UploadOverBudget, type ReceivedUpload } from '../../../droplets/storage.js';
 import { BITS_FIELD, checkUploadedFile, isTgzName, missingBits, parseDropletCreate, parseDropletUpdate } from '../messages/droplet.js';
 import { parseCurrentDropletUpdate } from '../messages/current-droplet.js';
 import { presentCurrentDropletRelationship, presentDroplet, type SecretsView } from '../presenters/droplet.js';
@@ -46,6 +46,7 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
     dropletsPerApp: ctx.config.dropletsPerApp,
     lanes: new OrgLanes(),
   };
+  const receipts = new OrgReceipts();
 
   // Upload jobs run after their request has been answered; closing taskd waits for them.
   const running = new Set<Promise<void>>();
@@ -118,15 +119,17 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
       .send();
   });
 
-  /** Reads the `bits` part to a temporary file, with CF's checks of the file. */
-  async function receiveBits(request: FastifyRequest): Promise<ReceivedUpload> {
+  /** Reads the `bits` part to a temporary file, with CF's checks of the file, within the room given. */
+  async function receiveBits(request: FastifyRequest, room: UploadRoom): Promise<ReceivedUpload> {
     if (!request.isMultipart()) throw missingBits();
     for await (const part of request.parts()) {
       if (part.type !== 'file') continue;
       if (part.fieldname !== BITS_FIELD) throw missingBits();
       const name = part.filename;
       if (!isTgzName(name)) checkUploadedFile(name, await isEmpty(part.file));
-      const received = await files.receive(part.file);
+      const received = await files.receive(part.file, room).catch((err) => {
+        throw err instanceof UploadOverBudget ? dropletStorageExceeded(uploads.orgDropletMaxBytes, room.used(), room.left()) : err;
+      });
       if (part.file.truncated) {
         await files.discard(received.path);
         throw new ApiError('RequestEntityTooLarge', `the droplet file is larger than the maximum of ${ctx.config.maxBundleBytes} bytes`);
@@ -154,14 +157,21 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
       // file has arrived the droplet stays AWAITING_UPLOAD, so an oversized or broken request
       // leaves it ready for another attempt.
       assertUploadable(actor, found);
-      await assertDropletStorageLeft(db, found.org.id, uploads.orgDropletMaxBytes);
-      const upload = await receiveBits(request);
+      // The file counts against the organization's budget as it arrives, then as the droplet's.
+      const used = await assertDropletStorageLeft(db, found.org.id, uploads.orgDropletMaxBytes);
+      const room = receipts.open(found.org.id, used, uploads.orgDropletMaxBytes);
+      let upload: ReceivedUpload;
       let accepted: Awaited<ReturnType<typeof acceptUpload>>;
       try {
-        accepted = await acceptUpload(db, actor, found, { size: upload.size, orgDropletMaxBytes: uploads.orgDropletMaxBytes });
-      } catch (err) {
-        await files.discard(upload.path);
-        throw err;
+        upload = await receiveBits(request, room);
+        try {
+          accepted = await acceptUpload(db, actor, found, { size: upload.size, orgDropletMaxBytes: uploads.orgDropletMaxBytes });
+        } catch (err) {
+          await files.discard(upload.path);
+          throw err;
+        }
+      } finally {
+        room.release();
       }
       const work = processUpload(uploads, { dropletGuid: accepted.droplet.guid, jobGuid: accepted.job.guid, upload: upload.path });
       running.add(work);
