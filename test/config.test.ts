@@ -203,3 +203,19 @@ test('fair scheduling: timeouts, running limits and reserved slots have safe def
   });
   assert.throws(() => loadConfig({ env: { TASKD_ORG_RUNNING_TASKS_LIMIT: '-1' } }), /TASKD_ORG_RUNNING_TASKS_LIMIT must be a whole number/);
 });
+
+test('droplet and environment budgets: bounded by default, set from the environment or the config file', () => {
+  const c = loadConfig({ env: {} });
+  assert.equal(c.dropletsPerApp, 5);
+  assert.equal(c.orgDropletMaxMb, 2048);
+  assert.equal(c.maxAppEnvChars, 65_536);
+  const set = loadConfig({ env: { TASKD_DROPLETS_PER_APP: '3', TASKD_ORG_DROPLET_MAX_MB: '512', TASKD_MAX_APP_ENV_CHARS: '4096' } });
+  assert.deepEqual([set.dropletsPerApp, set.orgDropletMaxMb, set.maxAppEnvChars], [3, 512, 4096]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'taskd-config-'));
+  const file = path.join(dir, 'taskd.json');
+  writeFileSync(file, JSON.stringify({ orgDropletMaxMb: 100 }));
+  assert.equal(loadConfig({ file, env: {} }).orgDropletMaxMb, 100);
+  for (const name of ['TASKD_DROPLETS_PER_APP', 'TASKD_ORG_DROPLET_MAX_MB', 'TASKD_MAX_APP_ENV_CHARS']) {
+    assert.throws(() => loadConfig({ env: { [name]: '0' } }), new RegExp(`${name} must be a positive integer`));
+  }
+});
