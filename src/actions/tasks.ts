@@ -141,7 +141,7 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
   // Beside the disk maximum, before the template is looked up; a template's memory is checked once found.
   if (input.memoryInMb !== undefined) checkMemoryMaximum(input.memoryInMb, config);
   const maxTimeout = config.maximumTaskTimeoutSeconds;
-  if (input.timeoutSeconds !== undefined && maxTimeout !== undefined && input.timeoutSeconds > maxTimeout) {
+  if (input.timeoutSeconds !== undefined && input.timeoutSeconds > maxTimeout) {
     throw unprocessable(`Timeout in seconds must be less than or equal to ${maxTimeout}`);
   }
   // CF asks its backend to run the task after committing it; taskd's equivalent is whether any

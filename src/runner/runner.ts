@@ -1,9 +1,9 @@
-// The runner of one taskd node: claims PENDING tasks oldest first while it has free slots, runs
+// The runner of one taskd node: claims PENDING tasks fairly while it has free slots, runs
 // each under the task supervisor, freezes and thaws the ones paused and resumed, stops the ones
 // cancelled or deleted, and fails the tasks of runners that died. At start it takes back the
 // tasks the supervisor kept running while taskd was down. Signals from this node's actions make
 // it act at once; a poll catches what other nodes changed.
-import type { Config } from '../config.js';
+import { reservedSlots, type Config } from '../config.js';
 import type { Logger } from '../context.js';
 import type { Store } from '../store/database.js';
 import { RunnerHeartbeat } from './heartbeat.js';
@@ -37,6 +37,12 @@ export type RunnerConfig = Pick<
   | 'taskUid'
   | 'taskGid'
   | 'taskCpuCores'
+  | 'runnerReservedSlots'
+  | 'orgRunningTasksLimit'
+  | 'spaceRunningTasksLimit'
+  | 'taskOutputMaxBytes'
+  | 'taskOutputMaxLines'
+  | 'orgOutputMaxMb'
 >;
 
 /** What gives a task its identity towards the API: its own token, and where the API is. */
@@ -62,6 +68,7 @@ export class Runner {
   private claimAgain = false;
   private stopped = false;
   private lastReconcile = 0;
+  private readonly reservedSlots: number;
 
   constructor(
     store: Store,
@@ -71,6 +78,7 @@ export class Runner {
     identity?: TaskIdentity,
   ) {
     const onError = (err: unknown, msg = 'runner error') => log.error({ err }, msg);
+    this.reservedSlots = reservedSlots(config);
     this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) =>
       onError(err, 'runner heartbeat failed'),
     );
@@ -109,6 +117,12 @@ export class Runner {
         return identity?.apiUrl() ?? config.externalUrl;
       },
       taskToken: identity?.token,
+      outputBudget: {
+        taskMaxBytes: config.taskOutputMaxBytes,
+        taskMaxLines: config.taskOutputMaxLines,
+        orgMaxBytes: config.orgOutputMaxMb * 1024 * 1024,
+      },
+      outputTruncated: (reason) => signals.outputTruncated(reason),
     };
   }
 
@@ -202,16 +216,30 @@ export class Runner {
     );
   }
 
+  /**
+   * Claims while slots are free. The node's last reserved slots (reservedSlots) go only to
+   * organizations with nothing running anywhere: however long one tenant's tasks run, another
+   * arriving finds a slot at once. The others go to whoever is waiting, fairly (claimTasks).
+   */
   private async claimWhileFree(): Promise<void> {
     try {
       while (!this.stopped) {
         const free = this.config.runnerSlots - this.held.size;
         if (free <= 0) return;
-        const freeMemory = this.freeMemoryMb;
+        const open = free - this.reservedSlots;
+        const maxMemoryMb = this.freeMemoryMb;
         // With a memory bound, one task per claim: each claim must see what the last one took.
-        const claimed = freeMemory === undefined ? await this.tasks.claim(free) : await this.tasks.claim(1, freeMemory);
+        const wanted = maxMemoryMb !== undefined ? 1 : open > 0 ? open : free;
+        const claimed = await this.tasks.claim(wanted, {
+          maxMemoryMb,
+          orgRunningLimit: this.config.orgRunningTasksLimit,
+          spaceRunningLimit: this.config.spaceRunningTasksLimit,
+          idleOrgsOnly: open <= 0,
+        });
         for (const task of claimed) this.launch(new RunningTask(this.deps, task));
-        if (claimed.length < (freeMemory === undefined ? free : 1)) return;
+        // Fewer than asked: nobody else may have a slot now (an idle organization's task would
+        // have been among them).
+        if (claimed.length < wanted) return;
       }
     } catch (err) {
       this.log.error({ err }, 'claiming tasks failed');

@@ -14,6 +14,7 @@ import {
   failUnclaimedCancels,
   markPaused,
   recordTaskEnds,
+  type ClaimRules,
   type LostTask,
   type RecordedFinish,
 } from '../store/tasks/transitions.js';
@@ -35,9 +36,9 @@ export class RunnerTaskStore {
     private readonly runnerId: string,
   ) {}
 
-  /** Up to `limit` PENDING tasks, oldest first, now RUNNING here; with `maxMemoryMb`, only those that fit. */
-  claim(limit: number, maxMemoryMb?: number): Promise<ClaimedTask[]> {
-    return claimTasks(this.db, this.dialect, this.runnerId, limit, maxMemoryMb);
+  /** Up to `limit` PENDING tasks, now RUNNING here, taken fairly across organizations and spaces (claimTasks). */
+  claim(limit: number, rules: ClaimRules): Promise<ClaimedTask[]> {
+    return claimTasks(this.db, this.dialect, this.runnerId, limit, rules);
   }
 
   /** The tasks of these guids still held by a runner, now held by this one (its supervisor runs them). */

@@ -15,38 +15,120 @@ import { leaseCutoff, runnerNames } from '../runners.js';
 const CANCELING: TaskState = 'CANCELING';
 const PENDING: TaskState = 'PENDING';
 
+/** Who may be given a slot by one claim. */
+export interface ClaimRules {
+  /** Only tasks that ask for no more memory than this (what this node has free). */
+  maxMemoryMb?: number;
+  /** Tasks an organization, and a space, may hold on runners at once over all nodes; 0: no limit. */
+  orgRunningLimit: number;
+  spaceRunningLimit: number;
+  /** Reserved slots: only organizations with nothing held on any runner, one task each. */
+  idleOrgsOnly?: boolean;
+}
+
+/** Far above any quota: what "no limit" compares against. */
+const NO_LIMIT = 2 ** 31 - 1;
+
 /**
- * Moves up to `limit` PENDING tasks, oldest first, to RUNNING for this runner in one statement;
- * with `maxMemoryMb`, only tasks that ask for no more memory than that.
- * On PostgreSQL the candidate rows are locked with SKIP LOCKED so concurrent runners each take
- * different tasks instead of queueing behind one another; SQLite has a single writer anyway.
- * The candidates are a CTE, evaluated once: as a plain `IN (subquery)` PostgreSQL may rescan
- * the subquery and claim more rows than the limit (seen here: 4 claimed for 2 free slots).
+ * Moves up to `limit` PENDING tasks to RUNNING for this runner in one statement, fairly: the
+ * organizations holding the fewest tasks on runners go first, and within one the spaces holding
+ * the fewest, oldest first in a space; each takes turns as if claimed one at a time (its k-th task
+ * here counts as holding k-1 more). An organization or space at its running limit waits, PENDING.
+ * The waiting spaces come from the task counters and each gives at most `limit` of its oldest
+ * tasks from the queue's key (migration 011), so a claim reads a few rows per waiting space
+ * however many tasks wait.
+ * On PostgreSQL claims take turns on a transaction-level advisory lock (per schema): each then
+ * sees the running counts the previous one committed, so limits hold across nodes. The chosen
+ * rows are still locked with SKIP LOCKED, so a row an API request is changing is passed over
+ * rather than waited for. The candidates are a materialized CTE, evaluated once: as a plain
+ * `IN (subquery)` PostgreSQL may rescan it and claim more rows than the limit.
  */
 export async function claimTasks(
   db: Kysely<Database>,
   dialect: DialectName,
   runnerId: string,
   limit: number,
-  maxMemoryMb?: number,
+  rules: ClaimRules,
 ): Promise<ClaimedTask[]> {
-  const now = nowIso();
-  // The app, space and organization come with the claim (launchContext).
-  const claimed = await db
-    .with('oldest', (db) => {
-      let oldest = db.selectFrom('tasks').select('id').where('state', 'in', TRANSITIONS.claim.from).orderBy('id').limit(limit);
-      // Only what fits this node's free memory: a bigger task waits for a node that has room.
-      if (maxMemoryMb !== undefined) oldest = oldest.where('memory_in_mb', '<=', maxMemoryMb);
-      return dialect === 'postgres' ? oldest.forUpdate().skipLocked() : oldest;
-    })
-    .updateTable('tasks')
-    .set({ state: TRANSITIONS.claim.to, runner_id: runnerId, started_at: now, updated_at: now })
-    .where('id', 'in', (eb) => eb.selectFrom('oldest').select('oldest.id'))
-    .where('state', 'in', TRANSITIONS.claim.from)
-    .returningAll()
-    .returning(launchContext)
-    .execute();
+  if (limit <= 0) return [];
+  if (dialect === 'sqlite') return withLaunchContext(await claimChosen(db, dialect, runnerId, limit, rules));
+  const claimed = await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext(current_schema()))`.execute(trx);
+    return claimChosen(trx, dialect, runnerId, limit, rules);
+  });
   return withLaunchContext(claimed);
+}
+
+/** The advisory lock class of claims (with the schema's hash as the second key). */
+const CLAIM_LOCK = 4_711_017;
+
+function claimChosen(db: Kysely<Database>, dialect: DialectName, runnerId: string, limit: number, rules: ClaimRules) {
+  const now = nowIso();
+  return (
+    db
+      .with(
+        (cte) => cte('chosen').materialized(),
+        () => fairCandidates(dialect, limit, rules),
+      )
+      .updateTable('tasks')
+      .set({ state: TRANSITIONS.claim.to, runner_id: runnerId, started_at: now, updated_at: now })
+      .where('id', 'in', (eb) => eb.selectFrom('chosen').select('chosen.id'))
+      .where('state', 'in', TRANSITIONS.claim.from)
+      .returningAll()
+      // The app, space and organization come with the claim (launchContext).
+      .returning(launchContext)
+      .execute()
+  );
+}
+
+/** The ids of the tasks a claim takes (see claimTasks), as one statement. */
+function fairCandidates(dialect: DialectName, limit: number, rules: ClaimRules) {
+  const held = sql.join(RUNNER_HELD_STATES);
+  const orgLimit = rules.orgRunningLimit > 0 ? rules.orgRunningLimit : NO_LIMIT;
+  const spaceLimit = rules.spaceRunningLimit > 0 ? rules.spaceRunningLimit : NO_LIMIT;
+  const fits = rules.maxMemoryMb === undefined ? sql`` : sql`and q.memory_in_mb <= ${rules.maxMemoryMb}`;
+  const fitsOldest = rules.maxMemoryMb === undefined ? sql`` : sql`and o.memory_in_mb <= ${rules.maxMemoryMb}`;
+  // A reserved slot takes the oldest task of an idle organization: one per space is enough.
+  const perSpace = rules.idleOrgsOnly ? 1 : limit;
+  const idleOnly = rules.idleOrgsOnly ? sql`and org_running = 0 and org_turn = 1` : sql``;
+  // Each waiting space's oldest PENDING tasks, from the queue's key (migration 011): LATERAL on
+  // PostgreSQL; SQLite has none, so there the range ends at the space's perSpace-th oldest.
+  const oldestOfSpace =
+    dialect === 'postgres'
+      ? sql`cross join lateral (select q.id from task_queue q
+            where q.space_id = s.space_id ${fits} order by q.id limit ${perSpace}) q`
+      : sql`join task_queue q on q.space_id = s.space_id ${fits}
+            and q.id <= coalesce((select o.id from task_queue o where o.space_id = s.space_id ${fitsOldest}
+              order by o.id limit 1 offset ${perSpace - 1}), ${Number.MAX_SAFE_INTEGER})`;
+  const chosen = sql<{ id: number }>`
+    with waiting_spaces as (
+      select w.space_id, w.organization_id,
+        (select coalesce(sum(r.count), 0) from task_counts r where r.space_id = w.space_id and r.state in (${held})) as space_running
+      from task_counts w where w.state = ${PENDING} and w.count > 0
+    ), waiting_orgs as (
+      select g.organization_id,
+        (select coalesce(sum(r.count), 0) from task_counts r where r.organization_id = g.organization_id and r.state in (${held})) as org_running
+      from (select distinct organization_id from waiting_spaces) g
+    ), open_spaces as (
+      select s.space_id, s.organization_id, s.space_running, o.org_running
+      from waiting_spaces s join waiting_orgs o on o.organization_id = s.organization_id
+      where s.space_running < ${spaceLimit} and o.org_running < ${orgLimit}
+    ), candidates as (
+      select q.id, s.organization_id, s.space_running, s.org_running,
+        row_number() over (partition by s.space_id order by q.id) as space_turn
+      from open_spaces s ${oldestOfSpace}
+    ), ranked as (
+      select id, org_running,
+        row_number() over (partition by organization_id order by space_running + space_turn, id) as org_turn
+      from candidates where space_running + space_turn <= ${spaceLimit}
+    )
+    select id from ranked where org_running + org_turn <= ${orgLimit} ${idleOnly}
+    order by org_running + org_turn, id limit ${limit}`;
+  // PostgreSQL locks the chosen rows (the window functions above cannot carry FOR UPDATE).
+  // Parenthesised here: Kysely writes a raw CTE body as it is.
+  return dialect === 'postgres'
+    ? sql<{ id: number }>`(select l.id from tasks l where l.id in (${chosen}) and l.state = ${PENDING} for update skip locked)`
+    : sql<{ id: number }>`(${chosen})`;
 }
 
 /**
