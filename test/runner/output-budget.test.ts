@@ -5,10 +5,11 @@
 // growing. Small budgets keep the floods fast.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
-import { createTask, eventually, outputOf, runnableApp, taskRow, waitForTask } from './helpers.js';
+import { createTask, eventually, hostWorkDir, outputOf, runnableApp, taskRow, waitForTask } from './helpers.js';
+import { TaskdProcess } from '../support/taskd-process.js';
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
 
 /** 50 MB of 1,000-character lines: far past any budget here, and a second's work for the shell. */
@@ -148,4 +149,41 @@ describeEachStore(
     });
   },
   { orgOutputMaxMb: 1 },
+);
+
+describeEachStore(
+  'the output budget of a task taken back after a restart',
+  (h) => {
+    test('what a task stored before taskd was killed still counts against its budget', async () => {
+      const { app } = await runnableApp(h);
+      // A long lease: the supervisor stops tasks left without a taskd for that long, and a loaded
+      // machine may take a while to start the next one.
+      const budget = { TASKD_TASK_OUTPUT_MAX_LINES: '30', TASKD_RUNNER_LEASE_SECONDS: '300' };
+      let taskd = await TaskdProcess.start(h, budget);
+      try {
+        // 20 lines, then (once the test says go) 20 more: 40 in all, past the budget of 30 only together.
+        const created = await createTask(h, app.guid, 'seq 1 20; while [ ! -e go ]; do sleep 0.05; done; seq 21 40; exec sleep 600');
+        const row = () => taskRow(h, created.guid);
+        await eventually('20 lines are stored', async () => Number((await row())?.output_lines) === 20, 60_000);
+        await taskd.kill('SIGKILL');
+        taskd = await TaskdProcess.start(h, budget);
+        writeFileSync(path.join(hostWorkDir(h, created.guid), 'go'), '');
+        const truncated = await waitForTask(h, created.guid, (t) => t.output_truncated !== null, 60_000);
+        assert.equal(truncated.output_truncated, 'lines');
+        const lines = await outputOf(h, truncated.id);
+        assert.deepEqual(
+          lines.map((l) => l.text),
+          [
+            ...Array.from({ length: 30 }, (_, i) => String(i + 1)),
+            'taskd: output truncated: the task wrote more than 30 lines; later output was not kept',
+          ],
+        );
+        assert.equal((await h.post(`/v3/tasks/${created.guid}/actions/cancel`, {})).status, 202);
+        await waitForTask(h, created.guid, undefined, 60_000);
+      } finally {
+        await taskd.kill('SIGTERM');
+      }
+    });
+  },
+  { runnerSlots: 0 },
 );
