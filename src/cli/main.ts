@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { serveCommand } from './serve.js';
 import { sessionVerbs } from './verbs/session.js';
 import { adminVerbs } from './verbs/admin.js';
+import { adminCredentialVerbs, credentialVerbs } from './verbs/credentials.js';
 import { listVerbs } from './verbs/lists.js';
 import { pushVerb } from './verbs/push.js';
 import { taskVerbs } from './verbs/tasks.js';
@@ -21,14 +22,21 @@ const program = new Command('taskd').description('A self-hosted task service spe
 const verbs = [
   serveCommand(),
   ...sessionVerbs(),
+  ...credentialVerbs(),
   ...adminVerbs(),
   ...listVerbs(),
   pushVerb(),
   ...taskVerbs(),
   logsVerb(),
   progressVerb(),
-  operatorVerbs(),
+  withSubcommands(operatorVerbs(), adminCredentialVerbs()),
 ];
+/** `taskd admin`'s verbs from more than one file (signing keys, credentials). */
+function withSubcommands(group: Command, more: Command[]): Command {
+  for (const verb of more) group.addCommand(verb.exitOverride());
+  return group;
+}
+
 for (const command of [program, ...verbs]) command.exitOverride();
 for (const verb of verbs) program.addCommand(verb);
 

@@ -11,7 +11,7 @@ describe('taskd login, target, orgs, spaces and roles', () => {
   const session = () => JSON.parse(readFileSync(configFile(), 'utf8'));
 
   test('login keeps the API, the tokens and the user in $XDG_CONFIG_HOME/taskd/config.json, readable by the user alone', async () => {
-    const res = await cli.ok(['login', '-a', `${cli.url}/`, '-u', 'admin', '-p', cli.server.adminPassword]);
+    const res = await cli.ok(['login', '-a', `${cli.url}/`, '-u', 'admin', '--password-stdin'], { input: `${cli.server.adminPassword}\n` });
     assert.match(res.stderr, /OK/);
     assert.match(res.stdout, new RegExp(`API endpoint:\\s+${cli.url}\\n`));
     const saved = session();
@@ -37,7 +37,7 @@ describe('taskd login, target, orgs, spaces and roles', () => {
 
   test("a wrong password is one line with the server's reason, exit status 1, and the session is unchanged", async () => {
     const before = readFileSync(configFile(), 'utf8');
-    const res = await cli.run(['login', '-a', cli.url, '-u', 'admin', '-p', 'wrong']);
+    const res = await cli.run(['login', '-a', cli.url, '-u', 'admin'], { env: { TASKD_PASSWORD: 'wrong-password' } });
     assert.equal(res.status, 1);
     assert.deepEqual(
       errorLines(res.stderr).filter((l) => l.startsWith('taskd:')),
@@ -85,8 +85,8 @@ describe('taskd login, target, orgs, spaces and roles', () => {
   });
 
   test('create-user and set-space-role (with the org role cf adds first) let the user work in the space', async () => {
-    await cli.ok(['login', '-a', cli.url, '-u', 'admin', '-p', cli.server.adminPassword]);
-    await cli.ok(['create-user', 'dana', 'dana-password']);
+    await cli.ok(['login', '-a', cli.url, '-u', 'admin'], { env: { TASKD_PASSWORD: cli.server.adminPassword } });
+    await cli.ok(['create-user', 'dana', '--password-stdin'], { input: 'dana-password\n' });
     await cli.ok(['set-space-role', 'dana', 'acme', 'dev', 'SpaceDeveloper']);
     const [again, bad] = await Promise.all([
       cli.ok(['set-space-role', 'dana', 'acme', 'dev', 'SpaceDeveloper']),
@@ -96,7 +96,7 @@ describe('taskd login, target, orgs, spaces and roles', () => {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown role 'Owner'; use one of SpaceDeveloper, SpaceManager, SpaceAuditor, SpaceSupporter/);
     // As dana: the only org and space she may see are targeted at login, as cf does.
-    const login = await cli.ok(['login', '-a', cli.url, '-u', 'dana', '-p', 'dana-password']);
+    const login = await cli.ok(['login', '-a', cli.url, '-u', 'dana', '--password-stdin'], { input: 'dana-password' });
     assert.match(login.stdout, /org:\s+acme\n/);
     assert.match(login.stdout, /space:\s+dev\n/);
     const spaces = await cli.ok(['spaces']);

@@ -17,7 +17,9 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     // The org and space are made in-process: their verbs have their own tests (session.test.ts).
     const org = await cli.server.org('demo');
     await cli.server.space(org.guid, 'dev');
-    await cli.ok(['login', '-a', cli.url, '-u', 'admin', '-p', cli.server.adminPassword, '-o', 'demo', '-s', 'dev']);
+    await cli.ok(['login', '-a', cli.url, '-u', 'admin', '--password-stdin', '-o', 'demo', '-s', 'dev'], {
+      input: cli.server.adminPassword,
+    });
     folder = mkdtempSync(path.join(tmpdir(), 'taskd-cli-app-'));
     writeFileSync(path.join(folder, 'run.sh'), '#!/bin/sh\necho "hello from taskd"\necho "to stderr" >&2\n');
     chmodSync(path.join(folder, 'run.sh'), 0o755);
@@ -124,7 +126,10 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     const proxy = await droppingProxy(Number(new URL(cli.url).port));
     try {
       const env = { XDG_CONFIG_HOME: path.join(cli.home, 'through-proxy') };
-      await cli.ok(['login', '-a', proxy.url, '-u', 'admin', '-p', cli.server.adminPassword, '-o', 'demo', '-s', 'dev'], { env });
+      await cli.ok(['login', '-a', proxy.url, '-u', 'admin', '--password-stdin', '-o', 'demo', '-s', 'dev'], {
+        env,
+        input: cli.server.adminPassword,
+      });
       const res = await cli.run(['run-task', 'hello', 'for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done', '--wait'], { env });
       assert.equal(res.status, 0, res.stderr);
       assert.equal(res.stdout, 'line1\nline2\nline3\nline4\nline5\n');

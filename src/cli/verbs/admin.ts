@@ -6,6 +6,8 @@ import { findOrg, findSpace, requireTargetOrg } from '../client/lookup.js';
 import { note } from '../client/output.js';
 import type { Named } from '../client/resources.js';
 import { openClient, verbAction, withExamples } from '../client/verb.js';
+import { newPassword, refusePasswordFlag } from '../client/password-input.js';
+import { Prompter } from '../client/prompt.js';
 
 /** cf's role names and the API's role types. */
 const SPACE_ROLES: Record<string, string> = {
@@ -57,11 +59,21 @@ function createSpaceVerb(): Command {
 
 function createUserVerb(): Command {
   const command = new Command('create-user')
-    .description('create a user (admins only)')
+    .description('create a user (admins only); the password is asked for, twice, or read with --password-stdin')
     .argument('<username>', 'user name')
-    .argument('<password>', 'password')
+    .option('--password-stdin', 'read the password from standard input')
+    // A password typed after the name is refused with the reason, not as a mere extra argument.
+    .allowExcessArguments(true)
     .action(
-      verbAction(async (username: string, password: string) => {
+      verbAction(async (username: string, opts: { passwordStdin?: boolean }, self: Command) => {
+        if (self.args.length > 1) refusePasswordFlag(self.args[1]);
+        const prompter = new Prompter();
+        let password: string;
+        try {
+          password = await newPassword(opts.passwordStdin, prompter, `Password for ${username}: `);
+        } finally {
+          prompter.close();
+        }
         const client = openClient();
         note(`Creating user ${username} as ${as(client)}...`);
         await client.post('/v3/users', { username, password });
@@ -69,7 +81,7 @@ function createUserVerb(): Command {
         note(`TIP: assign roles with 'taskd set-space-role ${username} ORG SPACE SpaceDeveloper'`);
       }),
     );
-  return withExamples(command, "taskd create-user alice 'a long passphrase'");
+  return withExamples(command, 'taskd create-user alice', 'taskd create-user alice --password-stdin < alice-password.txt');
 }
 
 function setSpaceRoleVerb(): Command {

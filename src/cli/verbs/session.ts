@@ -1,8 +1,11 @@
-// `taskd login`, `logout` and `target`: the session and the org and space verbs act in.
-import { Command } from 'commander';
+// `taskd login`, `logout` and `target`: the session and the org and space verbs act in. No
+// password on the command line: the prompt, --password-stdin or TASKD_PASSWORD.
+import { Command, Option } from 'commander';
 import { CfClient, normaliseApiUrl, query, requestToken, type Page } from '../client/api-client.js';
-import type { NamedRef } from '../client/config-store.js';
-import { CliError } from '../client/errors.js';
+import type { NamedRef, Session } from '../client/config-store.js';
+import { ApiFailure, CliError, Unreachable, UsageError } from '../client/errors.js';
+import { loginPassword, refusePasswordFlag } from '../client/password-input.js';
+import { tokenClaims } from '../client/token-claims.js';
 import { findOrg, findSpace } from '../client/lookup.js';
 import { note, parseOutputFormat, printFields, printJson, type OutputFormat } from '../client/output.js';
 import { Prompter } from '../client/prompt.js';
@@ -18,59 +21,94 @@ function loginVerb(): Command {
     .description('log in to a taskd API (asks for what is not given)')
     .option('-a, --api <url>', 'API URL, e.g. http://127.0.0.1:8080 (default: the last one)')
     .option('-u, --username <user>', 'user name')
-    .option('-p, --password <password>', 'password (better typed at the prompt: it stays out of the shell history)')
+    .option('--password-stdin', 'read the password from standard input (else TASKD_PASSWORD, else the prompt)')
+    // Refused with the reason: a password on the command line is readable by every local user.
+    .addOption(new Option('-p, --password <password>').hideHelp())
     .option('-o, --org <org>', 'org to target')
     .option('-s, --space <space>', 'space to target')
     .action(
-      verbAction(async (opts: { api?: string; username?: string; password?: string; org?: string; space?: string }) => {
-        const store = sessionStore();
-        const previous = store.load();
-        const prompter = new Prompter();
-        let api: string;
-        let username: string;
-        let password: string;
-        try {
-          api = normaliseApiUrl(opts.api ?? previous.api ?? (await prompter.ask('API endpoint: ')));
-          username = opts.username ?? (await prompter.ask('Username: '));
-          password = opts.password ?? (await prompter.askSecret('Password: '));
-        } finally {
-          prompter.close();
-        }
-        note(`API endpoint: ${api}`);
-        note('Authenticating...');
-        const grant = await requestToken(api, { grant_type: 'password', username, password });
-        // A new API or user starts without a target: the old one names another server's resources.
-        const sameTarget = previous.api === api && previous.username === username;
-        store.save({
-          api,
-          username,
-          accessToken: grant.access_token,
-          refreshToken: grant.refresh_token,
-          ...(sameTarget ? { org: previous.org, space: previous.space } : {}),
-        });
-        note('OK');
-        const client = CfClient.open(store);
-        await chooseTarget(client, opts.org, opts.space, true);
-        showTarget(client);
-      }),
+      verbAction(
+        async (opts: { api?: string; username?: string; password?: string; passwordStdin?: boolean; org?: string; space?: string }) => {
+          refusePasswordFlag(opts.password);
+          if (opts.passwordStdin && !opts.username) throw new UsageError('--password-stdin needs the user name as -u USER');
+          if (opts.passwordStdin && !opts.api && !sessionStore().load().api)
+            throw new UsageError('--password-stdin needs the API as -a URL');
+          const store = sessionStore();
+          const previous = store.load();
+          const prompter = new Prompter();
+          let api: string;
+          let username: string;
+          let password: string;
+          try {
+            api = normaliseApiUrl(opts.api ?? previous.api ?? (await prompter.ask('API endpoint: ')));
+            username = opts.username ?? (await prompter.ask('Username: '));
+            password = await loginPassword(opts.passwordStdin, prompter);
+          } finally {
+            prompter.close();
+          }
+          note(`API endpoint: ${api}`);
+          note('Authenticating...');
+          const grant = await requestToken(api, { grant_type: 'password', username, password });
+          // A new API or user starts without a target: the old one names another server's resources.
+          const sameTarget = previous.api === api && previous.username === username;
+          store.save({
+            api,
+            username,
+            accessToken: grant.access_token,
+            refreshToken: grant.refresh_token,
+            ...(sameTarget ? { org: previous.org, space: previous.space } : {}),
+          });
+          note('OK');
+          const client = CfClient.open(store);
+          await chooseTarget(client, opts.org, opts.space, true);
+          showTarget(client);
+        },
+      ),
     );
   return withExamples(
     command,
     'taskd login -a http://127.0.0.1:8080 -u admin',
     'taskd login -a https://taskd.example.org -u alice -o demo -s dev',
+    'taskd login -a http://127.0.0.1:8080 -u admin --password-stdin < ~/.taskd-admin-password',
   );
 }
 
 function logoutVerb(): Command {
-  const command = new Command('logout').description('forget the session (the tokens in the config file)').action(
+  const command = new Command('logout').description('end the session: the server revokes its tokens, then they are forgotten here').action(
     verbAction(async () => {
       const store = sessionStore();
-      const { api } = store.load();
-      store.save(api ? { api } : {});
+      const session = store.load();
+      // Forgotten here whatever the server says: a user who logs out must not stay logged in.
+      try {
+        await revokeLogin(session);
+      } finally {
+        store.save(session.api ? { api: session.api } : {});
+      }
       note('OK');
     }),
   );
   return withExamples(command, 'taskd logout');
+}
+
+/**
+ * Revokes the session's login on the server (UAA's DELETE /oauth/token/revoke/{id}, the id being
+ * the login's, which its refresh token names). A session the server no longer honours is over
+ * already; a server out of reach is said, as the tokens then live on until they expire.
+ */
+async function revokeLogin(session: Session): Promise<void> {
+  const { sessionId } = tokenClaims(session.refreshToken);
+  if (!session.api || !session.accessToken || !sessionId) return;
+  try {
+    await CfClient.open(sessionStore()).send(`/oauth/token/revoke/${encodeURIComponent(sessionId)}`, { method: 'DELETE' });
+  } catch (err) {
+    if (err instanceof ApiFailure && (err.status === 401 || err.status === 404)) return;
+    if (err instanceof CliError && /session has expired/.test(err.message)) return;
+    if (err instanceof Unreachable) {
+      note(`taskd: ${err.message}; the tokens were forgotten here but stay valid on the server until they expire`);
+      return;
+    }
+    throw err;
+  }
 }
 
 function targetVerb(): Command {
