@@ -219,3 +219,23 @@ test('droplet and environment budgets: bounded by default, set from the environm
     assert.throws(() => loadConfig({ env: { [name]: '0' } }), new RegExp(`${name} must be a positive integer`));
   }
 });
+
+test('output and message budgets: bounded by default, set from the environment', () => {
+  const c = loadConfig({ env: {} });
+  assert.deepEqual(
+    [c.taskOutputMaxBytes, c.taskOutputMaxLines, c.orgOutputMaxMb, c.taskMaxMessages],
+    [16 * 1024 * 1024, 100_000, 1024, 100],
+  );
+  const set = loadConfig({
+    env: {
+      TASKD_TASK_OUTPUT_MAX_BYTES: '65536',
+      TASKD_TASK_OUTPUT_MAX_LINES: '1000',
+      TASKD_ORG_OUTPUT_MAX_MB: '64',
+      TASKD_TASK_MAX_MESSAGES: '10',
+    },
+  });
+  assert.deepEqual([set.taskOutputMaxBytes, set.taskOutputMaxLines, set.orgOutputMaxMb, set.taskMaxMessages], [65536, 1000, 64, 10]);
+  for (const name of ['TASKD_TASK_OUTPUT_MAX_BYTES', 'TASKD_TASK_OUTPUT_MAX_LINES', 'TASKD_ORG_OUTPUT_MAX_MB', 'TASKD_TASK_MAX_MESSAGES']) {
+    assert.throws(() => loadConfig({ env: { [name]: '0' } }), new RegExp(`${name} must be a positive integer`));
+  }
+});
