@@ -84,9 +84,15 @@ export class SigningKeys {
     return keys;
   }
 
-  /** The key to sign with now: the newest (made first if the newest is due for rotation). */
-  async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
-    if (Date.now() - this.loadedAtMs > RELOAD_MS || this.due()) await this.refresh();
+  /**
+   * The key to sign with now: the newest. Reading the keys again (now and then) and making a due
+   * key happen beside, off the login's path: until they are done the current key signs on.
+   */
+  signingKey(): { kid: string; key: CryptoKey } {
+    if (Date.now() - this.loadedAtMs > RELOAD_MS || this.due()) {
+      // A failure (the database away) is tried again by the next token signed.
+      this.refresh().catch(() => {});
+    }
     const signing = this.signing!;
     return { kid: signing.kid, key: signing.signKey! };
   }

@@ -86,7 +86,7 @@ export class TokenService {
 
   /** Signs a token for some other use (a task's own token, say) with its own lifetime. */
   async sign(payload: Record<string, unknown>, jti: string, seconds: number): Promise<string> {
-    const { kid, key } = await this.keys.signingKey();
+    const { kid, key } = this.keys.signingKey();
     return new SignJWT(payload)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
       .setSubject(String(payload.user_id))

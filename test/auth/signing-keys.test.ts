@@ -179,6 +179,26 @@ describe('the secret key file', () => {
   });
   after(() => h.stop());
 
+  test('a node starting on a store whose newest key is older than the rotation period makes a new one, and the older one still verifies', async () => {
+    const pgSchema = (h as unknown as { pgSchema?: string }).pgSchema;
+    const oldToken = (await h.login('admin', h.adminPassword)).token;
+    const oldKid = decodeProtectedHeader(oldToken).kid!;
+    await h.db
+      .updateTable('signing_keys')
+      .set({ created_at: new Date(Date.now() - days(h.config.signingKeyRotationDays + 1)).toISOString() })
+      .where('kid', '=', oldKid)
+      .execute();
+    const node = await createTaskd({ ...h.config, runnerSlots: 0 }, { store: { pgSchema, poolSize: 2 } });
+    try {
+      const current = await node.app.inject({ method: 'GET', url: '/token_key' });
+      assert.notEqual(JSON.parse(current.body).kid, oldKid);
+      const res = await node.app.inject({ method: 'GET', url: '/v3/organizations', headers: { authorization: `bearer ${oldToken}` } });
+      assert.equal(res.statusCode, 200);
+    } finally {
+      await node.close();
+    }
+  });
+
   test('another node on the same database, given another secret key file, refuses to start and says to copy the file', async () => {
     const otherDir = mkdtempSync(path.join(tmpdir(), 'taskd-other-node-'));
     try {
