@@ -156,13 +156,27 @@ describe('TLS', () => {
 describe('HSTS behind a TLS-terminating proxy', () => {
   const behindProxy = new Harness('sqlite', { externalUrl: 'https://tasks.example.org', runnerSlots: 0 });
   const plain = new Harness('sqlite', { externalUrl: 'http://tasks.example.org', runnerSlots: 0 });
+  // No external URL: a trusted proxy (here loopback, where inject's requests come from) says the scheme.
+  const trusting = new Harness('sqlite', { externalUrl: undefined, trustedProxies: ['127.0.0.1'], runnerSlots: 0 });
   before(async () => {
     await behindProxy.start();
     await plain.start();
+    await trusting.start();
   });
   after(async () => {
     await behindProxy.stop();
     await plain.stop();
+    await trusting.stop();
+  });
+
+  test('without an external URL, a trusted proxy saying X-Forwarded-Proto: https gets HSTS and https links', async () => {
+    const viaHttps = await trusting.request('GET', '/v3/info', {
+      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'tasks.example.org' },
+    });
+    assert.equal(viaHttps.headers['strict-transport-security'], HSTS);
+    assert.equal(viaHttps.body.links.self.href, 'https://tasks.example.org/v3/info');
+    const viaHttp = await trusting.request('GET', '/v3/info', { headers: { 'x-forwarded-proto': 'http' } });
+    assert.equal(viaHttp.headers['strict-transport-security'], undefined);
   });
 
   test('with an https external URL every answer carries HSTS; with plain http none does', async () => {
