@@ -1,8 +1,8 @@
-// The disk an organization's droplets may take (TASKD_ORG_DROPLET_MAX_MB). A droplet counts with
-// its expanded tree (what a small gzip bomb really costs) plus its bundle when the database keeps
-// one; an upload in progress counts with what it may still grow to (its reservation, in
-// `droplets.stored_bytes`), so uploads processed side by side cannot overrun the budget together.
-// Every check and reservation takes the organization's row lock first, so they run one at a time.
+// The disk an organization's droplets may take (TASKD_ORG_DROPLET_MAX_MB), kept per droplet in
+// `droplets.stored_bytes`. A droplet counts with its expanded tree (what a small gzip bomb really
+// costs) plus its bundle when the database keeps one; an accepted upload counts with its received
+// file until it is expanded. Reservations take the organization's row lock first, so two uploads
+// accepted at once cannot both take the last room.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { unprocessable, type ApiError } from '../core/errors.js';
 import type { Database } from '../store/schema.js';
@@ -78,27 +78,20 @@ export async function reserveExactly(trx: Transaction<Database>, owner: DropletO
 }
 
 /**
- * Reserves as much as is left of the budget, up to `wanted`, for a droplet whose upload is being
- * processed. Answers what was granted (0 when nothing is left) and what the others take.
+ * What is left of the budget for a droplet whose upload is about to be processed, up to `wanted`
+ * (0 when nothing is left), and what the others take. Not reserved: the expansion is bounded by
+ * it, and a node expands one upload of an organization at a time (OrgLanes), settling its real
+ * size before the next; so other uploads may still be received meanwhile. Nodes expanding uploads
+ * of one organization at the same moment can overrun the budget by one expansion each.
  */
-export async function reserveUpTo(
+export async function roomFor(
   db: Kysely<Database>,
   owner: DropletOwner,
   wanted: number,
   limitBytes: number,
 ): Promise<{ granted: number; used: number }> {
-  return db.transaction().execute(async (trx) => {
-    await lockOrganization(trx, owner.organizationId);
-    const used = await dropletBytesOfOrganization(trx, owner.organizationId, owner.dropletId);
-    const granted = Math.max(0, Math.min(wanted, limitBytes - used));
-    await trx
-      .updateTable('droplets')
-      .set({ stored_bytes: granted })
-      .where('id', '=', owner.dropletId)
-      .where('state', '=', 'PROCESSING_UPLOAD')
-      .execute();
-    return { granted, used };
-  });
+  const used = await dropletBytesOfOrganization(db, owner.organizationId, owner.dropletId);
+  return { granted: Math.max(0, Math.min(wanted, limitBytes - used)), used };
 }
 
 /**

@@ -22,7 +22,7 @@ import type { DropletFiles } from '../droplets/storage.js';
 import { createJob } from './jobs.js';
 import { assertMayWrite } from './droplets.js';
 import { expireDroplets } from './droplet-retention.js';
-import { dropletStorageExceeded, ownerOf, reserveExactly, reserveUpTo, type DropletOwner } from './droplet-storage.js';
+import { dropletStorageExceeded, ownerOf, reserveExactly, roomFor, type DropletOwner } from './droplet-storage.js';
 
 export const UPLOAD_ONLY_ONCE = 'Droplet may be uploaded only once. Create a new droplet to upload bits.';
 /**
@@ -158,8 +158,8 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
 }
 
 /**
- * Reserves what is left of the organization's budget (up to the per-droplet cap) and extracts the
- * bundle within it; then the droplet takes only what it really uses. An expansion beyond what the
+ * Extracts the bundle within what is left of the organization's budget (up to the per-droplet cap);
+ * then the droplet takes only what it really uses. An expansion beyond what the
  * budget leaves is the budget's 422, not "invalid".
  */
 async function extractWithinBudget(
@@ -168,9 +168,9 @@ async function extractWithinBudget(
   work: { dropletGuid: string; upload: string },
 ): Promise<ExtractedBundle> {
   const bundleBytes = ctx.keepBundle ? (await stat(work.upload)).size : 0;
-  const { granted, used } = await reserveUpTo(ctx.db, owner, ctx.limits.maxBytes + bundleBytes, ctx.orgDropletMaxBytes);
+  const { granted, used } = await roomFor(ctx.db, owner, ctx.limits.maxBytes + bundleBytes, ctx.orgDropletMaxBytes);
   const room = granted - bundleBytes;
-  // What the droplet takes from here on: settled before the lane lets the next upload reserve.
+  // What the droplet takes from here on: settled before the lane lets the next upload measure its room.
   const settle = (bytes: number) =>
     ctx.db
       .updateTable('droplets')

@@ -1,7 +1,7 @@
-// Per-organization bookkeeping of this node's uploads. One lane per organization: work queued in a lane runs after the lane's earlier work has ended,
-// so this node processes one upload of an organization at a time. Each then reserves what is left
-// of the organization's budget for itself without starving the next, and an organization that
-// uploads in bulk waits in its own lane instead of taking the disk from others.
+// Per-organization bookkeeping of this node's uploads. One lane per organization: work queued in
+// a lane runs after the lane's earlier work has ended, so this node expands one upload of an
+// organization at a time, each within what the budget leaves once the one before has settled its
+// real size; an organization that uploads in bulk waits in its own lane, never in another's.
 export class OrgLanes {
   private readonly tails = new Map<number, Promise<void>>();
 

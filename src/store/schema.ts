@@ -95,7 +95,7 @@ export interface DropletsTable {
   updated_at: string;
   /**
    * Bytes the droplet takes against its organization's budget: its expanded tree plus the bundle
-   * kept in the database; while its upload is processed, its reservation (migration 013).
+   * kept in the database; until its upload is expanded, the received file (migration 013).
    */
   stored_bytes: Generated<number>;
 }

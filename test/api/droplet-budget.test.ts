@@ -112,6 +112,19 @@ describeEachStore(
       await assertNothingKept(h, droplet.guid);
     });
 
+    test('uploads of one organization at the same time are all accepted and staged when they fit together', async () => {
+      const { orgGuid, app } = await freshApp(h);
+      const { app: sibling } = await freshApp(h, orgGuid);
+      const bits = await zeros(150 * KB);
+      const uploads = await Promise.all([app, sibling, app, sibling, app].map((a) => upload(h, a.guid, bits)));
+      for (const { res } of uploads) assert.equal(res.status, 202, res.text);
+      const jobs = await Promise.all(uploads.map(({ res }) => waitForJob(h, String(res.headers.location))));
+      assert.deepEqual(
+        jobs.map((j) => j.state),
+        ['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE'],
+      );
+    });
+
     test('an organization whose droplets take the whole budget is refused before its upload is read', async () => {
       const { orgGuid, app } = await freshApp(h);
       const first = await upload(h, app.guid, await zeros(100 * KB));

@@ -1,7 +1,6 @@
 // What a droplet takes on disk, so an organization's droplets can be held to a budget: its
-// expanded tree plus, on PostgreSQL, the bundle kept in the database. While an upload is being
-// processed the column holds what it may take at most (its reservation), so uploads processed at
-// the same time cannot together overrun the budget. Droplets staged before this migration count 0.
+// expanded tree plus, on PostgreSQL, the bundle kept in the database; while its upload waits to be
+// expanded, the received file. Droplets staged before this migration count 0.
 import type { Kysely } from 'kysely';
 import type { MigrationFactory } from '../migrate.js';
 
