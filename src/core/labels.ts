@@ -43,8 +43,13 @@ function checkNameLike(s: string): string | undefined {
 
 export const ANNOTATION_VALUE_MAX = 5000;
 
+/** Annotation values are counted in characters, as CF (Ruby) counts them: an emoji is one. */
 export function annotationValueError(value: string): string | undefined {
-  return value.length > ANNOTATION_VALUE_MAX ? `'${shorten(value)}' is greater than ${ANNOTATION_VALUE_MAX} characters` : undefined;
+  if (value.length <= ANNOTATION_VALUE_MAX) return undefined;
+  const characters = Array.from(value);
+  return characters.length > ANNOTATION_VALUE_MAX
+    ? `'${characters.slice(0, 8).join('')}...' is greater than ${ANNOTATION_VALUE_MAX} characters`
+    : undefined;
 }
 
 export const renderKey = (k: MetadataKey): string => (k.prefix ? `${k.prefix}/${k.name}` : k.name);

@@ -59,6 +59,15 @@ describeEachStore(
       const app = await h.app(space.guid);
       const single = await h.patch(`/v3/apps/${app.guid}`, { metadata: { annotations: { big: 'x'.repeat(950_000) } } });
       cfError(single, 422, ...UNPROCESSABLE, "Metadata annotation value error: 'xxxxxxxx...' is greater than 5000 characters");
+      // Characters, not UTF-16 units: 5,000 emoji are 5,000 characters, as CF counts them.
+      const emoji = await h.patch(`/v3/apps/${app.guid}`, { metadata: { annotations: { emoji: '😀'.repeat(5_000) } } });
+      assert.equal(emoji.status, 200, emoji.text);
+      cfError(
+        await h.patch(`/v3/apps/${app.guid}`, { metadata: { annotations: { emoji: '😀'.repeat(5_001) } } }),
+        422,
+        ...UNPROCESSABLE,
+        `Metadata annotation value error: '${'😀'.repeat(8)}...' is greater than 5000 characters`,
+      );
       cfError(
         await h.patch(`/v3/apps/${app.guid}`, { metadata: { annotations: annotations(201, 1) } }),
         422,
