@@ -18,11 +18,11 @@ describe('taskd admin rotate-signing-key', () => {
     await cli.ok(['orgs']);
   });
 
-  test("anyone else is refused with UAA's reason, exit status 1", async () => {
+  test("anyone else is refused with the API's reason, exit status 1", async () => {
     const user = await cli.server.user();
     await cli.ok(['login', '-a', cli.url, '-u', user.username], { input: `pw-${user.username}\n` });
     const res = await cli.run(['admin', 'rotate-signing-key']);
     assert.equal(res.status, 1);
-    assert.deepEqual(errorLines(res.stderr).slice(-1), ['taskd: Access is denied']);
+    assert.deepEqual(errorLines(res.stderr).slice(-1), ['taskd: You are not authorized to perform the requested action']);
   });
 });
