@@ -7,8 +7,8 @@ import { openStore, type StoreOptions } from './store/database.js';
 import { seed } from './store/seed.js';
 import { TokenService } from './auth/tokens.js';
 import { SigningKeys } from './auth/signing-keys.js';
-import { ensurePrivateDirectory } from './store/file-modes.js';
-import { ensureAdminUser } from './actions/users.js';
+import { ensurePrivateDirectory, refuseWiderThanOwnerOnly } from './store/file-modes.js';
+import { adminPasswordFile, ensureAdminUser } from './actions/users.js';
 import { buildMetricsServer, buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './signals/task-signals.js';
@@ -38,6 +38,8 @@ const quietLog: Logger = { info() {}, warn() {}, error: (obj, msg) => console.er
 export async function createTaskd(config: Config, options: TaskdOptions = {}): Promise<Taskd> {
   // On PostgreSQL too: the data directory holds the secret key file, droplets and task directories.
   ensurePrivateDirectory(config.dataDir);
+  // The generated admin password, if it is still there, is a secret like the database.
+  refuseWiderThanOwnerOnly(adminPasswordFile(config.dataDir));
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...options.store });
   try {
     await seed(store.db);

@@ -53,7 +53,7 @@ describe('data directory and database file modes [sqlite]', () => {
     assert.equal(existsSync(path.join(dataDir, 'taskd.db')), false, 'nothing written into it');
   });
 
-  for (const file of ['taskd.db', 'taskd.db-wal', 'secret.key']) {
+  for (const file of ['taskd.db', 'taskd.db-wal', 'secret.key', 'admin-password']) {
     test(`${file} readable by others (0644) is refused at start, named with its fix`, async () => {
       const dataDir = path.join(root, `wide-${file}`);
       const first = await createTaskd(configFor(dataDir));
