@@ -20,6 +20,9 @@ const ENV: Record<string, string> = {
   TASKD_ADMIN_PASSWORD: ADMIN_PASSWORD,
   TASKD_SANDBOX: 'none',
   TASKD_RUNNER_SLOTS: String(SLOTS),
+  // One organization's tasks: the verdict takes a PENDING task beside a free slot for stuck, so no
+  // slot is kept for another organization (TASKD_RUNNER_RESERVED_SLOTS).
+  TASKD_RUNNER_RESERVED_SLOTS: '0',
   // Short, so that a task the dead taskd had claimed but never handed to the supervisor is
   // failed soon after the restart, and a task ignoring SIGTERM is killed soon after its cancel.
   TASKD_RUNNER_LEASE_SECONDS: String(LEASE_SECONDS),

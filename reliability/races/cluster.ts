@@ -96,7 +96,13 @@ export class RaceCluster {
     // elsewhere) would only slow thousands of tasks down. One user makes thousands of creates a
     // minute here, on purpose: the per-user create rate limit (0: none) would refuse most of them.
     const process = await TaskdProcess.start(dataDir, {
-      env: storeEnv(h, { TASKD_RUNNER_SLOTS: String(slots), TASKD_SANDBOX: 'none', TASKD_TASK_CREATE_RATE_LIMIT: '0' }),
+      env: storeEnv(h, {
+        TASKD_RUNNER_SLOTS: String(slots),
+        // The races' tasks never wait for a slot: none is kept for another organization.
+        TASKD_RUNNER_RESERVED_SLOTS: '0',
+        TASKD_SANDBOX: 'none',
+        TASKD_TASK_CREATE_RATE_LIMIT: '0',
+      }),
     });
     const { url } = process;
     const runner = await h.db.selectFrom('runners').select('id').where('pid', '=', process.pid).executeTakeFirst();

@@ -48,6 +48,8 @@ describe('one api node and two runner processes on one PostgreSQL', { skip }, ()
       {
         TASKD_ROLE: 'runner',
         TASKD_RUNNER_SLOTS: '10',
+        // One organization fills every slot here: none is kept for another (fair-scheduling.test.ts).
+        TASKD_RUNNER_RESERVED_SLOTS: '0',
         TASKD_RUNNER_LEASE_SECONDS: String(LEASE_SECONDS),
         TASKD_SANDBOX: 'none',
       },
