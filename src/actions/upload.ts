@@ -181,7 +181,7 @@ async function extractWithinBudget(
   try {
     if (room <= 0) throw dropletStorageExceeded(ctx.orgDropletMaxBytes, used, bundleBytes);
     const extracted = await ctx.files.install(work.dropletGuid, work.upload, { ...ctx.limits, maxBytes: room });
-    await settle(extracted.bytes + bundleBytes);
+    await settle(extracted.diskBytes + bundleBytes);
     return extracted;
   } catch (err) {
     await settle(0);

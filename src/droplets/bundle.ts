@@ -32,7 +32,16 @@ export interface ExtractedBundle {
   /** Uncompressed bytes read. */
   bytes: number;
   entries: number;
+  /**
+   * What the tree takes on disk, estimated: every entry a block (4 KiB) at least, and each file's
+   * data in whole blocks; the uncompressed bytes when they are more. Many tiny files take far
+   * more disk than their bytes in the archive.
+   */
+  diskBytes: number;
 }
+
+/** The filesystem block the disk estimate rounds to. */
+const BLOCK = 4096;
 
 /** The bundle is unacceptable; the message says why, naming the offending entry when there is one. */
 export class BundleRejected extends Error {}
@@ -97,7 +106,7 @@ export async function extractBundle(source: string, destination: string, limits:
   } catch (err) {
     throw classify(err);
   }
-  return { sha256: hash.digest('hex'), bytes, entries: state.entries };
+  return { sha256: hash.digest('hex'), bytes, entries: state.entries, diskBytes: Math.max(bytes, state.diskBytes) };
 }
 
 async function assertGzip(source: string): Promise<void> {
@@ -127,6 +136,8 @@ function classify(err: unknown): Error {
 
 class Extraction {
   entries = 0;
+  /** Blocks taken so far, in bytes; held to the same cap as the uncompressed bytes. */
+  diskBytes = 0;
   private readonly kinds = new Map<string, Kind>();
   private readonly symlinks: { rel: string; target: string }[] = [];
   private readonly dirModes = new Map<string, number>();
@@ -181,6 +192,12 @@ class Extraction {
 
   private count(): void {
     if (++this.entries > this.limits.maxEntries) throw new BundleRejected(`the bundle has more than ${this.limits.maxEntries} entries`);
+    this.addToDisk(BLOCK);
+  }
+
+  private addToDisk(bytes: number): void {
+    this.diskBytes += bytes;
+    if (this.diskBytes > this.limits.maxBytes) throw new BundleTooLarge(this.limits.maxBytes);
   }
 
   /** A name's components, with `.` and empty ones dropped; refuses absolute paths and `..`. */
@@ -238,7 +255,14 @@ class Extraction {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
     const handle = await this.fsStep(name, () => open(this.abs(rel), flags, 0o600));
     try {
-      for await (const chunk of entry) await handle.write(chunk as Uint8Array);
+      let size = 0;
+      for await (const chunk of entry) {
+        // Blocks beyond the entry's own first one, counted as they fill.
+        const before = Math.max(0, Math.ceil(size / BLOCK) - 1);
+        size += (chunk as Uint8Array).length;
+        this.addToDisk((Math.max(0, Math.ceil(size / BLOCK) - 1) - before) * BLOCK);
+        await handle.write(chunk as Uint8Array);
+      }
       // setuid/setgid/sticky never survive; the owner can always read what taskd stored.
       await handle.chmod(((mode ?? 0o644) & 0o777) | 0o400);
     } finally {

@@ -70,6 +70,18 @@ describeEachStore(
       await assertNothingKept(h, droplet.guid);
     });
 
+    test('many tiny files count by the blocks they take on disk, not by their bytes in the archive', async () => {
+      const { app } = await freshApp(h);
+      // 300 one-byte files: about 300 KB of archive, at least 1.2 MB of 4 KiB blocks.
+      const bits = await tgzOf(Array.from({ length: 300 }, (_, i) => ({ name: `app/f${i}`, content: 'x' })));
+      const { droplet, res } = await upload(h, app.guid, bits);
+      assert.equal(res.status, 202, res.text);
+      const job = await waitForJob(h, String(res.headers.location));
+      assert.equal(job.state, 'FAILED');
+      assert.ok(job.errors[0].detail.startsWith(LIMIT), job.errors[0].detail);
+      await assertNothingKept(h, droplet.guid);
+    });
+
     test('droplets count expanded: a second one that would not fit fails, another org is not affected, a deletion makes room', async () => {
       const { orgGuid, app } = await freshApp(h);
       const first = await upload(h, app.guid, await zeros(600 * KB));
