@@ -120,11 +120,19 @@ export interface Config {
   runnerMemoryMb?: number;
   /** Tasks one user may create per minute (a token bucket: bursts up to this many); 0: no limit. */
   taskCreateRateLimit: number;
-  /** Failed logins per username within the window; 0: no limit. */
+  /**
+   * Failed logins for one username from all addresses together within the window before that
+   * username is slowed down (1 s more per failure, up to loginMaxDelaySeconds) from every address
+   * it has not logged in from: a guess spread over many addresses. 0: no such limit.
+   */
   loginFailureLimit: number;
-  /** Failed logins per client address (whatever the usernames) within the window; 0: no limit. */
+  /** Failed logins per client address (whatever the usernames) within the window (password spraying); 0: no limit. */
   loginFailureLimitPerAddress: number;
   loginFailureWindowSeconds: number;
+  /** Wrong passwords for one username from one address before each further one waits (1 s, 2 s, 4 s, …); 0: no delays. */
+  loginFreeFailures: number;
+  /** The longest a login waits after failures, whichever limit set the wait. */
+  loginMaxDelaySeconds: number;
   /** Whole request (headers and body) must arrive within this; bounds slow uploads and slow bodies. */
   requestTimeoutSeconds: number;
   /** Request headers must arrive within this (slowloris). */
@@ -226,9 +234,12 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   taskNetwork: 'on',
   role: 'all',
   taskCreateRateLimit: 600,
-  loginFailureLimit: 10,
+  // No hard lock on a username: an attacker elsewhere must not be able to lock its owner out.
+  loginFailureLimit: 100,
   loginFailureLimitPerAddress: 100,
   loginFailureWindowSeconds: 300,
+  loginFreeFailures: 5,
+  loginMaxDelaySeconds: 300,
   // Long enough for a 1 GB bundle upload on a slow link; slow API bodies are small and end sooner.
   requestTimeoutSeconds: 300,
   headersTimeoutSeconds: 10,
@@ -324,6 +335,8 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'loginFailureLimit', env: 'TASKD_LOGIN_FAILURE_LIMIT', kind: 'count' },
   { key: 'loginFailureLimitPerAddress', env: 'TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS', kind: 'count' },
   { key: 'loginFailureWindowSeconds', env: 'TASKD_LOGIN_FAILURE_WINDOW_SECONDS', kind: 'positive' },
+  { key: 'loginFreeFailures', env: 'TASKD_LOGIN_FREE_FAILURES', kind: 'count' },
+  { key: 'loginMaxDelaySeconds', env: 'TASKD_LOGIN_MAX_DELAY_SECONDS', kind: 'positive' },
   { key: 'requestTimeoutSeconds', env: 'TASKD_REQUEST_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'headersTimeoutSeconds', env: 'TASKD_HEADERS_TIMEOUT_SECONDS', kind: 'positive' },
   { key: 'idleSocketTimeoutSeconds', env: 'TASKD_IDLE_SOCKET_TIMEOUT_SECONDS', kind: 'positive' },

@@ -62,22 +62,26 @@ export async function refreshLogin(ctx: CredentialContext, refreshToken: string)
   if (!claims?.sessionId || !claims.jti) return { refused: 'invalid' };
   const user = await ctx.db.selectFrom('users').selectAll().where('guid', '=', claims.userGuid).executeTakeFirst();
   if (!user || user.token_generation !== claims.generation) return { refused: 'invalid' };
-  const pair = await ctx.tokens.issue({
+  const jti = randomUUID();
+  const outcome = await rotateTokenSession(ctx.db, {
+    id: claims.sessionId,
+    userGuid: user.guid,
+    usedJti: claims.jti,
+    nextJti: refreshTokenId(jti),
+    expiresAt: refreshExpiry(ctx),
+  });
+  if ('reused' in outcome) return { refused: 'reused' };
+  if ('unknown' in outcome) return { refused: 'invalid' };
+  const access = {
     userGuid: user.guid,
     username: user.username,
     scopes: scopesOf(user),
     generation: user.token_generation,
     sessionId: claims.sessionId,
-  });
-  const outcome = await rotateTokenSession(ctx.db, {
-    id: claims.sessionId,
-    userGuid: user.guid,
-    usedJti: claims.jti,
-    nextJti: refreshTokenId(pair.jti),
-    expiresAt: refreshExpiry(ctx),
-  });
-  if (outcome === 'rotated') return { pair };
-  return { refused: outcome === 'reused' ? 'reused' : 'invalid' };
+  };
+  // A parallel refresh gets the login's current refresh token (the same id), so the login keeps one.
+  const pair = await ctx.tokens.issue(access, 'rotated' in outcome ? { jti } : { refreshJti: outcome.currentJti });
+  return { pair };
 }
 
 /** Why a credential change was refused, each as UAA answers it (the catalog error for other dialects). */

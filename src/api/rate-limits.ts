@@ -1,5 +1,5 @@
-// Abuse limits (issue 8 part 8): how many tasks one user may create per minute, and how many
-// failed logins a username, and a client address, may make within a window. Refusals are the
+// Abuse limits (issue 8 part 8, issue 17): how many tasks one user may create per minute, and how
+// failed logins are slowed (per username and address, per address, per username). Refusals are the
 // catalog's TooManyRequests (CF: 429 CF-RateLimitExceeded, code 10013, "Rate Limit Exceeded"),
 // each dialect rendering it in its own envelope, with CF's rate limit headers.
 //
@@ -88,60 +88,117 @@ export class TaskCreateLimiter {
   }
 }
 
+/** How long the failures of one username from one address are remembered after the last. */
+const PAIR_MEMORY_MS = 60 * 60 * 1000;
+/** How long an address a user logged in from stays exempt from their username-wide delay. */
+const KNOWN_ADDRESS_MS = 30 * 24 * 3600 * 1000;
+
+export interface LoginLimits {
+  /** Wrong passwords for one (username, address) before each further one waits. */
+  freeFailures: number;
+  /** Failed logins of one username from all addresses within the window before it is slowed. */
+  perUser: number;
+  /** Failed logins from one address (any usernames) within the window before it is refused. */
+  perAddress: number;
+  windowMs: number;
+  maxDelayMs: number;
+}
+
 /**
- * Failed logins, counted per username (existing or not: the answer must not tell which) and per
- * client address. Once either has used up its failures within the window, further attempts are
- * refused before the password is looked at. Refused attempts are not counted, so the window
- * always expires: an attacker can delay the real user by one window at a time, never lock them
- * out for good. A success clears the username's failures. An address gets more failures than a
- * username: many people may share one (an office behind NAT, or a proxy in front of taskd).
+ * Failed logins, throttled so that nobody can lock a user out: there is no lock on a username.
+ *
+ * - (username, address): after `freeFailures` wrong passwords each further attempt from that
+ *   address waits 1 s, then 2 s, 4 s, … up to `maxDelayMs`. Only that address waits: the user at
+ *   theirs logs in as ever. A success clears it; otherwise it is forgotten an hour after the last.
+ * - address (any usernames): `perAddress` failures within the window refuse that address until
+ *   the oldest leaves the window (password spraying). Addresses shared by many (NAT, a proxy not
+ *   in TASKD_TRUSTED_PROXIES) share this count, hence it is higher than a user needs.
+ * - username (all addresses): beyond `perUser` failures within the window (a guess spread over
+ *   many addresses) attempts wait one second more for each further failure, up to `maxDelayMs`,
+ *   except from an address the user has logged in from in the last 30 days (on this node).
+ *
+ * Refused attempts are not counted, so waiting always ends. A nonexistent username is counted
+ * as an existing one: the answers must not tell which exist.
  */
 export class LoginFailureLimiter {
-  private readonly failures = new Map<string, number[]>();
+  private readonly pairs = new Map<string, { failures: number; lastAt: number }>();
+  private readonly windows = new Map<string, number[]>();
+  private readonly knownAddresses = new Map<string, number>();
 
   constructor(
-    private readonly limits: { perUser: number; perAddress: number },
-    private readonly windowMs: number,
+    private readonly limits: LoginLimits,
     private readonly clock: () => number,
   ) {}
 
-  /** Throws RateLimitExceeded when the username or the address has used up its failures. */
+  /** Throws RateLimitExceeded when this attempt must wait (or, for a spraying address, stop). */
   check(username: string, address: string): void {
     const now = this.clock();
-    for (const [key, limit] of this.keys(username, address)) {
-      const times = this.recent(key, now);
-      if (limit <= 0 || times.length < limit) continue;
-      // Allowed again when the oldest failure that keeps the count at the limit leaves the window.
-      const retryAt = times[times.length - limit]! + this.windowMs;
-      throw new RateLimitExceeded({ limit, remaining: 0, resetAt: times[times.length - 1]! + this.windowMs, retryAt }, now);
+    const { perAddress, perUser, freeFailures, windowMs } = this.limits;
+    const fromAddress = this.recent(`ip:${address}`, now);
+    if (perAddress > 0 && fromAddress.length >= perAddress) {
+      const retryAt = fromAddress[fromAddress.length - perAddress]! + windowMs;
+      throw new RateLimitExceeded(
+        { limit: perAddress, remaining: 0, resetAt: fromAddress[fromAddress.length - 1]! + windowMs, retryAt },
+        now,
+      );
+    }
+    const pair = this.pair(username, address, now);
+    if (freeFailures > 0 && pair && pair.failures >= freeFailures) {
+      const retryAt = pair.lastAt + this.capped(1000 * 2 ** Math.min(30, pair.failures - freeFailures));
+      if (now < retryAt) throw new RateLimitExceeded({ limit: freeFailures, remaining: 0, resetAt: retryAt, retryAt }, now);
+    }
+    const ofUser = this.recent(`user:${username}`, now);
+    if (perUser > 0 && ofUser.length >= perUser && !this.isKnown(username, address, now)) {
+      const retryAt = ofUser[ofUser.length - 1]! + this.capped(1000 * (ofUser.length - perUser + 1));
+      if (now < retryAt) throw new RateLimitExceeded({ limit: perUser, remaining: 0, resetAt: retryAt, retryAt }, now);
     }
   }
 
   failed(username: string, address: string): void {
     const now = this.clock();
-    for (const [key, limit] of this.keys(username, address)) {
-      if (limit <= 0) continue;
-      // Only the last `limit` failures matter, so a key holds at most that many times.
-      const times = [...this.recent(key, now), now].slice(-limit);
-      this.failures.delete(key);
-      this.failures.set(key, times);
-    }
-    forgetOldest(this.failures);
+    const pair = this.pair(username, address, now);
+    const pairKey = `${username}\0${address}`;
+    this.pairs.delete(pairKey);
+    this.pairs.set(pairKey, { failures: (pair?.failures ?? 0) + 1, lastAt: now });
+    forgetOldest(this.pairs);
+    const { perAddress, perUser, maxDelayMs } = this.limits;
+    if (perAddress > 0) this.count(`ip:${address}`, now, perAddress);
+    // Beyond its limit a username's wait grows a second a failure up to the cap: no more times are needed.
+    if (perUser > 0) this.count(`user:${username}`, now, perUser + Math.ceil(maxDelayMs / 1000));
   }
 
-  succeeded(username: string): void {
-    this.failures.delete(`user:${username}`);
+  /** Adds a failure to a windowed count, keeping its last `keep` times only. */
+  private count(key: string, now: number, keep: number): void {
+    const times = [...this.recent(key, now), now].slice(-keep);
+    this.windows.delete(key);
+    this.windows.set(key, times);
+    forgetOldest(this.windows);
   }
 
-  private keys(username: string, address: string): [string, number][] {
-    return [
-      [`user:${username}`, this.limits.perUser],
-      [`ip:${address}`, this.limits.perAddress],
-    ];
+  succeeded(username: string, address: string): void {
+    const key = `${username}\0${address}`;
+    this.pairs.delete(key);
+    this.knownAddresses.delete(key);
+    this.knownAddresses.set(key, this.clock());
+    forgetOldest(this.knownAddresses);
+  }
+
+  private pair(username: string, address: string, now: number): { failures: number; lastAt: number } | undefined {
+    const pair = this.pairs.get(`${username}\0${address}`);
+    return pair && now - pair.lastAt <= PAIR_MEMORY_MS ? pair : undefined;
+  }
+
+  private isKnown(username: string, address: string, now: number): boolean {
+    const at = this.knownAddresses.get(`${username}\0${address}`);
+    return at !== undefined && now - at <= KNOWN_ADDRESS_MS;
+  }
+
+  private capped(delayMs: number): number {
+    return Math.min(delayMs, this.limits.maxDelayMs);
   }
 
   private recent(key: string, now: number): number[] {
-    return (this.failures.get(key) ?? []).filter((at) => at > now - this.windowMs);
+    return (this.windows.get(key) ?? []).filter((at) => at > now - this.limits.windowMs);
   }
 }
 
@@ -157,12 +214,26 @@ export class RateLimits {
 
   /** `clock` is Date.now but for tests, which move time on instead of waiting. */
   constructor(
-    config: Pick<Config, 'taskCreateRateLimit' | 'loginFailureLimit' | 'loginFailureLimitPerAddress' | 'loginFailureWindowSeconds'>,
+    config: Pick<
+      Config,
+      | 'taskCreateRateLimit'
+      | 'loginFailureLimit'
+      | 'loginFailureLimitPerAddress'
+      | 'loginFailureWindowSeconds'
+      | 'loginFreeFailures'
+      | 'loginMaxDelaySeconds'
+    >,
     clock: () => number = Date.now,
   ) {
     this.taskCreates = new TaskCreateLimiter(config.taskCreateRateLimit, clock);
-    const limits = { perUser: config.loginFailureLimit, perAddress: config.loginFailureLimitPerAddress };
-    this.logins = new LoginFailureLimiter(limits, config.loginFailureWindowSeconds * 1000, clock);
+    const limits: LoginLimits = {
+      freeFailures: config.loginFreeFailures,
+      perUser: config.loginFailureLimit,
+      perAddress: config.loginFailureLimitPerAddress,
+      windowMs: config.loginFailureWindowSeconds * 1000,
+      maxDelayMs: config.loginMaxDelaySeconds * 1000,
+    };
+    this.logins = new LoginFailureLimiter(limits, clock);
   }
 }
 
@@ -191,8 +262,9 @@ export function sendRateLimitHeaders(app: FastifyInstance): void {
 }
 
 /**
- * A password login under the failed-login limit: refused (RateLimitExceeded) before the password
- * is checked when the username or the client address is over it. `attempt` answers undefined for
+ * A password login under the failed-login throttle: refused (RateLimitExceeded) before the
+ * password is checked while this (username, address) must wait, the address is over its limit,
+ * or the username is slowed from an address it has not logged in from. `attempt` answers undefined for
  * wrong credentials, which then count as a failure.
  */
 export async function limitedLogin<T>(
@@ -205,6 +277,6 @@ export async function limitedLogin<T>(
   logins.check(username, address);
   const result = await attempt();
   if (result === undefined) logins.failed(username, address);
-  else logins.succeeded(username);
+  else logins.succeeded(username, address);
   return result;
 }

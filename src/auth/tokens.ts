@@ -62,8 +62,13 @@ export class TokenService {
     return new TokenService(keys, accessSeconds, refreshSeconds);
   }
 
-  async issue(claims: AccessClaims): Promise<TokenPair> {
-    const jti = randomUUID();
+  /**
+   * An access and refresh token pair. `ids` names them when the caller has recorded them already
+   * (a login's rotation); by default the access token's id is new and the refresh token's is
+   * refreshTokenId of it.
+   */
+  async issue(claims: AccessClaims, ids: { jti?: string; refreshJti?: string } = {}): Promise<TokenPair> {
+    const jti = ids.jti ?? randomUUID();
     const common = {
       user_id: claims.userGuid,
       user_name: claims.username,
@@ -73,7 +78,7 @@ export class TokenService {
       ...(claims.sessionId === undefined ? {} : { sid: claims.sessionId }),
     };
     const access = await this.sign({ ...common, token_use: 'access' }, jti, this.accessSeconds);
-    const refresh = await this.sign({ ...common, token_use: 'refresh' }, refreshTokenId(jti), this.refreshSeconds);
+    const refresh = await this.sign({ ...common, token_use: 'refresh' }, ids.refreshJti ?? refreshTokenId(jti), this.refreshSeconds);
     return {
       access_token: access,
       token_type: 'bearer',

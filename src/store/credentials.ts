@@ -42,32 +42,48 @@ export async function startTokenSession(db: Kysely<Database>, session: NewTokenS
   });
 }
 
-export type RotationOutcome = 'rotated' | 'reused' | 'unknown';
+/**
+ * How long the refresh token just replaced still refreshes: parallel requests of one client (a
+ * dashboard's, several CLI processes) meet an expired access token together and all refresh with
+ * the same refresh token. They are answered with the login's current refresh token id, so the
+ * login goes on with one current token; later, the replaced token counts as reused.
+ */
+export const REFRESH_REUSE_LEEWAY_MS = 10_000;
+
+export type RotationOutcome = { rotated: true } | { concurrent: true; currentJti: string } | { reused: true } | { unknown: true };
 
 /**
  * Moves a login on from the refresh token just used to the next one. One guarded update, so of
- * two refreshes with the same token only one succeeds. A token that is not the login's current
- * one was used before (or stolen and used by someone else first): the login ends ('reused').
+ * two refreshes with the same token only one rotates. A token that is neither the login's current
+ * one nor the one just replaced (within the leeway) was used before, or stolen and used by someone
+ * else first: the login ends ('reused').
  */
 export async function rotateTokenSession(
   db: Kysely<Database>,
   session: { id: string; userGuid: string; usedJti: string; nextJti: string; expiresAt: string },
 ): Promise<RotationOutcome> {
+  const now = nowIso();
   const updated = await db
     .updateTable('token_sessions')
-    .set({ refresh_jti: session.nextJti, expires_at: session.expiresAt })
+    .set({ refresh_jti: session.nextJti, previous_refresh_jti: session.usedJti, rotated_at: now, expires_at: session.expiresAt })
     .where('id', '=', session.id)
     .where('user_guid', '=', session.userGuid)
     .where('refresh_jti', '=', session.usedJti)
-    .where('expires_at', '>', nowIso())
+    .where('expires_at', '>', now)
     .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 1) return 'rotated';
-  const ended = await db
-    .deleteFrom('token_sessions')
+  if (Number(updated.numUpdatedRows) === 1) return { rotated: true };
+  const row = await db
+    .selectFrom('token_sessions')
+    .select(['refresh_jti', 'previous_refresh_jti', 'rotated_at', 'expires_at'])
     .where('id', '=', session.id)
     .where('user_guid', '=', session.userGuid)
     .executeTakeFirst();
-  return Number(ended.numDeletedRows) > 0 ? 'reused' : 'unknown';
+  if (!row || row.expires_at <= now) return { unknown: true };
+  const sinceRotation = row.rotated_at === null ? Infinity : Date.parse(now) - Date.parse(row.rotated_at);
+  if (row.previous_refresh_jti === session.usedJti && sinceRotation <= REFRESH_REUSE_LEEWAY_MS)
+    return { concurrent: true, currentJti: row.refresh_jti };
+  await db.deleteFrom('token_sessions').where('id', '=', session.id).execute();
+  return { reused: true };
 }
 
 /**

@@ -23,6 +23,9 @@ export interface TokenSessionsTable {
   user_guid: string;
   /** The id of the one refresh token of this login that may be used next. */
   refresh_jti: string;
+  /** The one it replaced, honoured for a few seconds after rotated_at (parallel refreshes). */
+  previous_refresh_jti: string | null;
+  rotated_at: string | null;
   created_at: string;
   expires_at: string;
 }

@@ -1,4 +1,4 @@
-// Abuse limits: per-user task creation rate and failed logins, in every dialect that creates tasks
+// Abuse limits: per-user task creation rate and the failed-login throttle, in every dialect that creates tasks
 // or logs in, on a clock the tests move instead of waiting.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +8,10 @@ import { pretendRunnerElsewhere } from '../support/tasks.js';
 import { useRateLimitClock } from '../../src/api/rate-limits.js';
 
 const CREATES_PER_MINUTE = 3;
-const FAILURES = 3;
-const ADDRESS_FAILURES = 5;
+const FREE_FAILURES = 3;
+const MAX_DELAY_SECONDS = 8;
+const USERNAME_FAILURES = 6;
+const ADDRESS_FAILURES = 20;
 const WINDOW_SECONDS = 60;
 const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -135,41 +137,40 @@ describeEachStore(
 );
 
 describeEachStore(
-  'failed login limit',
+  'failed login throttle',
   (h) => {
     let clock: { now: number };
     beforeEach(() => {
       clock = fakeClock(h);
     });
 
-    test('oauth: after the limit of wrong passwords the right one is refused too, until the window passes', async () => {
+    test('(username, address): after the free failures each attempt from that address waits 1 s, 2 s, 4 s, … up to the cap, the right password too', async () => {
       const u = await h.user();
-      const start = clock.now / 1000;
-      for (let i = 0; i < FAILURES; i++) {
-        assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 401);
-        clock.now += 1000;
-      }
-      const refused = await passwordLogin(h, u.username, `pw-${u.username}`);
+      const right = `pw-${u.username}`;
+      for (let i = 0; i < FREE_FAILURES; i++) assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 401);
+      const refused = await passwordLogin(h, u.username, right);
       assert.equal(refused.status, 429, refused.text);
       assert.deepEqual(refused.body, { error: 'too_many_requests', error_description: 'Rate Limit Exceeded' });
-      // Failures at start, +1 s, +2 s; now is +3 s; the first leaves the window at +60 s.
-      assertRefusalHeaders(refused, FAILURES, start + 2 + WINDOW_SECONDS, WINDOW_SECONDS - 3);
-      // Refused attempts do not extend the window.
-      for (let i = 0; i < 5; i++) assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 429);
-      clock.now = start * 1000 + WINDOW_SECONDS * 1000;
-      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`)).status, 200);
+      assertRefusalHeaders(refused, FREE_FAILURES, clock.now / 1000 + 1, 1);
+      for (const wait of [1, 2, 4, MAX_DELAY_SECONDS, MAX_DELAY_SECONDS]) {
+        clock.now += wait * 1000 - 1;
+        assert.equal((await passwordLogin(h, u.username, right)).status, 429, `still waiting ${wait} s`);
+        clock.now += 1;
+        assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 401);
+      }
+      assert.equal((await passwordLogin(h, u.username, right)).headers['retry-after'], String(MAX_DELAY_SECONDS), 'capped');
+      clock.now += MAX_DELAY_SECONDS * 1000;
+      assert.equal((await passwordLogin(h, u.username, right)).status, 200);
+      // The success cleared the count: the next wrong password is answered at once.
+      assert.equal((await passwordLogin(h, u.username, 'wrong')).status, 401);
     });
 
     test('a nonexistent username is answered exactly as an existing one', async () => {
       const u = await h.user();
       const answers: Response[] = [];
-      // Each from its own address, so each name is judged on its own count.
-      for (const [name, address] of [
-        [u.username, '10.0.0.1'],
-        [`ghost-${u.username}`, '10.0.0.2'],
-      ]) {
-        for (let i = 0; i < FAILURES; i++) assert.equal((await passwordLogin(h, name, 'wrong', address)).status, 401);
-        answers.push(await passwordLogin(h, name, 'wrong', address));
+      for (const name of [u.username, `ghost-${u.username}`]) {
+        for (let i = 0; i < FREE_FAILURES; i++) assert.equal((await passwordLogin(h, name, 'wrong', '10.0.0.1')).status, 401);
+        answers.push(await passwordLogin(h, name, 'wrong', '10.0.0.1'));
       }
       const [real, ghost] = answers;
       assert.equal(real.status, 429);
@@ -180,7 +181,7 @@ describeEachStore(
       }
     });
 
-    test('a client address is limited across usernames, other addresses are not', async () => {
+    test('a client address is limited across usernames (password spraying), other addresses are not', async () => {
       for (let i = 0; i < ADDRESS_FAILURES; i++) assert.equal((await passwordLogin(h, `nobody-${i}`, 'wrong', '10.0.0.3')).status, 401);
       // Any username from that address, even a real user with the right password.
       const refused = await passwordLogin(h, 'admin', h.adminPassword, '10.0.0.3');
@@ -191,49 +192,48 @@ describeEachStore(
       assert.equal((await passwordLogin(h, 'admin', h.adminPassword, '10.0.0.3')).status, 200);
     });
 
-    test('a username under attack is limited from every address; other usernames are not', async () => {
+    test('a guess spread over many addresses slows the username from new addresses only, not from one it logged in from', async () => {
       const u = await h.user();
-      const other = await h.user();
-      for (let i = 0; i < FAILURES; i++) await passwordLogin(h, u.username, 'wrong', '10.0.0.5');
-      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`, '10.0.0.6')).status, 429);
-      assert.equal((await passwordLogin(h, other.username, `pw-${other.username}`, '10.0.0.6')).status, 200);
-    });
-
-    test("a success clears the username's failures", async () => {
-      const u = await h.user();
-      for (let i = 0; i < FAILURES - 1; i++) await passwordLogin(h, u.username, 'wrong', '10.0.0.7');
-      assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`, '10.0.0.8')).status, 200);
-      for (let i = 0; i < FAILURES - 1; i++) assert.equal((await passwordLogin(h, u.username, 'wrong', '10.0.0.9')).status, 401);
+      const right = `pw-${u.username}`;
+      assert.equal((await passwordLogin(h, u.username, right, '10.0.4.1')).status, 200, 'the user, from home');
+      for (let i = 0; i < USERNAME_FAILURES; i++) assert.equal((await passwordLogin(h, u.username, 'wrong', `10.0.5.${i}`)).status, 401);
+      const fresh = await passwordLogin(h, u.username, right, '10.0.4.50');
+      assert.equal(fresh.status, 429, fresh.text);
+      assert.equal(fresh.headers['x-ratelimit-limit'], String(USERNAME_FAILURES));
+      assert.equal(fresh.headers['retry-after'], '1', 'one second for the first failure beyond the limit');
+      assert.equal((await passwordLogin(h, u.username, right, '10.0.4.1')).status, 200, 'home is not slowed');
+      clock.now += 1000;
+      assert.equal((await passwordLogin(h, u.username, right, '10.0.4.50')).status, 200);
     });
 
     test('vSphere sessions (/rest and /api): wrong passwords count, the refusal is 429 service_unavailable in each envelope', async () => {
       const u = await h.user();
-      for (let i = 0; i < FAILURES; i++) assert.equal((await restSession(h, u.username, 'wrong')).status, 401);
+      for (let i = 0; i < FREE_FAILURES; i++) assert.equal((await restSession(h, u.username, 'wrong')).status, 401);
       const rest = await restSession(h, u.username, `pw-${u.username}`);
       assert.equal(rest.status, 429, rest.text);
       assert.equal(rest.body.type, 'com.vmware.vapi.std.errors.service_unavailable');
       assert.equal(rest.body.value.messages[0].default_message, 'Rate Limit Exceeded');
-      assert.equal(rest.headers['x-ratelimit-limit'], String(FAILURES));
-      assert.ok(Number(rest.headers['retry-after']) > 0);
+      assert.equal(rest.headers['x-ratelimit-limit'], String(FREE_FAILURES));
+      assert.equal(rest.headers['retry-after'], '1');
       const api = await apiSession(h, u.username, `pw-${u.username}`);
       assert.equal(api.status, 429, api.text);
       assert.equal(api.body.error_type, 'SERVICE_UNAVAILABLE');
-      clock.now += WINDOW_SECONDS * 1000;
+      clock.now += 1000;
       assert.equal((await apiSession(h, u.username, `pw-${u.username}`)).status, 201);
     });
 
     test('Dbvisit: wrong Basic credentials count as failed logins; the refusal is 429 in its envelope', async () => {
       const u = await h.user();
-      for (let i = 0; i < FAILURES; i++) assert.equal((await dbvisitList(h, u.username, 'wrong')).status, 401);
+      for (let i = 0; i < FREE_FAILURES; i++) assert.equal((await dbvisitList(h, u.username, 'wrong')).status, 401);
       const refused = await dbvisitList(h, u.username, `pw-${u.username}`);
       assert.equal(refused.status, 429, refused.text);
       assert.deepEqual(refused.body, { successful: false, error: { message: 'Rate Limit Exceeded' } });
       assert.equal(refused.headers['x-ratelimit-remaining'], '0');
-      clock.now += WINDOW_SECONDS * 1000;
+      clock.now += 1000;
       assert.equal((await dbvisitList(h, u.username, `pw-${u.username}`)).status, 200);
     });
 
-    test('the failures of one dialect count in the others (one limit per username)', async () => {
+    test('the failures of one dialect count in the others (one count per username and address)', async () => {
       const u = await h.user();
       await passwordLogin(h, u.username, 'wrong');
       await restSession(h, u.username, 'wrong');
@@ -241,5 +241,44 @@ describeEachStore(
       assert.equal((await passwordLogin(h, u.username, `pw-${u.username}`)).status, 429);
     });
   },
-  { loginFailureLimit: FAILURES, loginFailureLimitPerAddress: ADDRESS_FAILURES, loginFailureWindowSeconds: WINDOW_SECONDS, runnerSlots: 0 },
+  {
+    loginFreeFailures: FREE_FAILURES,
+    loginMaxDelaySeconds: MAX_DELAY_SECONDS,
+    loginFailureLimit: USERNAME_FAILURES,
+    loginFailureLimitPerAddress: ADDRESS_FAILURES,
+    loginFailureWindowSeconds: WINDOW_SECONDS,
+    runnerSlots: 0,
+  },
+);
+
+describeEachStore(
+  'failed login throttle, default settings',
+  (h) => {
+    let clock: { now: number };
+    beforeEach(() => {
+      clock = fakeClock(h);
+    });
+
+    test('an attacker at another address cannot lock the user out (12 wrong passwords locked every login path before): the user logs in from theirs at once, on every path', async () => {
+      const u = await h.user();
+      const right = `pw-${u.username}`;
+      let waited = 0;
+      for (let failures = 0; failures < 12;) {
+        const res = await passwordLogin(h, u.username, 'wrong', '10.0.2.66');
+        if (res.status === 429) {
+          waited++;
+          clock.now += Number(res.headers['retry-after']) * 1000;
+        } else {
+          assert.equal(res.status, 401);
+          failures++;
+        }
+      }
+      assert.ok(waited > 0, 'the attacker was made to wait');
+      assert.equal((await passwordLogin(h, u.username, right, '10.0.2.66')).status, 429, 'and waits still');
+      assert.equal((await passwordLogin(h, u.username, right, '10.0.2.1')).status, 200, 'the user does not');
+      assert.equal((await restSession(h, u.username, right)).status, 200);
+      assert.equal((await dbvisitList(h, u.username, right)).status, 200);
+    });
+  },
+  { runnerSlots: 0 },
 );

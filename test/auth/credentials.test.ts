@@ -39,6 +39,14 @@ async function userWithPassword(h: Harness, password = 'first-password-1'): Prom
   return { guid: res.body.guid, username, password };
 }
 
+/** Moves every login's last rotation back beyond the leeway in which a replaced refresh token still works. */
+async function pastReuseLeeway(h: Harness): Promise<void> {
+  const longAgo = new Date(Date.now() - 60_000).toISOString();
+  await h.db.updateTable('token_sessions').set({ rotated_at: longAgo }).where('rotated_at', 'is not', null).execute();
+}
+
+const jtiOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).jti;
+
 const works = async (h: Harness, token: string) => (await h.get('/v3/organizations', token)).status === 200;
 
 function assertUaaError(res: Response, status: number, error: string, description: string): void {
@@ -50,7 +58,7 @@ const changePassword = (h: Harness, userGuid: string, body: unknown, token: stri
   h.request('PUT', `/Users/${userGuid}/password`, { token, body });
 
 describeEachStore('refresh tokens rotate', (h) => {
-  test('each refresh answers a new refresh token; the used one stops working', async () => {
+  test('each refresh answers a new refresh token; the used one stops working (after a few seconds of leeway)', async () => {
     const u = await userWithPassword(h);
     const first = await passwordLogin(h, u.username, u.password);
     const second = await refresh(h, first.refresh_token);
@@ -59,6 +67,8 @@ describeEachStore('refresh tokens rotate', (h) => {
     const third = await refresh(h, second.body.refresh_token);
     assert.equal(third.status, 200, third.text);
     assert.ok(await works(h, third.body.access_token));
+    await pastReuseLeeway(h);
+    assert.equal((await refresh(h, second.body.refresh_token)).status, 401, 'a used one no longer refreshes');
   });
 
   test('presenting a used refresh token again revokes the whole login: every token descended from it', async () => {
@@ -66,6 +76,7 @@ describeEachStore('refresh tokens rotate', (h) => {
     const login = await passwordLogin(h, u.username, u.password);
     const rotated = (await refresh(h, login.refresh_token)).body as Login;
     assert.ok(await works(h, rotated.access_token));
+    await pastReuseLeeway(h);
     // The thief (or a stale client) presents the first refresh token again.
     assertUaaError(await refresh(h, login.refresh_token), 401, 'invalid_token', 'The refresh token is invalid or expired');
     assert.equal(await works(h, rotated.access_token), false, 'the access token of the rotated pair is revoked');
@@ -74,6 +85,20 @@ describeEachStore('refresh tokens rotate', (h) => {
     // Another login of the same user is untouched.
     const other = await passwordLogin(h, u.username, u.password);
     assert.ok(await works(h, other.access_token));
+  });
+});
+
+describeEachStore('parallel refreshes', (h) => {
+  test('refreshes with the same token at once (a dashboard meeting an expired token in parallel) all succeed, and the login keeps one current refresh token', async () => {
+    const u = await userWithPassword(h);
+    const login = await passwordLogin(h, u.username, u.password);
+    const answers = await Promise.all([1, 2, 3].map(() => refresh(h, login.refresh_token)));
+    for (const res of answers) assert.equal(res.status, 200, res.text);
+    const ids = new Set(answers.map((res) => jtiOf(res.body.refresh_token)));
+    assert.equal(ids.size, 1, 'every answer carries the same (current) refresh token id');
+    for (const res of answers) assert.ok(await works(h, res.body.access_token));
+    // Any of them goes on refreshing; the first one used makes the others the replaced one.
+    assert.equal((await refresh(h, answers[2]!.body.refresh_token)).status, 200);
   });
 });
 

@@ -6,7 +6,9 @@
 // - token_sessions: one row per login (OAuth's refresh token "family"). Every token of the login
 //   names it (claim `sid`); revoking the login deletes the row. The row keeps the id of the one
 //   refresh token that may be used next: each refresh replaces it (rotation), and presenting one
-//   already used revokes the whole login (reuse detection, OAuth 2.0 Security BCP §4.14.2).
+//   already used revokes the whole login (reuse detection, OAuth 2.0 Security BCP §4.14.2),
+//   except the one just replaced, for a few seconds (previous_refresh_jti, rotated_at): a
+//   dashboard's parallel requests all meet an expired token at once and all refresh with it.
 import type { Kysely } from 'kysely';
 import type { MigrationFactory } from '../migrate.js';
 
@@ -21,6 +23,8 @@ export const credentials: MigrationFactory = () => ({
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('user_guid', 'text', (c) => c.notNull())
       .addColumn('refresh_jti', 'text', (c) => c.notNull())
+      .addColumn('previous_refresh_jti', 'text')
+      .addColumn('rotated_at', 'text')
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('expires_at', 'text', (c) => c.notNull())
       .execute();
