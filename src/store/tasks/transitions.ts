@@ -90,7 +90,8 @@ function fairCandidates(dialect: DialectName, limit: number, rules: ClaimRules) 
   const fitsOldest = rules.maxMemoryMb === undefined ? sql`` : sql`and o.memory_in_mb <= ${rules.maxMemoryMb}`;
   // A reserved slot takes the oldest task of an idle organization: one per space is enough.
   const perSpace = rules.idleOrgsOnly ? 1 : limit;
-  const idleOnly = rules.idleOrgsOnly ? sql`and org_running = 0 and org_turn = 1` : sql``;
+  const idleOrgs = rules.idleOrgsOnly ? sql`and org_running = 0` : sql``;
+  const idleOnly = rules.idleOrgsOnly ? sql`and org_turn = 1` : sql``;
   // Each waiting space's oldest PENDING tasks, from the queue's key (migration 011): LATERAL on
   // PostgreSQL; SQLite has none, so there the range ends at the space's perSpace-th oldest.
   const oldestOfSpace =
@@ -100,23 +101,34 @@ function fairCandidates(dialect: DialectName, limit: number, rules: ClaimRules) 
       : sql`join task_queue q on q.space_id = s.space_id ${fits}
             and q.id <= coalesce((select o.id from task_queue o where o.space_id = s.space_id ${fitsOldest}
               order by o.id limit 1 offset ${perSpace - 1}), ${Number.MAX_SAFE_INTEGER})`;
+  // Only the first `limit` organizations (fewest running, then oldest waiting task) and the first
+  // `limit` spaces of each can be given a task by this claim: the queue is read for those alone,
+  // so a tenant with a thousand waiting spaces costs one counter and one key lookup for each.
   const chosen = sql<{ id: number }>`
     with waiting_spaces as (
       select w.space_id, w.organization_id,
-        (select coalesce(sum(r.count), 0) from task_counts r where r.space_id = w.space_id and r.state in (${held})) as space_running
+        (select coalesce(sum(r.count), 0) from task_counts r where r.space_id = w.space_id and r.state in (${held})) as space_running,
+        (select min(o.id) from task_queue o where o.space_id = w.space_id ${fitsOldest}) as oldest
       from task_counts w where w.state = ${PENDING} and w.count > 0
-    ), waiting_orgs as (
-      select g.organization_id,
-        (select coalesce(sum(r.count), 0) from task_counts r where r.organization_id = g.organization_id and r.state in (${held})) as org_running
-      from (select distinct organization_id from waiting_spaces) g
     ), open_spaces as (
-      select s.space_id, s.organization_id, s.space_running, o.org_running
-      from waiting_spaces s join waiting_orgs o on o.organization_id = s.organization_id
-      where s.space_running < ${spaceLimit} and o.org_running < ${orgLimit}
+      select space_id, organization_id, space_running, oldest from waiting_spaces
+      where space_running < ${spaceLimit} and oldest is not null
+    ), waiting_orgs as (
+      select g.organization_id, g.oldest,
+        (select coalesce(sum(r.count), 0) from task_counts r where r.organization_id = g.organization_id and r.state in (${held})) as org_running
+      from (select organization_id, min(oldest) as oldest from open_spaces group by organization_id) g
+    ), first_orgs as (
+      select organization_id, org_running, row_number() over (order by org_running, oldest) as org_rank
+      from waiting_orgs where org_running < ${orgLimit} ${idleOrgs}
+    ), first_spaces as (
+      select s.space_id, s.organization_id, s.space_running, o.org_running,
+        row_number() over (partition by s.organization_id order by s.space_running, s.oldest) as space_rank
+      from open_spaces s join first_orgs o on o.organization_id = s.organization_id
+      where o.org_rank <= ${limit}
     ), candidates as (
       select q.id, s.organization_id, s.space_running, s.org_running,
         row_number() over (partition by s.space_id order by q.id) as space_turn
-      from open_spaces s ${oldestOfSpace}
+      from (select * from first_spaces where space_rank <= ${limit}) s ${oldestOfSpace}
     ), ranked as (
       select id, org_running,
         row_number() over (partition by organization_id order by space_running + space_turn, id) as org_turn
