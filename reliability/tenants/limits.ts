@@ -2,7 +2,11 @@
 // be reached within the check's minutes, which it sets explicitly (and says why). What each limit
 // is in the taskd under test is read from taskd's own loadConfig with the same environment, so the
 // printout shows the values that applied; a limit this taskd does not know yet is said to be so.
+import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../../src/config.js';
+
+/** taskd's settings table, as text: whether it knows a variable (one whose default is unset has no key in the config). */
+const CONFIG_SOURCE = readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8');
 
 export const MiB = 2 ** 20;
 
@@ -11,6 +15,8 @@ interface Limit {
   what: string;
   key: string;
   env: string;
+  /** What taskd does when it is not set. */
+  unset?: string;
 }
 
 const LIMITS: Limit[] = [
@@ -20,7 +26,12 @@ const LIMITS: Limit[] = [
   { what: 'live log streams per user', key: 'maxStreamsPerUser', env: 'TASKD_MAX_STREAMS_PER_USER' },
   { what: 'task creates per user per minute', key: 'taskCreateRateLimit', env: 'TASKD_TASK_CREATE_RATE_LIMIT' },
   { what: 'runner slots', key: 'runnerSlots', env: 'TASKD_RUNNER_SLOTS' },
-  { what: 'slots reserved for orgs with nothing running', key: 'runnerReservedSlots', env: 'TASKD_RUNNER_RESERVED_SLOTS' },
+  {
+    what: 'slots reserved for orgs with nothing running',
+    key: 'runnerReservedSlots',
+    env: 'TASKD_RUNNER_RESERVED_SLOTS',
+    unset: 'a quarter of the slots, rounded down',
+  },
   { what: 'running tasks per org', key: 'orgRunningTasksLimit', env: 'TASKD_ORG_RUNNING_TASKS_LIMIT' },
   { what: 'running tasks per space', key: 'spaceRunningTasksLimit', env: 'TASKD_SPACE_RUNNING_TASKS_LIMIT' },
   { what: 'default task timeout (s)', key: 'defaultTaskTimeoutSeconds', env: 'TASKD_DEFAULT_TASK_TIMEOUT_SECONDS' },
@@ -33,6 +44,12 @@ const LIMITS: Limit[] = [
   { what: 'vSphere sessions per user', key: 'vsphereSessionsPerUser', env: 'TASKD_VSPHERE_SESSIONS_PER_USER' },
   { what: 'failed logins per username', key: 'loginFailureLimit', env: 'TASKD_LOGIN_FAILURE_LIMIT' },
   { what: 'failed logins per address', key: 'loginFailureLimitPerAddress', env: 'TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS' },
+  {
+    what: 'wrong passwords for a user from one address before each waits longer',
+    key: 'loginFreeFailures',
+    env: 'TASKD_LOGIN_FREE_FAILURES',
+  },
+  { what: 'longest wait of a throttled login (s)', key: 'loginMaxDelaySeconds', env: 'TASKD_LOGIN_MAX_DELAY_SECONDS' },
   { what: 'shortest password', key: 'passwordMinLength', env: 'TASKD_PASSWORD_MIN_LENGTH' },
 ];
 
@@ -69,10 +86,10 @@ export function effectiveConfig(settings: Settings): Record<string, unknown> {
 export function limitLines(settings: Settings): string[] {
   const config = effectiveConfig(settings);
   return LIMITS.map((l) => {
-    if (!(l.key in config) && !(l.env in settings.env)) return `${l.what}: not a setting of this taskd (${l.env})`;
+    if (!CONFIG_SOURCE.includes(`'${l.env}'`)) return `${l.what}: not a setting of this taskd (${l.env})`;
     const value = config[l.key];
     const set = settings.reasons[l.env];
-    const shown = value === undefined ? 'unset' : String(value);
+    const shown = value === undefined ? `unset${l.unset ? `: ${l.unset}` : ''}` : String(value);
     return `${l.what}: ${shown} (${l.env}${set ? `, set by the check: ${set}` : ', default'})`;
   });
 }

@@ -259,6 +259,8 @@ export class NoisyTenant {
       const res = await this.ask({
         method: 'POST',
         path: '/oauth/token',
+        // A throttled login is answered late (growing delays, up to minutes), not refused: waited for.
+        timeoutMs: 600_000,
         headers: {
           // The CF CLI's client, and no bearer token: a login is unauthenticated.
           authorization: `Basic ${Buffer.from('cf:').toString('base64')}`,
