@@ -162,6 +162,15 @@ describeEachStore(
       assert.deepEqual(await claim(h, 1), [busyTasks[1]]);
     });
 
+    test('an organization waiting in many spaces takes its turn like any other, oldest first', async () => {
+      const first = await newSpace(h);
+      const spread = [...(await pending(h, first, 1))];
+      for (let i = 0; i < 11; i++) spread.push(...(await pending(h, await newSpace(h, first.org), 1)));
+      const [other] = await pending(h, await newSpace(h), 1);
+      assert.deepEqual(sorted(await claim(h, 2)), [spread[0], other]);
+      assert.deepEqual(sorted(await claim(h, 3)), spread.slice(1, 4));
+    });
+
     test('with a memory bound, a task that does not fit waits and a younger one that fits is taken', async () => {
       const a = await newSpace(h);
       const [big] = await pending(h, a, 1, 2048);
