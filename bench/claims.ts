@@ -125,8 +125,14 @@ async function measure(store: Store): Promise<string[][]> {
   else await store.optimize();
   console.log(`  ${store.dialect}: queued ${PENDING.toLocaleString('en-US')} + 5 PENDING in ${ms(performance.now() - seeded)}`);
 
-  const end = (ids: number[]) =>
-    store.db.updateTable('tasks').set({ state: 'SUCCEEDED', finished_at: new Date().toISOString() }).where('id', 'in', ids).execute();
+  const end = async (ids: number[]) => {
+    if (ids.length)
+      await store.db
+        .updateTable('tasks')
+        .set({ state: 'SUCCEEDED', finished_at: new Date().toISOString() })
+        .where('id', 'in', ids)
+        .execute();
+  };
   const fair: number[] = [];
   let quietFirst = -1;
   for (let i = 0; i < ROUNDS; i++) {
