@@ -4,7 +4,7 @@ import { FailureLog, type CheckOptions, type CheckReport, type ReliabilityCheck 
 import { badCredentials, type BadCredential } from '../fuzz/bad-credentials.js';
 import { envelopeProblem } from '../fuzz/envelopes.js';
 import { sendRaw, type RawResponse } from '../fuzz/raw-http.js';
-import { fillPath, routesOf, type ApiName, type Route } from '../fuzz/routes.js';
+import { fillPath, isUaaPath, routesOf, type ApiName, type Route } from '../fuzz/routes.js';
 import { FuzzTarget } from '../fuzz/target.js';
 import { validBody, validPathValue } from '../fuzz/valid-requests.js';
 
@@ -25,6 +25,10 @@ export function refusalProblem(api: ApiName, target: string, bad: BadCredential,
   const body = JSON.parse(res.body.toString('utf8'));
   switch (api) {
     case 'cf': {
+      if (isUaaPath(target)) {
+        const want = bad.missing ? 'unauthorized' : 'invalid_token';
+        return body.error === want ? undefined : `UAA error ${JSON.stringify(body.error)}, not ${want}`;
+      }
       const [e] = body.errors;
       const want = bad.missing
         ? { title: 'CF-NotAuthenticated', code: 10002, detail: 'Authentication error' }

@@ -2,7 +2,7 @@
 // taskd's insides (no HTML page, no stack trace). Which envelope applies is decided by the path
 // the request named, as taskd decides it.
 import type { RawResponse } from './raw-http.js';
-import { apiOf } from './routes.js';
+import { apiOf, isUaaPath } from './routes.js';
 
 type Json = Record<string, unknown>;
 
@@ -66,8 +66,9 @@ export function envelopeProblem(target: string, res: RawResponse): string | unde
   if (!isObject(body)) return 'a body that is not a JSON object';
   switch (api) {
     case 'cf':
-      // The token endpoint answers in UAA's own {error, error_description}, as the cf CLI expects.
-      if (target.startsWith('/oauth/') && isString(body.error) && isString(body.error_description)) return undefined;
+      // UAA's endpoints (/oauth/token and revocation, /Users/{id}/password) answer in UAA's own
+      // {error, error_description}, as the cf CLI and UAA clients expect.
+      if (isUaaPath(target) && isString(body.error) && isString(body.error_description)) return undefined;
       return cfProblem(body);
     case 'astra':
       return astraProblem(body, res.status);

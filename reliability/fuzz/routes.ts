@@ -22,6 +22,9 @@ export interface Route {
 
 const SCHEME_CREDENTIAL: Record<string, Credential> = { bearerToken: 'bearer', basicPassword: 'basic', vsphereSession: 'vsphereSession' };
 
+/** UAA's endpoints, served beside CF's: they answer in UAA's {error, error_description}. */
+export const isUaaPath = (path: string): boolean => path.startsWith('/oauth/') || path.startsWith('/Users/');
+
 export function apiOf(path: string): ApiName {
   const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
   if (under('/accounts')) return 'astra';
