@@ -146,14 +146,19 @@ export class TaskSupervisor {
     return new Promise((resolve, reject) => {
       this.socket = socket;
       let answered = false;
-      let buffered = '';
+      // The start of a message whose newline has not arrived: kept as chunks and joined once,
+      // since an output flood's messages span many reads and scanning them again on every read
+      // made reading quadratic in a message's size.
+      let partial: string[] = [];
       socket.setEncoding('utf8');
       socket.on('data', (text: string) => {
-        buffered += text;
+        let start = 0;
         let newline;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const message: SupervisorMessage = JSON.parse(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
+        while ((newline = text.indexOf('\n', start)) >= 0) {
+          const line = partial.length ? partial.join('') + text.slice(start, newline) : text.slice(start, newline);
+          partial = [];
+          start = newline + 1;
+          const message = JSON.parse(line) as SupervisorMessage;
           if (message.type === 'held') {
             answered = true;
             resolve(message.tasks);
@@ -162,6 +167,7 @@ export class TaskSupervisor {
             reject(new Error(`another taskd already runs the tasks of this data directory (${this.runDir})`));
           } else this.receive(message);
         }
+        if (start < text.length) partial.push(text.slice(start));
       });
       socket.on('error', (err) => this.onError(err, 'task supervisor connection error'));
       socket.once('close', () => {
