@@ -50,6 +50,9 @@ async function runAbuseLimits(options: CheckOptions): Promise<CheckReport> {
       env: storeEnv(h, {
         TASKD_RUNNER_SLOTS: '0',
         TASKD_TASK_CREATE_RATE_LIMIT: String(CREATES_PER_MINUTE),
+        // From the one address the check runs on, both the (username, address) throttle and the
+        // username-wide count start their wait after this many wrong passwords.
+        TASKD_LOGIN_FREE_FAILURES: String(LOGIN_FAILURES),
         TASKD_LOGIN_FAILURE_LIMIT: String(LOGIN_FAILURES),
         // The check's many usernames all come from 127.0.0.1: the address limit is not what it tests.
         TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS: '0',
