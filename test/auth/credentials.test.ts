@@ -88,6 +88,23 @@ describeEachStore('refresh tokens rotate', (h) => {
   });
 });
 
+describeEachStore('logins are bounded', (h) => {
+  test('a user keeps at most 100 live logins: the oldest ends when one more begins', async () => {
+    const u = await h.user();
+    const first = await h.loggedIn(u.username);
+    // Logins are ordered by their start, in milliseconds: the first is to be strictly the oldest.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await h.loggedIn(u.username);
+    for (let i = 0; i < 98; i++) await h.loggedIn(u.username);
+    assert.ok(await works(h, first.token), 'a hundred logins are kept');
+    await h.loggedIn(u.username);
+    assert.equal(await works(h, first.token), false, 'the oldest ended');
+    assert.ok(await works(h, second.token));
+    const rows = await h.db.selectFrom('token_sessions').select('id').where('user_guid', '=', u.guid).execute();
+    assert.equal(rows.length, 100);
+  });
+});
+
 describeEachStore('parallel refreshes', (h) => {
   test('refreshes with the same token at once (a dashboard meeting an expired token in parallel) all succeed, and the login keeps one current refresh token', async () => {
     const u = await userWithPassword(h);
