@@ -34,6 +34,8 @@ import { prepareWorkdir, removeWorkdirLater, track } from './workdir.mjs';
 const DRAIN_AFTER_EXIT_MS = 2000;
 /** Spooled output waiting for a slow disk above which the task's output is not read until it is written. */
 const SPOOL_BEHIND_BYTES = 8 * 1024 * 1024;
+/** How fast output past the task's budget is read and thrown away (discardAtBoundedRate). */
+const DISCARD_BYTES_PER_SECOND = 16 * 1024 * 1024;
 
 /**
  * The sandbox's syscall filter for this machine's architecture, built once (none where unknown).
@@ -114,6 +116,8 @@ export class SupervisedTask {
     this.draining = false;
     /** Its output is over its budget in taskd: read and thrown away (discardOutput). */
     this.discarding = false;
+    /** Bytes discarded in the current second (discardAtBoundedRate). */
+    this.discardWindow = { start: 0, bytes: 0 };
     // Declared for the type checker only: `recovered` sets it.
     /** @type {boolean | undefined} */
     this.startedBefore = undefined;
@@ -221,7 +225,7 @@ export class SupervisedTask {
 
     for (const stream of /** @type {const} */ (['stdout', 'stderr'])) {
       child[stream].on('data', (chunk) => {
-        if (this.discarding) return;
+        if (this.discarding) return this.discardAtBoundedRate(child[stream], chunk.length);
         const allowed = limits.admit(chunk.length);
         output.write(stream, allowed < chunk.length ? chunk.subarray(0, allowed) : chunk, allowed < chunk.length);
       });
@@ -293,13 +297,36 @@ export class SupervisedTask {
   }
 
   /**
-   * The task's output is over its budget in taskd: from now on it is read (the task is never made
-   * to wait) and thrown away, neither spooled nor sent. Lines not yet passed on go too.
+   * The task's output is over its budget in taskd: from now on it is read and thrown away, neither
+   * spooled nor sent. Lines not yet passed on go too.
    */
   discardOutput() {
     this.discarding = true;
     this.pending = [];
     this.holdOutput('taskd', false);
+  }
+
+  /**
+   * Output past the budget is read no faster than DISCARD_BYTES_PER_SECOND: read as fast as the
+   * pipe fills, a flood (`yes`) cost this supervisor a core, beside the task's own, for as long as
+   * it ran. A task printing faster waits on its full pipe (at no CPU) as it would on a slow
+   * terminal; one that prints little past its budget never notices. Not once the task has exited:
+   * what is left in its pipes is then read at once.
+   * @param {import('node:stream').Readable} stream
+   * @param {number} bytes
+   */
+  discardAtBoundedRate(stream, bytes) {
+    const now = Date.now();
+    if (now - this.discardWindow.start >= 1000) this.discardWindow = { start: now, bytes: 0 };
+    this.discardWindow.bytes += bytes;
+    if (this.draining || this.discardWindow.bytes < DISCARD_BYTES_PER_SECOND) return;
+    stream.pause();
+    setTimeout(
+      () => {
+        if (!this.outputHolds.size || this.draining) stream.resume();
+      },
+      this.discardWindow.start + 1000 - now,
+    ).unref();
   }
 
   /** @param {NodeJS.Signals} signal */
