@@ -45,7 +45,7 @@ export class FuzzTarget {
     // The runner stays on: with no runner alive a task create is a 503 by design, not what we probe.
     // Failed-login limits are off: the fuzzer's wrong passwords would lock out its own admin, as
     // they should an attacker's (test/api/rate-limits.test.ts covers that).
-    this.harness = new Harness(kind, { loginFailureLimit: 0, loginFailureLimitPerAddress: 0 });
+    this.harness = new Harness(kind, { loginFailureLimit: 0, loginFailureLimitPerAddress: 0, loginFreeFailures: 0 });
   }
 
   get baseUrl(): string {

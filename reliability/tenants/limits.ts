@@ -42,7 +42,11 @@ const LIMITS: Limit[] = [
   { what: 'droplet disk per org (MiB)', key: 'orgDropletMaxMb', env: 'TASKD_ORG_DROPLET_MAX_MB' },
   { what: 'log rate limit (bytes/s, -1: none)', key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT' },
   { what: 'vSphere sessions per user', key: 'vsphereSessionsPerUser', env: 'TASKD_VSPHERE_SESSIONS_PER_USER' },
-  { what: 'failed logins per username', key: 'loginFailureLimit', env: 'TASKD_LOGIN_FAILURE_LIMIT' },
+  {
+    what: 'failed logins per username from every address (past it, each waits longer)',
+    key: 'loginFailureLimit',
+    env: 'TASKD_LOGIN_FAILURE_LIMIT',
+  },
   { what: 'failed logins per address', key: 'loginFailureLimitPerAddress', env: 'TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS' },
   {
     what: 'wrong passwords for a user from one address before each waits longer',
