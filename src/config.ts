@@ -151,6 +151,11 @@ export interface Config {
   maxConnectionsPerAddress: number;
   /** Requests one user may have in progress at once (live log streams are counted on their own). */
   maxConcurrentRequestsPerUser: number;
+  /**
+   * Of those, how many are worked on at once; the others wait their turn (request-turns.ts), so
+   * a busy node divides its time between users rather than between requests.
+   */
+  activeRequestsPerUser: number;
   /** Live log streams (SSE) one user may hold open at once on this node. */
   maxStreamsPerUser: number;
   /**
@@ -251,6 +256,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   // Forty addresses are needed to fill maxConnections, and the probes keep a reserve besides.
   maxConnectionsPerAddress: 256,
   maxConcurrentRequestsPerUser: 100,
+  activeRequestsPerUser: 4,
   maxStreamsPerUser: 50,
   trustedProxies: [],
   vsphereSessionIdleSeconds: 1800,
@@ -344,6 +350,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'maxConnections', env: 'TASKD_MAX_CONNECTIONS', kind: 'positive' },
   { key: 'maxConnectionsPerAddress', env: 'TASKD_MAX_CONNECTIONS_PER_ADDRESS', kind: 'positive' },
   { key: 'maxConcurrentRequestsPerUser', env: 'TASKD_MAX_CONCURRENT_REQUESTS_PER_USER', kind: 'positive' },
+  { key: 'activeRequestsPerUser', env: 'TASKD_ACTIVE_REQUESTS_PER_USER', kind: 'positive' },
   { key: 'maxStreamsPerUser', env: 'TASKD_MAX_STREAMS_PER_USER', kind: 'positive' },
   { key: 'trustedProxies', env: 'TASKD_TRUSTED_PROXIES', kind: 'proxies' },
   { key: 'vsphereSessionIdleSeconds', env: 'TASKD_VSPHERE_SESSION_IDLE_SECONDS', kind: 'positive' },

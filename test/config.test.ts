@@ -105,6 +105,7 @@ test('tenant limits: per-address, per-user and vSphere session settings, with sa
   const defaults = loadConfig({ env: {} });
   assert.equal(defaults.maxConnectionsPerAddress, 256);
   assert.equal(defaults.maxConcurrentRequestsPerUser, 100);
+  assert.equal(defaults.activeRequestsPerUser, 4);
   assert.equal(defaults.maxStreamsPerUser, 50);
   assert.deepEqual(defaults.trustedProxies, []);
   assert.equal(defaults.vsphereSessionIdleSeconds, 1800);
@@ -114,6 +115,7 @@ test('tenant limits: per-address, per-user and vSphere session settings, with sa
     env: {
       TASKD_MAX_CONNECTIONS_PER_ADDRESS: '10',
       TASKD_MAX_CONCURRENT_REQUESTS_PER_USER: '5',
+      TASKD_ACTIVE_REQUESTS_PER_USER: '2',
       TASKD_MAX_STREAMS_PER_USER: '3',
       TASKD_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,fd00::/8',
       TASKD_VSPHERE_SESSION_IDLE_SECONDS: '600',
@@ -125,6 +127,7 @@ test('tenant limits: per-address, per-user and vSphere session settings, with sa
     [set.maxConnectionsPerAddress, set.maxConcurrentRequestsPerUser, set.maxStreamsPerUser, set.vsphereSessionsPerUser],
     [10, 5, 3, 4],
   );
+  assert.equal(set.activeRequestsPerUser, 2);
   assert.deepEqual(set.trustedProxies, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
   assert.deepEqual([set.vsphereSessionIdleSeconds, set.vsphereSessionMaxAgeSeconds], [600, 3600]);
 });

@@ -28,6 +28,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
 import { RateLimitExceeded } from './rate-limits.js';
+import { RequestTurns, type EndTurn } from './request-turns.js';
 
 /** Connections above maxConnections that only the probes may use. */
 export const PROBE_RESERVE = 32;
@@ -41,7 +42,12 @@ const PROBES = new Set(['/healthz', '/readyz']);
 
 type LimitSettings = Pick<
   Config,
-  'maxConnections' | 'maxConnectionsPerAddress' | 'maxConcurrentRequestsPerUser' | 'maxStreamsPerUser' | 'trustedProxies'
+  | 'maxConnections'
+  | 'maxConnectionsPerAddress'
+  | 'maxConcurrentRequestsPerUser'
+  | 'activeRequestsPerUser'
+  | 'maxStreamsPerUser'
+  | 'trustedProxies'
 >;
 
 /** How many of something each key holds. Keys at zero are forgotten, so the map stays small. */
@@ -141,11 +147,14 @@ export class TenantLimits {
   /** Connections that may serve the probes only, by remote address and port (plain or TLS alike). */
   private readonly standings = new Map<string, Standing>();
   private readonly requestHolds = new WeakMap<IncomingMessage, Hold>();
+  private readonly turns: RequestTurns;
+  private readonly turnsHeld = new WeakMap<IncomingMessage, EndTurn>();
   private openConnections = 0;
   readonly isTrustedProxy: (address: string | undefined) => boolean;
 
   constructor(private readonly config: LimitSettings) {
     this.isTrustedProxy = trustedProxyList(config.trustedProxies);
+    this.turns = new RequestTurns(config.activeRequestsPerUser);
   }
 
   /** Counts a new connection, and closes it at once when its address has had its refusals. */
@@ -195,6 +204,14 @@ export class TenantLimits {
     this.hold(request, response, new Hold(this.requests, user));
   }
 
+  /** Once admitted: waits for one of the user's turns, which ends with the response (or a stream's start). */
+  async takeTurn(request: FastifyRequest, response: ServerResponse, userGuid: string): Promise<void> {
+    const end = await this.turns.take(`user:${userGuid}`);
+    this.turnsHeld.set(request.raw, end);
+    if (response.closed || response.destroyed) end();
+    else response.once('close', end);
+  }
+
   /**
    * A live stream for the user, held until the returned release is called or the response
    * closes; the request it came in stops counting as one. Throws RateLimitExceeded.
@@ -206,7 +223,14 @@ export class TenantLimits {
     if (reply.raw.closed || reply.raw.destroyed) stream.release();
     else reply.raw.once('close', () => stream.release());
     this.requestHolds.get(reply.request.raw)?.release();
+    // A stream waits on its task, not the CPU: the user's other requests need not wait for it.
+    this.turnsHeld.get(reply.request.raw)?.();
     return () => stream.release();
+  }
+
+  /** For tests: how many of the user's requests wait for a turn. */
+  waitingOf(userGuid: string): number {
+    return this.turns.waitingOf(`user:${userGuid}`);
   }
 
   /** For tests and metrics: how many live streams the user holds. */
@@ -265,7 +289,10 @@ export function limitTenants(app: FastifyInstance, ctx: AppContext): void {
   // After every dialect's authentication (onRequest), before the body is read.
   app.addHook('preParsing', async (request, reply, payload) => {
     const user = isProbe(request) ? undefined : authenticatedUser(request);
-    if (user) limits.admitUser(request, reply.raw, user);
+    if (user) {
+      limits.admitUser(request, reply.raw, user);
+      await limits.takeTurn(request, reply.raw, user);
+    }
     return payload;
   });
 }

@@ -163,6 +163,54 @@ describe('requests in progress per user', () => {
   });
 });
 
+describe("turns: how many of a user's requests are worked on at once", () => {
+  const it = listening({ activeRequestsPerUser: 2, maxConnectionsPerAddress: 50 });
+
+  test('a user with every turn taken waits (not refused) until one of its requests ends; another user is answered meanwhile', async () => {
+    const { port, h } = it;
+    const busy = await h.user();
+    const other = await h.user();
+    const slow = [rawConnection(port), rawConnection(port)];
+    for (const c of slow) {
+      await c.connected;
+      c.send(
+        `POST /v3/organizations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: bearer ${busy.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"na`,
+      );
+    }
+    const limits = (await import('../../src/api/connection-limits.js')).tenantLimitsOf(h.taskd.ctx);
+    let answered = false;
+    const waiting = fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${busy.token}` } }).then(
+      (res) => {
+        answered = true;
+        return res;
+      },
+    );
+    await eventually('the third request waits for a turn', () => limits.waitingOf(busy.guid) === 1);
+
+    const theirs = await fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${other.token}` } });
+    assert.equal(theirs.status, 200);
+    assert.equal(answered, false, "the busy user's third request must wait while its two turns are taken");
+
+    slow[0]!.socket.destroy();
+    const res = await waiting;
+    assert.equal(res.status, 200, 'it is answered, not refused, once a turn is free');
+    slow[1]!.socket.destroy();
+  });
+
+  test('a live stream gives its turn back: a user following its tasks can still ask for anything', async () => {
+    const { port, h } = it;
+    const { space, app } = await appInNewSpace(h);
+    const follower = await h.user();
+    await h.role('space_developer', follower.guid, { space: space.guid });
+    const taskGuid = (await seedTask(h, app.guid)).guid;
+    const streams = [await openStream(port, taskGuid, follower.token), await openStream(port, taskGuid, follower.token)];
+    for (const s of streams) assert.equal(s.res.status, 200);
+    const res = await fetch(`http://127.0.0.1:${port}/v3/tasks/${taskGuid}`, { headers: { authorization: `bearer ${follower.token}` } });
+    assert.equal(res.status, 200);
+    for (const s of streams) s.close();
+  });
+});
+
 describe('connections per address', () => {
   const it = listening({ maxConnectionsPerAddress: 3 });
 
