@@ -13,7 +13,7 @@ import type { Database, TaskLogLinesTable } from '../store/schema.js';
 import { insertLogLines, markOutputTruncated, organizationOutputBytes } from '../store/tasks/log-lines.js';
 import type { OutputLine } from './supervisor-client.js';
 import { isStorageFull } from '../store/errors.js';
-import { admitLines, outputTruncatedLine, type OutputBudgetLimits, type OutputTruncation } from '../core/output-budget.js';
+import { admitLines, lineBytes, outputTruncatedLine, type OutputBudgetLimits, type OutputTruncation } from '../core/output-budget.js';
 import { nowIso } from '../core/time.js';
 
 /** How long a line may wait for company before it is written. */
@@ -78,6 +78,9 @@ export class TaskLogWriter {
   private truncated: OutputTruncation | null;
   private orgBytes = 0;
   private orgReadAt = -Infinity;
+  /** Lines and bytes stored or waiting to be: past the task's own budget, no more are taken. */
+  private takenLines: number;
+  private takenBytes: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -88,13 +91,26 @@ export class TaskLogWriter {
     this.storedBytes = budget.storedBytes;
     this.storedLines = budget.storedLines;
     this.truncated = budget.truncated;
+    this.takenLines = budget.storedLines;
+    this.takenBytes = budget.storedBytes;
   }
 
   write(lines: OutputLine[]): void {
     // Over budget: dropped as it comes, never held (the task is not made to wait for nothing).
     if (this.truncated) return;
-    for (const { seq, time, stream, text } of lines) this.pending.push({ task_id: this.taskId, seq, time, stream, text });
-    this.queued += lines.length;
+    // Lines past the task's own budget are not even held: the first of them is taken (store()
+    // refuses it and says why), the rest dropped here. A flood arrives far faster than batches
+    // are stored, and holding it all until the budget was found spent cost seconds of the event loop.
+    const { taskMaxLines, taskMaxBytes } = this.budget.limits;
+    let taken = 0;
+    for (const { seq, time, stream, text } of lines) {
+      if (this.takenLines > taskMaxLines || this.takenBytes > taskMaxBytes) break;
+      this.pending.push({ task_id: this.taskId, seq, time, stream, text });
+      this.takenLines += 1;
+      this.takenBytes += lineBytes(text);
+      taken += 1;
+    }
+    this.queued += taken;
     if (!this.full && this.queued >= HIGH_WATER_LINES) {
       this.full = true;
       this.events.onFull?.(true);
@@ -112,8 +128,10 @@ export class TaskLogWriter {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.pending.length) {
-      const batch = this.pending.splice(0, MAX_BATCH);
+    const pending = this.pending;
+    this.pending = [];
+    for (let from = 0; from < pending.length; from += MAX_BATCH) {
+      const batch = pending.slice(from, from + MAX_BATCH);
       this.writing = this.writing.then(() => this.store(batch));
     }
   }
