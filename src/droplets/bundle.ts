@@ -42,6 +42,9 @@ export interface ExtractedBundle {
 
 /** The filesystem block the disk estimate rounds to. */
 const BLOCK = 4096;
+/** What zlib hands on at once, and how much of a file is gathered before it is written. */
+const UNPACK_CHUNK_BYTES = 64 * 1024;
+const WRITE_BYTES = 1024 * 1024;
 
 /** The bundle is unacceptable; the message says why, naming the offending entry when there is one. */
 export class BundleRejected extends Error {}
@@ -92,7 +95,8 @@ export async function extractBundle(source: string, destination: string, limits:
     },
   });
   const extract = tar.extract();
-  const feeding = pipeline(createReadStream(source), hashing, createGunzip(), counting, extract);
+  // Bigger pieces than zlib's 16 KiB: every piece costs a turn through the file writes below.
+  const feeding = pipeline(createReadStream(source), hashing, createGunzip({ chunkSize: UNPACK_CHUNK_BYTES }), counting, extract);
   // Its failure also reaches the entry loop below (the extractor is destroyed with it); this
   // handler only keeps the promise from counting as unhandled when the loop stops first.
   feeding.catch(() => {});
@@ -256,13 +260,24 @@ class Extraction {
     const handle = await this.fsStep(name, () => open(this.abs(rel), flags, 0o600));
     try {
       let size = 0;
+      // Written a megabyte at a time, not piece by piece: each write is a trip through libuv's
+      // pool and back to the event loop, which API requests share with every upload.
+      let unwritten: Uint8Array[] = [];
+      let unwrittenBytes = 0;
       for await (const chunk of entry) {
         // Blocks beyond the entry's own first one, counted as they fill.
         const before = Math.max(0, Math.ceil(size / BLOCK) - 1);
         size += (chunk as Uint8Array).length;
         this.addToDisk((Math.max(0, Math.ceil(size / BLOCK) - 1) - before) * BLOCK);
-        await handle.write(chunk as Uint8Array);
+        unwritten.push(chunk as Uint8Array);
+        unwrittenBytes += (chunk as Uint8Array).length;
+        if (unwrittenBytes >= WRITE_BYTES) {
+          await handle.writev(unwritten);
+          unwritten = [];
+          unwrittenBytes = 0;
+        }
       }
+      if (unwritten.length) await handle.writev(unwritten);
       // setuid/setgid/sticky never survive; the owner can always read what taskd stored.
       await handle.chmod(((mode ?? 0o644) & 0o777) | 0o400);
     } finally {
