@@ -121,6 +121,11 @@ export interface Config {
   /** Tasks one user may create per minute (a token bucket: bursts up to this many); 0: no limit. */
   taskCreateRateLimit: number;
   /**
+   * Droplet uploads one user may make per minute (a token bucket, as for creates); 0: no limit.
+   * Each upload is expanded on this node: uploads in a loop took most of a core from everyone.
+   */
+  dropletUploadRateLimit: number;
+  /**
    * Failed logins for one username from all addresses together within the window before that
    * username is slowed down (1 s more per failure, up to loginMaxDelaySeconds) from every address
    * it has not logged in from: a guess spread over many addresses. 0: no such limit.
@@ -239,6 +244,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   taskNetwork: 'on',
   role: 'all',
   taskCreateRateLimit: 600,
+  dropletUploadRateLimit: 60,
   // No hard lock on a username: an attacker elsewhere must not be able to lock its owner out.
   loginFailureLimit: 100,
   loginFailureLimitPerAddress: 100,
@@ -338,6 +344,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'role', env: 'TASKD_ROLE', kind: 'role' },
   { key: 'runnerMemoryMb', env: 'TASKD_RUNNER_MEMORY_MB', kind: 'positive' },
   { key: 'taskCreateRateLimit', env: 'TASKD_TASK_CREATE_RATE_LIMIT', kind: 'count' },
+  { key: 'dropletUploadRateLimit', env: 'TASKD_DROPLET_UPLOAD_RATE_LIMIT', kind: 'count' },
   { key: 'loginFailureLimit', env: 'TASKD_LOGIN_FAILURE_LIMIT', kind: 'count' },
   { key: 'loginFailureLimitPerAddress', env: 'TASKD_LOGIN_FAILURE_LIMIT_PER_ADDRESS', kind: 'count' },
   { key: 'loginFailureWindowSeconds', env: 'TASKD_LOGIN_FAILURE_WINDOW_SECONDS', kind: 'positive' },

@@ -53,11 +53,11 @@ export function rateLimitHeaders(state: RateLimitState, refusedAt?: number): Rec
 const MAX_KEYS = 100_000;
 
 /**
- * Task creation per user (keyed on the user's guid, whichever dialect or token type): a token
- * bucket holding `perMinute` creates, refilled at perMinute per minute, so a script may burst a
+ * Something each user may do so many times a minute (task creates, droplet uploads; keyed on the
+ * user's guid, whichever dialect or token type): a token bucket holding `perMinute` of them, refilled at perMinute per minute, so a script may burst a
  * minute's worth and then go on at the steady rate.
  */
-export class TaskCreateLimiter {
+export class PerUserRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
@@ -209,7 +209,8 @@ function forgetOldest(map: Map<string, unknown>): void {
 
 /** This node's limits. */
 export class RateLimits {
-  readonly taskCreates: TaskCreateLimiter;
+  readonly taskCreates: PerUserRateLimiter;
+  readonly dropletUploads: PerUserRateLimiter;
   readonly logins: LoginFailureLimiter;
 
   /** `clock` is Date.now but for tests, which move time on instead of waiting. */
@@ -217,6 +218,7 @@ export class RateLimits {
     config: Pick<
       Config,
       | 'taskCreateRateLimit'
+      | 'dropletUploadRateLimit'
       | 'loginFailureLimit'
       | 'loginFailureLimitPerAddress'
       | 'loginFailureWindowSeconds'
@@ -225,7 +227,8 @@ export class RateLimits {
     >,
     clock: () => number = Date.now,
   ) {
-    this.taskCreates = new TaskCreateLimiter(config.taskCreateRateLimit, clock);
+    this.taskCreates = new PerUserRateLimiter(config.taskCreateRateLimit, clock);
+    this.dropletUploads = new PerUserRateLimiter(config.dropletUploadRateLimit, clock);
     const limits: LoginLimits = {
       freeFailures: config.loginFreeFailures,
       perUser: config.loginFailureLimit,

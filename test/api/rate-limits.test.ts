@@ -3,11 +3,13 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cfError, describeEachStore, type Actor, type Harness, type Response } from '../support/harness.js';
-import { appWithCurrentDroplet } from '../droplets/helpers.js';
+import { appWithCurrentDroplet, createDroplet, uploadBits } from '../droplets/helpers.js';
+import { tgzOf } from '../droplets/tarballs.js';
 import { pretendRunnerElsewhere } from '../support/tasks.js';
 import { useRateLimitClock } from '../../src/api/rate-limits.js';
 
 const CREATES_PER_MINUTE = 3;
+const UPLOADS_PER_MINUTE = 2;
 const FREE_FAILURES = 3;
 const MAX_DELAY_SECONDS = 8;
 const USERNAME_FAILURES = 6;
@@ -134,6 +136,37 @@ describeEachStore(
     });
   },
   { taskCreateRateLimit: CREATES_PER_MINUTE, runnerSlots: 0 },
+);
+
+describeEachStore(
+  'droplet upload rate limit',
+  (h) => {
+    test("a user's uploads beyond the limit are 429 CF-RateLimitExceeded before anything is received; another user's are not", async () => {
+      const clock = fakeClock(h);
+      const space = await h.space((await h.org()).guid);
+      const app = await h.app(space.guid);
+      const [alice, bob] = [await spaceDeveloper(h, space.guid), await spaceDeveloper(h, space.guid)];
+      const bits = await tgzOf([{ name: 'run.sh', content: 'echo hi' }]);
+      const upload = async (who: Actor) => {
+        const droplet = await createDroplet(h, app.guid, undefined, who.token);
+        return { droplet, res: await uploadBits(h, droplet.guid, bits, { token: who.token }) };
+      };
+      for (let i = 1; i <= UPLOADS_PER_MINUTE; i++) {
+        const { res } = await upload(alice);
+        assert.equal(res.status, 202, res.text);
+        assert.equal(res.headers['x-ratelimit-remaining'], String(UPLOADS_PER_MINUTE - i));
+      }
+      const refused = await upload(alice);
+      cfError(refused.res, 429, 'CF-RateLimitExceeded', 10013, 'Rate Limit Exceeded');
+      assertRefusalHeaders(refused.res, UPLOADS_PER_MINUTE, clock.now / 1000 + 60, 30);
+      const kept = await h.get(`/v3/droplets/${refused.droplet.guid}`, alice.token);
+      assert.equal(kept.body.state, 'AWAITING_UPLOAD', 'the refused upload left its droplet ready for another try');
+      assert.equal((await upload(bob)).res.status, 202);
+      clock.now += 30_000;
+      assert.equal((await uploadBits(h, refused.droplet.guid, bits, { token: alice.token })).status, 202, 'a refill lets it through');
+    });
+  },
+  { dropletUploadRateLimit: UPLOADS_PER_MINUTE, runnerSlots: 0 },
 );
 
 describeEachStore(

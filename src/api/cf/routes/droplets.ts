@@ -32,6 +32,7 @@ import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 import { appDropletListSpec, dropletListSpec } from '../messages/list-specs.js';
+import { rateLimitHeaders, rateLimitsOf } from '../../rate-limits.js';
 
 export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
@@ -153,6 +154,12 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
       const { guid } = request.params;
       const actor = actorOf(request);
       const found = await getReadableDroplet(db, actor, guid);
+      // Counted once the droplet is found (a typo costs nothing), before anything is received;
+      // admins are not limited, as for task creates.
+      if (!actor.isAdmin) {
+        const allowance = rateLimitsOf(ctx).dropletUploads.take(actor.userGuid);
+        if (allowance) reply.headers(rateLimitHeaders(allowance));
+      }
       // Checked before the body is read: a refused upload is not received at all. Until the whole
       // file has arrived the droplet stays AWAITING_UPLOAD, so an oversized or broken request
       // leaves it ready for another attempt.
