@@ -161,6 +161,11 @@ export interface Config {
    * a busy node divides its time between users rather than between requests.
    */
   activeRequestsPerUser: number;
+  /**
+   * Requests of one user started per second at most, with a burst of two seconds' worth; the
+   * others wait (request-turns.ts). 0: no pace. Operators (admin scope) are not paced.
+   */
+  requestsPerSecondPerUser: number;
   /** Live log streams (SSE) one user may hold open at once on this node. */
   maxStreamsPerUser: number;
   /**
@@ -263,6 +268,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   maxConnectionsPerAddress: 256,
   maxConcurrentRequestsPerUser: 100,
   activeRequestsPerUser: 4,
+  requestsPerSecondPerUser: 100,
   maxStreamsPerUser: 50,
   trustedProxies: [],
   vsphereSessionIdleSeconds: 1800,
@@ -358,6 +364,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'maxConnectionsPerAddress', env: 'TASKD_MAX_CONNECTIONS_PER_ADDRESS', kind: 'positive' },
   { key: 'maxConcurrentRequestsPerUser', env: 'TASKD_MAX_CONCURRENT_REQUESTS_PER_USER', kind: 'positive' },
   { key: 'activeRequestsPerUser', env: 'TASKD_ACTIVE_REQUESTS_PER_USER', kind: 'positive' },
+  { key: 'requestsPerSecondPerUser', env: 'TASKD_REQUESTS_PER_SECOND_PER_USER', kind: 'count' },
   { key: 'maxStreamsPerUser', env: 'TASKD_MAX_STREAMS_PER_USER', kind: 'positive' },
   { key: 'trustedProxies', env: 'TASKD_TRUSTED_PROXIES', kind: 'proxies' },
   { key: 'vsphereSessionIdleSeconds', env: 'TASKD_VSPHERE_SESSION_IDLE_SECONDS', kind: 'positive' },

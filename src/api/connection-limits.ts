@@ -37,6 +37,8 @@ export const REFUSED_PER_ADDRESS = 8;
 /** What Retry-After suggests: a request in progress ends soon; a stream may last long. */
 const RETRY_REQUEST_MS = 1000;
 const RETRY_STREAM_MS = 10_000;
+/** How long a request over its user's cap waits for its refusal (see admitCaller). */
+export const REFUSAL_DELAY_MS = 1000;
 
 const PROBES = new Set(['/healthz', '/readyz']);
 
@@ -46,6 +48,7 @@ type LimitSettings = Pick<
   | 'maxConnectionsPerAddress'
   | 'maxConcurrentRequestsPerUser'
   | 'activeRequestsPerUser'
+  | 'requestsPerSecondPerUser'
   | 'maxStreamsPerUser'
   | 'trustedProxies'
 >;
@@ -149,12 +152,14 @@ export class TenantLimits {
   private readonly requestHolds = new WeakMap<IncomingMessage, Hold>();
   private readonly turns: RequestTurns;
   private readonly turnsHeld = new WeakMap<IncomingMessage, EndTurn>();
+  /** Requests a dialect admitted as their caller's as soon as the caller was known (admitCaller). */
+  private readonly admittedEarly = new WeakSet<IncomingMessage>();
   private openConnections = 0;
   readonly isTrustedProxy: (address: string | undefined) => boolean;
 
   constructor(private readonly config: LimitSettings) {
     this.isTrustedProxy = trustedProxyList(config.trustedProxies);
-    this.turns = new RequestTurns(config.activeRequestsPerUser);
+    this.turns = new RequestTurns(config.activeRequestsPerUser, config.requestsPerSecondPerUser);
   }
 
   /** Counts a new connection, and closes it at once when its address has had its refusals. */
@@ -204,12 +209,39 @@ export class TenantLimits {
     this.hold(request, response, new Hold(this.requests, user));
   }
 
-  /** Once admitted: waits for one of the user's turns, which ends with the response (or a stream's start). */
-  async takeTurn(request: FastifyRequest, response: ServerResponse, userGuid: string): Promise<void> {
-    const end = await this.turns.take(`user:${userGuid}`);
+  /**
+   * Once admitted: waits for one of the user's turns (and the user's pace, unless `unpaced`),
+   * which ends with the response (or a stream's start).
+   */
+  async takeTurn(request: FastifyRequest, response: ServerResponse, userGuid: string, unpaced = false): Promise<void> {
+    const end = await this.turns.take(`user:${userGuid}`, unpaced);
     this.turnsHeld.set(request.raw, end);
     if (response.closed || response.destroyed) end();
     else response.once('close', end);
+  }
+
+  /**
+   * A dialect that knows the caller before doing anything for the request (a verified token
+   * names it without the store) admits it here, so that nothing else is done for a request over
+   * its user's cap or ahead of its turn. A refusal is answered only after REFUSAL_DELAY_MS: a
+   * client in a loop that ignores Retry-After would else come back at once, thousands of times a
+   * second, and its refusals alone would take the event loop from everyone (the wait holds a
+   * socket, which the cap per address bounds, and no CPU). Throws RateLimitExceeded.
+   */
+  async admitCaller(request: FastifyRequest, response: ServerResponse, caller: { userGuid: string; unpaced: boolean }): Promise<void> {
+    try {
+      this.admitUser(request, response, caller.userGuid);
+    } catch (err) {
+      await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS));
+      throw err;
+    }
+    this.admittedEarly.add(request.raw);
+    await this.takeTurn(request, response, caller.userGuid, caller.unpaced);
+  }
+
+  /** Whether a dialect admitted the request as its caller's already. */
+  wasAdmitted(request: FastifyRequest): boolean {
+    return this.admittedEarly.has(request.raw);
   }
 
   /**
@@ -261,9 +293,11 @@ export function tenantLimitsOf(ctx: AppContext): TenantLimits {
 }
 
 /** The user a dialect's authentication named, if any (Astra names its caller in each handler). */
-function authenticatedUser(request: FastifyRequest): string | undefined {
-  const guid = request.actor?.userGuid ?? request.dbvisitActor?.userGuid ?? request.vsphere?.session.userGuid;
-  return guid || undefined;
+function authenticatedCaller(request: FastifyRequest): { userGuid: string; unpaced: boolean } | undefined {
+  const actor = request.actor ?? request.dbvisitActor ?? request.vsphere?.actor;
+  const userGuid = actor?.userGuid ?? request.vsphere?.session.userGuid;
+  // Operators are not paced: they run the service, and a dashboard of theirs reads a lot at once.
+  return userGuid ? { userGuid, unpaced: actor?.isAdmin ?? false } : undefined;
 }
 
 const isProbe = (request: FastifyRequest) => PROBES.has(request.routeOptions.url ?? '');
@@ -288,10 +322,10 @@ export function limitTenants(app: FastifyInstance, ctx: AppContext): void {
   });
   // After every dialect's authentication (onRequest), before the body is read.
   app.addHook('preParsing', async (request, reply, payload) => {
-    const user = isProbe(request) ? undefined : authenticatedUser(request);
-    if (user) {
-      limits.admitUser(request, reply.raw, user);
-      await limits.takeTurn(request, reply.raw, user);
+    const caller = isProbe(request) || limits.wasAdmitted(request) ? undefined : authenticatedCaller(request);
+    if (caller) {
+      limits.admitUser(request, reply.raw, caller.userGuid);
+      await limits.takeTurn(request, reply.raw, caller.userGuid, caller.unpaced);
     }
     return payload;
   });

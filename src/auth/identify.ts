@@ -5,7 +5,7 @@ import type { AccessClaims, TokenService } from './tokens.js';
 import { nowIso } from '../core/time.js';
 import { Permissions, type RoleGrant, type RoleType } from './permissions.js';
 import { ApiError } from '../core/errors.js';
-import { tokenScopes } from './scopes.js';
+import { SCOPE_ADMIN, tokenScopes } from './scopes.js';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -27,6 +27,23 @@ export async function identify(db: Kysely<Database>, tokens: TokenService, autho
   const permissions = holder && (await permissionsOf(db, holder, claims.scopes));
   if (!permissions) throw new ApiError('InvalidAuthToken');
   return permissions;
+}
+
+/**
+ * Whom a bearer token speaks for, from its signature alone (answered from the verified-token
+ * cache once seen): the user, or a task token's creator. Enough to count the request against its
+ * user before the store is asked anything; identify() still decides whether it is honoured.
+ */
+export async function tokenCaller(
+  tokens: TokenService,
+  authorization: string | undefined,
+): Promise<{ userGuid: string; unpaced: boolean } | undefined> {
+  const token = bearerToken(authorization);
+  if (!token) return undefined;
+  const claims = (await tokens.verify(token, 'access')) ?? (await tokens.verify(token, 'task'));
+  if (!claims?.userGuid) return undefined;
+  // Operators are not paced (connection-limits.ts); a task acts for its creator, never as admin.
+  return { userGuid: claims.userGuid, unpaced: claims.payload.token_use === 'access' && claims.scopes.includes(SCOPE_ADMIN) };
 }
 
 /**

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Harness, type Actor } from '../support/harness.js';
 import { appInNewSpace, seedTask } from '../support/tasks.js';
 import { eventually, sleep } from '../runner/helpers.js';
-import { addressKey } from '../../src/api/connection-limits.js';
+import { addressKey, REFUSAL_DELAY_MS } from '../../src/api/connection-limits.js';
 
 interface Listening {
   h: Harness;
@@ -148,8 +148,11 @@ describe('requests in progress per user', () => {
       'the user is at the cap',
       async () => (await fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers })).status === 429,
     );
+    const asked = performance.now();
     const refused = await fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers });
     assertCfRateLimited({ status: refused.status, body: await refused.json() }, refused.headers.get('retry-after'));
+    // A client in a loop that ignores Retry-After comes back no faster than once a second.
+    assert.ok(performance.now() - asked >= REFUSAL_DELAY_MS - 5, 'the refusal is answered only after a delay');
 
     const theirs = await fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${other.token}` } });
     assert.equal(theirs.status, 200);
@@ -208,6 +211,44 @@ describe("turns: how many of a user's requests are worked on at once", () => {
     const res = await fetch(`http://127.0.0.1:${port}/v3/tasks/${taskGuid}`, { headers: { authorization: `bearer ${follower.token}` } });
     assert.equal(res.status, 200);
     for (const s of streams) s.close();
+  });
+});
+
+describe("the pace: how many of a user's requests start each second", () => {
+  const it = listening({ requestsPerSecondPerUser: 5, maxConnectionsPerAddress: 50 });
+
+  test('requests beyond the pace wait (not refused) and start at its rate; another user is answered meanwhile', async () => {
+    const { port, h } = it;
+    const busy = await h.user();
+    const other = await h.user();
+    const limits = (await import('../../src/api/connection-limits.js')).tenantLimitsOf(h.taskd.ctx);
+    const started = performance.now();
+    // Two seconds' worth (10) go at once; the next 10 start at 5 a second.
+    const all = Array.from({ length: 20 }, () =>
+      fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${busy.token}` } }),
+    );
+    await eventually('requests of the busy user wait for the pace', () => limits.waitingOf(busy.guid) > 0);
+    const theirs = await fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${other.token}` } });
+    assert.equal(theirs.status, 200);
+    assert.ok(limits.waitingOf(busy.guid) > 0, "another user's request is answered while the busy user's still wait");
+    const statuses = await Promise.all(all.map(async (r) => (await r).status));
+    assert.deepEqual(new Set(statuses), new Set([200]), 'every paced request is answered');
+    assert.ok(performance.now() - started >= 1800, 'ten requests beyond the burst took at least two seconds at 5 a second');
+  });
+
+  test('an operator (admin scope) is not paced', async () => {
+    const { port, h } = it;
+    const limits = (await import('../../src/api/connection-limits.js')).tenantLimitsOf(h.taskd.ctx);
+    const admin = h.admin;
+    let waited = false;
+    const all = Array.from({ length: 30 }, () =>
+      fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${admin.token}` } }).then((r) => {
+        waited ||= limits.waitingOf(admin.guid) > 0;
+        return r.status;
+      }),
+    );
+    assert.deepEqual(new Set(await Promise.all(all)), new Set([200]));
+    assert.equal(waited, false, "an operator's requests never wait for a pace");
   });
 });
 

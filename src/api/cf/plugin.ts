@@ -4,7 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { typed, type TypedApp } from '../typed-app.js';
 import type { AppContext } from '../../context.js';
 import { ApiError } from '../../core/errors.js';
-import { identify } from '../../auth/identify.js';
+import { identify, tokenCaller } from '../../auth/identify.js';
+import { tenantLimitsOf } from '../connection-limits.js';
 import type { OwnTask } from '../../auth/permissions.js';
 import { cfErrorBody, cfErrorHandler } from './errors.js';
 import { rootRoutes } from './routes/root.js';
@@ -82,8 +83,11 @@ export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
     return reply.status(404).send(cfErrorBody(err));
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config?.public || !request.routeOptions.url) return;
+    // Counted against its user and waiting its turn before the store is asked who that is.
+    const caller = await tokenCaller(ctx.tokens, request.headers.authorization);
+    if (caller) await tenantLimitsOf(ctx).admitCaller(request, reply.raw, caller);
     const actor = await identify(ctx.store.db, ctx.tokens, request.headers.authorization);
     if (actor.ownTask && !taskTokenMay(actor.ownTask, request.method, request.routeOptions.url, request.params))
       throw new ApiError('NotAuthorized');
