@@ -19,6 +19,7 @@ import { sendRateLimitHeaders } from './rate-limits.js';
 import { sendSecurityHeaders } from './response-headers.js';
 import { httpsOption } from './tls.js';
 import { limitTenants } from './connection-limits.js';
+import { requestLoggerOptions } from './request-log.js';
 import { keepForwardedHeadersSane, trustProxyOption } from './trusted-proxy.js';
 
 export interface ServerOptions {
@@ -28,9 +29,7 @@ export interface ServerOptions {
 
 export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logRequests
-      ? { level: 'info', redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["vmware-api-session-id"]'] }
-      : false,
+    ...(options.logRequests ? requestLoggerOptions() : { logger: false }),
     bodyLimit: ctx.config.maxBodyBytes,
     // HTTPS on the same port when given a certificate and key.
     ...httpsOption(ctx.config),
