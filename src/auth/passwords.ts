@@ -2,6 +2,7 @@
 // each hash, so hashes made with older (weaker) parameters still verify, and are made again with
 // the current ones at the user's next successful login (needsRehash).
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /** OWASP's Password Storage Cheat Sheet (2023-): N=2^17, r=8, p=1, i.e. 128 MiB and ~0.5 s a hash. */
 export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
@@ -11,10 +12,11 @@ const KEY_LENGTH = 32;
 const hashMemory = (o: { N: number; r: number }) => 128 * o.N * o.r;
 
 /**
- * Hashes running at once. Each holds 128 MiB for about half a second: a flood of logins must
- * queue here instead of taking the machine's memory (and libuv's four threads) all at once.
+ * Hashes running at once: half the cores, at least one. Each holds 128 MiB and a core for about
+ * half a second: a flood of logins must queue here instead of taking the machine's memory, its
+ * cores and libuv's four threads from everything else.
  */
-const MAX_CONCURRENT_HASHES = 2;
+const MAX_CONCURRENT_HASHES = Math.max(1, Math.floor(availableParallelism() / 2));
 
 /** Stored parameters beyond these are refused: a forged row must not make taskd allocate gigabytes. */
 const MAX_STORED_MEMORY = 2 * hashMemory(SCRYPT_PARAMS);
