@@ -173,23 +173,33 @@ describeEachStore(
       assert.ok(Number(sizeKb) <= 10 * 1024 && Number(usedKb) >= 8 * 1024, `the task's filesystem: ${sizeKb} KB, ${usedKb} KB used`);
     });
 
-    test("each task's CPU is weighed by its memory and capped by a quota (cgroup cpu)", { skip }, async (t) => {
-      const cpu = ownV1Dirs(['cpu']).cpu;
-      if (!asRoot || !cpu) return t.skip('needs root and the cgroup v1 cpu controller');
-      const { app } = await runnableApp(h);
-      const guid = await untilPrinted(h, app.guid, 'for i in 1 2 3; do (while :; do :; done) & done; echo ready; wait', 'ready');
-      const group = `${cpu}/taskd-${guid}`;
-      assert.equal(readFileSync(`${group}/cpu.shares`, 'utf8').trim(), '256');
-      assert.equal(
-        readFileSync(`${group}/cpu.cfs_quota_us`, 'utf8').trim(),
-        String(Math.round(h.config.taskCpuCores * Number(readFileSync(`${group}/cpu.cfs_period_us`, 'utf8')))),
-      );
-      // Three busy loops on a quota of half a core are held back every period.
-      await eventually('the task is throttled', () => Number(/nr_throttled (\d+)/.exec(readFileSync(`${group}/cpu.stat`, 'utf8'))![1]) > 3);
-      await h.post(`/v3/tasks/${guid}/actions/cancel`, {});
-      await waitForTask(h, guid);
-      await eventually('its cgroup is removed', () => !existsSync(group));
-    });
+    test(
+      "each task's CPU is weighed by its memory among the tasks, all of them below taskd, and capped by a quota (cgroup cpu)",
+      { skip },
+      async (t) => {
+        const cpu = ownV1Dirs(['cpu']).cpu;
+        if (!asRoot || !cpu) return t.skip('needs root and the cgroup v1 cpu controller');
+        const { app } = await runnableApp(h);
+        const guid = await untilPrinted(h, app.guid, 'for i in 1 2 3; do (while :; do :; done) & done; echo ready; wait', 'ready');
+        // Every task's group is in the tasks' group, which weighs a quarter of a process beside it (taskd's).
+        const group = `${cpu}/taskd-tasks/taskd-${guid}`;
+        assert.equal(readFileSync(`${cpu}/taskd-tasks/cpu.shares`, 'utf8').trim(), '256');
+        assert.ok(readFileSync(`${cpu}/taskd-tasks/tasks`, 'utf8').trim() === '', 'no process sits in the tasks group itself');
+        assert.equal(readFileSync(`${group}/cpu.shares`, 'utf8').trim(), '256');
+        assert.equal(
+          readFileSync(`${group}/cpu.cfs_quota_us`, 'utf8').trim(),
+          String(Math.round(h.config.taskCpuCores * Number(readFileSync(`${group}/cpu.cfs_period_us`, 'utf8')))),
+        );
+        // Three busy loops on a quota of half a core are held back every period.
+        await eventually(
+          'the task is throttled',
+          () => Number(/nr_throttled (\d+)/.exec(readFileSync(`${group}/cpu.stat`, 'utf8'))![1]) > 3,
+        );
+        await h.post(`/v3/tasks/${guid}/actions/cancel`, {});
+        await waitForTask(h, guid);
+        await eventually('its cgroup is removed', () => !existsSync(group));
+      },
+    );
   },
   { externalUrl: undefined, cancelGraceSeconds: 1, defaultMemoryInMb: 256, taskCpuCores: 0.5 },
 );

@@ -73,8 +73,8 @@ function readNumber(file, key) {
 }
 
 /**
- * CPU weight by memory, as Cloud Foundry weighs containers: 1 share per MB, so a task asking the
- * default 1024 MB weighs as much as any process outside a task group (taskd included).
+ * CPU weight by memory, as Cloud Foundry weighs containers: 1 share per MB, among the tasks (their
+ * common group weighs against everything else, see TASKS_CPU_SHARES).
  */
 /** @param {number} memoryMb */
 function cpuShares(memoryMb) {
@@ -82,6 +82,46 @@ function cpuShares(memoryMb) {
 }
 
 const own = ownV1Dirs();
+
+/**
+ * Every task's cpu group lives under one group, `taskd-tasks`, which weighs as much as a quarter
+ * of one busy process beside it. CPU weights divide only what is contended: with taskd idle the
+ * tasks share every core as their own weights say, but when taskd (its API, its runner, this
+ * supervisor) needs a core it gets it, however many tasks run. Without it each task weighed as
+ * much as taskd itself, and a tenant's dozens of tasks held the API of every tenant to a sliver
+ * of a core (tenants check). Kubernetes keeps its pods under one kubepods group likewise, apart
+ * from the node's own daemons.
+ */
+const TASKS_CPU_SHARES = 256;
+const TASKS_CPU_GROUP = 'taskd-tasks';
+
+/** @type {string | undefined} */
+let tasksCpuDir;
+
+/** The directory task cpu groups are made in: the tasks' group, made on first use; else the supervisor's own. */
+function cpuParent() {
+  if (!own.cpu || tasksCpuDir) return tasksCpuDir ?? own.cpu;
+  const dir = `${own.cpu}/${TASKS_CPU_GROUP}`;
+  try {
+    // Shared by every supervisor on the host, and never removed: another may be using it.
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/cpu.shares`, String(TASKS_CPU_SHARES));
+    tasksCpuDir = dir;
+  } catch {
+    // Not allowed here: each task's group sits beside taskd, as before.
+  }
+  return tasksCpuDir ?? own.cpu;
+}
+
+/**
+ * Where a task's group of this controller is (or would be).
+ * @param {Controller} kind
+ * @param {string} name
+ */
+function groupDir(kind, name) {
+  const parent = kind === 'cpu' ? cpuParent() : own[kind];
+  return parent && `${parent}/${name}`;
+}
 
 export class TaskCgroups {
   /**
@@ -126,7 +166,10 @@ export class TaskCgroups {
     // Not through the constructor, which would make a freezer group.
     /** @type {TaskCgroups} */
     const groups = Object.create(TaskCgroups.prototype);
-    for (const kind of CONTROLLERS) groups[kind] = own[kind] && existsSync(`${own[kind]}/${name}`) ? `${own[kind]}/${name}` : undefined;
+    for (const kind of CONTROLLERS) {
+      const dir = groupDir(kind, name);
+      groups[kind] = dir && existsSync(dir) ? dir : undefined;
+    }
     return groups;
   }
 
@@ -136,8 +179,8 @@ export class TaskCgroups {
    * @param {(dir: string) => void} configure
    */
   make(kind, name, configure) {
-    if (!own[kind]) return;
-    const dir = `${own[kind]}/${name}`;
+    const dir = groupDir(kind, name);
+    if (!dir) return;
     try {
       mkdirSync(dir);
       this[kind] = dir;
