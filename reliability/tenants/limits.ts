@@ -24,6 +24,7 @@ const LIMITS: Limit[] = [
   { what: 'open connections per client address', key: 'maxConnectionsPerAddress', env: 'TASKD_MAX_CONNECTIONS_PER_ADDRESS' },
   { what: 'requests in progress per user', key: 'maxConcurrentRequestsPerUser', env: 'TASKD_MAX_CONCURRENT_REQUESTS_PER_USER' },
   { what: 'requests worked on at once per user', key: 'activeRequestsPerUser', env: 'TASKD_ACTIVE_REQUESTS_PER_USER' },
+  { what: 'requests started per user per second', key: 'requestsPerSecondPerUser', env: 'TASKD_REQUESTS_PER_SECOND_PER_USER' },
   { what: 'live log streams per user', key: 'maxStreamsPerUser', env: 'TASKD_MAX_STREAMS_PER_USER' },
   { what: 'task creates per user per minute', key: 'taskCreateRateLimit', env: 'TASKD_TASK_CREATE_RATE_LIMIT' },
   { what: 'droplet uploads per user per minute', key: 'dropletUploadRateLimit', env: 'TASKD_DROPLET_UPLOAD_RATE_LIMIT' },

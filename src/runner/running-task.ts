@@ -190,6 +190,8 @@ export class RunningTask implements TaskProcessEvents {
           network,
           identity: deps.hostUser,
           disk: deps.ownFilesystems,
+          // A task that has not run yet has stored nothing: its whole budget is left.
+          outputBudget: { lines: deps.outputBudget.taskMaxLines, bytes: deps.outputBudget.taskMaxBytes },
         },
         this,
       );

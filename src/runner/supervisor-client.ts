@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { EnforcedLimits, ServerLimits, TaskLimitsRequest } from './limits/limits-of-task.js';
 import type {
   HeldTask,
+  OutputAllowance,
   OutputLine,
   SupervisorMessage,
   SupervisorRequest,
@@ -58,6 +59,8 @@ export interface SpawnRequest {
   identity?: TaskIdentity;
   /** Whether the task gets a filesystem of its own, sized to its disk limit. */
   disk?: boolean;
+  /** The task's own output budget, enforced where the output is read as well as where it is stored. */
+  outputBudget?: OutputAllowance;
 }
 
 const SCRIPT = projectFile('src', 'runner', 'supervisor', 'supervisor.mjs');

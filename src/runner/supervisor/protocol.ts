@@ -61,6 +61,14 @@ export interface SpawnMessage {
   identity?: TaskIdentity;
   /** A filesystem of the task's own, sized to its disk limit. */
   disk?: boolean;
+  /** The task's own output budget: past it, lines are discarded here (see SupervisedTask.queueLine). */
+  outputBudget?: OutputAllowance;
+}
+
+/** Lines, and UTF-8 bytes of their text, a task may still pass on. */
+export interface OutputAllowance {
+  lines: number;
+  bytes: number;
 }
 
 /** Runner → supervisor. */

@@ -116,6 +116,11 @@ export class SupervisedTask {
     this.draining = false;
     /** Its output is over its budget in taskd: read and thrown away (discardOutput). */
     this.discarding = false;
+    /**
+     * What the task may still pass on of its own output budget (none: taskd alone counts).
+     * @type {import('./protocol.js').OutputAllowance | undefined}
+     */
+    this.allowance = undefined;
     /** Bytes discarded in the current second (discardAtBoundedRate). */
     this.discardWindow = { start: 0, bytes: 0 };
     // Declared for the type checker only: `recovered` sets it.
@@ -148,7 +153,8 @@ export class SupervisedTask {
    * @param {SpawnMessage} request
    * @param {string} imagesDir
    */
-  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk }, imagesDir) {
+  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk, outputBudget }, imagesDir) {
+    this.allowance = outputBudget && { ...outputBudget };
     const filesystem = disk && taskLimits ? { imagesDir, sizeMb: taskLimits.diskMb } : undefined;
     await this.spool.append([{ task: { cwd } }]);
     /** @type {Workdir} */
@@ -399,7 +405,27 @@ export class SupervisedTask {
   queueLine(line) {
     if (this.discarding) return;
     this.pending.push(line);
+    if (this.allowance && this.overBudget(line)) {
+      // The first line past the budget still goes to taskd, which refuses it and says so (the
+      // task's message, the log's last line); the rest is discarded here, at once. Waiting for
+      // taskd's discard-output instead let a flood (`yes`) send it hundreds of thousands of lines
+      // in the meantime, each parsed and dropped there, stalling the API for seconds.
+      this.flushLines();
+      this.discardOutput();
+      return;
+    }
     if (this.pending.length === 1) setImmediate(() => this.flushLines());
+  }
+
+  /**
+   * Counts the line against the task's allowance; true once it does not fit.
+   * @param {OutputLine} line
+   */
+  overBudget(line) {
+    const allowance = /** @type {import('./protocol.js').OutputAllowance} */ (this.allowance);
+    allowance.lines -= 1;
+    allowance.bytes -= Buffer.byteLength(line.text, 'utf8');
+    return allowance.lines < 0 || allowance.bytes < 0;
   }
 
   flushLines() {
