@@ -1,12 +1,23 @@
 // Credentials over their life, as UAA has them: refresh tokens rotate and a reused one ends its
 // login; password change and admin reset (UAA's PUT /Users/{id}/password) revoke the user's
 // tokens; revocation by token id and of all a user's tokens; rehash of weaker hashes at login.
+//
+// Users here are fixture users (a cheap hash of older taskd's kind) and most logins are made as
+// the password grant makes them but without the password check (Harness.loginPair): scrypt at
+// OWASP's parameters costs ~0.5 s of CPU a hash, and these suites made a hundred. A password is
+// checked for real where that is the point: a changed or reset password works and the old one
+// does not, nothing changed after a refused change, and the OWASP tests at the end.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { cfError, cheapPasswordHash, describeEachStore, Harness, PG_URL, type Response } from '../support/harness.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createTaskd, type Taskd } from '../../src/taskd.js';
+import { loadConfig } from '../../src/config.js';
 import { SCRYPT_PARAMS } from '../../src/auth/passwords.js';
+import { fixtureSession } from '../api/vsphere/helpers.js';
 
 const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
 
@@ -29,15 +40,13 @@ async function passwordLogin(h: Harness, username: string, password: string): Pr
   return res.body;
 }
 
+/** A login of the user as the password grant answers it, without the password check. */
+const loggedIn = (h: Harness, user: { username: string }): Promise<Login> => h.loginPair(user.username);
+
 const refresh = (h: Harness, refresh_token: string) => tokenRequest(h, { grant_type: 'refresh_token', refresh_token });
 
-/** A user with a known password, made through the API as an admin would. */
-async function userWithPassword(h: Harness, password = 'first-password-1'): Promise<{ guid: string; username: string; password: string }> {
-  const username = h.unique('cred');
-  const res = await h.post('/v3/users', { username, password });
-  assert.equal(res.status, 201, res.text);
-  return { guid: res.body.guid, username, password };
-}
+/** A user with a known password (a fixture user: its hash is cheap to check, see above). */
+const userWithPassword = (h: Harness, password = 'first-password-1') => h.fixtureUser({ password });
 
 /** Moves every login's last rotation back beyond the leeway in which a replaced refresh token still works. */
 async function pastReuseLeeway(h: Harness): Promise<void> {
@@ -60,7 +69,7 @@ const changePassword = (h: Harness, userGuid: string, body: unknown, token: stri
 describeEachStore('refresh tokens rotate', (h) => {
   test('each refresh answers a new refresh token; the used one stops working (after a few seconds of leeway)', async () => {
     const u = await userWithPassword(h);
-    const first = await passwordLogin(h, u.username, u.password);
+    const first = await loggedIn(h, u);
     const second = await refresh(h, first.refresh_token);
     assert.equal(second.status, 200, second.text);
     assert.notEqual(second.body.refresh_token, first.refresh_token);
@@ -73,7 +82,7 @@ describeEachStore('refresh tokens rotate', (h) => {
 
   test('presenting a used refresh token again revokes the whole login: every token descended from it', async () => {
     const u = await userWithPassword(h);
-    const login = await passwordLogin(h, u.username, u.password);
+    const login = await loggedIn(h, u);
     const rotated = (await refresh(h, login.refresh_token)).body as Login;
     assert.ok(await works(h, rotated.access_token));
     await pastReuseLeeway(h);
@@ -83,7 +92,7 @@ describeEachStore('refresh tokens rotate', (h) => {
     assert.equal(await works(h, login.access_token), false, "the login's first access token is revoked");
     assert.equal((await refresh(h, rotated.refresh_token)).status, 401, 'the rotated refresh token is revoked');
     // Another login of the same user is untouched.
-    const other = await passwordLogin(h, u.username, u.password);
+    const other = await loggedIn(h, u);
     assert.ok(await works(h, other.access_token));
   });
 });
@@ -108,7 +117,7 @@ describeEachStore('logins are bounded', (h) => {
 describeEachStore('parallel refreshes', (h) => {
   test('refreshes with the same token at once (a dashboard meeting an expired token in parallel) all succeed, and the login keeps one current refresh token', async () => {
     const u = await userWithPassword(h);
-    const login = await passwordLogin(h, u.username, u.password);
+    const login = await loggedIn(h, u);
     const answers = await Promise.all([1, 2, 3].map(() => refresh(h, login.refresh_token)));
     for (const res of answers) assert.equal(res.status, 200, res.text);
     const ids = new Set(answers.map((res) => jtiOf(res.body.refresh_token)));
@@ -122,8 +131,8 @@ describeEachStore('parallel refreshes', (h) => {
 describeEachStore('password change and reset (UAA PUT /Users/{id}/password)', (h) => {
   test("a user changes their own password with the old one: UAA's answer, and every token they held stops working", async () => {
     const u = await userWithPassword(h);
-    const a = await passwordLogin(h, u.username, u.password);
-    const b = await passwordLogin(h, u.username, u.password);
+    const a = await loggedIn(h, u);
+    const b = await loggedIn(h, u);
     const res = await changePassword(h, u.guid, { oldPassword: u.password, password: 'second-password-2' }, a.access_token);
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body, { status: 'ok', message: 'password updated' });
@@ -139,7 +148,7 @@ describeEachStore('password change and reset (UAA PUT /Users/{id}/password)', (h
   test('refusals in UAA words: old password wrong or missing, the same password, the policy, another user', async () => {
     const u = await userWithPassword(h);
     const other = await userWithPassword(h);
-    const { access_token: token } = await passwordLogin(h, u.username, u.password);
+    const { access_token: token } = await loggedIn(h, u);
     assertUaaError(
       await changePassword(h, u.guid, { oldPassword: 'not-the-password', password: 'another-password-3' }, token),
       401,
@@ -183,7 +192,7 @@ describeEachStore('password change and reset (UAA PUT /Users/{id}/password)', (h
 
   test("an admin resets another user's password without the old one; the user's tokens stop working", async () => {
     const u = await userWithPassword(h);
-    const login = await passwordLogin(h, u.username, u.password);
+    const login = await loggedIn(h, u);
     const res = await changePassword(h, u.guid, { password: 'reset-by-admin-1' }, h.admin.token);
     assert.equal(res.status, 200, res.text);
     assert.equal(await works(h, login.access_token), false);
@@ -207,8 +216,8 @@ describeEachStore('password change and reset (UAA PUT /Users/{id}/password)', (h
 describeEachStore('token revocation (UAA /oauth/token/revoke)', (h) => {
   test('DELETE /oauth/token/revoke/{jti} ends that login only; its refresh token too', async () => {
     const u = await userWithPassword(h);
-    const a = await passwordLogin(h, u.username, u.password);
-    const b = await passwordLogin(h, u.username, u.password);
+    const a = await loggedIn(h, u);
+    const b = await loggedIn(h, u);
     const res = await h.request('DELETE', `/oauth/token/revoke/${a.jti}`, { token: b.access_token });
     assert.equal(res.status, 200, res.text);
     assert.equal(await works(h, a.access_token), false);
@@ -219,8 +228,8 @@ describeEachStore('token revocation (UAA /oauth/token/revoke)', (h) => {
   test("another user's token id is not found; an admin may revoke anyone's", async () => {
     const u = await userWithPassword(h);
     const v = await userWithPassword(h);
-    const login = await passwordLogin(h, u.username, u.password);
-    const stranger = await passwordLogin(h, v.username, v.password);
+    const login = await loggedIn(h, u);
+    const stranger = await loggedIn(h, v);
     assertUaaError(
       await h.request('DELETE', `/oauth/token/revoke/${login.jti}`, { token: stranger.access_token }),
       404,
@@ -241,9 +250,9 @@ describeEachStore('token revocation (UAA /oauth/token/revoke)', (h) => {
   test('GET /oauth/token/revoke/user/{id} revokes every token of the user: self, or an admin for anyone', async () => {
     const u = await userWithPassword(h);
     const v = await userWithPassword(h);
-    const a = await passwordLogin(h, u.username, u.password);
-    const b = await passwordLogin(h, u.username, u.password);
-    const stranger = await passwordLogin(h, v.username, v.password);
+    const a = await loggedIn(h, u);
+    const b = await loggedIn(h, u);
+    const stranger = await loggedIn(h, v);
     assertUaaError(
       await h.request('GET', `/oauth/token/revoke/user/${u.guid}`, { token: stranger.access_token }),
       403,
@@ -265,15 +274,12 @@ describeEachStore('token revocation (UAA /oauth/token/revoke)', (h) => {
       'Resource not found',
     );
     // A new login works again.
-    assert.ok(await works(h, (await passwordLogin(h, u.username, u.password)).access_token));
+    assert.ok(await works(h, (await loggedIn(h, u)).access_token));
   });
 
   test('a password change ends the vSphere sessions of the user too', async () => {
     const u = await userWithPassword(h);
-    const basic = `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
-    const created = await h.request('POST', '/api/session', { headers: { authorization: basic } });
-    assert.equal(created.status, 201, created.text);
-    const session = { 'vmware-api-session-id': created.body as string };
+    const session = { 'vmware-api-session-id': await fixtureSession(h, u) };
     assert.equal((await h.request('GET', '/api/session', { headers: session })).status, 200);
     assert.equal((await changePassword(h, u.guid, { password: 'reset-by-admin-2' }, h.admin.token)).status, 200);
     assert.equal((await h.request('GET', '/api/session', { headers: session })).status, 401);
@@ -301,10 +307,29 @@ describeEachStore('passwords are hashed with OWASP parameters', (h) => {
   });
 
   test('new users get OWASP parameters (N=2^17, r=8, p=1)', async () => {
-    const u = await userWithPassword(h);
-    const row = await h.db.selectFrom('users').select('password_hash').where('guid', '=', u.guid).executeTakeFirstOrThrow();
+    const res = await h.post('/v3/users', { username: h.unique('owasp'), password: 'first-password-1' });
+    assert.equal(res.status, 201, res.text);
+    const row = await h.db.selectFrom('users').select('password_hash').where('guid', '=', res.body.guid).executeTakeFirstOrThrow();
     assert.match(row.password_hash!, /^scrypt\$131072\$8\$1\$/);
   });
+});
+
+// The harness makes its admin with a cheap hash before taskd starts (see makeAdminCheaply): the
+// admin that taskd itself makes at first start, from the password it is given, is checked here.
+test('the admin made at first start from the given password gets OWASP parameters (N=2^17, r=8, p=1)', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'taskd-admin-'));
+  const taskd = await createTaskd({ ...loadConfig({ env: {} }), dataDir, adminPassword: 'admin-first-password', runnerSlots: 0 });
+  try {
+    const row = await taskd.ctx.store.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('username', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    assert.match(row.password_hash!, /^scrypt\$131072\$8\$1\$/);
+  } finally {
+    await taskd.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 // Two nodes on one store: a revocation on one holds on the other at once, even for a token the
@@ -329,7 +354,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     test('a token revoked on one node is refused by the other at once', async () => {
       const u = await userWithPassword(h);
-      const login = await passwordLogin(h, u.username, u.password);
+      const login = await loggedIn(h, u);
       assert.equal(await onOther(login.access_token), 200);
       assert.equal((await h.request('DELETE', `/oauth/token/revoke/${login.jti}`, { token: login.access_token })).status, 200);
       assert.equal(await onOther(login.access_token), 401);
@@ -337,7 +362,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     test('a password changed on one node revokes the tokens the other has seen', async () => {
       const u = await userWithPassword(h);
-      const login = await passwordLogin(h, u.username, u.password);
+      const login = await loggedIn(h, u);
       assert.equal(await onOther(login.access_token), 200);
       assert.equal((await changePassword(h, u.guid, { password: 'changed-on-node-a' }, h.admin.token)).status, 200);
       assert.equal(await onOther(login.access_token), 401);

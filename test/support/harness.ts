@@ -8,7 +8,9 @@ import { randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createTaskd, type Taskd } from '../../src/taskd.js';
+import { openStore, type StoreOptions } from '../../src/store/database.js';
 import { logIn } from '../../src/actions/credentials.js';
+import type { TokenPair } from '../../src/auth/tokens.js';
 import { credentialsOf } from '../../src/api/cf/routes/oauth.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -85,7 +87,11 @@ export class Harness {
       secretKeyFile: path.join(this.dataDir, 'secret.key'),
       ...this.overrides,
     };
-    const open = () => createTaskd(config, { store: { pgSchema: this.pgSchema, poolSize: 5 } });
+    const store = { pgSchema: this.pgSchema, poolSize: 5 };
+    const open = async () => {
+      await makeAdminCheaply(config, store);
+      return createTaskd(config, { store });
+    };
     this.taskd = this.pgSchema
       ? await withSchemaSetupLock(async (c) => {
           await c.query(`create schema ${this.pgSchema}`);
@@ -150,28 +156,39 @@ export class Harness {
    * are tested in users.test.ts and oauth.test.ts.
    */
   async user(scopes: string[] = []): Promise<Actor> {
+    return this.loggedIn((await this.fixtureUser({ scopes })).username);
+  }
+
+  /**
+   * A new user with a known password (`pw-<username>` unless given), not logged in, made as
+   * cheaply as user(). A wrong password for it costs milliseconds; the first right one costs a
+   * full hash (taskd makes the weak one again), and so does every right one after that.
+   */
+  async fixtureUser(options: { scopes?: string[]; password?: string } = {}): Promise<{ guid: string; username: string; password: string }> {
     const username = this.unique('user');
-    const now = new Date().toISOString();
-    await this.db
-      .insertInto('users')
-      .values({
-        guid: randomUUID(),
-        username,
-        origin: 'uaa',
-        password_hash: cheapPasswordHash('pw-' + username),
-        scopes: scopes.join(' '),
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    return this.loggedIn(username);
+    const password = options.password ?? `pw-${username}`;
+    const guid = await insertUser(this.db, username, cheapPasswordHash(password), options.scopes ?? []);
+    return { guid, username, password };
   }
 
   /** Logged in as the password grant logs a user in (a login with its refresh token), without checking a password. */
   async loggedIn(username: string): Promise<Actor> {
-    const user = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirstOrThrow();
+    const user = await this.userRow(username);
     const pair = await logIn(credentialsOf(this.taskd.ctx), user);
     return { guid: user.guid, username, token: pair.access_token };
+  }
+
+  /**
+   * The token pair the password grant answers (access and refresh token, jti), for a login made
+   * without checking a password: for tests of what logins do after they begin (refresh,
+   * revocation), where a password check would cost a full hash and test nothing more.
+   */
+  async loginPair(username: string): Promise<TokenPair> {
+    return logIn(credentialsOf(this.taskd.ctx), await this.userRow(username));
+  }
+
+  private userRow(username: string) {
+    return this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirstOrThrow();
   }
 
   async org(name = this.unique('org'), extra: Record<string, unknown> = {}): Promise<any> {
@@ -221,6 +238,35 @@ export function cheapPasswordHash(password: string): string {
   const salt = randomBytes(16);
   const key = scryptSync(password, salt, 32, { N: 1024, r: 8, p: 1 });
   return ['scrypt', 1024, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
+}
+
+/** Inserts a user row as POST /v3/users makes one, with the given password hash; answers its guid. */
+async function insertUser(db: Taskd['ctx']['store']['db'], username: string, passwordHash: string, scopes: string[]): Promise<string> {
+  const guid = randomUUID();
+  const now = new Date().toISOString();
+  await db
+    .insertInto('users')
+    .values({ guid, username, origin: 'uaa', password_hash: passwordHash, scopes: scopes.join(' '), created_at: now, updated_at: now })
+    .execute();
+  return guid;
+}
+
+/**
+ * Makes the `admin` user before taskd's own start does, with a cheap hash of its password: taskd
+ * hashes the admin password at OWASP's parameters when it makes the user (ensureAdminUser), and
+ * that half second of CPU (more on a loaded machine) was paid at each of the suite's ~250 harness
+ * starts. Taskd then finds the admin there, as on any restart. A password login as admin makes the
+ * hash again at full cost the first time, as for any older hash. The making of the admin by taskd
+ * itself is tested with real processes (cli/serve.test.ts) and in store/file-modes.test.ts.
+ */
+async function makeAdminCheaply(config: Config, options: Partial<StoreOptions>): Promise<void> {
+  if (config.adminPassword === undefined) return;
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...options });
+  try {
+    await insertUser(store.db, 'admin', cheapPasswordHash(config.adminPassword), ['cloud_controller.admin']);
+  } finally {
+    await store.close();
+  }
 }
 
 /**

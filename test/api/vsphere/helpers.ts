@@ -1,6 +1,7 @@
 // vSphere test helpers: sessions opened the way clients open them, requests carrying the session
 // header, and assertions on both error envelopes.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Actor, Harness, Response } from '../../support/harness.js';
 
 export const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -14,6 +15,28 @@ export async function openSession(h: Harness, who?: Actor): Promise<string> {
   });
   assert.equal(res.status, 200, res.text);
   return res.body.value;
+}
+
+/**
+ * A session of the user (admin unless given) as a login opens one, stored directly without the
+ * password check: for tests of what a session may do rather than how it is opened (that is
+ * sessions.test.ts and session-limits.test.ts), where each first login of a user would cost a
+ * full scrypt hash (~0.5 s of CPU, seconds on a loaded machine) and test nothing more. The store
+ * keeps the sha-256 of the id and the times, as openSession stores them (sessions.test.ts checks it).
+ */
+export async function fixtureSession(h: Harness, who?: Pick<Actor, 'guid'>): Promise<string> {
+  const id = randomBytes(16).toString('hex');
+  const at = new Date().toISOString();
+  await h.db
+    .insertInto('vsphere_sessions')
+    .values({
+      id_hash: createHash('sha256').update(id).digest('hex'),
+      user_guid: who?.guid ?? h.admin.guid,
+      created_at: at,
+      last_accessed_at: at,
+    })
+    .execute();
+  return id;
 }
 
 /** A request with the session header (and a JSON body when given). */
