@@ -192,6 +192,7 @@ export class RunningTask implements TaskProcessEvents {
           disk: deps.ownFilesystems,
           // A task that has not run yet has stored nothing: its whole budget is left.
           outputBudget: { lines: deps.outputBudget.taskMaxLines, bytes: deps.outputBudget.taskMaxBytes },
+          tenant: task.organizationGuid ?? undefined,
         },
         this,
       );

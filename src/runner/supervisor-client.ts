@@ -61,6 +61,8 @@ export interface SpawnRequest {
   disk?: boolean;
   /** The task's own output budget, enforced where the output is read as well as where it is stored. */
   outputBudget?: OutputAllowance;
+  /** The task's organization guid, whose CPU share the task's is part of. */
+  tenant?: string;
 }
 
 const SCRIPT = projectFile('src', 'runner', 'supervisor', 'supervisor.mjs');

@@ -174,17 +174,20 @@ describeEachStore(
     });
 
     test(
-      "each task's CPU is weighed by its memory among the tasks, all of them below taskd, and capped by a quota (cgroup cpu)",
+      "each task's CPU is weighed by its memory among its organization's tasks, organizations alike, all below taskd, and capped by a quota (cgroup cpu)",
       { skip },
       async (t) => {
         const cpu = ownV1Dirs(['cpu']).cpu;
         if (!asRoot || !cpu) return t.skip('needs root and the cgroup v1 cpu controller');
-        const { app } = await runnableApp(h);
+        const { app, org } = await runnableApp(h);
         const guid = await untilPrinted(h, app.guid, 'for i in 1 2 3; do (while :; do :; done) & done; echo ready; wait', 'ready');
-        // Every task's group is in the tasks' group, which weighs a quarter of a process beside it (taskd's).
-        const group = `${cpu}/taskd-tasks/taskd-${guid}`;
+        // The tasks' group weighs a quarter of a process beside it (taskd's); in it, every
+        // organization's group weighs the same; in that, the task's weighs by its memory.
+        const tenant = `${cpu}/taskd-tasks/org-${org.guid}`;
+        const group = `${tenant}/taskd-${guid}`;
         assert.equal(readFileSync(`${cpu}/taskd-tasks/cpu.shares`, 'utf8').trim(), '256');
-        assert.ok(readFileSync(`${cpu}/taskd-tasks/tasks`, 'utf8').trim() === '', 'no process sits in the tasks group itself');
+        assert.equal(readFileSync(`${tenant}/cpu.shares`, 'utf8').trim(), '1024');
+        assert.equal(readFileSync(`${cpu}/taskd-tasks/tasks`, 'utf8').trim(), '', 'no process sits in the tasks group itself');
         assert.equal(readFileSync(`${group}/cpu.shares`, 'utf8').trim(), '256');
         assert.equal(
           readFileSync(`${group}/cpu.cfs_quota_us`, 'utf8').trim(),
@@ -197,7 +200,7 @@ describeEachStore(
         );
         await h.post(`/v3/tasks/${guid}/actions/cancel`, {});
         await waitForTask(h, guid);
-        await eventually('its cgroup is removed', () => !existsSync(group));
+        await eventually("its cgroup is removed, and its organization's with it", () => !existsSync(group) && !existsSync(tenant));
       },
     );
   },

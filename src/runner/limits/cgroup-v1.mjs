@@ -6,7 +6,7 @@
 // of the task, also those that left its process group with setsid). Membership is inherited and a
 // task cannot leave its groups: it sees no cgroup filesystem. The groups are removed once empty.
 // Plain JavaScript, Node's own imports only.
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { note } from '../supervisor/note.mjs';
 
 /** @typedef {'memory' | 'pids' | 'cpu' | 'freezer'} Controller */
@@ -91,16 +91,23 @@ const own = ownV1Dirs();
  * much as taskd itself, and a tenant's dozens of tasks held the API of every tenant to a sliver
  * of a core (tenants check). Kubernetes keeps its pods under one kubepods group likewise, apart
  * from the node's own daemons.
+ *
+ * Inside it, each organization has a group of its own, all of equal weight, and its tasks' groups
+ * are in it: CPU is shared fairly between tenants first (as the runner's slots are), and between
+ * one tenant's tasks by their memory. One tenant's hundred tasks get as much as another's one
+ * when both want more than there is.
  */
 const TASKS_CPU_SHARES = 256;
 const TASKS_CPU_GROUP = 'taskd-tasks';
+/** An organization's group is named by its guid, which taskd made: anything else is not used as a path. */
+const TENANT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** @type {string | undefined} */
 let tasksCpuDir;
 
-/** The directory task cpu groups are made in: the tasks' group, made on first use; else the supervisor's own. */
-function cpuParent() {
-  if (!own.cpu || tasksCpuDir) return tasksCpuDir ?? own.cpu;
+/** The tasks' cpu group, made on first use; undefined where it cannot be (each task's group then sits beside taskd). */
+function tasksCpuGroup() {
+  if (!own.cpu || tasksCpuDir) return tasksCpuDir;
   const dir = `${own.cpu}/${TASKS_CPU_GROUP}`;
   try {
     // Shared by every supervisor on the host, and never removed: another may be using it.
@@ -108,19 +115,57 @@ function cpuParent() {
     writeFileSync(`${dir}/cpu.shares`, String(TASKS_CPU_SHARES));
     tasksCpuDir = dir;
   } catch {
-    // Not allowed here: each task's group sits beside taskd, as before.
+    // Not allowed here.
   }
-  return tasksCpuDir ?? own.cpu;
+  return tasksCpuDir;
 }
 
 /**
- * Where a task's group of this controller is (or would be).
+ * Where a task's group of this controller is made: cpu under its tenant's group (made here if
+ * need be), the others under the supervisor's own groups.
  * @param {Controller} kind
  * @param {string} name
+ * @param {string | undefined} tenant
  */
-function groupDir(kind, name) {
-  const parent = kind === 'cpu' ? cpuParent() : own[kind];
-  return parent && `${parent}/${name}`;
+function groupDir(kind, name, tenant) {
+  if (kind !== 'cpu') return own[kind] && `${own[kind]}/${name}`;
+  const tasks = tasksCpuGroup();
+  if (!tasks) return own.cpu && `${own.cpu}/${name}`;
+  if (!tenant || !TENANT.test(tenant)) return `${tasks}/${name}`;
+  mkdirSync(`${tasks}/org-${tenant}`, { recursive: true });
+  return `${tasks}/org-${tenant}/${name}`;
+}
+
+/**
+ * A task's cpu group wherever it was made (its tenant is not known to a supervisor cleaning up).
+ * @param {string} name
+ */
+function existingCpuGroup(name) {
+  const tasks = tasksCpuGroup();
+  const candidates = tasks
+    ? [
+        `${tasks}/${name}`,
+        ...readdirSync(tasks, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => `${tasks}/${e.name}/${name}`),
+      ]
+    : [`${own.cpu}/${name}`];
+  return candidates.find((dir) => existsSync(dir));
+}
+
+/**
+ * Removes an organization's cpu group once its last task's is gone; one still in use (or being
+ * made use of by another supervisor) stays.
+ * @param {string} taskGroup
+ */
+function removeEmptyTenantGroup(taskGroup) {
+  const parent = taskGroup.slice(0, taskGroup.lastIndexOf('/'));
+  if (!parent.slice(parent.lastIndexOf('/') + 1).startsWith('org-')) return;
+  try {
+    rmdirSync(parent);
+  } catch {
+    // Not empty: another task of the organization runs.
+  }
 }
 
 export class TaskCgroups {
@@ -128,8 +173,10 @@ export class TaskCgroups {
    * Makes the groups of one task; whichever cannot be made is simply not used.
    * @param {string} name
    * @param {{ memoryMb: number, maxProcesses: number, cpuCores?: number } | undefined} limits
+   * @param {string} [tenant] the task's organization guid: its cpu group is in the organization's
    */
-  constructor(name, limits) {
+  constructor(name, limits, tenant) {
+    this.tenant = tenant;
     // Each controller's group of the task, while it has one.
     /** @type {string | undefined} */
     this.memory = undefined;
@@ -167,7 +214,7 @@ export class TaskCgroups {
     /** @type {TaskCgroups} */
     const groups = Object.create(TaskCgroups.prototype);
     for (const kind of CONTROLLERS) {
-      const dir = groupDir(kind, name);
+      const dir = kind === 'cpu' ? existingCpuGroup(name) : groupDir(kind, name, undefined);
       groups[kind] = dir && existsSync(dir) ? dir : undefined;
     }
     return groups;
@@ -179,10 +226,16 @@ export class TaskCgroups {
    * @param {(dir: string) => void} configure
    */
   make(kind, name, configure) {
-    const dir = groupDir(kind, name);
-    if (!dir) return;
     try {
-      mkdirSync(dir);
+      // Twice: another supervisor may remove the tenant's group between its making and this one's.
+      const dir = groupDir(kind, name, this.tenant);
+      if (!dir) return;
+      try {
+        mkdirSync(dir);
+      } catch (err) {
+        if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT') throw err;
+        mkdirSync(/** @type {string} */ (groupDir(kind, name, this.tenant)));
+      }
       this[kind] = dir;
       configure(dir);
     } catch {
@@ -283,10 +336,12 @@ export class TaskCgroups {
 
   /** @param {Controller} kind */
   removeOne(kind) {
-    if (!this[kind]) return true;
+    const dir = this[kind];
+    if (!dir) return true;
     try {
-      rmdirSync(this[kind]);
+      rmdirSync(dir);
       this[kind] = undefined;
+      if (kind === 'cpu') removeEmptyTenantGroup(dir);
       return true;
     } catch (err) {
       if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') {

@@ -63,6 +63,8 @@ export interface SpawnMessage {
   disk?: boolean;
   /** The task's own output budget: past it, lines are discarded here (see SupervisedTask.queueLine). */
   outputBudget?: OutputAllowance;
+  /** The task's organization (guid): CPU is shared fairly between organizations first (cgroup-v1.mjs). */
+  tenant?: string;
 }
 
 /** Lines, and UTF-8 bytes of their text, a task may still pass on. */

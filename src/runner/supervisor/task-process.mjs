@@ -153,7 +153,7 @@ export class SupervisedTask {
    * @param {SpawnMessage} request
    * @param {string} imagesDir
    */
-  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk, outputBudget }, imagesDir) {
+  async run({ command, cwd, source, env, limits: taskLimits, sandbox, identity, disk, outputBudget, tenant }, imagesDir) {
     this.allowance = outputBudget && { ...outputBudget };
     const filesystem = disk && taskLimits ? { imagesDir, sizeMb: taskLimits.diskMb } : undefined;
     await this.spool.append([{ task: { cwd } }]);
@@ -175,7 +175,7 @@ export class SupervisedTask {
     }
     const output = new OutputLines((line) => this.queueLine(line));
     // Where the host gives v1 cgroups, the task gets its own (memory, pids and cpu only with limits).
-    const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits);
+    const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits, tenant);
     this.cgroups = cgroups;
     /** @type {TaskChild} */
     let child;
