@@ -24,7 +24,7 @@ interface Size {
   /** How long the quiet tenant measures alone, and beside the noisy one. */
   idleMs: number;
   noisyMs: number;
-  /** A quiet task not seen running this long after its create counts as never. */
+  /** A quiet task not ended this long after its create counts as never run. */
   waitRunningMs: number;
   /** Between one quiet task seen running and the next create. */
   gapMs: number;
@@ -37,7 +37,7 @@ interface Size {
   safetyBytes: number;
 }
 
-const PACE: QuietPace = { pollMs: 20, apiEveryMs: 100, probeEveryMs: 100, timeoutMs: 10_000 };
+const PACE: QuietPace = { pollMs: 100, apiEveryMs: 100, probeEveryMs: 100, timeoutMs: 10_000 };
 
 const QUICK: Size = {
   idleMs: 5000,

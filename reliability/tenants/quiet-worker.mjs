@@ -4,10 +4,14 @@
 // connection from the quiet tenant's address, as a CLI command or a load balancer's probe does.
 //
 // Measured, precisely:
-// - create→running: from sending POST /v3/apps/:guid/tasks (`true`) to receiving the first
-//   GET /v3/tasks/:guid (polled every pollMs, so to within pollMs) that answers RUNNING or
-//   SUCCEEDED; one task at a time, the next created once the last was seen running. A task not
-//   seen running within waitRunningMs counts as never (Infinity), is cancelled, and is a failure.
+// - create→running: from sending POST /v3/apps/:guid/tasks to the moment the task's process runs,
+//   by its own clock: the task is `date +%s%N`, whose one line is the instant it ran (the same
+//   host clock as the check's). Read from the task's log once GET /v3/tasks/:guid (every pollMs)
+//   says it ended; one task at a time, the next created once the last has ended. Its own clock
+//   rather than the first GET that says RUNNING: that figure is only as precise as the polling,
+//   and a quiet tenant polling fast enough to make it precise (50 times a second) was itself one
+//   of the busiest clients of the node. A task not ended within waitRunningMs counts as never
+//   (Infinity), is cancelled, and is a failure.
 // - API latency: GET /v3/tasks?per_page=10 and GET /v3/tasks/:guid (its latest task) in turn,
 //   one every apiEveryMs, each from sending to the last byte of its answer.
 // - probes: GET /healthz and GET /readyz, both every probeEveryMs, unauthenticated.
@@ -17,6 +21,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { port, localAddress, token, appGuid, username, password, pollMs, apiEveryMs, probeEveryMs, timeoutMs } = workerData;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The quiet task: prints the instant its process runs, in nanoseconds since the epoch. */
+const RAN_AT = 'date +%s%N';
 
 /** One request on its own connection; never throws: { status (0: no answer), body, text, error, ms }. */
 function send(method, path, { json, raw, headers = {}, auth = true } = {}) {
@@ -78,7 +85,8 @@ async function measure(ms, waitRunningMs, gapMs) {
   const creates = (async () => {
     while (performance.now() < end) {
       const started = performance.now();
-      const created = await call('POST', `/v3/apps/${appGuid}/tasks`, { json: { command: 'true' } });
+      const sentAt = performance.timeOrigin + started;
+      const created = await call('POST', `/v3/apps/${appGuid}/tasks`, { json: { command: RAN_AT } });
       out.createMs.push(created.ms);
       if (created.status !== 202) {
         await sleep(gapMs);
@@ -86,31 +94,26 @@ async function measure(ms, waitRunningMs, gapMs) {
       }
       const guid = created.body.guid;
       latestTask = guid;
-      let seen;
+      let state;
       while (performance.now() - started < waitRunningMs) {
         const res = await call('GET', `/v3/tasks/${guid}`);
-        if (res.status === 200 && (res.body.state === 'RUNNING' || res.body.state === 'SUCCEEDED')) {
-          seen = performance.now() - started;
-          break;
-        }
-        if (res.status === 200 && res.body.state === 'FAILED') {
-          out.failures.push(`quiet task ${guid} (true) FAILED: ${res.body.result?.failure_reason}`);
-          break;
-        }
+        state = res.body?.state;
+        if (state === 'SUCCEEDED' || state === 'FAILED') break;
         await sleep(pollMs);
       }
-      if (seen !== undefined) out.createToRunningMs.push(seen);
-      else {
+      if (state === 'SUCCEEDED') {
+        const log = await call('GET', `/v3/tasks/${guid}/log`);
+        const ranAtNs = log.status === 200 ? Number(JSON.parse(log.text.split('\n')[0] || '{}').text) : NaN;
+        if (Number.isFinite(ranAtNs)) out.createToRunningMs.push(ranAtNs / 1e6 - sentAt);
+        else out.failures.push(`quiet task ${guid} printed no start time: ${log.text.slice(0, 200)}`);
+      } else if (state === 'FAILED') {
         const res = await send('GET', `/v3/tasks/${guid}`);
-        const state = res.body?.state;
-        if (state === 'RUNNING' || state === 'SUCCEEDED') out.createToRunningMs.push(performance.now() - started);
-        else if (state !== 'FAILED') {
-          out.neverRan++;
-          out.createToRunningMs.push(Infinity);
-          const seen = state ?? `unknown (${described('GET', `/v3/tasks/${guid}`, res)})`;
-          out.failures.push(`quiet task ${guid} not seen running ${(waitRunningMs / 1000).toFixed(0)} s after its create: ${seen}`);
-          await send('POST', `/v3/tasks/${guid}/actions/cancel`);
-        }
+        out.failures.push(`quiet task ${guid} (${RAN_AT}) FAILED: ${res.body?.result?.failure_reason}`);
+      } else {
+        out.neverRan++;
+        out.createToRunningMs.push(Infinity);
+        out.failures.push(`quiet task ${guid} not ended ${(waitRunningMs / 1000).toFixed(0)} s after its create: ${state ?? 'unknown'}`);
+        await send('POST', `/v3/tasks/${guid}/actions/cancel`);
       }
       await sleep(gapMs);
     }

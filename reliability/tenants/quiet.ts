@@ -24,7 +24,7 @@ export interface Probed {
 }
 
 export interface QuietPace {
-  /** Between two polls of a task's state: the resolution of create→running. */
+  /** Between two polls of a task's state until it ends (create→running is read off the task's own clock). */
   pollMs: number;
   /** Between two API requests. */
   apiEveryMs: number;
