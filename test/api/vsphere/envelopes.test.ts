@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../../support/harness.js';
-import { apiError, call, openSession, restError } from './helpers.js';
+import { apiError, call, fixtureSession, restError } from './helpers.js';
 
 describeEachStore('vSphere envelopes for what is not there and what cannot be read', (h) => {
   test('unknown paths and methods under /rest and /api are 404 in that envelope', async () => {
-    const session = await openSession(h);
+    const session = await fixtureSession(h);
     restError(await call(h, 'GET', '/rest/cis/nothing', session), 404, 'not_found', 'No operation GET /rest/cis/nothing');
     restError(await call(h, 'PUT', '/rest/cis/tasks', session), 404, 'not_found');
     restError(await call(h, 'GET', '/rest/com/vmware/cis/session', undefined), 404, 'not_found');
@@ -16,12 +16,12 @@ describeEachStore('vSphere envelopes for what is not there and what cannot be re
   });
 
   test('an error message carries an id, the message and its args', async () => {
-    const res = await call(h, 'GET', '/rest/cis/tasks/missing-one', await openSession(h));
+    const res = await call(h, 'GET', '/rest/cis/tasks/missing-one', await fixtureSession(h));
     assert.deepEqual(res.body, {
       type: 'com.vmware.vapi.std.errors.not_found',
       value: { messages: [{ id: 'taskd.error.not_found', default_message: 'Task missing-one not found', args: ['missing-one'] }] },
     });
-    const api = await call(h, 'GET', '/api/cis/tasks/missing-one', await openSession(h));
+    const api = await call(h, 'GET', '/api/cis/tasks/missing-one', await fixtureSession(h));
     assert.deepEqual(api.body, {
       error_type: 'NOT_FOUND',
       messages: [{ id: 'taskd.error.not_found', default_message: 'Task missing-one not found', args: ['missing-one'] }],
@@ -29,7 +29,7 @@ describeEachStore('vSphere envelopes for what is not there and what cannot be re
   });
 
   test('odd bodies and content types never end in a 500', async () => {
-    const session = await openSession(h);
+    const session = await fixtureSession(h);
     const post = (url: string, payload: string, type: string) =>
       h.request('POST', url, { headers: { 'vmware-api-session-id': session, 'content-type': type }, payload });
     apiError(await post('/api/cis/tasks?action=list', '<xml/>', 'application/xml'), 400, 'INVALID_ARGUMENT', 'not valid JSON');
@@ -48,7 +48,7 @@ describeEachStore('vSphere envelopes for what is not there and what cannot be re
   });
 
   test('NUL characters in ids, filters and user names are answered in the envelope (PostgreSQL text cannot hold them)', async () => {
-    const session = await openSession(h);
+    const session = await fixtureSession(h);
     restError(await call(h, 'GET', '/rest/cis/tasks/a%00b', session), 404, 'not_found');
     restError(await call(h, 'POST', '/rest/cis/tasks/a%00b?action=cancel', session), 404, 'not_found');
     restError(

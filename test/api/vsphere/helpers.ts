@@ -1,5 +1,6 @@
-// vSphere test helpers: sessions opened the way clients open them, requests carrying the session
-// header, and assertions on both error envelopes.
+// vSphere test helpers: sessions opened the way clients open them (or stored directly where their
+// opening is not what is tested), requests carrying the session header, and assertions on both
+// error envelopes.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Actor, Harness, Response } from '../../support/harness.js';

@@ -2,11 +2,13 @@
 // configurable, after which a session answers as an unknown one does and the maintenance sweep
 // deletes it; and a per-user cap, beyond which a login is refused (429 service_unavailable) until
 // one of the user's sessions ends. Sessions are aged by moving their times back in the store.
+// Only the cap is a matter of logging in: the other tests store their sessions directly
+// (fixtureSession), as a first login of each user would cost a full scrypt hash.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describeEachStore } from '../../support/harness.js';
-import { apiError, basic, call, openSession, restError } from './helpers.js';
+import { apiError, basic, call, fixtureSession, openSession, restError } from './helpers.js';
 import { deleteExpiredSessions, vsphereSessionLimits } from '../../../src/actions/vsphere-sessions.js';
 
 const REST = '/rest/com/vmware/cis/session';
@@ -22,8 +24,8 @@ describeEachStore(
 
     test('a session idle for the configured time answers as an unknown one; one used within it lives on', async () => {
       const user = await h.user();
-      const idle = await openSession(h, user);
-      const recent = await openSession(h, user);
+      const idle = await fixtureSession(h, user);
+      const recent = await fixtureSession(h, user);
       await age(idle, { last_accessed_at: ago(601) });
       await age(recent, { last_accessed_at: ago(500) });
       restError(await call(h, 'POST', `${REST}?~action=get`, idle), 401, 'unauthenticated', 'unknown or has expired');
@@ -32,7 +34,7 @@ describeEachStore(
     });
 
     test('a session older than the maximum age has ended, however busy it was', async () => {
-      const old = await openSession(h, await h.user());
+      const old = await fixtureSession(h, await h.user());
       await age(old, { created_at: ago(3601), last_accessed_at: ago(1) });
       restError(await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task', old), 401, 'unauthenticated');
       apiError(await call(h, 'GET', '/api/session', old), 401, 'UNAUTHENTICATED');
@@ -40,7 +42,7 @@ describeEachStore(
 
     test('the maintenance sweep deletes idle and too old sessions, and keeps live ones', async () => {
       const user = await h.user();
-      const [idle, old, live] = [await openSession(h, user), await openSession(h, user), await openSession(h, user)];
+      const [idle, old, live] = [await fixtureSession(h, user), await fixtureSession(h, user), await fixtureSession(h, user)];
       await age(idle, { last_accessed_at: ago(601) });
       await age(old, { created_at: ago(3601) });
       assert.ok((await deleteExpiredSessions(h.db, vsphereSessionLimits(h.config))) >= 2);
@@ -74,7 +76,7 @@ describeEachStore(
     });
 
     test('using a session writes its last access at most once a minute, not on every request', async () => {
-      const id = await openSession(h, await h.user());
+      const id = await fixtureSession(h, await h.user());
       const before = (await stored(id))!.last_accessed_at;
       for (let i = 0; i < 3; i++) assert.equal((await call(h, 'GET', '/api/session', id)).status, 200);
       assert.equal((await stored(id))!.last_accessed_at, before);

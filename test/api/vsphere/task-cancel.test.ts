@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../../support/harness.js';
 import { sharedRoleMatrix, ROLES, type RoleName } from '../../support/role-matrix.js';
 import { freshSpace, newSleepingTask, pretendRunnerElsewhere } from '../../support/tasks.js';
-import { apiError, call, openSession, restError } from './helpers.js';
+import { apiError, call, fixtureSession, restError } from './helpers.js';
 
 const stateOf = async (h: any, guid: string) =>
   h.db.selectFrom('tasks').select(['state', 'failure_reason']).where('guid', '=', guid).executeTakeFirstOrThrow();
@@ -26,7 +26,7 @@ describeEachStore(
     before(async () => {
       await pretendRunnerElsewhere(h);
       h.taskd.ctx.signals.onCancelRequested((guid) => signalled.push(guid));
-      session = await openSession(h);
+      session = await fixtureSession(h);
     });
 
     for (const [label, url] of [
@@ -120,11 +120,7 @@ describeEachStore(
     for (const role of ROLES) {
       test(`as ${role}: ${expected[role]} on both wires`, async () => {
         const m = await matrix();
-        const username =
-          role === 'admin'
-            ? 'admin'
-            : (await h.db.selectFrom('users').select('username').where('guid', '=', m.guids[role]).executeTakeFirstOrThrow()).username!;
-        const own = await openSession(h, role === 'admin' ? undefined : { guid: m.guids[role], username, token: m.tokens[role] });
+        const own = await fixtureSession(h, { guid: m.guids[role] });
         for (const wire of ['rest', 'api'] as const) {
           const { task } = await newSleepingTask(h, m.space.guid);
           await markRunning(h, task.guid);

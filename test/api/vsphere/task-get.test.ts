@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../../support/harness.js';
 import { appInNewSpace, labelTask, pretendRunnerElsewhere, seedTask } from '../../support/tasks.js';
-import { apiError, call, openSession, restError } from './helpers.js';
+import { apiError, call, fixtureSession, restError } from './helpers.js';
 
 const T0 = '2026-01-02T03:04:05.678Z';
 const T1 = '2026-01-02T03:05:00.000Z';
@@ -17,7 +17,7 @@ describeEachStore(
 
     before(async () => {
       await pretendRunnerElsewhere(h);
-      session = await openSession(h);
+      session = await fixtureSession(h);
       ({ app } = await appInNewSpace(h));
       creator = await h.user();
     });
@@ -198,7 +198,7 @@ describeEachStore(
       restError(await get('/rest/cis/tasks/no-such-task'), 404, 'not_found', 'no-such-task');
       apiError(await get('/api/cis/tasks/no-such-task'), 404, 'NOT_FOUND', 'no-such-task');
       const task = await seedTask(h, app.guid, {});
-      const outsider = await openSession(h, await h.user());
+      const outsider = await fixtureSession(h, await h.user());
       restError(await call(h, 'GET', `/rest/cis/tasks/${task.guid}`, outsider), 404, 'not_found');
       apiError(await call(h, 'GET', `/api/cis/tasks/${task.guid}`, outsider), 404, 'NOT_FOUND');
     });
@@ -208,7 +208,7 @@ describeEachStore(
       const task = await seedTask(h, app.guid, {});
       const space = (await h.get(`/v3/apps/${app.guid}`)).body.relationships.space.data.guid;
       await h.role('space_auditor', auditor.guid, { space });
-      const res = await call(h, 'GET', `/api/cis/tasks/${task.guid}`, await openSession(h, auditor));
+      const res = await call(h, 'GET', `/api/cis/tasks/${task.guid}`, await fixtureSession(h, auditor));
       assert.equal(res.status, 200, res.text);
     });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describeEachStore } from '../../support/harness.js';
 import { appInNewSpace, pretendRunnerElsewhere } from '../../support/tasks.js';
-import { apiError, call, openSession, restError, restListed } from './helpers.js';
+import { apiError, call, fixtureSession, restError, restListed } from './helpers.js';
 
 /** Inserts `count` finished tasks into the app in a few multi-row statements. */
 async function seedMany(h: any, appGuid: string, count: number): Promise<void> {
@@ -57,7 +57,7 @@ describeEachStore(
 
     before(async () => {
       await pretendRunnerElsewhere(h);
-      session = await openSession(h);
+      session = await fixtureSession(h);
       full = (await appInNewSpace(h)).app;
       over = (await appInNewSpace(h)).app;
       await seedMany(h, full.guid, 1000);
@@ -98,7 +98,7 @@ describeEachStore(
       const space = (await h.get(`/v3/apps/${full.guid}`)).body.relationships.space.data.guid;
       await h.role('space_developer', developer.guid, { space });
       // Both apps hold 2001 tasks; the developer sees the 1000 of one.
-      const res = await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task', await openSession(h, developer));
+      const res = await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task', await fixtureSession(h, developer));
       assert.equal(restListed(res).size, 1000);
     });
   },

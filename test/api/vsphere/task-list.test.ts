@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeEachStore, type Actor } from '../../support/harness.js';
 import { appInNewSpace, labelTask, pretendRunnerElsewhere, seedTask } from '../../support/tasks.js';
 import type { TaskRow } from '../../../src/store/schema.js';
-import { apiError, call, openSession, restError, restListed } from './helpers.js';
+import { apiError, call, fixtureSession, restError, restListed } from './helpers.js';
 
 const T1 = '2026-01-02T03:05:00.000Z';
 const T2 = '2026-01-02T03:06:30.500Z';
@@ -22,14 +22,14 @@ describeEachStore(
 
     before(async () => {
       await pretendRunnerElsewhere(h);
-      adminSession = await openSession(h);
+      adminSession = await fixtureSession(h);
       const first = await appInNewSpace(h);
       appA = first.app;
       appB = await h.app(first.space.guid);
       otherApp = (await appInNewSpace(h)).app;
       developer = await h.user();
       await h.role('space_developer', developer.guid, { space: first.space.guid });
-      devSession = await openSession(h, developer);
+      devSession = await fixtureSession(h, developer);
       const creator = await h.user();
       t.pending = await seedTask(h, appA.guid, { state: 'PENDING', created_by: developer.guid });
       t.running = await seedTask(h, appA.guid, { state: 'RUNNING', started_at: T1, created_by: creator.guid });
@@ -194,11 +194,11 @@ describeEachStore(
         const listed = [...restListed(await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task', session)).keys()].sort();
         assert.deepEqual(listed, cf, who);
       }
-      const stranger = await openSession(h, await h.user());
+      const stranger = await fixtureSession(h, await h.user());
       assert.deepEqual(restListed(await call(h, 'GET', '/rest/cis/tasks?filter_spec.services=taskd.task', stranger)).size, 0);
       const auditor = await h.user(['cloud_controller.global_auditor']);
       assert.ok(
-        restListed(await call(h, 'GET', `/rest/cis/tasks?filter_spec.tasks=${t.hidden.guid}`, await openSession(h, auditor))).has(
+        restListed(await call(h, 'GET', `/rest/cis/tasks?filter_spec.tasks=${t.hidden.guid}`, await fixtureSession(h, auditor))).has(
           t.hidden.guid,
         ),
       );
