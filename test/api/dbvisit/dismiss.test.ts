@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../../support/harness.js';
 import { appInNewSpace, seedTask } from '../../support/tasks.js';
-import { adminBasic, appId, assertDbvisitError, assertSuccess, basicOf, dbvisit, listTasks, SEEDED_ONLY } from './helpers.js';
+import { adminBearer, appId, assertDbvisitError, assertSuccess, bearerOf, dbvisit, listTasks, SEEDED_ONLY } from './helpers.js';
 
 const FINISHED = {
   state: 'SUCCEEDED',
@@ -27,16 +27,16 @@ describeEachStore(
 
     test('a space developer dismisses a finished task: Dismissed by them, hidden from the default list', async () => {
       const { app, developer, task } = await developerTask();
-      const res = await dbvisit(h, '/task/dismiss', basicOf(developer), { params: { task_id: task.id } });
+      const res = await dbvisit(h, '/task/dismiss', bearerOf(developer), { params: { task_id: task.id } });
       assertSuccess(res);
       assert.deepEqual(
         [res.body.result.task_id, res.body.result.state, res.body.result.hidden_by, res.body.result.dismissed_by],
         [task.id, 'Dismissed', developer.username, developer.username],
       );
       const configuration_id = await appId(h, app.guid);
-      assert.deepEqual(await listTasks(h, basicOf(developer), { configuration_id }), []);
+      assert.deepEqual(await listTasks(h, bearerOf(developer), { configuration_id }), []);
       assert.deepEqual(
-        (await listTasks(h, basicOf(developer), { configuration_id, show_hidden: true })).map((t) => t.state),
+        (await listTasks(h, bearerOf(developer), { configuration_id, show_hidden: true })).map((t) => t.state),
         ['Dismissed'],
       );
     });
@@ -54,7 +54,7 @@ describeEachStore(
 
     test('the task keeps its state for the CF API, and the dismissal is an audit event', async () => {
       const { app, developer, task } = await developerTask();
-      assertSuccess(await dbvisit(h, '/task/dismiss', basicOf(developer), { params: { task_id: task.id } }));
+      assertSuccess(await dbvisit(h, '/task/dismiss', bearerOf(developer), { params: { task_id: task.id } }));
       const cf = await h.get(`/v3/tasks/${task.guid}`);
       assert.equal(cf.body.state, 'SUCCEEDED');
       const events = await h.get(`/v3/audit_events?types=audit.app.task.dismiss&target_guids=${app.guid}`);
@@ -68,8 +68,8 @@ describeEachStore(
       const { space, app, developer, task } = await developerTask();
       const other = await h.user();
       await h.role('space_developer', other.guid, { space: space.guid });
-      assertSuccess(await dbvisit(h, '/task/dismiss', basicOf(developer), { params: { task_id: task.id } }));
-      const again = await dbvisit(h, '/task/dismiss', basicOf(other), { params: { task_id: task.id } });
+      assertSuccess(await dbvisit(h, '/task/dismiss', bearerOf(developer), { params: { task_id: task.id } }));
+      const again = await dbvisit(h, '/task/dismiss', bearerOf(other), { params: { task_id: task.id } });
       assertSuccess(again);
       assert.equal(again.body.result.hidden_by, developer.username);
       const events = await h.get(`/v3/audit_events?types=audit.app.task.dismiss&target_guids=${app.guid}`);
@@ -80,7 +80,7 @@ describeEachStore(
       for (const state of ['PENDING', 'RUNNING', 'PAUSED', 'CANCELING']) {
         const { developer, task } = await developerTask({ state });
         assertDbvisitError(
-          await dbvisit(h, '/task/dismiss', basicOf(developer), { params: { task_id: task.id } }),
+          await dbvisit(h, '/task/dismiss', bearerOf(developer), { params: { task_id: task.id } }),
           400,
           `task ${task.id} is In Progress: only finished tasks (End or Failed) can be dismissed`,
         );
@@ -95,10 +95,10 @@ describeEachStore(
       await h.role('space_auditor', auditor.guid, { space: space.guid });
       const stranger = await h.user();
       const globalAuditor = await h.user(['cloud_controller.global_auditor']);
-      assertDbvisitError(await dbvisit(h, '/task/dismiss', basicOf(auditor), { params: { task_id: task.id } }), 403, /not allowed/);
-      assertDbvisitError(await dbvisit(h, '/task/dismiss', basicOf(globalAuditor), { params: { task_id: task.id } }), 403, /not allowed/);
+      assertDbvisitError(await dbvisit(h, '/task/dismiss', bearerOf(auditor), { params: { task_id: task.id } }), 403, /not allowed/);
+      assertDbvisitError(await dbvisit(h, '/task/dismiss', bearerOf(globalAuditor), { params: { task_id: task.id } }), 403, /not allowed/);
       assertDbvisitError(
-        await dbvisit(h, '/task/dismiss', basicOf(stranger), { params: { task_id: task.id } }),
+        await dbvisit(h, '/task/dismiss', bearerOf(stranger), { params: { task_id: task.id } }),
         400,
         `task ${task.id} not found`,
       );
@@ -108,7 +108,7 @@ describeEachStore(
 
     test('an admin may dismiss any finished task', async () => {
       const { task } = await developerTask();
-      const res = await dbvisit(h, '/task/dismiss', adminBasic(h), { params: { task_id: task.id } });
+      const res = await dbvisit(h, '/task/dismiss', adminBearer(h), { params: { task_id: task.id } });
       assertSuccess(res);
       assert.equal(res.body.result.dismissed_by, 'admin');
     });

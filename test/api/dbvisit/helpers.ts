@@ -21,6 +21,15 @@ export function dbvisit(h: Harness, path: string, authorization: string | undefi
 
 export const adminBasic = (h: Harness) => basicAuth('admin', h.adminPassword);
 
+/**
+ * The Bearer header of a user's CF access token, the other way Dbvisit clients authenticate: for
+ * tests of what a call does rather than how it is authenticated (wire.test.ts tests Basic), as
+ * the first Basic call of each user costs a full scrypt hash (~0.5 s of CPU).
+ */
+export const bearerOf = (actor: Pick<Actor, 'token'>) => `Bearer ${actor.token}`;
+
+export const adminBearer = (h: Harness) => bearerOf(h.admin);
+
 /** Every task the caller may list (show_hidden as given), asserting the success envelope. */
 export async function listTasks(h: Harness, authorization: string, params: Record<string, unknown> = {}): Promise<any[]> {
   const res = await dbvisit(h, '/task/list', authorization, { params });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { TASK_QUERY_PAGE_SIZE } from '../../../src/fetchers/task-query.js';
 import { describeEachStore } from '../../support/harness.js';
 import { appInNewSpace, seedTask, seedTasks } from '../../support/tasks.js';
-import { adminBasic, appId, basicOf, listTasks, RFC3339_NANO, SEEDED_ONLY } from './helpers.js';
+import { adminBearer, appId, bearerOf, listTasks, RFC3339_NANO, SEEDED_ONLY } from './helpers.js';
 
 const TASK_FIELDS = [
   'configuration_id',
@@ -46,7 +46,7 @@ describeEachStore(
         ])
         .execute();
       const configuration = await appId(h, app.guid);
-      const tasks = await listTasks(h, adminBasic(h), { configuration_id: configuration });
+      const tasks = await listTasks(h, adminBearer(h), { configuration_id: configuration });
       assert.deepEqual(tasks, [
         {
           configuration_id: configuration,
@@ -82,7 +82,7 @@ describeEachStore(
         { state: 'FAILED', started_at: started, finished_at: '2024-01-01T00:01:00.000Z', failure_reason: 'Exited with status 1' },
         { state: 'FAILED', finished_at: '2024-01-01T00:01:00.000Z', failure_reason: 'task was cancelled' },
       ]);
-      const tasks = await listTasks(h, adminBasic(h), { configuration_id: await appId(h, app.guid) });
+      const tasks = await listTasks(h, adminBearer(h), { configuration_id: await appId(h, app.guid) });
       const byId = new Map(tasks.map((t) => [t.task_id, t]));
       assert.deepEqual(
         rows.map((r) => byId.get(r.id).state),
@@ -104,7 +104,7 @@ describeEachStore(
     test('a finished task without a recorded finish time shows its last update as finished', async () => {
       const { app } = await appInNewSpace(h);
       await seedTask(h, app.guid, { state: 'FAILED', failure_reason: 'x', updated_at: '2024-02-02T02:02:02.020Z' });
-      const [task] = await listTasks(h, adminBasic(h), { configuration_id: await appId(h, app.guid) });
+      const [task] = await listTasks(h, adminBearer(h), { configuration_id: await appId(h, app.guid) });
       assert.equal(task.finished, '2024-02-02T02:02:02.020000000Z');
     });
 
@@ -114,7 +114,7 @@ describeEachStore(
       const first = await seedTask(h, a.app.guid);
       const second = await seedTask(h, b.app.guid);
       const third = await seedTask(h, a.app.guid);
-      const ids = (await listTasks(h, adminBasic(h))).map((t) => t.task_id);
+      const ids = (await listTasks(h, adminBearer(h))).map((t) => t.task_id);
       assert.ok(
         ids.every((id, i) => i === 0 || ids[i - 1] > id),
         'strictly descending',
@@ -131,11 +131,11 @@ describeEachStore(
       const [inA] = await seedTasks(h, a.app.guid, [{}]);
       const [inB] = await seedTasks(h, b.app.guid, [{}]);
       assert.deepEqual(
-        (await listTasks(h, adminBasic(h), { configuration_id: await appId(h, a.app.guid) })).map((t) => t.task_id),
+        (await listTasks(h, adminBearer(h), { configuration_id: await appId(h, a.app.guid) })).map((t) => t.task_id),
         [inA.id],
       );
       for (const params of [{}, { configuration_id: 0 }]) {
-        const ids = (await listTasks(h, adminBasic(h), params)).map((t) => t.task_id);
+        const ids = (await listTasks(h, adminBearer(h), params)).map((t) => t.task_id);
         assert.ok(ids.includes(inA.id) && ids.includes(inB.id), JSON.stringify(params));
       }
     });
@@ -155,14 +155,14 @@ describeEachStore(
       ]);
       const configuration_id = await appId(h, app.guid);
       assert.deepEqual(
-        (await listTasks(h, adminBasic(h), { configuration_id })).map((t) => t.task_id),
+        (await listTasks(h, adminBearer(h), { configuration_id })).map((t) => t.task_id),
         [kept.id],
       );
       assert.deepEqual(
-        (await listTasks(h, adminBasic(h), { configuration_id, show_hidden: false })).map((t) => t.task_id),
+        (await listTasks(h, adminBearer(h), { configuration_id, show_hidden: false })).map((t) => t.task_id),
         [kept.id],
       );
-      const all = await listTasks(h, adminBasic(h), { configuration_id, show_hidden: true });
+      const all = await listTasks(h, adminBearer(h), { configuration_id, show_hidden: true });
       assert.deepEqual(
         all.map((t) => [t.task_id, t.state, t.hidden_by, t.dismissed_by]),
         [
@@ -205,7 +205,7 @@ describeEachStore(
           })),
         )
         .execute();
-      const tasks = await listTasks(h, adminBasic(h), { configuration_id: Number(owner.id) });
+      const tasks = await listTasks(h, adminBearer(h), { configuration_id: Number(owner.id) });
       assert.equal(tasks.length, many);
       assert.equal(new Set(tasks.map((t) => t.task_id)).size, many, 'no task twice');
       assert.deepEqual(
@@ -217,7 +217,7 @@ describeEachStore(
     test('a task whose creator is unknown shows an empty performed_by', async () => {
       const { app } = await appInNewSpace(h);
       await seedTask(h, app.guid, { created_by: null });
-      const [task] = await listTasks(h, adminBasic(h), { configuration_id: await appId(h, app.guid) });
+      const [task] = await listTasks(h, adminBearer(h), { configuration_id: await appId(h, app.guid) });
       assert.equal(task.performed_by, '');
     });
   },
@@ -242,7 +242,7 @@ describeEachStore(
         ['developer', developer],
         ['auditor', auditor],
       ] as const) {
-        const ids = (await listTasks(h, basicOf(actor))).map((t) => t.task_id);
+        const ids = (await listTasks(h, bearerOf(actor))).map((t) => t.task_id);
         assert.deepEqual(ids, myTasks.map((t) => t.id).reverse(), `${who} sees their space's tasks only`);
         const cf = await h.get('/v3/tasks', actor.token);
         const guids = await h.db.selectFrom('tasks').select('guid').where('id', 'in', ids).execute();
@@ -252,7 +252,7 @@ describeEachStore(
           `${who}: the same tasks as CF`,
         );
       }
-      assert.deepEqual(await listTasks(h, basicOf(stranger)), [], 'a user without roles sees nothing');
+      assert.deepEqual(await listTasks(h, bearerOf(stranger)), [], 'a user without roles sees nothing');
       assert.deepEqual(
         await listTasks(h, `Bearer ${stranger.token}`, { configuration_id: await appId(h, theirs.app.guid) }),
         [],
@@ -270,10 +270,10 @@ describeEachStore(
       const b = await seedTask(h, otherApp.guid);
       const outside = await seedTask(h, (await appInNewSpace(h)).app.guid);
       assert.deepEqual(
-        (await listTasks(h, basicOf(manager))).map((t) => t.task_id),
+        (await listTasks(h, bearerOf(manager))).map((t) => t.task_id),
         [b.id, a.id],
       );
-      const adminIds = (await listTasks(h, adminBasic(h))).map((t) => t.task_id);
+      const adminIds = (await listTasks(h, adminBearer(h))).map((t) => t.task_id);
       assert.ok([a.id, b.id, outside.id].every((id) => adminIds.includes(id)));
     });
 
@@ -281,7 +281,7 @@ describeEachStore(
       const { app } = await appInNewSpace(h);
       const task = await seedTask(h, app.guid);
       const auditor = await h.user(['cloud_controller.global_auditor']);
-      assert.ok((await listTasks(h, basicOf(auditor))).some((t) => t.task_id === task.id));
+      assert.ok((await listTasks(h, bearerOf(auditor))).some((t) => t.task_id === task.id));
     });
   },
   SEEDED_ONLY,

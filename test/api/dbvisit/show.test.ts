@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { describeEachStore } from '../../support/harness.js';
 import { appInNewSpace, seedTask } from '../../support/tasks.js';
 import { createTask, runnableApp, waitForTask } from '../../runner/helpers.js';
-import { adminBasic, appId, assertDbvisitError, assertSuccess, basicOf, dbvisit, listTasks, RFC3339_NANO, SEEDED_ONLY } from './helpers.js';
+import {
+  adminBearer,
+  appId,
+  assertDbvisitError,
+  assertSuccess,
+  bearerOf,
+  dbvisit,
+  listTasks,
+  RFC3339_NANO,
+  SEEDED_ONLY,
+} from './helpers.js';
 
 describeEachStore(
   'Dbvisit /task/show',
@@ -13,9 +23,9 @@ describeEachStore(
     test('shows the task exactly as the list does', async () => {
       const { app } = await appInNewSpace(h);
       const task = await seedTask(h, app.guid, { name: 'report', created_by: h.admin.guid, started_at: '2024-05-05T05:05:05.005Z' });
-      const res = await dbvisit(h, '/task/show', adminBasic(h), { params: { task_id: task.id } });
+      const res = await dbvisit(h, '/task/show', adminBearer(h), { params: { task_id: task.id } });
       assertSuccess(res);
-      const [listed] = await listTasks(h, adminBasic(h), { configuration_id: await appId(h, app.guid) });
+      const [listed] = await listTasks(h, adminBearer(h), { configuration_id: await appId(h, app.guid) });
       assert.deepEqual(res.body.result, listed);
       assert.equal(res.body.result.task_id, task.id);
       assert.equal(res.body.result.title, 'report');
@@ -30,7 +40,7 @@ describeEachStore(
         dismissed_by: h.admin.guid,
         dismissed_at: '2024-01-01T00:00:00.000Z',
       });
-      const res = await dbvisit(h, '/task/show', adminBasic(h), { params: { task_id: task.id } });
+      const res = await dbvisit(h, '/task/show', adminBearer(h), { params: { task_id: task.id } });
       assertSuccess(res);
       assert.deepEqual([res.body.result.state, res.body.result.hidden_by, res.body.result.dismissed_by], ['Dismissed', 'admin', 'admin']);
     });
@@ -42,7 +52,7 @@ describeEachStore(
       await h.role('space_developer', user.guid, { space: space.guid });
       const hidden = await seedTask(h, elsewhere.app.guid);
       assertDbvisitError(
-        await dbvisit(h, '/task/show', basicOf(user), { params: { task_id: hidden.id } }),
+        await dbvisit(h, '/task/show', bearerOf(user), { params: { task_id: hidden.id } }),
         400,
         `task ${hidden.id} not found`,
       );
@@ -51,7 +61,7 @@ describeEachStore(
         400,
         `task ${hidden.id} not found`,
       );
-      assertSuccess(await dbvisit(h, '/task/show', adminBasic(h), { params: { task_id: hidden.id } }));
+      assertSuccess(await dbvisit(h, '/task/show', adminBearer(h), { params: { task_id: hidden.id } }));
     });
   },
   SEEDED_ONLY,
@@ -63,7 +73,7 @@ describeEachStore('Dbvisit /task/show of tasks that really ran', (h) => {
     const created = await createTask(h, app.guid, 'echo working', { name: 'real-run' });
     const done = await waitForTask(h, created.guid);
     assert.equal(done.state, 'SUCCEEDED');
-    const res = await dbvisit(h, '/task/show', adminBasic(h), { params: { task_id: done.id } });
+    const res = await dbvisit(h, '/task/show', adminBearer(h), { params: { task_id: done.id } });
     assertSuccess(res);
     const shown = res.body.result;
     assert.equal(shown.state, 'End');
@@ -84,7 +94,7 @@ describeEachStore('Dbvisit /task/show of tasks that really ran', (h) => {
     const { app } = await runnableApp(h);
     const created = await createTask(h, app.guid, 'exit 3');
     const done = await waitForTask(h, created.guid);
-    const res = await dbvisit(h, '/task/show', adminBasic(h), { params: { task_id: done.id } });
+    const res = await dbvisit(h, '/task/show', adminBearer(h), { params: { task_id: done.id } });
     assertSuccess(res);
     assert.equal(res.body.result.state, 'Failed');
     assert.equal(res.body.result.messages.at(-1).message, 'exited with status 3');
