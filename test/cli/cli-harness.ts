@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Harness } from '../support/harness.js';
+import { configFile, SessionStore } from '../../src/cli/client/config-store.js';
 
 const BIN = path.resolve('bin/taskd.js');
 
@@ -46,6 +47,22 @@ export class CliHarness {
 
   get configDir(): string {
     return path.join(this.home, 'xdg');
+  }
+
+  /**
+   * A session of the user in the CLI's config file, as `taskd login` leaves it (API, user name,
+   * tokens, no target), from a login made without the password check: for tests where a login
+   * is only the set-up, since each `taskd login` costs a full scrypt hash on the server (~0.5 s of
+   * CPU, seconds on a loaded machine). `taskd login` itself is tested in session.test.ts.
+   */
+  async sessionAs(username: string): Promise<void> {
+    const pair = await this.server.loginPair(username);
+    new SessionStore(configFile({ XDG_CONFIG_HOME: this.configDir })).save({
+      api: this.url,
+      username,
+      accessToken: pair.access_token,
+      refreshToken: pair.refresh_token,
+    });
   }
 
   /**

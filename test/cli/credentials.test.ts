@@ -1,5 +1,7 @@
 // Credentials from the command line: no password as an argument, logout revoking on the server,
-// passwd, admin reset-password, revoke-tokens and delete-user.
+// passwd, admin reset-password, revoke-tokens and delete-user. Sessions that only set a test up
+// are written as `taskd login` leaves them (CliHarness.sessionAs), and erin is a fixture user:
+// each real login or new user costs a full scrypt hash on the server.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { CliHarness, errorLines } from './cli-harness.js';
 describe('taskd credentials from the command line', () => {
   const cli = new CliHarness().hooks();
   const session = () => JSON.parse(readFileSync(path.join(cli.configDir, 'taskd', 'config.json'), 'utf8'));
-  const asAdmin = () => cli.ok(['login', '-a', cli.url, '-u', 'admin', '--password-stdin'], { input: cli.server.adminPassword });
+  const asAdmin = () => cli.sessionAs('admin');
   const serverSays = async (token: string) =>
     (await fetch(`${cli.url}/v3/organizations`, { headers: { authorization: `bearer ${token}` } })).status;
 
@@ -42,9 +44,8 @@ describe('taskd credentials from the command line', () => {
   });
 
   test('passwd changes your password with the old one; the other sessions end, this one logs in again', async () => {
-    await asAdmin();
-    await cli.ok(['create-user', 'erin', '--password-stdin'], { input: 'erins-first-password\n' });
-    await cli.ok(['login', '-a', cli.url, '-u', 'erin', '--password-stdin'], { input: 'erins-first-password' });
+    await cli.server.fixtureUser({ username: 'erin', password: 'erins-first-password' });
+    await cli.sessionAs('erin');
     const before = session();
     const wrong = await cli.run(['passwd'], { input: 'not-my-password\nerins-second-password\nerins-second-password\n' });
     assert.equal(wrong.status, 1);
@@ -73,7 +74,7 @@ describe('taskd credentials from the command line', () => {
   });
 
   test('delete-user -f deletes the user: their tokens stop working at once', async () => {
-    await cli.ok(['login', '-a', cli.url, '-u', 'erin', '--password-stdin'], { input: 'erins-third-password' });
+    await cli.sessionAs('erin');
     const { accessToken } = session();
     await asAdmin();
     const cancelled = await cli.ok(['delete-user', 'erin'], { input: 'n\n' });

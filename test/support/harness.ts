@@ -160,12 +160,15 @@ export class Harness {
   }
 
   /**
-   * A new user with a known password (`pw-<username>` unless given), not logged in, made as
+   * A new user (named as given, else uniquely) with a known password (`pw-<username>` unless
+   * given), not logged in, made as
    * cheaply as user(). A wrong password for it costs milliseconds; the first right one costs a
    * full hash (taskd makes the weak one again), and so does every right one after that.
    */
-  async fixtureUser(options: { scopes?: string[]; password?: string } = {}): Promise<{ guid: string; username: string; password: string }> {
-    const username = this.unique('user');
+  async fixtureUser(
+    options: { username?: string; scopes?: string[]; password?: string } = {},
+  ): Promise<{ guid: string; username: string; password: string }> {
+    const username = options.username ?? this.unique('user');
     const password = options.password ?? `pw-${username}`;
     const guid = await insertUser(this.db, username, cheapPasswordHash(password), options.scopes ?? []);
     return { guid, username, password };
