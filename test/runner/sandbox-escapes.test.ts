@@ -181,11 +181,11 @@ describeEachStore(
         if (!asRoot || !cpu) return t.skip('needs root and the cgroup v1 cpu controller');
         const { app, org } = await runnableApp(h);
         const guid = await untilPrinted(h, app.guid, 'for i in 1 2 3; do (while :; do :; done) & done; echo ready; wait', 'ready');
-        // The tasks' group weighs a quarter of a process beside it (taskd's); in it, every
+        // The tasks' group weighs as much as one process beside it (taskd's); in it, every
         // organization's group weighs the same; in that, the task's weighs by its memory.
         const tenant = `${cpu}/taskd-tasks/org-${org.guid}`;
         const group = `${tenant}/taskd-${guid}`;
-        assert.equal(readFileSync(`${cpu}/taskd-tasks/cpu.shares`, 'utf8').trim(), '256');
+        assert.equal(readFileSync(`${cpu}/taskd-tasks/cpu.shares`, 'utf8').trim(), '1024');
         assert.equal(readFileSync(`${tenant}/cpu.shares`, 'utf8').trim(), '1024');
         assert.equal(readFileSync(`${cpu}/taskd-tasks/tasks`, 'utf8').trim(), '', 'no process sits in the tasks group itself');
         assert.equal(readFileSync(`${group}/cpu.shares`, 'utf8').trim(), '256');

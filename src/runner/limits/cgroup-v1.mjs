@@ -84,20 +84,21 @@ function cpuShares(memoryMb) {
 const own = ownV1Dirs();
 
 /**
- * Every task's cpu group lives under one group, `taskd-tasks`, which weighs as much as a quarter
- * of one busy process beside it. CPU weights divide only what is contended: with taskd idle the
- * tasks share every core as their own weights say, but when taskd (its API, its runner, this
- * supervisor) needs a core it gets it, however many tasks run. Without it each task weighed as
- * much as taskd itself, and a tenant's dozens of tasks held the API of every tenant to a sliver
- * of a core (tenants check). Kubernetes keeps its pods under one kubepods group likewise, apart
- * from the node's own daemons.
+ * Every task's cpu group lives under one group, `taskd-tasks`, which weighs as much as one busy
+ * process beside it (taskd, its supervisor). CPU weights divide only what is contended: with
+ * taskd idle the tasks share every core as their own weights say, but when taskd (its API, its
+ * runner, this supervisor) needs a core it gets its share, however many tasks run. Without it
+ * each task weighed as much as taskd itself, and a tenant's dozens of tasks held the API of every
+ * tenant to a sliver of a core (tenants check). Less than one process's weight made the tasks'
+ * own start (the sandbox's set-up runs in the task's group) wait on a busy API instead. Kubernetes
+ * keeps its pods under one kubepods group likewise, apart from the node's own daemons.
  *
  * Inside it, each organization has a group of its own, all of equal weight, and its tasks' groups
  * are in it: CPU is shared fairly between tenants first (as the runner's slots are), and between
  * one tenant's tasks by their memory. One tenant's hundred tasks get as much as another's one
  * when both want more than there is.
  */
-const TASKS_CPU_SHARES = 256;
+const TASKS_CPU_SHARES = 1024;
 const TASKS_CPU_GROUP = 'taskd-tasks';
 /** An organization's group is named by its guid, which taskd made: anything else is not used as a path. */
 const TENANT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
