@@ -49,7 +49,7 @@ describeEachStore('GET /v3/info', (h) => {
     if (process.getuid?.() !== 0 || host.memory !== 'cgroup v1') return t.skip('needs root and writable cgroup v1 hierarchies');
     const { body } = await h.request('GET', '/v3/info', {});
     assert.equal(body.taskd.limits.disk, (await taskFilesystemSupport()).usable ? 'filesystem per task' : 'watchdog + RLIMIT_FSIZE');
-    assert.equal(body.taskd.limits.cpu, `cgroup v1: shares by memory_in_mb, quota of ${h.config.taskCpuCores} cores`);
+    assert.equal(body.taskd.limits.cpu, `cgroup v1: shared by organization, then by memory_in_mb; quota of ${h.config.taskCpuCores} cores`);
     assert.equal(body.taskd.limits.pause, 'cgroup v1 freezer');
     assert.match(body.taskd.task_user, new RegExp(`host uid ${h.config.taskUid}, gid ${h.config.taskGid}`));
   });

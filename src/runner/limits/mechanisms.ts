@@ -18,7 +18,7 @@ export interface LimitMechanisms {
   memory: 'watchdog' | 'cgroup v1';
   processes: 'watchdog' | 'cgroup v1';
   disk: 'filesystem per task' | 'watchdog + RLIMIT_FSIZE';
-  /** A weight by memory_in_mb and a quota of TASKD_TASK_CPU_CORES, or nothing at all. */
+  /** A weight by organization, then by memory_in_mb, and a quota of TASKD_TASK_CPU_CORES; or nothing at all. */
   cpu: string;
   pause: 'cgroup v1 freezer' | 'SIGSTOP to the process group';
   log_rate: 'token bucket';
@@ -53,7 +53,9 @@ export function limitMechanisms(config: Pick<Config, 'taskCpuCores'>): Promise<L
     memory: cgroupV1Writable('memory') ? 'cgroup v1' : 'watchdog',
     processes: cgroupV1Writable('pids') ? 'cgroup v1' : 'watchdog',
     disk: (await taskFilesystemSupport()).usable ? 'filesystem per task' : 'watchdog + RLIMIT_FSIZE',
-    cpu: cgroupV1Writable('cpu') ? `cgroup v1: shares by memory_in_mb, quota of ${config.taskCpuCores} cores` : 'none',
+    cpu: cgroupV1Writable('cpu')
+      ? `cgroup v1: shared by organization, then by memory_in_mb; quota of ${config.taskCpuCores} cores`
+      : 'none',
     pause: cgroupV1Writable('freezer') ? 'cgroup v1 freezer' : 'SIGSTOP to the process group',
     log_rate: 'token bucket',
     timeout: 'timer',
