@@ -246,8 +246,9 @@ export class TaskSupervisor {
   }
 
   /**
-   * The task's output is over its budget: the supervisor goes on reading it (the task runs on)
-   * but neither spools nor sends it, so a flood costs neither disk nor taskd's time.
+   * The task's output is over a budget taskd keeps (its organization's; its own the supervisor
+   * counts itself): the supervisor goes on reading it, at a bounded rate (the task runs on), but
+   * neither spools nor sends it, so a flood costs neither disk nor taskd's time.
    */
   discardOutput(id: string): void {
     if (this.following.has(id)) this.send({ type: 'discard-output', id });
