@@ -217,10 +217,18 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
     assert.equal((await h.get(`/v3/tasks/${sleeper}`)).body.result.failure_reason, 'task was cancelled');
   });
 
-  test('signing out forgets the tokens and shows the sign-in form', async () => {
+  test('signing out ends the login on the server, forgets the tokens and shows the sign-in form', async () => {
+    const session = JSON.parse((await admin.evaluate(() => sessionStorage.getItem('taskd.session')))!);
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByRole('heading', { name: 'Sign in to taskd' }).waitFor();
     assert.equal(await admin.evaluate(() => sessionStorage.getItem('taskd.session')), null);
+    // A copy of the tokens is no good any more: the access token is refused, the refresh token too.
+    assert.equal((await h.get('/v3/organizations', session.accessToken)).status, 401);
+    const refreshed = await h.request('POST', '/oauth/token', {
+      headers: { authorization: `Basic ${Buffer.from('cf:').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: session.refreshToken }).toString(),
+    });
+    assert.equal(refreshed.status, 401, refreshed.text);
   });
 
   test('every page ran without script errors or Content-Security-Policy refusals', () => {

@@ -1,6 +1,6 @@
 // Calls to taskd's public CF API with the session's bearer token. A 401 is retried once after a
 // refresh with the refresh token; when that fails too, the session is over.
-import { clearSession, loadSession, saveSession } from './session.js';
+import { clearSession, loadSession, loginIdOf, saveSession } from './session.js';
 
 export class ApiError extends Error {
   constructor(
@@ -58,6 +58,24 @@ export async function signIn(username: string, password: string): Promise<void> 
 export function endSession(): void {
   clearSession();
   window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+}
+
+/**
+ * Signing out ends the login on the server too (UAA's DELETE /oauth/token/revoke/{id}), as
+ * `taskd logout` does, so a copy of the tokens (another tab, a shared machine's memory) stops
+ * working at once rather than when it expires. Forgotten here whatever the server answers: a
+ * server out of reach must not keep anyone signed in.
+ */
+export async function signOut(): Promise<void> {
+  const session = loadSession();
+  const loginId = session && loginIdOf(session);
+  if (session && loginId) {
+    await fetch(`/oauth/token/revoke/${encodeURIComponent(loginId)}`, {
+      method: 'DELETE',
+      headers: { authorization: `bearer ${session.accessToken}` },
+    }).catch(() => undefined);
+  }
+  endSession();
 }
 
 function withAuth(init: RequestInit): RequestInit {

@@ -1,7 +1,7 @@
 // The dashboard's shell: header and navigation, the error line, and the view for the current
 // hash route. Signed out, every route shows the sign-in form.
 import './style.css';
-import { endSession, SIGNED_OUT_EVENT } from './api.js';
+import { signOut as signOutOfTaskd, SIGNED_OUT_EVENT } from './api.js';
 import { h } from './dom.js';
 import { attachNotice, clearError } from './notice.js';
 import { forgetPermissions } from './permissions.js';
@@ -63,7 +63,7 @@ function render(): void {
 
 signOut.addEventListener('click', () => {
   forgetPermissions();
-  endSession();
+  void signOutOfTaskd();
 });
 window.addEventListener(SIGNED_OUT_EVENT, () => {
   forgetPermissions();

@@ -33,7 +33,8 @@ export function clearSession(): void {
 }
 
 /** The token's payload, unverified: only to decide what to show; the API checks every call. */
-export function claimsOf(token: string): Claims {
+/** A JWT's payload, unverified: the server verifies; the dashboard only reads what it was given. */
+function payloadOf(token: string): Record<string, unknown> {
   const part = token.split('.')[1] ?? '';
   const json = atob(
     part
@@ -41,13 +42,27 @@ export function claimsOf(token: string): Claims {
       .replace(/_/g, '/')
       .padEnd(Math.ceil(part.length / 4) * 4, '='),
   );
-  const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))));
+}
+
+export function claimsOf(token: string): Claims {
+  const payload = payloadOf(token);
   const scope = payload.scope;
   return {
     userGuid: String(payload.user_id ?? payload.sub ?? ''),
     username: String(payload.user_name ?? ''),
     scopes: Array.isArray(scope) ? scope.map(String) : typeof scope === 'string' ? scope.split(' ') : [],
   };
+}
+
+/** The login a session's refresh token belongs to (UAA's revocable token id), if it names one. */
+export function loginIdOf(session: Session): string | undefined {
+  try {
+    const sid = payloadOf(session.refreshToken).sid;
+    return typeof sid === 'string' ? sid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function currentClaims(): Claims | null {
