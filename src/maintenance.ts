@@ -2,6 +2,7 @@
 import type { AppContext } from './context.js';
 import { expireStrandedPendingTasks, pruneCompletedTasks } from './actions/task-maintenance.js';
 import { deleteExpiredSessions, vsphereSessionLimits } from './actions/vsphere-sessions.js';
+import { deleteExpiredTokenSessions } from './store/credentials.js';
 
 const EXPIRY_EVERY_MS = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -24,6 +25,7 @@ export class Maintenance {
     every(EXPIRY_EVERY_MS, 'expiring stranded PENDING tasks', () => expireStrandedPendingTasks(db, config.runnerLeaseSeconds));
     every(EXPIRY_EVERY_MS, 'deleting expired vSphere sessions', () => deleteExpiredSessions(db, vsphereSessionLimits(config)));
     every(PRUNE_EVERY_MS, 'pruning completed tasks', () => pruneCompletedTasks(db, config.completedTasksCutoffDays));
+    every(PRUNE_EVERY_MS, 'forgetting expired logins', () => deleteExpiredTokenSessions(db));
     every(PRUNE_EVERY_MS, 'refreshing planner statistics', () => this.ctx.store.optimize());
     every(RECLAIM_EVERY_MS, 'giving free database space back', async () => {
       const bytes = await this.ctx.store.reclaimFreeSpace();

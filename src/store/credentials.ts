@@ -145,3 +145,13 @@ export async function endLogins(db: Kysely<Database>, userGuid: string): Promise
   await db.deleteFrom('token_sessions').where('user_guid', '=', userGuid).execute();
   await db.deleteFrom('vsphere_sessions').where('user_guid', '=', userGuid).execute();
 }
+
+/**
+ * Forgets every expired login: those of users who log in again are forgotten then anyway, this
+ * catches the users who never do (each keeps at most MAX_SESSIONS_PER_USER). Hourly, over a table
+ * that small per user, a scan costs less than an index every login would write.
+ */
+export async function deleteExpiredTokenSessions(db: Kysely<Database>): Promise<number> {
+  const result = await db.deleteFrom('token_sessions').where('expires_at', '<=', nowIso()).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -18,6 +18,7 @@ import { createTaskd, type Taskd } from '../../src/taskd.js';
 import { loadConfig } from '../../src/config.js';
 import { SCRYPT_PARAMS } from '../../src/auth/passwords.js';
 import { fixtureSession } from '../api/vsphere/helpers.js';
+import { deleteExpiredTokenSessions } from '../../src/store/credentials.js';
 
 const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
 
@@ -111,6 +112,24 @@ describeEachStore('logins are bounded', (h) => {
     assert.ok(await works(h, second.token));
     const rows = await h.db.selectFrom('token_sessions').select('id').where('user_guid', '=', u.guid).execute();
     assert.equal(rows.length, 100);
+  });
+
+  test('the expired logins of a user who never logs in again are forgotten by the hourly upkeep; live ones stay', async () => {
+    const gone = await h.user();
+    const live = await h.user();
+    await h.loggedIn(gone.username);
+    await h.loggedIn(gone.username);
+    const stays = await h.loggedIn(live.username);
+    const expired = await h.db
+      .updateTable('token_sessions')
+      .set({ expires_at: '2000-01-01T00:00:00.000Z' })
+      .where('user_guid', '=', gone.guid)
+      .executeTakeFirst();
+    assert.ok(Number(expired.numUpdatedRows) >= 2);
+    assert.equal(await deleteExpiredTokenSessions(h.db), Number(expired.numUpdatedRows));
+    const left = await h.db.selectFrom('token_sessions').select('user_guid').where('user_guid', 'in', [gone.guid, live.guid]).execute();
+    assert.deepEqual(new Set(left.map((r) => r.user_guid)), new Set([live.guid]));
+    assert.ok(await works(h, stays.token));
   });
 });
 
