@@ -7,9 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Harness } from '../support/harness.js';
+import { RUNS_COMPILED, TASKD_MAIN } from '../support/taskd-process.js';
 import { configFile, SessionStore } from '../../src/cli/client/config-store.js';
 
-const BIN = path.resolve('bin/taskd.js');
+/** `taskd` as users run it from a clone (bin/taskd.js: the source through tsx), or compiled when the tests run compiled (see TASKD_MAIN). */
+const TASKD = RUNS_COMPILED ? TASKD_MAIN : [path.resolve('bin/taskd.js')];
 
 export interface CliResult {
   status: number | null;
@@ -73,7 +75,7 @@ export class CliHarness {
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
     const env: Record<string, string | undefined> = { ...base, HOME: this.home, XDG_CONFIG_HOME: this.configDir, ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TASKD, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

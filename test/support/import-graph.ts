@@ -21,11 +21,12 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-// `./x.js` names the file `./x.ts` (or `.mjs`/`.mts` as it is).
+// `./x.js` names the file `./x.ts` (or `.mjs`/`.mts` as it is). The .ts first: where the tests
+// run compiled (scripts/run-tests.mjs) an x.js lies beside each x.ts.
 function resolve(fromFile: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined;
   const target = path.resolve(path.dirname(fromFile), specifier);
-  const candidates = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts')];
+  const candidates = [target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts'), target];
   return candidates.find((candidate) => {
     try {
       return statSync(candidate).isFile();
