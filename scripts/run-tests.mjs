@@ -1,6 +1,7 @@
-// `npm test`: every test file under test/, passed explicitly (Node 20 expands no globs after
-// --test), run with node's test runner. Arguments naming files run those only; arguments starting
-// with `--` go to node's test runner (`npm test -- --test-reporter=spec`).
+// `npm test`: every test file under test/, run with node's test runner, three at a time, the
+// slowest first (SLOW_FIRST below). Arguments naming files run those only; --test-reporter and
+// --test-reporter-destination choose reporters as with node --test (`npm test --
+// --test-reporter=spec`); other arguments starting with `--` are options for node.
 //
 // The TypeScript is compiled first, file by file with esbuild as tsx would on each start, into
 // dist/test-build-<pid>/, and the tests run from there without a loader: through tsx each of the
@@ -12,7 +13,7 @@
 // script, web/dist, package.json) name the same files as in the source tree. Processes the tests
 // start run the compiled copy too (test/support/taskd-process.ts, test/cli/cli-harness.ts).
 // `node --import tsx --test FILE` runs a test from the source tree as before.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -85,28 +86,64 @@ async function compile(out) {
   });
 }
 
-const args = process.argv.slice(2);
-const options = args.filter((a) => a.startsWith('--'));
-const only = args.filter((a) => !a.startsWith('--'));
-const files = only.length ? only.map((f) => path.relative(ROOT, path.resolve(f))) : find('test').sort();
-if (!files.length) {
-  console.error('no test files found under test/');
-  process.exit(1);
+/**
+ * Runs the compiled test files with node's test runner, in this order (`node --test` would sort
+ * them), and the reporters named as node takes them (--test-reporter, --test-reporter-destination;
+ * spec on a terminal, else TAP). The test processes inherit this process's node options.
+ */
+async function runInOrder(files, options) {
+  const { run } = await import('node:test');
+  const builtIn = await import('node:test/reporters');
+  const names = options.filter((o) => o.startsWith('--test-reporter=')).map((o) => o.slice('--test-reporter='.length));
+  const destinations = options
+    .filter((o) => o.startsWith('--test-reporter-destination='))
+    .map((o) => o.slice('--test-reporter-destination='.length));
+  if (!names.length) names.push(process.stdout.isTTY ? 'spec' : 'tap');
+  if (!destinations.length) destinations.push('stdout');
+  if (names.length !== destinations.length) throw new Error('give a --test-reporter-destination for each --test-reporter');
+  // Three files at a time on two cores: most tests spend their time waiting on task processes, so
+  // a third file keeps the cores busy. More would need more PostgreSQL connections than the
+  // default 100 when several multi-process suites meet.
+  const stream = run({ files, concurrency: 3 });
+  stream.once('test:fail', () => (process.exitCode = 1));
+  for (const [i, name] of names.entries()) {
+    let reporter = name in builtIn ? builtIn[name] : (await import(path.resolve(name))).default;
+    if (reporter?.prototype && Object.getOwnPropertyDescriptor(reporter.prototype, 'constructor')) reporter = new reporter();
+    const destination = destinations[i];
+    const to = destination === 'stdout' ? process.stdout : destination === 'stderr' ? process.stderr : createWriteStream(destination);
+    stream.compose(reporter).pipe(to);
+  }
 }
-const ordered = [...SLOW_FIRST.filter((f) => files.includes(f)), ...files.filter((f) => !SLOW_FIRST.includes(f))];
 
-const out = path.join(ROOT, 'dist', `test-build-${process.pid}`);
-const removeOut = () => rmSync(out, { recursive: true, force: true });
-process.once('exit', removeOut);
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-await compile(out);
-const compiled = ordered.map((f) => path.join(out, f.replace(/\.ts$/, '.js')));
-for (const f of compiled) if (!existsSync(f)) throw new Error(`${f} was not compiled`);
+const args = process.argv.slice(2);
+if (args[0] === '--run-compiled') {
+  const [, options, ...files] = args;
+  await runInOrder(files, JSON.parse(options));
+} else {
+  const options = args.filter((a) => a.startsWith('--'));
+  const only = args.filter((a) => !a.startsWith('--'));
+  const files = only.length ? only.map((f) => path.relative(ROOT, path.resolve(f))) : find('test').sort();
+  if (!files.length) {
+    console.error('no test files found under test/');
+    process.exit(1);
+  }
+  const ordered = [...SLOW_FIRST.filter((f) => files.includes(f)), ...files.filter((f) => !SLOW_FIRST.includes(f))];
 
-// Three files at a time on two cores: most tests spend their time waiting on task processes, so
-// a third file keeps the cores busy. More would need more PostgreSQL connections than the
-// default 100 when several multi-process suites meet. Source maps: failures name the .ts lines.
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=3', ...options, ...compiled], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+  const out = path.join(ROOT, 'dist', `test-build-${process.pid}`);
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+  await compile(out);
+  const compiled = ordered.map((f) => path.join(out, f.replace(/\.ts$/, '.js')));
+  for (const f of compiled) if (!existsSync(f)) throw new Error(`${f} was not compiled`);
+
+  // Source maps: failures name the .ts lines. Options that are not the runner's go to node, for
+  // this runner's process and so for each test process.
+  const runnerOptions = options.filter((o) => o.startsWith('--test-reporter'));
+  const nodeOptions = options.filter((o) => !o.startsWith('--test-reporter'));
+  const result = spawnSync(
+    process.execPath,
+    ['--enable-source-maps', ...nodeOptions, fileURLToPath(import.meta.url), '--run-compiled', JSON.stringify(runnerOptions), ...compiled],
+    { stdio: 'inherit' },
+  );
+  process.exit(result.status ?? 1);
+}
