@@ -1,6 +1,6 @@
 // `npm test`: every test file under test/, run with node's test runner, three at a time, the
-// slowest first (SLOW_FIRST below). Arguments naming files run those only; --test-reporter and
-// --test-reporter-destination choose reporters as with node --test (`npm test --
+// slowest first (SLOW_FIRST below). Arguments naming files run those only; --test-reporter,
+// --test-reporter-destination and --test-name-pattern=P work as with node --test (`npm test --
 // --test-reporter=spec`); other arguments starting with `--` are options for node.
 //
 // The TypeScript is compiled first, file by file with esbuild as tsx would on each start, into
@@ -104,7 +104,8 @@ async function runInOrder(files, options) {
   // Three files at a time on two cores: most tests spend their time waiting on task processes, so
   // a third file keeps the cores busy. More would need more PostgreSQL connections than the
   // default 100 when several multi-process suites meet.
-  const stream = run({ files, concurrency: 3 });
+  const testNamePatterns = options.filter((o) => o.startsWith('--test-name-pattern=')).map((o) => o.slice('--test-name-pattern='.length));
+  const stream = run({ files, concurrency: 3, ...(testNamePatterns.length ? { testNamePatterns } : {}) });
   stream.once('test:fail', () => (process.exitCode = 1));
   for (const [i, name] of names.entries()) {
     let reporter = name in builtIn ? builtIn[name] : (await import(path.resolve(name))).default;
@@ -138,8 +139,9 @@ if (args[0] === '--run-compiled') {
 
   // Source maps: failures name the .ts lines. Options that are not the runner's go to node, for
   // this runner's process and so for each test process.
-  const runnerOptions = options.filter((o) => o.startsWith('--test-reporter'));
-  const nodeOptions = options.filter((o) => !o.startsWith('--test-reporter'));
+  const forRunner = (o) => o.startsWith('--test-reporter') || o.startsWith('--test-name-pattern=');
+  const runnerOptions = options.filter(forRunner);
+  const nodeOptions = options.filter((o) => !forRunner(o));
   const result = spawnSync(
     process.execPath,
     ['--enable-source-maps', ...nodeOptions, fileURLToPath(import.meta.url), '--run-compiled', JSON.stringify(runnerOptions), ...compiled],

@@ -26,8 +26,11 @@ describeEachStore(
     test('output over the log rate limit is dropped, said so once a second, and counted', async () => {
       const rate = 10 * 1024;
       const { app } = await runnableApp(h);
-      // `timeout` ends the writer after 10 s; `true` makes the task succeed.
-      const created = await createTask(h, app.guid, 'timeout 10 yes 0123456789abcdef; true', { log_rate_limit_in_bytes_per_second: rate });
+      // `timeout` ends the writer after 10 s; `true` makes the task succeed. About 1 MB/s, a
+      // hundred times the limit, in whole lines: `yes` unpaced kept both cores busy for the 10 s,
+      // the supervisor reading and dropping as fast as it wrote.
+      const flood = "timeout 10 sh -c 'while :; do yes 0123456789abcdef | head -c 102408; sleep 0.1; done'; true";
+      const created = await createTask(h, app.guid, flood, { log_rate_limit_in_bytes_per_second: rate });
       const done = await waitForTask(h, created.guid, undefined, 40_000);
       assert.equal(done.state, 'SUCCEEDED', done.failure_reason ?? '');
       const lines = await outputOf(h, done.id);
