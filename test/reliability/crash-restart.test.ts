@@ -6,6 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checks } from '../../reliability/checks/01-crash-restart.js';
+import { startFromBundle } from '../../reliability/support/taskd-process.js';
+import { RUNS_COMPILED } from '../support/taskd-process.js';
+
+// Run compiled (npm test), the taskd processes started here run taskd bundled from the code as it
+// is, as TaskdProcess does (TASKD_SERVER): through tsx each took seconds of CPU to start.
+if (RUNS_COMPILED) startFromBundle();
 
 test('after kill -9 of taskd or of its task supervisor and a restart, every promise holds', async () => {
   const seed = Math.floor(Math.random() * 2 ** 31);

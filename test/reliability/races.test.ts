@@ -5,6 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PG_URL } from '../support/harness.js';
 import { runRaces } from '../../reliability/checks/02-races.js';
+import { startFromBundle } from '../../reliability/support/taskd-process.js';
+import { RUNS_COMPILED } from '../support/taskd-process.js';
+
+// Run compiled (npm test), the taskd processes started here run taskd bundled from the code as it
+// is, as TaskdProcess does (TASKD_SERVER): through tsx each took seconds of CPU to start.
+if (RUNS_COMPILED) startFromBundle();
 
 const SEED = 20261130;
 

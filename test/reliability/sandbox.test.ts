@@ -9,6 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checks } from '../../reliability/checks/09-sandbox.js';
 import { ATTACKS, cannotRunHere } from '../../reliability/sandbox/campaign.js';
+import { startFromBundle } from '../../reliability/support/taskd-process.js';
+import { RUNS_COMPILED } from '../support/taskd-process.js';
+
+// Run compiled (npm test), the taskd processes started here run taskd bundled from the code as it
+// is, as TaskdProcess does (TASKD_SERVER): through tsx each took seconds of CPU to start.
+if (RUNS_COMPILED) startFromBundle();
 
 const FINDINGS = ['core-pattern', 'ld-preload', 'deleted-open-files', 'memory-maximum', 'pause-setsid'];
 

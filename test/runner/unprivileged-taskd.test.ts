@@ -10,6 +10,12 @@ import path from 'node:path';
 import { probeBwrap } from '../../src/runner/sandbox/detect.js';
 import { TaskdServer } from '../../reliability/disk/taskd-server.js';
 import { hostPidsOfTask, sleep } from './helpers.js';
+import { startFromBundle } from '../../reliability/support/taskd-process.js';
+import { RUNS_COMPILED } from '../support/taskd-process.js';
+
+// Run compiled (npm test), the taskd processes started here run taskd bundled from the code as it
+// is, as TaskdProcess does (TASKD_SERVER): through tsx each took seconds of CPU to start.
+if (RUNS_COMPILED) startFromBundle();
 
 const NOBODY = { uid: 65534, gid: 65534 };
 const probe = probeBwrap();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createTaskd } from '../../src/taskd.js';
 import { Harness, PG_URL } from '../support/harness.js';
-import { TASKD_MAIN } from '../support/taskd-process.js';
+import { TASKD_SERVER } from '../support/taskd-process.js';
 
 const modeOf = (p: string) => (statSync(p).mode & 0o777).toString(8).padStart(4, '0');
 const configFor = (dataDir: string) => ({ ...loadConfig({ env: {} }), dataDir, adminPassword: 'admin-test-password', runnerSlots: 0 });
@@ -78,7 +78,7 @@ describe('data directory and database file modes [sqlite]', () => {
     const dataDir = path.join(root, 'serve-wide');
     mkdirSync(dataDir);
     chmodSync(dataDir, 0o750);
-    const run = spawnSync(process.execPath, [...TASKD_MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+    const run = spawnSync(process.execPath, [...TASKD_SERVER, 'serve', '--port', '0', '--data-dir', dataDir], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, TASKD_ADMIN_PASSWORD: 'admin-test-password' },
       encoding: 'utf8',
       timeout: 60_000,

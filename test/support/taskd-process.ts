@@ -10,10 +10,21 @@ import type { Harness } from './harness.js';
  * How to run taskd's main module: compiled, without a loader, when this file runs compiled
  * itself (`npm test`, scripts/run-tests.mjs), else the source through tsx. Through tsx a taskd
  * process took 5-8 s to start on a loaded machine, most of it loading TypeScript through hooks.
+ * The compiled CLI loads the server only for `serve`; TASKD_SERVER is for `serve`.
  */
 const COMPILED_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export const RUNS_COMPILED = existsSync(COMPILED_MAIN);
 export const TASKD_MAIN = RUNS_COMPILED ? [COMPILED_MAIN] : ['--import', 'tsx', path.resolve('src/cli/main.ts')];
+
+/**
+ * How to run `taskd serve`: when compiled, taskd bundled from the same code (dist/taskd.mjs of the
+ * compiled copy, built by scripts/run-tests.mjs as `npm start` runs it), one file that loads in
+ * less CPU than the compiled files. reliability/support/taskd-process.ts finds the same bundle
+ * (startFromBundle, which the tests using it call when RUNS_COMPILED).
+ */
+export const TASKD_SERVER = RUNS_COMPILED
+  ? ['--enable-source-maps', fileURLToPath(new URL('../../dist/taskd.mjs', import.meta.url))]
+  : TASKD_MAIN;
 
 export class TaskdProcess {
   private output = '';
@@ -29,7 +40,7 @@ export class TaskdProcess {
   static async start(h: Harness, env: Record<string, string> = {}, dataDir = h.config.dataDir): Promise<TaskdProcess> {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
     const databaseUrl = h.databaseUrlForProcess;
-    const child = spawn(process.execPath, [...TASKD_MAIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+    const child = spawn(process.execPath, [...TASKD_SERVER, 'serve', '--port', '0', '--data-dir', dataDir], {
       // The harness's secret key file: a node with a data directory of its own shares the store's signing keys.
       env: {
         ...clean,
