@@ -85,6 +85,11 @@ export class Harness {
       externalUrl: 'https://api.example.org',
       // Named, so another node on this store (a copy of this config with its own data directory) shares it.
       secretKeyFile: path.join(this.dataDir, 'secret.key'),
+      // 1 s rather than 10 to SIGKILL a task that outlives its SIGTERM, unless a suite sets its
+      // own: a sandboxed task cancelled (or stopped with taskd) just as it starts may miss the
+      // SIGTERM and run until the grace ends, and suites that leave sleeping tasks behind waited
+      // up to 10 s for it at the end, or mid-test for a cancel.
+      cancelGraceSeconds: 1,
       ...this.overrides,
     };
     const store = { pgSchema: this.pgSchema, poolSize: 5 };
