@@ -223,13 +223,22 @@ export class TenantLimits {
   /**
    * A dialect that knows the caller before doing anything for the request (a verified token
    * names it without the store) admits it here, so that nothing else is done for a request over
-   * its user's cap or ahead of its turn. A refusal is answered only after REFUSAL_DELAY_MS: a
-   * client in a loop that ignores Retry-After would else come back at once, thousands of times a
-   * second, and its refusals alone would take the event loop from everyone (the wait holds a
-   * socket, which the cap per address bounds, and no CPU). Throws RateLimitExceeded.
+   * its user's cap (a live stream's also over its cap on streams) or ahead of its turn. A refusal
+   * is answered only after REFUSAL_DELAY_MS: a client in a loop that ignores Retry-After would
+   * else come back at once, thousands of times a second, and its refusals alone would take the
+   * event loop from everyone (the wait holds a socket, which the cap per address bounds, and no
+   * CPU). Throws RateLimitExceeded.
    */
-  async admitCaller(request: FastifyRequest, response: ServerResponse, caller: { userGuid: string; unpaced: boolean }): Promise<void> {
+  async admitCaller(
+    request: FastifyRequest,
+    response: ServerResponse,
+    caller: { userGuid: string; unpaced: boolean; opensStream?: boolean },
+  ): Promise<void> {
     try {
+      // A stream over the user's cap is refused before its task is looked up: a client retrying
+      // one in a loop would else cost the store a user, a task and its app, space and org each time.
+      if (caller.opensStream && this.streams.held(`user:${caller.userGuid}`) >= this.config.maxStreamsPerUser)
+        throw refusal(this.config.maxStreamsPerUser, Date.now(), RETRY_STREAM_MS);
       this.admitUser(request, response, caller.userGuid);
     } catch (err) {
       await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS));

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { Harness, type Actor } from '../support/harness.js';
 import { appInNewSpace, seedTask } from '../support/tasks.js';
 import { eventually, sleep } from '../runner/helpers.js';
@@ -103,6 +104,12 @@ describe('live log streams per user', () => {
 
     const refused = await openStream(port, taskGuid, developer.token);
     assertCfRateLimited({ status: refused.res.status, body: await refused.res.json() }, refused.res.headers.get('retry-after'));
+    // Refused before its task is looked up, and late: a client retrying in a loop costs the store
+    // nothing and comes back once a second at most. A task that does not exist is never found.
+    const askedAt = performance.now();
+    const unknown = await openStream(port, randomUUID(), developer.token);
+    assertCfRateLimited({ status: unknown.res.status, body: await unknown.res.json() }, unknown.res.headers.get('retry-after'));
+    assert.ok(performance.now() - askedAt >= REFUSAL_DELAY_MS - 50, `refused after ${performance.now() - askedAt} ms`);
 
     const other = await openStream(port, taskGuid, neighbour.token);
     assert.equal(other.res.status, 200, 'another user gets a stream');

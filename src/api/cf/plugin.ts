@@ -1,6 +1,6 @@
 // The Cloud Foundry v3 dialect: CF's error envelope, token authentication and scope gate, and
 // every /v3 resource route.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { typed, type TypedApp } from '../typed-app.js';
 import type { AppContext } from '../../context.js';
 import { ApiError } from '../../core/errors.js';
@@ -8,6 +8,7 @@ import { identify, tokenCaller } from '../../auth/identify.js';
 import { tenantLimitsOf } from '../connection-limits.js';
 import type { OwnTask } from '../../auth/permissions.js';
 import { cfErrorBody, cfErrorHandler } from './errors.js';
+import { wantsEventStream } from './task-log-stream.js';
 import { rootRoutes } from './routes/root.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { userRoutes } from './routes/users.js';
@@ -73,6 +74,10 @@ function taskTokenMay(task: OwnTask, method: string, url: string | undefined, pa
   return route !== undefined && guid === (route.param === 'taskGuid' ? task.guid : task.appGuid);
 }
 
+/** A request for a task's live log stream, which counts against its user's streams (connection-limits.ts). */
+const opensStream = (request: FastifyRequest) =>
+  request.method === 'GET' && request.routeOptions.url === '/v3/tasks/:guid/log' && wantsEventStream(request.headers.accept);
+
 export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.setErrorHandler(cfErrorHandler);
   // CF bodies are JSON (forms only for /oauth/token, multipart only for uploads): anything else
@@ -87,7 +92,7 @@ export const cfPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { c
     if (request.routeOptions.config?.public || !request.routeOptions.url) return;
     // Counted against its user and waiting its turn before the store is asked who that is.
     const caller = await tokenCaller(ctx.tokens, request.headers.authorization);
-    if (caller) await tenantLimitsOf(ctx).admitCaller(request, reply.raw, caller);
+    if (caller) await tenantLimitsOf(ctx).admitCaller(request, reply.raw, { ...caller, opensStream: opensStream(request) });
     const actor = await identify(ctx.store.db, ctx.tokens, request.headers.authorization);
     if (actor.ownTask && !taskTokenMay(actor.ownTask, request.method, request.routeOptions.url, request.params))
       throw new ApiError('NotAuthorized');
