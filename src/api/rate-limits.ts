@@ -49,29 +49,40 @@ export function rateLimitHeaders(state: RateLimitState, refusedAt?: number): Rec
   return headers;
 }
 
+/** A per-minute limit's bucket holds this many seconds' worth (PerUserRateLimiter)... */
+const BURST_SECONDS = 10;
+/** ...but never fewer than this many (a limit of 30 a minute still lets 10 go at once). */
+const MIN_BURST = 10;
+
 /** Keys (users, usernames, addresses) kept at most; beyond it the longest idle are forgotten. */
 const MAX_KEYS = 100_000;
 
 /**
  * Something each user may do so many times a minute (task creates, droplet uploads; keyed on the
- * user's guid, whichever dialect or token type): a token bucket holding `perMinute` of them, refilled at perMinute per minute, so a script may burst a
- * minute's worth and then go on at the steady rate.
+ * user's guid, whichever dialect or token type): a token bucket refilled at perMinute per minute,
+ * holding ten seconds' worth (BURST_SECONDS; at least MIN_BURST, at most perMinute), so a script
+ * may burst that much and then go on at the steady rate. A whole minute's worth at once (600
+ * creates) took the node from every other tenant for seconds (issue 17).
  */
 export class PerUserRateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** The most taken at once, from a full bucket. */
+  readonly burst: number;
 
   constructor(
     private readonly perMinute: number,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.burst = Math.min(perMinute, Math.max(MIN_BURST, Math.ceil((perMinute * BURST_SECONDS) / 60)));
+  }
 
   /** Takes one create from the user's bucket; throws RateLimitExceeded when it is empty. */
   take(userGuid: string): RateLimitState | undefined {
     if (this.perMinute <= 0) return undefined;
     const now = this.clock();
     const refillPerMs = this.perMinute / 60_000;
-    const bucket = this.buckets.get(userGuid) ?? { tokens: this.perMinute, at: now };
-    const tokens = Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * refillPerMs);
+    const bucket = this.buckets.get(userGuid) ?? { tokens: this.burst, at: now };
+    const tokens = Math.min(this.burst, bucket.tokens + Math.max(0, now - bucket.at) * refillPerMs);
     const allowed = tokens >= 1;
     const left = allowed ? tokens - 1 : tokens;
     this.buckets.delete(userGuid);
@@ -80,7 +91,7 @@ export class PerUserRateLimiter {
     const state: RateLimitState = {
       limit: this.perMinute,
       remaining: Math.floor(left),
-      resetAt: now + Math.ceil((this.perMinute - left) / refillPerMs),
+      resetAt: now + Math.ceil((this.burst - left) / refillPerMs),
       retryAt: now + (allowed ? 0 : Math.ceil((1 - left) / refillPerMs)),
     };
     if (!allowed) throw new RateLimitExceeded(state, now);

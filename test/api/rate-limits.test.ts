@@ -6,7 +6,7 @@ import { cfError, cheapPasswordHash, describeEachStore, type Actor, type Harness
 import { appWithCurrentDroplet, createDroplet, uploadBits } from '../droplets/helpers.js';
 import { tgzOf } from '../droplets/tarballs.js';
 import { pretendRunnerElsewhere } from '../support/tasks.js';
-import { useRateLimitClock } from '../../src/api/rate-limits.js';
+import { PerUserRateLimiter, RateLimitExceeded, useRateLimitClock } from '../../src/api/rate-limits.js';
 
 const CREATES_PER_MINUTE = 3;
 const UPLOADS_PER_MINUTE = 2;
@@ -137,6 +137,21 @@ describeEachStore(
   },
   { taskCreateRateLimit: CREATES_PER_MINUTE, runnerSlots: 0 },
 );
+
+test("a large limit lets ten seconds' worth through at once, not a minute's, and then goes on at its rate", () => {
+  const clock = { now: 1_900_000_000_000 };
+  const creates = new PerUserRateLimiter(600, () => clock.now);
+  for (let i = 0; i < 100; i++) creates.take('alice');
+  assert.throws(() => creates.take('alice'), RateLimitExceeded, 'the 101st at once');
+  assert.ok(creates.take('bob'), 'another user has a burst of his own');
+  clock.now += 100;
+  assert.ok(creates.take('alice'), 'one more a tenth of a second later (600 a minute)');
+  assert.throws(() => creates.take('alice'), RateLimitExceeded);
+  // A small limit is a burst of itself: 5 a minute are 5 at once.
+  const few = new PerUserRateLimiter(5, () => clock.now);
+  for (let i = 0; i < 5; i++) few.take('alice');
+  assert.throws(() => few.take('alice'), RateLimitExceeded);
+});
 
 describeEachStore(
   'droplet upload rate limit',
