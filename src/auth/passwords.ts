@@ -1,8 +1,9 @@
 // scrypt password hashes: `scrypt$N$r$p$salt$hash`, base64url parts. The parameters travel with
 // each hash, so hashes made with older (weaker) parameters still verify, and are made again with
 // the current ones at the user's next successful login (needsRehash).
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { HashThread } from './hash-thread.js';
 
 /** OWASP's Password Storage Cheat Sheet (2023-): N=2^17, r=8, p=1, i.e. 128 MiB and ~0.5 s a hash. */
 export const SCRYPT_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
@@ -13,38 +14,40 @@ const hashMemory = (o: { N: number; r: number }) => 128 * o.N * o.r;
 
 /**
  * Hashes running at once: half the cores, at least one. Each holds 128 MiB and a core for about
- * half a second: a flood of logins must queue here instead of taking the machine's memory, its
- * cores and libuv's four threads from everything else.
+ * half a second: a flood of logins must queue here instead of taking the machine's memory and its
+ * cores from everything else. Each runs on a hashing thread of its own, below taskd's priority
+ * (hash-thread.ts).
  */
 const MAX_CONCURRENT_HASHES = Math.max(1, Math.floor(availableParallelism() / 2));
 
 /** Stored parameters beyond these are refused: a forged row must not make taskd allocate gigabytes. */
 const MAX_STORED_MEMORY = 2 * hashMemory(SCRYPT_PARAMS);
 
-let running = 0;
-const waiting: (() => void)[] = [];
+/** Hashing threads not hashing now; at most MAX_CONCURRENT_HASHES exist, made as needed. */
+const idleThreads: HashThread[] = [];
+let threads = 0;
+const waiting: ((thread: HashThread) => void)[] = [];
 
-async function withHashSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
+async function withHashThread<T>(fn: (thread: HashThread) => Promise<T>): Promise<T> {
+  let thread = idleThreads.pop();
+  if (!thread && threads < MAX_CONCURRENT_HASHES) {
+    threads++;
+    thread = new HashThread();
+  }
+  thread ??= await new Promise<HashThread>((resolve) => waiting.push(resolve));
   try {
-    return await fn();
+    return await fn(thread);
   } finally {
-    // The slot passes straight to the next waiter, so `running` counts it still.
+    // The thread passes straight to the next waiter.
     const next = waiting.shift();
-    if (next) next();
-    else running--;
+    if (next) next(thread);
+    else idleThreads.push(thread);
   }
 }
 
 function derive(password: string, salt: Buffer, options: ScryptOptions & { N: number; r: number }): Promise<Buffer> {
-  return withHashSlot(
-    () =>
-      new Promise((resolve, reject) =>
-        scrypt(password, salt, KEY_LENGTH, { ...options, maxmem: hashMemory(options) + 32 * 1024 * 1024 }, (err, key) =>
-          err ? reject(err) : resolve(key),
-        ),
-      ),
+  return withHashThread((thread) =>
+    thread.scrypt(password, salt, KEY_LENGTH, { ...options, maxmem: hashMemory(options) + 32 * 1024 * 1024 }),
   );
 }
 
