@@ -27,7 +27,7 @@ parentPort.on('message', ({ password, salt, keyLength, options }) => {
 });
 `;
 
-/** One hashing thread, one hash at a time (the caller queues: passwords.ts withHashSlot). */
+/** One hashing thread, one hash at a time (the caller queues: passwords.ts withHashThread). */
 export class HashThread {
   private worker?: Worker;
 

@@ -12,8 +12,8 @@
 // same size (`takeFilesystem`, `giveBackFilesystem`), and one more of a size in use is made ahead
 // while none is idle (`keepSpare`). On a busy disk making one took 0.6-0.9 s; without a spare,
 // another tenant's tasks starting together took every idle one and each next task waited that
-// long to start (issue 17). What a task deleted cannot be read by the
-// next: ext4 hands out no stale block through a file, and no task sees the loop device.
+// long to start (issue 17). What a task deleted cannot be read by the next: ext4 hands out no
+// stale block through a file, and no task sees the loop device.
 import { execFile } from 'node:child_process';
 import { chmod, lchown, mkdir, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
