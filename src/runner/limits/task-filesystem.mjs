@@ -9,11 +9,8 @@
 //
 // Making one costs about 150 ms of the kernel's time (mkfs, a loop device, mount, umount), and the
 // kernel does that work one at a time: so a filesystem is kept, emptied, for the next task of the
-// same size (`takeFilesystem`, `giveBackFilesystem`), and one more of a size in use is made ahead
-// while none is idle (`keepSpare`). On a busy disk making one took 0.6-0.9 s; without a spare,
-// another tenant's tasks starting together took every idle one and each next task waited that
-// long to start (issue 17). What a task deleted cannot be read by the next: ext4 hands out no
-// stale block through a file, and no task sees the loop device.
+// same size (`takeFilesystem`, `giveBackFilesystem`). What a task deleted cannot be read by the
+// next: ext4 hands out no stale block through a file, and no task sees the loop device.
 import { execFile } from 'node:child_process';
 import { chmod, lchown, mkdir, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
@@ -117,70 +114,16 @@ let made = 0;
  */
 export async function takeFilesystem(imagesDir, mountsDir, sizeMb, owner) {
   let fs = idle.get(sizeMb)?.pop();
-  if (!fs && spares.has(sizeMb)) {
-    // The spare under way is sooner than a new one, which the kernel would make after it anyway.
-    await spares.get(sizeMb);
-    fs = idle.get(sizeMb)?.pop();
-  }
   if (!fs) {
-    fs = newFilesystem(imagesDir, mountsDir, sizeMb);
+    const name = `fs-${process.pid}-${++made}`;
+    fs = { image: path.join(imagesDir, `${name}.ext4`), mountpoint: path.join(mountsDir, name), sizeMb };
     await mountTaskFilesystem(fs.image, fs.mountpoint, sizeMb);
   }
-  keepSpare(imagesDir, mountsDir, sizeMb);
   // Kept for another task only if nothing of this one can be left running (its runner says so).
   fs.reusable = true;
   await lchown(fs.mountpoint, owner.uid, owner.gid);
   await chmod(fs.mountpoint, 0o700);
   return fs;
-}
-
-/**
- * @param {string} imagesDir
- * @param {string} mountsDir
- * @param {number} sizeMb
- * @returns {TaskFilesystem}
- */
-function newFilesystem(imagesDir, mountsDir, sizeMb) {
-  const name = `fs-${process.pid}-${++made}`;
-  return { image: path.join(imagesDir, `${name}.ext4`), mountpoint: path.join(mountsDir, name), sizeMb };
-}
-
-/** Spares are made only while the idle filesystems of every size hold less than this (MiB). */
-const SPARES_MAX_MB = 4096;
-
-/**
- * Spares being made, by size: one at a time each.
- * @type {Map<number, Promise<void>>}
- */
-const spares = new Map();
-
-/**
- * Makes one filesystem of `sizeMb` ahead, idle for the next task, unless one is idle or being
- * made already. A spare that cannot be made (a full disk) is simply not there: the next task
- * makes its own and hears why.
- * @param {string} imagesDir
- * @param {string} mountsDir
- * @param {number} sizeMb
- */
-function keepSpare(imagesDir, mountsDir, sizeMb) {
-  if (idle.get(sizeMb)?.length || spares.has(sizeMb)) return;
-  // Tasks of many sizes must not fill the disk with spares: none beyond SPARES_MAX_MB idle in all.
-  let idleMb = 0;
-  for (const [size, kept] of idle) idleMb += size * kept.length;
-  for (const size of spares.keys()) idleMb += size;
-  if (idleMb + sizeMb > SPARES_MAX_MB) return;
-  const fs = newFilesystem(imagesDir, mountsDir, sizeMb);
-  const making = mountTaskFilesystem(fs.image, fs.mountpoint, sizeMb)
-    .then(
-      () => {
-        const kept = idle.get(sizeMb) ?? [];
-        kept.push(fs);
-        idle.set(sizeMb, kept);
-      },
-      () => {},
-    )
-    .finally(() => spares.delete(sizeMb));
-  spares.set(sizeMb, making);
 }
 
 /**
@@ -208,7 +151,6 @@ export async function giveBackFilesystem(fs) {
 
 /** Unmounts every idle filesystem (the supervisor is leaving). */
 export async function releaseIdleFilesystems() {
-  await Promise.all(spares.values());
   const all = [...idle.values()].flat();
   idle.clear();
   await Promise.all(all.map((fs) => unmountTaskFilesystem(fs.image, fs.mountpoint)));
