@@ -6,16 +6,28 @@
 // The task supervisor is not bundled: taskd starts src/runner/supervisor/supervisor.mjs as it is
 // (plain JavaScript, type-checked by `npm run typecheck`); the limits and sandbox modules it shares
 // with taskd are bundled here for taskd's own side.
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/taskd.mjs',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+/** Bundles taskd from the sources under `root` into `outfile` (the tests bundle their own copy). */
+export function bundleTaskd(root, outfile) {
+  return build({
+    entryPoints: [path.join(root, 'src/cli/main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+// Run as a script (not imported by run-tests.mjs); realpath, as import.meta.url has symlinks resolved.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  await bundleTaskd(root, path.join(root, 'dist', 'taskd.mjs'));
+}

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleTaskd } from './build-server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COMPILED = ['src', 'test', 'reliability'];
@@ -88,17 +89,7 @@ async function compile(out) {
   // And taskd bundled, as scripts/build-server.mjs makes dist/taskd.mjs for `npm start`, from the
   // code as it is: the taskd processes the tests start run it (it starts in ~0.7 s less CPU than
   // the compiled files; reliability/support/taskd-process.ts looks for it there).
-  await build({
-    entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
-    outfile: path.join(out, 'dist', 'taskd.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
+  await bundleTaskd(ROOT, path.join(out, 'dist', 'taskd.mjs'));
 }
 
 /**
