@@ -11,7 +11,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** Bundles taskd from the sources under `root` into `outfile` (the tests bundle their own copy). */
+/**
+ * Bundles taskd from the sources under `root` into `outfile` (the tests bundle their own copy).
+ * @param {string} root
+ * @param {string} outfile
+ */
 export function bundleTaskd(root, outfile) {
   return build({
     entryPoints: [path.join(root, 'src/cli/main.ts')],
