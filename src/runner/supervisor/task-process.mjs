@@ -25,8 +25,8 @@ import { prepareWorkdir, removeWorkdirLater, track } from './workdir.mjs';
  */
 /**
  * Why a task's output is not read now: 'taskd' (its writer is behind), 'client' (the socket is),
- * 'spool' (the disk is).
- * @typedef {'taskd' | 'client' | 'spool'} OutputHold
+ * 'spool' (the disk is), 'lines' (what was read is still being split into lines).
+ * @typedef {'taskd' | 'client' | 'spool' | 'lines'} OutputHold
  */
 
 // Output a task's leftover children still write after its shell exited is not waited for
@@ -100,6 +100,8 @@ export class SupervisedTask {
     this.cgroups = undefined;
     /** @type {OutputLine[]} */
     this.pending = [];
+    /** @type {OutputLines | undefined} */
+    this.output = undefined;
     /** taskd released it while it still ran: it is forgotten as soon as it ends. */
     this.released = false;
     /**
@@ -174,6 +176,7 @@ export class SupervisedTask {
       return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });
     }
     const output = new OutputLines((line) => this.queueLine(line));
+    this.output = output;
     // Where the host gives v1 cgroups, the task gets its own (memory, pids and cpu only with limits).
     const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits, tenant);
     this.cgroups = cgroups;
@@ -184,7 +187,10 @@ export class SupervisedTask {
       taskLimits,
       cwd,
       (signal) => this.signalGroup(signal),
-      (notice) => output.notice(notice),
+      (notice) => {
+        output.notice(notice);
+        this.splitOutput();
+      },
       cgroups,
       full,
     );
@@ -234,6 +240,7 @@ export class SupervisedTask {
         if (this.discarding) return this.discardAtBoundedRate(child[stream], chunk.length);
         const allowed = limits.admit(chunk.length);
         output.write(stream, allowed < chunk.length ? chunk.subarray(0, allowed) : chunk, allowed < chunk.length);
+        this.splitOutput();
       });
       child[stream].on('end', () => output.end(stream));
     }
@@ -303,12 +310,29 @@ export class SupervisedTask {
   }
 
   /**
+   * Splits what was read into lines a slice at a time, one slice per turn of the event loop, the
+   * pipes held meanwhile: other tasks' starts and output, and taskd's messages, come in between.
+   */
+  splitOutput() {
+    const output = /** @type {OutputLines} */ (this.output);
+    if (this.outputHolds.has('lines')) return;
+    if (!output.work()) return;
+    this.holdOutput('lines', true);
+    const next = () => {
+      if (output.work()) setImmediate(next);
+      else this.holdOutput('lines', false);
+    };
+    setImmediate(next);
+  }
+
+  /**
    * The task's output is over its budget in taskd: from now on it is read and thrown away, neither
    * spooled nor sent. Lines not yet passed on go too.
    */
   discardOutput() {
     this.discarding = true;
     this.pending = [];
+    this.output?.drop();
     this.holdOutput('taskd', false);
   }
 
