@@ -200,7 +200,7 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
   }
 
   if (!runnable) throw new ApiError('TaskWorkersUnavailable', 'no runner is alive');
-  deps.signals.created();
+  deps.signals.created(found.org.id);
   return body;
 }
 

@@ -164,7 +164,7 @@ export class Runner {
     await this.takeBack(held);
     await this.reconcile();
     this.unsubscribe.push(
-      this.signals.onCreated(() => this.claimSoon()),
+      this.signals.onCreated((organizationId) => this.taskCreated(organizationId)),
       this.signals.onCancelRequested((guid) => this.cancel(guid)),
       this.signals.onPauseRequested((guid) => this.held.get(guid)?.pause()),
       this.signals.onResumeRequested((guid) => this.held.get(guid)?.resume()),
@@ -188,6 +188,23 @@ export class Runner {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     await this.supervisor.stop();
     await this.heartbeat.stop();
+  }
+
+  /**
+   * A task was created: claim, unless that claim could take nothing. When only reserved slots are
+   * free, they go to organizations with nothing running, and one holding a task here is not one:
+   * the claim is left to the next wake-up (a task's end, the poll). A tenant creating tasks by the
+   * hundred while its tasks fill the open slots would otherwise have each create run a claim.
+   */
+  private taskCreated(organizationId: number | undefined): void {
+    const onlyReserved = this.freeSlots <= this.reservedSlots;
+    if (onlyReserved && organizationId !== undefined && this.holdsTaskOf(organizationId)) return;
+    this.claimSoon();
+  }
+
+  private holdsTaskOf(organizationId: number): boolean {
+    for (const task of this.held.values()) if (task.task.organization_id === organizationId) return true;
+    return false;
   }
 
   /**

@@ -17,6 +17,8 @@ export interface RecordedTaskEnd {
 export interface RelayedSignal {
   event: 'created' | 'cancel' | 'pause' | 'resume' | 'log-lines' | 'ended';
   taskGuid?: string;
+  /** Of 'created': the new task's organization (its id in the shared store). */
+  organizationId?: number;
 }
 
 const RELAYED_EVENTS: readonly string[] = ['created', 'cancel', 'pause', 'resume', 'log-lines', 'ended'];
@@ -27,7 +29,8 @@ export function isRelayedSignal(value: unknown): value is RelayedSignal {
     typeof signal === 'object' &&
     signal !== null &&
     RELAYED_EVENTS.includes(signal.event) &&
-    (signal.taskGuid === undefined || typeof signal.taskGuid === 'string')
+    (signal.taskGuid === undefined || typeof signal.taskGuid === 'string') &&
+    (signal.organizationId === undefined || Number.isSafeInteger(signal.organizationId))
   );
 }
 
@@ -37,9 +40,9 @@ export class TaskSignals {
   /** Carries each signal to the other nodes, where there are any (set by the relay). */
   relay?: (signal: RelayedSignal) => void;
 
-  /** A task was committed PENDING: look for work now. */
-  created(): void {
-    this.send({ event: 'created' });
+  /** A task of this organization was committed PENDING: look for work now. */
+  created(organizationId: number): void {
+    this.send({ event: 'created', organizationId });
   }
 
   /** A task was committed CANCELING or deleted: whoever runs it stops it. */
@@ -70,7 +73,7 @@ export class TaskSignals {
   /** A signal from another node: acted on here, not sent on. */
   deliver(signal: RelayedSignal): void {
     const { event, taskGuid } = signal;
-    if (event === 'created') this.events.emit('created');
+    if (event === 'created') this.events.emit('created', signal.organizationId);
     else if (event === 'cancel' || event === 'pause' || event === 'resume') this.events.emit(event, taskGuid);
     else this.events.emit(`${event}:${taskGuid}`);
   }
@@ -100,7 +103,8 @@ export class TaskSignals {
     return () => this.events.off('recorded', listener);
   }
 
-  onCreated(listener: () => void): () => void {
+  /** The organization is unknown (undefined) in a signal from a node of an older taskd. */
+  onCreated(listener: (organizationId: number | undefined) => void): () => void {
     this.events.on('created', listener);
     return () => this.events.off('created', listener);
   }

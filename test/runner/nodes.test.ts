@@ -43,15 +43,15 @@ describe('an api node and a runner node on one PostgreSQL', { skip }, () => {
 
   test('a signal sent on one node is heard on the other, once', async () => {
     const heard: string[] = [];
-    const offCreated = runnerNode.ctx.signals.onCreated(() => heard.push('created'));
+    const offCreated = runnerNode.ctx.signals.onCreated((org) => heard.push(`created in ${org}`));
     const offCancel = runnerNode.ctx.signals.onCancelRequested((guid) => heard.push(`cancel ${guid}`));
     const ownHeard: string[] = [];
     const offOwn = h.taskd.ctx.signals.onCancelRequested((guid) => ownHeard.push(guid));
     try {
-      h.taskd.ctx.signals.created();
+      h.taskd.ctx.signals.created(42);
       h.taskd.ctx.signals.cancelRequested('some-task');
       await eventually('the runner node heard both', () => heard.length >= 2);
-      assert.deepEqual(heard, ['created', 'cancel some-task']);
+      assert.deepEqual(heard, ['created in 42', 'cancel some-task']);
       assert.deepEqual(ownHeard, ['some-task'], 'the sender acts on its own signal once, not again when it comes back');
     } finally {
       offCreated();
