@@ -41,6 +41,11 @@ export interface Config {
    * except any that an unfinished task runs.
    */
   dropletsPerApp: number;
+  /**
+   * Droplets one app may have awaiting their upload at once; another create is refused (422) until
+   * one is uploaded or deleted. 0: no limit.
+   */
+  dropletsAwaitingUploadPerApp: number;
   /** Disk (MB) all droplets of one organization may take, expanded trees and stored bundles together. */
   orgDropletMaxMb: number;
   /** Longest an app's environment variables may be, in characters as JSON (so a task's environment stays small). */
@@ -213,6 +218,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   passwordMaxLength: 1024,
   maxBundleBytes: 1024 * 1024 * 1024,
   dropletsPerApp: 5,
+  dropletsAwaitingUploadPerApp: 20,
   orgDropletMaxMb: 2048,
   maxAppEnvChars: 65_536,
   maxBodyBytes: 1024 * 1024,
@@ -316,6 +322,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'tlsKeyFile', env: 'TASKD_TLS_KEY_FILE', kind: 'string' },
   { key: 'maxBundleBytes', env: 'TASKD_MAX_BUNDLE_BYTES', kind: 'positive' },
   { key: 'dropletsPerApp', env: 'TASKD_DROPLETS_PER_APP', kind: 'positive' },
+  { key: 'dropletsAwaitingUploadPerApp', env: 'TASKD_DROPLETS_AWAITING_UPLOAD_PER_APP', kind: 'count' },
   { key: 'orgDropletMaxMb', env: 'TASKD_ORG_DROPLET_MAX_MB', kind: 'positive' },
   { key: 'maxAppEnvChars', env: 'TASKD_MAX_APP_ENV_CHARS', kind: 'positive' },
   { key: 'maxBodyBytes', env: 'TASKD_MAX_BODY_BYTES', kind: 'positive' },

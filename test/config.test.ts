@@ -212,8 +212,16 @@ test('droplet and environment budgets: bounded by default, set from the environm
   assert.equal(c.dropletsPerApp, 5);
   assert.equal(c.orgDropletMaxMb, 2048);
   assert.equal(c.maxAppEnvChars, 65_536);
-  const set = loadConfig({ env: { TASKD_DROPLETS_PER_APP: '3', TASKD_ORG_DROPLET_MAX_MB: '512', TASKD_MAX_APP_ENV_CHARS: '4096' } });
-  assert.deepEqual([set.dropletsPerApp, set.orgDropletMaxMb, set.maxAppEnvChars], [3, 512, 4096]);
+  assert.equal(c.dropletsAwaitingUploadPerApp, 20);
+  const set = loadConfig({
+    env: {
+      TASKD_DROPLETS_PER_APP: '3',
+      TASKD_ORG_DROPLET_MAX_MB: '512',
+      TASKD_MAX_APP_ENV_CHARS: '4096',
+      TASKD_DROPLETS_AWAITING_UPLOAD_PER_APP: '0',
+    },
+  });
+  assert.deepEqual([set.dropletsPerApp, set.orgDropletMaxMb, set.maxAppEnvChars, set.dropletsAwaitingUploadPerApp], [3, 512, 4096, 0]);
   const dir = mkdtempSync(path.join(tmpdir(), 'taskd-config-'));
   const file = path.join(dir, 'taskd.json');
   writeFileSync(file, JSON.stringify({ orgDropletMaxMb: 100 }));

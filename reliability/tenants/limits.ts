@@ -42,6 +42,7 @@ const LIMITS: Limit[] = [
   { what: 'stored output per task (lines)', key: 'taskOutputMaxLines', env: 'TASKD_TASK_OUTPUT_MAX_LINES' },
   { what: 'stored output per org (MiB)', key: 'orgOutputMaxMb', env: 'TASKD_ORG_OUTPUT_MAX_MB' },
   { what: 'droplets kept per app', key: 'dropletsPerApp', env: 'TASKD_DROPLETS_PER_APP' },
+  { what: 'droplets awaiting upload per app', key: 'dropletsAwaitingUploadPerApp', env: 'TASKD_DROPLETS_AWAITING_UPLOAD_PER_APP' },
   { what: 'droplet disk per org (MiB)', key: 'orgDropletMaxMb', env: 'TASKD_ORG_DROPLET_MAX_MB' },
   { what: 'log rate limit (bytes/s, -1: none)', key: 'defaultLogRateLimit', env: 'TASKD_DEFAULT_LOG_RATE_LIMIT' },
   { what: 'vSphere sessions per user', key: 'vsphereSessionsPerUser', env: 'TASKD_VSPHERE_SESSIONS_PER_USER' },

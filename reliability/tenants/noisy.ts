@@ -215,6 +215,8 @@ export class NoisyTenant {
       { name: 'app/run.sh', content: '#!/bin/sh\necho hello\n', mode: 0o755 },
       { name: 'app/zeros', content: Buffer.alloc(this.size.dropletBytes) },
     ]);
+    /** Its droplets refused an upload (429): still awaiting one, tried again later. */
+    const awaiting: string[] = [];
     const uploader = async () => {
       while (!this.stopping && this.filling) {
         const droplet = await this.ask({
@@ -223,11 +225,15 @@ export class NoisyTenant {
           json: { relationships: { app: { data: { guid: this.tenant.appGuid } } } },
         });
         this.droplets.add(droplet);
-        if (droplet.status !== 201) {
+        // At its app's limit of droplets awaiting upload (422), it uploads to one it has instead.
+        const guid = droplet.status === 201 ? (droplet.body as { guid: string }).guid : awaiting.shift();
+        if (!guid) {
           await this.pause(200);
           continue;
         }
-        this.droplets.add(await uploadBits(this.client, (droplet.body as { guid: string }).guid, bundle, this.abort.signal));
+        const upload = await uploadBits(this.client, guid, bundle, this.abort.signal);
+        this.droplets.add(upload);
+        if (upload.status === 429) awaiting.push(guid);
       }
     };
     await Promise.all(Array.from({ length: this.size.dropletsInFlight }, uploader));

@@ -1,6 +1,6 @@
 // Droplet changes: admins and the space's developers create droplets for buildpack apps, label
 // and delete them. A deleted droplet's bits are removed after the transaction commits.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notAuthorized, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
@@ -28,27 +28,58 @@ export interface DropletChange {
 
 const noSuchApp = (guid: string) => unprocessable(`App with guid "${guid}" does not exist, or you do not have access to it.`);
 
-export async function createDroplet(db: Kysely<Database>, actor: Permissions, input: DropletInput): Promise<DropletInApp> {
+/**
+ * A new droplet, AWAITING_UPLOAD. At most `awaitingPerApp` of an app's droplets await their upload
+ * (0: no limit): a droplet is a row whether or not bits ever come, and a client creating them in a
+ * loop grew the store by thousands a minute with nothing to show for it.
+ */
+export async function createDroplet(
+  db: Kysely<Database>,
+  actor: Permissions,
+  input: DropletInput,
+  awaitingPerApp: number,
+): Promise<DropletInApp> {
   const found = await findApp(db, input.appGuid);
   if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw noSuchApp(input.appGuid);
   assertMayWrite(actor, found);
   if (found.app.lifecycle_type === 'docker') throw unprocessable('Droplet creation is not available for apps with docker lifecycles.');
   const now = nowIso();
-  const droplet = await db
-    .insertInto('droplets')
-    .values({
-      guid: newGuid(),
-      app_id: found.app.id,
-      state: 'AWAITING_UPLOAD' satisfies DropletState,
-      error: null,
-      process_types: JSON.stringify(input.processTypes),
-      execution_metadata: '',
-      checksum_sha256: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const droplet = await db.transaction().execute(async (trx) => {
+    if (awaitingPerApp > 0) {
+      // The app's row lock (PostgreSQL) or the write lock (SQLite): creates of one app are
+      // counted one at a time, so together they cannot pass the limit.
+      await trx
+        .updateTable('apps')
+        .set({ updated_at: sql<string>`updated_at` })
+        .where('id', '=', found.app.id)
+        .execute();
+      const { awaiting } = await trx
+        .selectFrom('droplets')
+        .select((eb) => eb.fn.countAll<number | string>().as('awaiting'))
+        .where('app_id', '=', found.app.id)
+        .where('state', '=', 'AWAITING_UPLOAD' satisfies DropletState)
+        .executeTakeFirstOrThrow();
+      if (Number(awaiting) >= awaitingPerApp)
+        throw unprocessable(
+          `The app has ${awaitingPerApp} droplets awaiting upload, the most it may have: upload the bits of one or delete one before creating another`,
+        );
+    }
+    return trx
+      .insertInto('droplets')
+      .values({
+        guid: newGuid(),
+        app_id: found.app.id,
+        state: 'AWAITING_UPLOAD' satisfies DropletState,
+        error: null,
+        process_types: JSON.stringify(input.processTypes),
+        execution_metadata: '',
+        checksum_sha256: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
   return { ...found, droplet };
 }
 

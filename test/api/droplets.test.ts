@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { ROLES, sharedRoleMatrix, type RoleName } from '../support/role-matrix.js';
-import { createDroplet, stagedDroplet, waitForJob } from '../droplets/helpers.js';
+import { createDroplet, stagedDroplet, uploadBits, waitForJob } from '../droplets/helpers.js';
+import { goodBundle } from '../droplets/tarballs.js';
 
 const UNPROCESSABLE = ['CF-UnprocessableEntity', 10008] as const;
 const DROPLET_KEYS = [
@@ -429,3 +430,46 @@ describeEachStore('droplets', (h) => {
     );
   });
 });
+
+const AWAITING_PER_APP = 3;
+
+describeEachStore(
+  'droplets awaiting upload per app',
+  (h) => {
+    test('an app with the most droplets awaiting upload gets a 422 for another, and none is made; an upload or a delete makes room', async () => {
+      const { app } = await freshApp(h);
+      const waiting = [];
+      for (let i = 0; i < AWAITING_PER_APP; i++) waiting.push(await createDroplet(h, app.guid));
+      const refused = await h.post('/v3/droplets', createBody(app.guid));
+      cfError(
+        refused,
+        422,
+        ...UNPROCESSABLE,
+        `The app has ${AWAITING_PER_APP} droplets awaiting upload, the most it may have: upload the bits of one or delete one before creating another`,
+      );
+      const listed = await h.get(`/v3/apps/${app.guid}/droplets?per_page=50`);
+      assert.equal(listed.body.pagination.total_results, AWAITING_PER_APP, 'the refused create made no droplet');
+
+      const other = await freshApp(h);
+      await createDroplet(h, other.app.guid);
+
+      const upload = await uploadBits(h, waiting[0].guid, await goodBundle());
+      assert.equal(upload.status, 202, upload.text);
+      await waitForJob(h, upload.headers.location as string);
+      await createDroplet(h, app.guid);
+      assert.equal((await h.post('/v3/droplets', createBody(app.guid))).status, 422);
+      assert.equal((await h.delete(`/v3/droplets/${waiting[1].guid}`)).status, 202);
+      await createDroplet(h, app.guid);
+    });
+
+    test('creates racing for the last room make no more than the limit', async () => {
+      const { app } = await freshApp(h);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => h.post('/v3/droplets', createBody(app.guid))));
+      assert.deepEqual(answers.map((r) => r.status).sort(), [
+        ...Array(AWAITING_PER_APP).fill(201),
+        ...Array(8 - AWAITING_PER_APP).fill(422),
+      ]);
+    });
+  },
+  { dropletsAwaitingUploadPerApp: AWAITING_PER_APP, runnerSlots: 0 },
+);

@@ -81,7 +81,7 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
 
   app.post('/v3/droplets', async (request, reply) => {
     const msg = parseDropletCreate(request.body);
-    const { droplet, app: owner } = await createDroplet(db, actorOf(request), msg);
+    const { droplet, app: owner } = await createDroplet(db, actorOf(request), msg, ctx.config.dropletsAwaitingUploadPerApp);
     return reply.status(201).send((await present(request, [{ ...droplet, app_guid: owner.guid }], 'show'))[0]);
   });
 
