@@ -176,11 +176,12 @@ export async function onFreshTaskd(
   prefix: string,
   failures: FailureLog,
   use: (taskd: TaskdServer, dataDir: string) => Promise<void>,
+  env: Record<string, string> = {},
 ): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
   let taskd: TaskdServer | undefined;
   try {
-    taskd = await TaskdServer.start(dataDir);
+    taskd = await TaskdServer.start(dataDir, env);
     await use(taskd, dataDir);
   } catch (err) {
     failures.add(`the check could not go on: ${(err as Error).stack}\n${taskd?.log.slice(-3000) ?? ''}`);
