@@ -1,6 +1,8 @@
 // Check 5 of issue 8, "Slow clients": thousands of slowloris, slow-body and slow-read connections
 // to a real taskd process on a real port, while a probe keeps making normal authenticated
-// requests. What must hold: the probe is served without a failure (and, at full size, with p99
+// requests. The slow clients are many (ATTACKERS users, each from an address of its own): one
+// client alone meets its per-user and per-address limits first, which their own tests cover.
+// What must hold: the probe is served without a failure (and, at full size, with p99
 // under 100 ms), every slow connection is closed by taskd within its configured timeout, and
 // taskd's memory does not grow with what the slow readers leave unread.
 import { readFileSync } from 'node:fs';
@@ -28,6 +30,12 @@ interface Size {
 const FULL: Size = { connections: 2000, rampMs: 30_000, dripMs: 2000, headers: 5, request: 10, idle: 10, keepAlive: 5 };
 // Small timeouts keep the quick version to seconds; the properties are the same.
 const QUICK: Size = { connections: 200, rampMs: 3000, dripMs: 400, headers: 1, request: 2, idle: 2, keepAlive: 1 };
+
+/**
+ * The slow clients' users, each a SpaceDeveloper connecting from 127.0.1.<n>: at full size 100
+ * connections each, within a user's requests in progress and an address's connections.
+ */
+const ATTACKERS = 20;
 
 /**
  * Tasks in the list the slow readers ask for (one page of them). Rendering a list costs taskd CPU
@@ -144,7 +152,12 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
 
     const probe = new Probe(`${base}/v3/tasks`, token, PROBE_EVERY_MS);
     await probe.start();
-    const target = { port, token, largeListPath, dripMs: size.dripMs };
+    const attackers = [];
+    for (let n = 1; n <= ATTACKERS; n++) {
+      const user = await h.user();
+      await h.role('space_developer', user.guid, { space: space.guid });
+      attackers.push({ port, token: user.token, localAddress: `127.0.1.${n}`, largeListPath, dripMs: size.dripMs });
+    }
     options.log(
       `opening ${size.connections} slow connections over ${size.rampMs / 1000} s (timeouts: headers ${size.headers} s, request ${size.request} s, idle ${size.idle} s, keep-alive ${size.keepAlive} s)`,
     );
@@ -155,7 +168,8 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     while (performance.now() < deadline) {
       // Open the next share of the ramp; kinds take turns, so each runs the whole while.
       const due = Math.min(size.connections, Math.ceil(((performance.now() - started) / size.rampMs) * size.connections));
-      for (; opened < due; opened++) slow.push(new SlowConnection(SLOW_KINDS[opened % SLOW_KINDS.length]!, target));
+      // Every attacker opens every kind in turn (ATTACKERS and the kinds' count have no common factor).
+      for (; opened < due; opened++) slow.push(new SlowConnection(SLOW_KINDS[opened % SLOW_KINDS.length]!, attackers[opened % ATTACKERS]!));
       const states = serverSideStates(port);
       const now = performance.now();
       for (const c of slow) if (c.open && c.clientPort !== undefined && !serverHoldsOpen(states, c.clientPort)) c.sawClosed(now);

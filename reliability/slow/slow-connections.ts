@@ -11,7 +11,9 @@ export const SLOW_KINDS: readonly SlowKind[] = ['slowloris', 'slow-body', 'slow-
 
 export interface SlowTarget {
   port: number;
+  /** The slow client's own credential, and the loopback address it connects from. */
   token: string;
+  localAddress: string;
   /** A request path whose answer is large (a long task list). */
   largeListPath: string;
   /** Between two trickled bytes. */
@@ -35,7 +37,7 @@ export class SlowConnection {
     readonly kind: SlowKind,
     target: SlowTarget,
   ) {
-    this.socket = net.connect({ port: target.port, host: '127.0.0.1' });
+    this.socket = net.connect({ port: target.port, host: '127.0.0.1', localAddress: target.localAddress });
     this.socket.on('error', (err) => {
       if (this.connectedAt === undefined) this.error = err.message;
     });
