@@ -1,7 +1,7 @@
 // Check 5 of issue 8, "Slow clients": thousands of slowloris, slow-body and slow-read connections
 // to a real taskd process on a real port, while a probe keeps making normal authenticated
-// requests. The slow clients are many (ATTACKERS users, each from an address of its own): one
-// client alone meets its per-user and per-address limits first, which their own tests cover.
+// requests. The slow clients are a crowd (users of their own, each from an address of its own):
+// one client alone meets its per-user and per-address limits first, which their own tests cover.
 // What must hold: the probe is served without a failure (and, at full size, with p99
 // under 100 ms), every slow connection is closed by taskd within its configured timeout, and
 // taskd's memory does not grow with what the slow readers leave unread.
@@ -15,6 +15,7 @@ import { Probe } from '../slow/probe.js';
 import { SLOW_KINDS, SlowConnection, type SlowKind } from '../slow/slow-connections.js';
 import { serverHoldsOpen, serverSideStates } from '../slow/server-sockets.js';
 import { storeEnv, TaskdProcess } from '../support/taskd-process.js';
+import { defaultConfig } from '../../src/config.js';
 
 interface Size {
   connections: number;
@@ -32,10 +33,13 @@ const FULL: Size = { connections: 2000, rampMs: 30_000, dripMs: 2000, headers: 5
 const QUICK: Size = { connections: 200, rampMs: 3000, dripMs: 400, headers: 1, request: 2, idle: 2, keepAlive: 1 };
 
 /**
- * The slow clients' users, each a SpaceDeveloper connecting from 127.0.1.<n>: at full size 100
- * connections each, within a user's requests in progress and an address's connections.
+ * Connections of each kind per slow client (a SpaceDeveloper of its own, connecting from
+ * 127.0.1.<n>): its slow readers are then worked on at once. A user's answers are worked on a few
+ * at a time (TASKD_ACTIVE_REQUESTS_PER_USER), each turn held until its answer is out of taskd, so
+ * one user's slow readers would wait for each other's idle timeouts, by design: what one user's
+ * unread answers hold in memory stays bounded.
  */
-const ATTACKERS = 20;
+const PER_CLIENT = defaultConfig.activeRequestsPerUser;
 
 /**
  * Tasks in the list the slow readers ask for (one page of them). Rendering a list costs taskd CPU
@@ -153,7 +157,8 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     const probe = new Probe(`${base}/v3/tasks`, token, PROBE_EVERY_MS);
     await probe.start();
     const attackers = [];
-    for (let n = 1; n <= ATTACKERS; n++) {
+    const clients = Math.ceil(size.connections / (SLOW_KINDS.length * PER_CLIENT));
+    for (let n = 1; n <= clients; n++) {
       const user = await h.user();
       await h.role('space_developer', user.guid, { space: space.guid });
       attackers.push({ port, token: user.token, localAddress: `127.0.1.${n}`, largeListPath, dripMs: size.dripMs });
@@ -168,8 +173,11 @@ async function runSlowClients(options: CheckOptions): Promise<CheckReport> {
     while (performance.now() < deadline) {
       // Open the next share of the ramp; kinds take turns, so each runs the whole while.
       const due = Math.min(size.connections, Math.ceil(((performance.now() - started) / size.rampMs) * size.connections));
-      // Every attacker opens every kind in turn (ATTACKERS and the kinds' count have no common factor).
-      for (; opened < due; opened++) slow.push(new SlowConnection(SLOW_KINDS[opened % SLOW_KINDS.length]!, attackers[opened % ATTACKERS]!));
+      // One of each kind by each client in turn.
+      for (; opened < due; opened++) {
+        const client = attackers[Math.floor(opened / SLOW_KINDS.length) % attackers.length]!;
+        slow.push(new SlowConnection(SLOW_KINDS[opened % SLOW_KINDS.length]!, client));
+      }
       const states = serverSideStates(port);
       const now = performance.now();
       for (const c of slow) if (c.open && c.clientPort !== undefined && !serverHoldsOpen(states, c.clientPort)) c.sawClosed(now);
