@@ -23,8 +23,7 @@ export async function identify(db: Kysely<Database>, tokens: TokenService, autho
     if (task) return identifyTask(db, task.payload);
     throw new ApiError('InvalidAuthToken');
   }
-  const holder = await honouredTokenHolder(db, claims);
-  const permissions = holder && (await permissionsOf(db, holder, claims.scopes));
+  const permissions = await honouredHolder(db, claims);
   if (!permissions) throw new ApiError('InvalidAuthToken');
   return permissions;
 }
@@ -47,18 +46,24 @@ export async function tokenCaller(
 }
 
 /**
- * The user a token was issued to, if the token is still honoured: the user exists, has the
- * token's generation still (no password change or revocation since), and the token's login is
- * still live (not logged out, revoked, or ended by a reused refresh token). Read from the store
- * on every request, in the one query that loads the user anyway, so a revocation holds at once
- * on every node: the verified-token cache only spares checking the signature again.
+ * The user a token was issued to, with their roles, if the token is still honoured: the user
+ * exists, has the token's generation still (no password change or revocation since), and the
+ * token's login is still live (not logged out, revoked, or ended by a reused refresh token). Read
+ * from the store on every request, in the one query that loads the user and their roles anyway
+ * (one round trip: every authenticated request asks it), so a revocation holds at once on every
+ * node: the verified-token cache only spares checking the signature again.
  */
-export async function honouredTokenHolder(
+async function honouredHolder(
   db: Kysely<Database>,
-  claims: Pick<AccessClaims, 'userGuid' | 'generation' | 'sessionId'>,
-): Promise<{ id: number; guid: string } | undefined> {
+  claims: Pick<AccessClaims, 'userGuid' | 'generation' | 'sessionId' | 'scopes'>,
+): Promise<Permissions | undefined> {
   const { sessionId } = claims;
-  let query = db.selectFrom('users').select(['users.id', 'users.guid', 'users.token_generation']).where('users.guid', '=', claims.userGuid);
+  let query = db
+    .selectFrom('users')
+    .leftJoin('roles', 'roles.user_id', 'users.id')
+    .leftJoin('spaces', 'spaces.id', 'roles.space_id')
+    .select(['users.id', 'users.guid', 'users.token_generation', ...ROLE_COLUMNS])
+    .where('users.guid', '=', claims.userGuid);
   if (sessionId !== undefined)
     query = query.where((eb) =>
       eb.exists(
@@ -70,9 +75,11 @@ export async function honouredTokenHolder(
           .where('token_sessions.expires_at', '>', nowIso()),
       ),
     );
-  const user = await query.executeTakeFirst();
+  const rows = await query.execute();
+  const user = rows[0];
   if (!user || user.token_generation !== (claims.generation ?? 0)) return undefined;
-  return { id: user.id, guid: user.guid };
+  // A user with no role is one row, its role columns null.
+  return new Permissions(user.id, user.guid, claims.scopes, grantsOf(rows.filter((r) => r.type !== null)));
 }
 
 /** States in which a task's process runs, so its token is honoured. */
@@ -117,13 +124,21 @@ async function permissionsOf(db: Kysely<Database>, user: { id: number; guid: str
   const rows = await db
     .selectFrom('roles')
     .leftJoin('spaces', 'spaces.id', 'roles.space_id')
-    .select(['roles.type', 'roles.organization_id', 'roles.space_id', 'spaces.organization_id as space_org_id'])
+    .select(ROLE_COLUMNS)
     .where('roles.user_id', '=', user.id)
     .execute();
-  const grants: RoleGrant[] = rows.map((r) => ({
+  return new Permissions(user.id, user.guid, scopes, grantsOf(rows));
+}
+
+/** A role as read with its space (a space role's organization is its space's). */
+const ROLE_COLUMNS = ['roles.type', 'roles.organization_id', 'roles.space_id', 'spaces.organization_id as space_org_id'] as const;
+
+function grantsOf(
+  rows: { type: string | null; organization_id: number | null; space_id: number | null; space_org_id: number | null }[],
+): RoleGrant[] {
+  return rows.map((r) => ({
     type: r.type as RoleType,
     organizationId: r.space_id !== null ? r.space_org_id : r.organization_id,
     spaceId: r.space_id,
   }));
-  return new Permissions(user.id, user.guid, scopes, grants);
 }
