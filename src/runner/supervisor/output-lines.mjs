@@ -1,5 +1,5 @@
 // A task's output as numbered lines: split per stream at newlines, numbered from 1 in the order
-// they complete, and timestamped then. Numbered here, where the output is read, so that the
+// they complete, and timestamped as read. Numbered here, where the output is read, so that the
 // numbers survive a restart of taskd: the spool holds them, and taskd stores each line once by
 // its number however often it is told of it. Plain JavaScript, Node's modules only.
 //
@@ -33,11 +33,6 @@ export class OutputLines {
     this.decoders = { stdout: undefined, stderr: undefined };
     /** @type {Unsplit[]} */
     this.backlog = [];
-  }
-
-  /** Whether some of what was read is not split into lines yet (see `work`). */
-  get behind() {
-    return this.backlog.length > 0;
   }
 
   /**
