@@ -44,25 +44,24 @@ export async function createDroplet(
   assertMayWrite(actor, found);
   if (found.app.lifecycle_type === 'docker') throw unprocessable('Droplet creation is not available for apps with docker lifecycles.');
   const now = nowIso();
+  const assertRoom = async (reader: Kysely<Database>) => {
+    if (awaitingPerApp > 0 && (await awaitingUploads(reader, found.app.id)) >= awaitingPerApp)
+      throw unprocessable(
+        `The app has ${awaitingPerApp} droplets awaiting upload, the most it may have: upload the bits of one or delete one before creating another`,
+      );
+  };
+  // Counted first without a lock: a client in a loop at the limit costs one query, not a transaction.
+  await assertRoom(db);
   const droplet = await db.transaction().execute(async (trx) => {
     if (awaitingPerApp > 0) {
       // The app's row lock (PostgreSQL) or the write lock (SQLite): creates of one app are
-      // counted one at a time, so together they cannot pass the limit.
+      // counted again one at a time, so together they cannot pass the limit.
       await trx
         .updateTable('apps')
         .set({ updated_at: sql<string>`updated_at` })
         .where('id', '=', found.app.id)
         .execute();
-      const { awaiting } = await trx
-        .selectFrom('droplets')
-        .select((eb) => eb.fn.countAll<number | string>().as('awaiting'))
-        .where('app_id', '=', found.app.id)
-        .where('state', '=', 'AWAITING_UPLOAD' satisfies DropletState)
-        .executeTakeFirstOrThrow();
-      if (Number(awaiting) >= awaitingPerApp)
-        throw unprocessable(
-          `The app has ${awaitingPerApp} droplets awaiting upload, the most it may have: upload the bits of one or delete one before creating another`,
-        );
+      await assertRoom(trx);
     }
     return trx
       .insertInto('droplets')
@@ -81,6 +80,16 @@ export async function createDroplet(
       .executeTakeFirstOrThrow();
   });
   return { ...found, droplet };
+}
+
+async function awaitingUploads(db: Kysely<Database>, appId: number): Promise<number> {
+  const { awaiting } = await db
+    .selectFrom('droplets')
+    .select((eb) => eb.fn.countAll<number | string>().as('awaiting'))
+    .where('app_id', '=', appId)
+    .where('state', '=', 'AWAITING_UPLOAD' satisfies DropletState)
+    .executeTakeFirstOrThrow();
+  return Number(awaiting);
 }
 
 /** Write access to a droplet's (or an app's) space: admin or space developer, org not suspended. */

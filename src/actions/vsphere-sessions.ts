@@ -83,6 +83,9 @@ export async function openSession(
   const user = await authenticate(db, username, password);
   if (!user) return undefined;
   const id = randomBytes(16).toString('hex');
+  // Counted first without a lock: a client in a loop at the limit costs one query, not a transaction.
+  const full = await exhaustedSessions(db, limits, user.guid);
+  if (full) return full;
   return db.transaction().execute(async (trx) => {
     // Two logins of one user at once must not both take the last place: on PostgreSQL the user's
     // row is locked for the count (SQLite runs one write transaction at a time anyway).
@@ -96,14 +99,8 @@ export async function openSession(
       .where('user_guid', '=', user.guid)
       .where((eb) => eb.or([eb('last_accessed_at', '<', idle), eb('created_at', '<', age)]))
       .execute();
-    const live = await trx
-      .selectFrom('vsphere_sessions')
-      .select(['created_at', 'last_accessed_at'])
-      .where('user_guid', '=', user.guid)
-      .execute();
-    if (live.length >= limits.perUser) {
-      return { exhausted: { limit: limits.perUser, retryAt: Math.min(...live.map((row) => expiresAt(limits, row))) } };
-    }
+    const exhausted = await exhaustedSessions(trx, limits, user.guid);
+    if (exhausted) return exhausted;
     const at = new Date(now).toISOString();
     await trx
       .insertInto('vsphere_sessions')
@@ -111,6 +108,24 @@ export async function openSession(
       .execute();
     return { id };
   });
+}
+
+/** `exhausted` when the user holds as many live sessions as allowed (expired ones do not count). */
+async function exhaustedSessions(
+  db: Kysely<Database>,
+  limits: VsphereSessionLimits,
+  userGuid: string,
+): Promise<{ exhausted: SessionsExhausted } | undefined> {
+  const { idle, age } = cutoffs(limits, Date.now());
+  const live = await db
+    .selectFrom('vsphere_sessions')
+    .select(['created_at', 'last_accessed_at'])
+    .where('user_guid', '=', userGuid)
+    .where('last_accessed_at', '>=', idle)
+    .where('created_at', '>=', age)
+    .execute();
+  if (live.length < limits.perUser) return undefined;
+  return { exhausted: { limit: limits.perUser, retryAt: Math.min(...live.map((row) => expiresAt(limits, row))) } };
 }
 
 /**
