@@ -315,6 +315,9 @@ export class SupervisedTask {
    */
   splitOutput() {
     const output = /** @type {OutputLines} */ (this.output);
+    // Draining reads whatever holds the pipes: split as it comes, or the unsplit text (the task's
+    // to choose, and not yet counted against its budget) would grow by a read per slice.
+    if (this.draining) return void output.work(Infinity);
     if (this.outputHolds.has('lines')) return;
     if (!output.work()) return;
     this.holdOutput('lines', true);
