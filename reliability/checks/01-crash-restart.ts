@@ -27,6 +27,9 @@ const ENV: Record<string, string> = {
   // failed soon after the restart, and a task ignoring SIGTERM is killed soon after its cancel.
   TASKD_RUNNER_LEASE_SECONDS: String(LEASE_SECONDS),
   TASKD_CANCEL_GRACE_SECONDS: String(GRACE_SECONDS),
+  // Above the big task's lines (200,000 at full size): every line is checked stored, so the
+  // per-task output budget (100,000 lines by default) must not cut it; the budgets have their own tests.
+  TASKD_TASK_OUTPUT_MAX_LINES: '1000000',
 };
 
 const FULL: { trials: number; mix: WorkloadMix; killAfterMs: [number, number] } = {
