@@ -4,6 +4,7 @@ import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
 import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, OrganizationRow, SpaceRow } from '../store/schema.js';
+import { APP_COLUMNS, ORGANIZATION_COLUMNS, prefixed, rowOf, SPACE_COLUMNS } from '../store/owner-rows.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
@@ -49,12 +50,21 @@ export async function getReadableApp(db: Kysely<Database>, actor: Permissions, g
   return found;
 }
 
+/** The app with its space and organization, whoever may read it; one statement (owner-rows.ts). */
 export async function findApp(db: Kysely<Database>, guid: string): Promise<AppInSpace | undefined> {
-  const app = await db.selectFrom('apps').selectAll().where('guid', '=', guid).executeTakeFirst();
-  if (!app) return undefined;
-  const space = await db.selectFrom('spaces').selectAll().where('id', '=', app.space_id).executeTakeFirstOrThrow();
-  const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
-  return { app, space, org };
+  return findAppWhere(db, 'apps.guid', guid);
+}
+
+/** By the app's guid or id: the app, its space and its organization, in one statement. */
+export async function findAppWhere(db: Kysely<Database>, column: 'apps.guid' | 'apps.id', value: string | number) {
+  const row = await db
+    .selectFrom('apps')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
+    .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .select(prefixed(APP_COLUMNS, SPACE_COLUMNS, ORGANIZATION_COLUMNS))
+    .where(column, '=', value)
+    .executeTakeFirst();
+  return row && { app: rowOf(APP_COLUMNS, row), space: rowOf(SPACE_COLUMNS, row), org: rowOf(ORGANIZATION_COLUMNS, row) };
 }
 
 /** The guid of an app's current droplet, if it has one. */

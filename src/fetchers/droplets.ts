@@ -4,6 +4,7 @@ import type { Permissions } from '../auth/permissions.js';
 import { badQuery, notFound } from '../core/errors.js';
 import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, DropletRow, OrganizationRow, SpaceRow } from '../store/schema.js';
+import { APP_COLUMNS, DROPLET_COLUMNS, ORGANIZATION_COLUMNS, prefixed, rowOf, SPACE_COLUMNS } from '../store/owner-rows.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
@@ -60,14 +61,24 @@ export async function getReadableDroplet(db: Kysely<Database>, actor: Permission
   return found;
 }
 
+/** The droplet with its app, space and organization, whoever may read it; one statement (owner-rows.ts). */
 export async function findDroplet(db: Kysely<Database>, guid: string): Promise<DropletInApp | undefined> {
-  const droplet = await db.selectFrom('droplets').selectAll().where('guid', '=', guid).executeTakeFirst();
-  if (!droplet) return undefined;
-  const app = await db.selectFrom('apps').selectAll().where('id', '=', droplet.app_id).executeTakeFirst();
-  if (!app) return undefined;
-  const space = await db.selectFrom('spaces').selectAll().where('id', '=', app.space_id).executeTakeFirstOrThrow();
-  const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
-  return { droplet, app, space, org };
+  const row = await db
+    .selectFrom('droplets')
+    .innerJoin('apps', 'apps.id', 'droplets.app_id')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
+    .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .select(prefixed(DROPLET_COLUMNS, APP_COLUMNS, SPACE_COLUMNS, ORGANIZATION_COLUMNS))
+    .where('droplets.guid', '=', guid)
+    .executeTakeFirst();
+  return (
+    row && {
+      droplet: rowOf(DROPLET_COLUMNS, row),
+      app: rowOf(APP_COLUMNS, row),
+      space: rowOf(SPACE_COLUMNS, row),
+      org: rowOf(ORGANIZATION_COLUMNS, row),
+    }
+  );
 }
 
 /** An app's current droplet, or 404 "Droplet not found" when it has none. */

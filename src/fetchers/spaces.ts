@@ -4,6 +4,7 @@ import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
 import type { ListQuery } from '../core/list-query.js';
 import type { Database, OrganizationRow, SpaceRow } from '../store/schema.js';
+import { ORGANIZATION_COLUMNS, prefixed, rowOf, SPACE_COLUMNS } from '../store/owner-rows.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
@@ -41,9 +42,13 @@ export async function getReadableSpace(db: Kysely<Database>, actor: Permissions,
   return found;
 }
 
+/** The space with its organization, whoever may read it; one statement (owner-rows.ts). */
 export async function findSpace(db: Kysely<Database>, guid: string): Promise<SpaceInOrg | undefined> {
-  const space = await db.selectFrom('spaces').selectAll().where('guid', '=', guid).executeTakeFirst();
-  if (!space) return undefined;
-  const org = await db.selectFrom('organizations').selectAll().where('id', '=', space.organization_id).executeTakeFirstOrThrow();
-  return { space, org };
+  const row = await db
+    .selectFrom('spaces')
+    .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .select(prefixed(SPACE_COLUMNS, ORGANIZATION_COLUMNS))
+    .where('spaces.guid', '=', guid)
+    .executeTakeFirst();
+  return row && { space: rowOf(SPACE_COLUMNS, row), org: rowOf(ORGANIZATION_COLUMNS, row) };
 }

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
 import type { AppRow, Database, OrganizationRow, SpaceRow } from '../store/schema.js';
+import { findAppWhere } from './apps.js';
 import { readableTask, type TaskView } from './task-query.js';
 
 export interface TaskInApp {
@@ -25,10 +26,6 @@ export async function getReadableTask(db: Kysely<Database>, actor: Permissions, 
 export async function findTask(db: Kysely<Database>, guid: string): Promise<TaskInApp | undefined> {
   const task = await readableTask(db, { all: true }, { guid }, { withLabels: false });
   if (!task) return undefined;
-  const [app, space, org] = await Promise.all([
-    db.selectFrom('apps').selectAll().where('id', '=', task.app_id).executeTakeFirstOrThrow(),
-    db.selectFrom('spaces').selectAll().where('id', '=', task.space_id).executeTakeFirstOrThrow(),
-    db.selectFrom('organizations').selectAll().where('id', '=', task.organization_id).executeTakeFirstOrThrow(),
-  ]);
-  return { task, app, space, org };
+  const owners = await findAppWhere(db, 'apps.id', task.app_id);
+  return owners && { task, ...owners };
 }
