@@ -35,6 +35,7 @@ export async function logIn(ctx: CredentialContext, user: UserRow): Promise<Toke
   const pair = await ctx.tokens.issue({
     userGuid: user.guid,
     username: user.username,
+    origin: user.origin,
     scopes: scopesOf(user),
     generation: user.token_generation,
     sessionId,
@@ -75,6 +76,8 @@ export async function refreshLogin(ctx: CredentialContext, refreshToken: string)
   const access = {
     userGuid: user.guid,
     username: user.username,
+    origin: user.origin,
+    grantType: 'refresh_token' as const,
     scopes: scopesOf(user),
     generation: user.token_generation,
     sessionId: claims.sessionId,

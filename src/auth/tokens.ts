@@ -10,6 +10,10 @@ import type { SigningKeys } from './signing-keys.js';
 export interface AccessClaims {
   userGuid: string;
   username: string | null;
+  /** The user's identity provider (UAA's `origin`); `uaa` for taskd's own users. */
+  origin?: string | null;
+  /** How the token was asked for (UAA's `grant_type` claim): `password` by default. */
+  grantType?: 'password' | 'refresh_token';
   scopes: string[];
   /** The user's token generation at issue (claim `gen`): a token of an older one is revoked. */
   generation?: number;
@@ -27,6 +31,18 @@ export interface TokenPair {
 }
 
 const ISSUER = 'taskd';
+/** The OAuth client every login of taskd's users is made through, as the cf CLI's is in UAA. */
+const CLIENT_ID = 'cf';
+/** UAA's identity zone: taskd has one, UAA's default. */
+const ZONE_ID = 'uaa';
+
+/**
+ * UAA's audience: each scope's resource (the scope up to its last dot: `cloud_controller` of
+ * `cloud_controller.read`, `openid` of `openid`) and the client, once each.
+ */
+export function audienceOf(scopes: readonly string[], clientId: string): string[] {
+  return [...new Set([...scopes.map((s) => (s.includes('.') ? s.slice(0, s.lastIndexOf('.')) : s)), clientId])];
+}
 
 type VerifiedClaims = AccessClaims & { jti?: string; payload: Record<string, unknown> };
 
@@ -69,11 +85,20 @@ export class TokenService {
    */
   async issue(claims: AccessClaims, ids: { jti?: string; refreshJti?: string } = {}): Promise<TokenPair> {
     const jti = ids.jti ?? randomUUID();
+    // Claims as UAA puts them in a user's tokens: clients read them (the cf CLI takes the user's
+    // name and origin from the access token, and fails on a token with a user_name and no origin).
+    // A user without a name has no user_name (nor email), as UAA's users always have one.
     const common = {
       user_id: claims.userGuid,
-      user_name: claims.username,
+      ...(claims.username === null ? {} : { user_name: claims.username, email: claims.username }),
+      origin: claims.origin ?? 'uaa',
       scope: claims.scopes,
-      client_id: 'cf',
+      client_id: CLIENT_ID,
+      cid: CLIENT_ID,
+      azp: CLIENT_ID,
+      grant_type: claims.grantType ?? 'password',
+      zid: ZONE_ID,
+      aud: audienceOf(claims.scopes, CLIENT_ID),
       ...(claims.generation === undefined ? {} : { gen: claims.generation }),
       ...(claims.sessionId === undefined ? {} : { sid: claims.sessionId }),
     };
@@ -108,12 +133,16 @@ export class TokenService {
    * task may run (its timeout, else a day); identify() refuses it as soon as the task has ended.
    */
   taskToken(task: TaskTokenSubject): Promise<string> {
+    // A client's token in UAA's terms (no user_name: clients read it as the client `task`).
     const payload = {
       token_use: 'task',
       user_id: task.createdBy ?? '',
-      user_name: null,
       scope: [],
       client_id: 'task',
+      cid: 'task',
+      azp: 'task',
+      zid: ZONE_ID,
+      aud: ['task'],
       task_guid: task.guid,
       app_guid: task.appGuid,
     };

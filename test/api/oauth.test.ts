@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { currentSigningKey, type CurrentSigningKey } from '../support/signing-key.js';
 
@@ -51,10 +51,37 @@ describeEachStore('oauth', (h) => {
     assert.equal(orgs.status, 200);
   });
 
+  test('tokens carry the claims UAA puts in them, which clients such as the cf CLI read', async () => {
+    const u = await h.user();
+    const first = await tokenRequest(h, { grant_type: 'password', username: u.username, password: `pw-${u.username}` });
+    assert.equal(first.status, 200, first.text);
+    const access = decodeJwt(first.body.access_token);
+    assert.equal(access.user_id, u.guid);
+    assert.equal(access.sub, u.guid);
+    assert.equal(access.user_name, u.username);
+    assert.equal(access.email, u.username);
+    assert.equal(access.origin, 'uaa');
+    assert.equal(access.client_id, 'cf');
+    assert.equal(access.cid, 'cf');
+    assert.equal(access.azp, 'cf');
+    assert.equal(access.zid, 'uaa');
+    assert.equal(access.grant_type, 'password');
+    assert.deepEqual(access.scope, ['cloud_controller.read', 'cloud_controller.write']);
+    assert.deepEqual(access.aud, ['cloud_controller', 'cf']);
+    assert.equal(decodeJwt(first.body.refresh_token).grant_type, 'password');
+    const refreshed = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+    assert.equal(refreshed.status, 200, refreshed.text);
+    const again = decodeJwt(refreshed.body.access_token);
+    assert.equal(again.grant_type, 'refresh_token');
+    assert.equal(again.origin, 'uaa');
+    assert.equal(again.user_name, u.username);
+  });
+
   test("the admin's token carries the admin scope and it works as one", async () => {
     const res = await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword });
     assert.equal(res.status, 200);
     assert.equal(res.body.scope, 'cloud_controller.read cloud_controller.write cloud_controller.admin');
+    assert.deepEqual(decodeJwt(res.body.access_token).aud, ['cloud_controller', 'cf']);
     assert.equal((await h.post('/v3/organizations', { name: h.unique('o') }, res.body.access_token)).status, 201);
   });
 

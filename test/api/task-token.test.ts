@@ -3,6 +3,7 @@
 // the task runs. Real processes against a real listening server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { decodeJwt } from 'jose';
 import { cfError, describeEachStore } from '../support/harness.js';
 import { createTask, runnableApp, waitForTask } from '../runner/helpers.js';
 import { listenForTasks, printedLines, PRINT_TOKEN_AND_WAIT, TASK_TOKEN_CONFIG, tokenOf } from '../support/task-token.js';
@@ -23,6 +24,13 @@ describeEachStore(
       assert.equal(api, `http://127.0.0.1:${address.port}`);
       assert.equal(guid, task.guid);
       assert.match(token!, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+      // A client's token in UAA's terms: the cf CLI, run by the task with it, reads it as the
+      // client `task` (a user_name without an origin would crash it).
+      const claims = decodeJwt(token!);
+      assert.equal(claims.user_name, undefined);
+      assert.equal(claims.client_id, 'task');
+      assert.equal(claims.cid, 'task');
+      assert.equal(claims.zid, 'uaa');
       assert.equal((await waitForTask(h, task.guid)).state, 'SUCCEEDED');
     });
 
