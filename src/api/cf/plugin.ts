@@ -19,6 +19,7 @@ import { roleRoutes } from './routes/roles.js';
 import { appRoutes } from './routes/apps.js';
 import { dropletRoutes } from './routes/droplets.js';
 import { processRoutes } from './routes/processes.js';
+import { routeRoutes } from './routes/routes.js';
 import { jobRoutes } from './routes/jobs.js';
 import { featureFlagRoutes } from './routes/feature-flags.js';
 import { quotaRoutes } from './routes/quotas.js';
@@ -43,6 +44,7 @@ const routeGroups: CfRoutes[] = [
   appRoutes,
   dropletRoutes,
   processRoutes,
+  routeRoutes,
   jobRoutes,
   featureFlagRoutes,
   quotaRoutes,

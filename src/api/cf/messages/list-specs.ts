@@ -81,3 +81,22 @@ export const auditEventListSpec: ListSpec = {
 
 // GET /v3/tasks/:guid/messages (taskd extension)
 export const taskMessageListSpec: ListSpec = { allowed: ['page', 'per_page'] };
+
+// GET /v3/routes and /v3/apps/:guid/routes (CC's RoutesListMessage: the app's list takes the same
+// parameters, its app_guids set to the app)
+export const ROUTE_INCLUDES = ['domain', 'space', 'space.organization', 'route_policies'] as const;
+export const routeListSpec: ListSpec = {
+  allowed: [
+    ...PAGED,
+    'hosts',
+    'space_guids',
+    'organization_guids',
+    'domain_guids',
+    'paths',
+    'app_guids',
+    'include',
+    'label_selector',
+    'ports',
+    'service_instance_guids',
+  ],
+};

@@ -15,21 +15,7 @@ import { presentUsers } from './users.js';
 import { presentOrganizations } from './organizations.js';
 import { presentSpaces } from './spaces.js';
 import { roleListSpec } from '../messages/list-specs.js';
-
-/** CF's IncludeParamValidator messages for `include=`. */
-function includeErrors(values: string[]): string[] {
-  const errors: string[] = [];
-  const seen = new Map<string, number>();
-  for (const v of values) {
-    if (!(ROLE_INCLUDES as readonly string[]).includes(v)) {
-      errors.push(`Invalid included resource: '${v}'. Valid included resources are: ${ROLE_INCLUDES.map((k) => `'${k}'`).join(', ')}`);
-      continue;
-    }
-    seen.set(v, (seen.get(v) ?? 0) + 1);
-    if (seen.get(v) === 2) errors.push(`Duplicate included resource: '${v}'`);
-  }
-  return errors;
-}
+import { includeErrors } from '../messages/include.js';
 
 /**
  * CF's roles controller answers every invalid list or show query with 422 UnprocessableEntity
@@ -43,7 +29,7 @@ function parseRoleQuery(raw: RawQuery): ListQuery {
     if (err instanceof ApiError && err.errorName === 'BadQueryParameter') throw unprocessable(String(err.args[0]));
     throw err;
   }
-  const errors = includeErrors(query.lists.include ?? []);
+  const errors = includeErrors(query.lists.include ?? [], ROLE_INCLUDES);
   if (errors.length) throw unprocessable(errors.join(', '));
   // CF lists roles oldest first and says so in its links.
   query.orderBy ??= { column: 'created_at', direction: 'asc' };
@@ -58,7 +44,7 @@ function parseShowQuery(raw: RawQuery): RoleInclude[] {
   const value = raw.include;
   if (value === undefined) return [];
   const values = splitList(Array.isArray(value) ? (value[value.length - 1] ?? '') : value);
-  const errors = includeErrors(values);
+  const errors = includeErrors(values, ROLE_INCLUDES);
   if (errors.length) throw unprocessable(errors.join(', '));
   return values as RoleInclude[];
 }

@@ -15,6 +15,7 @@ const V3_RESOURCES = [
   'organization_quotas',
   'processes',
   'roles',
+  'routes',
   'spaces',
   'space_quotas',
   'tasks',
