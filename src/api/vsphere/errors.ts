@@ -44,10 +44,15 @@ export const invalidArgument = (message: string) => new VsphereError('invalid_ar
 export const unauthenticated = (message: string) => new VsphereError('unauthenticated', message);
 export const taskNotFound = (id: string) => new VsphereError('not_found', `Task ${id} not found`, [id]);
 
-/** The task id of a `/cis/tasks/:task` path. One with NUL cannot exist (nor be asked of PostgreSQL). */
-export function taskIdOf({ task }: { task: string }): string {
-  if (task.includes('\0')) throw taskNotFound(task);
-  return task;
+/**
+ * The task id of a `/cis/tasks/:task` path. On /rest a client library may write it as `id:<task>`,
+ * the form the /rest encoding gives identifiers in paths; it names the same task. One with NUL
+ * cannot exist (nor be asked of PostgreSQL).
+ */
+export function taskIdOf({ task }: { task: string }, wire: { name: string }): string {
+  const id = wire.name === 'rest' && task.startsWith('id:') ? task.slice('id:'.length) : task;
+  if (id.includes('\0')) throw taskNotFound(id);
+  return id;
 }
 
 /** Catalog errors by the vSphere type that says the same; any other is an `error` (500). */

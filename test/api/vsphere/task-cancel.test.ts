@@ -32,6 +32,7 @@ describeEachStore(
     for (const [label, url] of [
       ['/rest action', '/rest/cis/tasks/:t?action=cancel'],
       ['/rest ~action', '/rest/cis/tasks/:t?~action=cancel'],
+      ['/rest id: form', '/rest/cis/tasks/id::t?action=cancel'],
     ]) {
       test(`${label}: a running task answers 200 with no body; it is CANCELING, its runner told, vSphere shows it not cancelable`, async () => {
         const { space } = await freshSpace(h);

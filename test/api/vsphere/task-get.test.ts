@@ -31,11 +31,11 @@ describeEachStore(
         started_at: T1,
         created_at: T0,
         progress_percent: 40,
+        progress_message: 'copied 4 of 10 tables',
       });
-      await h.db
-        .insertInto('task_messages')
-        .values({ task_id: task.id, seq: 1, time: T2, source: 'task', text: 'copied 4 of 10 tables' })
-        .execute();
+      // The progress message is the task's last report, not the latest of every message: taskd's
+      // own "started" came after it here.
+      await h.db.insertInto('task_messages').values({ task_id: task.id, seq: 1, time: T2, source: 'runner', text: 'started' }).execute();
       await h.db.updateTable('tasks').set({ message_count: 1 }).where('id', '=', task.id).execute();
 
       const res = await get(`/rest/cis/tasks/${task.guid}`);
@@ -57,6 +57,15 @@ describeEachStore(
           },
         },
       });
+    });
+
+    test('/rest also finds the task by the id: form a vSphere client library writes in paths', async () => {
+      const task = await seedTask(h, app.guid, { name: 'by-id-form', started_at: T1 });
+      const plain = await get(`/rest/cis/tasks/${task.guid}`);
+      const idForm = await get(`/rest/cis/tasks/id:${task.guid}`);
+      assert.equal(idForm.status, 200, idForm.text);
+      assert.deepEqual(idForm.body, plain.body);
+      restError(await get('/rest/cis/tasks/id:no-such-task'), 404, 'not_found', 'no-such-task');
     });
 
     test('/api answers the same Info bare', async () => {

@@ -20,10 +20,13 @@ function errorOf(task: TaskView, wire: Wire): unknown {
   return wire.errorBody(cancelled ? 'canceled' : 'error', [message(cancelled ? 'taskd.task.canceled' : 'taskd.task.failed', text)]);
 }
 
-/** Percent done as the task last reported it (100 once it succeeded); its latest message line. */
+/**
+ * Percent done as the task last reported it (100 once it succeeded), with the message of that
+ * report: what the task says of its progress, not taskd's own messages ("started") beside it.
+ */
 function progressOf(task: TaskView) {
   const completed = task.state === 'SUCCEEDED' ? 100 : (task.progress_percent ?? 0);
-  return { total: 100, completed, message: message('taskd.task.message', task.latest_message_text ?? '') };
+  return { total: 100, completed, message: message('taskd.task.message', task.progress_message ?? '') };
 }
 
 function resultOf(task: TaskView, spec: ResultSpec, wire: Wire): Record<string, unknown> | undefined {

@@ -29,7 +29,7 @@ export function taskCancelRoutes(app: TypedApp, ctx: AppContext, wire: Wire) {
       const action = parseAction(queryPairs(request.url), wire.name, ['cancel']);
       if (action === undefined) throw new VsphereError('invalid_argument', 'Cancelling a task is POST .../cis/tasks/{task}?action=cancel');
       const actor = callerFor(request, 'write');
-      const id = taskIdOf(request.params);
+      const id = taskIdOf(request.params, wire);
       const found = await getReadableTask(db, actor, id).catch((err: unknown) => {
         throw err instanceof ApiError && err.errorName === 'ResourceNotFound' ? taskNotFound(id) : err;
       });

@@ -63,7 +63,7 @@ export function taskReadRoutes(app: TypedApp, ctx: AppContext, wire: Wire) {
     async (request) => {
       const spec = parseGetSpec(queryPairs(request.url), wire.name);
       const actor = callerFor(request, 'read');
-      const id = taskIdOf(request.params);
+      const id = taskIdOf(request.params, wire);
       const task = await readableTask(db, actor.readableSpaces(), { guid: id });
       if (!task) throw taskNotFound(id);
       return wire.value(presentTaskInfo(task, spec, wire));
