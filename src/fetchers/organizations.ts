@@ -25,3 +25,18 @@ export async function getReadableOrganization(db: Kysely<Database>, actor: Permi
   if (!org || !actor.canReadOrg(org.id)) throw notFound('Organization');
   return org;
 }
+
+/**
+ * Organizations by id, for `include=` (the rows a page of resources points at, which its reader
+ * may see through them), in Cloud Controller's order for included resources: oldest first.
+ */
+export async function organizationsByIds(db: Kysely<Database>, ids: readonly number[]): Promise<OrganizationRow[]> {
+  if (!ids.length) return [];
+  return db
+    .selectFrom('organizations')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .orderBy('created_at')
+    .orderBy('guid')
+    .execute();
+}

@@ -6,7 +6,8 @@ import { notFound } from '../core/errors.js';
 import type { ListQuery } from '../core/list-query.js';
 import type { Database, OrganizationRow, RoleRow, UserRow } from '../store/schema.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
-import type { SpaceWithOrg } from './spaces.js';
+import { spacesByIds, type SpaceWithOrg } from './spaces.js';
+import { organizationsByIds } from './organizations.js';
 
 export const ROLE_INCLUDES = ['user', 'organization', 'space'] as const;
 export type RoleInclude = (typeof ROLE_INCLUDES)[number];
@@ -106,22 +107,15 @@ export async function loadRoleIncluded(db: Kysely<Database>, roles: RoleRow[], i
       const userIds = ids((r) => r.user_id);
       out.users = userIds.length ? await db.selectFrom('users').selectAll().where('id', 'in', userIds).orderBy('id').execute() : [];
     } else if (kind === 'organization') {
-      const orgIds = ids((r) => r.organization_id);
-      out.organizations = orgIds.length
-        ? await db.selectFrom('organizations').selectAll().where('id', 'in', orgIds).orderBy('id').execute()
-        : [];
+      out.organizations = await organizationsByIds(
+        db,
+        ids((r) => r.organization_id),
+      );
     } else {
-      const spaceIds = ids((r) => r.space_id);
-      out.spaces = spaceIds.length
-        ? await db
-            .selectFrom('spaces')
-            .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
-            .selectAll('spaces')
-            .select('organizations.guid as organization_guid')
-            .where('spaces.id', 'in', spaceIds)
-            .orderBy('spaces.id')
-            .execute()
-        : [];
+      out.spaces = await spacesByIds(
+        db,
+        ids((r) => r.space_id),
+      );
     }
   }
   return out;

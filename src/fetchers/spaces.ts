@@ -52,3 +52,17 @@ export async function findSpace(db: Kysely<Database>, guid: string): Promise<Spa
     .executeTakeFirst();
   return row && { space: rowOf(SPACE_COLUMNS, row), org: rowOf(ORGANIZATION_COLUMNS, row) };
 }
+
+/** Spaces by id with their organizations' guids, for `include=`, oldest first (as organizationsByIds). */
+export async function spacesByIds(db: Kysely<Database>, ids: readonly number[]): Promise<SpaceWithOrg[]> {
+  if (!ids.length) return [];
+  return db
+    .selectFrom('spaces')
+    .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .selectAll('spaces')
+    .select('organizations.guid as organization_guid')
+    .where('spaces.id', 'in', [...new Set(ids)])
+    .orderBy('spaces.created_at')
+    .orderBy('spaces.guid')
+    .execute();
+}

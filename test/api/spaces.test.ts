@@ -244,7 +244,7 @@ describeEachStore('spaces', (h) => {
       400,
       'CF-BadQueryParameter',
       10005,
-      "The query parameter is invalid: Unknown query parameter(s): 'app_guids'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'label_selector'",
+      "The query parameter is invalid: Unknown query parameter(s): 'app_guids'. Valid parameters are: 'page', 'per_page', 'order_by', 'created_ats', 'updated_ats', 'guids', 'names', 'organization_guids', 'include', 'label_selector'",
     );
   });
 
@@ -385,5 +385,45 @@ describeEachStore('spaces', (h) => {
     const space = await h.space(cast.org.guid);
     await h.delete(`/v3/spaces/${space.guid}`);
     assert.equal((await h.post('/v3/spaces', spaceBody(space.name, cast.org.guid))).status, 201);
+  });
+
+  test("include=organization (or org) adds the spaces' organizations, on the list and on one space", async () => {
+    const org = await h.org();
+    const first = await h.space(org.guid);
+    await h.space(org.guid);
+    const list = await h.get(`/v3/spaces?organization_guids=${org.guid}&include=organization`);
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.body.resources.length, 2);
+    assert.deepEqual(
+      list.body.included.organizations.map((o: { guid: string; name: string }) => [o.guid, o.name]),
+      [[org.guid, org.name]],
+    );
+    assert.deepEqual(list.body.included.organizations[0], (await h.get(`/v3/organizations/${org.guid}`)).body);
+    const one = await h.get(`/v3/spaces/${first.guid}?include=org`);
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.body.guid, first.guid);
+    assert.deepEqual(one.body.included, { organizations: [list.body.included.organizations[0]] });
+    assert.equal((await h.get(`/v3/spaces/${first.guid}`)).body.included, undefined);
+  });
+
+  test('include is checked as Cloud Controller checks it; a show takes no other parameter', async () => {
+    const org = await h.org();
+    const space = await h.space(org.guid);
+    const invalid = "Invalid included resource: 'space'. Valid included resources are: 'org', 'organization'";
+    cfError(await h.get('/v3/spaces?include=space'), 400, 'CF-BadQueryParameter', 10005, `The query parameter is invalid: ${invalid}`);
+    cfError(
+      await h.get(`/v3/spaces/${space.guid}?include=space`),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      `The query parameter is invalid: ${invalid}`,
+    );
+    cfError(
+      await h.get(`/v3/spaces/${space.guid}?names=x`),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'names'. Valid parameters are: 'include'",
+    );
   });
 });

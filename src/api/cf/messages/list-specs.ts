@@ -21,9 +21,11 @@ export const organizationListSpec: ListSpec = {
 
 // GET /v3/spaces
 export const spaceListSpec: ListSpec = {
-  allowed: [...PAGED, 'guids', 'names', 'organization_guids', 'label_selector'],
+  allowed: [...PAGED, 'guids', 'names', 'organization_guids', 'include', 'label_selector'],
   orderable: ['created_at', 'updated_at', 'name'],
 };
+/** A space's `include` (list and show): its organization, by either name. */
+export const SPACE_INCLUDES = ['org', 'organization'] as const;
 
 // GET /v3/roles
 export const roleListSpec: ListSpec = {

@@ -4,9 +4,8 @@
 // CLI reads them for `cf apps` and `cf app`, and finds every resource it reads through /v3's links.
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
-import { badQuery } from '../../../core/errors.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
-import { includeErrors } from '../messages/include.js';
+import { listIncludes } from '../messages/include.js';
 import { parseListQuery, type CfListQuery, type RawQuery } from '../messages/list-query.js';
 import { ROUTE_INCLUDES, routeListSpec } from '../messages/list-specs.js';
 import { presentList } from '../presenters/pagination.js';
@@ -15,8 +14,7 @@ import { GuidParams } from '../schemas.js';
 
 function parseRouteQuery(raw: RawQuery): CfListQuery {
   const query = parseListQuery(raw, routeListSpec);
-  const errors = includeErrors(query.lists.include ?? [], ROUTE_INCLUDES);
-  if (errors.length) throw badQuery(errors.join(', '));
+  listIncludes(query, ROUTE_INCLUDES);
   return query;
 }
 

@@ -15,7 +15,10 @@ import { presentSpace } from '../presenters/space.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
-import { spaceListSpec } from '../messages/list-specs.js';
+import { SPACE_INCLUDES, spaceListSpec } from '../messages/list-specs.js';
+import { listIncludes, parseShowInclude } from '../messages/include.js';
+import { organizationsByIds } from '../../../fetchers/organizations.js';
+import { presentOrganizations } from './organizations.js';
 
 /** Spaces as CF presents them, with their quotas' guids and metadata (also used for `include`). */
 export async function presentSpaces(db: Kysely<Database>, base: string, spaces: SpaceWithOrg[]) {
@@ -42,16 +45,29 @@ export function spaceRoutes(app: TypedApp, ctx: AppContext) {
     return reply.status(201).send((await present(request, [{ ...space, organization_guid: org.guid }]))[0]);
   });
 
+  /** CC's IncludeSpaceOrganizationDecorator: the spaces' organizations, when asked for. */
+  async function withIncluded<T extends object>(request: FastifyRequest, body: T, spaces: SpaceWithOrg[], include: string[]) {
+    if (!include.length) return body;
+    const orgs = await organizationsByIds(
+      db,
+      spaces.map((s) => s.organization_id),
+    );
+    return { ...body, included: { organizations: await presentOrganizations(db, baseUrl(ctx, request), orgs) } };
+  }
+
   app.get('/v3/spaces', async (request) => {
     const query = parseListQuery(request.query as RawQuery, spaceListSpec);
+    const include = listIncludes(query, SPACE_INCLUDES);
     const page = await listSpaces(db, actorOf(request), query);
-    return presentList(`${baseUrl(ctx, request)}/v3/spaces`, query, page.total, await present(request, page.rows));
+    const list = presentList(`${baseUrl(ctx, request)}/v3/spaces`, query, page.total, await present(request, page.rows));
+    return withIncluded(request, list, page.rows, include);
   });
 
   app.get('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params;
-    const { space, org } = await getReadableSpace(db, actorOf(request), guid);
-    return (await present(request, [{ ...space, organization_guid: org.guid }]))[0];
+    const include = parseShowInclude(request.query as RawQuery, SPACE_INCLUDES);
+    const { space, org } = await getReadableSpace(db, actorOf(request), request.params.guid);
+    const found = { ...space, organization_guid: org.guid };
+    return withIncluded(request, (await present(request, [found]))[0]!, [found], include);
   });
 
   app.patch('/v3/spaces/:guid', { schema: { params: GuidParams } }, async (request) => {
