@@ -5,12 +5,19 @@ import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
-import { getReadableProcess, listAppProcesses, listProcesses, processCommand, type ProcessWithRefs } from '../../../fetchers/processes.js';
+import {
+  getReadableAppProcess,
+  getReadableProcess,
+  listAppProcesses,
+  listProcesses,
+  processCommand,
+  type ProcessWithRefs,
+} from '../../../fetchers/processes.js';
 import type { SecretsView } from '../presenters/droplet.js';
 import { presentProcess } from '../presenters/process.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
-import { GuidParams } from '../schemas.js';
+import { AppProcessParams, GuidParams } from '../schemas.js';
 import { appProcessListSpec, processListSpec } from '../messages/list-specs.js';
 
 export function processRoutes(app: TypedApp, ctx: AppContext) {
@@ -40,12 +47,19 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
     return presentList(`${baseUrl(ctx, request)}/v3/processes`, query, page.total, await present(request, page.rows, 'list'));
   });
 
+  /** One process, its command shown to those who may read the space's secrets. */
+  async function presentOne(request: FastifyRequest, process: ProcessWithRefs) {
+    const where = { spaceId: process.space_id, organizationId: process.organization_id };
+    return (await present(request, [process], actorOf(request).canReadSecrets(where) ? 'show' : 'hide'))[0];
+  }
+
   app.get('/v3/processes/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params;
-    const actor = actorOf(request);
-    const process = await getReadableProcess(db, actor, guid);
-    const secrets = actor.canReadSecrets({ spaceId: process.space_id, organizationId: process.organization_id }) ? 'show' : 'hide';
-    return (await present(request, [process], secrets))[0];
+    return presentOne(request, await getReadableProcess(db, actorOf(request), request.params.guid));
+  });
+
+  app.get('/v3/apps/:guid/processes/:type', { schema: { params: AppProcessParams } }, async (request) => {
+    const { guid, type } = request.params;
+    return presentOne(request, await getReadableAppProcess(db, actorOf(request), guid, type));
   });
 
   app.get('/v3/apps/:guid/processes', { schema: { params: GuidParams } }, async (request) => {
