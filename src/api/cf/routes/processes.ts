@@ -1,4 +1,4 @@
-// /v3/processes and an app's processes (read only: processes appear when a droplet is assigned).
+// /v3/processes and an app's processes, with their stats (read only: processes appear when a droplet is assigned).
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
@@ -15,6 +15,7 @@ import {
 } from '../../../fetchers/processes.js';
 import type { SecretsView } from '../presenters/droplet.js';
 import { presentProcess } from '../presenters/process.js';
+import { presentProcessStats } from '../presenters/process-stats.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { AppProcessParams, GuidParams } from '../schemas.js';
@@ -60,6 +61,16 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
   app.get('/v3/apps/:guid/processes/:type', { schema: { params: AppProcessParams } }, async (request) => {
     const { guid, type } = request.params;
     return presentOne(request, await getReadableAppProcess(db, actorOf(request), guid, type));
+  });
+
+  // CF lets every reader of the space see the stats; they hold no secrets.
+  app.get('/v3/processes/:guid/stats', { schema: { params: GuidParams } }, async (request) => {
+    return presentProcessStats(await getReadableProcess(db, actorOf(request), request.params.guid));
+  });
+
+  app.get('/v3/apps/:guid/processes/:type/stats', { schema: { params: AppProcessParams } }, async (request) => {
+    const { guid, type } = request.params;
+    return presentProcessStats(await getReadableAppProcess(db, actorOf(request), guid, type));
   });
 
   app.get('/v3/apps/:guid/processes', { schema: { params: GuidParams } }, async (request) => {
