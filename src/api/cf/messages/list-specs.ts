@@ -81,3 +81,6 @@ export const auditEventListSpec: ListSpec = {
 
 // GET /v3/tasks/:guid/messages (taskd extension)
 export const taskMessageListSpec: ListSpec = { allowed: ['page', 'per_page'] };
+
+// GET /v3/processes/:guid/sidecars: ListMessage's own parameters, nothing more.
+export const sidecarListSpec: ListSpec = { allowed: [...PAGED, 'guids'] };

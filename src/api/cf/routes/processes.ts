@@ -1,4 +1,4 @@
-// /v3/processes and an app's processes, with their stats (read only: processes appear when a droplet is assigned).
+// /v3/processes and an app's processes, with their stats and sidecars (read only: processes appear when a droplet is assigned).
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
@@ -19,7 +19,7 @@ import { presentProcessStats } from '../presenters/process-stats.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { AppProcessParams, GuidParams } from '../schemas.js';
-import { appProcessListSpec, processListSpec } from '../messages/list-specs.js';
+import { appProcessListSpec, processListSpec, sidecarListSpec } from '../messages/list-specs.js';
 
 export function processRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
@@ -71,6 +71,14 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
   app.get('/v3/apps/:guid/processes/:type/stats', { schema: { params: AppProcessParams } }, async (request) => {
     const { guid, type } = request.params;
     return presentProcessStats(await getReadableAppProcess(db, actorOf(request), guid, type));
+  });
+
+  // taskd runs no sidecars: CF's empty list, after CF's checks of the query and the process.
+  // Its links carry paging and ordering only, as CF's do (it gives its list presenter no filters).
+  app.get('/v3/processes/:guid/sidecars', { schema: { params: GuidParams } }, async (request) => {
+    const query = parseListQuery(request.query as RawQuery, sidecarListSpec);
+    const process = await getReadableProcess(db, actorOf(request), request.params.guid);
+    return presentList(`${baseUrl(ctx, request)}/v3/processes/${process.guid}/sidecars`, { ...query, echo: [] }, 0, []);
   });
 
   app.get('/v3/apps/:guid/processes', { schema: { params: GuidParams } }, async (request) => {
