@@ -80,7 +80,7 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
     const { guid } = request.params;
     const actor = actorOf(request);
     const { app: row, space, org } = await getReadableApp(db, actor, guid);
-    if (!actor.canReadSecrets({ spaceId: space.id, organizationId: org.id })) throw new ApiError('NotAuthorized');
+    if (!actor.canReadAppEnvironment({ spaceId: space.id, organizationId: org.id })) throw new ApiError('NotAuthorized');
     return presentEnvironmentVariables(row.guid, JSON.parse(row.environment_variables), baseUrl(ctx, request));
   });
 
