@@ -99,6 +99,14 @@ export class Permissions {
     return this.isAdmin || this.isAdminReadOnly || this.hasSpaceRole(where.spaceId, ['space_developer']);
   }
 
+  /**
+   * An app's own environment variables: those who read secrets, and space supporters, who manage
+   * apps (CF's ROLES_FOR_APP_ENVIRONMENT_VARIABLES_READING, since CC #2388).
+   */
+  canReadAppEnvironment(where: SpaceRef): boolean {
+    return this.canReadSecrets(where) || this.hasSpaceRole(where.spaceId, ['space_supporter']);
+  }
+
   canWriteSpace(where: SpaceRef): boolean {
     return this.isAdmin || this.hasSpaceRole(where.spaceId, ['space_developer']);
   }

@@ -1,7 +1,7 @@
 // Reads of apps, scoped to the spaces the caller may read.
 import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
-import { notFound } from '../core/errors.js';
+import { notAuthorized, notFound } from '../core/errors.js';
 import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, OrganizationRow, SpaceRow } from '../store/schema.js';
 import { APP_COLUMNS, ORGANIZATION_COLUMNS, prefixed, rowOf, SPACE_COLUMNS } from '../store/owner-rows.js';
@@ -47,6 +47,16 @@ export function listApps(db: Kysely<Database>, actor: Permissions, query: ListQu
 export async function getReadableApp(db: Kysely<Database>, actor: Permissions, guid: string): Promise<AppInSpace> {
   const found = await findApp(db, guid);
   if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw notFound('App');
+  return found;
+}
+
+/**
+ * The app if the caller may read its environment variables (canReadAppEnvironment); 404 "App not
+ * found" when it may not read the app, 403 when it reads the app but not its environment.
+ */
+export async function getAppWithReadableEnvironment(db: Kysely<Database>, actor: Permissions, guid: string): Promise<AppInSpace> {
+  const found = await getReadableApp(db, actor, guid);
+  if (!actor.canReadAppEnvironment({ spaceId: found.space.id, organizationId: found.org.id })) throw notAuthorized();
   return found;
 }
 

@@ -6,6 +6,7 @@ import type { Permissions } from '../auth/permissions.js';
 import { notFound } from '../core/errors.js';
 import type { ListQuery } from '../core/list-query.js';
 import type { AppRow, Database, ProcessRow } from '../store/schema.js';
+import { getReadableApp } from './apps.js';
 import { applyListFilters, fetchPage, type ListTable, type Page } from './list.js';
 import { whereInReadableSpaces } from './scope.js';
 
@@ -62,6 +63,23 @@ export async function getReadableProcess(db: Kysely<Database>, actor: Permission
   const found = await findProcess(db, guid);
   if (!found || !actor.canReadSpace({ spaceId: found.space_id, organizationId: found.organization_id })) throw notFound('Process');
   return found;
+}
+
+/**
+ * The app's process of that type, if the caller may read the app: else 404 "App not found"
+ * when the app is missing or unreadable, "Process not found" when it has no such process (as CF
+ * tells them apart). One statement when the process is there.
+ */
+export async function getReadableAppProcess(
+  db: Kysely<Database>,
+  actor: Permissions,
+  appGuid: string,
+  type: string,
+): Promise<ProcessWithRefs> {
+  const found = await joined(db).where('apps.guid', '=', appGuid).where('processes.type', '=', type).executeTakeFirst();
+  if (found && actor.canReadSpace({ spaceId: found.space_id, organizationId: found.organization_id })) return found;
+  await getReadableApp(db, actor, appGuid);
+  throw notFound('Process');
 }
 
 export function findProcess(db: Kysely<Database>, guid: string): Promise<ProcessWithRefs | undefined> {

@@ -2,6 +2,7 @@
 // and what CF gives every task. Nothing of taskd's own environment (database URL, admin
 // password, keys) may ever reach a task, so process.env is never read here.
 import type { ClaimedTask } from '../store/tasks/launch-context.js';
+import { FILE_DESCRIPTOR_LIMIT } from '../core/instance-limits.js';
 
 /** Where a sandboxed task lives (sandbox/bwrap-args.mjs): CF's paths, and a private /tmp. */
 const SANDBOX_HOME = '/home/vcap';
@@ -11,9 +12,6 @@ const BASE: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
   LANG: 'C.UTF-8',
 };
-
-/** Open files a task may hold, as CF reports it in VCAP_APPLICATION's limits. */
-const FDS_LIMIT = 16384;
 
 /**
  * `workingDir` is the task's directory as the task sees it; `sandboxed`: it runs in bubblewrap,
@@ -34,7 +32,7 @@ export function taskEnvironment(
     application_uris: [],
     application_version: task.droplet_guid,
     cf_api: apiUrl,
-    limits: { disk: task.disk_in_mb, fds: FDS_LIMIT, mem: task.memory_in_mb },
+    limits: { disk: task.disk_in_mb, fds: FILE_DESCRIPTOR_LIMIT, mem: task.memory_in_mb },
     name: task.appName,
     organization_id: task.organizationGuid,
     organization_name: task.organizationName,

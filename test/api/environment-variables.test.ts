@@ -85,7 +85,7 @@ describeEachStore('app environment variables', (h) => {
     cfError(res, 422, ...UNPROCESSABLE, "Non-string value in environment variable for key 'N', value '[…]'");
   });
 
-  test('GET needs the secrets permission: admin, admin_read_only, space developer', async () => {
+  test('GET: admin, admin_read_only, space developers and supporters (as CC since #2388); other readers are forbidden', async () => {
     const m = await matrix();
     const app = await h.app(m.space.guid, undefined, { environment_variables: { SECRET: 's3cr3t' } });
     const expected: Record<RoleName, number> = {
@@ -97,7 +97,7 @@ describeEachStore('app environment variables', (h) => {
       space_developer: 200,
       space_manager: 403,
       space_auditor: 403,
-      space_supporter: 403,
+      space_supporter: 200,
       no_role: 404,
     };
     for (const role of ROLES) {

@@ -68,6 +68,17 @@ describe('permissions: the role matrix', () => {
     );
   });
 
+  test("an app's environment variables: the secrets' readers and space supporters", () => {
+    assert.deepEqual(
+      holders((p) => p.canReadAppEnvironment(here)),
+      ['admin', 'admin_read_only', 'space_developer', 'space_supporter'],
+    );
+    assert.deepEqual(
+      holders((p) => p.canReadAppEnvironment(sibling)),
+      ['admin', 'admin_read_only'],
+    );
+  });
+
   test('space write: admin and space developers', () => {
     assert.deepEqual(
       holders((p) => p.canWriteSpace(here)),

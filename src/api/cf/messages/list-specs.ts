@@ -102,3 +102,6 @@ export const routeListSpec: ListSpec = {
     'service_instance_guids',
   ],
 };
+
+// GET /v3/processes/:guid/sidecars: ListMessage's own parameters, nothing more.
+export const sidecarListSpec: ListSpec = { allowed: [...PAGED, 'guids'] };

@@ -1,18 +1,18 @@
-// /v3/apps and /v3/apps/:guid/environment_variables
+// /v3/apps, /v3/apps/:guid/environment_variables and /v3/apps/:guid/env
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import type { AppRow } from '../../../store/schema.js';
-import { ApiError } from '../../../core/errors.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
-import { currentDropletGuid, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
+import { currentDropletGuid, getAppWithReadableEnvironment, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
 import { createApp, deleteApp, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { DropletFiles } from '../../../droplets/storage.js';
 import { parseAppCreate, parseAppUpdate } from '../messages/app.js';
 import { parseEnvironmentVariablesUpdate } from '../messages/environment-variables.js';
 import { presentApp, presentEnvironmentVariables } from '../presenters/app.js';
+import { presentAppEnvironment } from '../presenters/app-environment.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
@@ -77,11 +77,16 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
   });
 
   app.get('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params;
-    const actor = actorOf(request);
-    const { app: row, space, org } = await getReadableApp(db, actor, guid);
-    if (!actor.canReadSecrets({ spaceId: space.id, organizationId: org.id })) throw new ApiError('NotAuthorized');
+    const { app: row } = await getAppWithReadableEnvironment(db, actorOf(request), request.params.guid);
     return presentEnvironmentVariables(row.guid, JSON.parse(row.environment_variables), baseUrl(ctx, request));
+  });
+
+  app.get('/v3/apps/:guid/env', { schema: { params: GuidParams } }, async (request) => {
+    const actor = actorOf(request);
+    const found = await getAppWithReadableEnvironment(db, actor, request.params.guid);
+    // Space supporters read the app's variables but, as in CF, not the system ones.
+    const secrets = actor.canReadSecrets({ spaceId: found.space.id, organizationId: found.org.id }) ? 'show' : 'hide';
+    return presentAppEnvironment(found, baseUrl(ctx, request), secrets);
   });
 
   app.patch('/v3/apps/:guid/environment_variables', { schema: { params: GuidParams } }, async (request) => {

@@ -1,17 +1,25 @@
-// /v3/processes and an app's processes (read only: processes appear when a droplet is assigned).
+// /v3/processes and an app's processes, with their stats and sidecars (read only: processes appear when a droplet is assigned).
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { getReadableApp } from '../../../fetchers/apps.js';
-import { getReadableProcess, listAppProcesses, listProcesses, processCommand, type ProcessWithRefs } from '../../../fetchers/processes.js';
+import {
+  getReadableAppProcess,
+  getReadableProcess,
+  listAppProcesses,
+  listProcesses,
+  processCommand,
+  type ProcessWithRefs,
+} from '../../../fetchers/processes.js';
 import type { SecretsView } from '../presenters/droplet.js';
 import { presentProcess } from '../presenters/process.js';
+import { presentProcessStats } from '../presenters/process-stats.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
-import { GuidParams } from '../schemas.js';
-import { appProcessListSpec, processListSpec } from '../messages/list-specs.js';
+import { AppProcessParams, GuidParams } from '../schemas.js';
+import { appProcessListSpec, processListSpec, sidecarListSpec } from '../messages/list-specs.js';
 
 export function processRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
@@ -40,12 +48,37 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
     return presentList(`${baseUrl(ctx, request)}/v3/processes`, query, page.total, await present(request, page.rows, 'list'));
   });
 
+  /** One process, its command shown to those who may read the space's secrets. */
+  async function presentOne(request: FastifyRequest, process: ProcessWithRefs) {
+    const where = { spaceId: process.space_id, organizationId: process.organization_id };
+    return (await present(request, [process], actorOf(request).canReadSecrets(where) ? 'show' : 'hide'))[0];
+  }
+
   app.get('/v3/processes/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params;
-    const actor = actorOf(request);
-    const process = await getReadableProcess(db, actor, guid);
-    const secrets = actor.canReadSecrets({ spaceId: process.space_id, organizationId: process.organization_id }) ? 'show' : 'hide';
-    return (await present(request, [process], secrets))[0];
+    return presentOne(request, await getReadableProcess(db, actorOf(request), request.params.guid));
+  });
+
+  app.get('/v3/apps/:guid/processes/:type', { schema: { params: AppProcessParams } }, async (request) => {
+    const { guid, type } = request.params;
+    return presentOne(request, await getReadableAppProcess(db, actorOf(request), guid, type));
+  });
+
+  // CF lets every reader of the space see the stats; they hold no secrets.
+  app.get('/v3/processes/:guid/stats', { schema: { params: GuidParams } }, async (request) => {
+    return presentProcessStats(await getReadableProcess(db, actorOf(request), request.params.guid));
+  });
+
+  app.get('/v3/apps/:guid/processes/:type/stats', { schema: { params: AppProcessParams } }, async (request) => {
+    const { guid, type } = request.params;
+    return presentProcessStats(await getReadableAppProcess(db, actorOf(request), guid, type));
+  });
+
+  // taskd runs no sidecars: CF's empty list, after CF's checks of the query and the process.
+  // Its links carry paging and ordering only, as CF's do (it gives its list presenter no filters).
+  app.get('/v3/processes/:guid/sidecars', { schema: { params: GuidParams } }, async (request) => {
+    const query = parseListQuery(request.query as RawQuery, sidecarListSpec);
+    const process = await getReadableProcess(db, actorOf(request), request.params.guid);
+    return presentList(`${baseUrl(ctx, request)}/v3/processes/${process.guid}/sidecars`, { ...query, echo: [] }, 0, []);
   });
 
   app.get('/v3/apps/:guid/processes', { schema: { params: GuidParams } }, async (request) => {
