@@ -74,6 +74,41 @@ describeCfEachStore('the cf CLI: session, target and tasks', (s) => {
     assert.ok(spaces.lines.includes(s.space.name), spaces.stdout);
   });
 
+  test("cf apps lists the space's apps, cf app shows one and its processes", async () => {
+    const { app } = await appWithCurrentDroplet(s.server, s.space.guid, { web: 'serve', task: 'echo from the droplet' });
+    const home = s.home();
+    const apps = await s.ok(home, ['apps']);
+    assert.deepEqual(row(apps.lines, 'name'), ['name', 'requested state', 'processes', 'routes']);
+    const listed = row(apps.lines, app.name);
+    assert.equal(listed?.[1], 'stopped', apps.stdout);
+    assert.match(listed?.[2] ?? '', /web:0\/1/, apps.stdout);
+    const shown = await s.ok(home, ['app', app.name]);
+    assert.ok(shown.lines.includes(`name:              ${app.name}`), shown.stdout);
+    assert.ok(shown.lines.includes('requested state:   stopped'), shown.stdout);
+    assert.ok(shown.lines.includes('type:           web'), shown.stdout);
+    assert.ok(shown.lines.includes('instances:      0/1'), shown.stdout);
+  });
+
+  test("cf env shows the app's own variables and what taskd provides", async () => {
+    const { app } = await appWithCurrentDroplet(s.server, s.space.guid);
+    const set = await s.server.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { GREETING: 'hello' } });
+    assert.equal(set.status, 200, set.text);
+    const env = await s.ok(s.home(), ['env', app.name]);
+    assert.ok(env.lines.includes('User-Provided:'), env.stdout);
+    assert.ok(env.lines.includes('GREETING: hello'), env.stdout);
+    assert.ok(env.lines.includes('VCAP_SERVICES: {}'), env.stdout);
+    assert.ok(env.lines.includes(`  "application_name": "${app.name}",`), env.stdout);
+  });
+
+  test("cf run-task --process runs the process's command from the droplet", async () => {
+    const { app } = await appWithCurrentDroplet(s.server, s.space.guid, { web: 'serve', migrate: 'echo migrating' });
+    const run = await s.ok(s.home(), ['run-task', app.name, '--process', 'migrate']);
+    assert.ok(run.lines.includes('Task has been submitted successfully for execution.'), run.stdout);
+    const task = await taskBySequence(s, app.guid, 1);
+    assert.equal(task.command, 'echo migrating');
+    assert.equal((await waitForTask(s.server, task.guid)).state, 'SUCCEEDED');
+  });
+
   test("cf droplets lists an app's droplets", async () => {
     const { app, droplet } = await appWithCurrentDroplet(s.server, s.space.guid);
     const droplets = await s.ok(s.home(), ['droplets', app.name]);
