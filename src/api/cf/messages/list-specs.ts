@@ -35,9 +35,11 @@ export const roleListSpec: ListSpec = {
 
 // GET /v3/apps
 export const appListSpec: ListSpec = {
-  allowed: [...PAGED, 'guids', 'names', 'space_guids', 'organization_guids', 'stacks', 'lifecycle_type', 'label_selector'],
+  allowed: [...PAGED, 'guids', 'names', 'space_guids', 'organization_guids', 'stacks', 'include', 'lifecycle_type', 'label_selector'],
   orderable: ['created_at', 'updated_at', 'name', 'state'],
 };
+/** An app's `include` (list and show). */
+export const APP_INCLUDES = ['space', 'org', 'space.organization'] as const;
 
 // GET /v3/droplets and /v3/apps/:guid/droplets
 const DROPLETS_ALLOWED = [

@@ -16,7 +16,9 @@ import { presentAppEnvironment } from '../presenters/app-environment.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
-import { appListSpec } from '../messages/list-specs.js';
+import { APP_INCLUDES, appListSpec } from '../messages/list-specs.js';
+import { listIncludes, parseShowInclude } from '../messages/include.js';
+import { includedSpacesAndOrgs } from '../app-included.js';
 
 export function appRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
@@ -42,15 +44,32 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
     return reply.status(201).send(await presentOne(request, created));
   });
 
+  /** CC's space and organization decorators for apps: `space`, `org`, or both with `space.organization`. */
+  async function withIncluded<T extends object>(request: FastifyRequest, body: T, apps: Pick<AppRow, 'space_id'>[], include: string[]) {
+    const included = await includedSpacesAndOrgs(
+      db,
+      baseUrl(ctx, request),
+      apps.map((a) => a.space_id),
+      {
+        spaces: include.includes('space') || include.includes('space.organization'),
+        organizations: include.includes('org') || include.includes('space.organization'),
+      },
+    );
+    return included ? { ...body, included } : body;
+  }
+
   app.get('/v3/apps', async (request) => {
     const query = parseListQuery(request.query as RawQuery, appListSpec);
+    const include = listIncludes(query, APP_INCLUDES);
     const page = await listApps(db, actorOf(request), query);
-    return presentList(`${baseUrl(ctx, request)}/v3/apps`, query, page.total, await present(request, page.rows));
+    const list = presentList(`${baseUrl(ctx, request)}/v3/apps`, query, page.total, await present(request, page.rows));
+    return withIncluded(request, list, page.rows, include);
   });
 
   app.get('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request) => {
-    const { guid } = request.params;
-    return presentOne(request, await getReadableApp(db, actorOf(request), guid));
+    const include = parseShowInclude(request.query as RawQuery, APP_INCLUDES);
+    const found = await getReadableApp(db, actorOf(request), request.params.guid);
+    return withIncluded(request, (await presentOne(request, found))!, [found.app], include);
   });
 
   app.patch('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request) => {
