@@ -27,6 +27,13 @@ const isPublic = (route: RouteOptions) => (route.config as { public?: boolean } 
 
 const DIALECTS: Dialect[] = [
   {
+    tag: 'Log Cache',
+    description: "Cloud Foundry log cache's read API, as the cf CLI uses it for `cf logs`: an app's task output as loggregator envelopes.",
+    // Before vSphere's /api: the first dialect whose prefix a URL has is its own.
+    prefixes: ['/api/v1'],
+    security: (route) => (isPublic(route) ? [] : [BEARER]),
+  },
+  {
     tag: 'NetApp Astra',
     description: "NetApp Astra Control's read-only core/v1 tasks API; an account is a taskd organization.",
     prefixes: ['/accounts'],
@@ -83,7 +90,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: packageVersion(),
         description:
           "taskd runs one-off tasks against an app's uploaded code and speaks four task APIs over one engine: " +
-          'Cloud Foundry v3, NetApp Astra Control, vSphere Automation CIS tasks and Dbvisit StandbyMP. ' +
+          'Cloud Foundry v3, NetApp Astra Control, vSphere Automation CIS tasks and Dbvisit StandbyMP; ' +
+          "and CF log cache's read API for task output. " +
           `Operations marked x-taskd-extension are taskd's own additions to an API.`,
       },
       tags: [CLOUD_FOUNDRY, ...DIALECTS].map(({ tag, description }) => ({ name: tag, description })),

@@ -10,6 +10,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { astraPlugin } from './astra/plugin.js';
 import { vsphereApiPlugin, vsphereRestPlugin } from './vsphere/plugin.js';
 import { dbvisitPlugin } from './dbvisit/plugin.js';
+import { logCachePlugin } from './logcache/plugin.js';
 import { metricsRoutes, observeHttpRequests } from './metrics.js';
 import { healthRoutes } from './health.js';
 import { registerOpenApi } from './openapi.js';
@@ -72,6 +73,8 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   await app.register(astraPlugin, { ctx, prefix: '/accounts' });
   await app.register(vsphereRestPlugin, { ctx, prefix: '/rest' });
   await app.register(vsphereApiPlugin, { ctx, prefix: '/api' });
+  // Log cache's HTTP API lives under /api/v1, beside vSphere's /api paths (none of which is /api/v1).
+  await app.register(logCachePlugin, { ctx, prefix: '/api/v1' });
   await app.register(dbvisitPlugin, { ctx, prefix: '/task' });
   return app;
 }

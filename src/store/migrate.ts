@@ -16,6 +16,7 @@ import { signingKeys } from './migrations/009_signing_keys.js';
 import { outputBudgets } from './migrations/012_output_budgets.js';
 import { dropletBudgets } from './migrations/013_droplet_budgets.js';
 import { vsphereSessionLimits } from './migrations/014_vsphere_session_limits.js';
+import { logCacheReads } from './migrations/015_log_cache_reads.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -34,6 +35,7 @@ const migrations: Record<string, MigrationFactory> = {
   '012_output_budgets': outputBudgets,
   '013_droplet_budgets': dropletBudgets,
   '014_vsphere_session_limits': vsphereSessionLimits,
+  '015_log_cache_reads': logCacheReads,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -10,6 +10,7 @@ const CF = 'Cloud Foundry v3';
 const ASTRA = 'NetApp Astra';
 const VSPHERE = 'vSphere Automation';
 const DBVISIT = 'Dbvisit StandbyMP';
+const LOG_CACHE = 'Log Cache';
 
 /** The endpoints the specs name (cf-v3-tasks.md §1, §11; dialects.md §1.1, §2.1, §3.1, §5). */
 const SPEC_ENDPOINTS: [method: string, path: string, tag: string][] = [
@@ -40,6 +41,8 @@ const SPEC_ENDPOINTS: [method: string, path: string, tag: string][] = [
   ['post', '/task/list', DBVISIT],
   ['post', '/task/show', DBVISIT],
   ['post', '/task/dismiss', DBVISIT],
+  ['get', '/api/v1/info', LOG_CACHE],
+  ['get', '/api/v1/read/{source_id}', LOG_CACHE],
 ];
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -72,13 +75,13 @@ describe('OpenAPI document and docs page', () => {
     assert.ok(result.valid, `not valid OpenAPI: ${JSON.stringify(result.errors, null, 2)}`);
   });
 
-  test('the document names taskd, its version, and the four APIs', () => {
+  test('the document names taskd, its version, the four APIs and log cache', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     assert.equal(doc.info.title, 'taskd');
     assert.equal(doc.info.version, pkg.version);
     assert.deepEqual(
       doc.tags.map((t: any) => t.name),
-      [CF, ASTRA, VSPHERE, DBVISIT],
+      [CF, LOG_CACHE, ASTRA, VSPHERE, DBVISIT],
     );
     for (const tag of doc.tags) assert.ok(tag.description.length > 20, `tag ${tag.name} explains its dialect`);
   });
@@ -91,7 +94,15 @@ describe('OpenAPI document and docs page', () => {
 
   test('each operation sits in exactly one dialect group, the one its URL belongs to', () => {
     const expected = (path: string) =>
-      path.startsWith('/accounts/') ? ASTRA : /^\/(rest|api)\//.test(path) ? VSPHERE : path.startsWith('/task/') ? DBVISIT : CF;
+      path.startsWith('/accounts/')
+        ? ASTRA
+        : path.startsWith('/api/v1/')
+          ? LOG_CACHE
+          : /^\/(rest|api)\//.test(path)
+            ? VSPHERE
+            : path.startsWith('/task/')
+              ? DBVISIT
+              : CF;
     for (const { method, path, op } of operations(doc)) assert.deepEqual(op.tags, [expected(path)], `${method} ${path}`);
   });
 
@@ -146,6 +157,8 @@ describe('OpenAPI document and docs page', () => {
     assert.deepEqual(doc.paths['/v3/tasks'].get.security, [{ bearerToken: [] }]);
     assert.deepEqual(doc.paths['/oauth/token'].post.security, []);
     assert.deepEqual(doc.paths['/api/session'].post.security, [{ basicPassword: [] }]);
+    assert.deepEqual(doc.paths['/api/v1/read/{source_id}'].get.security, [{ bearerToken: [] }]);
+    assert.deepEqual(doc.paths['/api/v1/info'].get.security, []);
     assert.deepEqual(doc.paths['/api/cis/tasks/{task}'].get.security, [{ vsphereSession: [] }]);
   });
 

@@ -12,7 +12,9 @@ describeEachStore('root', (h) => {
     assert.match(links.cloud_controller_v3.meta.version, /^3\.\d+\.\d+$/);
     assert.deepEqual(links.uaa, { href: 'https://api.example.org' });
     assert.deepEqual(links.login, { href: 'https://api.example.org' });
-    for (const absent of ['cloud_controller_v2', 'credhub', 'routing', 'log_cache', 'app_ssh']) assert.equal(links[absent], null, absent);
+    // Log cache is taskd itself (api/logcache): `cf logs` reads task output there.
+    assert.deepEqual(links.log_cache, { href: 'https://api.example.org' });
+    for (const absent of ['cloud_controller_v2', 'credhub', 'routing', 'app_ssh']) assert.equal(links[absent], null, absent);
   });
 
   test('the uaa link leads to a working token endpoint', async () => {

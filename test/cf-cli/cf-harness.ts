@@ -6,7 +6,8 @@
 // The binary: TASKD_CF_CLI, else ../shared/tools/cf-cli-7.3.0/cf beside the clone (where this
 // workplace keeps it), else `cf` on the PATH; without one the suites skip, saying so.
 import { after, before, describe } from 'node:test';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,10 +88,7 @@ export class CfSuite {
    * CLI's own checks for updates and its colours are off, as in a script.
    */
   cf(home: string, args: string[], env: Record<string, string> = {}): Promise<CfResult> {
-    const child = spawn(CF_CLI!, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CF_HOME: home, CF_COLOR: 'false', LANG: 'en_US.UTF-8', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = this.start(home, args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -108,6 +106,14 @@ export class CfSuite {
           .filter((l) => l !== '');
         resolve({ status, stdout, stderr, lines });
       });
+    });
+  }
+
+  /** Starts `cf ARGS` in `home` and leaves it running (for commands that do not end, such as `cf logs`); the caller ends it. */
+  start(home: string, args: string[], env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
+    return spawn(CF_CLI!, args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CF_HOME: home, CF_COLOR: 'false', LANG: 'en_US.UTF-8', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
   }
 

@@ -43,7 +43,8 @@ export function rootRoutes(app: TypedApp, ctx: AppContext) {
         credhub: null,
         routing: null,
         logging: null,
-        log_cache: null,
+        // taskd answers log cache's read API itself (api/logcache), under /api/v1.
+        log_cache: { href: base },
         log_stream: null,
         app_ssh: null,
       },
