@@ -2,7 +2,7 @@
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
 import { ApiError, unprocessable } from '../../../core/errors.js';
-import { parseListQuery, splitList, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
+import { parseListQuery, type CfListQuery as ListQuery, type RawQuery } from '../messages/list-query.js';
 import { getReadableRole, listRoles, loadRoleIncluded, ROLE_INCLUDES, type RoleInclude, type RoleView } from '../../../fetchers/roles.js';
 import { createRole, deleteRole } from '../../../actions/roles.js';
 import { completedJob } from '../../../actions/jobs.js';
@@ -15,38 +15,35 @@ import { presentUsers } from './users.js';
 import { presentOrganizations } from './organizations.js';
 import { presentSpaces } from './spaces.js';
 import { roleListSpec } from '../messages/list-specs.js';
-import { includeErrors } from '../messages/include.js';
+import { listIncludes, parseShowInclude } from '../messages/include.js';
 
 /**
  * CF's roles controller answers every invalid list or show query with 422 UnprocessableEntity
  * (not the 400 BadQueryParameter other lists use), with the bare validation messages.
  */
 function parseRoleQuery(raw: RawQuery): ListQuery {
-  let query: ListQuery;
-  try {
-    query = parseListQuery(raw, roleListSpec);
-  } catch (err) {
-    if (err instanceof ApiError && err.errorName === 'BadQueryParameter') throw unprocessable(String(err.args[0]));
-    throw err;
-  }
-  const errors = includeErrors(query.lists.include ?? [], ROLE_INCLUDES);
-  if (errors.length) throw unprocessable(errors.join(', '));
+  const query = asUnprocessable(() => {
+    const parsed = parseListQuery(raw, roleListSpec);
+    listIncludes(parsed, ROLE_INCLUDES);
+    return parsed;
+  });
   // CF lists roles oldest first and says so in its links.
   query.orderBy ??= { column: 'created_at', direction: 'asc' };
   return query;
 }
 
 function parseShowQuery(raw: RawQuery): RoleInclude[] {
-  const keys = Object.keys(raw);
-  const unknown = keys.filter((k) => k !== 'include');
-  if (unknown.length)
-    throw unprocessable(`Unknown query parameter(s): ${unknown.map((k) => `'${k}'`).join(', ')}. Valid parameters are: 'include'`);
-  const value = raw.include;
-  if (value === undefined) return [];
-  const values = splitList(Array.isArray(value) ? (value[value.length - 1] ?? '') : value);
-  const errors = includeErrors(values, ROLE_INCLUDES);
-  if (errors.length) throw unprocessable(errors.join(', '));
-  return values as RoleInclude[];
+  return asUnprocessable(() => parseShowInclude(raw, ROLE_INCLUDES)) as RoleInclude[];
+}
+
+/** The roles controller's 422 for what other controllers answer 400 BadQueryParameter. */
+function asUnprocessable<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ApiError && err.errorName === 'BadQueryParameter') throw unprocessable(String(err.args[0]));
+    throw err;
+  }
 }
 
 export function roleRoutes(app: TypedApp, ctx: AppContext) {
