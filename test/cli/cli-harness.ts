@@ -34,10 +34,7 @@ export class CliHarness {
   hooks(): this {
     before(async () => {
       await this.server.start();
-      await this.server.taskd.app.listen({ host: '127.0.0.1', port: 0 });
-      const address = this.server.taskd.app.server.address();
-      if (!address || typeof address === 'string') throw new Error('taskd is not listening on a port');
-      this.url = `http://127.0.0.1:${address.port}`;
+      this.url = await this.server.listen();
       this.home = mkdtempSync(path.join(tmpdir(), 'taskd-cli-home-'));
     });
     after(async () => {

@@ -106,6 +106,14 @@ export class Harness {
     this.admin = await this.loggedIn('admin');
   }
 
+  /** Listens on a free loopback port, for clients in processes of their own; answers its URL. */
+  async listen(): Promise<string> {
+    await this.taskd.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = this.taskd.app.server.address();
+    if (!address || typeof address === 'string') throw new Error('taskd is not listening on a port');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
   async stop(): Promise<void> {
     await this.taskd?.close();
     if (this.pgSchema) await withSchemaSetupLock((c) => c.query(`drop schema ${this.pgSchema} cascade`));
