@@ -53,6 +53,11 @@ export class Permissions {
     this.scopes = new Set(scopes);
   }
 
+  /** Whether the token carries this scope (what UAA's own endpoints check). */
+  hasScope(scope: string): boolean {
+    return this.scopes.has(scope);
+  }
+
   get isAdmin(): boolean {
     return this.scopes.has(SCOPE_ADMIN);
   }

@@ -34,6 +34,11 @@ function visible(db: Kysely<Database>, actor: Permissions) {
   return qb;
 }
 
+/** The caller's own user row (a token names a user that may since have been deleted). */
+export function findOwnUser(db: Kysely<Database>, actor: Permissions): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('guid', '=', actor.userGuid).executeTakeFirst();
+}
+
 export function listUsers(db: Kysely<Database>, actor: Permissions, query: ListQuery): Promise<Page<UserRow>> {
   return fetchPage<UserRow>(applyListFilters(visible(db, actor), query, table), query, 'users');
 }

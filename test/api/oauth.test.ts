@@ -44,7 +44,7 @@ describeEachStore('oauth', (h) => {
     assert.deepEqual(Object.keys(res.body).sort(), ['access_token', 'expires_in', 'jti', 'refresh_token', 'scope', 'token_type']);
     assert.equal(res.body.token_type, 'bearer');
     assert.equal(res.body.expires_in, h.config.accessTokenSeconds);
-    assert.equal(res.body.scope, 'cloud_controller.read cloud_controller.write');
+    assert.equal(res.body.scope, 'openid cloud_controller.read cloud_controller.write');
     assert.equal(res.headers['cache-control'], 'no-store');
     assert.equal(res.body.access_token.split('.').length, 3, 'a JWT');
     const orgs = await h.get('/v3/organizations', res.body.access_token);
@@ -66,8 +66,8 @@ describeEachStore('oauth', (h) => {
     assert.equal(access.azp, 'cf');
     assert.equal(access.zid, 'uaa');
     assert.equal(access.grant_type, 'password');
-    assert.deepEqual(access.scope, ['cloud_controller.read', 'cloud_controller.write']);
-    assert.deepEqual(access.aud, ['cloud_controller', 'cf']);
+    assert.deepEqual(access.scope, ['openid', 'cloud_controller.read', 'cloud_controller.write']);
+    assert.deepEqual(access.aud, ['openid', 'cloud_controller', 'cf']);
     assert.equal(decodeJwt(first.body.refresh_token).grant_type, 'password');
     const refreshed = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
     assert.equal(refreshed.status, 200, refreshed.text);
@@ -80,8 +80,8 @@ describeEachStore('oauth', (h) => {
   test("the admin's token carries the admin scope and it works as one", async () => {
     const res = await tokenRequest(h, { grant_type: 'password', username: 'admin', password: h.adminPassword });
     assert.equal(res.status, 200);
-    assert.equal(res.body.scope, 'cloud_controller.read cloud_controller.write cloud_controller.admin');
-    assert.deepEqual(decodeJwt(res.body.access_token).aud, ['cloud_controller', 'cf']);
+    assert.equal(res.body.scope, 'openid cloud_controller.read cloud_controller.write cloud_controller.admin');
+    assert.deepEqual(decodeJwt(res.body.access_token).aud, ['openid', 'cloud_controller', 'cf']);
     assert.equal((await h.post('/v3/organizations', { name: h.unique('o') }, res.body.access_token)).status, 201);
   });
 
@@ -154,7 +154,7 @@ describeEachStore('oauth', (h) => {
     assert.equal(refreshed.status, 200, refreshed.text);
     assert.notEqual(refreshed.body.access_token, first.body.access_token);
     assert.notEqual(refreshed.body.jti, first.body.jti);
-    assert.equal(refreshed.body.scope, 'cloud_controller.read cloud_controller.write');
+    assert.equal(refreshed.body.scope, 'openid cloud_controller.read cloud_controller.write');
     const me = await h.get(`/v3/users/${u.guid}`, refreshed.body.access_token);
     assert.equal(me.status, 200);
     assert.equal(me.body.username, u.username);
@@ -166,7 +166,7 @@ describeEachStore('oauth', (h) => {
     const first = { body: await h.loginPair(u.username) };
     await h.db.updateTable('users').set({ scopes: 'cloud_controller.global_auditor' }).where('guid', '=', u.guid).execute();
     const refreshed = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
-    assert.equal(refreshed.body.scope, 'cloud_controller.read cloud_controller.write cloud_controller.global_auditor');
+    assert.equal(refreshed.body.scope, 'openid cloud_controller.read cloud_controller.write cloud_controller.global_auditor');
   });
 
   test('invalid refresh tokens: garbage, an access token, an expired one', async () => {

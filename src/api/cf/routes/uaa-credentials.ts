@@ -2,6 +2,7 @@
 //   PUT    /Users/{userId}/password        {"oldPassword","password"} -> 200 {"status":"ok","message":"password updated"}
 //   DELETE /oauth/token/revoke/{tokenId}   revokes one login (own, or any for an admin) -> 200
 //   GET    /oauth/token/revoke/user/{id}   revokes every token of a user (self or admin) -> 200
+//   GET    /userinfo                       the token's user, as OpenID Connect's userinfo (scope openid)
 // Refusals in UAA's {error, error_description} shape, also those of the token check before.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -20,6 +21,9 @@ import { toApiError } from '../errors.js';
 import { storageFullError } from '../../storage-full.js';
 import { logUnexpectedError } from '../../unexpected-error.js';
 import { credentialsOf } from './oauth.js';
+import { SCOPE_OPENID } from '../../../auth/scopes.js';
+import { findOwnUser } from '../../../fetchers/users.js';
+import { presentUserInfo } from '../presenters/user-info.js';
 
 /** UAA's status and error code for each refusal of the credential actions. */
 const REFUSALS: Record<CredentialRefusalReason, [number, string]> = {
@@ -89,5 +93,13 @@ export function uaaCredentialRoutes(app: TypedApp, ctx: AppContext) {
       return reply.status(200).send();
     },
   );
+
+  app.get('/userinfo', { errorHandler: uaaErrorHandler }, async (request, reply) => {
+    const actor = actorOf(request);
+    if (!actor.hasScope(SCOPE_OPENID)) return uaaError(reply, 403, 'insufficient_scope', 'Insufficient scope for this resource');
+    const user = await findOwnUser(ctx.store.db, actor);
+    if (!user) return uaaError(reply, 401, 'invalid_token', 'The token is invalid, expired or revoked');
+    return reply.header('cache-control', 'no-store').send(presentUserInfo(user));
+  });
   /* eslint-enable @typescript-eslint/no-misused-promises */
 }
