@@ -15,6 +15,7 @@ export const TOKEN_CHECKED = [
   'CF: CF-InvalidAuthToken, code 1000, "Invalid Auth Token" (CF-NotAuthenticated, code 10002, with none)',
   'Astra: problem+json 4 "Invalid bearer token" (3 "Missing bearer token" with none)',
   'vSphere: unauthenticated, in the /rest or /api envelope; Dbvisit: {successful:false,error} with a WWW-Authenticate header',
+  'log cache: {code: 16 (UNAUTHENTICATED), message, details}',
 ];
 
 /** What is wrong with the answer to a bad credential, or undefined when it is the right 401. */
@@ -48,6 +49,8 @@ export function refusalProblem(api: ApiName, target: string, bad: BadCredential,
     }
     case 'dbvisit':
       return res.headers['www-authenticate'] ? undefined : 'no WWW-Authenticate header';
+    case 'logcache':
+      return body.code === 16 ? undefined : `code ${JSON.stringify(body.code)}, not 16 (UNAUTHENTICATED)`;
   }
 }
 

@@ -41,6 +41,12 @@ function vsphereProblem(body: Json, wire: 'rest' | 'api'): string | undefined {
   return undefined;
 }
 
+/** Log cache's gateway errors: a gRPC status as JSON. */
+function logCacheProblem(body: Json): string | undefined {
+  if (typeof body.code !== 'number' || !isString(body.message) || !Array.isArray(body.details)) return 'no code, message and details';
+  return undefined;
+}
+
 function dbvisitProblem(body: Json): string | undefined {
   if (body.successful !== false) return 'successful is not false';
   if (!isObject(body.error) || !isString(body.error.message)) return 'no error.message';
@@ -55,6 +61,8 @@ export function envelopeProblem(target: string, res: RawResponse): string | unde
   if (/\n\s+at .+\(.*:\d+:\d+\)/.test(text) || /node_modules|\/src\/.*\.ts/.test(text)) return 'a stack trace or source path';
   const type = (res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const api = apiOf(target);
+  // Log cache's auth proxy answers a source the caller may not read with a bare 404.
+  if (api === 'logcache' && res.status === 404 && text === '') return undefined;
   const wanted = api === 'astra' ? 'application/problem+json' : 'application/json';
   if (type !== wanted) return `content type ${JSON.stringify(type)}, not ${wanted}`;
   let body: unknown;
@@ -76,5 +84,7 @@ export function envelopeProblem(target: string, res: RawResponse): string | unde
       return vsphereProblem(body, target.startsWith('/rest') ? 'rest' : 'api');
     case 'dbvisit':
       return dbvisitProblem(body);
+    case 'logcache':
+      return logCacheProblem(body);
   }
 }

@@ -1,9 +1,9 @@
 // The routes to attack, read from taskd's own OpenAPI document (GET /openapi.json): each
 // operation's method, path template, declared parameters and body, which API it belongs to and
 // which credentials it takes.
-export type ApiName = 'cf' | 'astra' | 'vsphere' | 'dbvisit';
+export type ApiName = 'cf' | 'astra' | 'vsphere' | 'dbvisit' | 'logcache';
 
-export const API_NAMES: readonly ApiName[] = ['cf', 'astra', 'vsphere', 'dbvisit'];
+export const API_NAMES: readonly ApiName[] = ['cf', 'astra', 'vsphere', 'dbvisit', 'logcache'];
 
 export type Credential = 'bearer' | 'basic' | 'vsphereSession';
 
@@ -23,11 +23,14 @@ export interface Route {
 const SCHEME_CREDENTIAL: Record<string, Credential> = { bearerToken: 'bearer', basicPassword: 'basic', vsphereSession: 'vsphereSession' };
 
 /** UAA's endpoints, served beside CF's: they answer in UAA's {error, error_description}. */
-export const isUaaPath = (path: string): boolean => path.startsWith('/oauth/') || path.startsWith('/Users/');
+export const isUaaPath = (path: string): boolean =>
+  path.startsWith('/oauth/') || path.startsWith('/Users/') || path === '/userinfo' || path.startsWith('/userinfo?');
 
 export function apiOf(path: string): ApiName {
   const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
   if (under('/accounts')) return 'astra';
+  // Log cache's read API sits under vSphere's /api, in a version vSphere has no path for.
+  if (under('/api/v1')) return 'logcache';
   if (under('/rest') || under('/api')) return 'vsphere';
   if (under('/task')) return 'dbvisit';
   return 'cf';

@@ -12,6 +12,7 @@ import { AstraProblem, PROBLEM_MEDIA_TYPE, problemBody } from './astra/problems.
 import { invalidArgument } from './vsphere/errors.js';
 import { apiWire, messageOf, restWire } from './vsphere/wire.js';
 import { dbvisitErrorBody } from './dbvisit/errors.js';
+import { logCacheErrorBody } from './logcache/errors.js';
 import { dialectOfPath } from './framework-errors.js';
 
 /** The path of the request line in the bytes being parsed when the parser gave up, if they start with one. */
@@ -29,6 +30,8 @@ function answerFor(path: string, status: number, detail: string): { type: string
       return { type: json, body: restWire.errorBody('invalid_argument', [messageOf(invalidArgument(detail))]) };
     case 'vsphere-api':
       return { type: json, body: apiWire.errorBody('invalid_argument', [messageOf(invalidArgument(detail))]) };
+    case 'logcache':
+      return { type: json, body: logCacheErrorBody(status, detail) };
     case 'dbvisit':
       return { type: json, body: dbvisitErrorBody(`the request is invalid: ${detail}`) };
     case 'oauth':

@@ -6,16 +6,19 @@ import { ApiError } from '../core/errors.js';
 import { astraErrorHandler } from './astra/plugin.js';
 import { cfErrorHandler } from './cf/errors.js';
 import { dbvisitErrorHandler } from './dbvisit/errors.js';
+import { logCacheErrorHandler } from './logcache/errors.js';
 import { vsphereErrorHandler } from './vsphere/plugin.js';
 import { apiWire, restWire } from './vsphere/wire.js';
 
 type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => unknown;
 
-export type PathOwner = 'cf' | 'oauth' | 'astra' | 'vsphere-rest' | 'vsphere-api' | 'dbvisit';
+export type PathOwner = 'cf' | 'oauth' | 'astra' | 'vsphere-rest' | 'vsphere-api' | 'logcache' | 'dbvisit';
 
 const DIALECT_PREFIXES: [string, PathOwner][] = [
   ['/accounts', 'astra'],
   ['/rest', 'vsphere-rest'],
+  // Log cache's version prefix, before vSphere's /api which holds it.
+  ['/api/v1', 'logcache'],
   ['/api', 'vsphere-api'],
   ['/task', 'dbvisit'],
   ['/oauth', 'oauth'],
@@ -31,6 +34,7 @@ const HANDLERS: Record<PathOwner, ErrorHandler> = {
   astra: astraErrorHandler,
   'vsphere-rest': vsphereErrorHandler(restWire),
   'vsphere-api': vsphereErrorHandler(apiWire),
+  logcache: logCacheErrorHandler,
   dbvisit: dbvisitErrorHandler,
   // The token endpoint's own handler is the route's; before any route, CF's envelope.
   oauth: cfErrorHandler,
