@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
-import { currentSigningKey, type CurrentSigningKey } from '../support/signing-key.js';
+import { currentSigningKey, signedAccessToken, type CurrentSigningKey } from '../support/signing-key.js';
 
 const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
 
@@ -218,18 +218,7 @@ describeEachStore('oauth', (h) => {
 
   test('a token without cloud_controller.write may read but not write', async () => {
     const key = await signingKey(h);
-    const readOnly = await new SignJWT({
-      user_id: h.admin.guid,
-      user_name: 'admin',
-      scope: ['cloud_controller.read'],
-      client_id: 'cf',
-      token_use: 'access',
-    })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-      .setIssuer('taskd')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key.privateKey);
+    const readOnly = await signedAccessToken(key, { user_id: h.admin.guid, user_name: 'admin', scope: ['cloud_controller.read'] });
     assert.equal((await h.get('/v3/organizations', readOnly)).status, 200);
     cfError(await h.post('/v3/organizations', { name: h.unique('o') }, readOnly), 403, 'CF-NotAuthorized', 10003);
   });

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cfError, describeEachStore } from '../support/harness.js';
+import { emptyCfList } from '../support/cf-lists.js';
 import { ROLES, sharedRoleMatrix } from '../support/role-matrix.js';
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
 
@@ -22,17 +23,7 @@ describeEachStore('process sidecars', (h) => {
     const res = await h.get(`/v3/processes/${app.guid}/sidecars`);
     assert.equal(res.status, 200, res.text);
     const url = `https://api.example.org/v3/processes/${app.guid}/sidecars`;
-    assert.deepEqual(res.body, {
-      pagination: {
-        total_results: 0,
-        total_pages: 1,
-        first: { href: `${url}?page=1&per_page=50` },
-        last: { href: `${url}?page=1&per_page=50` },
-        next: null,
-        previous: null,
-      },
-      resources: [],
-    });
+    assert.deepEqual(res.body, emptyCfList(url));
   });
 
   test('links keep paging and ordering but, as in CF, not the filters', async () => {

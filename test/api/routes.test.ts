@@ -3,24 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cfError, describeEachStore } from '../support/harness.js';
-
-const EMPTY_PAGE = (url: string) => ({
-  pagination: {
-    total_results: 0,
-    total_pages: 1,
-    first: { href: `${url}?page=1&per_page=50` },
-    last: { href: `${url}?page=1&per_page=50` },
-    next: null,
-    previous: null,
-  },
-  resources: [],
-});
+import { emptyCfList } from '../support/cf-lists.js';
 
 describeEachStore('routes', (h) => {
   test('GET /v3/routes answers an empty list, for any reader', async () => {
     const res = await h.get('/v3/routes');
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body, EMPTY_PAGE('https://api.example.org/v3/routes'));
+    assert.deepEqual(res.body, emptyCfList('https://api.example.org/v3/routes'));
     const user = await h.user();
     assert.deepEqual((await h.get('/v3/routes', user.token)).body.resources, []);
   });
@@ -54,7 +43,7 @@ describeEachStore('routes', (h) => {
     const app = await h.app(space.guid);
     const res = await h.get(`/v3/apps/${app.guid}/routes`);
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body, EMPTY_PAGE(`https://api.example.org/v3/apps/${app.guid}/routes`));
+    assert.deepEqual(res.body, emptyCfList(`https://api.example.org/v3/apps/${app.guid}/routes`));
     const stranger = await h.user();
     cfError(await h.get(`/v3/apps/${app.guid}/routes`, stranger.token), 404, 'CF-ResourceNotFound', 10010, 'App not found');
     cfError(await h.get('/v3/apps/no-such-app/routes'), 404, 'CF-ResourceNotFound', 10010, 'App not found');

@@ -1,10 +1,8 @@
 // GET /userinfo: the token's user as UAA's userinfo endpoint answers, for tokens with scope openid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT } from 'jose';
-import { randomUUID } from 'node:crypto';
 import { describeEachStore } from '../support/harness.js';
-import { currentSigningKey } from '../support/signing-key.js';
+import { currentSigningKey, signedAccessToken } from '../support/signing-key.js';
 
 describeEachStore('GET /userinfo', (h) => {
   test("a user's token gets the user, in UAA's fields", async () => {
@@ -35,20 +33,7 @@ describeEachStore('GET /userinfo', (h) => {
     assert.equal(bad.body.error, 'invalid_token');
     // A token from before tokens carried openid: still the user's, but not for userinfo.
     const key = await currentSigningKey(h.db, h.config.dataDir);
-    const older = await new SignJWT({
-      user_id: h.admin.guid,
-      user_name: 'admin',
-      scope: ['cloud_controller.read'],
-      client_id: 'cf',
-      token_use: 'access',
-    })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-      .setSubject(h.admin.guid)
-      .setIssuer('taskd')
-      .setJti(randomUUID())
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(key.privateKey);
+    const older = await signedAccessToken(key, { user_id: h.admin.guid, user_name: 'admin', scope: ['cloud_controller.read'] });
     assert.equal((await h.get('/v3/organizations', older)).status, 200);
     const res = await h.get('/userinfo', older);
     assert.equal(res.status, 403);

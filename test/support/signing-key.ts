@@ -1,6 +1,7 @@
 // The key a harness's taskd signs with now, read the way an attacker with the database and the
 // secret key file would: to craft tokens that differ from taskd's in one way only.
-import { createDecipheriv, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
@@ -27,4 +28,16 @@ export async function currentSigningKey(db: Kysely<Database>, dataDir: string, s
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   const der = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
   return { kid: row.kid, privateKey: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
+}
+
+/** An access token as taskd would sign it, with these claims (scopes, say) in place of a login's. */
+export function signedAccessToken(key: CurrentSigningKey, claims: Record<string, unknown> & { user_id: string }): Promise<string> {
+  return new SignJWT({ client_id: 'cf', token_use: 'access', ...claims })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+    .setSubject(claims.user_id)
+    .setIssuer('taskd')
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key.privateKey);
 }
