@@ -75,6 +75,21 @@ export function quoteName(name: string): string {
   return `'${JSON.stringify(shown).slice(1, -1)}'`;
 }
 
+/**
+ * An entry name's components, with `.` and empty ones dropped; refuses names too long, with a
+ * NUL, absolute or with a `..` component. Shared with the zip converter (zip-bundle.ts), so a
+ * package's names are judged by the same rules as a bundle's.
+ */
+export function entryNameParts(name: string): string[] {
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES)
+    throw new BundleRejected(`entry ${quoteName(name)} has a name longer than ${MAX_NAME_BYTES} bytes`);
+  if (name.includes('\0')) throw new BundleRejected(`entry ${quoteName(name)} has a NUL character in its name`);
+  if (name.startsWith('/')) throw new BundleRejected(`entry ${quoteName(name)} has an absolute path`);
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new BundleRejected(`entry ${quoteName(name)} has a '..' path component`);
+  return parts;
+}
+
 export async function extractBundle(source: string, destination: string, limits: BundleLimits): Promise<ExtractedBundle> {
   await assertGzip(source);
   const root = await realpath(destination);
@@ -155,7 +170,7 @@ class Extraction {
     const { header } = entry;
     this.count();
     const name = header.name;
-    const parts = this.checkName(name);
+    const parts = entryNameParts(name);
     // Unknown type flags arrive as null, whatever the declared type says.
     const type = header.type as Header['type'] | null;
     if (parts.length === 0) {
@@ -202,17 +217,6 @@ class Extraction {
   private addToDisk(bytes: number): void {
     this.diskBytes += bytes;
     if (this.diskBytes > this.limits.maxBytes) throw new BundleTooLarge(this.limits.maxBytes);
-  }
-
-  /** A name's components, with `.` and empty ones dropped; refuses absolute paths and `..`. */
-  private checkName(name: string): string[] {
-    if (Buffer.byteLength(name) > MAX_NAME_BYTES)
-      throw new BundleRejected(`entry ${quoteName(name)} has a name longer than ${MAX_NAME_BYTES} bytes`);
-    if (name.includes('\0')) throw new BundleRejected(`entry ${quoteName(name)} has a NUL character in its name`);
-    if (name.startsWith('/')) throw new BundleRejected(`entry ${quoteName(name)} has an absolute path`);
-    const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.includes('..')) throw new BundleRejected(`entry ${quoteName(name)} has a '..' path component`);
-    return parts;
   }
 
   private abs(rel: string): string {
