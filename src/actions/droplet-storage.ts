@@ -1,5 +1,6 @@
 // The disk an organization's droplets may take (TASKD_ORG_DROPLET_MAX_MB), kept per droplet in
-// `droplets.stored_bytes`. A droplet counts with its expanded tree (what a small gzip bomb really
+// `droplets.stored_bytes`; its packages (the sources `cf push` uploads) count too, in
+// `packages.stored_bytes`. A droplet counts with its expanded tree (what a small gzip bomb really
 // costs) plus its bundle when the database keeps one; an accepted upload counts with its received
 // file until it is expanded. Reservations take the organization's row lock first, so two uploads
 // accepted at once cannot both take the last room.
@@ -53,9 +54,9 @@ async function lockOrganization(trx: Transaction<Database>, organizationId: numb
     .execute();
 }
 
-/** Bytes the organization's droplets take or have reserved, one droplet left out. */
+/** Bytes the organization's droplets and packages take or have reserved, one droplet left out. */
 export async function dropletBytesOfOrganization(db: Db, organizationId: number, except?: number): Promise<number> {
-  const row = await db
+  const droplets = await db
     .selectFrom('droplets')
     .innerJoin('apps', 'apps.id', 'droplets.app_id')
     .innerJoin('spaces', 'spaces.id', 'apps.space_id')
@@ -63,7 +64,31 @@ export async function dropletBytesOfOrganization(db: Db, organizationId: number,
     .where('spaces.organization_id', '=', organizationId)
     .$if(except !== undefined, (qb) => qb.where('droplets.id', '!=', except!))
     .executeTakeFirstOrThrow();
-  return Number(row.bytes);
+  const packages = await db
+    .selectFrom('packages')
+    .innerJoin('apps', 'apps.id', 'packages.app_id')
+    .innerJoin('spaces', 'spaces.id', 'apps.space_id')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>('packages.stored_bytes'), sql<number>`0`).as('bytes'))
+    .where('spaces.organization_id', '=', organizationId)
+    .executeTakeFirstOrThrow();
+  return Number(droplets.bytes) + Number(packages.bytes);
+}
+
+/**
+ * Sets a package's reservation to exactly `bytes` inside the caller's transaction, or throws the
+ * 422 and changes nothing.
+ */
+export async function reserveForPackage(
+  trx: Transaction<Database>,
+  owner: { packageId: number; organizationId: number },
+  bytes: number,
+  limitBytes: number,
+): Promise<void> {
+  await lockOrganization(trx, owner.organizationId);
+  const own = await trx.selectFrom('packages').select('stored_bytes').where('id', '=', owner.packageId).executeTakeFirstOrThrow();
+  const used = (await dropletBytesOfOrganization(trx, owner.organizationId)) - Number(own.stored_bytes);
+  if (used + bytes > limitBytes) throw dropletStorageExceeded(limitBytes, used, bytes);
+  await trx.updateTable('packages').set({ stored_bytes: bytes }).where('id', '=', owner.packageId).execute();
 }
 
 /**

@@ -43,7 +43,6 @@ export async function createDroplet(
   if (!found || !actor.canReadSpace({ spaceId: found.space.id, organizationId: found.org.id })) throw noSuchApp(input.appGuid);
   assertMayWrite(actor, found);
   if (found.app.lifecycle_type === 'docker') throw unprocessable('Droplet creation is not available for apps with docker lifecycles.');
-  const now = nowIso();
   const assertRoom = async (reader: Kysely<Database>) => {
     if (awaitingPerApp > 0 && (await awaitingUploads(reader, found.app.id)) >= awaitingPerApp)
       throw unprocessable(
@@ -65,21 +64,27 @@ export async function createDroplet(
     }
     return trx
       .insertInto('droplets')
-      .values({
-        guid: newGuid(),
-        app_id: found.app.id,
-        state: 'AWAITING_UPLOAD' satisfies DropletState,
-        error: null,
-        process_types: JSON.stringify(input.processTypes),
-        execution_metadata: '',
-        checksum_sha256: null,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(newDroplet(found.app.id, 'AWAITING_UPLOAD', input.processTypes))
       .returningAll()
       .executeTakeFirstOrThrow();
   });
   return { ...found, droplet };
+}
+
+/** A new droplet's row: no bits, no checksum yet. */
+export function newDroplet(appId: number, state: DropletState, processTypes: Record<string, string>) {
+  const now = nowIso();
+  return {
+    guid: newGuid(),
+    app_id: appId,
+    state,
+    error: null,
+    process_types: JSON.stringify(processTypes),
+    execution_metadata: '',
+    checksum_sha256: null,
+    created_at: now,
+    updated_at: now,
+  };
 }
 
 async function awaitingUploads(db: Kysely<Database>, appId: number): Promise<number> {

@@ -8,7 +8,7 @@ import type { Database, OrganizationRow } from '../store/schema.js';
 import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
 import type { MetadataChange } from '../core/metadata.js';
-import { deleteAppsWhere } from './apps-cleanup.js';
+import { deleteAppsWhere, removeBitsOf } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 
 export const DEFAULT_ORG_QUOTA = 'default';
@@ -102,7 +102,7 @@ export async function deleteOrganization(
   files: DropletFiles,
 ): Promise<string[]> {
   if (!actor.isAdmin) throw notAuthorized();
-  const { dropletGuids, activeTaskGuids } = await db.transaction().execute(async (trx) => {
+  const { dropletGuids, packageGuids, activeTaskGuids } = await db.transaction().execute(async (trx) => {
     const spaces = await trx.selectFrom('spaces').select('id').where('organization_id', '=', org.id).execute();
     const spaceIds = spaces.map((s) => s.id);
     const deleted = spaceIds.length ? await deleteAppsWhere(trx, (qb) => qb.where('space_id', 'in', spaceIds)) : undefined;
@@ -110,8 +110,12 @@ export async function deleteOrganization(
     await deleteMetadata(trx, 'organization', [org.id]);
     await trx.deleteFrom('quotas').where('kind', '=', 'space').where('organization_id', '=', org.id).execute();
     await trx.deleteFrom('organizations').where('id', '=', org.id).execute();
-    return { dropletGuids: deleted?.dropletGuids ?? [], activeTaskGuids: deleted?.activeTaskGuids ?? [] };
+    return {
+      dropletGuids: deleted?.dropletGuids ?? [],
+      packageGuids: deleted?.packageGuids ?? [],
+      activeTaskGuids: deleted?.activeTaskGuids ?? [],
+    };
   });
-  await files.remove(dropletGuids);
+  await removeBitsOf({ dropletGuids, packageGuids }, files);
   return activeTaskGuids;
 }

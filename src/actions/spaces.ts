@@ -10,7 +10,7 @@ import { applyMetadataChange, deleteMetadata } from '../store/metadata.js';
 import { isUniqueViolation } from '../store/errors.js';
 import type { MetadataChange } from '../core/metadata.js';
 import type { SpaceInOrg } from '../fetchers/spaces.js';
-import { deleteAppsWhere } from './apps-cleanup.js';
+import { deleteAppsWhere, removeBitsOf } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
 
@@ -104,6 +104,6 @@ export async function deleteSpace(
     await trx.deleteFrom('spaces').where('id', '=', space.id).execute();
     return apps;
   });
-  await files.remove(deleted.dropletGuids);
+  await removeBitsOf(deleted, files);
   return deleted.activeTaskGuids;
 }

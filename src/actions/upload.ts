@@ -22,6 +22,7 @@ import type { DropletFiles } from '../droplets/storage.js';
 import { createJob } from './jobs.js';
 import { assertMayWrite } from './droplets.js';
 import { expireDroplets } from './droplet-retention.js';
+import { settleBuild } from './builds.js';
 import { dropletStorageExceeded, ownerOf, reserveExactly, roomFor, type DropletOwner } from './droplet-storage.js';
 
 export const UPLOAD_ONLY_ONCE = 'Droplet may be uploaded only once. Create a new droplet to upload bits.';
@@ -130,13 +131,17 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
               .where('state', '=', 'PROCESSING_UPLOAD')
               .returning('id')
               .executeTakeFirst();
-            return row ? expireDroplets(trx, appId, ctx.dropletsPerApp) : undefined;
+            if (!row) return undefined;
+            await settleBuild(trx, work.dropletGuid, { staged: true });
+            return expireDroplets(trx, appId, ctx.dropletsPerApp);
           });
     if (expired === undefined) {
       // Deleted (or given up as interrupted) while its bits were being processed: the bits must not
       // outlive it, and a job already failed keeps its reason.
       await files.remove([work.dropletGuid]);
-      await failJob(db, work.jobGuid, unprocessable('The droplet was deleted before its upload was processed.'));
+      const gone = unprocessable('The droplet was deleted before its upload was processed.');
+      await settleBuild(db, work.dropletGuid, { error: gone.detail });
+      await failJob(db, work.jobGuid, gone);
     } else {
       await files.remove(expired);
       await completeJob(db, work.jobGuid);
@@ -191,12 +196,14 @@ async function extractWithinBudget(
 }
 
 async function failUpload(db: Kysely<Database>, dropletGuid: string, jobGuid: string, failure: ApiError): Promise<void> {
+  const error = failure.errorName === 'UnknownError' ? 'Droplet upload failed: the bits could not be stored' : failure.detail;
   await db.transaction().execute(async (trx) => {
+    await settleBuild(trx, dropletGuid, { error });
     await trx
       .updateTable('droplets')
       .set({
         state: 'FAILED',
-        error: failure.errorName === 'UnknownError' ? 'Droplet upload failed: the bits could not be stored' : failure.detail,
+        error,
         // A failed droplet keeps no bits, so it takes none of the budget.
         stored_bytes: 0,
         updated_at: nowIso(),
@@ -259,6 +266,7 @@ export async function failInterruptedUploads(ctx: UploadContext, olderThanMs: nu
         .where('guid', '=', guid)
         .where('state', '=', 'PROCESSING_UPLOAD')
         .execute();
+      await settleBuild(trx, guid, { error: failure.detail });
       for (const job of jobs) await failJob(trx, job.guid, failure);
     });
   }

@@ -36,6 +36,20 @@ export const errorCatalog = {
     title: 'UnsupportedMediaType',
     template: 'The request media type is not supported: %s',
   },
+  /** CC's `bad_request!`: a request it refuses with a reason. */
+  BadRequestReason: { status: 400, code: 1004, title: 'BadRequest', template: 'Bad request: %s' },
+  PackageBitsAlreadyUploaded: {
+    status: 400,
+    code: 150004,
+    title: 'PackageBitsAlreadyUploaded',
+    template: 'Bits may be uploaded only once. Create a new package to upload different bits.',
+  },
+  StagingInProgress: {
+    status: 422,
+    code: 170017,
+    title: 'StagingInProgress',
+    template: 'Only one build can be STAGING at a time per application.',
+  },
   UnprocessableEntity: { status: 422, code: 10008, title: 'UnprocessableEntity', template: '%s' },
   UniquenessError: { status: 422, code: 10016, title: 'UniquenessError', template: '%s' },
   ResourceBeingDeleted: { status: 422, code: 10020, title: 'ResourceBeingDeleted', template: 'The %s is being deleted' },

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import { extractBundle, type BundleLimits, type ExtractedBundle } from './bundle.js';
 import type { UploadRoom } from './org-lanes.js';
+import { PackageFiles } from './package-files.js';
 
 /** Most entries a droplet may hold (directories included). */
 export const MAX_DROPLET_ENTRIES = 100_000;
@@ -36,10 +37,13 @@ export class UploadOverBudget extends Error {}
 export class DropletFiles {
   readonly root: string;
   readonly incoming: string;
+  /** Packages' bundles, beside the droplets (one filesystem: a finished conversion is renamed into place). */
+  readonly packages: PackageFiles;
 
   constructor(dataDir: string) {
     this.root = path.join(dataDir, 'droplets');
     this.incoming = path.join(this.root, '.incoming');
+    this.packages = new PackageFiles(path.join(this.root, '.packages'));
   }
 
   /** The directory of a droplet's bits. Guids are ours (UUIDs); anything else is refused. */

@@ -17,6 +17,7 @@ import { outputBudgets } from './migrations/012_output_budgets.js';
 import { dropletBudgets } from './migrations/013_droplet_budgets.js';
 import { vsphereSessionLimits } from './migrations/014_vsphere_session_limits.js';
 import { logCacheReads } from './migrations/015_log_cache_reads.js';
+import { packagesBuilds } from './migrations/016_packages_builds.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -36,6 +37,7 @@ const migrations: Record<string, MigrationFactory> = {
   '013_droplet_budgets': dropletBudgets,
   '014_vsphere_session_limits': vsphereSessionLimits,
   '015_log_cache_reads': logCacheReads,
+  '016_packages_builds': packagesBuilds,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -6,7 +6,7 @@
 // a prefix of their own and taken apart again, so every row comes back exactly as `selectAll`
 // would give it.
 import { sql, type AliasedRawBuilder } from 'kysely';
-import type { AppRow, DropletRow, OrganizationRow, SpaceRow } from './schema.js';
+import type { AppRow, BuildRow, DropletRow, OrganizationRow, PackageRow, SpaceRow } from './schema.js';
 
 /** One table's columns under a prefix; the type checks that the list names every column of the row. */
 interface Columns<Row> {
@@ -74,6 +74,38 @@ export const DROPLET_COLUMNS = columnsOf<DropletRow>()('droplets', 'droplet__', 
   'created_at',
   'updated_at',
   'stored_bytes',
+]);
+
+export const PACKAGE_COLUMNS = columnsOf<PackageRow>()('packages', 'package__', [
+  'id',
+  'guid',
+  'app_id',
+  'type',
+  'state',
+  'error',
+  'checksum_sha256',
+  'stored_bytes',
+  'created_at',
+  'updated_at',
+]);
+
+export const BUILD_COLUMNS = columnsOf<BuildRow>()('builds', 'build__', [
+  'id',
+  'guid',
+  'app_id',
+  'package_guid',
+  'droplet_guid',
+  'state',
+  'error',
+  'lifecycle_type',
+  'lifecycle_data',
+  'staging_memory_in_mb',
+  'staging_disk_in_mb',
+  'created_by_guid',
+  'created_by_name',
+  'created_by_email',
+  'created_at',
+  'updated_at',
 ]);
 
 /** The selections of these tables' columns, each under its table's prefix. */

@@ -324,6 +324,50 @@ export interface DropletBundlesTable {
   bytes: Uint8Array;
 }
 
+/** An app's source as uploaded (migration 016). */
+export interface PackagesTable {
+  id: Generated<number>;
+  guid: string;
+  app_id: number;
+  type: string;
+  state: string;
+  error: string | null;
+  /** sha256 of the uploaded zip, hex; null until its upload is processed. */
+  checksum_sha256: string | null;
+  /** Bytes the package takes against its organization's droplet budget. */
+  stored_bytes: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A package's converted bundle, in parts (migration 016; written on PostgreSQL only). */
+export interface PackageBundlesTable {
+  package_id: number;
+  part: number;
+  bytes: Uint8Array;
+}
+
+/** The staging of a package into a droplet (migration 016). */
+export interface BuildsTable {
+  id: Generated<number>;
+  guid: string;
+  app_id: number;
+  package_guid: string;
+  droplet_guid: string | null;
+  state: string;
+  error: string | null;
+  lifecycle_type: string;
+  /** JSON: { buildpacks, stack }. */
+  lifecycle_data: string;
+  staging_memory_in_mb: number;
+  staging_disk_in_mb: number;
+  created_by_guid: string | null;
+  created_by_name: string | null;
+  created_by_email: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_sessions: TokenSessionsTable;
@@ -350,6 +394,9 @@ export interface Database {
   vsphere_sessions: VsphereSessionsTable;
   droplet_bundles: DropletBundlesTable;
   signing_keys: SigningKeysTable;
+  packages: PackagesTable;
+  package_bundles: PackageBundlesTable;
+  builds: BuildsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -359,6 +406,8 @@ export type RoleRow = Selectable<RolesTable>;
 export type AppRow = Selectable<AppsTable>;
 export type DropletRow = Selectable<DropletsTable>;
 export type ProcessRow = Selectable<ProcessesTable>;
+export type PackageRow = Selectable<PackagesTable>;
+export type BuildRow = Selectable<BuildsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type QuotaRow = Selectable<QuotasTable>;
 export type NewQuota = Insertable<QuotasTable>;

@@ -107,3 +107,22 @@ export const routeListSpec: ListSpec = {
 
 // GET /v3/processes/:guid/sidecars: ListMessage's own parameters, nothing more.
 export const sidecarListSpec: ListSpec = { allowed: [...PAGED, 'guids'] };
+
+// GET /v3/packages and /v3/apps/:guid/packages
+const PACKAGES_ALLOWED = [
+  ...PAGED,
+  'guids',
+  'states',
+  'types',
+  'app_guids',
+  'space_guids',
+  'organization_guids',
+  'label_selector',
+] as const;
+export const packageListSpec: ListSpec = { allowed: PACKAGES_ALLOWED };
+export const appPackageListSpec: ListSpec = { allowed: PACKAGES_ALLOWED, misplaced: NESTED_UNDER_APP };
+
+// GET /v3/builds and /v3/apps/:guid/builds
+const BUILDS_ALLOWED = [...PAGED, 'states', 'app_guids', 'package_guids', 'label_selector'] as const;
+export const buildListSpec: ListSpec = { allowed: BUILDS_ALLOWED };
+export const appBuildListSpec: ListSpec = { allowed: BUILDS_ALLOWED, misplaced: ['app_guids'] };

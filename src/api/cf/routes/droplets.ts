@@ -18,13 +18,14 @@ import {
   INTERRUPTED_AFTER_MS,
   processUpload,
   SWEEP_EVERY_MS,
-  type UploadContext,
 } from '../../../actions/upload.js';
+import { sweepPackages } from '../../../actions/packages.js';
+import { uploadWorkOf } from '../upload-work.js';
 import { setCurrentDroplet } from '../../../actions/current-droplet.js';
-import { assertDropletStorageLeft, dropletStorageExceeded, MB } from '../../../actions/droplet-storage.js';
-import { OrgLanes, OrgReceipts, type UploadRoom } from '../../../droplets/org-lanes.js';
+import { assertDropletStorageLeft, dropletStorageExceeded } from '../../../actions/droplet-storage.js';
+import type { UploadRoom } from '../../../droplets/org-lanes.js';
 import { completedJob } from '../../../actions/jobs.js';
-import { bundleLimits, DropletFiles, UploadOverBudget, type ReceivedUpload } from '../../../droplets/storage.js';
+import { UploadOverBudget, type ReceivedUpload } from '../../../droplets/storage.js';
 import { BITS_FIELD, checkUploadedFile, isTgzName, missingBits, parseDropletCreate, parseDropletUpdate } from '../messages/droplet.js';
 import { parseCurrentDropletUpdate } from '../messages/current-droplet.js';
 import { presentCurrentDropletRelationship, presentDroplet, type SecretsView } from '../presenters/droplet.js';
@@ -36,33 +37,25 @@ import { rateLimitHeaders, rateLimitsOf } from '../../rate-limits.js';
 
 export function dropletRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
-  const files = new DropletFiles(ctx.config.dataDir);
-  const uploads: UploadContext = {
-    db,
-    files,
-    limits: bundleLimits(ctx.config),
-    log: ctx.log,
-    keepBundle: ctx.store.dialect === 'postgres',
-    orgDropletMaxBytes: ctx.config.orgDropletMaxMb * MB,
-    dropletsPerApp: ctx.config.dropletsPerApp,
-    lanes: new OrgLanes(),
-  };
-  const receipts = new OrgReceipts();
+  const work = uploadWorkOf(ctx);
+  const { files, uploads, receipts } = work;
 
-  // Upload jobs run after their request has been answered; closing taskd waits for them.
-  const running = new Set<Promise<void>>();
   // Uploads whose processing was cut off (a node stopped mid-job) are failed at start-up and then
-  // every few minutes, once they are older than any live processing could be.
+  // every few minutes, once they are older than any live processing could be; packages likewise.
   let sweeper: NodeJS.Timeout | undefined;
-  const sweep = () => failInterruptedUploads(uploads, INTERRUPTED_AFTER_MS);
+  const sweep = async () => {
+    await failInterruptedUploads(uploads, INTERRUPTED_AFTER_MS);
+    await sweepPackages(db, files.packages, INTERRUPTED_AFTER_MS);
+  };
   app.addHook('onReady', async () => {
     await sweep();
     sweeper = setInterval(() => void sweep().catch((err) => ctx.log.error({ err }, 'sweeping interrupted uploads failed')), SWEEP_EVERY_MS);
     sweeper.unref();
   });
+  // Upload jobs run after their request has been answered; closing taskd waits for them.
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    await Promise.allSettled([...running]);
+    await work.settled();
   });
 
   async function present(request: FastifyRequest, droplets: (DropletRow & { app_guid: string })[], secrets: SecretsView) {
@@ -180,9 +173,7 @@ export function dropletRoutes(app: TypedApp, ctx: AppContext) {
       } finally {
         room.release();
       }
-      const work = processUpload(uploads, { dropletGuid: accepted.droplet.guid, jobGuid: accepted.job.guid, upload: upload.path });
-      running.add(work);
-      void work.finally(() => running.delete(work));
+      work.track(processUpload(uploads, { dropletGuid: accepted.droplet.guid, jobGuid: accepted.job.guid, upload: upload.path }));
       const body = (await present(request, [{ ...accepted.droplet, app_guid: found.app.guid }], 'show'))[0];
       return reply
         .status(202)
