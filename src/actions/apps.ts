@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import { DEFAULT_STACK, KNOWN_STACKS, type LifecycleType } from '../core/lifecycles.js';
 import type { MetadataChange } from '../core/metadata.js';
 import type { AppInSpace } from '../fetchers/apps.js';
-import { deleteAppsWhere } from './apps-cleanup.js';
+import { deleteAppsWhere, removeBitsOf } from './apps-cleanup.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
 import { PRIVATE_DATA_HIDDEN, recordAuditEvent } from './audit-events.js';
@@ -162,7 +162,7 @@ export async function updateApp(db: Kysely<Database>, actor: Permissions, found:
 export async function deleteApp(db: Kysely<Database>, actor: Permissions, found: AppInSpace, files: DropletFiles): Promise<string[]> {
   assertAppWritable(actor, found);
   const deleted = await db.transaction().execute((trx) => deleteAppsWhere(trx, (qb) => qb.where('id', '=', found.app.id)));
-  await files.remove(deleted.dropletGuids);
+  await removeBitsOf(deleted, files);
   return deleted.activeTaskGuids;
 }
 
@@ -208,4 +208,25 @@ export async function updateEnvironmentVariables(
     });
     return merged;
   });
+}
+
+/**
+ * An app's desired state. taskd runs no long-lived instances, so STARTED only records what the
+ * client asked (as `cf push` leaves a task app STOPPED); starting needs a current droplet, as in CF.
+ */
+export async function setAppState(
+  db: Kysely<Database>,
+  actor: Permissions,
+  found: AppInSpace,
+  state: 'STARTED' | 'STOPPED',
+): Promise<AppRow> {
+  if (state === 'STARTED' && found.app.current_droplet_id === null) throw unprocessable('Assign a droplet before starting this app.');
+  if (!actor.canManageApps({ spaceId: found.space.id, organizationId: found.org.id })) throw notAuthorized();
+  assertWritable(actor, found.org, found.space);
+  return db
+    .updateTable('apps')
+    .set({ state, updated_at: nowIso() })
+    .where('id', '=', found.app.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

@@ -6,7 +6,7 @@ import type { AppRow } from '../../../store/schema.js';
 import { parseListQuery, type RawQuery } from '../messages/list-query.js';
 import { loadMetadata } from '../../../store/metadata.js';
 import { currentDropletGuid, getAppWithReadableEnvironment, getReadableApp, listApps, type AppWithRefs } from '../../../fetchers/apps.js';
-import { createApp, deleteApp, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';
+import { createApp, deleteApp, setAppState, updateApp, updateEnvironmentVariables } from '../../../actions/apps.js';
 import { completedJob } from '../../../actions/jobs.js';
 import { DropletFiles } from '../../../droplets/storage.js';
 import { parseAppCreate, parseAppUpdate } from '../messages/app.js';
@@ -80,6 +80,17 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
     const updated = await updateApp(db, actor, found, msg);
     return presentOne(request, { ...found, app: updated });
   });
+
+  for (const [action, state] of [
+    ['start', 'STARTED'],
+    ['stop', 'STOPPED'],
+  ] as const) {
+    app.post(`/v3/apps/:guid/actions/${action}`, { schema: { params: GuidParams } }, async (request) => {
+      const found = await getReadableApp(db, actorOf(request), request.params.guid);
+      const updated = await setAppState(db, actorOf(request), found, state);
+      return presentOne(request, { ...found, app: updated });
+    });
+  }
 
   app.delete('/v3/apps/:guid', { schema: { params: GuidParams } }, async (request, reply) => {
     const { guid } = request.params;
