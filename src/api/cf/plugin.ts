@@ -18,6 +18,10 @@ import { spaceRoutes } from './routes/spaces.js';
 import { roleRoutes } from './routes/roles.js';
 import { appRoutes } from './routes/apps.js';
 import { dropletRoutes } from './routes/droplets.js';
+import { packageRoutes } from './routes/packages.js';
+import { buildRoutes } from './routes/builds.js';
+import { manifestRoutes } from './routes/manifests.js';
+import { buildpackRoutes } from './routes/buildpacks.js';
 import { processRoutes } from './routes/processes.js';
 import { routeRoutes } from './routes/routes.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -43,6 +47,10 @@ const routeGroups: CfRoutes[] = [
   roleRoutes,
   appRoutes,
   dropletRoutes,
+  packageRoutes,
+  buildRoutes,
+  manifestRoutes,
+  buildpackRoutes,
   processRoutes,
   routeRoutes,
   jobRoutes,
