@@ -7,6 +7,8 @@ import { createSecureContext } from 'node:tls';
 import { availableParallelism, totalmem } from 'node:os';
 import path from 'node:path';
 import { probeBwrap } from './runner/sandbox/detect.js';
+import { parseUaaClients, UaaClientsProblem, type UaaClient } from './auth/uaa-clients.js';
+import { refuseWiderThanOwnerOnly, UnsafeFileMode } from './store/file-modes.js';
 
 export interface Config {
   host: string;
@@ -29,6 +31,13 @@ export interface Config {
    * undefined: `<dataDir>/secret.key`. Every node sharing a database needs the same file.
    */
   secretKeyFile?: string;
+  /**
+   * A JSON file of OAuth clients for scripts and CI (the client_credentials grant):
+   * `[{"client_id", "client_secret", "authorities": [...]}]`; 0600, as it holds secrets.
+   */
+  uaaClientsFile?: string;
+  /** The clients read from uaaClientsFile at start (none without one). */
+  uaaClients: UaaClient[];
   /** A new token signing key is made when the newest is older than this; older keys verify until their tokens expire. */
   signingKeyRotationDays: number;
   /** PEM certificate (chain) and private key: with both, taskd serves HTTPS (and HSTS) on its port. */
@@ -216,6 +225,7 @@ export const defaultConfig: Omit<Config, 'maximumMemoryInMb'> = {
   // NIST SP 800-63B asks at least 8 and allows long passphrases; 12 is OWASP's and UAA's advice.
   passwordMinLength: 12,
   passwordMaxLength: 1024,
+  uaaClients: [],
   maxBundleBytes: 1024 * 1024 * 1024,
   dropletsPerApp: 5,
   dropletsAwaitingUploadPerApp: 20,
@@ -317,6 +327,7 @@ const settings: { key: keyof Config; env: string; kind: Kind }[] = [
   { key: 'passwordMaxLength', env: 'TASKD_PASSWORD_MAX_LENGTH', kind: 'positive' },
   { key: 'externalUrl', env: 'TASKD_EXTERNAL_URL', kind: 'url' },
   { key: 'secretKeyFile', env: 'TASKD_SECRET_KEY_FILE', kind: 'string' },
+  { key: 'uaaClientsFile', env: 'TASKD_UAA_CLIENTS_FILE', kind: 'string' },
   { key: 'signingKeyRotationDays', env: 'TASKD_SIGNING_KEY_ROTATION_DAYS', kind: 'positive' },
   { key: 'tlsCertFile', env: 'TASKD_TLS_CERT_FILE', kind: 'string' },
   { key: 'tlsKeyFile', env: 'TASKD_TLS_KEY_FILE', kind: 'string' },
@@ -442,12 +453,25 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   checkAdminPassword(result);
   checkTlsFiles(result);
+  if (result.uaaClientsFile !== undefined) result.uaaClients = readUaaClients(result.uaaClientsFile);
   // Asked for explicitly, bubblewrap must work: start-up fails rather than run tasks unsandboxed.
   if (result.sandbox === 'bwrap') {
     const found = probeBwrap();
     if (!found.usable) throw new ConfigError(`TASKD_SANDBOX=bwrap, but ${found.reason}`);
   }
   return result;
+}
+
+/** The clients file: taskd's user's alone (it holds secrets, as the secret key file does), and well formed. */
+function readUaaClients(file: string): UaaClient[] {
+  try {
+    refuseWiderThanOwnerOnly(file);
+    return parseUaaClients(readFileSync(file, 'utf8'));
+  } catch (err) {
+    if (err instanceof UaaClientsProblem) throw new ConfigError(`TASKD_UAA_CLIENTS_FILE ${file}: ${err.message}`);
+    if (err instanceof UnsafeFileMode) throw new ConfigError(`TASKD_UAA_CLIENTS_FILE: ${err.message}`);
+    throw new ConfigError(`TASKD_UAA_CLIENTS_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** HTTPS needs both files, readable, and a key that goes with the certificate: else start-up stops here. */

@@ -45,7 +45,10 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
     await seed(store.db);
     const admin = await ensureAdminUser(store.db, config.adminPassword, { dataDir: config.dataDir, policy: config });
     const keys = await SigningKeys.open(store.db, signingKeyOptions(config));
-    const tokens = await TokenService.open(store.db, keys, config.accessTokenSeconds, config.refreshTokenSeconds);
+    const tokens = await TokenService.open(store.db, keys, config.accessTokenSeconds, config.refreshTokenSeconds, {
+      externalUrl: config.externalUrl,
+      clients: config.uaaClients,
+    });
     const ctx: AppContext = { config, store, tokens, log: options.log ?? quietLog, signals: new TaskSignals(), metrics: new NodeMetrics() };
     ctx.signals.onTaskRecorded((end) => ctx.metrics.taskEnded(end));
     ctx.signals.onOutputTruncated((reason) => ctx.metrics.outputTruncated(reason));

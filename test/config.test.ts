@@ -250,3 +250,42 @@ test('output and message budgets: bounded by default, set from the environment',
     assert.throws(() => loadConfig({ env: { [name]: '0' } }), new RegExp(`${name} must be a positive integer`));
   }
 });
+
+test('OAuth clients: read from TASKD_UAA_CLIENTS_FILE (0600), each entry checked by name, secrets never echoed', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'taskd-config-'));
+  const write = (name: string, content: unknown, mode = 0o600) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content), { mode });
+    return file;
+  };
+  const secret = 'a-client-secret-of-length';
+  const good = write('clients.json', [{ client_id: 'ci', client_secret: secret, authorities: ['cloud_controller.admin'] }]);
+  assert.deepEqual(loadConfig({ env: {} }).uaaClients, []);
+  assert.deepEqual(loadConfig({ env: { TASKD_UAA_CLIENTS_FILE: good } }).uaaClients, [
+    { clientId: 'ci', secret, authorities: ['cloud_controller.admin'] },
+  ]);
+  assert.equal(loadConfig({ env: {}, flags: { uaaClientsFile: good } }).uaaClients.length, 1);
+  const entry = { client_id: 'ci', client_secret: secret, authorities: [] as string[] };
+  const refusals: [string, RegExp][] = [
+    [write('open.json', [entry], 0o644), /^TASKD_UAA_CLIENTS_FILE: .*open\.json has mode 0644, wider than 0600/],
+    [path.join(dir, 'missing.json'), /^TASKD_UAA_CLIENTS_FILE: cannot read .*missing\.json: ENOENT$/],
+    [write('broken.json', '[{'), /broken\.json: not JSON/],
+    [write('object.json', entry), /must hold a JSON array of clients$/],
+    [write('cf.json', [{ ...entry, client_id: 'cf' }]), /client 1: client_id 'cf' is the cf CLI's own client$/],
+    [write('twice.json', [entry, entry]), /client 2: client_id 'ci' is listed twice$/],
+    [write('weak.json', [{ ...entry, client_secret: 'short-secret' }]), /client 'ci': client_secret must be a string of at least 16/],
+    [write('scope.json', [{ ...entry, authorities: ['scim.write'] }]), /client 'ci': unknown authorities scim\.write/],
+    [write('extra.json', [{ ...entry, scope: ['openid'] }]), /client 1: unknown field\(s\) scope$/],
+  ];
+  for (const [file, message] of refusals) {
+    assert.throws(
+      () => loadConfig({ env: { TASKD_UAA_CLIENTS_FILE: file } }),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        message.test(err.message) &&
+        !err.message.includes('secret-of') &&
+        !err.message.includes('short-secret'),
+      file,
+    );
+  }
+});

@@ -24,6 +24,8 @@ export interface CredentialContext {
   db: Kysely<Database>;
   tokens: TokenService;
   config: Pick<Config, 'refreshTokenSeconds' | 'passwordMinLength' | 'passwordMaxLength'>;
+  /** The token endpoint new tokens name as their issuer (tokens.ts issuerAt); unset: the token service's default. */
+  issuer?: string;
 }
 
 const scopesOf = (user: UserRow) => tokenScopes(user.scopes.split(' ').filter(Boolean));
@@ -32,14 +34,17 @@ const refreshExpiry = (ctx: CredentialContext) => new Date(Date.now() + ctx.conf
 /** A new login of a user whose password was just checked: its first token pair. */
 export async function logIn(ctx: CredentialContext, user: UserRow): Promise<TokenPair> {
   const sessionId = randomUUID();
-  const pair = await ctx.tokens.issue({
-    userGuid: user.guid,
-    username: user.username,
-    origin: user.origin,
-    scopes: scopesOf(user),
-    generation: user.token_generation,
-    sessionId,
-  });
+  const pair = await ctx.tokens.issue(
+    {
+      userGuid: user.guid,
+      username: user.username,
+      origin: user.origin,
+      scopes: scopesOf(user),
+      generation: user.token_generation,
+      sessionId,
+    },
+    { issuer: ctx.issuer },
+  );
   await startTokenSession(ctx.db, {
     id: sessionId,
     userGuid: user.guid,
@@ -83,7 +88,8 @@ export async function refreshLogin(ctx: CredentialContext, refreshToken: string)
     sessionId: claims.sessionId,
   };
   // A parallel refresh gets the login's current refresh token (the same id), so the login keeps one.
-  const pair = await ctx.tokens.issue(access, 'rotated' in outcome ? { jti } : { refreshJti: outcome.currentJti });
+  const ids = 'rotated' in outcome ? { jti } : { refreshJti: outcome.currentJti };
+  const pair = await ctx.tokens.issue(access, { ...ids, issuer: ctx.issuer });
   return { pair };
 }
 

@@ -23,6 +23,7 @@ export async function identify(db: Kysely<Database>, tokens: TokenService, autho
     if (task) return identifyTask(db, task.payload);
     throw new ApiError('InvalidAuthToken');
   }
+  if (claims.clientId !== undefined) return identifyClient(tokens, claims.clientId, claims.scopes);
   const permissions = await honouredHolder(db, claims);
   if (!permissions) throw new ApiError('InvalidAuthToken');
   return permissions;
@@ -82,6 +83,27 @@ async function honouredHolder(
   return new Permissions(user.id, user.guid, claims.scopes, grantsOf(rows.filter((r) => r.type !== null)));
 }
 
+/**
+ * A client's token (client_credentials) is honoured while the client is still configured, with
+ * those of its scopes the client still holds: a client removed from TASKD_UAA_CLIENTS_FILE, or an
+ * authority taken from it, counts from the next start, not from the token's expiry. It acts as
+ * Cloud Controller treats a client: its authorities are its global roles (cloud_controller.admin
+ * as admin, ...); its user guid is its id, and it holds no org or space role.
+ */
+function identifyClient(tokens: TokenService, clientId: string, scopes: readonly string[]): Permissions {
+  const client = tokens.clients.find(clientId);
+  if (!client) throw new ApiError('InvalidAuthToken');
+  return new Permissions(
+    NO_USER_ID,
+    clientId,
+    scopes.filter((s) => client.authorities.includes(s)),
+    [],
+  );
+}
+
+/** The user id of a caller that is no user (a client, a task whose creator is gone): no users row has it. */
+const NO_USER_ID = 0;
+
 /** States in which a task's process runs, so its token is honoured. */
 export const TASK_TOKEN_STATES: readonly string[] = ['RUNNING', 'CANCELING', 'PAUSING', 'PAUSED'];
 
@@ -104,7 +126,7 @@ async function identifyTask(db: Kysely<Database>, payload: Record<string, unknow
   const ownTask = { id: task.id, guid, appGuid, state: task.state };
   const scopes = await userScopes(db, task.created_by);
   const creator = task.created_by === null || scopes === undefined ? undefined : await loadPermissions(db, task.created_by, scopes);
-  return new Permissions(creator?.userId ?? 0, creator?.userGuid ?? '', creator ? scopes! : [], creator?.roles ?? [], ownTask);
+  return new Permissions(creator?.userId ?? NO_USER_ID, creator?.userGuid ?? '', creator ? scopes! : [], creator?.roles ?? [], ownTask);
 }
 
 /** The scopes a token of this user would carry now. */

@@ -6,6 +6,7 @@ import { SignJWT, jwtVerify, errors as joseErrors, type JWTHeaderParameters } fr
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { SigningKeys } from './signing-keys.js';
+import { UaaClients, type UaaClient } from './uaa-clients.js';
 
 export interface AccessClaims {
   userGuid: string;
@@ -30,7 +31,38 @@ export interface TokenPair {
   jti: string;
 }
 
-const ISSUER = 'taskd';
+/** A client token's answer: UAA issues no refresh token for client_credentials. */
+export type ClientTokenResponse = Omit<TokenPair, 'refresh_token'>;
+
+/**
+ * The issuer taskd's tokens carried before they named a URL. Still accepted: tokens issued before
+ * an upgrade, and by an older node during a rolling one, keep working until they expire.
+ */
+export const LEGACY_ISSUER = 'taskd';
+
+/** UAA's issuer: its token endpoint (`<base URL>/oauth/token`), which OIDC discovery states too. */
+export const issuerAt = (baseUrl: string): string => `${baseUrl}/oauth/token`;
+
+/**
+ * Whether a token's `iss` is one taskd issues: the legacy name, or an http(s) URL of a token
+ * endpoint. Any such URL, not one fixed URL: without TASKD_EXTERNAL_URL the base comes from the
+ * request, so nodes reached by different names (or one client sending another Host) issue
+ * different ones. That gives a client no power: only taskd's signing keys make a token (checked
+ * first), the issuer changes nothing of what a token may do, and a relying party that pins the
+ * issuer finds taskd's keys only at the URL it trusts. Checking it against this request's Host
+ * would let that attacker-chosen header decide which tokens are good.
+ */
+export function isAcceptedIssuer(iss: unknown): boolean {
+  if (iss === LEGACY_ISSUER) return true;
+  if (typeof iss !== 'string' || !iss.endsWith('/oauth/token')) return false;
+  try {
+    const url = new URL(iss);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}
+
 /** The OAuth client every login of taskd's users is made through, as the cf CLI's is in UAA. */
 const CLIENT_ID = 'cf';
 /** UAA's identity zone: taskd has one, UAA's default. */
@@ -44,7 +76,11 @@ export function audienceOf(scopes: readonly string[], clientId: string): string[
   return [...new Set([...scopes.map((s) => (s.includes('.') ? s.slice(0, s.lastIndexOf('.')) : s)), clientId])];
 }
 
-type VerifiedClaims = AccessClaims & { jti?: string; payload: Record<string, unknown> };
+/**
+ * A verified token. A client's token (client_credentials) has `clientId`, and its `userGuid` is the
+ * client id, as Cloud Controller takes a client token's user guid.
+ */
+type VerifiedClaims = AccessClaims & { clientId?: string; jti?: string; payload: Record<string, unknown> };
 
 /** A refresh token's id: its access token's (the pair's `jti`) with `-r`. */
 export const refreshTokenId = (accessJti: string): string => `${accessJti}-r`;
@@ -56,6 +92,18 @@ export interface TaskTokenSubject {
   /** The user the task acts as (its creator). */
   createdBy: string | null;
   timeoutSeconds: number | null;
+}
+
+/** What a token made for a client (no user) says of it, as UAA's client tokens do. */
+function clientTokenClaims(clientId: string, scopes: readonly string[]) {
+  return {
+    scope: scopes,
+    client_id: clientId,
+    cid: clientId,
+    azp: clientId,
+    zid: ZONE_ID,
+    aud: audienceOf(scopes, clientId),
+  };
 }
 
 /** A task without a timeout may run for days, but its token need not outlive one. */
@@ -72,18 +120,32 @@ export class TokenService {
     readonly keys: SigningKeys,
     private readonly accessSeconds: number,
     private readonly refreshSeconds: number,
+    private readonly defaultIssuer: string,
+    /** The OAuth clients besides `cf`: who may get a client token, and whose tokens are still honoured. */
+    readonly clients: UaaClients,
   ) {}
 
-  static async open(_db: Kysely<Database>, keys: SigningKeys, accessSeconds: number, refreshSeconds: number): Promise<TokenService> {
-    return new TokenService(keys, accessSeconds, refreshSeconds);
+  /**
+   * `externalUrl` (TASKD_EXTERNAL_URL) names the issuer of tokens made with no request at hand (a
+   * task's own token); without it those carry the legacy issuer.
+   */
+  static async open(
+    _db: Kysely<Database>,
+    keys: SigningKeys,
+    accessSeconds: number,
+    refreshSeconds: number,
+    options: { externalUrl?: string; clients?: readonly UaaClient[] } = {},
+  ): Promise<TokenService> {
+    const defaultIssuer = options.externalUrl === undefined ? LEGACY_ISSUER : issuerAt(options.externalUrl);
+    return new TokenService(keys, accessSeconds, refreshSeconds, defaultIssuer, new UaaClients(options.clients ?? []));
   }
 
   /**
    * An access and refresh token pair. `ids` names them when the caller has recorded them already
    * (a login's rotation); by default the access token's id is new and the refresh token's is
-   * refreshTokenId of it.
+   * refreshTokenId of it. `issuer` is the token endpoint the login was made at (issuerAt).
    */
-  async issue(claims: AccessClaims, ids: { jti?: string; refreshJti?: string } = {}): Promise<TokenPair> {
+  async issue(claims: AccessClaims, ids: { jti?: string; refreshJti?: string; issuer?: string } = {}): Promise<TokenPair> {
     const jti = ids.jti ?? randomUUID();
     // Claims as UAA puts them in a user's tokens: clients read them (the cf CLI takes the user's
     // name and origin from the access token, and fails on a token with a user_name and no origin).
@@ -102,8 +164,13 @@ export class TokenService {
       ...(claims.generation === undefined ? {} : { gen: claims.generation }),
       ...(claims.sessionId === undefined ? {} : { sid: claims.sessionId }),
     };
-    const access = await this.sign({ ...common, token_use: 'access' }, jti, this.accessSeconds);
-    const refresh = await this.sign({ ...common, token_use: 'refresh' }, ids.refreshJti ?? refreshTokenId(jti), this.refreshSeconds);
+    const access = await this.sign({ ...common, token_use: 'access' }, jti, this.accessSeconds, ids.issuer);
+    const refresh = await this.sign(
+      { ...common, token_use: 'refresh' },
+      ids.refreshJti ?? refreshTokenId(jti),
+      this.refreshSeconds,
+      ids.issuer,
+    );
     return {
       access_token: access,
       token_type: 'bearer',
@@ -114,13 +181,16 @@ export class TokenService {
     };
   }
 
-  /** Signs a token for some other use (a task's own token, say) with its own lifetime. */
-  async sign(payload: Record<string, unknown>, jti: string, seconds: number): Promise<string> {
+  /**
+   * Signs a token for some other use (a task's own token, say) with its own lifetime. Its subject
+   * is the payload's `sub`, else its `user_id`.
+   */
+  async sign(payload: Record<string, unknown>, jti: string, seconds: number, issuer = this.defaultIssuer): Promise<string> {
     const { kid, key } = this.keys.signingKey();
     return new SignJWT(payload)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
-      .setSubject(String(payload.user_id))
-      .setIssuer(ISSUER)
+      .setSubject(String(payload.sub ?? payload.user_id))
+      .setIssuer(issuer)
       .setJti(jti)
       .setIssuedAt()
       .setExpirationTime(`${seconds}s`)
@@ -135,18 +205,31 @@ export class TokenService {
   taskToken(task: TaskTokenSubject): Promise<string> {
     // A client's token in UAA's terms (no user_name: clients read it as the client `task`).
     const payload = {
+      ...clientTokenClaims('task', []),
       token_use: 'task',
       user_id: task.createdBy ?? '',
-      scope: [],
-      client_id: 'task',
-      cid: 'task',
-      azp: 'task',
-      zid: ZONE_ID,
-      aud: ['task'],
       task_guid: task.guid,
       app_guid: task.appGuid,
     };
     return this.sign(payload, `task-${task.guid}`, task.timeoutSeconds ?? TASK_TOKEN_SECONDS);
+  }
+
+  /**
+   * The client_credentials grant's token, as UAA makes a client's: the client is its subject, its
+   * authorities are the token's `authorities` and `scope`, and no user claim is in it. It lasts as
+   * long as a user's access token; there is no refresh token (a client simply asks again).
+   */
+  async issueClientToken(client: UaaClient, issuer?: string): Promise<ClientTokenResponse> {
+    const jti = randomUUID();
+    const payload = {
+      ...clientTokenClaims(client.clientId, client.authorities),
+      sub: client.clientId,
+      authorities: client.authorities,
+      grant_type: 'client_credentials',
+      token_use: 'access',
+    };
+    const access_token = await this.sign(payload, jti, this.accessSeconds, issuer);
+    return { access_token, token_type: 'bearer', expires_in: this.accessSeconds, scope: client.authorities.join(' '), jti };
   }
 
   /** Verifies a token of the given use; undefined when it is malformed, forged, expired or of another use. */
@@ -154,10 +237,14 @@ export class TokenService {
     const known = this.verified.get(token);
     if (known && known.expiresAtMs > Date.now()) return known.claims.payload.token_use === use ? known.claims : undefined;
     try {
-      const { payload } = await jwtVerify(token, (header) => this.verificationKey(header), { issuer: ISSUER, algorithms: ['RS256'] });
-      if (typeof payload.user_id !== 'string' || !Array.isArray(payload.scope)) return undefined;
+      const { payload } = await jwtVerify(token, (header) => this.verificationKey(header), { algorithms: ['RS256'] });
+      if (!isAcceptedIssuer(payload.iss) || !Array.isArray(payload.scope)) return undefined;
+      const clientId = payload.grant_type === 'client_credentials' && typeof payload.client_id === 'string' ? payload.client_id : undefined;
+      const userGuid = clientId ?? payload.user_id;
+      if (typeof userGuid !== 'string') return undefined;
       const claims: VerifiedClaims = {
-        userGuid: payload.user_id,
+        userGuid,
+        ...(clientId === undefined ? {} : { clientId }),
         username: typeof payload.user_name === 'string' ? payload.user_name : null,
         scopes: payload.scope.filter((s): s is string => typeof s === 'string'),
         // Tokens from before generations (migration 010) count as generation 0, as their users start.

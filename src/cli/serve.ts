@@ -17,6 +17,7 @@ export function serveCommand(): Command {
       // Refused, not unknown: a password on the command line is readable by every local user (ps).
       .addOption(new Option('--admin-password <password>').hideHelp())
       .option('--external-url <url>', 'base URL used in links (TASKD_EXTERNAL_URL)')
+      .option('--uaa-clients-file <file>', 'JSON file of OAuth clients for the client_credentials grant (TASKD_UAA_CLIENTS_FILE)')
       .option('--role <role>', 'all (default), api (serves the APIs, runs no tasks) or runner (runs tasks) (TASKD_ROLE)')
       .option('--config <file>', 'JSON config file (TASKD_CONFIG)')
       .addHelpText('after', '\nExample:\n  taskd serve --port 9090 --data-dir /var/lib/taskd\n')
@@ -38,6 +39,7 @@ export function serveCommand(): Command {
               databaseUrl: opts.databaseUrl,
               adminPasswordFile: opts.adminPasswordFile,
               externalUrl: opts.externalUrl,
+              uaaClientsFile: opts.uaaClientsFile,
               role: opts.role,
             },
           });

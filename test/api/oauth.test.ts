@@ -4,15 +4,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { currentSigningKey, signedAccessToken, type CurrentSigningKey } from '../support/signing-key.js';
-
-const CF_CLIENT = `Basic ${Buffer.from('cf:').toString('base64')}`;
-
-/** `authorization: null` sends no Authorization header. */
-function tokenRequest(h: Harness, form: Record<string, string>, authorization: string | null = CF_CLIENT) {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (authorization !== null) headers.authorization = authorization;
-  return h.request('POST', '/oauth/token', { payload: new URLSearchParams(form).toString(), headers });
-}
+import { tokenRequest } from '../support/oauth.js';
 
 function signingKey(h: Harness): Promise<CurrentSigningKey> {
   return currentSigningKey(h.db, h.config.dataDir);
@@ -138,9 +130,9 @@ describeEachStore('oauth', (h) => {
   });
 
   test('unsupported and missing grant types', async () => {
-    const res = await tokenRequest(h, { grant_type: 'client_credentials' });
+    const res = await tokenRequest(h, { grant_type: 'authorization_code', code: 'x' });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.body, { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: client_credentials' });
+    assert.deepEqual(res.body, { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: authorization_code' });
     const missing = await tokenRequest(h, { username: 'admin', password: h.adminPassword });
     assert.equal(missing.status, 400);
     assert.deepEqual(missing.body, { error: 'invalid_request', error_description: 'Missing grant type' });

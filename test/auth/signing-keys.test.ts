@@ -39,7 +39,9 @@ describeEachStore('token signing keys', (h) => {
     );
     assert.match(key.value, /^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----$/);
     assert.ok(Buffer.from(key.n, 'base64url').length === 256, 'a 2048-bit modulus');
-    const { payload } = await jwtVerify(token, await importSPKI(key.value, 'RS256'), { issuer: 'taskd' });
+    // The issuer UAA's tokens name, its token endpoint: OIDC discovery states it (openid-configuration.test.ts).
+    const issuer = `${h.config.externalUrl}/oauth/token`;
+    const { payload } = await jwtVerify(token, await importSPKI(key.value, 'RS256'), { issuer });
     assert.equal(payload.user_id, h.admin.guid);
 
     const current = await h.request('GET', '/token_key');

@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Harness, PG_URL, type StoreKind } from '../support/harness.js';
+import type { Config } from '../../src/config.js';
 
 function findCfCli(): string | undefined {
   const candidates = [process.env.TASKD_CF_CLI, path.resolve('../shared/tools/cf-cli-7.3.0/cf')];
@@ -40,9 +41,10 @@ export class CfSuite {
   org!: { guid: string; name: string };
   space!: { guid: string; name: string };
 
-  constructor(kind: StoreKind) {
+  /** `overrides`: settings of the suite's taskd beyond the harness's (OAuth clients, say). */
+  constructor(kind: StoreKind, overrides: Partial<Config> = {}) {
     // No external URL: the links name the port the server really listens on.
-    this.server = new Harness(kind, { externalUrl: undefined, runnerSlots: 4 });
+    this.server = new Harness(kind, { externalUrl: undefined, runnerSlots: 4, ...overrides });
   }
 
   /** Registers the suite's set-up (a space developer logged in with the real CLI) and teardown. */
@@ -123,13 +125,13 @@ export class CfSuite {
 }
 
 /** A suite per store, each with its own taskd and CLI user; skipped with the reason when there is no cf CLI or no PostgreSQL. */
-export function describeCfEachStore(name: string, fn: (s: CfSuite) => void): void {
+export function describeCfEachStore(name: string, fn: (s: CfSuite) => void, overrides: Partial<Config> = {}): void {
   for (const kind of ['sqlite', 'postgres'] as const) {
     const skip = !CF_CLI
       ? 'no cf CLI: set TASKD_CF_CLI, or put cf on the PATH'
       : kind === 'postgres' && !PG_URL
         ? 'TASKD_TEST_PG_URL is not set: no PostgreSQL to test against'
         : false;
-    describe(`${name} [${kind}]`, { skip }, () => fn(new CfSuite(kind).hooks()));
+    describe(`${name} [${kind}]`, { skip }, () => fn(new CfSuite(kind, overrides).hooks()));
   }
 }

@@ -30,12 +30,19 @@ export async function currentSigningKey(db: Kysely<Database>, dataDir: string, s
   return { kid: row.kid, privateKey: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
 }
 
-/** An access token as taskd would sign it, with these claims (scopes, say) in place of a login's. */
-export function signedAccessToken(key: CurrentSigningKey, claims: Record<string, unknown> & { user_id: string }): Promise<string> {
+/**
+ * An access token as taskd would sign it, with these claims (scopes, say) in place of a login's;
+ * by default with the issuer taskd's tokens carried before they named a URL.
+ */
+export function signedAccessToken(
+  key: CurrentSigningKey,
+  claims: Record<string, unknown> & { user_id: string },
+  issuer = 'taskd',
+): Promise<string> {
   return new SignJWT({ client_id: 'cf', token_use: 'access', ...claims })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
     .setSubject(claims.user_id)
-    .setIssuer('taskd')
+    .setIssuer(issuer)
     .setJti(randomUUID())
     .setIssuedAt()
     .setExpirationTime('5m')

@@ -34,6 +34,7 @@ import { taskProgressRoutes } from './routes/task-progress.js';
 import { auditEventRoutes } from './routes/audit-events.js';
 import { infoRoutes } from './routes/info.js';
 import { tokenKeyRoutes } from './routes/token-keys.js';
+import { openIdConfigurationRoutes } from './routes/openid-configuration.js';
 
 export type CfRoutes = (app: TypedApp, ctx: AppContext) => void;
 
@@ -63,6 +64,7 @@ const routeGroups: CfRoutes[] = [
   auditEventRoutes,
   infoRoutes,
   tokenKeyRoutes,
+  openIdConfigurationRoutes,
 ];
 
 /**
