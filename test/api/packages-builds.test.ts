@@ -2,7 +2,7 @@
 // as `cf push` uses them, with Cloud Controller's shapes and refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { multipart } from '../droplets/tarballs.js';
@@ -132,6 +132,27 @@ describeEachStore('packages and builds', (h) => {
     assert.equal(hostile.data.error, "Uploaded package file is invalid: entry '../escape' has a '..' path component");
     const notZip = await readyPackage(h, app.guid, Buffer.from('just text'));
     assert.equal(notZip.data.error, 'Uploaded package file is invalid: the package is not a zip archive');
+  });
+
+  test('deleting a package: 202 with a completed job; its bundle is gone from disk; GET /v3/builds lists by package', async () => {
+    const { app } = await freshApp(h);
+    const pkg = await readyPackage(h, app.guid);
+    const bundle = path.join(h.config.dataDir, 'droplets', '.packages', `${pkg.guid}.tgz`);
+    assert.ok(existsSync(bundle), 'a READY package keeps its bundle');
+    const build = (await h.post('/v3/builds', { package: { guid: pkg.guid } })).body;
+    await waitFor(h, `/v3/builds/${build.guid}`, (b) => b.state !== 'STAGING');
+    const byPackage = await h.get(`/v3/builds?package_guids=${pkg.guid}`);
+    assert.deepEqual(
+      byPackage.body.resources.map((b: any) => b.guid),
+      [build.guid],
+    );
+
+    const deleted = await h.delete(`/v3/packages/${pkg.guid}`);
+    assert.equal(deleted.status, 202, deleted.text);
+    assert.equal((await h.get(new URL(String(deleted.headers.location)).pathname)).body.state, 'COMPLETE');
+    cfError(await h.get(`/v3/packages/${pkg.guid}`), 404, 'CF-ResourceNotFound', 10010, 'Package not found');
+    assert.ok(!existsSync(bundle), 'its bundle is removed');
+    assert.equal((await h.get(`/v3/builds/${build.guid}`)).body.package.guid, pkg.guid, 'a build still names what it was made of');
   });
 
   test('resource matching answers no matches: taskd keeps no cache, so every file is uploaded', async () => {

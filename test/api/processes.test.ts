@@ -157,6 +157,54 @@ describeEachStore('processes', (h) => {
     assert.deepEqual(res.body.resources[0].metadata.labels, { fruit: 'strawberry' });
   });
 
+  test('embed=process_instances adds each instance, DOWN, before the relationships; other parameters are 400', async () => {
+    const { space } = await freshSpace(h);
+    const { app } = await appWithCurrentDroplet(h, space.guid, { web: 'serve', worker: 'work' });
+    const web = await h.get(`/v3/processes/${app.guid}?embed=process_instances`);
+    assert.equal(web.status, 200, web.text);
+    assert.deepEqual(Object.keys(web.body), [
+      ...PROCESS_KEYS.slice(0, PROCESS_KEYS.indexOf('relationships')),
+      'process_instances',
+      'relationships',
+      'metadata',
+      'links',
+    ]);
+    assert.deepEqual(web.body.process_instances, [{ index: 0, state: 'DOWN', since: null }]);
+    const byType = await h.get(`/v3/apps/${app.guid}/processes/worker?embed=process_instances`);
+    assert.deepEqual(byType.body.process_instances, [], 'a process of 0 instances has none');
+    const listed = await h.get(`/v3/apps/${app.guid}/processes?embed=process_instances`);
+    assert.deepEqual(
+      listed.body.resources.map((p: any) => [p.type, p.process_instances.length]),
+      [
+        ['web', 1],
+        ['worker', 0],
+      ],
+    );
+    assert.equal((await h.get(`/v3/processes/${app.guid}`)).body.process_instances, undefined, 'only when asked for');
+
+    cfError(
+      await h.get(`/v3/processes/${app.guid}?embed=stats`),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Invalid embedded resource: 'stats'. Valid embedded resources are: 'process_instances'",
+    );
+    cfError(
+      await h.get(`/v3/apps/${app.guid}/processes/web?include=app`),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Unknown query parameter(s): 'include'. Valid parameters are: 'embed'",
+    );
+    cfError(
+      await h.get(`/v3/processes?embed=process_instances,process_instances`),
+      400,
+      'CF-BadQueryParameter',
+      10005,
+      "The query parameter is invalid: Duplicate embedded resource: 'process_instances'",
+    );
+  });
+
   test('an unknown process is 404', async () => {
     cfError(await h.get('/v3/processes/no-such-process'), 404, 'CF-ResourceNotFound', 10010, 'Process not found');
   });

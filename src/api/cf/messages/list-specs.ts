@@ -58,7 +58,18 @@ export const dropletListSpec: ListSpec = { allowed: DROPLETS_ALLOWED, misplaced:
 export const appDropletListSpec: ListSpec = { allowed: DROPLETS_ALLOWED, misplaced: NESTED_UNDER_APP };
 
 // GET /v3/processes and /v3/apps/:guid/processes
-const PROCESSES_ALLOWED = [...PAGED, 'guids', 'types', 'app_guids', 'space_guids', 'organization_guids', 'label_selector'] as const;
+const PROCESSES_ALLOWED = [
+  ...PAGED,
+  'guids',
+  'types',
+  'app_guids',
+  'space_guids',
+  'organization_guids',
+  'embed',
+  'label_selector',
+] as const;
+/** A process's `embed` (list and show): its instances. */
+export const PROCESS_EMBEDS = ['process_instances'] as const;
 export const processListSpec: ListSpec = { allowed: PROCESSES_ALLOWED };
 export const appProcessListSpec: ListSpec = { allowed: PROCESSES_ALLOWED, misplaced: NESTED_UNDER_APP };
 

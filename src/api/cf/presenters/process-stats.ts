@@ -18,3 +18,15 @@ export function presentProcessStats(process: Pick<ProcessRow, 'type' | 'instance
     })),
   };
 }
+
+/**
+ * CC's `embed=process_instances`: each instance's index and state (EmbedProcessInstancesDecorator),
+ * placed just before the process's relationships. `since` is null: no instance is running.
+ */
+export function withProcessInstances<T extends Record<string, unknown>>(presented: T, process: Pick<ProcessRow, 'type' | 'instances'>) {
+  const instances = presentProcessStats(process).resources.map((r) => ({ index: r.index, state: r.state, since: null }));
+  const entries = Object.entries(presented);
+  const at = entries.findIndex(([key]) => key === 'relationships');
+  entries.splice(at < 0 ? entries.length : at, 0, ['process_instances', instances]);
+  return Object.fromEntries(entries) as T & { process_instances: typeof instances };
+}

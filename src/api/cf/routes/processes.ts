@@ -15,43 +15,50 @@ import {
 } from '../../../fetchers/processes.js';
 import type { SecretsView } from '../presenters/droplet.js';
 import { presentProcess } from '../presenters/process.js';
-import { presentProcessStats } from '../presenters/process-stats.js';
+import { presentProcessStats, withProcessInstances } from '../presenters/process-stats.js';
 import { presentList } from '../presenters/pagination.js';
 import { actorOf, baseUrl } from '../request.js';
 import { AppProcessParams, GuidParams } from '../schemas.js';
-import { appProcessListSpec, processListSpec, sidecarListSpec } from '../messages/list-specs.js';
+import { appProcessListSpec, PROCESS_EMBEDS, processListSpec, sidecarListSpec } from '../messages/list-specs.js';
+import { listIncludes, parseShowInclude } from '../messages/include.js';
 
 export function processRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
 
-  async function present(request: FastifyRequest, processes: ProcessWithRefs[], secrets: SecretsView) {
+  async function present(request: FastifyRequest, processes: ProcessWithRefs[], secrets: SecretsView, embed: string[] = []) {
     const metadata = await loadMetadata(
       db,
       'process',
       processes.map((p) => p.id),
     );
     const base = baseUrl(ctx, request);
-    return processes.map((p) =>
-      presentProcess(
+    return processes.map((p) => {
+      const presented = presentProcess(
         p,
         { appGuid: p.app_guid, spaceGuid: p.space_guid, command: processCommand(p, p.droplet_process_types) },
         metadata.get(p.id),
         base,
         secrets,
-      ),
-    );
+      );
+      return embed.includes('process_instances') ? withProcessInstances(presented, p) : presented;
+    });
   }
 
   app.get('/v3/processes', async (request) => {
     const query = parseListQuery(request.query as RawQuery, processListSpec);
+    const embed = listIncludes(query, PROCESS_EMBEDS, 'embed');
     const page = await listProcesses(db, actorOf(request), query);
-    return presentList(`${baseUrl(ctx, request)}/v3/processes`, query, page.total, await present(request, page.rows, 'list'));
+    return presentList(`${baseUrl(ctx, request)}/v3/processes`, query, page.total, await present(request, page.rows, 'list', embed));
   });
 
-  /** One process, its command shown to those who may read the space's secrets. */
+  /**
+   * One process, its command shown to those who may read the space's secrets. Its query (`embed`
+   * only) is checked once the process is found, as CC does.
+   */
   async function presentOne(request: FastifyRequest, process: ProcessWithRefs) {
+    const embed = parseShowInclude(request.query as RawQuery, PROCESS_EMBEDS, 'embed');
     const where = { spaceId: process.space_id, organizationId: process.organization_id };
-    return (await present(request, [process], actorOf(request).canReadSecrets(where) ? 'show' : 'hide'))[0];
+    return (await present(request, [process], actorOf(request).canReadSecrets(where) ? 'show' : 'hide', embed))[0];
   }
 
   app.get('/v3/processes/:guid', { schema: { params: GuidParams } }, async (request) => {
@@ -85,12 +92,13 @@ export function processRoutes(app: TypedApp, ctx: AppContext) {
     const query = parseListQuery(request.query as RawQuery, appProcessListSpec);
     const { guid } = request.params;
     const { app: owner } = await getReadableApp(db, actorOf(request), guid);
+    const embed = listIncludes(query, PROCESS_EMBEDS, 'embed');
     const page = await listAppProcesses(db, owner, query);
     return presentList(
       `${baseUrl(ctx, request)}/v3/apps/${owner.guid}/processes`,
       query,
       page.total,
-      await present(request, page.rows, 'list'),
+      await present(request, page.rows, 'list', embed),
     );
   });
 }
