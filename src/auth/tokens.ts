@@ -36,7 +36,8 @@ export type ClientTokenResponse = Omit<TokenPair, 'refresh_token'>;
 
 /**
  * The issuer taskd's tokens carried before they named a URL. Still accepted: tokens issued before
- * an upgrade, and by an older node during a rolling one, keep working until they expire.
+ * an upgrade, and by an older node during a rolling one, keep working until they expire. (The
+ * other way round cannot be helped: an older node accepts only this issuer.)
  */
 export const LEGACY_ISSUER = 'taskd';
 
