@@ -20,7 +20,7 @@ export async function identify(db: Kysely<Database>, tokens: TokenService, autho
   if (!claims) {
     // The second verify is answered from the verified-token cache.
     const task = token ? await tokens.verify(token, 'task') : undefined;
-    if (task) return identifyTask(db, task.payload);
+    if (task) return identifyTask(db, tokens, task.payload);
     throw new ApiError('InvalidAuthToken');
   }
   if (claims.clientId !== undefined) return identifyClient(tokens, claims.clientId, claims.scopes);
@@ -111,9 +111,10 @@ export const TASK_TOKEN_STATES: readonly string[] = ['RUNNING', 'CANCELING', 'PA
  * A task token is good only while its task runs: checked against the row on every request, so
  * it stops working the moment the task ends, however long its signature would last. The task
  * acts as its creator with the creator's current roles and scopes (a creator since removed from
- * the space cannot create subtasks there).
+ * the space cannot create subtasks there); a task a client created acts as that client, while it
+ * is still configured.
  */
-async function identifyTask(db: Kysely<Database>, payload: Record<string, unknown>): Promise<Permissions> {
+async function identifyTask(db: Kysely<Database>, tokens: TokenService, payload: Record<string, unknown>): Promise<Permissions> {
   const { task_guid: guid, app_guid: appGuid } = payload;
   if (typeof guid !== 'string' || typeof appGuid !== 'string') throw new ApiError('InvalidAuthToken');
   const task = await db
@@ -125,6 +126,8 @@ async function identifyTask(db: Kysely<Database>, payload: Record<string, unknow
   if (!task || task.app_guid !== appGuid || !TASK_TOKEN_STATES.includes(task.state)) throw new ApiError('InvalidAuthToken');
   const ownTask = { id: task.id, guid, appGuid, state: task.state };
   const scopes = await userScopes(db, task.created_by);
+  const client = scopes === undefined && task.created_by !== null ? tokens.clients.find(task.created_by) : undefined;
+  if (client) return new Permissions(NO_USER_ID, client.clientId, client.authorities, [], ownTask);
   const creator = task.created_by === null || scopes === undefined ? undefined : await loadPermissions(db, task.created_by, scopes);
   return new Permissions(creator?.userId ?? NO_USER_ID, creator?.userGuid ?? '', creator ? scopes! : [], creator?.roles ?? [], ownTask);
 }

@@ -7,6 +7,8 @@ import { cfError, describeEachStore } from '../support/harness.js';
 import { basicClient, tokenRequest } from '../support/oauth.js';
 import { emptyCfList } from '../support/cf-lists.js';
 import type { UaaClient } from '../../src/auth/uaa-clients.js';
+import { runnableApp } from '../runner/helpers.js';
+import { PRINT_TOKEN_AND_WAIT, tokenOf } from '../support/task-token.js';
 
 const client = (clientId: string, authorities: string[]): UaaClient => ({ clientId, secret: `${clientId}-secret-0123456789`, authorities });
 
@@ -93,6 +95,18 @@ describeEachStore(
       assert.deepEqual(orgs.body, emptyCfList('https://api.example.org/v3/organizations'));
       cfError(await h.post('/v3/organizations', { name: h.unique('o') }, reader), 403, 'CF-NotAuthorized', 10003);
       cfError(await h.get('/v3/organizations', await clientToken(NOBODY)), 403, 'CF-NotAuthorized', 10003);
+    });
+
+    test("a task a client created acts with the client's authorities through its own token", async () => {
+      const token = await clientToken(OPERATOR);
+      const { app } = await runnableApp(h);
+      const created = await h.post(`/v3/apps/${app.guid}/tasks`, { command: PRINT_TOKEN_AND_WAIT }, token);
+      assert.equal(created.status, 202, created.text);
+      const taskToken = await tokenOf(h, created.body.guid);
+      const own = await h.get(`/v3/tasks/${created.body.guid}`, taskToken);
+      assert.equal(own.status, 200, own.text);
+      assert.equal((await h.post(`/v3/tasks/${created.body.guid}/progress`, { percent: 40 }, taskToken)).status, 200);
+      assert.equal((await h.post(`/v3/tasks/${created.body.guid}/actions/cancel`, undefined, token)).status, 202);
     });
 
     test('a client token is no user: /userinfo refuses it as UAA does a token without openid', async () => {
