@@ -4,7 +4,8 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cfError, cheapPasswordHash, describeEachStore, type Actor, type Harness, type Response } from '../support/harness.js';
 import { appWithCurrentDroplet, createDroplet, uploadBits } from '../droplets/helpers.js';
-import { tgzOf } from '../droplets/tarballs.js';
+import { multipart, tgzOf } from '../droplets/tarballs.js';
+import { zipOf } from '../support/zip.js';
 import { pretendRunnerElsewhere } from '../support/tasks.js';
 import { PerUserRateLimiter, RateLimitExceeded, useRateLimitClock } from '../../src/api/rate-limits.js';
 
@@ -176,6 +177,16 @@ describeEachStore(
       assertRefusalHeaders(refused.res, UPLOADS_PER_MINUTE, clock.now / 1000 + 60, 30);
       const kept = await h.get(`/v3/droplets/${refused.droplet.guid}`, alice.token);
       assert.equal(kept.body.state, 'AWAITING_UPLOAD', 'the refused upload left its droplet ready for another try');
+      // Packages (cf push) and builds are droplet uploads too.
+      const pkg = await h.post('/v3/packages', { type: 'bits', relationships: { app: { data: { guid: app.guid } } } }, alice.token);
+      const zip = multipart([{ field: 'bits', filename: 'app.zip', content: zipOf([{ name: 'run.sh', content: 'echo hi' }]) }]);
+      const pkgUpload = await h.request('POST', `/v3/packages/${pkg.body.guid}/upload`, {
+        token: alice.token,
+        payload: zip.payload,
+        headers: { 'content-type': zip.contentType },
+      });
+      cfError(pkgUpload, 429, 'CF-RateLimitExceeded', 10013, 'Rate Limit Exceeded');
+      cfError(await h.post('/v3/builds', { package: { guid: pkg.body.guid } }, alice.token), 429, 'CF-RateLimitExceeded', 10013);
       assert.equal((await upload(bob)).res.status, 202);
       clock.now += 30_000;
       assert.equal((await uploadBits(h, refused.droplet.guid, bits, { token: alice.token })).status, 202, 'a refill lets it through');

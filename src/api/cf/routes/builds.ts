@@ -17,6 +17,7 @@ import { actorOf, baseUrl } from '../request.js';
 import { GuidParams } from '../schemas.js';
 import { appBuildListSpec, buildListSpec } from '../messages/list-specs.js';
 import { uploadWorkOf } from '../upload-work.js';
+import { rateLimitHeaders, rateLimitsOf } from '../../rate-limits.js';
 
 export function buildRoutes(app: TypedApp, ctx: AppContext) {
   const { db } = ctx.store;
@@ -38,9 +39,15 @@ export function buildRoutes(app: TypedApp, ctx: AppContext) {
 
   app.post('/v3/builds', async (request, reply) => {
     const msg = parseBuildCreate(request.body);
+    const actor = actorOf(request);
+    // A build is a droplet upload from the package: counted with them (admins are not limited).
+    if (!actor.isAdmin) {
+      const allowance = rateLimitsOf(ctx).dropletUploads.take(actor.userGuid);
+      if (allowance) reply.headers(rateLimitHeaders(allowance));
+    }
     const { build, found, staging } = await createBuild(
       db,
-      actorOf(request),
+      actor,
       msg,
       {
         stagingMemoryInMb: ctx.config.defaultMemoryInMb,
