@@ -210,9 +210,14 @@ export async function updateEnvironmentVariables(
   });
 }
 
+/** Why taskd refuses to start an app: it runs one-off tasks, never long-running instances. */
+export const NO_LONG_RUNNING =
+  'taskd runs tasks only, never long-running instances: an app is not started. Push it with --task (cf push APP --task) and run its tasks with cf run-task.';
+
 /**
- * An app's desired state. taskd runs no long-lived instances, so STARTED only records what the
- * client asked (as `cf push` leaves a task app STOPPED); starting needs a current droplet, as in CF.
+ * Stopping an app (`cf push --task` stops the app it pushed). Starting or restarting one is
+ * refused in CF's 422 with the reason: taskd would have nothing to run, and a client that
+ * started an app would wait for instances that never come.
  */
 export async function setAppState(
   db: Kysely<Database>,
@@ -220,9 +225,9 @@ export async function setAppState(
   found: AppInSpace,
   state: 'STARTED' | 'STOPPED',
 ): Promise<AppRow> {
-  if (state === 'STARTED' && found.app.current_droplet_id === null) throw unprocessable('Assign a droplet before starting this app.');
   if (!actor.canManageApps({ spaceId: found.space.id, organizationId: found.org.id })) throw notAuthorized();
   assertWritable(actor, found.org, found.space);
+  if (state === 'STARTED') throw unprocessable(NO_LONG_RUNNING);
   return db
     .updateTable('apps')
     .set({ state, updated_at: nowIso() })

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { stagedDroplet, waitForJob } from '../droplets/helpers.js';
+import { NO_LONG_RUNNING } from '../../src/actions/apps.js';
 
 function applyManifest(h: Harness, spaceGuid: string, yaml: string, contentType = 'application/x-yaml', token = h.admin.token) {
   return h.request('POST', `/v3/spaces/${spaceGuid}/actions/apply_manifest`, {
@@ -126,23 +127,19 @@ describeEachStore('apply_manifest', (h) => {
     );
   });
 
-  test('apps start only with a current droplet, and stop', async () => {
+  test('apps stop; start and restart are refused, saying taskd runs tasks only', async () => {
     const org = await h.org();
     const space = await h.space(org.guid);
     const app = await h.app(space.guid);
-    cfError(
-      await h.post(`/v3/apps/${app.guid}/actions/start`, undefined),
-      422,
-      'CF-UnprocessableEntity',
-      10008,
-      'Assign a droplet before starting this app.',
-    );
     const droplet = await stagedDroplet(h, app.guid);
     assert.equal((await h.patch(`/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: droplet.guid } })).status, 200);
-    const started = await h.post(`/v3/apps/${app.guid}/actions/start`, undefined);
-    assert.equal(started.status, 200, started.text);
-    assert.equal(started.body.state, 'STARTED');
+    for (const action of ['start', 'restart'])
+      cfError(await h.post(`/v3/apps/${app.guid}/actions/${action}`, undefined), 422, 'CF-UnprocessableEntity', 10008, NO_LONG_RUNNING);
     const stopped = await h.post(`/v3/apps/${app.guid}/actions/stop`, undefined);
+    assert.equal(stopped.status, 200, stopped.text);
     assert.equal(stopped.body.state, 'STOPPED');
+    const auditor = await h.user();
+    await h.role('space_auditor', auditor.guid, { space: space.guid });
+    cfError(await h.post(`/v3/apps/${app.guid}/actions/stop`, undefined, auditor.token), 403, 'CF-NotAuthorized', 10003);
   });
 });

@@ -111,4 +111,13 @@ describeCfEachStore('the cf CLI: cf push --task', (s) => {
     assert.ok(push.lines.includes('FAILED'), push.stdout);
     assert.match(push.stderr, /taskd stages with binary_buildpack only/);
   });
+
+  test('cf push without --task stages the files, then fails saying taskd runs tasks only', async () => {
+    const push = await s.cf(s.home(), ['push', 'long-running', '-p', dir(), '-b', 'binary_buildpack']);
+    assert.equal(push.status, 1, push.stdout);
+    assert.ok(push.lines.includes('FAILED'), push.stdout);
+    assert.match(push.stderr, /taskd runs tasks only, never long-running instances/);
+    const app = await appByName(s, 'long-running');
+    assert.equal(app.state, 'STOPPED');
+  });
 });

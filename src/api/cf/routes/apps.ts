@@ -83,6 +83,7 @@ export function appRoutes(app: TypedApp, ctx: AppContext) {
 
   for (const [action, state] of [
     ['start', 'STARTED'],
+    ['restart', 'STARTED'],
     ['stop', 'STOPPED'],
   ] as const) {
     app.post(`/v3/apps/:guid/actions/${action}`, { schema: { params: GuidParams } }, async (request) => {
