@@ -106,6 +106,36 @@ describeEachStore('apply_manifest', (h) => {
     assert.equal((await h.get(`/v3/apps?space_guids=${space.guid}`)).body.pagination.total_results, 0);
   });
 
+  test('manifest_diff: what applying would change, in JSON-diff form, changing nothing', async () => {
+    const org = await h.org();
+    const space = await h.space(org.guid);
+    const diffOf = async (yaml: string) => {
+      const res = await h.request('POST', `/v3/spaces/${space.guid}/manifest_diff`, {
+        token: h.admin.token,
+        payload: yaml,
+        headers: { 'content-type': 'application/x-yaml' },
+      });
+      assert.equal(res.status, 201, res.text);
+      return res.body.diff;
+    };
+    const yaml = 'applications:\n- name: differ\n  buildpacks: [binary_buildpack]\n  memory: 256M\n  env: { A: one, B: two }\n';
+    assert.deepEqual(await diffOf(yaml), [
+      { op: 'add', path: '/applications/0/name', value: 'differ' },
+      { op: 'add', path: '/applications/0/buildpacks', value: ['binary_buildpack'] },
+      { op: 'add', path: '/applications/0/env', value: { A: 'one', B: 'two' } },
+    ]);
+    assert.equal((await h.get(`/v3/apps?space_guids=${space.guid}`)).body.pagination.total_results, 0, 'nothing applied');
+
+    assert.equal((await applyManifest(h, space.guid, yaml)).status, 202);
+    assert.deepEqual(await diffOf(yaml), [], 'applied: no difference (memory is never diffed, as in CC)');
+    assert.deepEqual(await diffOf('applications:\n- name: differ\n  env: { A: uno, C: "a/b" }\n  command: ./run.sh\n'), [
+      { op: 'remove', path: '/applications/0/env/B', was: 'two' },
+      { op: 'replace', path: '/applications/0/env/A', was: 'one', value: 'uno' },
+      { op: 'add', path: '/applications/0/env/C', value: 'a/b' },
+      { op: 'add', path: '/applications/0/command', value: './run.sh' },
+    ]);
+  });
+
   test('a space auditor cannot apply a manifest; a stranger does not see the space', async () => {
     const org = await h.org();
     const space = await h.space(org.guid);
