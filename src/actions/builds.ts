@@ -110,7 +110,7 @@ export async function createBuild(
       const droplet = await trx
         .insertInto('droplets')
         // Staged by buildpacks that detect none: its process types come from the manifest's web process.
-        .values(newDroplet(found.app.id, 'PROCESSING_UPLOAD', {}))
+        .values(newDroplet(found.app.id, 'PROCESSING_UPLOAD', {}, row.lifecycle_data))
         .returningAll()
         .executeTakeFirstOrThrow();
       await reserveExactly(trx, { dropletId: droplet.id, organizationId: found.org.id }, size, defaults.orgDropletMaxBytes);

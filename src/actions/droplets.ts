@@ -72,7 +72,7 @@ export async function createDroplet(
 }
 
 /** A new droplet's row: no bits, no checksum yet. */
-export function newDroplet(appId: number, state: DropletState, processTypes: Record<string, string>) {
+export function newDroplet(appId: number, state: DropletState, processTypes: Record<string, string>, stagedWith: string | null = null) {
   const now = nowIso();
   return {
     guid: newGuid(),
@@ -82,6 +82,7 @@ export function newDroplet(appId: number, state: DropletState, processTypes: Rec
     process_types: JSON.stringify(processTypes),
     execution_metadata: '',
     checksum_sha256: null,
+    staged_with: stagedWith,
     created_at: now,
     updated_at: now,
   };

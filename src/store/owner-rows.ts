@@ -74,6 +74,7 @@ export const DROPLET_COLUMNS = columnsOf<DropletRow>()('droplets', 'droplet__', 
   'created_at',
   'updated_at',
   'stored_bytes',
+  'staged_with',
 ]);
 
 export const PACKAGE_COLUMNS = columnsOf<PackageRow>()('packages', 'package__', [

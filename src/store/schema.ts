@@ -101,6 +101,8 @@ export interface DropletsTable {
    * kept in the database; until its upload is expanded, the received file (migration 013).
    */
   stored_bytes: Generated<number>;
+  /** JSON {buildpacks, stack} of the build that staged it; null for droplets uploaded as they are (migration 016). */
+  staged_with: string | null;
 }
 
 export interface ProcessesTable {

@@ -180,6 +180,8 @@ describeEachStore('packages and builds', (h) => {
     assert.equal(staged.error, null);
     const droplet = (await h.get(`/v3/droplets/${staged.droplet.guid}`)).body;
     assert.equal(droplet.state, 'STAGED');
+    assert.deepEqual(droplet.buildpacks, [], 'the app names no buildpack');
+    assert.equal(droplet.stack, 'cflinuxfs4');
     const dir = path.join(h.config.dataDir, 'droplets', droplet.guid);
     assert.equal(readFileSync(path.join(dir, 'run.sh'), 'utf8'), '#!/bin/sh\necho hi\n');
     assert.equal(readFileSync(path.join(dir, 'greeting'), 'utf8'), 'hello\n');
@@ -219,12 +221,18 @@ describeEachStore('packages and builds', (h) => {
     assert.equal(ruby.body.state, 'FAILED');
     assert.match(ruby.body.error, /^StagingError - Staging error: taskd stages with binary_buildpack only .*"ruby_buildpack"/);
 
-    const first = await h.post('/v3/builds', { package: { guid: pkg.guid } });
+    const first = await h.post('/v3/builds', {
+      package: { guid: pkg.guid },
+      lifecycle: { type: 'buildpack', data: { buildpacks: ['binary_buildpack'], stack: 'cflinuxfs3' } },
+    });
     const second = await h.post('/v3/builds', { package: { guid: pkg.guid } });
     // The first may already be staged on a fast machine; while it stages, a second is refused.
     if (second.status !== 201)
       cfError(second, 422, 'CF-StagingInProgress', 170017, 'Only one build can be STAGING at a time per application.');
-    await waitFor(h, `/v3/builds/${first.body.guid}`, (b) => b.state !== 'STAGING');
+    const built = await waitFor(h, `/v3/builds/${first.body.guid}`, (b) => b.state !== 'STAGING');
+    const droplet = (await h.get(`/v3/droplets/${built.droplet.guid}`)).body;
+    assert.deepEqual(droplet.buildpacks, [{ name: 'binary_buildpack', detect_output: null, buildpack_name: null, version: null }]);
+    assert.equal(droplet.stack, 'cflinuxfs3');
   });
 
   test('a space auditor reads packages and builds but cannot create them', async () => {

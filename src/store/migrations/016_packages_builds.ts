@@ -47,6 +47,8 @@ export const packagesBuilds: MigrationFactory = (dialect) => ({
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .execute();
+    // What staged a droplet, JSON {buildpacks, stack}: null for droplets uploaded as they are.
+    await db.schema.alterTable('droplets').addColumn('staged_with', 'text').execute();
     await db.schema.createIndex('builds_app').on('builds').columns(['app_id', 'state', 'id']).execute();
     await db.schema.createIndex('builds_droplet').on('builds').column('droplet_guid').execute();
   },

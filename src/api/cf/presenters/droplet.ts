@@ -31,8 +31,7 @@ export function presentDroplet(
     error: droplet.error,
     lifecycle: { type: 'buildpack', data: {} },
     checksum: droplet.checksum_sha256 ? { type: 'sha256', value: droplet.checksum_sha256 } : null,
-    buildpacks: [],
-    stack: null,
+    ...stagedWith(droplet.staged_with),
     image: null,
     execution_metadata: secrets === 'show' ? droplet.execution_metadata : hiddenMessage(secrets),
     process_types:
@@ -57,5 +56,18 @@ export function presentCurrentDropletRelationship(appGuid: string, dropletGuid: 
       self: { href: `${app}/relationships/current_droplet` },
       related: { href: `${app}/droplets/current` },
     },
+  };
+}
+
+/**
+ * A staged droplet's buildpacks and stack, as CC reports the buildpack that staged it; taskd's
+ * only one runs nothing, so it detected nothing and has no version. Uploaded droplets have none.
+ */
+function stagedWith(json: string | null) {
+  if (json === null) return { buildpacks: [], stack: null };
+  const { buildpacks, stack } = JSON.parse(json) as { buildpacks: string[]; stack: string | null };
+  return {
+    buildpacks: buildpacks.map((name) => ({ name, detect_output: null, buildpack_name: null, version: null })),
+    stack,
   };
 }
