@@ -6,7 +6,7 @@
 // STAGING, and the transaction that stages or fails the droplet settles its build too
 // (`settleBuild`), so a build never outlives its staging as STAGING.
 import { stat } from 'node:fs/promises';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { ApiError, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
@@ -20,6 +20,7 @@ import { createJob } from './jobs.js';
 import { reserveExactly } from './droplet-storage.js';
 import { assertWritable } from './writable.js';
 import { newDroplet } from './droplets.js';
+import { lockApp } from '../store/row-locks.js';
 
 export type BuildState = 'STAGING' | 'STAGED' | 'FAILED';
 
@@ -131,11 +132,7 @@ export async function createBuild(
 
 /** One build STAGING per app at a time, as in CF; counted under the app's row lock. */
 async function assertNotStaging(trx: Transaction<Database>, appId: number): Promise<void> {
-  await trx
-    .updateTable('apps')
-    .set({ updated_at: sql<string>`updated_at` })
-    .where('id', '=', appId)
-    .execute();
+  await lockApp(trx, appId);
   const staging = await trx
     .selectFrom('builds')
     .select('id')

@@ -1,6 +1,6 @@
 // Droplet changes: admins and the space's developers create droplets for buildpack apps, label
 // and delete them. A deleted droplet's bits are removed after the transaction commits.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { notAuthorized, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
@@ -12,6 +12,7 @@ import { findApp, type AppInSpace } from '../fetchers/apps.js';
 import type { DropletInApp } from '../fetchers/droplets.js';
 import type { DropletFiles } from '../droplets/storage.js';
 import { assertWritable } from './writable.js';
+import { lockApp } from '../store/row-locks.js';
 
 export type DropletState = 'AWAITING_UPLOAD' | 'PROCESSING_UPLOAD' | 'STAGED' | 'FAILED';
 
@@ -55,11 +56,7 @@ export async function createDroplet(
     if (awaitingPerApp > 0) {
       // The app's row lock (PostgreSQL) or the write lock (SQLite): creates of one app are
       // counted again one at a time, so together they cannot pass the limit.
-      await trx
-        .updateTable('apps')
-        .set({ updated_at: sql<string>`updated_at` })
-        .where('id', '=', found.app.id)
-        .execute();
+      await lockApp(trx, found.app.id);
       await assertRoom(trx);
     }
     return trx

@@ -6,7 +6,7 @@
 // newest READY packages (TASKD_DROPLETS_PER_APP, as for droplets); older ones become EXPIRED and
 // lose their bits, as in CF.
 import { stat } from 'node:fs/promises';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import type { Logger } from '../context.js';
 import { ApiError, unprocessable } from '../core/errors.js';
@@ -24,6 +24,7 @@ import type { DropletFiles } from '../droplets/storage.js';
 import { zipToBundle } from '../droplets/zip-bundle.js';
 import { assertMayWrite } from './droplets.js';
 import { reserveForPackage } from './droplet-storage.js';
+import { lockApp } from '../store/row-locks.js';
 
 export type PackageState = 'AWAITING_UPLOAD' | 'PROCESSING_UPLOAD' | 'READY' | 'FAILED' | 'EXPIRED';
 
@@ -64,11 +65,7 @@ export async function createPackage(
   if (found.app.lifecycle_type === 'docker') throw unprocessable('Cannot create bits package for a Docker app.');
   const pkg = await db.transaction().execute(async (trx) => {
     // The app's row lock (PostgreSQL) or the write lock (SQLite): creates are counted one at a time.
-    await trx
-      .updateTable('apps')
-      .set({ updated_at: sql<string>`updated_at` })
-      .where('id', '=', found.app.id)
-      .execute();
+    await lockApp(trx, found.app.id);
     const { awaiting } = await trx
       .selectFrom('packages')
       .select((eb) => eb.fn.countAll<number | string>().as('awaiting'))
