@@ -15,16 +15,7 @@ import type { SpaceInOrg } from '../fetchers/spaces.js';
 import { createApp, updateApp, updateEnvironmentVariables, type AppLimits } from './apps.js';
 import type { ProcessDefaults } from './current-droplet.js';
 import { assertWritable } from './writable.js';
-
-export interface AppManifest {
-  name: string;
-  buildpacks?: string[];
-  stack?: string;
-  env?: Record<string, string>;
-  memoryInMb?: number;
-  diskInMb?: number;
-  command?: string;
-}
+import type { AppManifest } from '../core/app-manifest.js';
 
 export async function applyManifest(
   db: Kysely<Database>,

@@ -6,7 +6,7 @@
 // (routes, instances, health checks) would change nothing, so they show no difference.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import type { AppManifest } from '../actions/manifest.js';
+import type { AppManifest } from '../core/app-manifest.js';
 
 export interface ManifestDiffEntry {
   op: 'add' | 'remove' | 'replace';

@@ -6,7 +6,7 @@
 // are refused, not ignored.
 import { parseDocument } from 'yaml';
 import { ApiError, unprocessable } from '../../../core/errors.js';
-import type { AppManifest } from '../../../actions/manifest.js';
+import type { AppManifest } from '../../../core/app-manifest.js';
 import { isObject } from './common.js';
 import { checkEnvironmentVariables } from './environment-variables.js';
 
