@@ -34,16 +34,19 @@ export async function applyManifest(
         : undefined;
     let found = await findAppInSpace(db, space.id, manifest.name);
     if (!found) {
+      // Created with its variables in one step: a manifest refused for them leaves no app behind.
+      const environmentVariables = manifest.env ?? {};
       found = await createApp(
         db,
         actor,
-        { name: manifest.name, spaceGuid: space.guid, lifecycle, environmentVariables: {}, metadata: emptyMetadataChange() },
+        { name: manifest.name, spaceGuid: space.guid, lifecycle, environmentVariables, metadata: emptyMetadataChange() },
         limits,
       );
-    } else if (lifecycle) {
-      found = { ...found, app: await updateApp(db, actor, found, { lifecycle, metadata: emptyMetadataChange() }) };
+    } else {
+      // Variables first: the step most likely refused (their size) changes nothing before it.
+      if (manifest.env) await updateEnvironmentVariables(db, actor, found, manifest.env, limits);
+      if (lifecycle) found = { ...found, app: await updateApp(db, actor, found, { lifecycle, metadata: emptyMetadataChange() }) };
     }
-    if (manifest.env) await updateEnvironmentVariables(db, actor, found, manifest.env, limits);
     await scaleWebProcess(db, found, manifest, defaults);
   }
 }

@@ -96,6 +96,9 @@ describeEachStore('apply_manifest', (h) => {
       10008,
       "For application 'a': taskd runs no Docker images: the docker key cannot be used",
     );
+    const huge = await applyManifest(h, space.guid, `applications:\n- name: big\n  env: { BLOB: ${'x'.repeat(70_000)} }\n`);
+    assert.equal(huge.status, 422, huge.text);
+    assert.match(huge.body.errors[0].detail, /^environment_variables exceeded the maximum length allowed of 65536 characters as json/);
     // A "billion laughs" document is refused, not expanded.
     const laughs = [
       'a: &a [x,x,x,x,x,x,x,x,x,x]',
