@@ -2,7 +2,7 @@
 // as `cf push` uses them, with Cloud Controller's shapes and refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cfError, describeEachStore, type Harness } from '../support/harness.js';
 import { multipart } from '../droplets/tarballs.js';
@@ -153,6 +153,23 @@ describeEachStore('packages and builds', (h) => {
     cfError(await h.get(`/v3/packages/${pkg.guid}`), 404, 'CF-ResourceNotFound', 10010, 'Package not found');
     assert.ok(!existsSync(bundle), 'its bundle is removed');
     assert.equal((await h.get(`/v3/builds/${build.guid}`)).body.package.guid, pkg.guid, 'a build still names what it was made of');
+  });
+
+  test('a node without the package bundle on disk stages it from PostgreSQL; on SQLite it says the bits are gone', async () => {
+    const { app } = await freshApp(h);
+    const pkg = await readyPackage(h, app.guid);
+    // As on another node of a shared database, or after the data directory lost the file.
+    rmSync(path.join(h.config.dataDir, 'droplets', '.packages', `${pkg.guid}.tgz`));
+    const res = await h.post('/v3/builds', { package: { guid: pkg.guid } });
+    if (h.kind === 'postgres') {
+      assert.equal(res.status, 201, res.text);
+      const staged = await waitFor(h, `/v3/builds/${res.body.guid}`, (b) => b.state !== 'STAGING');
+      assert.equal(staged.state, 'STAGED', JSON.stringify(staged));
+      const dir = path.join(h.config.dataDir, 'droplets', staged.droplet.guid);
+      assert.equal(readFileSync(path.join(dir, 'run.sh'), 'utf8'), '#!/bin/sh\necho hi\n');
+    } else {
+      cfError(res, 422, 'CF-UnprocessableEntity', 10008, 'The package has no bits on this node: upload them again in a new package.');
+    }
   });
 
   test('resource matching answers no matches: taskd keeps no cache, so every file is uploaded', async () => {
