@@ -55,26 +55,53 @@ export class Api {
   }
 
   /** A new app in the space whose current droplet is STAGED (uploaded through the API). */
-  async appWithDroplet(spaceGuid: string, name: string): Promise<string> {
+  async appWithDroplet(spaceGuid: string, name: string, bits?: Buffer): Promise<string> {
     const app = await this.expect(201, 'POST', '/v3/apps', { name, relationships: { space: { data: { guid: spaceGuid } } } });
     const droplet = await this.expect(201, 'POST', '/v3/droplets', {
       relationships: { app: { data: { guid: app.guid } } },
       process_types: { web: 'true' },
     });
     const form = new FormData();
-    form.append('bits', new Blob([new Uint8Array(await bundle())], { type: 'application/gzip' }), 'droplet.tgz');
+    form.append('bits', new Blob([new Uint8Array(bits ?? (await bundle()))], { type: 'application/gzip' }), 'droplet.tgz');
     const upload = await this.request('POST', `/v3/droplets/${droplet.guid}/upload`, form);
     if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${JSON.stringify(upload.body)}`);
     const jobPath = new URL(upload.headers.get('location')!).pathname;
-    for (let i = 0; ; i++) {
+    // A droplet of many files takes a while to extract: up to two minutes.
+    for (const deadline = Date.now() + 120_000; ;) {
       const job = await this.expect(200, 'GET', jobPath);
       if (job.state === 'COMPLETE') break;
-      if (job.state === 'FAILED' || i > 400) throw new Error(`droplet upload job: ${JSON.stringify(job)}`);
+      if (job.state === 'FAILED' || Date.now() > deadline) throw new Error(`droplet upload job: ${JSON.stringify(job)}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     await this.expect(200, 'PATCH', `/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: droplet.guid } });
     return app.guid;
   }
+}
+
+/**
+ * An app bundle of `files` files of `fileBytes` each (besides run.sh), 100 to a directory, as a
+ * real app's dependencies are: what a task's start copies grows with both. The contents compress
+ * well, so uploading a large one stays quick; a copy costs the same either way.
+ */
+export async function bundleOf(files: number, fileBytes: number): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c) => void chunks.push(c as Buffer));
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  pack.entry({ name: 'app/run.sh', mode: 0o755 }, '#!/bin/sh\ntrue\n');
+  for (let i = 0; i < files; i++) {
+    const line = `file ${i} of a bench droplet\n`;
+    pack.entry(
+      { name: `app/lib/d${Math.floor(i / 100)}/f${i}.txt`, mode: 0o644 },
+      line.repeat(Math.ceil(fileBytes / line.length)).slice(0, fileBytes),
+    );
+  }
+  pack.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
 }
 
 /** A one-file app bundle. */

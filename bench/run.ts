@@ -8,7 +8,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Api } from './api.js';
+import { Api, bundleOf } from './api.js';
 import { copySeed, DEVELOPER, ensureSeeded, ADMIN_PASSWORD, type SeedInfo } from './seed.js';
 import { removeOnExit, startServer, type Server } from './processes.js';
 import { writeBarePage } from './page.js';
@@ -21,7 +21,7 @@ import { ms, rate, ratio, section, summary, table, target, targets, verdict } fr
 import { astraContinue } from './astra-continue.js';
 import { severalNodes } from './nodes.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughput,astra,nodes] [--reseed]
+const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,droplets,throughput,astra,nodes] [--reseed]
        [--tasks N] [--seconds N] [--connections N] [--slots N]
   --quick        100,000 tasks, 3 s per load shape, 100 latency samples, 1,000 throughput tasks
   --only         run only these parts (comma-separated)
@@ -32,7 +32,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,throughpu
   --slots        the server's runner slots, TASKD_RUNNER_SLOTS (default 10)
   nodes          needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL`;
 
-const PARTS = ['lists', 'latency', 'throughput', 'astra', 'nodes'] as const;
+const PARTS = ['lists', 'latency', 'droplets', 'throughput', 'astra', 'nodes'] as const;
 type Part = (typeof PARTS)[number];
 
 function options() {
@@ -124,9 +124,12 @@ async function main() {
     if (opts.parts.has('lists')) await lists(opts, seed, taskd, admin, runDir);
     // The seed spreads its tasks evenly over 10 orgs: the first org (the account) holds a tenth.
     if (opts.parts.has('astra')) await astraContinue(admin, seed.orgGuid, Math.round(seed.tasks / 10), 100);
-    const watcher = opts.parts.has('latency') || opts.parts.has('throughput') ? new TaskWatcher(path.join(runDir, 'taskd.db')) : undefined;
+    const watcher = ['latency', 'droplets', 'throughput'].some((p) => opts.parts.has(p as Part))
+      ? new TaskWatcher(path.join(runDir, 'taskd.db'))
+      : undefined;
     try {
       if (opts.parts.has('latency')) await latency(opts, seed, admin, watcher!);
+      if (opts.parts.has('droplets')) await dropletSizes(opts, seed, admin, watcher!);
       if (opts.parts.has('throughput')) await throughput(opts, seed, admin, watcher!);
     } finally {
       watcher?.close();
@@ -353,6 +356,51 @@ async function latency(opts: Options, seed: SeedInfo, admin: Api, watcher: TaskW
       'create-to-started p50 <= bare spawn p50 + 5 ms',
       met,
       started.n ? `${ms(started.p50)} vs ${ms(bareSpawn.p50)} + 5 ms` : (trueSeries.error ?? 'no samples'),
+    ),
+  );
+}
+
+/** The droplet sizes of the start-cost series: tiny, then about 10 MB and 80 MB of 4 KB files. */
+const DROPLET_SIZES = [
+  { name: 'tiny (1 file)', files: 0 },
+  { name: '10 MB (2,500 files)', files: 2_500 },
+  { name: '80 MB (20,000 files)', files: 20_000 },
+];
+
+async function dropletSizes(opts: Options, seed: SeedInfo, admin: Api, watcher: TaskWatcher) {
+  const n = opts.quick ? 10 : 30;
+  section(`Create-to-running by droplet size: ${n} sequential creates of \`date +%s%N\` per size`);
+  console.log(
+    [
+      "method: as the latency series (the client's clock before POST /v3/apps/:guid/tasks, the task's own printed time),",
+      'on one app per size whose droplet holds that many 4 KB files under app/lib (bench/api.ts bundleOf). The',
+      'baseline is the tiny droplet in the same run; the target is the large one within 1.2x of it.',
+    ].join('\n'),
+  );
+  const rows: string[][] = [];
+  const p50s: number[] = [];
+  for (const size of DROPLET_SIZES) {
+    let appGuid: string;
+    try {
+      const space = await admin.space(seed.orgGuid, `bench-droplets-${Date.now()}`);
+      appGuid = await admin.appWithDroplet(space, `droplet-${size.files}`, await bundleOf(size.files, 4096));
+    } catch (err) {
+      console.log(`not measurable: could not stage the ${size.name} droplet: ${(err as Error).message}`);
+      break;
+    }
+    const series = await sequentialCreates(admin, watcher, appGuid, n, 'date +%s%N', true);
+    const running = summary(selfReported(series));
+    p50s.push(running.p50);
+    rows.push([size.name, ms(running.p50), ms(running.p99), String(running.n), ratio(running.p50 / p50s[0])]);
+    if (series.error) console.log(`stopped early (${size.name}): ${series.error}`);
+  }
+  console.log(table(['droplet', 'p50', 'p99', 'samples', 'p50 vs tiny'], rows));
+  const large = p50s.length === DROPLET_SIZES.length ? p50s[p50s.length - 1] : undefined;
+  console.log(
+    target(
+      '80 MB droplet create-to-running p50 <= 1.2x the tiny one',
+      large === undefined ? undefined : large <= 1.2 * p50s[0],
+      large === undefined ? 'not every size was measured' : `${ms(large)} vs ${ms(p50s[0])}`,
     ),
   );
 }
