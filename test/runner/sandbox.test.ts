@@ -5,7 +5,7 @@
 // Skipped, with the reason printed, where bubblewrap cannot run.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
 import { probeBwrap } from '../../src/runner/sandbox/detect.js';
@@ -107,6 +107,32 @@ describeEachStore(
         'shadow-hidden',
       ]);
       assert.equal(existsSync(`/tmp/${marker}`), false, "the task wrote to the host's /tmp");
+    });
+
+    test("change their app's files privately: the droplet and the next task see them as staged", { skip }, async () => {
+      const { app, droplet } = await runnableApp(h);
+      const changed = await run(
+        h,
+        app.guid,
+        "./app/run.sh; echo 'echo changed' > app/run.sh; ./app/run.sh; : > app/config/settings.json; rm app/run.sh; test -e app/run.sh || echo removed",
+      );
+      assert.equal(changed.state, 'SUCCEEDED', changed.lines.join('\n'));
+      assert.deepEqual(changed.lines, ['hello', 'changed', 'removed']);
+      const next = await run(h, app.guid, './app/run.sh; cat app/config/settings.json');
+      assert.deepEqual(next.lines, ['hello', '{"a":1}'], 'the next task sees the droplet as staged');
+      const tree = path.join(h.config.dataDir, 'droplets', droplet.guid, 'app');
+      assert.equal(readFileSync(path.join(tree, 'run.sh'), 'utf8'), '#!/bin/sh\necho hello\n');
+    });
+
+    test('keep their files when their droplet is deleted while they run', { skip }, async () => {
+      const { app, droplet } = await runnableApp(h);
+      const created = await createTask(h, app.guid, 'echo started; sleep 2; ./app/run.sh; cat app/config/settings.json');
+      await printed(h, created.guid, 'started');
+      assert.equal((await h.delete(`/v3/droplets/${droplet.guid}`)).status, 202);
+      const done = await waitForTask(h, created.guid);
+      const lines = (await outputOf(h, done.id)).map((l) => l.text);
+      assert.equal(done.state, 'SUCCEEDED', lines.join('\n'));
+      assert.deepEqual(lines, ['started', 'hello', '{"a":1}']);
     });
 
     test('cancel ends a sandboxed task FAILED "task was cancelled", no process of it left', { skip }, async () => {

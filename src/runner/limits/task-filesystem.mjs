@@ -14,6 +14,7 @@
 import { execFile } from 'node:child_process';
 import { chmod, lchown, mkdir, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { DROPLET_IMAGE_PREFIX } from './droplet-images.mjs';
 
 /** The tools' fixed places and a fixed environment: nothing of the caller's reaches them. */
 const TOOLS_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
@@ -181,12 +182,12 @@ export async function releaseIdleFilesystems() {
  * @param {string} mountsDir
  */
 export async function removeLeftFilesystems(imagesDir, mountsDir) {
+  // Droplet images (droplet-images.mjs) too: a new supervisor makes its own.
+  const left = (/** @type {string} */ n) => n.startsWith('fs-') || n.startsWith(DROPLET_IMAGE_PREFIX);
   const names = await readdir(mountsDir).catch(() => /** @type {string[]} */ ([]));
-  await Promise.all(
-    names.filter((n) => n.startsWith('fs-')).map((n) => unmountTaskFilesystem(path.join(imagesDir, `${n}.ext4`), path.join(mountsDir, n))),
-  );
+  await Promise.all(names.filter(left).map((n) => unmountTaskFilesystem(path.join(imagesDir, `${n}.ext4`), path.join(mountsDir, n))));
   const images = await readdir(imagesDir).catch(() => /** @type {string[]} */ ([]));
-  await Promise.all(images.filter((n) => n.startsWith('fs-')).map((n) => rm(path.join(imagesDir, n), { force: true })));
+  await Promise.all(images.filter(left).map((n) => rm(path.join(imagesDir, n), { force: true })));
 }
 
 /**

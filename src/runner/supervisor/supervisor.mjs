@@ -58,6 +58,7 @@ import { processStartTime, SupervisedTask } from './task-process.mjs';
 import { fileWork, removeEmptyRoots, removeWorkdirLater, track } from './workdir.mjs';
 import { TaskCgroups } from '../limits/cgroup-v1.mjs';
 import { releaseIdleFilesystems, removeLeftFilesystems, removeOrphanedFilesystems } from '../limits/task-filesystem.mjs';
+import { releaseDropletImages } from '../limits/droplet-images.mjs';
 import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
 /** @import { OrphanPolicy, OutputLine, SpawnMessage, SupervisorMessage, SupervisorRequest, TaskEnd } from './protocol.js' */
@@ -375,6 +376,7 @@ async function exitIfStillIdle() {
   if (client || anyRunning()) return;
   while (fileWork.size) await Promise.allSettled([...fileWork]);
   await releaseIdleFilesystems();
+  await releaseDropletImages();
   await removeEmptyRoots();
   await Promise.allSettled([...tasks.values()].map((t) => t.spool.close()));
   removeSocket();

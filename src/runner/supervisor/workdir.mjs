@@ -1,11 +1,14 @@
-// Task working directories, made and removed by the supervisor: a copy of the droplet's tree per
-// task (never hard links: a task may write to its files), owned by the task's user, on a
-// filesystem of the task's own where the host gives one, removed once the task has ended.
-// Plain JavaScript, Node's modules only.
+// Task working directories, made and removed by the supervisor. Where the host gives each task a
+// filesystem of its own (taskd as root), an overlay of the droplet's shared read-only image under
+// an upper layer on that filesystem (limits/droplet-images.mjs): its start costs the same for any
+// droplet. Elsewhere a copy of the droplet's tree per task (never hard links: a task may write to
+// its files), owned by the task's user. Removed once the task has ended. Plain JavaScript, Node's
+// modules only.
 import { constants } from 'node:fs';
 import { copyFile, lchown, lstat, mkdir, readdir, readlink, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { giveBackFilesystem, takeFilesystem } from '../limits/task-filesystem.mjs';
+import { dropletImage, mountOverlay, unmountOverlay } from '../limits/droplet-images.mjs';
 import { note } from './note.mjs';
 
 /** @import { TaskFilesystem } from '../limits/task-filesystem.mjs' */
@@ -15,8 +18,9 @@ import { note } from './note.mjs';
  * @typedef {{ dirs: string[], files: string[], links: string[] }} Tree
  */
 /**
- * A task directory as made: what was copied in, and its own filesystem if it has one.
- * @typedef {Tree & { filesystem?: TaskFilesystem }} Workdir
+ * A task directory as made: what was copied in, its own filesystem if it has one, and the overlay
+ * mounted on it if the droplet is seen through one.
+ * @typedef {Tree & { filesystem?: TaskFilesystem, overlay?: string }} Workdir
  */
 
 /**
@@ -122,17 +126,18 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
   if (disk) {
     // Left over from a run that did not finish (a crash): start clean.
     await rm(cwd, { recursive: true, force: true });
-    const filesystem = await takeFilesystem(
-      disk.imagesDir,
-      path.dirname(cwd),
-      disk.sizeMb,
-      owner ?? { uid: posixProcess.getuid(), gid: posixProcess.getgid() },
-    );
+    const user = owner ?? { uid: posixProcess.getuid(), gid: posixProcess.getgid() };
+    const filesystem = await takeFilesystem(disk.imagesDir, path.dirname(cwd), disk.sizeMb, user);
+    /** @type {string | undefined} */
+    let overlay;
     try {
-      await symlink(filesystem.mountpoint, cwd);
-      return { filesystem, ...(await copyTree(source, filesystem.mountpoint, owner, true)) };
+      const lower = await dropletImage(source, disk.imagesDir, path.dirname(cwd), user);
+      overlay = await mountOverlay(lower.mountpoint, filesystem.mountpoint, user);
+      await symlink(overlay, cwd);
+      return { filesystem, overlay, dirs: [], files: [], links: [] };
     } catch (err) {
       await unlink(cwd).catch(() => {});
+      if (overlay) await unmountOverlay(overlay);
       await giveBackFilesystem(filesystem);
       throw err;
     }
@@ -164,6 +169,7 @@ async function removeDir(dir, tree) {
   if (tree?.filesystem) {
     // Whether or not the link is still there, the filesystem must not be lost track of.
     await unlink(dir).catch(() => {});
+    if (tree.overlay) await unmountOverlay(tree.overlay);
     return giveBackFilesystem(tree.filesystem);
   }
   if (tree) {
