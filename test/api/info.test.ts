@@ -37,6 +37,9 @@ describeEachStore('GET /v3/info', (h) => {
         log_rate: 'token bucket',
         timeout: 'timer',
       },
+      droplet_view: (await taskFilesystemSupport()).usable
+        ? "overlay: the droplet's read-only image under the task's own writable layer"
+        : 'a copy of the droplet per task',
       sandbox: sandbox.kind,
       sandbox_reason: sandbox.reason,
       task_network: 'on',

@@ -86,3 +86,13 @@ export function cgroupV2Support(): { usable: boolean; reason: string } {
     return { usable: false, reason: `cgroups unreadable: ${(err as Error).message}` };
   }
 }
+
+/**
+ * How a task sees its droplet at /home/vcap/app: where it has a filesystem of its own, an overlay
+ * over the droplet's read-only image (its start costs the same for any droplet); else a copy.
+ */
+export async function dropletView(): Promise<string> {
+  return (await taskFilesystemSupport()).usable
+    ? "overlay: the droplet's read-only image under the task's own writable layer"
+    : 'a copy of the droplet per task';
+}

@@ -3,7 +3,7 @@
 // mechanisms, and running unsandboxed, are reported, not hidden.
 import type { AppContext } from '../../../context.js';
 import type { TypedApp } from '../../typed-app.js';
-import { limitMechanisms } from '../../../runner/limits/mechanisms.js';
+import { dropletView, limitMechanisms } from '../../../runner/limits/mechanisms.js';
 import { sandboxInForce, taskNetworkInForce } from '../../../runner/sandbox/detect.js';
 import { describeTaskUser } from '../../../runner/task-user.js';
 import { baseUrl } from '../request.js';
@@ -27,6 +27,7 @@ export function infoRoutes(app: TypedApp, ctx: AppContext) {
     },
     taskd: {
       limits: await limitMechanisms(ctx.config),
+      droplet_view: await dropletView(),
       sandbox: sandbox.kind,
       sandbox_reason: sandbox.reason,
       task_network: taskNetwork,
