@@ -131,7 +131,16 @@ export async function prepareWorkdir(source, cwd, owner, disk) {
     /** @type {string | undefined} */
     let overlay;
     try {
-      const lower = await dropletImage(source, disk.imagesDir, path.dirname(cwd), user);
+      const lower = await dropletImage(source, disk.imagesDir, path.dirname(cwd), user).catch((err) => {
+        // A droplet the image cannot be made of (a tool missing, a file type mke2fs refuses) is
+        // still run: copied, as where no overlay is possible.
+        note(`no image of ${source}, copying it: ${/** @type {Error} */ (err).message}`);
+        return undefined;
+      });
+      if (!lower) {
+        await symlink(filesystem.mountpoint, cwd);
+        return { filesystem, ...(await copyTree(source, filesystem.mountpoint, owner, true)) };
+      }
       overlay = await mountOverlay(lower.mountpoint, filesystem.mountpoint, user);
       await symlink(overlay, cwd);
       return { filesystem, overlay, dirs: [], files: [], links: [] };
