@@ -12,27 +12,12 @@
 // its image is deleted and its mount detached lazily, and the tasks' overlays keep it until they
 // end. Plain JavaScript, Node's own imports only.
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { lchown, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { runTool } from './tools.mjs';
 
-const TOOLS_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 /** Names of droplet images and their mount points, apart from the task filesystems' `fs-`. */
 export const DROPLET_IMAGE_PREFIX = 'drop-';
-
-/**
- * @param {string} file
- * @param {string[]} args
- * @returns {Promise<void>}
- */
-function run(file, args) {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env: TOOLS_ENV, timeout: 300_000 }, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`${path.basename(file)} failed: ${String(stderr).trim().split('\n')[0] || err.message}`));
-      else resolve();
-    });
-  });
-}
 
 /**
  * A droplet's mounted image: `tree` it was made from, `image` file, `mountpoint`.
@@ -80,13 +65,15 @@ async function makeImage(tree, imagesDir, mountsDir, owner) {
     // Room for every file's blocks, an inode each and ext4's own: about a tenth more, 16 MB at least.
     const sizeKb = Math.ceil((bytes + entries * 4096) / 1024 / 0.9) + 16 * 1024;
     // prettier-ignore
-    await run('/usr/sbin/mke2fs', [
+    const mke2fs = [
       '-q', '-F', '-t', 'ext4', '-m', '0', '-O', '^has_journal,^resize_inode', '-N', String(entries + 64),
       '-E', 'lazy_itable_init=1,nodiscard', '-d', tree, image, String(sizeKb),
-    ]);
+    ];
+    // A large droplet takes a while to write: up to five minutes.
+    await runTool('/usr/sbin/mke2fs', mke2fs, 300_000);
     // mke2fs's lost+found would show in every task's app directory.
-    await run('/usr/sbin/debugfs', ['-w', '-R', 'rmdir /lost+found', image]);
-    await run('/usr/bin/mount', ['-t', 'ext4', '-o', 'ro,loop,nosuid,nodev,noatime', image, mountpoint]);
+    await runTool('/usr/sbin/debugfs', ['-w', '-R', 'rmdir /lost+found', image]);
+    await runTool('/usr/bin/mount', ['-t', 'ext4', '-o', 'ro,loop,nosuid,nodev,noatime', image, mountpoint]);
     return { tree, image, mountpoint };
   } catch (err) {
     await release({ tree, image, mountpoint });
@@ -138,7 +125,7 @@ async function releaseDeletedDroplets() {
  * @param {DropletImage} img
  */
 async function release(img) {
-  await run('/usr/bin/umount', ['-l', img.mountpoint]).catch(() => {});
+  await runTool('/usr/bin/umount', ['-l', img.mountpoint]).catch(() => {});
   await rmdir(img.mountpoint).catch(() => {});
   await rm(img.image, { force: true }).catch(() => {});
 }
@@ -165,7 +152,7 @@ export async function mountOverlay(lower, fsRoot, owner) {
   for (const dir of [upper, work, merged]) await mkdir(dir, { mode: 0o700 });
   // The merged root shows the upper root's owner: the task's, so it can add files at the top.
   await lchown(upper, owner.uid, owner.gid);
-  await run('/usr/bin/mount', [
+  await runTool('/usr/bin/mount', [
     '-t',
     'overlay',
     'overlay',
@@ -178,5 +165,5 @@ export async function mountOverlay(lower, fsRoot, owner) {
 
 /** @param {string} merged */
 export async function unmountOverlay(merged) {
-  await run('/usr/bin/umount', ['-l', merged]).catch(() => {});
+  await runTool('/usr/bin/umount', ['-l', merged]).catch(() => {});
 }

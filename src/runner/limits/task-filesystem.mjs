@@ -11,13 +11,11 @@
 // kernel does that work one at a time: so a filesystem that held few files is kept, emptied, for
 // the next task of the same size (`takeFilesystem`, `giveBackFilesystem`). What a task deleted cannot be read by the
 // next: ext4 hands out no stale block through a file, and no task sees the loop device.
-import { execFile } from 'node:child_process';
 import { chmod, lchown, mkdir, readdir, readFile, rm, rmdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { DROPLET_IMAGE_PREFIX } from './droplet-images.mjs';
+import { runTool as run } from './tools.mjs';
 
-/** The tools' fixed places and a fixed environment: nothing of the caller's reaches them. */
-const TOOLS_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 const MOUNT_OPTIONS = 'loop,nosuid,nodev,noatime';
 const MB = 1024 * 1024;
 
@@ -26,20 +24,6 @@ const MB = 1024 * 1024;
  * may be emptied for the next.
  * @typedef {{ image: string, mountpoint: string, sizeMb: number, reusable?: boolean }} TaskFilesystem
  */
-
-/**
- * @param {string} file
- * @param {string[]} args
- * @returns {Promise<void>}
- */
-function run(file, args) {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env: TOOLS_ENV, timeout: 60_000 }, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`${path.basename(file)} failed: ${String(stderr).trim().split('\n')[0] || err.message}`));
-      else resolve();
-    });
-  });
-}
 
 /**
  * Makes and mounts a filesystem for tasks: `image` preallocated to `sizeMb`, formatted (no journal:
