@@ -2,7 +2,8 @@
 // and converted to a droplet bundle (zip-bundle.ts). Conversions in progress are written under the
 // droplets' `.incoming/` directory and moved into place with one rename once whole, so a failure
 // never leaves half a bundle where a build could find it.
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -23,10 +24,16 @@ export class PackageFiles {
     await rename(bundle, this.bundleOf(guid));
   }
 
-  /** Copies the package's bundle to `file` (new); false when this node does not hold it. */
+  /**
+   * Gives `file` (new) the package's bundle: a hard link (one filesystem with `.incoming/`, and a
+   * bundle is never written again, only removed), else a copy; false when this node does not hold it.
+   */
   async copyTo(guid: string, file: string): Promise<boolean> {
     try {
-      await copyFile(this.bundleOf(guid), file, 1 /* COPYFILE_EXCL */);
+      await link(this.bundleOf(guid), file).catch(() => copyFile(this.bundleOf(guid), file, constants.COPYFILE_EXCL));
+      // New to `.incoming/`, whose sweep goes by age: a link would carry the bundle's.
+      const now = new Date();
+      await utimes(file, now, now);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
