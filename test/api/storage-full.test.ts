@@ -42,8 +42,10 @@ describe('a full disk under the data directory [sqlite]', { skip: cannotMount },
 
   test('creates and uploads fail cleanly while full; output waits; all goes on once space is freed', async () => {
     // Prints a line every 0.1 s across the time the disk is full; long lines, so that its spool
-    // (and the supervisor's log, saying so) cannot be written either.
-    const steady = await createTask(h, app.guid, 'for i in $(seq 1 20); do printf "line %s %03000d\\n" $i 0; sleep 0.1; done');
+    // (and the supervisor's log, saying so) cannot be written either. Four seconds: a task that
+    // ended inside the window would give back its files' space, and a loaded machine (CI) can
+    // take over two seconds for the steps below.
+    const steady = await createTask(h, app.guid, 'for i in $(seq 1 40); do printf "line %s %03000d\\n" $i 0; sleep 0.1; done');
     await eventually(
       'the steady task prints',
       async () => (await outputOf(h, (await waitForTask(h, steady.guid, (t) => t.state === 'RUNNING')).id)).length > 0,
@@ -91,7 +93,7 @@ describe('a full disk under the data directory [sqlite]', { skip: cannotMount },
     assert.equal(steadyDone.state, 'SUCCEEDED', JSON.stringify(steadyDone));
     assert.deepEqual(
       (await outputOf(h, steadyDone.id)).map((l) => l.text),
-      Array.from({ length: 20 }, (_, i) => `line ${i + 1} ${'0'.repeat(3000)}`),
+      Array.from({ length: 40 }, (_, i) => `line ${i + 1} ${'0'.repeat(3000)}`),
       'every line printed while the disk was full was stored once space was freed',
     );
   });
