@@ -57,7 +57,14 @@ describe('a full disk under the data directory [sqlite]', { skip: cannotMount },
       .executeTakeFirstOrThrow();
     // An empty write-ahead log: SQLite reuses a log's room without asking the disk for more, so a
     // small write could otherwise still fit where earlier ones were.
-    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(h.db);
+    // The checkpoint cannot truncate while another connection reads (the steady task's lines are
+    // being stored): asked again until it could, else the log would be reused, not grown.
+    for (let i = 0; ; i++) {
+      const { rows } = await sql<{ busy: number }>`PRAGMA wal_checkpoint(TRUNCATE)`.execute(h.db);
+      if (Number(rows[0]?.busy) === 0) break;
+      if (i === 200) throw new Error('the write-ahead log could not be truncated in 4 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     fillUp(filler);
     try {
       cfError(await h.post(`/v3/apps/${app.guid}/tasks`, { command: 'echo never' }), 503, 'CF-ServiceUnavailable', 10015, FULL_DETAIL);
