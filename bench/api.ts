@@ -62,7 +62,7 @@ export class Api {
       process_types: { web: 'true' },
     });
     const form = new FormData();
-    form.append('bits', new Blob([new Uint8Array(bits ?? (await bundle()))], { type: 'application/gzip' }), 'droplet.tgz');
+    form.append('bits', new Blob([new Uint8Array(bits ?? (await bundleOf(0, 0)))], { type: 'application/gzip' }), 'droplet.tgz');
     const upload = await this.request('POST', `/v3/droplets/${droplet.guid}/upload`, form);
     if (upload.status !== 202) throw new Error(`upload: ${upload.status} ${JSON.stringify(upload.body)}`);
     const jobPath = new URL(upload.headers.get('location')!).pathname;
@@ -79,7 +79,7 @@ export class Api {
 }
 
 /**
- * An app bundle of `files` files of `fileBytes` each (besides run.sh), 100 to a directory, as a
+ * An app bundle of run.sh (`true`) and `files` files of `fileBytes` each, 100 to a directory, as a
  * real app's dependencies are: what a task's start copies grows with both. The contents compress
  * well, so uploading a large one stays quick; a copy costs the same either way.
  */
@@ -99,21 +99,6 @@ export async function bundleOf(files: number, fileBytes: number): Promise<Buffer
       line.repeat(Math.ceil(fileBytes / line.length)).slice(0, fileBytes),
     );
   }
-  pack.finalize();
-  await done;
-  return gzipSync(Buffer.concat(chunks));
-}
-
-/** A one-file app bundle. */
-async function bundle(): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c) => void chunks.push(c as Buffer));
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  pack.entry({ name: 'app/run.sh', mode: 0o755 }, '#!/bin/sh\ntrue\n');
   pack.finalize();
   await done;
   return gzipSync(Buffer.concat(chunks));
