@@ -6,7 +6,7 @@
 // STAGING, and the transaction that stages or fails the droplet settles its build too
 // (`settleBuild`), so a build never outlives its staging as STAGING.
 import { stat } from 'node:fs/promises';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Permissions } from '../auth/permissions.js';
 import { ApiError, unprocessable } from '../core/errors.js';
 import { newGuid } from '../core/ids.js';
@@ -98,6 +98,8 @@ export async function createBuild(
   };
   if (failure) return { found, build: await db.insertInto('builds').values(row).returningAll().executeTakeFirstOrThrow() };
 
+  // Asked first without a lock, so a build refused for another's staging restores no bundle.
+  await assertNotStaging(db, found.app.id);
   // The package's bundle becomes the droplet's upload: from this node's disk, or from the database.
   const upload = await droplets.newIncomingFile();
   try {
@@ -107,6 +109,7 @@ export async function createBuild(
     if (!copied) throw unprocessable('The package has no bits on this node: upload them again in a new package.');
     const { size } = await stat(upload);
     const started = await db.transaction().execute(async (trx) => {
+      await lockApp(trx, found.app.id);
       await assertNotStaging(trx, found.app.id);
       const droplet = await trx
         .insertInto('droplets')
@@ -130,10 +133,9 @@ export async function createBuild(
   }
 }
 
-/** One build STAGING per app at a time, as in CF; counted under the app's row lock. */
-async function assertNotStaging(trx: Transaction<Database>, appId: number): Promise<void> {
-  await lockApp(trx, appId);
-  const staging = await trx
+/** One build STAGING per app at a time, as in CF (checked again under the app's row lock). */
+async function assertNotStaging(db: Kysely<Database>, appId: number): Promise<void> {
+  const staging = await db
     .selectFrom('builds')
     .select('id')
     .where('app_id', '=', appId)
