@@ -7,6 +7,7 @@
 // task cannot leave its groups: it sees no cgroup filesystem. The groups are removed once empty.
 // Plain JavaScript, Node's own imports only.
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { note } from '../supervisor/note.mjs';
 
 /** @typedef {'memory' | 'pids' | 'cpu' | 'freezer'} Controller */
@@ -245,15 +246,17 @@ export class TaskCgroups {
   }
 
   /**
-   * The task's first process joins its groups before it can fork (the runner holds it until
-   * then); a group it cannot join is given up.
+   * The task's first process joins its groups before it can fork (the supervisor holds it until
+   * then); a group it cannot join is given up. Written off the event loop: the kernel makes the
+   * first move of a burst wait out an RCU grace period (7–16 ms here), which the supervisor
+   * spends making the task's working directory instead (task-process.mjs).
    * @param {number} pid
    */
-  join(pid) {
+  async join(pid) {
     for (const kind of CONTROLLERS) {
       if (!this[kind]) continue;
       try {
-        writeFileSync(`${this[kind]}/cgroup.procs`, String(pid));
+        await writeFile(`${this[kind]}/cgroup.procs`, String(pid));
       } catch {
         this.removeOne(kind);
       }

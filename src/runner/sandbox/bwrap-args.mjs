@@ -183,11 +183,13 @@ const DEFAULT_TMP_MB = 1024;
  * @returns {{ file: string, args: string[], env: Record<string, string>, inputs: Buffer[] }}
  */
 export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
-  // Unsandboxed, a first shell waits for a line on ARGS_FD in the same way, then becomes the task's.
+  // Unsandboxed, a first shell waits in the same way for a line on ARGS_FD, then changes into the
+  // task's directory (its $0: the directory may not exist yet when it starts) and becomes the
+  // task's shell. Without that line (its writer died) it runs nothing.
   if (!sandbox)
     return {
       file: '/bin/sh',
-      args: ['-c', `read _ <&${ARGS_FD}; exec ${ARGS_FD}<&-; exec /bin/sh "$@"`, 'sh', ...shellArgs],
+      args: ['-c', `read _ <&${ARGS_FD} && exec ${ARGS_FD}<&- && cd -- "$0" && exec /bin/sh "$@"; exit 126`, cwd, ...shellArgs],
       env,
       inputs: [Buffer.from('\n')],
     };

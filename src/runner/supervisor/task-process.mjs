@@ -48,6 +48,19 @@ function seccompFilter() {
 }
 
 /**
+ * Signals a process group by its leader; gone already is fine.
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
+function signalGroupOf(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
  * A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined when gone.
  * @param {number} pid
  * @returns {string | undefined}
@@ -159,29 +172,15 @@ export class SupervisedTask {
     this.allowance = outputBudget && { ...outputBudget };
     const filesystem = disk && taskLimits ? { imagesDir, sizeMb: taskLimits.diskMb } : undefined;
     await this.spool.append([{ task: { cwd } }]);
-    /** @type {Workdir} */
+    /** @type {TaskChild} */
+    let child;
+    /** @type {Workdir | undefined} */
     let tree;
-    try {
-      tree = await prepareWorkdir(source, cwd, identity, filesystem);
-    } catch (err) {
-      return this.finish({ spawnError: /** @type {Error} */ (err).message });
-    }
-    // Written, and waited for, before the spawn: if this supervisor dies from here on, the task
-    // may have run though its processes are gone before the next supervisor looks (ended, or
-    // killed by their closed output pipes), and only this record keeps it from being reported
-    // never run.
-    await this.spool.append([{ spawning: true }]);
-    if (this.killedWith) {
-      void removeWorkdirLater(cwd, tree);
-      return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });
-    }
     const output = new OutputLines((line) => this.queueLine(line));
     this.output = output;
     // Where the host gives v1 cgroups, the task gets its own (memory, pids and cpu only with limits).
     const cgroups = new TaskCgroups(`taskd-${this.id}`, taskLimits, tenant);
     this.cgroups = cgroups;
-    /** @type {TaskChild} */
-    let child;
     const full = filesystem ? () => filesystemFull(cwd) : undefined;
     const limits = new TaskLimits(
       taskLimits,
@@ -194,18 +193,24 @@ export class SupervisedTask {
       cgroups,
       full,
     );
-    const failStart = (/** @type {unknown} */ err) => {
+    /** @param {string} message */
+    const failStart = (message) => {
+      if (child?.pid !== undefined) signalGroupOf(child.pid, 'SIGKILL');
       void removeWorkdirLater(cwd, tree);
       void track(cgroups.remove());
-      return this.finish({ spawnError: /** @type {Error} */ (err).message });
+      return this.finish({ spawnError: message });
     };
     let run;
     try {
       // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
       run = taskCommand(sandbox && { ...sandbox, seccomp: seccompFilter() }, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
+      // Started at once, but nothing of the task runs until its inputs are written below: bwrap
+      // (or, unsandboxed, the first shell) first reads them. Meanwhile it joins its groups and the
+      // working directory is made, side by side. Its own directory is /: the task's is not made
+      // yet, and bwrap (or the first shell) changes into it.
       child = /** @type {TaskChild} */ (
         spawn(run.file, run.args, {
-          cwd,
+          cwd: '/',
           env: run.env,
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe', ...run.inputs.map(() => /** @type {const} */ ('pipe'))],
@@ -213,18 +218,35 @@ export class SupervisedTask {
         })
       );
     } catch (err) {
-      return failStart(err);
+      return failStart(/** @type {Error} */ (err).message);
     }
     if (child.pid === undefined) {
       // Spawn failures arrive as an error event without a pid.
-      return new Promise((resolve) => child.once('error', (err) => resolve(failStart(err))));
+      return new Promise((resolve) => child.once('error', (err) => resolve(failStart(err.message))));
     }
     child.on('error', () => {});
+    // Before it can fork: it waits for its inputs, so whatever the task starts is born in its groups.
+    const joined = cgroups.join(child.pid);
+    try {
+      tree = await prepareWorkdir(source, cwd, identity, filesystem);
+    } catch (err) {
+      await joined;
+      return failStart(/** @type {Error} */ (err).message);
+    }
+    await joined;
+    // Written, and waited for, before the task can run: if this supervisor dies from here on, the
+    // task may have run though its processes are gone before the next supervisor looks (ended, or
+    // killed by their closed output pipes), and only this record keeps it from being reported
+    // never run.
+    await this.spool.append([{ spawning: true }]);
+    if (this.killedWith) {
+      signalGroupOf(child.pid, 'SIGKILL');
+      void removeWorkdirLater(cwd, tree);
+      void track(cgroups.remove());
+      return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });
+    }
     this.pid = child.pid;
     this.sandboxed = Boolean(sandbox);
-    // Before it can fork: bwrap (or, unsandboxed, the first shell) waits for what is written to
-    // it only once it is in its groups, so whatever the task starts is born in them.
-    cgroups.join(child.pid);
     run.inputs.forEach((data, i) => {
       const pipe = /** @type {Writable} */ (child.stdio[3 + i]);
       pipe.on('error', () => {});
@@ -366,11 +388,7 @@ export class SupervisedTask {
   signalGroup(signal) {
     if (this.pid === undefined) return;
     if (this.sandboxed) return signalSandboxGroup(this.pid, signal);
-    try {
-      process.kill(-this.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone.
-    }
+    signalGroupOf(this.pid, signal);
   }
 
   /**
