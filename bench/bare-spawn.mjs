@@ -3,14 +3,76 @@
 // spawns its tasks from a small process (src/runner/supervisor/supervisor.mjs) for that reason, so
 // the bench's own process — holding tsx, autocannon and a SQLite connection — would understate what a
 // bare spawn costs. Each spawn is awaited to exit before the next in the latency series.
-// Usage: node bench/bare-spawn.mjs latency <count>           -> JSON { toSpawn, toExit, selfReport }
-//        node bench/bare-spawn.mjs throughput <total> <conc>  -> JSON { perSecond, rssMb }
+//
+// The sandboxed baselines run the sandbox itself and nothing of taskd: bwrap with the options
+// taskd gives a task (src/runner/sandbox/bwrap-args.mjs: the same namespaces, mounts, tmpfs,
+// seccomp filter; as an unprivileged user where this runs as root, as taskd's tasks run), its
+// arguments on a pipe, in a scratch directory standing for the task's app directory. That is the
+// floor a sandboxed task's start cannot go below.
+// Usage: node bench/bare-spawn.mjs latency <count> [sandbox]           -> JSON { toSpawn, toExit, selfReport }
+//        node bench/bare-spawn.mjs throughput <total> <conc> [sandbox] -> JSON { perSecond, rssMb }
 import { spawn } from 'node:child_process';
+import { accessSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { taskCommand } from '../src/runner/sandbox/bwrap-args.mjs';
+import { seccompProgram } from '../src/runner/sandbox/seccomp.mjs';
 
-function spawnOne(file, args) {
+/** An unprivileged user to run bwrap as when this runs as root (taskd runs it as its task user). */
+const NOBODY = 65534;
+
+/** The shell arguments of each command the baselines run. */
+const SHELL_ARGS = { true: ['-c', 'true'], date: ['-c', 'date +%s%N'] };
+
+function bwrapFile() {
+  for (const file of ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'])
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // the next place
+    }
+  throw new Error('bwrap is not installed');
+}
+
+/**
+ * How to run `true` or `date +%s%N`: plainly (`true` itself, the shell for date), or as a
+ * sandboxed task runs it, its shell inside bwrap.
+ * @param {boolean} sandboxed
+ */
+function launcher(sandboxed) {
+  if (!sandboxed)
+    return {
+      command: (kind) =>
+        kind === 'true' ? { file: 'true', args: [], inputs: [] } : { file: '/bin/sh', args: SHELL_ARGS.date, inputs: [] },
+      done() {},
+    };
+  const bwrap = bwrapFile();
+  const dir = mkdtempSync(path.join(tmpdir(), 'taskd-bench-bwrap-'));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chownSync(dir, NOBODY, NOBODY);
+  const sandbox = { bwrap, network: false, dataDir: path.join(dir, 'data'), seccomp: seccompProgram() };
+  return {
+    command: (kind) => ({
+      ...taskCommand(sandbox, dir, { PATH: '/usr/bin:/bin' }, SHELL_ARGS[kind]),
+      cwd: dir,
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    }),
+    done: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function spawnOne(run) {
   const t0 = performance.now();
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(run.file, run.args, {
+    stdio: ['ignore', 'pipe', 'ignore', ...run.inputs.map(() => 'pipe')],
+    env: run.env,
+    cwd: run.cwd,
+    uid: run.uid,
+    gid: run.gid,
+  });
+  run.inputs.forEach((data, i) => child.stdio[3 + i].end(data));
   let stdout = '';
   child.stdout.on('data', (chunk) => void (stdout += chunk.toString()));
   const spawned = new Promise((resolve, reject) => {
@@ -19,7 +81,7 @@ function spawnOne(file, args) {
   });
   const exited = new Promise((resolve, reject) => {
     child.once('close', (code) =>
-      code === 0 ? resolve({ ms: performance.now() - t0, stdout }) : reject(new Error(`${file} exited ${code}`)),
+      code === 0 ? resolve({ ms: performance.now() - t0, stdout }) : reject(new Error(`${run.file} exited ${code}`)),
     );
     child.once('error', reject);
   });
@@ -35,35 +97,41 @@ function wallClock() {
   return () => offset + performance.now();
 }
 
-async function latency(count) {
+async function latency(count, run) {
   const out = { toSpawn: [], toExit: [], selfReport: [] };
   for (let i = 0; i < count; i++) {
-    const { spawned, exited } = spawnOne('true', []);
+    const { spawned, exited } = spawnOne(run.command('true'));
     out.toSpawn.push(await spawned);
     out.toExit.push((await exited).ms);
   }
   const wall = wallClock();
   for (let i = 0; i < count; i++) {
     const sent = wall();
-    const { stdout } = await spawnOne('/bin/sh', ['-c', 'date +%s%N']).exited;
+    const { stdout } = await spawnOne(run.command('date')).exited;
     out.selfReport.push(Number(BigInt(stdout.trim()) / 1000n) / 1000 - sent);
   }
   return out;
 }
 
-async function throughput(total, concurrency) {
+async function throughput(total, concurrency, run) {
   let started = 0;
   const t0 = performance.now();
   const worker = async () => {
     while (started < total) {
       started++;
-      await spawnOne('true', []).exited;
+      await spawnOne(run.command('true')).exited;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { perSecond: total / ((performance.now() - t0) / 1000), rssMb: process.memoryUsage().rss / 2 ** 20 };
 }
 
-const [mode, a, b] = process.argv.slice(2);
-const result = mode === 'latency' ? await latency(Number(a)) : await throughput(Number(a), Number(b));
-process.stdout.write(JSON.stringify(result));
+const [mode, ...rest] = process.argv.slice(2);
+const sandboxed = rest.at(-1) === 'sandbox';
+const run = launcher(sandboxed);
+try {
+  const result = mode === 'latency' ? await latency(Number(rest[0]), run) : await throughput(Number(rest[0]), Number(rest[1]), run);
+  process.stdout.write(JSON.stringify(result));
+} finally {
+  run.done();
+}

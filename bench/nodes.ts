@@ -1,17 +1,24 @@
-// Several nodes on PostgreSQL: end-to-end throughput of one node that serves and runs (role all)
-// beside one api node and two runner nodes (roles api and runner), each with the same runner
-// slots, on a fresh database of their own. Runner nodes share the api node's droplets folder (as
-// a shared mount would). Needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL.
+// taskd on PostgreSQL: end-to-end throughput of one node that serves and runs (role all), sandboxed
+// and not, beside the bare loops and beside graphile-worker (the peer, bench/graphile-peer.mjs);
+// then one api node and two runner nodes (roles api and runner), each with the same runner slots.
+// Each on a fresh database of its own. Runner nodes share the api node's droplets folder (as a
+// shared mount would). Needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { Api } from './api.js';
 import { ADMIN_PASSWORD } from './seed.js';
 import { removeOnExit, startServer, type Server } from './processes.js';
 import { endToEnd, type ThroughputResult } from './throughput.js';
-import { rate, ratio, section, table } from './report.js';
+import { rate, ratio, section, table, target } from './report.js';
+import { bareThroughput } from './spawn.js';
+
+const PEER = fileURLToPath(new URL('./graphile-peer.mjs', import.meta.url));
 
 export interface NodesOptions {
   total: number;
@@ -45,6 +52,84 @@ async function measure(api: Api, pool: pg.Pool, label: string, opts: NodesOption
   const apps = [];
   for (let i = 0; i < opts.concurrency; i++) apps.push(await api.appWithDroplet(space, `app-${i + 1}`));
   return endToEnd(api, pgWatcher(pool), apps, opts.total, opts.timeoutSeconds);
+}
+
+async function sandboxOf(url: string): Promise<string> {
+  const info = (await (await fetch(`${url}/v3/info`)).json()) as { taskd?: { sandbox?: string } };
+  return info.taskd?.sandbox ?? 'unknown';
+}
+
+/** graphile-worker's figure (bench/graphile-peer.mjs) on a database of its own, dropped afterwards. */
+async function graphileWorker(admin: pg.Client, url: string, opts: NodesOptions): Promise<{ perSecond: number } | { error: string }> {
+  const database = `taskd_bench_peer_${randomBytes(4).toString('hex')}`;
+  await admin.query(`create database ${database}`);
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [PEER, withDatabase(url, database), String(opts.total), String(opts.concurrency)],
+      { timeout: opts.timeoutSeconds * 1000 },
+    );
+    return JSON.parse(stdout) as { perSecond: number };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0] };
+  } finally {
+    await admin.query(`drop database if exists ${database} with (force)`).catch(() => {});
+  }
+}
+
+function dispatchTable(
+  opts: NodesOptions,
+  x: {
+    one: ThroughputResult;
+    plain: ThroughputResult;
+    sandbox: string;
+    bareSandbox?: number;
+    bareSpawn: number;
+    peer: { perSecond: number } | { error: string };
+  },
+): void {
+  const peer = 'perSecond' in x.peer ? x.peer.perSecond : NaN;
+  console.log(
+    table(
+      ['measure (PostgreSQL, one node)', 'per second', 'vs its baseline'],
+      [
+        [
+          `taskd end-to-end, sandbox ${x.sandbox} (SUCCEEDED/s)`,
+          rate(x.one.tasksPerSecond),
+          x.bareSandbox ? ratio(x.one.tasksPerSecond / x.bareSandbox) : '',
+        ],
+        ...(x.bareSandbox ? [[`bare bwrap loop (${opts.concurrency} concurrent)`, rate(x.bareSandbox), '']] : []),
+        ['taskd end-to-end, unsandboxed (SUCCEEDED/s)', rate(x.plain.tasksPerSecond), ratio(x.plain.tasksPerSecond / x.bareSpawn)],
+        [`bare spawn loop (${opts.concurrency} concurrent)`, rate(x.bareSpawn), ''],
+        [`graphile-worker 0.17, handler spawns /bin/true (${opts.concurrency} concurrent)`, rate(peer), ''],
+        ['taskd unsandboxed vs graphile-worker', '', ratio(x.plain.tasksPerSecond / peer)],
+        ['taskd sandboxed vs graphile-worker', '', ratio(x.one.tasksPerSecond / peer)],
+      ],
+    ),
+  );
+  if ('error' in x.peer) console.log(`graphile-worker could not run: ${x.peer.error}`);
+  if (x.bareSandbox)
+    console.log(
+      target(
+        'PostgreSQL: end-to-end throughput, sandboxed: >= 0.7x the bare bwrap loop',
+        x.one.states.SUCCEEDED ? x.one.tasksPerSecond >= 0.7 * x.bareSandbox : undefined,
+        ratio(x.one.tasksPerSecond / x.bareSandbox),
+      ),
+    );
+  console.log(
+    target(
+      'PostgreSQL: end-to-end throughput, unsandboxed: >= 0.8x the bare spawn loop',
+      x.plain.states.SUCCEEDED ? x.plain.tasksPerSecond >= 0.8 * x.bareSpawn : undefined,
+      ratio(x.plain.tasksPerSecond / x.bareSpawn),
+    ),
+  );
+  console.log(
+    target(
+      'PostgreSQL: end-to-end throughput >= 1.0x graphile-worker (both spawning plainly)',
+      x.plain.states.SUCCEEDED && Number.isFinite(peer) ? x.plain.tasksPerSecond >= peer : undefined,
+      Number.isFinite(peer) ? ratio(x.plain.tasksPerSecond / peer) : 'graphile-worker did not run',
+    ),
+  );
 }
 
 export async function severalNodes(opts: NodesOptions): Promise<void> {
@@ -86,8 +171,21 @@ export async function severalNodes(opts: NodesOptions): Promise<void> {
   try {
     const single = await startServer('./server.ts', [dataDir()], env('all'), 'one node');
     servers.push(single);
+    const sandbox = await sandboxOf(single.url);
     const one = await measure(await Api.login(single.url, 'admin', ADMIN_PASSWORD), pool, 'one', opts);
     await single.stop();
+    // The dispatch figures on PostgreSQL: one node beside the sandbox's own loop, the same node
+    // unsandboxed beside a plain spawn loop and beside graphile-worker, a job queue on the same
+    // PostgreSQL whose handler spawns /bin/true.
+    const plainNode = await startServer('./server.ts', [dataDir()], { ...env('all'), TASKD_SANDBOX: 'none' }, 'one node, unsandboxed');
+    servers.push(plainNode);
+    const plain = await measure(await Api.login(plainNode.url, 'admin', ADMIN_PASSWORD), pool, 'plain', opts);
+    await plainNode.stop();
+    const baselineCount = Math.min(opts.total, 2_000);
+    const bareSandbox = sandbox === 'bwrap' ? (await bareThroughput(baselineCount, opts.concurrency, true)).perSecond : undefined;
+    const bareSpawn = (await bareThroughput(baselineCount, opts.concurrency)).perSecond;
+    const peer = await graphileWorker(admin, url, opts);
+    dispatchTable(opts, { one, plain, sandbox, bareSandbox, bareSpawn, peer });
 
     const apiDir = dataDir();
     const apiNode = await startServer('./server.ts', [apiDir], env('api'), 'api node');

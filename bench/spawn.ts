@@ -21,9 +21,11 @@ export interface BareLatencies {
   selfReport: number[];
 }
 
-export const bareLatencies = (count: number) => bare<BareLatencies>(['latency', String(count)]);
-export const bareThroughput = (total: number, concurrency: number) =>
-  bare<{ perSecond: number; rssMb: number }>(['throughput', String(total), String(concurrency)]);
+/** `sandboxed`: inside bwrap with a task's options (bare-spawn.mjs), the floor of a sandboxed task. */
+export const bareLatencies = (count: number, sandboxed = false) =>
+  bare<BareLatencies>(['latency', String(count), ...(sandboxed ? ['sandbox'] : [])]);
+export const bareThroughput = (total: number, concurrency: number, sandboxed = false) =>
+  bare<{ perSecond: number; rssMb: number }>(['throughput', String(total), String(concurrency), ...(sandboxed ? ['sandbox'] : [])]);
 
 /** spawn('true') to its 'spawn' event from the bench process (large: tsx, autocannon, SQLite). */
 export async function inProcessSpawnLatencies(count: number): Promise<number[]> {
