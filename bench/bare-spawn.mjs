@@ -9,8 +9,14 @@
 // seccomp filter; as an unprivileged user where this runs as root, as taskd's tasks run), its
 // arguments on a pipe, in a scratch directory standing for the task's app directory. That is the
 // floor a sandboxed task's start cannot go below.
+//
+// The peer: graphile-worker (a PostgreSQL job queue for Node) doing what a taskd task does in the
+// throughput series — `concurrency` clients each adding jobs in a loop until `total` are added, a
+// worker of the same concurrency whose handler spawns /bin/true and waits for its exit — timed
+// from the first add until the last job succeeded, on the database given.
 // Usage: node bench/bare-spawn.mjs latency <count> [sandbox]           -> JSON { toSpawn, toExit, selfReport }
 //        node bench/bare-spawn.mjs throughput <total> <conc> [sandbox] -> JSON { perSecond, rssMb }
+//        node bench/bare-spawn.mjs graphile <postgres url> <total> <conc> -> JSON { perSecond, seconds, failed }
 import { spawn } from 'node:child_process';
 import { accessSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,12 +132,60 @@ async function throughput(total, concurrency, run) {
   return { perSecond: total / ((performance.now() - t0) / 1000), rssMb: process.memoryUsage().rss / 2 ** 20 };
 }
 
+async function graphileWorker(connectionString, total, concurrency) {
+  // Loaded only here: a dev dependency of the bench alone.
+  const { Logger, makeWorkerUtils, run } = await import('graphile-worker');
+  // Silent: its per-job log lines would cost it time the handler's spawn does not, and mix with the answer.
+  const logger = new Logger(() => () => {});
+  const utils = await makeWorkerUtils({ connectionString, logger });
+  await utils.migrate();
+  const runner = await run({
+    connectionString,
+    concurrency,
+    noHandleSignals: true,
+    // Jobs arrive by LISTEN/NOTIFY; the poll is only the fallback.
+    pollInterval: 1000,
+    logger,
+    taskList: { spawn_true: () => spawnOne({ file: '/bin/true', args: [], inputs: [] }).exited },
+  });
+  let succeeded = 0;
+  let failed = 0;
+  const done = new Promise((resolve) => {
+    const check = () => succeeded + failed >= total && resolve();
+    runner.events.on('job:success', () => {
+      succeeded++;
+      check();
+    });
+    runner.events.on('job:failed', () => {
+      failed++;
+      check();
+    });
+  });
+  const t0 = performance.now();
+  let added = 0;
+  const client = async () => {
+    while (added < total) {
+      added++;
+      await utils.addJob('spawn_true', {}, { maxAttempts: 1 });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  await runner.stop();
+  await utils.release();
+  return { perSecond: succeeded / seconds, seconds, failed };
+}
+
 const [mode, ...rest] = process.argv.slice(2);
-const sandboxed = rest.at(-1) === 'sandbox';
-const run = launcher(sandboxed);
-try {
-  const result = mode === 'latency' ? await latency(Number(rest[0]), run) : await throughput(Number(rest[0]), Number(rest[1]), run);
-  process.stdout.write(JSON.stringify(result));
-} finally {
-  run.done();
+if (mode === 'graphile') {
+  process.stdout.write(JSON.stringify(await graphileWorker(rest[0], Number(rest[1]), Number(rest[2]))));
+} else {
+  const run = launcher(rest.at(-1) === 'sandbox');
+  try {
+    const result = mode === 'latency' ? await latency(Number(rest[0]), run) : await throughput(Number(rest[0]), Number(rest[1]), run);
+    process.stdout.write(JSON.stringify(result));
+  } finally {
+    run.done();
+  }
 }

@@ -1,5 +1,5 @@
 // taskd on PostgreSQL: end-to-end throughput of one node that serves and runs (role all), sandboxed
-// and not, beside the bare loops and beside graphile-worker (the peer, bench/graphile-peer.mjs);
+// and not, beside the bare loops and beside graphile-worker (the peer, in bench/bare-spawn.mjs);
 // then one api node and two runner nodes (roles api and runner), each with the same runner slots.
 // Each on a fresh database of its own. Runner nodes share the api node's droplets folder (as a
 // shared mount would). Needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL.
@@ -18,7 +18,7 @@ import { endToEnd, type ThroughputResult } from './throughput.js';
 import { rate, ratio, section, table, target } from './report.js';
 import { bareThroughput } from './spawn.js';
 
-const PEER = fileURLToPath(new URL('./graphile-peer.mjs', import.meta.url));
+const BASELINES = fileURLToPath(new URL('./bare-spawn.mjs', import.meta.url));
 
 export interface NodesOptions {
   total: number;
@@ -59,14 +59,14 @@ async function sandboxOf(url: string): Promise<string> {
   return info.taskd?.sandbox ?? 'unknown';
 }
 
-/** graphile-worker's figure (bench/graphile-peer.mjs) on a database of its own, dropped afterwards. */
+/** graphile-worker's figure (bench/bare-spawn.mjs graphile) on a database of its own, dropped afterwards. */
 async function graphileWorker(admin: pg.Client, url: string, opts: NodesOptions): Promise<{ perSecond: number } | { error: string }> {
   const database = `taskd_bench_peer_${randomBytes(4).toString('hex')}`;
   await admin.query(`create database ${database}`);
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [PEER, withDatabase(url, database), String(opts.total), String(opts.concurrency)],
+      [BASELINES, 'graphile', withDatabase(url, database), String(opts.total), String(opts.concurrency)],
       { timeout: opts.timeoutSeconds * 1000 },
     );
     return JSON.parse(stdout) as { perSecond: number };
