@@ -24,9 +24,11 @@ export interface AppContext {
   runner?: RunnerStatus;
 }
 
-/** This node's runner as health checks and metrics see it. */
+/** This node's runner as health checks, metrics and the droplet uploads see it. */
 export interface RunnerStatus {
   /** Its row in `runners`, whose heartbeat says it is alive. */
   readonly id: string;
   readonly freeSlots: number;
+  /** A droplet was staged on this node: whatever its tasks start from can be made now. */
+  dropletStaged(dropletGuid: string): void;
 }

@@ -48,6 +48,8 @@ export interface UploadContext {
   dropletsPerApp: number;
   /** This node's uploads, one organization's at a time. */
   lanes: OrgLanes;
+  /** Told of each droplet staged here (this node's runner prepares it for its tasks). */
+  staged?: (dropletGuid: string) => void;
 }
 
 /** What the received file is, and the budget it must fit in. */
@@ -145,6 +147,7 @@ export async function processUpload(ctx: UploadContext, work: { dropletGuid: str
     } else {
       await files.remove(expired);
       await completeJob(db, work.jobGuid);
+      ctx.staged?.(work.dropletGuid);
     }
   } catch (err) {
     let failure: ApiError;

@@ -135,6 +135,19 @@ export class Runner {
     return Math.max(0, this.config.runnerSlots - this.held.size);
   }
 
+  /**
+   * A droplet was staged on this node: where tasks get filesystems of their own, its image (the
+   * lower layer of their overlays) is made now, so that the task a user runs right after a push
+   * starts as fast as the next. Elsewhere tasks copy the droplet, and there is nothing to make.
+   */
+  dropletStaged(dropletGuid: string): void {
+    if (this.stopped || !this.deps.ownFilesystems) return;
+    this.deps.droplets.treeOf(dropletGuid).then(
+      (tree) => this.supervisor.prepare(tree, this.deps.hostUser),
+      (err) => this.log.warn({ err, droplet: dropletGuid }, 'preparing a staged droplet failed'),
+    );
+  }
+
   async start(): Promise<void> {
     // memory / processes say 'cgroup v1' where each task gets its own v1 groups (limits/cgroup-v1.mjs).
     this.log.info(

@@ -254,6 +254,11 @@ export class TaskSupervisor {
     if (this.following.has(id)) this.send({ type: 'discard-output', id });
   }
 
+  /** A droplet was staged: the supervisor makes its image now rather than at its first task. */
+  prepare(source: string, identity: TaskIdentity | undefined): void {
+    if (this.socket) this.send({ type: 'prepare', source, ...(identity ? { identity } : {}) });
+  }
+
   /** The task's end is recorded (or it is not wanted): the supervisor forgets it and its spool. */
   release(id: string): void {
     this.send({ type: 'release', id });

@@ -39,7 +39,7 @@ export function uploadWorkOf(ctx: AppContext): UploadWork {
     const running = new Set<Promise<void>>();
     work = {
       files,
-      uploads: { ...common, files, dropletsPerApp: ctx.config.dropletsPerApp },
+      uploads: { ...common, files, dropletsPerApp: ctx.config.dropletsPerApp, staged: (guid) => ctx.runner?.dropletStaged(guid) },
       packages: { ...common, droplets: files, packagesPerApp: ctx.config.dropletsPerApp },
       receipts: new OrgReceipts(),
       track(job) {

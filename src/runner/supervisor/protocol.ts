@@ -84,7 +84,19 @@ export type SupervisorRequest =
   | { type: 'hold-output'; id: string; hold: boolean }
   | { type: 'discard-output'; id: string }
   | { type: 'release'; id: string }
+  | PrepareMessage
   | { type: 'shutdown' };
+
+/**
+ * A droplet was staged: make what its tasks start from (its image, where tasks get filesystems of
+ * their own) now, so that its first task need not wait for it.
+ */
+export interface PrepareMessage {
+  type: 'prepare';
+  source: string;
+  /** The user its tasks run as; none: the supervisor's own. */
+  identity?: TaskIdentity;
+}
 
 /**
  * How a task ended: its shell's exit (with what its limits did), or it never started

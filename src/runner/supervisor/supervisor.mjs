@@ -42,6 +42,8 @@
 //                                           it is over its output budget
 //        { type: 'release', id }            taskd has recorded the task's end: forget it and its
 //                                           spool (a task still running is killed first)
+//        { type: 'prepare', source, identity? }   a droplet was staged: make its image now (with
+//                                           filesystems of the tasks' own), not at its first task
 //        { type: 'shutdown' }               exit once the client is gone and no task runs
 //   out: { type: 'started', id, pid }
 //        { type: 'lines', id, lines: [{ seq, time, stream, text }] }   numbered from 1, in order
@@ -55,10 +57,10 @@ import path from 'node:path';
 import { note } from './note.mjs';
 import { lineOfSpool, readSpool, Spool, spooledIds, spoolFile } from './spool.mjs';
 import { processStartTime, SupervisedTask } from './task-process.mjs';
-import { fileWork, removeEmptyRoots, removeWorkdirLater, track } from './workdir.mjs';
+import { ensureRoot, fileWork, posixProcess, removeEmptyRoots, removeWorkdirLater, track } from './workdir.mjs';
 import { TaskCgroups } from '../limits/cgroup-v1.mjs';
 import { releaseIdleFilesystems, removeLeftFilesystems, removeOrphanedFilesystems } from '../limits/task-filesystem.mjs';
-import { releaseDropletImages } from '../limits/droplet-images.mjs';
+import { dropletImage, releaseDropletImages } from '../limits/droplet-images.mjs';
 import { processGroupsOfTask } from './unrecorded-processes.mjs';
 
 /** @import { OrphanPolicy, OutputLine, SpawnMessage, SupervisorMessage, SupervisorRequest, TaskEnd } from './protocol.js' */
@@ -256,6 +258,9 @@ class Connection {
       case 'release':
         if (task) release(task);
         break;
+      case 'prepare':
+        prepareDroplet(message);
+        break;
       case 'shutdown':
         shutdownAsked = true;
         break;
@@ -353,6 +358,23 @@ function stopOrphansLater() {
 
 /** Whether any task still runs (has not ended). */
 const anyRunning = () => [...tasks.values()].some((t) => !t.end);
+
+/**
+ * Makes a staged droplet's image in the background (the runner asks only where tasks get
+ * filesystems of their own, as root): its first task then mounts it in milliseconds instead of waiting for mke2fs (seconds for
+ * a large droplet). A task that comes first waits for the same image; one that cannot be made is
+ * tried again by the task, which copies the droplet if it still fails.
+ * @param {import('./protocol.js').PrepareMessage} message
+ */
+function prepareDroplet({ source, identity }) {
+  if (!tasksRoot) return;
+  const owner = identity ?? { uid: posixProcess.getuid(), gid: posixProcess.getgid() };
+  void track(
+    ensureRoot(tasksRoot)
+      .then(() => dropletImage(source, imagesDir, tasksRoot, owner))
+      .catch((/** @type {Error} */ err) => note(`no image of ${source} yet: ${err.message}`)),
+  );
+}
 
 /**
  * Exits once nobody can need it: no client and no running task. Ended tasks not yet released

@@ -34,7 +34,7 @@ export const fileWork = new Set();
  */
 const madeRoots = new Map();
 /** Node has getuid and getgid on every POSIX system; the supervisor runs on Linux only. */
-const posixProcess = /** @type {Required<NodeJS.Process>} */ (process);
+export const posixProcess = /** @type {Required<NodeJS.Process>} */ (process);
 
 /**
  * @template T
@@ -100,8 +100,11 @@ async function copyTree(from, to, owner, made = false) {
   return tree;
 }
 
-/** @param {string} dir */
-function ensureRoot(dir) {
+/**
+ * Makes the folder of task directories (and droplet image mounts) once.
+ * @param {string} dir
+ */
+export function ensureRoot(dir) {
   let made = madeRoots.get(dir);
   if (!made) {
     made = mkdir(dir, { recursive: true, mode: 0o700 });
