@@ -2,7 +2,19 @@
 // POST /v3/apps/:guid/tasks; each create waits for its task to end before the next, so no two
 // tasks overlap. What each task's timeline holds is read from the store once it ended.
 import type { Api } from './api.js';
-import { createTask, sleep, TaskWatcher, TERMINAL, wallClock } from './tasks.js';
+import { createTask, sleep, TERMINAL, wallClock } from './tasks.js';
+
+/** A task's row and output as the store holds them: the bench's SQLite watcher, or a PostgreSQL query. */
+export interface TaskReader {
+  task(guid: string): TaskTimes | undefined | Promise<TaskTimes | undefined>;
+  output(guid: string): string | Promise<string>;
+}
+
+export interface TaskTimes {
+  state: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
 
 export interface Sample {
   sent: number;
@@ -23,7 +35,7 @@ export interface Series {
 
 export async function sequentialCreates(
   api: Api,
-  watcher: TaskWatcher,
+  watcher: TaskReader,
   appGuid: string,
   count: number,
   command: string,
@@ -42,7 +54,7 @@ export async function sequentialCreates(
     series.createStates[created.state!] = (series.createStates[created.state!] ?? 0) + 1;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const row = watcher.task(created.guid);
+      const row = await watcher.task(created.guid);
       if (row && TERMINAL.has(row.state)) {
         if (row.state === 'FAILED') series.failed++;
         series.samples.push({
@@ -50,7 +62,7 @@ export async function sequentialCreates(
           responded,
           startedAt: row.started_at ? Date.parse(row.started_at) : undefined,
           finishedAt: row.finished_at ? Date.parse(row.finished_at) : undefined,
-          output: withOutput ? watcher.output(created.guid) : '',
+          output: withOutput ? await watcher.output(created.guid) : '',
           state: row.state,
         });
         break;

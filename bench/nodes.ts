@@ -1,5 +1,6 @@
 // taskd on PostgreSQL: end-to-end throughput of one node that serves and runs (role all), sandboxed
-// and not, beside the bare loops and beside graphile-worker (the peer, in bench/bare-spawn.mjs);
+// and not, beside the bare loops and beside graphile-worker (the peer, in bench/bare-spawn.mjs),
+// and its create-to-running latency beside the bare sandbox's (or spawn's);
 // then one api node and two runner nodes (roles api and runner), each with the same runner slots.
 // Each on a fresh database of its own. Runner nodes share the api node's droplets folder (as a
 // shared mount would). Needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL.
@@ -15,13 +16,16 @@ import { Api } from './api.js';
 import { ADMIN_PASSWORD } from './seed.js';
 import { removeOnExit, startServer, type Server } from './processes.js';
 import { endToEnd, type ThroughputResult } from './throughput.js';
-import { rate, ratio, section, table, target } from './report.js';
-import { bareThroughput } from './spawn.js';
+import { ms, rate, ratio, section, summary, table, target } from './report.js';
+import { bareLatencies, bareThroughput } from './spawn.js';
+import { selfReported, sequentialCreates, type TaskTimes } from './latency.js';
 
 const BASELINES = fileURLToPath(new URL('./bare-spawn.mjs', import.meta.url));
 
 export interface NodesOptions {
   total: number;
+  /** Sequential creates in the create-to-running series. */
+  latencySamples: number;
   concurrency: number;
   slots: number;
   timeoutSeconds: number;
@@ -33,9 +37,20 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** Task counts by state over the given apps, read from the PostgreSQL store. */
+/** Task counts by state over the given apps, and one task's times and output, read from the PostgreSQL store. */
 function pgWatcher(pool: pg.Pool) {
   return {
+    async task(guid: string): Promise<TaskTimes | undefined> {
+      const { rows } = await pool.query<TaskTimes>('select state, started_at, finished_at from tasks where guid = $1', [guid]);
+      return rows[0];
+    },
+    async output(guid: string): Promise<string> {
+      const { rows } = await pool.query<{ text: string }>(
+        'select l.text from task_log_lines l join tasks t on t.id = l.task_id where t.guid = $1 order by l.seq',
+        [guid],
+      );
+      return rows.map((r) => r.text).join('');
+    },
     async states(appGuids: string[]): Promise<Record<string, number>> {
       const { rows } = await pool.query<{ state: string; n: string }>(
         'select t.state, count(*) as n from tasks t join apps a on a.id = t.app_id where a.guid = any($1) group by t.state',
@@ -52,6 +67,15 @@ async function measure(api: Api, pool: pg.Pool, label: string, opts: NodesOption
   const apps = [];
   for (let i = 0; i < opts.concurrency; i++) apps.push(await api.appWithDroplet(space, `app-${i + 1}`));
   return endToEnd(api, pgWatcher(pool), apps, opts.total, opts.timeoutSeconds);
+}
+
+/** Sequential creates of `date +%s%N` on a fresh app, each to the time its process printed (bench/latency.ts). */
+async function createToRunning(api: Api, pool: pg.Pool, opts: NodesOptions) {
+  const org = await api.expect(201, 'POST', '/v3/organizations', { name: 'bench-nodes-latency' });
+  const app = await api.appWithDroplet(await api.space(org.guid, 'bench'), 'latency');
+  const series = await sequentialCreates(api, pgWatcher(pool), app, opts.latencySamples, 'date +%s%N', true);
+  if (series.error) console.log(`create-to-running stopped early: ${series.error}`);
+  return summary(selfReported(series));
 }
 
 async function sandboxOf(url: string): Promise<string> {
@@ -172,7 +196,9 @@ export async function severalNodes(opts: NodesOptions): Promise<void> {
     const single = await startServer('./server.ts', [dataDir()], env('all'), 'one node');
     servers.push(single);
     const sandbox = await sandboxOf(single.url);
-    const one = await measure(await Api.login(single.url, 'admin', ADMIN_PASSWORD), pool, 'one', opts);
+    const singleAdmin = await Api.login(single.url, 'admin', ADMIN_PASSWORD);
+    const one = await measure(singleAdmin, pool, 'one', opts);
+    const running = await createToRunning(singleAdmin, pool, opts);
     await single.stop();
     // The dispatch figures on PostgreSQL: one node beside the sandbox's own loop, the same node
     // unsandboxed beside a plain spawn loop and beside graphile-worker, a job queue on the same
@@ -185,7 +211,26 @@ export async function severalNodes(opts: NodesOptions): Promise<void> {
     const bareSandbox = sandbox === 'bwrap' ? (await bareThroughput(baselineCount, opts.concurrency, true)).perSecond : undefined;
     const bareSpawn = (await bareThroughput(baselineCount, opts.concurrency)).perSecond;
     const peer = await graphileWorker(admin, url, opts);
+    const bareRunning = await bareLatencies(opts.latencySamples, sandbox === 'bwrap');
     dispatchTable(opts, { one, plain, sandbox, bareSandbox, bareSpawn, peer });
+    const floor = summary(bareRunning.selfReport);
+    const floorName = sandbox === 'bwrap' ? 'bare bwrap' : 'bare spawn';
+    console.log(
+      table(
+        ['measure (PostgreSQL, one node)', 'p50', 'p99', 'samples'],
+        [
+          [`${floorName}: sh -c 'date +%s%N' -> printed time`, ms(floor.p50), ms(floor.p99), String(floor.n)],
+          [`taskd, sandbox ${sandbox}: create \`date +%s%N\` -> printed time`, ms(running.p50), ms(running.p99), String(running.n)],
+        ],
+      ),
+    );
+    console.log(
+      target(
+        `PostgreSQL: create -> process running (its own clock), tiny droplet: p50 <= ${floorName} + 5 ms`,
+        running.n ? running.p50 <= floor.p50 + 5 : undefined,
+        running.n ? `${ms(running.p50)} vs ${ms(floor.p50)} + 5 ms` : 'no samples',
+      ),
+    );
 
     const apiDir = dataDir();
     const apiNode = await startServer('./server.ts', [apiDir], env('api'), 'api node');

@@ -151,6 +151,7 @@ async function main() {
   if (opts.parts.has('nodes')) {
     await severalNodes({
       total: opts.throughputTasks,
+      latencySamples: opts.quick ? 30 : 100,
       concurrency: opts.concurrency,
       slots: opts.slots,
       timeoutSeconds: opts.quick ? 180 : 900,
