@@ -7,13 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeEachStore, type Harness } from '../support/harness.js';
 import { probeBwrap } from '../../src/runner/sandbox/detect.js';
 import { ownV1Dirs } from '../../src/runner/limits/cgroup-v1.mjs';
 import { taskFilesystemSupport } from '../../src/runner/limits/mechanisms.js';
+import { createDroplet, uploadBits, waitForJob } from '../droplets/helpers.js';
+import { tgzOf } from '../droplets/tarballs.js';
 import { createTask, eventually, hostPidsOfTask, hostWorkDir, outputOf, runnableApp, waitForTask } from './helpers.js';
 
 const probe = probeBwrap();
@@ -98,8 +100,8 @@ describeEachStore(
       async (t) => {
         const cc = ['/usr/bin/cc', '/usr/bin/gcc'].find(existsSync);
         if (!cc) return t.skip('no C compiler to build the preloaded library');
-        const { app, droplet } = await runnableApp(h);
         const dir = mkdtempSync(path.join(tmpdir(), 'taskd-evil-'));
+        let library: Buffer;
         try {
           // Says, from whichever process loads it, who that process is.
           writeFileSync(
@@ -109,10 +111,18 @@ describeEachStore(
           execFileSync(cc, ['-shared', '-fPIC', '-o', path.join(dir, 'evil.so'), path.join(dir, 'evil.c')], {
             env: { PATH: '/usr/bin:/bin' },
           });
-          copyFileSync(path.join(dir, 'evil.so'), path.join(h.config.dataDir, 'droplets', droplet.guid, 'evil.so'));
+          library = readFileSync(path.join(dir, 'evil.so'));
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
+        // The library comes in the droplet the app pushed, as a tenant's would.
+        const app = await h.app((await h.space((await h.org()).guid)).guid);
+        const droplet = await createDroplet(h, app.guid);
+        const upload = await uploadBits(h, droplet.guid, await tgzOf([{ name: 'evil.so', content: library, mode: 0o755 }]));
+        assert.equal(upload.status, 202, upload.text);
+        assert.equal((await waitForJob(h, String(upload.headers.location))).state, 'COMPLETE');
+        const current = await h.patch(`/v3/apps/${app.guid}/relationships/current_droplet`, { data: { guid: droplet.guid } });
+        assert.equal(current.status, 200, current.text);
         const secret = `secret-${process.pid}-${Date.now()}`;
         const res = await h.patch(`/v3/apps/${app.guid}/environment_variables`, { var: { LD_PRELOAD: './evil.so', APP_SECRET: secret } });
         assert.equal(res.status, 200, res.text);
