@@ -193,11 +193,15 @@ export class SupervisedTask {
       cgroups,
       full,
     );
-    /** @param {string} message */
-    const failStart = (message) => {
+    // A start given up: the waiting process, the directory and the groups go.
+    const abandon = () => {
       if (child?.pid !== undefined) signalGroupOf(child.pid, 'SIGKILL');
       void removeWorkdirLater(cwd, tree);
       void track(cgroups.remove());
+    };
+    /** @param {string} message */
+    const failStart = (message) => {
+      abandon();
       return this.finish({ spawnError: message });
     };
     let run;
@@ -240,9 +244,7 @@ export class SupervisedTask {
     // never run.
     await this.spool.append([{ spawning: true }]);
     if (this.killedWith) {
-      signalGroupOf(child.pid, 'SIGKILL');
-      void removeWorkdirLater(cwd, tree);
-      void track(cgroups.remove());
+      abandon();
       return this.finish({ code: null, signal: this.killedWith, droppedBytes: 0 });
     }
     this.pid = child.pid;
