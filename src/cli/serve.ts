@@ -61,7 +61,7 @@ async function serve(config: Config): Promise<void> {
   const { createTaskd } = await import('../taskd.js');
   let taskd;
   try {
-    taskd = await createTaskd(config, { logRequests: true });
+    taskd = await createTaskd(config, { logRequests: config.requestLog === 'on' });
   } catch (err) {
     console.error(`taskd: cannot start: ${(err as Error).message}`);
     process.exit(1);
