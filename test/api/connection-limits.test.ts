@@ -221,6 +221,45 @@ describe("turns: how many of a user's requests are worked on at once", () => {
   });
 });
 
+describe('turns are handed on through the event loop', () => {
+  const it = listening({
+    activeRequestsPerUser: 1,
+    maxConcurrentRequestsPerUser: 400,
+    maxConnectionsPerAddress: 400,
+    requestsPerSecondPerUser: 0,
+  });
+
+  test("a user's queued requests do not run back to back: another user's request is answered while most of them still wait", async () => {
+    const { port, h } = it;
+    const busy = await h.user();
+    const other = await h.user();
+    const limits = (await import('../../src/api/connection-limits.js')).tenantLimitsOf(h.taskd.ctx);
+    // The busy user's one turn, held by a request whose body never comes.
+    const holder = rawConnection(port);
+    await holder.connected;
+    holder.send(
+      `POST /v3/organizations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: bearer ${busy.token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"na`,
+    );
+    await eventually('the holder has the turn', () => limits.waitingOf(busy.guid) === 0 && holder.received === '');
+    const queued = Array.from({ length: 200 }, () =>
+      fetch(`http://127.0.0.1:${port}/v3/organizations`, { headers: { authorization: `bearer ${busy.token}` } }),
+    );
+    await eventually('200 requests wait for the turn', () => limits.waitingOf(busy.guid) === 200);
+
+    const quiet = rawConnection(port);
+    await quiet.connected;
+    let stillWaiting = -1;
+    quiet.socket.once('data', () => (stillWaiting = limits.waitingOf(busy.guid)));
+    // The turn comes free, and at once another user asks.
+    holder.socket.destroy();
+    quiet.send(`GET /v3/organizations HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: bearer ${other.token}\r\n\r\n`);
+    assert.equal((await quiet.answer()).status, 200);
+    assert.ok(stillWaiting > 100, `the other user was answered only after ${200 - stillWaiting} of the 200 queued requests ran`);
+    assert.deepEqual(new Set(await Promise.all(queued.map(async (r) => (await r).status))), new Set([200]));
+    quiet.socket.destroy();
+  });
+});
+
 describe("the pace: how many of a user's requests start each second", () => {
   const it = listening({ requestsPerSecondPerUser: 5, maxConnectionsPerAddress: 50 });
 
