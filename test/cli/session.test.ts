@@ -62,14 +62,25 @@ describe('taskd login, target, orgs, spaces and roles', () => {
   });
 
   test('a space of another org, or a missing one, is a clear error', async () => {
-    const [res, dup] = await Promise.all([cli.run(['target', '-s', 'nowhere']), cli.run(['create-org', 'acme'])]);
+    const res = await cli.run(['target', '-s', 'nowhere']);
     assert.equal(res.status, 1);
     assert.deepEqual(errorLines(res.stderr), ["taskd: Space 'nowhere' not found in org 'acme'"]);
-    assert.equal(dup.status, 1);
-    assert.deepEqual(
-      errorLines(dup.stderr).filter((l) => l.startsWith('taskd:')),
-      ["taskd: Organization 'acme' already exists."],
-    );
+  });
+
+  test('create-org and create-space of ones that exist say so and succeed, as cf does, so a setup script can run again', async () => {
+    const [org, space] = await Promise.all([cli.run(['create-org', 'acme']), cli.run(['create-space', 'dev', '-o', 'acme'])]);
+    assert.equal(org.status, 0, org.stderr);
+    assert.deepEqual(errorLines(org.stderr).slice(1), ["Organization 'acme' already exists.", 'OK']);
+    assert.equal(space.status, 0, space.stderr);
+    assert.deepEqual(errorLines(space.stderr).slice(1), ["Space 'dev' already exists.", 'OK']);
+    const orgs = await cli.ok(['orgs']);
+    assert.deepEqual(orgs.stdout.trim().split('\n'), ['name', 'acme'], 'still one org');
+  });
+
+  test('apps in an empty space says there are none, as cf does, with nothing on stdout', async () => {
+    const res = await cli.ok(['apps']);
+    assert.equal(res.stdout, '');
+    assert.equal(errorLines(res.stderr).at(-1), 'No apps found');
   });
 
   test('an expired access token is refreshed with the refresh token, once, and saved', async () => {
