@@ -11,6 +11,7 @@ import { taskVerbs } from './verbs/tasks.js';
 import { logsVerb } from './verbs/logs.js';
 import { progressVerb } from './verbs/progress.js';
 import { operatorVerbs } from './verbs/operator.js';
+import { withUsageErrors, withVersion } from './usage.js';
 
 // `taskd logs ... | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -37,8 +38,11 @@ function withSubcommands(group: Command, more: Command[]): Command {
   return group;
 }
 
-for (const command of [program, ...verbs]) command.exitOverride();
 for (const verb of verbs) program.addCommand(verb);
+withVersion(program);
+withUsageErrors(program);
+for (const command of program.commands) command.exitOverride();
+program.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -114,16 +114,33 @@ describe('taskd login, target, orgs, spaces and roles', () => {
     assert.deepEqual(spaces.stdout.trim().split('\n'), ['name', 'dev']);
   });
 
-  test('verbs need a session; usage errors exit with status 2', async () => {
-    const [res, unknown, help] = await Promise.all([
+  test('verbs need a session; usage errors exit with status 2, prefixed as every failure, with the usage', async () => {
+    const [res, unknown, missing, help] = await Promise.all([
       cli.run(['orgs'], { env: { XDG_CONFIG_HOME: path.join(cli.home, 'empty') } }),
       cli.run(['frobnicate']),
+      cli.run(['run-task', 'hello']),
       cli.ok(['login', '--help']),
     ]);
     assert.equal(res.status, 1);
     assert.deepEqual(errorLines(res.stderr), ['taskd: not logged in; run `taskd login -a API_URL -u USER` first']);
     assert.equal(unknown.status, 2);
-    assert.deepEqual(errorLines(unknown.stderr), ["error: unknown command 'frobnicate'"]);
+    assert.deepEqual(errorLines(unknown.stderr), [
+      "taskd: unknown command 'frobnicate'",
+      'Usage: taskd [options] [command]',
+      "See 'taskd --help'.",
+    ]);
+    assert.equal(missing.status, 2);
+    assert.deepEqual(errorLines(missing.stderr), [
+      "taskd: missing required argument 'command'",
+      'Usage: taskd run-task [options] <app> <command>',
+      "See 'taskd run-task --help'.",
+    ]);
     assert.match(help.stdout, /Examples?:\n {2}taskd login -a /);
+  });
+
+  test('--version, -v and version print the version of package.json, as cf words it', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+    const runs = await Promise.all([cli.ok(['--version']), cli.ok(['-v']), cli.ok(['version'])]);
+    for (const res of runs) assert.equal(res.stdout, `taskd version ${version}\n`);
   });
 });

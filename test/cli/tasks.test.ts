@@ -150,7 +150,9 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     assert.deepEqual(errorLines(noApp.stderr), ["taskd: App 'nope' not found in space 'dev'"]);
     assert.equal(badSize.status, 2);
     assert.deepEqual(errorLines(badSize.stderr), [
-      "error: option '-m, --memory <size>' argument 'lots' is invalid. expected a size such as 512M or 1G.",
+      "taskd: option '-m, --memory <size>' argument 'lots' is invalid. expected a size such as 512M or 1G.",
+      'Usage: taskd run-task [options] <app> <command>',
+      "See 'taskd run-task --help'.",
     ]);
     assert.equal(tooBig.status, 1);
     assert.deepEqual(
