@@ -7,6 +7,7 @@ import { adminVerbs } from './verbs/admin.js';
 import { adminCredentialVerbs, credentialVerbs } from './verbs/credentials.js';
 import { listVerbs } from './verbs/lists.js';
 import { pushVerb } from './verbs/push.js';
+import { deleteVerb } from './verbs/delete.js';
 import { taskVerbs } from './verbs/tasks.js';
 import { logsVerb } from './verbs/logs.js';
 import { progressVerb } from './verbs/progress.js';
@@ -27,6 +28,7 @@ const verbs = [
   ...adminVerbs(),
   ...listVerbs(),
   pushVerb(),
+  deleteVerb(),
   ...taskVerbs(),
   logsVerb(),
   progressVerb(),

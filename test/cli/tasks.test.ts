@@ -12,11 +12,12 @@ import { droppingProxy } from './dropping-proxy.js';
 describe('taskd push, run-task, tasks, logs and terminate-task', () => {
   const cli = new CliHarness().hooks();
   let folder: string;
+  let spaceGuid: string;
 
   before(async () => {
     // The org and space are made in-process: their verbs have their own tests (session.test.ts).
     const org = await cli.server.org('demo');
-    await cli.server.space(org.guid, 'dev');
+    spaceGuid = (await cli.server.space(org.guid, 'dev')).guid;
     await cli.ok(['login', '-a', cli.url, '-u', 'admin', '--password-stdin', '-o', 'demo', '-s', 'dev'], {
       input: cli.server.adminPassword,
     });
@@ -163,9 +164,32 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     assert.deepEqual(errorLines(noTask.stderr), ["taskd: Task '9999' of app 'hello' not found"]);
   });
 
-  test('pushing a missing folder fails clearly', async () => {
-    const res = await cli.run(['push', 'hello', path.join(folder, 'nope')]);
+  test('pushing a missing folder fails clearly, before the app is created', async () => {
+    const res = await cli.run(['push', 'ghost', path.join(folder, 'nope')]);
     assert.equal(res.status, 1);
-    assert.match(errorLines(res.stderr).at(-1)!, /^taskd: .*nope is not a folder$/);
+    assert.deepEqual(errorLines(res.stderr), [`taskd: ${path.join(folder, 'nope')} is not a folder`]);
+    const apps = await cli.ok(['apps']);
+    assert.doesNotMatch(apps.stdout, /ghost/);
+  });
+
+  test('a task of an app without code says how to push it', async () => {
+    await cli.server.app(spaceGuid, 'empty');
+    const res = await cli.run(['run-task', 'empty', 'ls']);
+    assert.equal(res.status, 1);
+    assert.equal(errorLines(res.stderr).at(-1), 'taskd: app empty has no code yet; upload a folder first: taskd push empty FOLDER');
+  });
+
+  test('delete asks first, as cf does, and -f does not; a missing app is no failure', async () => {
+    const app = mkdtempSync(path.join(tmpdir(), 'taskd-cli-doomed-'));
+    writeFileSync(path.join(app, 'a.txt'), 'a\n');
+    await cli.ok(['push', 'doomed', app]);
+    const declined = await cli.ok(['delete', 'doomed'], { input: 'n\n' });
+    assert.match(declined.stderr, /^Really delete the app doomed\? \[yN\]: Delete cancelled\n$/);
+    assert.match((await cli.ok(['apps'])).stdout, /^doomed\s/m);
+    const confirmed = await cli.ok(['delete', 'doomed'], { input: 'y\n' });
+    assert.match(confirmed.stderr, /Deleting app doomed in org demo \/ space dev as admin\.\.\.\nOK\n$/);
+    assert.doesNotMatch((await cli.ok(['apps'])).stdout, /doomed/);
+    const again = await cli.ok(['delete', 'doomed', '-f']);
+    assert.match(again.stderr, /App doomed does not exist\.\nOK\n$/);
   });
 });

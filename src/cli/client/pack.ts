@@ -31,10 +31,15 @@ export async function loadIgnoreRules(root: string): Promise<IgnoreRules> {
   }
 }
 
-/** Writes the folder at `root` to `outFile` as .tgz. */
-export async function packFolder(root: string, outFile: string): Promise<PackedDroplet> {
+/** Fails unless `root` is a folder (itself, not a link to one: what is packed is below it). */
+export async function requireFolder(root: string): Promise<void> {
   const info = await lstat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new CliError(`${root} is not a folder`);
+}
+
+/** Writes the folder at `root` to `outFile` as .tgz. */
+export async function packFolder(root: string, outFile: string): Promise<PackedDroplet> {
+  await requireFolder(root);
   const realRoot = await realpath(root);
   const rules = await loadIgnoreRules(root);
   const pack = tar.pack();

@@ -9,7 +9,7 @@ import type { CfClient } from '../client/api-client.js';
 import { uploadDroplet, waitForJob } from '../client/droplet-upload.js';
 import { findApp, requireTarget, type Target } from '../client/lookup.js';
 import { note } from '../client/output.js';
-import { IGNORE_FILE, packFolder } from '../client/pack.js';
+import { IGNORE_FILE, packFolder, requireFolder } from '../client/pack.js';
 import type { App, Droplet } from '../client/resources.js';
 import { formatBytes } from '../client/terminal.js';
 import { openClient, verbAction, withExamples } from '../client/verb.js';
@@ -23,6 +23,8 @@ export function pushVerb(): Command {
       verbAction(async (appName: string, folder: string) => {
         const client = openClient();
         const target = requireTarget(client);
+        // Before the app is created: a mistyped folder must leave nothing behind.
+        await requireFolder(folder);
         note(`Pushing app ${appName} to org ${target.org.name} / space ${target.space.name} as ${client.current.username}...`);
         const app = await appNamed(client, target, appName);
         const work = await mkdtemp(path.join(tmpdir(), 'taskd-push-'));

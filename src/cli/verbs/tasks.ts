@@ -1,7 +1,7 @@
 // Running and managing tasks: run-task, tasks, task, terminate-task, pause-task, resume-task.
 import { Command } from 'commander';
 import { query, type CfClient, type Page } from '../client/api-client.js';
-import { UsageError } from '../client/errors.js';
+import { ApiFailure, CliError, UsageError } from '../client/errors.js';
 import { findTask, requireApp, requireTarget } from '../client/lookup.js';
 import { note, print, printFields, printJson, printTable, type OutputFormat } from '../client/output.js';
 import type { Task } from '../client/resources.js';
@@ -52,14 +52,21 @@ function runTaskVerb(): Command {
       const { org, space } = requireTarget(client);
       const app = await requireApp(client, space, appName);
       note(`Creating task for app ${app.name} in org ${org.name} / space ${space.name} as ${client.current.username}...`);
-      const task = await client.post<Task>(`/v3/apps/${app.guid}/tasks`, {
-        command: shellCommand,
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...(opts.memory !== undefined ? { memory_in_mb: opts.memory } : {}),
-        ...(opts.disk !== undefined ? { disk_in_mb: opts.disk } : {}),
-        ...(opts.timeout !== undefined ? { timeout_in_seconds: opts.timeout } : {}),
-        ...(opts.label ? { metadata: { labels: opts.label } } : {}),
-      });
+      const task = await client
+        .post<Task>(`/v3/apps/${app.guid}/tasks`, {
+          command: shellCommand,
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
+          ...(opts.memory !== undefined ? { memory_in_mb: opts.memory } : {}),
+          ...(opts.disk !== undefined ? { disk_in_mb: opts.disk } : {}),
+          ...(opts.timeout !== undefined ? { timeout_in_seconds: opts.timeout } : {}),
+          ...(opts.label ? { metadata: { labels: opts.label } } : {}),
+        })
+        .catch((err: unknown) => {
+          // CF's reason names droplets, which a user who never pushed has not heard of.
+          if (err instanceof ApiFailure && err.status === 422 && /must have a droplet/.test(err.detail))
+            throw new CliError(`app ${app.name} has no code yet; upload a folder first: taskd push ${app.name} FOLDER`);
+          throw err;
+        });
       if (opts.output === 'json') printJson(task);
       // With --wait, stdout is the task's own output; what the CLI says goes to stderr.
       const say = opts.wait || opts.output === 'json' ? note : print;
