@@ -4,10 +4,16 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { tokenOf } from '../support/task-token.js';
 import { CliHarness, errorLines } from './cli-harness.js';
 import { droppingProxy } from './dropping-proxy.js';
+
+/** Resolves once `done` holds (polled); a test's own timeout bounds the wait. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await sleep(50);
+}
 
 describe('taskd push, run-task, tasks, logs and terminate-task', () => {
   const cli = new CliHarness().hooks();
@@ -116,11 +122,27 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     const following = cli.run(['logs', 'hello', guid, '-f']);
     await cli.ok(['terminate-task', 'hello', 'sleeper']);
     const followed = await following;
-    assert.equal(followed.status, 0, followed.stderr);
+    assert.equal(followed.status, 1, 'a cancelled task does not end the following with success');
     assert.equal(followed.stdout.trim(), token);
+    assert.equal(errorLines(followed.stderr).at(-1), 'taskd: task sleeper failed: task was cancelled');
     const shown = await cli.ok(['task', 'hello', 'sleeper']);
     assert.match(shown.stdout, /state:\s+FAILED\n/);
     assert.match(shown.stdout, /failure reason:\s+task was cancelled\n/);
+  });
+
+  test('Ctrl-C on run-task --wait says the task runs on and how to follow or stop it', async () => {
+    const waiting = cli.start(['run-task', 'hello', 'sleep 300', '--name', 'left', '--wait']);
+    await until(() => /task guid:/.test(waiting.output().stderr));
+    waiting.child.kill('SIGINT');
+    const res = await waiting.result;
+    assert.equal(res.status, 130);
+    const id = /task id: +(\d+)/.exec(res.stderr)![1]!;
+    assert.deepEqual(errorLines(res.stderr).slice(-2), [
+      'taskd: stopped following; the task is still running on the server.',
+      `Follow it again with 'taskd logs hello ${id} -f', stop it with 'taskd terminate-task hello ${id}'.`,
+    ]);
+    assert.match((await cli.ok(['task', 'hello', id])).stdout, /state:\s+(PENDING|RUNNING)\n/);
+    await cli.ok(['terminate-task', 'hello', id]);
   });
 
   test('run-task --wait resumes a dropped stream with Last-Event-ID: no line lost or repeated', async () => {

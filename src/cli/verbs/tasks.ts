@@ -8,6 +8,7 @@ import type { Task } from '../client/resources.js';
 import { followTaskLog, writeLine, type LogLine } from '../client/task-log.js';
 import { collectLabel, parseCount, parseMegabytes, parseSeconds } from '../client/task-options.js';
 import { exitStatusOf, failureLine } from '../client/task-outcome.js';
+import { onInterruptSayTaskRuns } from '../client/interrupt.js';
 import { openClient, verbAction, withExamples, withOutputOption } from '../client/verb.js';
 
 export function taskVerbs(): Command[] {
@@ -75,7 +76,8 @@ function runTaskVerb(): Command {
       say(`task id:     ${task.sequence_id}`);
       say(`task guid:   ${task.guid}`);
       if (!opts.wait) return 0;
-      const end = await followTaskLog(client, task.guid, passThrough);
+      const followed = onInterruptSayTaskRuns(app.name, String(task.sequence_id));
+      const end = await followTaskLog(client, task.guid, passThrough).finally(followed);
       const status = exitStatusOf(end);
       if (status !== 0) note(`taskd: ${failureLine(task.name, end)}`);
       return status;
