@@ -10,7 +10,7 @@ import { pushVerb } from './verbs/push.js';
 import { deleteVerb } from './verbs/delete.js';
 import { taskVerbs } from './verbs/tasks.js';
 import { logsVerb } from './verbs/logs.js';
-import { progressVerb } from './verbs/progress.js';
+import { progressVerbs } from './verbs/progress.js';
 import { operatorVerbs } from './verbs/operator.js';
 import { withUsageErrors, withVersion } from './usage.js';
 
@@ -31,7 +31,7 @@ const verbs = [
   deleteVerb(),
   ...taskVerbs(),
   logsVerb(),
-  progressVerb(),
+  ...progressVerbs(),
   withSubcommands(operatorVerbs(), adminCredentialVerbs()),
 ];
 /** `taskd admin`'s verbs from more than one file (signing keys, credentials). */

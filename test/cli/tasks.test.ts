@@ -111,7 +111,10 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     const missing = await cli.run(['progress', '40']);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^taskd: TASKD_API, TASKD_TASK_GUID, TASKD_TASK_TOKEN not set/m);
-    await cli.ok(['progress', '40', 'half way there'], { env: { TASKD_API: cli.url, TASKD_TASK_GUID: guid, TASKD_TASK_TOKEN: token } });
+    const inTask = { env: { TASKD_API: cli.url, TASKD_TASK_GUID: guid, TASKD_TASK_TOKEN: token } };
+    await Promise.all([cli.ok(['progress', '40', 'half way there'], inTask), cli.ok(['message', 'a word from the task'], inTask)]);
+    const messages = (await cli.server.get(`/v3/tasks/${guid}/messages`)).body.resources.map((m: { text: string }) => m.text);
+    assert.ok(messages.includes('a word from the task'), messages.join('\n'));
     await cli.ok(['pause-task', 'hello', 'sleeper']);
     const paused = (await cli.ok(['task', 'hello', 'sleeper'])).stdout;
     assert.match(paused, /progress:\s+40% half way there\n/);
