@@ -22,6 +22,8 @@ export interface CliResult {
 export interface CliOptions {
   input?: string;
   env?: Record<string, string | undefined>;
+  /** On a terminal (script(1) gives it one): stdout and stderr then arrive together as stdout. */
+  terminal?: boolean;
 }
 
 export class CliHarness {
@@ -77,7 +79,11 @@ export class CliHarness {
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
     const env: Record<string, string | undefined> = { ...base, HOME: this.home, XDG_CONFIG_HOME: this.configDir, ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [...TASKD, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const argv = [process.execPath, ...TASKD, ...args];
+    const [file, fileArgs] = options.terminal
+      ? ['script', ['-qec', argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
+      : [argv[0]!, argv.slice(1)];
+    const child = spawn(file, fileArgs, { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
