@@ -10,6 +10,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleCli } from './build-cli.mjs';
 
 /**
  * Bundles taskd from the sources under `root` into `outfile` (the tests bundle their own copy).
@@ -34,4 +35,6 @@ export function bundleTaskd(root, outfile) {
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   await bundleTaskd(root, path.join(root, 'dist', 'taskd.mjs'));
+  // The `taskd` command too (bin/taskd.js), on the same occasions: `npm start` and npm's `prepare`.
+  await bundleCli(root, path.join(root, 'dist'));
 }

@@ -2,8 +2,7 @@
 // Routes are grouped by the URL prefix they live under, so dialect authors tag nothing; the
 // grouping touches only the document, never a route's own schema (no validation or
 // serialization changes with it).
-import { readFileSync } from 'node:fs';
-import { projectFile } from '../project-files.js';
+import { packageVersion } from '../project-files.js';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -73,11 +72,6 @@ function isTaskdExtension(method: string, url: string): boolean {
   if (url.startsWith('/v3/tasks/:guid/')) return url !== '/v3/tasks/:guid/actions/cancel' && url !== '/v3/tasks/:guid/cancel';
   if (method === 'GET' && url === '/api/cis/tasks') return true;
   return method === 'POST' && url === '/task/dismiss';
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 /** Registers the document and /docs; must come before the dialect plugins so it sees their routes. */

@@ -7,10 +7,12 @@ import { adminVerbs } from './verbs/admin.js';
 import { adminCredentialVerbs, credentialVerbs } from './verbs/credentials.js';
 import { listVerbs } from './verbs/lists.js';
 import { pushVerb } from './verbs/push.js';
+import { deleteVerb } from './verbs/delete.js';
 import { taskVerbs } from './verbs/tasks.js';
 import { logsVerb } from './verbs/logs.js';
-import { progressVerb } from './verbs/progress.js';
+import { progressVerbs } from './verbs/progress.js';
 import { operatorVerbs } from './verbs/operator.js';
+import { withUsageErrors, withVersion } from './usage.js';
 
 // `taskd logs ... | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -26,9 +28,10 @@ const verbs = [
   ...adminVerbs(),
   ...listVerbs(),
   pushVerb(),
+  deleteVerb(),
   ...taskVerbs(),
   logsVerb(),
-  progressVerb(),
+  ...progressVerbs(),
   withSubcommands(operatorVerbs(), adminCredentialVerbs()),
 ];
 /** `taskd admin`'s verbs from more than one file (signing keys, credentials). */
@@ -37,8 +40,11 @@ function withSubcommands(group: Command, more: Command[]): Command {
   return group;
 }
 
-for (const command of [program, ...verbs]) command.exitOverride();
 for (const verb of verbs) program.addCommand(verb);
+withVersion(program);
+withUsageErrors(program);
+for (const command of program.commands) command.exitOverride();
+program.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -3,13 +3,21 @@
 // password, keys) may ever reach a task, so process.env is never read here.
 import type { ClaimedTask } from '../store/tasks/launch-context.js';
 import { FILE_DESCRIPTOR_LIMIT } from '../core/instance-limits.js';
+import { projectFile } from '../project-files.js';
+import { HELPER_DIR } from './sandbox/bwrap-args.mjs';
 
 /** Where a sandboxed task lives (sandbox/bwrap-args.mjs): CF's paths, and a private /tmp. */
 const SANDBOX_HOME = '/home/vcap';
 const SANDBOX_TMP = '/tmp';
 
+/**
+ * First on PATH: taskd's helper (`taskd progress`, `taskd message`), before any other `taskd` the
+ * system may have. In the sandbox it is shown at HELPER_DIR; outside, the project's own folder of it.
+ */
+const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
+const pathOf = (sandboxed: boolean) => `${sandboxed ? HELPER_DIR : projectFile('src', 'runner', 'task-helper')}:${SYSTEM_PATH}`;
+
 const BASE: Readonly<Record<string, string>> = {
-  PATH: '/usr/local/bin:/usr/bin:/bin',
   LANG: 'C.UTF-8',
 };
 
@@ -44,6 +52,7 @@ export function taskEnvironment(
   };
   return {
     ...BASE,
+    PATH: pathOf(sandboxed),
     HOME: sandboxed ? SANDBOX_HOME : workingDir,
     // Unsandboxed, its directory may be a link to a filesystem of its own: the shell's `pwd`
     // names the task's directory, not where that filesystem is mounted (bwrap sets its own).

@@ -2,7 +2,7 @@
 // and XDG_CONFIG_HOME in a temporary directory, against a real taskd listening on a real port.
 // Always SQLite: the CLI talks HTTP, so the store behind the server changes nothing it does.
 import { after, before } from 'node:test';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,8 @@ export interface CliResult {
 export interface CliOptions {
   input?: string;
   env?: Record<string, string | undefined>;
+  /** On a terminal (script(1) gives it one): stdout and stderr then arrive together as stdout. */
+  terminal?: boolean;
 }
 
 export class CliHarness {
@@ -69,16 +71,26 @@ export class CliHarness {
    * synchronous spawn would wait forever for a server that cannot run.
    */
   run(args: string[], options: CliOptions = {}): Promise<CliResult> {
+    return this.start(args, options).result;
+  }
+
+  /** Starts `taskd ARGS`: the process (to signal it), what it has written so far, and how it ends. */
+  start(args: string[], options: CliOptions = {}): { child: ChildProcess; output: () => CliResult; result: Promise<CliResult> } {
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TASKD_')));
     const env: Record<string, string | undefined> = { ...base, HOME: this.home, XDG_CONFIG_HOME: this.configDir, ...options.env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const child = spawn(process.execPath, [...TASKD, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const argv = [process.execPath, ...TASKD, ...args];
+    const [file, fileArgs] = options.terminal
+      ? ['script', ['-qec', argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
+      : [argv[0]!, argv.slice(1)];
+    const child = spawn(file, fileArgs, { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.stdin.end(options.input ?? '');
-    return new Promise((resolve, reject) => {
+    const output = () => ({ status: child.exitCode, stdout, stderr });
+    const result = new Promise<CliResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`taskd ${args.join(' ')} did not end within 30 s\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -88,6 +100,7 @@ export class CliHarness {
         resolve({ status, stdout, stderr });
       });
     });
+    return { child, output, result };
   }
 
   /** Runs `taskd ARGS` and insists on success. */

@@ -2,8 +2,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CliHarness, errorLines } from './cli-harness.js';
+
+/** A port nothing listens on: one just let go of. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('taskd login, target, orgs, spaces and roles', () => {
   const cli = new CliHarness().hooks();
@@ -35,15 +46,70 @@ describe('taskd login, target, orgs, spaces and roles', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
   });
 
-  test("a wrong password is one line with the server's reason, exit status 1, and the session is unchanged", async () => {
+  test("a wrong password from the environment is one try: one line with the server's reason, exit status 1, the session unchanged", async () => {
     const before = readFileSync(configFile(), 'utf8');
     const res = await cli.run(['login', '-a', cli.url, '-u', 'admin'], { env: { TASKD_PASSWORD: 'wrong-password' } });
     assert.equal(res.status, 1);
     assert.deepEqual(
       errorLines(res.stderr).filter((l) => l.startsWith('taskd:')),
-      ['taskd: Bad credentials'],
+      ['taskd: Credentials were rejected (Bad credentials); check the user name and the password'],
     );
     assert.equal(readFileSync(configFile(), 'utf8'), before);
+  });
+
+  test('a password typed at the prompt and rejected is asked for again, three tries in all, as cf does', async () => {
+    const env = { XDG_CONFIG_HOME: path.join(cli.home, 'retries') };
+    const [second, never] = await Promise.all([
+      cli.run(['login', '-a', cli.url, '-u', 'admin'], { env, input: `wrong-1\n${cli.server.adminPassword}\n` }),
+      cli.run(['login', '-a', cli.url, '-u', 'admin'], { env: { XDG_CONFIG_HOME: path.join(cli.home, 'never') }, input: 'a\nb\nc\nd\n' }),
+    ]);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(
+      second.stderr,
+      /Password: Authenticating\.\.\.\nCredentials were rejected, please try again\.\nPassword: Authenticating\.\.\.\nOK\n/,
+    );
+    assert.equal(never.status, 1);
+    assert.equal(never.stderr.match(/Credentials were rejected, please try again\./g)?.length, 2);
+    assert.equal(errorLines(never.stderr).at(-1), 'taskd: Unable to authenticate: the credentials were rejected 3 times');
+  });
+
+  test('an API address that cannot be one says what is wrong and what to do, before any password is asked', async () => {
+    const closedPort = await freePort();
+    const notTaskd = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
+    await new Promise<void>((resolve) => notTaskd.listen(0, '127.0.0.1', resolve));
+    const other = `http://127.0.0.1:${(notTaskd.address() as AddressInfo).port}`;
+    const host = new URL(cli.url).host;
+    try {
+      const login = (api: string) => cli.run(['login', '-a', api, '-u', 'admin'], { input: 'never-read\n' });
+      const [bare, v3, refused, tls, foreign] = await Promise.all([
+        login(host),
+        login(`${cli.url}/v3`),
+        login(`http://127.0.0.1:${closedPort}`),
+        login(cli.url.replace('http:', 'https:')),
+        login(other),
+      ]);
+      const last = (res: { stderr: string }) => errorLines(res.stderr).at(-1);
+      for (const res of [bare, v3, refused, tls, foreign]) {
+        assert.equal(res.status, 1, res.stderr);
+        assert.doesNotMatch(res.stderr, /Password:/);
+      }
+      assert.equal(last(bare), `taskd: '${host}' has no scheme; give the API as http://${host} (or https:// where it speaks TLS)`);
+      assert.equal(last(v3), `taskd: '${cli.url}/v3' names the API's /v3; give its root: ${cli.url}`);
+      assert.match(
+        last(refused)!,
+        /^taskd: cannot reach http:\/\/127\.0\.0\.1:\d+: nothing listens there \(connection refused\); is taskd running/,
+      );
+      assert.equal(
+        last(tls),
+        `taskd: cannot reach ${cli.url.replace('http:', 'https:')}: the server does not speak TLS there; use ${cli.url}`,
+      );
+      assert.equal(
+        last(foreign),
+        `taskd: ${other} is not a taskd API (GET / answered 404 text/html, without the API's links); check the address`,
+      );
+    } finally {
+      notTaskd.close();
+    }
   });
 
   test('create-org, create-space and target by names; target alone shows the target', async () => {
@@ -62,14 +128,25 @@ describe('taskd login, target, orgs, spaces and roles', () => {
   });
 
   test('a space of another org, or a missing one, is a clear error', async () => {
-    const [res, dup] = await Promise.all([cli.run(['target', '-s', 'nowhere']), cli.run(['create-org', 'acme'])]);
+    const res = await cli.run(['target', '-s', 'nowhere']);
     assert.equal(res.status, 1);
     assert.deepEqual(errorLines(res.stderr), ["taskd: Space 'nowhere' not found in org 'acme'"]);
-    assert.equal(dup.status, 1);
-    assert.deepEqual(
-      errorLines(dup.stderr).filter((l) => l.startsWith('taskd:')),
-      ["taskd: Organization 'acme' already exists."],
-    );
+  });
+
+  test('create-org and create-space of ones that exist say so and succeed, as cf does, so a setup script can run again', async () => {
+    const [org, space] = await Promise.all([cli.run(['create-org', 'acme']), cli.run(['create-space', 'dev', '-o', 'acme'])]);
+    assert.equal(org.status, 0, org.stderr);
+    assert.deepEqual(errorLines(org.stderr).slice(1), ["Organization 'acme' already exists.", 'OK']);
+    assert.equal(space.status, 0, space.stderr);
+    assert.deepEqual(errorLines(space.stderr).slice(1), ["Space 'dev' already exists.", 'OK']);
+    const orgs = await cli.ok(['orgs']);
+    assert.deepEqual(orgs.stdout.trim().split('\n'), ['name', 'acme'], 'still one org');
+  });
+
+  test('apps in an empty space says there are none, as cf does, with nothing on stdout', async () => {
+    const res = await cli.ok(['apps']);
+    assert.equal(res.stdout, '');
+    assert.equal(errorLines(res.stderr).at(-1), 'No apps found');
   });
 
   test('an expired access token is refreshed with the refresh token, once, and saved', async () => {
@@ -103,16 +180,33 @@ describe('taskd login, target, orgs, spaces and roles', () => {
     assert.deepEqual(spaces.stdout.trim().split('\n'), ['name', 'dev']);
   });
 
-  test('verbs need a session; usage errors exit with status 2', async () => {
-    const [res, unknown, help] = await Promise.all([
+  test('verbs need a session; usage errors exit with status 2, prefixed as every failure, with the usage', async () => {
+    const [res, unknown, missing, help] = await Promise.all([
       cli.run(['orgs'], { env: { XDG_CONFIG_HOME: path.join(cli.home, 'empty') } }),
       cli.run(['frobnicate']),
+      cli.run(['run-task', 'hello']),
       cli.ok(['login', '--help']),
     ]);
     assert.equal(res.status, 1);
     assert.deepEqual(errorLines(res.stderr), ['taskd: not logged in; run `taskd login -a API_URL -u USER` first']);
     assert.equal(unknown.status, 2);
-    assert.deepEqual(errorLines(unknown.stderr), ["error: unknown command 'frobnicate'"]);
+    assert.deepEqual(errorLines(unknown.stderr), [
+      "taskd: unknown command 'frobnicate'",
+      'Usage: taskd [options] [command]',
+      "See 'taskd --help'.",
+    ]);
+    assert.equal(missing.status, 2);
+    assert.deepEqual(errorLines(missing.stderr), [
+      "taskd: missing required argument 'command'",
+      'Usage: taskd run-task [options] <app> <command>',
+      "See 'taskd run-task --help'.",
+    ]);
     assert.match(help.stdout, /Examples?:\n {2}taskd login -a /);
+  });
+
+  test('--version, -v and version print the version of package.json, as cf words it', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+    const runs = await Promise.all([cli.ok(['--version']), cli.ok(['-v']), cli.ok(['version'])]);
+    for (const res of runs) assert.equal(res.stdout, `taskd version ${version}\n`);
   });
 });

@@ -4,19 +4,26 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { tokenOf } from '../support/task-token.js';
 import { CliHarness, errorLines } from './cli-harness.js';
 import { droppingProxy } from './dropping-proxy.js';
 
+/** Resolves once `done` holds (polled); a test's own timeout bounds the wait. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await sleep(50);
+}
+
 describe('taskd push, run-task, tasks, logs and terminate-task', () => {
   const cli = new CliHarness().hooks();
   let folder: string;
+  let spaceGuid: string;
 
   before(async () => {
     // The org and space are made in-process: their verbs have their own tests (session.test.ts).
     const org = await cli.server.org('demo');
-    await cli.server.space(org.guid, 'dev');
+    spaceGuid = (await cli.server.space(org.guid, 'dev')).guid;
     await cli.ok(['login', '-a', cli.url, '-u', 'admin', '--password-stdin', '-o', 'demo', '-s', 'dev'], {
       input: cli.server.adminPassword,
     });
@@ -104,7 +111,10 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     const missing = await cli.run(['progress', '40']);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^taskd: TASKD_API, TASKD_TASK_GUID, TASKD_TASK_TOKEN not set/m);
-    await cli.ok(['progress', '40', 'half way there'], { env: { TASKD_API: cli.url, TASKD_TASK_GUID: guid, TASKD_TASK_TOKEN: token } });
+    const inTask = { env: { TASKD_API: cli.url, TASKD_TASK_GUID: guid, TASKD_TASK_TOKEN: token } };
+    await Promise.all([cli.ok(['progress', '40', 'half way there'], inTask), cli.ok(['message', 'a word from the task'], inTask)]);
+    const messages = (await cli.server.get(`/v3/tasks/${guid}/messages`)).body.resources.map((m: { text: string }) => m.text);
+    assert.ok(messages.includes('a word from the task'), messages.join('\n'));
     await cli.ok(['pause-task', 'hello', 'sleeper']);
     const paused = (await cli.ok(['task', 'hello', 'sleeper'])).stdout;
     assert.match(paused, /progress:\s+40% half way there\n/);
@@ -115,11 +125,27 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     const following = cli.run(['logs', 'hello', guid, '-f']);
     await cli.ok(['terminate-task', 'hello', 'sleeper']);
     const followed = await following;
-    assert.equal(followed.status, 0, followed.stderr);
+    assert.equal(followed.status, 1, 'a cancelled task does not end the following with success');
     assert.equal(followed.stdout.trim(), token);
+    assert.equal(errorLines(followed.stderr).at(-1), 'taskd: task sleeper failed: task was cancelled');
     const shown = await cli.ok(['task', 'hello', 'sleeper']);
     assert.match(shown.stdout, /state:\s+FAILED\n/);
     assert.match(shown.stdout, /failure reason:\s+task was cancelled\n/);
+  });
+
+  test('Ctrl-C on run-task --wait says the task runs on and how to follow or stop it', async () => {
+    const waiting = cli.start(['run-task', 'hello', 'sleep 300', '--name', 'left', '--wait']);
+    await until(() => /task guid:/.test(waiting.output().stderr));
+    waiting.child.kill('SIGINT');
+    const res = await waiting.result;
+    assert.equal(res.status, 130);
+    const id = /task id: +(\d+)/.exec(res.stderr)![1]!;
+    assert.deepEqual(errorLines(res.stderr).slice(-2), [
+      'taskd: stopped following; the task is still running on the server.',
+      `Follow it again with 'taskd logs hello ${id} -f', stop it with 'taskd terminate-task hello ${id}'.`,
+    ]);
+    assert.match((await cli.ok(['task', 'hello', id])).stdout, /state:\s+(PENDING|RUNNING)\n/);
+    await cli.ok(['terminate-task', 'hello', id]);
   });
 
   test('run-task --wait resumes a dropped stream with Last-Event-ID: no line lost or repeated', async () => {
@@ -150,7 +176,9 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     assert.deepEqual(errorLines(noApp.stderr), ["taskd: App 'nope' not found in space 'dev'"]);
     assert.equal(badSize.status, 2);
     assert.deepEqual(errorLines(badSize.stderr), [
-      "error: option '-m, --memory <size>' argument 'lots' is invalid. expected a size such as 512M or 1G.",
+      "taskd: option '-m, --memory <size>' argument 'lots' is invalid. expected a size such as 512M or 1G.",
+      'Usage: taskd run-task [options] <app> <command>',
+      "See 'taskd run-task --help'.",
     ]);
     assert.equal(tooBig.status, 1);
     assert.deepEqual(
@@ -161,9 +189,32 @@ describe('taskd push, run-task, tasks, logs and terminate-task', () => {
     assert.deepEqual(errorLines(noTask.stderr), ["taskd: Task '9999' of app 'hello' not found"]);
   });
 
-  test('pushing a missing folder fails clearly', async () => {
-    const res = await cli.run(['push', 'hello', path.join(folder, 'nope')]);
+  test('pushing a missing folder fails clearly, before the app is created', async () => {
+    const res = await cli.run(['push', 'ghost', path.join(folder, 'nope')]);
     assert.equal(res.status, 1);
-    assert.match(errorLines(res.stderr).at(-1)!, /^taskd: .*nope is not a folder$/);
+    assert.deepEqual(errorLines(res.stderr), [`taskd: ${path.join(folder, 'nope')} is not a folder`]);
+    const apps = await cli.ok(['apps']);
+    assert.doesNotMatch(apps.stdout, /ghost/);
+  });
+
+  test('a task of an app without code says how to push it', async () => {
+    await cli.server.app(spaceGuid, 'empty');
+    const res = await cli.run(['run-task', 'empty', 'ls']);
+    assert.equal(res.status, 1);
+    assert.equal(errorLines(res.stderr).at(-1), 'taskd: app empty has no code yet; upload a folder first: taskd push empty FOLDER');
+  });
+
+  test('delete asks first, as cf does, and -f does not; a missing app is no failure', async () => {
+    const app = mkdtempSync(path.join(tmpdir(), 'taskd-cli-doomed-'));
+    writeFileSync(path.join(app, 'a.txt'), 'a\n');
+    await cli.ok(['push', 'doomed', app]);
+    const declined = await cli.ok(['delete', 'doomed'], { input: 'n\n' });
+    assert.match(declined.stderr, /^Really delete the app doomed\? \[yN\]: Delete cancelled\n$/);
+    assert.match((await cli.ok(['apps'])).stdout, /^doomed\s/m);
+    const confirmed = await cli.ok(['delete', 'doomed'], { input: 'y\n' });
+    assert.match(confirmed.stderr, /Deleting app doomed in org demo \/ space dev as admin\.\.\.\nOK\n$/);
+    assert.doesNotMatch((await cli.ok(['apps'])).stdout, /doomed/);
+    const again = await cli.ok(['delete', 'doomed', '-f']);
+    assert.match(again.stderr, /App doomed does not exist\.\nOK\n$/);
   });
 });

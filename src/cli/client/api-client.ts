@@ -4,6 +4,7 @@
 // the server may present them under an external URL that this client cannot reach.
 import { ApiFailure, CliError, Unreachable } from './errors.js';
 import type { Session, SessionStore } from './config-store.js';
+import { unreachableReason } from './unreachable.js';
 
 export interface TokenGrant {
   access_token: string;
@@ -24,16 +25,25 @@ export interface Page<T> {
   resources: T[];
 }
 
-/** Normalises an API URL as typed by a user: a scheme is required, a trailing slash is dropped. */
+/**
+ * Normalises an API URL as typed by a user: a scheme is required (`localhost:8080` would parse as
+ * one, `localhost:`), a trailing slash is dropped, and the API's root is wanted, not its /v3.
+ */
 export function normaliseApiUrl(raw: string): string {
+  const typed = raw.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(typed))
+    throw new CliError(`'${typed}' has no scheme; give the API as http://${typed} (or https:// where it speaks TLS)`);
   let url: URL;
   try {
-    url = new URL(raw);
+    url = new URL(typed);
   } catch {
-    throw new CliError(`'${raw}' is not a URL; give the API as http(s)://host:port`);
+    throw new CliError(`'${typed}' is not a URL; give the API as http(s)://host:port`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`'${raw}' is not an http(s) URL`);
-  return url.toString().replace(/\/+$/, '');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`'${typed}' is not an http(s) URL`);
+  const root = url.toString().replace(/\/+$/, '');
+  const v3 = /\/v3(\/.*)?$/.exec(url.pathname);
+  if (v3) throw new CliError(`'${typed}' names the API's /v3; give its root: ${url.origin}${url.pathname.slice(0, v3.index)}`);
+  return root;
 }
 
 /** fetch, with a network failure turned into one line that names the API. */
@@ -43,7 +53,7 @@ export async function reach(api: string, url: string, init: RequestInit): Promis
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Unreachable(`cannot reach ${api}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new Unreachable(unreachableReason(api, cause?.code, cause?.message ?? (err as Error).message));
   }
 }
 

@@ -8,13 +8,15 @@ export class Spinner {
   private timer?: NodeJS.Timeout;
   private frame = 0;
 
-  constructor(private readonly label: string) {}
+  /** What the spinner says; may change while it spins (a count that grows). */
+  constructor(public label: string) {}
 
   start(): this {
     if (!interactive()) return this;
-    this.timer = setInterval(() => {
-      process.stderr.write(`\r${FRAMES[this.frame++ % FRAMES.length]} ${this.label}`);
-    }, 100);
+    // Drawn at once: what takes less than a frame is still seen to happen.
+    const draw = () => process.stderr.write(`\r${FRAMES[this.frame++ % FRAMES.length]} ${this.label}`);
+    draw();
+    this.timer = setInterval(draw, 100);
     return this;
   }
 

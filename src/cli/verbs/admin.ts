@@ -31,7 +31,10 @@ function createOrgVerb(): Command {
       verbAction(async (name: string) => {
         const client = openClient();
         note(`Creating org ${name} as ${as(client)}...`);
-        await client.post('/v3/organizations', { name });
+        // An org that exists already is the goal reached (cf says so and exits 0): a setup
+        // script that creates its org can be run again.
+        if (!(await createdUnlessExists(() => client.post('/v3/organizations', { name }), /already exists/)))
+          return existed(`Organization '${name}' already exists.`);
         note('OK');
         note(`TIP: use 'taskd target -o ${name}' to target the new org`);
       }),
@@ -49,7 +52,8 @@ function createSpaceVerb(): Command {
         const client = openClient();
         const org = opts.org ? await findOrg(client, opts.org) : requireTargetOrg(client);
         note(`Creating space ${name} in org ${org.name} as ${as(client)}...`);
-        await client.post('/v3/spaces', { name, relationships: { organization: { data: { guid: org.guid } } } });
+        const create = () => client.post('/v3/spaces', { name, relationships: { organization: { data: { guid: org.guid } } } });
+        if (!(await createdUnlessExists(create, /must be unique|already exists/))) return existed(`Space '${name}' already exists.`);
         note('OK');
         note(`TIP: use 'taskd target -o ${org.name} -s ${name}' to target the new space`);
       }),
@@ -111,6 +115,22 @@ function setSpaceRoleVerb(): Command {
       }),
     );
   return withExamples(command, 'taskd set-space-role alice demo dev SpaceDeveloper');
+}
+
+function existed(notice: string): void {
+  note(notice);
+  note('OK');
+}
+
+/** Creates a resource: false when the API says one of that name exists already (its 422 detail matches `exists`). */
+async function createdUnlessExists(create: () => Promise<unknown>, exists: RegExp): Promise<boolean> {
+  try {
+    await create();
+    return true;
+  } catch (err) {
+    if (err instanceof ApiFailure && err.status === 422 && exists.test(err.detail)) return false;
+    throw err;
+  }
 }
 
 /** Creates a role; one the user already has is fine (cf says OK too). */

@@ -17,6 +17,7 @@ function orgsVerb(): Command {
       const orgs = await client.all<Named>(`/v3/organizations${query({ order_by: 'name', per_page: 200 })}`);
       if (opts.output === 'json') return printJson(orgs);
       note(`Getting orgs as ${client.current.username}...`);
+      if (!orgs.length) return note('No orgs found');
       printTable(
         ['name'],
         orgs.map((o) => [o.name]),
@@ -34,6 +35,7 @@ function spacesVerb(): Command {
       const spaces = await client.all<Named>(`/v3/spaces${query({ organization_guids: org.guid, order_by: 'name', per_page: 200 })}`);
       if (opts.output === 'json') return printJson(spaces);
       note(`Getting spaces in org ${org.name} as ${client.current.username}...`);
+      if (!spaces.length) return note('No spaces found');
       printTable(
         ['name'],
         spaces.map((s) => [s.name]),
@@ -51,6 +53,8 @@ function appsVerb(): Command {
       const apps = await client.all<App>(`/v3/apps${query({ space_guids: space.guid, order_by: 'name', per_page: 200 })}`);
       if (opts.output === 'json') return printJson(apps);
       note(`Getting apps in org ${org.name} / space ${space.name} as ${client.current.username}...`);
+      // Said, not a bare header (as cf does); on stderr, so a script reading the list reads none.
+      if (!apps.length) return note('No apps found');
       printTable(
         ['name', 'state', 'created'],
         apps.map((a) => [a.name, a.state, a.created_at ?? '']),

@@ -9,9 +9,9 @@ import type { CfClient } from '../client/api-client.js';
 import { uploadDroplet, waitForJob } from '../client/droplet-upload.js';
 import { findApp, requireTarget, type Target } from '../client/lookup.js';
 import { note } from '../client/output.js';
-import { IGNORE_FILE, packFolder } from '../client/pack.js';
+import { IGNORE_FILE, packFolder, requireFolder, type PackedDroplet } from '../client/pack.js';
 import type { App, Droplet } from '../client/resources.js';
-import { formatBytes } from '../client/terminal.js';
+import { formatBytes, Spinner } from '../client/terminal.js';
 import { openClient, verbAction, withExamples } from '../client/verb.js';
 
 export function pushVerb(): Command {
@@ -23,15 +23,21 @@ export function pushVerb(): Command {
       verbAction(async (appName: string, folder: string) => {
         const client = openClient();
         const target = requireTarget(client);
+        // Before the app is created: a mistyped folder must leave nothing behind.
+        await requireFolder(folder);
         note(`Pushing app ${appName} to org ${target.org.name} / space ${target.space.name} as ${client.current.username}...`);
         const app = await appNamed(client, target, appName);
         const work = await mkdtemp(path.join(tmpdir(), 'taskd-push-'));
         let droplet: Droplet;
         try {
           const bundle = path.join(work, 'droplet.tgz');
-          const packed = await packFolder(folder, bundle);
+          const packed = await packWithProgress(folder, bundle);
+          for (const skipped of packed.skippedFolders) note(`Left out ${skipped.path}: ${skipped.why}`);
           for (const link of packed.skippedLinks) note(`Left out ${link}: a symlink that points outside ${folder}`);
-          note(`Packed ${packed.files} files from ${path.resolve(folder)} (${formatBytes((await stat(bundle)).size)})`);
+          note(
+            `Packed ${packed.files} file${packed.files === 1 ? '' : 's'} from ${path.resolve(folder)} (${formatBytes((await stat(bundle)).size)})`,
+          );
+          warnIfLarge(packed);
           const processTypes = await readProcfile(folder);
           droplet = await client.post<Droplet>('/v3/droplets', {
             relationships: { app: { data: { guid: app.guid } } },
@@ -50,14 +56,42 @@ export function pushVerb(): Command {
     'after',
     `
 What is uploaded: the folder's files, directories and symlinks (kept as symlinks). Left out:
-  - every .git directory;
+  - every .git directory, and every .taskd directory (taskd's data folder: database, keys);
   - what ${IGNORE_FILE} at the folder's root names, one pattern a line, as in .gitignore:
     a name (at any depth), globs with * ? and **, a pattern with a slash anchored at the root,
     a trailing / for directories only, ! to take an earlier pattern back, # for comments;
   - symlinks that point outside the folder (the server would refuse the droplet), each named.
-A Procfile ("type: command" lines), when there is one, gives the droplet's process types.`,
+A Procfile ("type: command" lines), when there is one, gives the droplet's process types.
+On a terminal, packing and uploading show their progress; a push over 50 MiB is warned about.`,
   );
   return withExamples(command, 'taskd push hello', 'taskd push reports ./build');
+}
+
+/** Packs the folder; on a terminal, the count of files and bytes so far is shown as it grows. */
+async function packWithProgress(folder: string, bundle: string): Promise<PackedDroplet> {
+  const spinner = new Spinner('Packing...').start();
+  try {
+    return await packFolder(folder, bundle, (files, bytes) => {
+      spinner.label = `Packing... ${files} files, ${formatBytes(bytes)}`;
+    });
+  } finally {
+    spinner.stop();
+  }
+}
+
+/** Beyond this, a push is said to be large: tens of seconds to upload and to stage. */
+const LARGE_PUSH_BYTES = 50 * 1024 * 1024;
+
+/** Names where most of a large push comes from, so the user can leave it out if tasks do not need it. */
+function warnIfLarge(packed: PackedDroplet): void {
+  if (packed.bytes < LARGE_PUSH_BYTES) return;
+  const largest = [...packed.bytesByTopEntry]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${formatBytes(bytes)}`);
+  note(
+    `Warning: this push is ${formatBytes(packed.bytes)} before compression, most of it in ${largest.join(', ')}; what tasks do not need can be listed in ${IGNORE_FILE}`,
+  );
 }
 
 async function appNamed(client: CfClient, target: Target, name: string): Promise<App> {

@@ -1,7 +1,8 @@
 // `taskd login`, `logout` and `target`: the session and the org and space verbs act in. No
 // password on the command line: the prompt, --password-stdin or TASKD_PASSWORD.
 import { Command, Option } from 'commander';
-import { CfClient, normaliseApiUrl, query, requestToken, type Page } from '../client/api-client.js';
+import { CfClient, normaliseApiUrl, query, requestToken, type Page, type TokenGrant } from '../client/api-client.js';
+import { requireTaskdApi } from '../client/api-check.js';
 import type { NamedRef, Session } from '../client/config-store.js';
 import { ApiFailure, CliError, Unreachable, UsageError } from '../client/errors.js';
 import { loginPassword, refusePasswordFlag } from '../client/password-input.js';
@@ -38,17 +39,16 @@ function loginVerb(): Command {
           const prompter = new Prompter();
           let api: string;
           let username: string;
-          let password: string;
+          let grant: TokenGrant;
           try {
             api = normaliseApiUrl(opts.api ?? previous.api ?? (await prompter.ask('API endpoint: ')));
+            note(`API endpoint: ${api}`);
+            await requireTaskdApi(api);
             username = opts.username ?? (await prompter.ask('Username: '));
-            password = await loginPassword(opts.passwordStdin, prompter);
+            grant = await authenticate(api, username, opts.passwordStdin, prompter);
           } finally {
             prompter.close();
           }
-          note(`API endpoint: ${api}`);
-          note('Authenticating...');
-          const grant = await requestToken(api, { grant_type: 'password', username, password });
           // A new API or user starts without a target: the old one names another server's resources.
           const sameTarget = previous.api === api && previous.username === username;
           store.save({
@@ -69,8 +69,29 @@ function loginVerb(): Command {
     command,
     'taskd login -a http://127.0.0.1:8080 -u admin',
     'taskd login -a https://taskd.example.org -u alice -o demo -s dev',
-    'taskd login -a http://127.0.0.1:8080 -u admin --password-stdin < ~/.taskd-admin-password',
+    'taskd login -a http://127.0.0.1:8080 -u admin --password-stdin < .taskd/admin-password',
   );
+}
+
+/** Tries of a password typed at the prompt, as cf allows; one from stdin or the environment gets one. */
+const PROMPTED_TRIES = 3;
+
+/** The password grant; a password typed at the prompt and rejected is asked for again, as cf does. */
+async function authenticate(api: string, username: string, fromStdin: boolean | undefined, prompter: Prompter): Promise<TokenGrant> {
+  const prompted = !fromStdin && !process.env.TASKD_PASSWORD;
+  let password = await loginPassword(fromStdin, prompter);
+  for (let tries = 1; ; tries++) {
+    note('Authenticating...');
+    try {
+      return await requestToken(api, { grant_type: 'password', username, password });
+    } catch (err) {
+      if (!(err instanceof ApiFailure && err.status === 401)) throw err;
+      if (!prompted) throw new CliError(`Credentials were rejected (${err.detail}); check the user name and the password`);
+      if (tries === PROMPTED_TRIES) throw new CliError(`Unable to authenticate: the credentials were rejected ${tries} times`);
+      note('Credentials were rejected, please try again.');
+      password = await loginPassword(false, prompter);
+    }
+  }
 }
 
 function logoutVerb(): Command {

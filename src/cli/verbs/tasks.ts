@@ -1,13 +1,14 @@
 // Running and managing tasks: run-task, tasks, task, terminate-task, pause-task, resume-task.
 import { Command } from 'commander';
 import { query, type CfClient, type Page } from '../client/api-client.js';
-import { UsageError } from '../client/errors.js';
+import { ApiFailure, CliError, UsageError } from '../client/errors.js';
 import { findTask, requireApp, requireTarget } from '../client/lookup.js';
 import { note, print, printFields, printJson, printTable, type OutputFormat } from '../client/output.js';
 import type { Task } from '../client/resources.js';
 import { followTaskLog, writeLine, type LogLine } from '../client/task-log.js';
 import { collectLabel, parseCount, parseMegabytes, parseSeconds } from '../client/task-options.js';
 import { exitStatusOf, failureLine } from '../client/task-outcome.js';
+import { onInterruptSayTaskRuns } from '../client/interrupt.js';
 import { openClient, verbAction, withExamples, withOutputOption } from '../client/verb.js';
 
 export function taskVerbs(): Command[] {
@@ -52,14 +53,21 @@ function runTaskVerb(): Command {
       const { org, space } = requireTarget(client);
       const app = await requireApp(client, space, appName);
       note(`Creating task for app ${app.name} in org ${org.name} / space ${space.name} as ${client.current.username}...`);
-      const task = await client.post<Task>(`/v3/apps/${app.guid}/tasks`, {
-        command: shellCommand,
-        ...(opts.name !== undefined ? { name: opts.name } : {}),
-        ...(opts.memory !== undefined ? { memory_in_mb: opts.memory } : {}),
-        ...(opts.disk !== undefined ? { disk_in_mb: opts.disk } : {}),
-        ...(opts.timeout !== undefined ? { timeout_in_seconds: opts.timeout } : {}),
-        ...(opts.label ? { metadata: { labels: opts.label } } : {}),
-      });
+      const task = await client
+        .post<Task>(`/v3/apps/${app.guid}/tasks`, {
+          command: shellCommand,
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
+          ...(opts.memory !== undefined ? { memory_in_mb: opts.memory } : {}),
+          ...(opts.disk !== undefined ? { disk_in_mb: opts.disk } : {}),
+          ...(opts.timeout !== undefined ? { timeout_in_seconds: opts.timeout } : {}),
+          ...(opts.label ? { metadata: { labels: opts.label } } : {}),
+        })
+        .catch((err: unknown) => {
+          // CF's reason names droplets, which a user who never pushed has not heard of.
+          if (err instanceof ApiFailure && err.status === 422 && /must have a droplet/.test(err.detail))
+            throw new CliError(`app ${app.name} has no code yet; upload a folder first: taskd push ${app.name} FOLDER`);
+          throw err;
+        });
       if (opts.output === 'json') printJson(task);
       // With --wait, stdout is the task's own output; what the CLI says goes to stderr.
       const say = opts.wait || opts.output === 'json' ? note : print;
@@ -68,7 +76,8 @@ function runTaskVerb(): Command {
       say(`task id:     ${task.sequence_id}`);
       say(`task guid:   ${task.guid}`);
       if (!opts.wait) return 0;
-      const end = await followTaskLog(client, task.guid, passThrough);
+      const followed = onInterruptSayTaskRuns(app.name, String(task.sequence_id));
+      const end = await followTaskLog(client, task.guid, passThrough).finally(followed);
       const status = exitStatusOf(end);
       if (status !== 0) note(`taskd: ${failureLine(task.name, end)}`);
       return status;

@@ -24,6 +24,13 @@
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
+/**
+ * Where a sandboxed task finds taskd's helper (`taskd progress`, `taskd message`; the runner's
+ * task-helper/): a read-only file on the sandbox's own read-only root, from a pipe, so no path of
+ * the host needs to be reachable by the task's user.
+ */
+export const HELPER_DIR = '/opt/taskd/bin';
+
 /** Where CF puts the app; the task starts there. */
 export const APP_DIR = '/home/vcap/app';
 export const HOME_DIR = '/home/vcap';
@@ -71,17 +78,20 @@ function bwrapEnv(env) {
 
 /**
  * The file descriptors bwrap reads (after stdin, stdout, stderr): its arguments, the sandbox's
- * /etc/passwd and /etc/group, and, where there is one, the seccomp program.
+ * /etc/passwd and /etc/group, then, where there are: the helper script and the seccomp program.
  */
 export const ARGS_FD = 3;
 const PASSWD_FD = 4;
 const GROUP_FD = 5;
-const SECCOMP_FD = 6;
+const HELPER_FD = 6;
+/** @param {SandboxOptions} sandbox */
+const seccompFd = (sandbox) => (sandbox.helper ? HELPER_FD + 1 : HELPER_FD);
 
 /**
- * @typedef {{ bwrap: string, network: boolean, tmpBytes: number, dataDir: string, seccomp?: Buffer }} SandboxOptions
+ * @typedef {{ bwrap: string, network: boolean, tmpBytes: number, dataDir: string, seccomp?: Buffer, helper?: Buffer }} SandboxOptions
  *   `tmpBytes` caps each private tmpfs (/tmp, $HOME, /dev/shm): their pages are memory, charged
- *   to the task's memory cgroup, so each gets the task's disk limit as its size.
+ *   to the task's memory cgroup, so each gets the task's disk limit as its size. `helper`: the
+ *   script shown at HELPER_DIR/taskd.
  */
 
 /** @param {string} p */
@@ -147,6 +157,7 @@ export function bwrapOptions(sandbox, cwd, env) {
     '--size', size, '--tmpfs', '/tmp',
     '--size', size, '--perms', '0700', '--tmpfs', HOME_DIR,
     '--bind', cwd, APP_DIR,
+    ...(sandbox.helper ? ['--perms', '0555', '--ro-bind-data', String(HELPER_FD), `${HELPER_DIR}/taskd`] : []),
     ...hideArgs(sandbox.dataDir),
     // The root itself is bwrap's own tmpfs: read-only, so nothing is written outside the above.
     '--remount-ro', '/',
@@ -159,7 +170,7 @@ export function bwrapOptions(sandbox, cwd, env) {
     '--cap-drop', 'ALL',
     // If bwrap's own process dies (SIGKILL to it alone), the sandbox goes with it.
     '--die-with-parent',
-    ...(sandbox.seccomp ? ['--seccomp', String(SECCOMP_FD)] : []),
+    ...(sandbox.seccomp ? ['--seccomp', String(seccompFd(sandbox))] : []),
     '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
     '--chdir', APP_DIR,
@@ -197,6 +208,7 @@ export function taskCommand(sandbox, cwd, env, shellArgs, diskMb) {
   const options = bwrapOptions({ ...sandbox, tmpBytes }, cwd, env);
   /** @type {Buffer[]} */
   const inputs = [Buffer.from(`${options.join('\0')}\0`), Buffer.from(PASSWD), Buffer.from(GROUP)];
+  if (sandbox.helper) inputs.push(sandbox.helper);
   if (sandbox.seccomp) inputs.push(sandbox.seccomp);
   return { file: sandbox.bwrap, args: ['--args', String(ARGS_FD), '--', '/bin/sh', ...shellArgs], env: bwrapEnv(env), inputs };
 }

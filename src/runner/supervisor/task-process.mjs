@@ -48,6 +48,16 @@ function seccompFilter() {
 }
 
 /**
+ * The in-task `taskd` helper (progress and messages), shown read-only in every sandbox; read once.
+ * @type {Buffer | undefined}
+ */
+let helperScript;
+function taskHelper() {
+  helperScript ??= readFileSync(new URL('../task-helper/taskd', import.meta.url));
+  return helperScript;
+}
+
+/**
  * Signals a process group by its leader; gone already is fine.
  * @param {number} pid
  * @param {NodeJS.Signals} signal
@@ -207,7 +217,13 @@ export class SupervisedTask {
     let run;
     try {
       // In the sandbox (`sandbox`: bwrap's options) the group leader is bwrap, running the shell.
-      run = taskCommand(sandbox && { ...sandbox, seccomp: seccompFilter() }, cwd, env, limits.shellArgs(command), taskLimits?.diskMb);
+      run = taskCommand(
+        sandbox && { ...sandbox, seccomp: seccompFilter(), helper: taskHelper() },
+        cwd,
+        env,
+        limits.shellArgs(command),
+        taskLimits?.diskMb,
+      );
       // Started at once, but nothing of the task runs until its inputs are written below: bwrap
       // (or, unsandboxed, the first shell) first reads them. Meanwhile it joins its groups and the
       // working directory is made, side by side. Its own directory is /: the task's is not made
