@@ -95,6 +95,7 @@ describe('dashboard: a new user first hour [sqlite]', { skip }, () => {
     const expected = (await h.get(`/v3/tasks?label_selector=${encodeURIComponent('a b c')}`)).body.errors[0].detail;
     assert.match(await problem.innerText(), new RegExp(expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     assert.equal(await phone.getByText('Loading…').count(), 0);
+    assert.equal(await phone.locator('table.tasks').isVisible(), false, 'no empty table under the error');
     // The filters unfold on a phone too, so the field to fix is in sight.
     assert.equal(await phone.getByLabel('Label selector').isVisible(), true);
     await shot(phone, 'phone-list-refused-filter');
@@ -107,9 +108,16 @@ describe('dashboard: a new user first hour [sqlite]', { skip }, () => {
     await phone.locator('.list-problem').filter({ hasText: 'Cannot reach taskd; retrying…' }).waitFor();
     assert.equal(await phone.getByText('Failed to fetch').count(), 0);
     await shot(phone, 'phone-list-unreachable');
+    // The overview, opened while taskd is out of reach, says the same and is not left "Loading…".
+    await phone.getByRole('link', { name: 'Overview' }).click();
+    await phone.getByRole('alert').filter({ hasText: 'Cannot reach taskd; retrying…' }).waitFor();
+    assert.equal(await phone.getByText('Loading…').count(), 0);
     await phone.context().setOffline(false);
+    await phone.getByTestId('now-running').waitFor({ timeout: 25_000 });
+    await phone.getByRole('link', { name: 'Tasks', exact: true }).click();
     await phone.getByText(/^\d+ tasks?$/).waitFor();
     assert.equal(await phone.locator('.list-problem').isVisible(), false);
+    assert.equal(await phone.getByRole('alert').filter({ hasText: 'Cannot reach' }).count(), 0);
   });
 
   test('on a phone the filters fold away and every task row fits the screen', async () => {

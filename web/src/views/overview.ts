@@ -43,6 +43,8 @@ export const overviewView: View = (main) => {
       updated.textContent = `Updated ${new Date(at).toLocaleTimeString()}; live, every 10 s.`;
       clearError();
     } catch (err) {
+      // The error line says why; this line must not go on saying "Loading…".
+      if (updated.textContent === 'Loading…') updated.textContent = '';
       showError(err, true);
     }
   });

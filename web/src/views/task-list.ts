@@ -4,7 +4,7 @@ import { ApiError, getJson, isUnreachable, type Page } from '../api.js';
 import { appPlaces, type AppPlace } from '../app-places.js';
 import { fill, h, link } from '../dom.js';
 import { durationMs, durationText, isFinished, stateOf, timeOf, type Task } from '../format.js';
-import { messageOf } from '../notice.js';
+import { clearError, messageOf } from '../notice.js';
 import { poll } from '../poll.js';
 import { go, type View } from '../router.js';
 import { progressBar } from './progress.js';
@@ -36,6 +36,7 @@ export const taskListView: View = (main, route) => {
     try {
       const page = await getJson<Page<Task>>(`/v3/tasks?${query}`);
       problem.hidden = true;
+      clearError();
       const seen = JSON.stringify(page);
       if (seen !== shown) {
         shown = seen;
@@ -53,11 +54,18 @@ export const taskListView: View = (main, route) => {
       for (const [cell, task] of running) cell.textContent = durationText(durationMs(task));
     } catch (err) {
       shown = '';
-      problem.textContent = listProblem(err);
+      // Set only when it changes: an alert re-set every round would be read out every round.
+      const text = listProblem(err);
+      if (problem.textContent !== text) problem.textContent = text;
       problem.hidden = false;
       summary.textContent = '';
-      // A refused filter is fixed in the filters: show them, even where they fold away.
-      if (err instanceof ApiError && !isUnreachable(err) && err.status < 500) filters.open = true;
+      // A refused filter is fixed in the filters: show them, even where they fold away. No rows
+      // answer such a query; while taskd is out of reach the last ones shown stay.
+      if (err instanceof ApiError && !isUnreachable(err) && err.status < 500) {
+        filters.open = true;
+        table.hidden = true;
+        pager.hidden = true;
+      }
     }
   });
 };
