@@ -72,6 +72,7 @@ describe('dashboard: a new user first hour [sqlite]', { skip }, () => {
     await phone.getByText('No tasks yet.').waitFor();
     assert.match(await phone.locator('.empty').innerText(), /Run a task[\s\S]*taskd run-task/);
     assert.equal(await phone.locator('table.tasks').isVisible(), false);
+    assert.equal(await phone.getByText('0 tasks').count(), 0);
     await shot(phone, 'phone-empty-list');
     // A space without apps says how to push one.
     const bare = await h.space(org.guid);

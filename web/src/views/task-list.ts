@@ -45,7 +45,8 @@ export const taskListView: View = (main, route) => {
         fill(body, ...rows.map((r) => r.row));
         running = rows.flatMap((r) => (r.running ? [r.running] : []));
         const n = page.pagination.total_results;
-        summary.textContent = `${n} task${n === 1 ? '' : 's'}`;
+        // "0 tasks" says nothing the empty state does not say better.
+        summary.textContent = n ? `${n} task${n === 1 ? '' : 's'}` : '';
         table.hidden = n === 0 || page.resources.length === 0;
         renderEmptyState(empty, route.query, n, page.resources.length, pageNumber);
         renderPager(pager, route.query, pageNumber, page.pagination.total_pages);
@@ -132,8 +133,14 @@ function renderEmptyState(el: HTMLElement, query: URLSearchParams, total: number
   fill(
     el,
     h('p', { class: 'empty-title' }, 'No tasks yet.'),
-    h('p', {}, 'Run one from an app: ', link('#/orgs', 'Organizations'), ' → a space → an app → Run a task. Or from a terminal:'),
-    h('pre', {}, 'npx taskd run-task APP "./run.sh" --wait'),
+    h(
+      'p',
+      {},
+      'Run one from an app: ',
+      link('#/orgs', 'Organizations'),
+      ' → a space → an app → Run a task. Or from a terminal, pushing the app first if it is new:',
+    ),
+    h('pre', {}, 'npx taskd push APP ./my-app\nnpx taskd run-task APP "./run.sh"'),
     h('p', { class: 'muted' }, 'You see the tasks of the spaces where you have a role; an admin gives roles.'),
   );
 }
