@@ -4,25 +4,13 @@
 // Chromium or the build is missing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Harness, type Actor } from '../support/harness.js';
 import { TASK_TOKEN_CONFIG, listenForTasks } from '../support/task-token.js';
 import { appWithCurrentDroplet } from '../droplets/helpers.js';
 import { DASHBOARD_CSP } from '../../src/api/web.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const BUILT_PAGE = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
-const SCREENSHOTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
-
-const skip = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is absent: install Debian's chromium to run the dashboard's browser tests`
-  : !existsSync(BUILT_PAGE)
-    ? 'web/dist is not built: run npm run build:web to test the dashboard'
-    : false;
-if (skip) console.log(`# dashboard tests skipped: ${skip}`);
+import { DashboardBrowser, shot, signIn, skipBrowserTests as skip, stateOn } from './browser.js';
 
 /**
  * Reports progress and a message with the task's own token, starts a subtask, and prints lines
@@ -49,15 +37,13 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
   listenForTasks(h);
   after(() => h.stop());
 
-  let browser: Browser;
+  const browser = new DashboardBrowser();
   let admin: Page;
   let base: string;
   let org: any;
   let space: any;
   let app: any;
   let auditor: Actor;
-  /** Script errors and CSP refusals seen on any page: the dashboard must run under its CSP. */
-  const pageProblems: string[] = [];
 
   before(async () => {
     base = `http://127.0.0.1:${(h.taskd.app.server.address() as AddressInfo).port}`;
@@ -66,43 +52,11 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
     ({ app } = await appWithCurrentDroplet(h, space.guid));
     auditor = await h.user();
     await h.role('space_auditor', auditor.guid, { space: space.guid });
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    // launch() gives every browser a fresh, temporary profile (user data dir) of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    admin = await newPage();
+    await browser.launch();
+    admin = await browser.newPage();
   });
-  after(() => browser?.close());
-
-  async function newPage(): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (err) => pageProblems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) pageProblems.push(msg.text());
-    });
-    return page;
-  }
-
-  async function signIn(page: Page, username: string, password: string) {
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}dashboard-${name}.png`, fullPage: true });
-  const stateOn = (page: Page) => page.getByTestId('task-state');
+  after(() => browser.close());
+  const newPage = () => browser.newPage();
 
   test("a browser gets the dashboard at /, under a CSP of its own origin; API clients still get CF's root", async () => {
     const html = await fetch(`${base}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
@@ -138,14 +92,15 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
       return session.accessToken as string;
     });
     await admin.reload();
-    await admin.getByText(/^\d+ tasks?$/).waitFor();
+    // The list answered: a count, or (no task yet) what to do next.
+    await admin.getByText(/^(\d+ tasks?|No tasks yet\.)$/).waitFor();
     assert.equal(await admin.getByRole('alert').isVisible(), false);
     const now = await admin.evaluate(() => JSON.parse(sessionStorage.getItem('taskd.session')!).accessToken as string);
     assert.notEqual(now, spoiled);
   });
 
   test('browses from organizations to the app, runs a task there and watches it live: progress, messages, subtask, log', async () => {
-    await admin.getByRole('link', { name: 'Organizations' }).click();
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organizations' }).click();
     await admin.getByRole('link', { name: org.name }).click();
     await admin.getByRole('link', { name: space.name }).click();
     await admin.getByRole('link', { name: app.name }).click();
@@ -210,7 +165,16 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
     await stateOn(admin).filter({ hasText: 'PAUSED' }).waitFor();
     await admin.getByRole('button', { name: 'Resume' }).click();
     await stateOn(admin).filter({ hasText: 'RUNNING' }).waitFor();
+    // Cancelling asks first; keeping the task leaves it running.
     await admin.getByRole('button', { name: 'Cancel' }).click();
+    const confirm = admin.getByRole('alertdialog', { name: 'Confirm cancel' });
+    await confirm.getByText('Cancel task sleeper?').waitFor();
+    await shot(admin, 'cancel-confirm');
+    await confirm.getByRole('button', { name: 'Keep it' }).click();
+    assert.equal(await confirm.count(), 0);
+    assert.equal((await h.get(`/v3/tasks/${sleeper}`)).body.state, 'RUNNING');
+    await admin.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.getByRole('button', { name: 'Yes, cancel the task' }).click();
     await stateOn(admin).filter({ hasText: 'FAILED' }).waitFor();
     await admin.getByText('task was cancelled').first().waitFor();
     assert.equal(await admin.getByRole('button', { name: 'Cancel' }).count(), 0);
@@ -232,6 +196,6 @@ describe('dashboard in Chromium [sqlite]', { skip }, () => {
   });
 
   test('every page ran without script errors or Content-Security-Policy refusals', () => {
-    assert.deepEqual(pageProblems, []);
+    assert.deepEqual(browser.problems, []);
   });
 });

@@ -19,9 +19,16 @@ export interface Page<T> {
 
 export const SIGNED_OUT_EVENT = 'taskd:signed-out';
 
+/** What a failed fetch means to the user: the browser's own words ("Failed to fetch") say nothing. */
+export const UNREACHABLE = 0;
+
+export function isUnreachable(err: unknown): boolean {
+  return err instanceof ApiError && err.status === UNREACHABLE;
+}
+
 export async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  let res = await fetch(path, withAuth(init));
-  if (res.status === 401 && loadSession() && (await refresh())) res = await fetch(path, withAuth(init));
+  let res = await reach(path, withAuth(init));
+  if (res.status === 401 && loadSession() && (await refresh())) res = await reach(path, withAuth(init));
   if (res.status === 401) endSession();
   if (!res.ok) throw await errorOf(res);
   return res;
@@ -78,6 +85,16 @@ export async function signOut(): Promise<void> {
   endSession();
 }
 
+/** fetch, with a network failure (server down, offline) as an ApiError; an abort stays an abort. */
+async function reach(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    throw new ApiError(UNREACHABLE, 'Cannot reach taskd');
+  }
+}
+
 function withAuth(init: RequestInit): RequestInit {
   const session = loadSession();
   const headers = new Headers(init.headers);
@@ -96,7 +113,7 @@ async function refresh(): Promise<boolean> {
 
 /** The cf CLI's client: `cf` with an empty secret. */
 async function tokenRequest(form: Record<string, string>) {
-  const res = await fetch('/oauth/token', {
+  const res = await reach('/oauth/token', {
     method: 'POST',
     headers: { authorization: `Basic ${btoa('cf:')}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams(form),

@@ -9,12 +9,14 @@ import { currentRoute, go, type Cleanup, type View } from './router.js';
 import { currentClaims, isAdmin } from './session.js';
 import { appPageView } from './views/app-page.js';
 import { orgsView, orgView, spaceView } from './views/browse.js';
+import { overviewView } from './views/overview.js';
 import { signInView } from './views/sign-in.js';
 import { taskListView } from './views/task-list.js';
 import { taskPageView } from './views/task-page.js';
 
 const ROUTES: Record<string, { list?: View; item?: View }> = {
   tasks: { list: taskListView, item: taskPageView },
+  overview: { list: overviewView },
   orgs: { list: orgsView, item: orgView },
   spaces: { item: spaceView },
   apps: { item: appPageView },
@@ -27,6 +29,7 @@ const nav = h(
   'nav',
   { 'aria-label': 'Main' },
   h('a', { href: '#/tasks' }, 'Tasks'),
+  h('a', { href: '#/overview' }, 'Overview'),
   h('a', { href: '#/orgs' }, 'Organizations'),
   user,
   signOut,

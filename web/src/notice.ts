@@ -1,5 +1,5 @@
 // The one line where API errors show up, read out by screen readers as it changes.
-import { ApiError } from './api.js';
+import { ApiError, isUnreachable } from './api.js';
 
 let line: HTMLElement | null = null;
 
@@ -7,9 +7,18 @@ export function attachNotice(el: HTMLElement): void {
   line = el;
 }
 
-export function showError(err: unknown): void {
+/**
+ * One readable line for a failure. `retrying` is for views that poll: they will try again by
+ * themselves, and the user should know there is nothing to do but wait.
+ */
+export function messageOf(err: unknown, retrying = false): string {
+  if (isUnreachable(err)) return retrying ? 'Cannot reach taskd; retrying…' : 'Cannot reach taskd. Is it running?';
+  return err instanceof ApiError || err instanceof Error ? err.message : String(err);
+}
+
+export function showError(err: unknown, retrying = false): void {
   if (!line) return;
-  line.textContent = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+  line.textContent = messageOf(err, retrying);
   line.hidden = false;
 }
 

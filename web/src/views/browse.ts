@@ -1,6 +1,6 @@
 // Organizations → spaces → apps, each a list of links to the next level.
 import { getAll, getJson } from '../api.js';
-import { h, link } from '../dom.js';
+import { h, link, type Child } from '../dom.js';
 import { reporting } from '../notice.js';
 import type { View } from '../router.js';
 
@@ -12,7 +12,11 @@ interface Named {
 export const orgsView: View = (main) => {
   const list = h('ul', { class: 'links' });
   main.append(h('h1', {}, 'Organizations'), list);
-  void fillList(list, '/v3/organizations?order_by=name', (org) => `#/orgs/${org.guid}`);
+  void fillList(list, '/v3/organizations?order_by=name', (org) => `#/orgs/${org.guid}`, [
+    'No organizations you can see. An admin creates one (',
+    h('code', {}, 'npx taskd create-org NAME'),
+    ') and gives you a role in one of its spaces.',
+  ]);
 };
 
 export const orgView: View = (main, route) => {
@@ -27,7 +31,11 @@ export const orgView: View = (main, route) => {
     list,
   );
   void reporting(async () => (title.textContent = `Organization ${(await getJson<Named>(`/v3/organizations/${guid}`)).name}`));
-  void fillList(list, `/v3/spaces?organization_guids=${guid}&order_by=name`, (space) => `#/spaces/${space.guid}`);
+  void fillList(list, `/v3/spaces?organization_guids=${guid}&order_by=name`, (space) => `#/spaces/${space.guid}`, [
+    'No spaces you can see here. Create one with ',
+    h('code', {}, 'npx taskd create-space NAME -o ORG'),
+    ', or ask an admin for a role in one.',
+  ]);
 };
 
 export const spaceView: View = (main, route) => {
@@ -41,12 +49,17 @@ export const spaceView: View = (main, route) => {
     title.textContent = `Space ${space.name}`;
     back.replaceChildren(link(`#/orgs/${space.relationships.organization.data.guid}`, 'Back to organization'));
   });
-  void fillList(list, `/v3/apps?space_guids=${guid}&order_by=name`, (app) => `#/apps/${app.guid}`);
+  void fillList(list, `/v3/apps?space_guids=${guid}&order_by=name`, (app) => `#/apps/${app.guid}`, [
+    'No apps here yet. Target this space and push one: ',
+    h('code', {}, 'npx taskd push NAME ./folder'),
+    '.',
+  ]);
 };
 
-async function fillList(list: HTMLElement, path: string, href: (item: Named) => string): Promise<void> {
+/** `whenEmpty` says what to do next where there is nothing yet. */
+async function fillList(list: HTMLElement, path: string, href: (item: Named) => string, whenEmpty: Child[]): Promise<void> {
   const items = await reporting(() => getAll<Named>(path));
   if (!items) return;
-  if (!items.length) list.append(h('li', { class: 'muted' }, 'None you can see.'));
+  if (!items.length) list.append(h('li', { class: 'empty' }, ...whenEmpty));
   for (const item of items) list.append(h('li', {}, link(href(item), item.name)));
 }

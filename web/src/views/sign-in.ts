@@ -17,6 +17,24 @@ export const signInView: View = (main) => {
     h('label', { for: 'password' }, 'Password'),
     password,
     submit,
+    // A new user's first question: taskd printed no password, only where it wrote it.
+    h(
+      'p',
+      { class: 'hint' },
+      'First time? Sign in as ',
+      h('code', {}, 'admin'),
+      ' with the password taskd wrote on first start to ',
+      h('code', {}, '.taskd/admin-password'),
+      ' (or to ',
+      h('code', {}, 'admin-password'),
+      ' in ',
+      h('code', {}, 'TASKD_DATA_DIR'),
+      ' if that was set), unless it was chosen with ',
+      h('code', {}, 'TASKD_ADMIN_PASSWORD'),
+      ' or ',
+      h('code', {}, 'TASKD_ADMIN_PASSWORD_FILE'),
+      '.',
+    ),
   );
   const signInAndGo = async () => {
     clearError();

@@ -1,5 +1,7 @@
 // The task list's filter form. Its values live in the URL's query (CF's own list parameters),
 // so the server does all filtering, sorting and paging, and a filtered view can be bookmarked.
+// On a phone nine fields would fill the first screen, so they fold away behind a summary that
+// says how many are in use; on a wide screen they start unfolded.
 import { getAll } from '../api.js';
 import { h } from '../dom.js';
 import { cfTime } from '../format.js';
@@ -14,13 +16,20 @@ const ORDERS: [string, string][] = [
   ['updated_at', 'Least recently updated'],
 ];
 const PAGE_SIZES = ['10', '25', '50', '100'];
+/** The query keys that narrow the list (sorting and paging only arrange it). */
+const NARROWING = ['states', 'organization_guids', 'space_guids', 'app_guids', 'label_selector', 'from', 'to'];
+const WIDE_SCREEN = '(min-width: 48rem)';
+
+export function activeFilterCount(query: URLSearchParams): number {
+  return NARROWING.filter((key) => query.get(key)).length;
+}
 
 interface Named {
   guid: string;
   name: string;
 }
 
-export function taskFilters(query: URLSearchParams): HTMLFormElement {
+export function taskFilters(query: URLSearchParams): HTMLDetailsElement {
   const state = select('f-state', 'states', [['', 'Any state'], ...STATES.map((s): [string, string] => [s, s])], query);
   const org = select('f-org', 'organization_guids', [['', 'Any organization']], query);
   const space = select('f-space', 'space_guids', [['', 'Any space']], query);
@@ -66,7 +75,13 @@ export function taskFilters(query: URLSearchParams): HTMLFormElement {
     for (const [key, value] of new FormData(form)) if (typeof value === 'string' && value) next.set(key, value);
     go('tasks', next);
   });
-  return form;
+  const active = activeFilterCount(query);
+  return h(
+    'details',
+    { class: 'filter-panel', open: window.matchMedia(WIDE_SCREEN).matches },
+    h('summary', {}, active ? `Filters and sorting (${active} in use)` : 'Filters and sorting'),
+    form,
+  );
 }
 
 /** The API query for the list: the form's values, with the time range in CF's filter syntax. */

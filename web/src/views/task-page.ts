@@ -1,14 +1,17 @@
-// One task: its details, messages, subtasks and live log, polled while the page is open, with
-// the controls its viewer may use.
-import { getJson, type Page } from '../api.js';
+// One task: its details, messages, subtasks and live log, with the controls its viewer may use.
+// The log comes live from the task's stream; the task itself (state, progress) is one row read
+// every two seconds, its messages only when their count moved, its subtasks only as they change,
+// and nothing at all once the task and its subtasks have ended.
+import { ApiError, getJson, type Page } from '../api.js';
 import { fill, h, link } from '../dom.js';
-import { stateOf, timeOf, type Task } from '../format.js';
+import { isFinished, stateOf, timeOf, type Task } from '../format.js';
 import { clearError, showError } from '../notice.js';
 import { mayControlTasksIn } from '../permissions.js';
 import { poll } from '../poll.js';
 import type { View } from '../router.js';
 import { liveLog } from './live-log.js';
 import { progressBar } from './progress.js';
+import { Subtasks } from './subtasks.js';
 import { renderTaskControls } from './task-controls.js';
 
 interface Message {
@@ -29,7 +32,7 @@ export const taskPageView: View = (main, route) => {
   const controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Task actions' });
   const details = h('dl', { class: 'details' });
   const messages = h('ol', { class: 'messages' });
-  const subtasks = h('ul', { class: 'subtasks' });
+  const subtasks = new Subtasks();
   const log = liveLog(guid, () => void refresh());
   main.append(
     title,
@@ -40,22 +43,28 @@ export const taskPageView: View = (main, route) => {
       'section',
       { 'aria-labelledby': 'subtasks-title' },
       h('h2', { id: 'subtasks-title' }, 'Subtasks'),
-      // The API has no parent filter; subtasks are always of the parent's app, so the app's
-      // tasks are listed and narrowed here.
       h('p', { class: 'muted' }, 'Subtasks are tasks of the same app created by this one.'),
-      subtasks,
+      subtasks.el,
     ),
     log.el,
   );
 
   let app: App | undefined;
   let allowed = false;
+  let messageCount: number | undefined;
+  let stopped = false;
   const show = (task: Task) => {
     title.textContent = `Task ${task.name}`;
     renderDetails(details, task, app);
     renderTaskControls(controls, task, allowed, show);
   };
+  const stop = () => {
+    stopped = true;
+    stopPoll();
+    log.stop();
+  };
   const refresh = async () => {
+    if (stopped) return;
     try {
       const task = await getJson<Task>(`/v3/tasks/${guid}`);
       if (!app) {
@@ -63,18 +72,34 @@ export const taskPageView: View = (main, route) => {
         allowed = await mayControlTasksIn(app.relationships.space.data.guid);
       }
       show(task);
-      await Promise.all([renderMessages(messages, guid), renderSubtasks(subtasks, task)]);
+      const count = task.latest_message?.seq ?? 0;
+      await Promise.all([count !== messageCount ? renderMessages(messages, guid) : undefined, subtasks.refresh(task)]);
+      messageCount = count;
       clearError();
+      // Nothing of an ended task changes any more once its subtasks have ended too.
+      if (isFinished(task) && !subtasks.unsettled) stopPoll();
     } catch (err) {
-      showError(err);
+      if (err instanceof ApiError && err.status === 404) {
+        stop();
+        showNotFound(main, guid);
+        return;
+      }
+      showError(err, true);
     }
   };
   const stopPoll = poll(2000, refresh);
-  return () => {
-    stopPoll();
-    log.stop();
-  };
+  return stop;
 };
+
+/** A task that does not exist, or that this user may not see: the API does not tell them apart. */
+function showNotFound(main: HTMLElement, guid: string): void {
+  fill(
+    main,
+    h('h1', {}, 'Task not found'),
+    h('p', {}, 'There is no task ', h('code', {}, guid), ', or it is in a space you have no role in.'),
+    h('p', {}, link('#/tasks', 'Go to the task list')),
+  );
+}
 
 function renderDetails(dl: HTMLElement, task: Task, app: App | undefined): void {
   const rows: [string, Node | string][] = [
@@ -108,9 +133,6 @@ async function renderMessages(list: HTMLElement, guid: string): Promise<void> {
   const first = await getJson<Page<Message>>(`/v3/tasks/${guid}/messages?per_page=100`);
   const pages = first.pagination.total_pages;
   const page = pages > 1 ? await getJson<Page<Message>>(`/v3/tasks/${guid}/messages?per_page=100&page=${pages}`) : first;
-  const count = String(first.pagination.total_results);
-  if (list.dataset.count === count) return;
-  list.dataset.count = count;
   if (!page.resources.length) return fill(list, h('li', { class: 'muted' }, 'No messages.'));
   fill(
     list,
@@ -118,11 +140,4 @@ async function renderMessages(list: HTMLElement, guid: string): Promise<void> {
       h('li', {}, h('time', { datetime: m.time }, timeOf(m.time)), ' ', h('span', { class: 'muted' }, `[${m.source}]`), ' ', m.text),
     ),
   );
-}
-
-async function renderSubtasks(list: HTMLElement, task: Task): Promise<void> {
-  const page = await getJson<Page<Task>>(`/v3/apps/${task.relationships.app.data.guid}/tasks?order_by=-created_at&per_page=500`);
-  const children = page.resources.filter((t) => t.parent_task_guid === task.guid);
-  if (!children.length) return fill(list, h('li', { class: 'muted' }, 'No subtasks.'));
-  fill(list, ...children.map((t) => h('li', {}, link(`#/tasks/${t.guid}`, t.name), ' ', stateOf(t), ' ', progressBar(t))));
 }
