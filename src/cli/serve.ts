@@ -4,6 +4,10 @@ import { Command, Option } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { sandboxInForce, taskNetworkInForce } from '../runner/sandbox/detect.js';
+import type { AdminAtStart } from '../actions/admin-at-start.js';
+import { FAILURE } from '../core/task-states.js';
+import type { Taskd } from '../taskd.js';
+import { adminAtStartLines, logInLine } from './admin-at-start-lines.js';
 
 export function serveCommand(): Command {
   return (
@@ -16,6 +20,10 @@ export function serveCommand(): Command {
       .option('--admin-password-file <file>', 'file holding the password of the admin user made on first start (TASKD_ADMIN_PASSWORD_FILE)')
       // Refused, not unknown: a password on the command line is readable by every local user (ps).
       .addOption(new Option('--admin-password <password>').hideHelp())
+      .option(
+        '--reset-admin-password',
+        "set the password of user 'admin' at this start (its sessions end): to TASKD_ADMIN_PASSWORD or its file if set, else a new one written to <data dir>/admin-password",
+      )
       .option('--external-url <url>', 'base URL used in links (TASKD_EXTERNAL_URL)')
       .option('--uaa-clients-file <file>', 'JSON file of OAuth clients for the client_credentials grant (TASKD_UAA_CLIENTS_FILE)')
       .option('--role <role>', 'all (default), api (serves the APIs, runs no tasks) or runner (runs tasks) (TASKD_ROLE)')
@@ -50,18 +58,18 @@ export function serveCommand(): Command {
           }
           throw err;
         }
-        await serve(config);
+        await serve(config, { resetAdminPassword: opts.resetAdminPassword === true });
       })
   );
 }
 
-async function serve(config: Config): Promise<void> {
+async function serve(config: Config, options: { resetAdminPassword: boolean }): Promise<void> {
   // Loaded here, not at the top: every other verb of the CLI would otherwise pay for loading the
   // whole server (Fastify, the stores, the runner) on each start.
   const { createTaskd } = await import('../taskd.js');
   let taskd;
   try {
-    taskd = await createTaskd(config, { logRequests: true });
+    taskd = await createTaskd(config, { logRequests: true, adminOnServe: true });
   } catch (err) {
     console.error(`taskd: cannot start: ${(err as Error).message}`);
     process.exit(1);
@@ -86,6 +94,17 @@ async function serve(config: Config): Promise<void> {
       process.exit(1);
     }
   }
+  stopOnSignals(taskd, config);
+  // Only now that it serves: a start that cannot listen must not make an admin whose password
+  // it never got to name.
+  let admin: AdminAtStart;
+  try {
+    admin = await taskd.settleAdmin({ reset: options.resetAdminPassword });
+  } catch (err) {
+    console.error(`taskd: cannot set up user 'admin': ${(err as Error).message}`);
+    await taskd.close();
+    process.exit(1);
+  }
   const address = taskd.app.server.address();
   const scheme = config.tlsCertFile === undefined ? 'http' : 'https';
   const url = config.externalUrl ?? `${scheme}://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
@@ -93,23 +112,52 @@ async function serve(config: Config): Promise<void> {
   console.log(`taskd is serving ${url} (store: ${store})`);
   if (taskd.metricsApp) console.log(`Metrics (no credential): ${listenerUrl(taskd.metricsApp)}/metrics`);
   if (config.runnerSlots > 0) console.log(`Task sandbox: ${sandboxLine(config)}`);
-  if (taskd.generatedAdminPasswordFile) {
-    // Never the password itself: whatever collects stdout (journald, docker logs) would keep it.
-    console.log(`First start: created user 'admin'; its password is in ${taskd.generatedAdminPasswordFile} (readable by this user only)`);
+  const source =
+    config.adminPasswordFile !== undefined
+      ? 'TASKD_ADMIN_PASSWORD_FILE'
+      : config.adminPassword !== undefined
+        ? 'TASKD_ADMIN_PASSWORD'
+        : undefined;
+  const lines = adminAtStartLines(admin, source);
+  for (const line of lines.info) console.log(line);
+  for (const line of lines.warnings) console.error(line);
+  // After the lines above: checking the generated password is a hash, not to delay "serving".
+  const passwordFile =
+    admin.outcome === 'kept'
+      ? source
+        ? undefined
+        : await taskd.generatedAdminPasswordInForce().catch(() => undefined)
+      : admin.passwordFile;
+  console.log(logInLine(url, passwordFile));
+}
+
+/**
+ * Ctrl-C and SIGTERM close taskd: the API first, then the tasks running here are stopped, each
+ * recorded FAILED "Stopped: taskd was shut down" (SIGTERM, then SIGKILL after the grace). Said as
+ * it happens, since stopping stubborn tasks takes the grace. A kill -9 of taskd leaves them
+ * running under their supervisor instead, for the next start to take back.
+ */
+function stopOnSignals(taskd: Taskd, config: Config): void {
+  const stop = (signal: NodeJS.Signals) => {
+    const running = taskd.ctx.runner?.tasksHeld ?? 0;
+    const tasks = running === 1 ? '1 task' : `${running} tasks`;
     console.log(
-      'Change it after logging in (taskd passwd); set TASKD_ADMIN_PASSWORD or TASKD_ADMIN_PASSWORD_FILE to choose it on a fresh data directory.',
+      running
+        ? `taskd: ${signal}: shutting down; stopping the ${tasks} running here (SIGTERM, SIGKILL after ${config.cancelGraceSeconds} s): they end FAILED "${FAILURE.shutDown}"`
+        : `taskd: ${signal}: shutting down; no task runs here`,
     );
-  }
-  console.log(`Log in: taskd login -a ${url} -u admin (or POST ${url}/oauth/token with grant_type=password)`);
-  // A close that fails is said, and the exit status says so too (not an unhandled rejection).
-  const stop = () =>
+    // A close that fails is said, and the exit status says so too (not an unhandled rejection).
     void taskd.close().then(
-      () => process.exit(0),
+      () => {
+        console.log('taskd stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         console.error('taskd did not close cleanly:', err);
         process.exit(1);
       },
     );
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
