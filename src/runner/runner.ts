@@ -187,16 +187,17 @@ export class Runner {
     this.claimSoon();
   }
 
-  /**
-   * Stops claiming and stops every task still running (SIGTERM, SIGKILL after the grace). Their
-   * outcome is recorded as their processes report it — typically FAILED "Killed by signal
-   * SIGTERM" — rather than left RUNNING for another node to find: this node knows how they ended.
-   */
   /** Tasks this runner holds now (running, paused or being cancelled): what a stop() would stop. */
   get tasksHeld(): number {
     return this.held.size;
   }
 
+  /**
+   * Stops claiming and stops every task still running (SIGTERM, SIGKILL after the grace). Their
+   * end is recorded — FAILED "Stopped: taskd was shut down", unless a task still succeeded or a
+   * limit ended it first — rather than left RUNNING for another node to find: this node knows how
+   * they ended.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
