@@ -2,11 +2,13 @@
 // default. A bad setting ends start-up with one line naming it and exit status 2.
 import { Command, Option } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, runsTasks, type Config } from '../config.js';
 import { sandboxInForce, taskNetworkInForce } from '../runner/sandbox/detect.js';
 import type { AdminAtStart } from '../actions/admin-at-start.js';
 import { FAILURE } from '../core/task-states.js';
 import type { Taskd } from '../taskd.js';
+import { DATA_DIRECTORY_BUSY } from '../runner/supervisor-client.js';
+import { forgetServing, otherServing, recordServing, type ServingRecord } from './serving-record.js';
 import { adminAtStartLines, logInLine } from './admin-at-start-lines.js';
 
 export function serveCommand(): Command {
@@ -64,6 +66,12 @@ export function serveCommand(): Command {
 }
 
 async function serve(config: Config, options: { resetAdminPassword: boolean }): Promise<void> {
+  // Before opening anything: the taskd already running this directory's tasks is named at once.
+  const other = otherServing(config.dataDir);
+  if (other?.runsTasks && runsTasks(config)) {
+    for (const line of dataDirectoryBusyLines(config, other)) console.error(line);
+    process.exit(1);
+  }
   // Loaded here, not at the top: every other verb of the CLI would otherwise pay for loading the
   // whole server (Fastify, the stores, the runner) on each start.
   const { createTaskd } = await import('../taskd.js');
@@ -71,7 +79,9 @@ async function serve(config: Config, options: { resetAdminPassword: boolean }): 
   try {
     taskd = await createTaskd(config, { logRequests: true, adminOnServe: true });
   } catch (err) {
-    console.error(`taskd: cannot start: ${(err as Error).message}`);
+    if ((err as Error).name === DATA_DIRECTORY_BUSY) {
+      for (const line of dataDirectoryBusyLines(config, otherServing(config.dataDir))) console.error(line);
+    } else console.error(`taskd: cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
   try {
@@ -81,6 +91,8 @@ async function serve(config: Config, options: { resetAdminPassword: boolean }): 
     await taskd.app.listen({ host: config.host, port: config.port, backlog: 4096 });
   } catch (err) {
     console.error(`taskd: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      console.error(`Another program listens there (another taskd?): choose another port with TASKD_PORT or --port.`);
     await taskd.close();
     process.exit(1);
   }
@@ -110,6 +122,7 @@ async function serve(config: Config, options: { resetAdminPassword: boolean }): 
   const url = config.externalUrl ?? `${scheme}://${config.host}:${typeof address === 'object' && address ? address.port : config.port}`;
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   console.log(`taskd is serving ${url} (store: ${store})`);
+  recordServing(config.dataDir, { pid: process.pid, url, runsTasks: runsTasks(config) });
   if (taskd.metricsApp) console.log(`Metrics (no credential): ${listenerUrl(taskd.metricsApp)}/metrics`);
   if (config.runnerSlots > 0) console.log(`Task sandbox: ${sandboxLine(config)}`);
   const source =
@@ -131,6 +144,18 @@ async function serve(config: Config, options: { resetAdminPassword: boolean }): 
   console.log(logInLine(url, passwordFile));
 }
 
+/** Which taskd holds the data directory (when it says), and the two ways on. */
+function dataDirectoryBusyLines(config: Config, other: ServingRecord | undefined): string[] {
+  const who = other ? `another taskd (pid ${other.pid}, serving ${other.url})` : 'another taskd';
+  const secondDir = `${config.dataDir.replace(/\/+$/, '')}-2`;
+  const secondPort = config.port === 0 ? 0 : config.port + 1;
+  return [
+    `taskd: ${who} already runs the tasks of this data directory (${config.dataDir}).`,
+    `Stop it first (Ctrl-C where it runs${other ? `, or kill ${other.pid}` : ''}), or give a second taskd a data directory and a port of its own:`,
+    `  TASKD_DATA_DIR=${secondDir} TASKD_PORT=${secondPort} npm start   (or: taskd serve --data-dir ${secondDir} --port ${secondPort})`,
+  ];
+}
+
 /**
  * Ctrl-C and SIGTERM close taskd: the API first, then the tasks running here are stopped, each
  * recorded FAILED "Stopped: taskd was shut down" (SIGTERM, then SIGKILL after the grace). Said as
@@ -146,6 +171,7 @@ function stopOnSignals(taskd: Taskd, config: Config): void {
         ? `taskd: ${signal}: shutting down; stopping the ${tasks} running here (SIGTERM, SIGKILL after ${config.cancelGraceSeconds} s): they end FAILED "${FAILURE.shutDown}"`
         : `taskd: ${signal}: shutting down; no task runs here`,
     );
+    forgetServing(config.dataDir);
     // A close that fails is said, and the exit status says so too (not an unhandled rejection).
     void taskd.close().then(
       () => {
