@@ -168,7 +168,7 @@ function stopOnSignals(taskd: Taskd, config: Config): void {
     const tasks = running === 1 ? '1 task' : `${running} tasks`;
     console.log(
       running
-        ? `taskd: ${signal}: shutting down; stopping the ${tasks} running here (SIGTERM, SIGKILL after ${config.cancelGraceSeconds} s): they end FAILED "${FAILURE.shutDown}"`
+        ? `taskd: ${signal}: shutting down; stopping the ${tasks} running here (SIGTERM, SIGKILL after ${config.cancelGraceSeconds} s): ${running === 1 ? 'it ends' : 'they end'} FAILED "${FAILURE.shutDown}"`
         : `taskd: ${signal}: shutting down; no task runs here`,
     );
     forgetServing(config.dataDir);
