@@ -6,7 +6,7 @@
 // The task supervisor is not bundled: taskd starts src/runner/supervisor/supervisor.mjs as it is
 // (plain JavaScript, type-checked by `npm run typecheck`); the limits and sandbox modules it shares
 // with taskd are bundled here for taskd's own side.
-import { realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,11 +14,15 @@ import { bundleCli } from './build-cli.mjs';
 
 /**
  * Bundles taskd from the sources under `root` into `outfile` (the tests bundle their own copy).
+ * Each file is replaced by a rename, and only when it changed: `npm start` while a taskd started
+ * from this bundle still runs (a second start on the same data directory, which taskd then
+ * refuses) must leave that taskd's bundle as it is, and a process starting meanwhile must never
+ * load half a file.
  * @param {string} root
  * @param {string} outfile
  */
-export function bundleTaskd(root, outfile) {
-  return build({
+export async function bundleTaskd(root, outfile) {
+  const result = await build({
     entryPoints: [path.join(root, 'src/cli/main.ts')],
     outfile,
     bundle: true,
@@ -28,7 +32,24 @@ export function bundleTaskd(root, outfile) {
     packages: 'external',
     sourcemap: true,
     logLevel: 'warning',
+    write: false,
   });
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  // The map first: a bundle is never newer than the map it names.
+  const files = [...result.outputFiles].sort((a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map')));
+  for (const file of files) replaceIfChanged(file.path, file.contents);
+  return result;
+}
+
+/**
+ * @param {string} file
+ * @param {Uint8Array} contents
+ */
+function replaceIfChanged(file, contents) {
+  if (existsSync(file) && Buffer.compare(readFileSync(file), contents) === 0) return;
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, contents);
+  renameSync(partial, file);
 }
 
 // Run as a script (not imported by run-tests.mjs); realpath, as import.meta.url has symlinks resolved.

@@ -29,6 +29,8 @@ export interface RunnerStatus {
   /** Its row in `runners`, whose heartbeat says it is alive. */
   readonly id: string;
   readonly freeSlots: number;
+  /** Tasks it holds now (running, paused or being cancelled): those that closing taskd stops. */
+  readonly tasksHeld: number;
   /** A droplet was staged on this node: whatever its tasks start from can be made now. */
   dropletStaged(dropletGuid: string): void;
 }

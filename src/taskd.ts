@@ -8,7 +8,8 @@ import { seed } from './store/seed.js';
 import { TokenService } from './auth/tokens.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { ensurePrivateDirectory, refuseWiderThanOwnerOnly } from './store/file-modes.js';
-import { adminPasswordFile, ensureAdminUser } from './actions/users.js';
+import { adminPasswordFile } from './actions/users.js';
+import { generatedPasswordInForce, settleAdminUser, type AdminAtStart } from './actions/admin-at-start.js';
 import { buildMetricsServer, buildServer } from './api/server.js';
 import { Maintenance } from './maintenance.js';
 import { TaskSignals } from './signals/task-signals.js';
@@ -22,8 +23,14 @@ export interface Taskd {
   app: FastifyInstance;
   /** The separate /metrics listener of TASKD_METRICS_ADDRESS, not yet listening; undefined without one. */
   metricsApp?: FastifyInstance;
-  /** Set when the admin user was created with a generated password: the 0600 file holding it (serve names it). */
-  generatedAdminPasswordFile?: string;
+  /**
+   * Makes the admin user, or resets its password, as start-up asks (createTaskd does it at once
+   * unless told `adminOnServe`: serve does it once it listens, so a start that cannot listen
+   * leaves no admin made with a password nobody was told about).
+   */
+  settleAdmin(options: { reset: boolean }): Promise<AdminAtStart>;
+  /** The file of the password generated at first start, if it still logs in as admin. */
+  generatedAdminPasswordInForce(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -31,6 +38,8 @@ export interface TaskdOptions {
   log?: Logger;
   logRequests?: boolean;
   store?: Partial<StoreOptions>;
+  /** Leave the admin user to settleAdmin (serve calls it once it listens). */
+  adminOnServe?: boolean;
 }
 
 const quietLog: Logger = { info() {}, warn() {}, error: (obj, msg) => console.error(msg ?? '', obj) };
@@ -43,7 +52,9 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...options.store });
   try {
     await seed(store.db);
-    const admin = await ensureAdminUser(store.db, config.adminPassword, { dataDir: config.dataDir, policy: config });
+    const settleAdmin = ({ reset }: { reset: boolean }) =>
+      settleAdminUser(store.db, { password: config.adminPassword, reset, dataDir: config.dataDir, policy: config });
+    if (!options.adminOnServe) await settleAdmin({ reset: false });
     const keys = await SigningKeys.open(store.db, signingKeyOptions(config));
     const tokens = await TokenService.open(store.db, keys, config.accessTokenSeconds, config.refreshTokenSeconds, {
       externalUrl: config.externalUrl,
@@ -84,7 +95,8 @@ export async function createTaskd(config: Config, options: TaskdOptions = {}): P
       ctx,
       app,
       metricsApp,
-      generatedAdminPasswordFile: admin.passwordFile,
+      settleAdmin,
+      generatedAdminPasswordInForce: () => generatedPasswordInForce(store.db, config.dataDir),
       // Idempotent: a signal handler and a caller's cleanup may both close.
       close() {
         closing ??= (async () => {

@@ -86,9 +86,7 @@ export async function ensureAdminUser(
 ): Promise<{ created: boolean; passwordFile?: string }> {
   const existing = await db.selectFrom('users').select('id').where('username', '=', 'admin').executeTakeFirst();
   if (existing) return { created: false };
-  // 32 base64url characters (192 random bits), or as many as the policy asks for.
-  const length = Math.min(options.policy.passwordMaxLength, Math.max(32, options.policy.passwordMinLength));
-  const chosen = password ?? randomBytes(length).toString('base64url').slice(0, length);
+  const chosen = password ?? generatedPassword(options.policy);
   const now = nowIso();
   const inserted = await db
     .insertInto('users')
@@ -111,8 +109,14 @@ export async function ensureAdminUser(
   return { created: true, passwordFile: file };
 }
 
+/** 32 base64url characters (192 random bits), or as many as the policy asks for. */
+export function generatedPassword(policy: PasswordPolicy): string {
+  const length = Math.min(policy.passwordMaxLength, Math.max(32, policy.passwordMinLength));
+  return randomBytes(length).toString('base64url').slice(0, length);
+}
+
 /** Writes a file only its owner may read, also when one was there before with a wider mode. */
-function writeOwnerOnly(file: string, text: string): void {
+export function writeOwnerOnly(file: string, text: string): void {
   const fd = openSync(file, 'w', 0o600);
   try {
     fchmodSync(fd, 0o600);

@@ -8,6 +8,8 @@ import { projectFile } from '../project-files.js';
 import fastifyStatic from '@fastify/static';
 
 export const DASHBOARD_DIST = projectFile('web', 'dist');
+/** In the sources, not the build: browsers ask for it whether or not the dashboard is built. */
+export const FAVICON_FILE = projectFile('web', 'favicon.ico');
 
 /** Everything the page loads comes from taskd itself: no inline script, no third party. */
 export const DASHBOARD_CSP =
@@ -26,6 +28,7 @@ declare module 'fastify' {
  * an API first, so `/` then stays CF's root document for everyone.
  */
 export async function registerDashboard(app: FastifyInstance, distDir = DASHBOARD_DIST): Promise<void> {
+  serveFavicon(app);
   const indexFile = path.join(distDir, 'index.html');
   const page = existsSync(indexFile) ? readFileSync(indexFile, 'utf8') : null;
   app.decorate('dashboardPage', page);
@@ -48,6 +51,18 @@ export async function registerDashboard(app: FastifyInstance, distDir = DASHBOAR
       res.setHeader('x-content-type-options', 'nosniff');
     },
   });
+}
+
+/**
+ * GET /favicon.ico: every browser asks for it, at the dashboard and at any API URL opened in a
+ * tab; without it each visit logs a 404. Read once, at start.
+ */
+function serveFavicon(app: FastifyInstance): void {
+  if (!existsSync(FAVICON_FILE)) return;
+  const icon = readFileSync(FAVICON_FILE);
+  app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').header('x-content-type-options', 'nosniff').send(icon),
+  );
 }
 
 /** Browsers name text/html in Accept; the cf CLI and API clients send JSON or a bare wildcard. */

@@ -9,6 +9,10 @@ export interface TaskAsAppended {
 
 export const STARTED_MESSAGE = 'started';
 
+/** Its processes were frozen on a pause request; and thawed again on a resume. */
+export const PAUSED_MESSAGE = 'paused';
+export const RESUMED_MESSAGE = 'resumed';
+
 /** The app asked for tasks without network (`taskd.io/task-network: off`), which needs the sandbox. */
 export const NETWORK_NOT_ISOLATED_MESSAGE = 'the app asks for no network, but this host has no sandbox: the task has the network';
 

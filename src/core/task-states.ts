@@ -41,4 +41,6 @@ export const FAILURE = {
   unknownCompletion: 'Unable to determine completion status',
   exited: (status: number) => `Exited with status ${status}`,
   killed: (signal: string) => `Killed by signal ${signal}`,
+  /** taskd's own: taskd stopped it on its way out (Ctrl-C, SIGTERM), not something else on the host. */
+  shutDown: 'Stopped: taskd was shut down',
 } as const;

@@ -187,17 +187,23 @@ export class Runner {
     this.claimSoon();
   }
 
+  /** Tasks this runner holds now (running, paused or being cancelled): what a stop() would stop. */
+  get tasksHeld(): number {
+    return this.held.size;
+  }
+
   /**
    * Stops claiming and stops every task still running (SIGTERM, SIGKILL after the grace). Their
-   * outcome is recorded as their processes report it — typically FAILED "Killed by signal
-   * SIGTERM" — rather than left RUNNING for another node to find: this node knows how they ended.
+   * end is recorded — FAILED "Stopped: taskd was shut down", unless a task still succeeded or a
+   * limit ended it first — rather than left RUNNING for another node to find: this node knows how
+   * they ended.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.pollTimer);
     for (const off of this.unsubscribe) off();
-    for (const task of this.held.values()) task.stop();
+    for (const task of this.held.values()) task.stop('shutdown');
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     await this.supervisor.stop();
     await this.heartbeat.stop();
@@ -288,7 +294,7 @@ export class Runner {
   private launch(task: RunningTask): void {
     this.held.set(task.guid, task);
     // Claimed while stopping: stop it at once so stop() records it with the rest.
-    if (this.stopped) task.stop();
+    if (this.stopped) task.stop('shutdown');
     this.track(
       task.run().then(() => {
         this.held.delete(task.guid);

@@ -16,6 +16,7 @@ import { lastStoredSeq } from '../store/tasks/log-lines.js';
 import { appendRunnerMessage } from './task-messages.js';
 import { NETWORK_NOT_ISOLATED_MESSAGE, outputLostMessage, STARTED_MESSAGE } from '../core/runner-messages.js';
 import { isStorageFull } from '../store/errors.js';
+import { FAILURE } from '../core/task-states.js';
 import type { RunnerTaskStore } from './task-store.js';
 import type { ClaimedTask } from '../store/tasks/launch-context.js';
 import type { TaskSignals } from '../signals/task-signals.js';
@@ -50,6 +51,8 @@ export class RunningTask implements TaskProcessEvents {
   /** Whether the supervisor has been asked to run (or to follow) the task. */
   private handedOver = false;
   private stopRequested = false;
+  /** Stopped because taskd shuts down: its end says so, not the signal taskd sent it. */
+  private stoppedByShutdown = false;
   private killTimer?: NodeJS.Timeout;
   private hasStarted = false;
   /** Made at the first output: a task that prints nothing costs no writer. */
@@ -121,9 +124,10 @@ export class RunningTask implements TaskProcessEvents {
    * cancels, for tasks whose row was deleted, and on shutdown; the recorded outcome tells which.
    * A task whose directory is still being made never starts (the helper reports it SIGTERM).
    */
-  stop(): void {
+  stop(why: 'requested' | 'shutdown' = 'requested'): void {
     if (this.stopRequested) return;
     this.stopRequested = true;
+    this.stoppedByShutdown = why === 'shutdown';
     if (!this.handedOver) return;
     const { supervisor } = this.deps;
     supervisor.kill(this.guid, 'SIGTERM');
@@ -161,7 +165,7 @@ export class RunningTask implements TaskProcessEvents {
         // Cancelled while it was being taken back.
         if (this.stopRequested) {
           this.stopRequested = false;
-          this.stop();
+          this.stop(this.stoppedByShutdown ? 'shutdown' : 'requested');
         }
       });
     }
@@ -173,7 +177,7 @@ export class RunningTask implements TaskProcessEvents {
     // that it comes before "started" and the end in the task's messages.
     if (!network && !deps.supervisor.sandboxed) await appendRunnerMessage(deps.db, deps.log, task.id, NETWORK_NOT_ISOLATED_MESSAGE);
     // Stopped before it was handed to the helper: it never starts, as if killed at once.
-    if (this.stopRequested) return exitOutcome(null, 'SIGTERM');
+    if (this.stopRequested) return this.stoppedOutcome(exitOutcome(null, 'SIGTERM'));
     const cwd = deps.workspaces.dirOf(task.guid);
     const env = taskEnvironment(task, cwd, deps.apiUrl, token, deps.supervisor.sandboxed);
     return new Promise<TaskOutcome>((resolve) => {
@@ -250,7 +254,17 @@ export class RunningTask implements TaskProcessEvents {
   }
 
   exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void {
-    this.resolveOutcome?.(exitOutcome(code, signal, limits));
+    this.resolveOutcome?.(this.stoppedOutcome(exitOutcome(code, signal, limits), limits));
+  }
+
+  /**
+   * A task that failed once taskd, shutting down, stopped it ended because of that: "Killed by
+   * signal SIGTERM" would read as if something else on the host had killed it. A limit that ended
+   * it first keeps its own reason; a task that still succeeded (its TERM trap) succeeded.
+   */
+  private stoppedOutcome(outcome: TaskOutcome, limits?: LimitsAtEnd): TaskOutcome {
+    if (!this.stoppedByShutdown || outcome.state !== 'FAILED' || limits?.exceeded) return outcome;
+    return { ...outcome, failureReason: FAILURE.shutDown };
   }
 
   lost(message: string, dirLeft: boolean): void {

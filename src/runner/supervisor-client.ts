@@ -65,6 +65,9 @@ export interface SpawnRequest {
   tenant?: string;
 }
 
+/** The name of the error when another taskd's supervisor already serves this data directory. */
+export const DATA_DIRECTORY_BUSY = 'DataDirectoryBusy';
+
 const SCRIPT = projectFile('src', 'runner', 'supervisor', 'supervisor.mjs');
 /** How long a supervisor just started may take to listen. */
 const CONNECT_WITHIN_MS = 10_000;
@@ -169,7 +172,12 @@ export class TaskSupervisor {
             resolve(message.tasks);
           } else if (message.type === 'busy') {
             answered = true;
-            reject(new Error(`another taskd already runs the tasks of this data directory (${this.runDir})`));
+            // Named, so that serve can say which taskd it is and how to run a second one.
+            reject(
+              Object.assign(new Error(`another taskd already runs the tasks of this data directory (${this.runDir})`), {
+                name: DATA_DIRECTORY_BUSY,
+              }),
+            );
           } else this.receive(message);
         }
         if (start < text.length) partial.push(text.slice(start));

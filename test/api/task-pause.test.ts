@@ -64,6 +64,11 @@ describeEachStore(
         assert.equal(res.body.taskd_state, 'RUNNING');
         assert.equal(await stateOf(h, task.guid), 'RUNNING');
         assert.ok(resumed.includes(task.guid));
+        const messages = await h.get(`/v3/tasks/${task.guid}/messages`);
+        assert.deepEqual(
+          messages.body.resources.map((m: { source: string; text: string }) => [m.source, m.text]),
+          [['runner', 'resumed']],
+        );
       });
     }
 

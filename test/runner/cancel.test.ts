@@ -67,7 +67,7 @@ describeEachStore(
 );
 
 describeEachStore('closing taskd', (h) => {
-  test('stops the tasks it runs and records how they ended', async () => {
+  test('stops the tasks it runs and records that taskd stopped them, and with which signal', async () => {
     const other = new Harness(h.kind, { cancelGraceSeconds: 1 });
     await other.start();
     try {
@@ -82,12 +82,24 @@ describeEachStore('closing taskd', (h) => {
       try {
         const rows = await reopened.db
           .selectFrom('tasks')
-          .select(['guid', 'state', 'failure_reason'])
+          .select(['id', 'guid', 'state', 'failure_reason', 'exit_status'])
           .where('guid', 'in', [created.guid, stubborn.guid])
           .execute();
         const byGuid = new Map(rows.map((r) => [r.guid, r]));
-        assert.deepEqual(byGuid.get(created.guid), { guid: created.guid, state: 'FAILED', failure_reason: 'Killed by signal SIGTERM' });
-        assert.deepEqual(byGuid.get(stubborn.guid), { guid: stubborn.guid, state: 'FAILED', failure_reason: 'Killed by signal SIGKILL' });
+        // Not "Killed by signal SIGTERM", as if something else on the host had killed them; the
+        // exit status still tells SIGTERM (143) from the SIGKILL after the grace (137).
+        const shutDown = { state: 'FAILED', failure_reason: 'Stopped: taskd was shut down' };
+        const { id: createdId, ...createdEnd } = byGuid.get(created.guid)!;
+        assert.deepEqual(createdEnd, { guid: created.guid, ...shutDown, exit_status: 143 });
+        const { id: _stubbornId, ...stubbornEnd } = byGuid.get(stubborn.guid)!;
+        assert.deepEqual(stubbornEnd, { guid: stubborn.guid, ...shutDown, exit_status: 137 });
+        const lastMessage = await reopened.db
+          .selectFrom('task_messages')
+          .select('text')
+          .where('task_id', '=', createdId)
+          .orderBy('seq', 'desc')
+          .executeTakeFirstOrThrow();
+        assert.equal(lastMessage.text, 'stopped: taskd was shut down');
         assert.equal((await reopened.db.selectFrom('runners').select('id').execute()).length, 0, 'the runner left its row behind');
       } finally {
         await reopened.close();

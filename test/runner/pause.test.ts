@@ -97,6 +97,13 @@ describeEachStore(
       assert.equal(done.state, 'FAILED');
       assert.equal(done.failure_reason, 'task was cancelled');
       await eventually('the process group is gone', () => !groupAlive(pid));
+      // Its messages tell the whole story, as the dashboard and `taskd` show them.
+      const messages = await h.get(`/v3/tasks/${created.guid}/messages`);
+      assert.equal(messages.status, 200, messages.text);
+      assert.deepEqual(
+        messages.body.resources.map((m: { source: string; text: string }) => `${m.source}: ${m.text}`),
+        ['runner: started', 'runner: paused', 'runner: resumed', 'runner: paused', 'runner: cancelled'],
+      );
     });
 
     test('cancelling a paused task continues it after SIGTERM, so its TERM trap runs', async () => {

@@ -83,6 +83,17 @@ describe('GET / for API clients', () => {
     assert.ok(plain.body.links.cloud_controller_v3);
   });
 
+  test('/favicon.ico is an icon, built dashboard or not, so a browser tab logs no 404', async () => {
+    const res = await h.taskd.app.inject({ url: '/favicon.ico' });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'image/x-icon');
+    // An ICO header (reserved 0, type 1) holding at least one image.
+    const icon = res.rawPayload;
+    assert.deepEqual([icon.readUInt16LE(0), icon.readUInt16LE(2)], [0, 1]);
+    assert.ok(icon.readUInt16LE(4) >= 1);
+    assert.match(res.headers['cache-control'] as string, /max-age=\d+/);
+  });
+
   test('a browser gets the dashboard when it is built, else the same CF document', async () => {
     const res = await h.request('GET', '/', { headers: { accept: BROWSER_ACCEPT } });
     assert.equal(res.status, 200);

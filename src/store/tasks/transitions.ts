@@ -6,7 +6,7 @@ import type { DialectName } from '../database.js';
 import type { Database, TaskRow } from '../schema.js';
 import { FAILURE, RUNNER_HELD_STATES, TERMINAL_STATES, TRANSITIONS, type TaskState } from '../../core/task-states.js';
 import type { TaskOutcome } from '../../core/task-outcome.js';
-import { endMessage, lostRunnerMessage } from '../../core/runner-messages.js';
+import { endMessage, lostRunnerMessage, PAUSED_MESSAGE, RESUMED_MESSAGE } from '../../core/runner-messages.js';
 import { nowIso } from '../../core/time.js';
 import { appendTaskMessage, insertCountedMessages } from './messages.js';
 import { launchContext, withLaunchContext, type ClaimedTask } from './launch-context.js';
@@ -207,16 +207,25 @@ export async function recordTaskEnds(
   });
 }
 
-/** The runner froze a PAUSING task's group: PAUSED, unless it was resumed or cancelled meanwhile. */
+/**
+ * The runner froze a PAUSING task's group: PAUSED, unless it was resumed or cancelled meanwhile,
+ * with the runner's message saying so in the same transaction (as an end is recorded).
+ */
 export async function markPaused(db: Kysely<Database>, runnerId: string, taskId: number): Promise<boolean> {
-  const result = await db
-    .updateTable('tasks')
-    .set({ state: TRANSITIONS.frozen.to, updated_at: nowIso() })
-    .where('id', '=', taskId)
-    .where('runner_id', '=', runnerId)
-    .where('state', 'in', TRANSITIONS.frozen.from)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return db.transaction().execute(async (trx) => {
+    const now = nowIso();
+    const paused = await trx
+      .updateTable('tasks')
+      .set((eb) => ({ state: TRANSITIONS.frozen.to, message_count: eb('message_count', '+', 1), updated_at: now }))
+      .where('id', '=', taskId)
+      .where('runner_id', '=', runnerId)
+      .where('state', 'in', TRANSITIONS.frozen.from)
+      .returning(['message_count'])
+      .executeTakeFirst();
+    if (!paused) return false;
+    await insertCountedMessages(trx, [{ task_id: taskId, seq: paused.message_count, time: now, source: 'runner', text: PAUSED_MESSAGE }]);
+    return true;
+  });
 }
 
 /**
@@ -347,16 +356,24 @@ export function requestCancelOfTree(trx: Kysely<Database>, taskId: number): Prom
     .execute();
 }
 
-/** Pause (RUNNING → PAUSING) or resume (PAUSING/PAUSED → RUNNING); undefined when the task was not in a state to. */
-export function requestPauseChange(trx: Kysely<Database>, taskId: number, event: 'pause' | 'resume'): Promise<TaskRow | undefined> {
+/**
+ * Pause (RUNNING → PAUSING) or resume (PAUSING/PAUSED → RUNNING); undefined when the task was not
+ * in a state to. A resume says so in the task's messages at once (the task runs from this commit);
+ * a pause says so once the runner has frozen it (markPaused).
+ */
+export async function requestPauseChange(trx: Kysely<Database>, taskId: number, event: 'pause' | 'resume'): Promise<TaskRow | undefined> {
   const { from, to } = TRANSITIONS[event];
-  return trx
+  const now = nowIso();
+  const row = await trx
     .updateTable('tasks')
-    .set({ state: to, updated_at: nowIso() })
+    .set((eb) => ({ state: to, updated_at: now, ...(event === 'resume' ? { message_count: eb('message_count', '+', 1) } : {}) }))
     .where('id', '=', taskId)
     .where('state', 'in', from)
     .returningAll()
     .executeTakeFirst();
+  if (row && event === 'resume')
+    await insertCountedMessages(trx, [{ task_id: taskId, seq: row.message_count, time: now, source: 'runner', text: RESUMED_MESSAGE }]);
+  return row;
 }
 
 /** Marks a finished task dismissed by this user (Dbvisit); undefined when it is unfinished, gone or dismissed already. */
