@@ -17,7 +17,7 @@ import {
   skipped,
   sleepMs,
 } from '../attack.js';
-import { describePids, hostCorePattern, statInTask, taskProcesses, waitForTaskProcesses } from '../host.js';
+import { describePids, hostCorePattern, statInTask, taskProcesses, waitForTaskProcesses, type HostProcess } from '../host.js';
 import { TASK_UID } from '../tenant.js';
 import { watchDisk, DISK_SLACK_MB } from './disk-watch.js';
 
@@ -169,15 +169,18 @@ const pauseSetsid: Attack = {
     );
     if (res.status !== 202) return notContained(`create refused: ${res.status} ${res.text.slice(0, 200)}`);
     const guid = res.body.guid as string;
-    const ticks = () => {
-      for (const p of taskProcesses(guid)) {
+    const ticksSeenBy = (procs: HostProcess[]) => {
+      for (const p of procs) {
         const st = statInTask(p.pid, '/home/vcap/app/ticks');
         if (st) return st.size;
       }
       return undefined;
     };
+    const ticks = () => ticksSeenBy(taskProcesses(guid));
     try {
-      const procs = await waitForTaskProcesses(guid, 20_000, () => (ticks() ?? 0) > 0);
+      // Judged on the processes the wait found: a second scan of /proc could see them appear
+      // when the first had not, and the wait would then end with none.
+      const procs = await waitForTaskProcesses(guid, 20_000, (found) => (ticksSeenBy(found) ?? 0) > 0);
       if (!procs.length)
         return notContained(
           `the task's tick file never appeared on the host side (${ending(await world.finish(guid, performance.now(), 1000))})`,
