@@ -20,7 +20,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { AppContext } from '../../context.js';
 import { addressKey, tenantLimitsOf } from '../connection-limits.js';
-import { getTaskEnd, listTaskLogLines, type TaskEnd, type TaskLogLine } from '../../fetchers/task-logs.js';
+import type { TaskEnd, TaskLogLine } from '../../fetchers/task-logs.js';
+import { SharedLogReads } from './shared-log-reads.js';
 
 /** Lines read from the store at a time: a stream's memory, however much the task prints. */
 const BATCH_LINES = 500;
@@ -41,6 +42,7 @@ export function wantsEventStream(accept: string | undefined): boolean {
 export class TaskLogStreams {
   private readonly open = new Set<() => void>();
   private readonly heartbeatMs: number;
+  private readonly reads: SharedLogReads;
 
   constructor(
     private readonly ctx: AppContext,
@@ -49,6 +51,7 @@ export class TaskLogStreams {
     const idleTimeout = app.initialConfig.connectionTimeout ?? 0;
     const configured = ctx.config.logStreamHeartbeatSeconds * 1000;
     this.heartbeatMs = idleTimeout > 0 ? Math.min(configured, idleTimeout / 2) : configured;
+    this.reads = new SharedLogReads(ctx.store.db, BATCH_LINES);
     // Open streams would keep server.close() waiting for their clients; they end instead, and
     // their clients resume with Last-Event-ID (on another node, or once this one is back).
     app.addHook('preClose', async () => {
@@ -80,7 +83,7 @@ export class TaskLogStreams {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
-    const live = new LiveStream(this.ctx, res, task, this.heartbeatMs);
+    const live = new LiveStream(this.ctx, this.reads, res, task, this.heartbeatMs);
     const stop = () => live.stop();
     this.open.add(stop);
     try {
@@ -99,6 +102,7 @@ class LiveStream {
 
   constructor(
     private readonly ctx: AppContext,
+    private readonly reads: SharedLogReads,
     private readonly res: ServerResponse,
     private readonly task: StreamedTask,
     private readonly heartbeatMs: number,
@@ -116,7 +120,12 @@ class LiveStream {
     const ignore = () => {};
     res.on('close', stop);
     res.on('error', ignore);
-    const unsubscribe = [ctx.signals.onLogLinesWritten(task.guid, this.wakeup.ring), ctx.signals.onTaskEnded(task.guid, this.wakeup.ring)];
+    const announced = () => {
+      this.reads.announce(task.id);
+      this.wakeup.ring();
+    };
+    this.reads.follow(task.id);
+    const unsubscribe = [ctx.signals.onLogLinesWritten(task.guid, announced), ctx.signals.onTaskEnded(task.guid, announced)];
     const heartbeat = setInterval(() => this.heartbeat(), this.heartbeatMs);
     try {
       await this.pump(afterSeq);
@@ -125,6 +134,7 @@ class LiveStream {
     } finally {
       clearInterval(heartbeat);
       for (const off of unsubscribe) off();
+      this.reads.unfollow(task.id);
       res.off('close', stop);
       if (!res.writableEnded) res.end();
       res.off('error', ignore);
@@ -132,13 +142,10 @@ class LiveStream {
   }
 
   private async pump(afterSeq: number): Promise<void> {
-    const { db } = this.ctx.store;
     let lastSeq = afterSeq;
     while (!this.stopped) {
       this.wakeup.reset();
-      // The end is read before the lines: once it is seen, the lines read next are the last ones.
-      const end = await getTaskEnd(db, this.task.id);
-      const lines = await listTaskLogLines(db, this.task.id, lastSeq, BATCH_LINES);
+      const { end, lines } = await this.reads.read(this.task.id, lastSeq, this.reads.generationOf(this.task.id));
       if (this.stopped) return;
       if (lines.length) {
         lastSeq = lines[lines.length - 1]!.seq;
