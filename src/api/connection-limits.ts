@@ -274,6 +274,11 @@ export class TenantLimits {
     return this.turns.waitingOf(`user:${userGuid}`);
   }
 
+  /** For tests: how many of the user's turns are taken. */
+  workingOf(userGuid: string): number {
+    return this.turns.workingOf(`user:${userGuid}`);
+  }
+
   /** For tests and metrics: how many live streams the user holds. */
   streamsOf(userGuid: string): number {
     return this.streams.held(`user:${userGuid}`);

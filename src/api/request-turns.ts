@@ -71,6 +71,11 @@ export class RequestTurns {
     return this.users.get(user)?.waiting.length ?? 0;
   }
 
+  /** For tests and metrics: how many of the user's turns are taken. */
+  workingOf(user: string): number {
+    return this.users.get(user)?.working ?? 0;
+  }
+
   private turnsOf(user: string): UserTurns {
     let turns = this.users.get(user);
     if (!turns) this.users.set(user, (turns = { working: 0, waiting: [], tokens: this.burst, at: performance.now() }));
