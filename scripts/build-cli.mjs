@@ -8,6 +8,16 @@ import { readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
+/** How taskd's code is bundled for Node, server and CLI alike: ESM, dependencies left in node_modules. */
+export const NODE_BUNDLE = /** @type {const} */ ({
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+});
+
 const OWN_FILES = /^taskd-cli(-[A-Z0-9]+)?\.mjs(\.map)?$|^taskd-cli\.inputs\.json$/;
 
 /**
@@ -25,12 +35,7 @@ export async function bundleCli(root, outdir) {
     outExtension: { '.js': '.mjs' },
     chunkNames: 'taskd-cli-[hash]',
     splitting: true,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
+    ...NODE_BUNDLE,
     metafile: true,
     logLevel: 'warning',
   });

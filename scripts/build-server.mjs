@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFil
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundleCli } from './build-cli.mjs';
+import { bundleCli, NODE_BUNDLE } from './build-cli.mjs';
 
 /**
  * Bundles taskd from the sources under `root` into `outfile` (the tests bundle their own copy).
@@ -25,12 +25,7 @@ export async function bundleTaskd(root, outfile) {
   const result = await build({
     entryPoints: [path.join(root, 'src/cli/main.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
+    ...NODE_BUNDLE,
     logLevel: 'warning',
     write: false,
   });
