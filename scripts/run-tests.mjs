@@ -113,6 +113,7 @@ async function runInOrder(files, options) {
   const testNamePatterns = options.filter((o) => o.startsWith('--test-name-pattern=')).map((o) => o.slice('--test-name-pattern='.length));
   const stream = run({ files, concurrency: 3, ...(testNamePatterns.length ? { testNamePatterns } : {}) });
   stream.once('test:fail', () => (process.exitCode = 1));
+  summarizeFailures(stream);
   for (const [i, name] of names.entries()) {
     let reporter = name in builtIn ? builtIn[name] : (await import(path.resolve(name))).default;
     if (reporter?.prototype && Object.getOwnPropertyDescriptor(reporter.prototype, 'constructor')) reporter = new reporter();
@@ -120,6 +121,35 @@ async function runInOrder(files, options) {
     const to = destination === 'stdout' ? process.stdout : destination === 'stderr' ? process.stderr : createWriteStream(destination);
     stream.compose(reporter).pipe(to);
   }
+}
+
+/**
+ * The failed tests once more, after everything else: a CI log is often read from its tail, and
+ * TAP tells a failure 2,000 tests before the counts at its end. As TAP comments, so the output
+ * stays TAP.
+ */
+function summarizeFailures(stream) {
+  const failed = [];
+  stream.on('test:fail', (test) => {
+    // A suite fails with its failed tests; they are named already.
+    if (test.details?.error?.failureType === 'subtestsFailed') return;
+    failed.push(test);
+  });
+  let printed = false;
+  // After the reporters' last writes: the event loop is empty only once they are flushed.
+  process.on('beforeExit', () => {
+    if (printed || !failed.length) return;
+    printed = true;
+    const lines = [`failed: ${failed.length}`];
+    for (const test of failed) {
+      const where = test.file ? `${path.relative(process.cwd(), test.file)}:${test.line ?? '?'}` : '(no file)';
+      lines.push(`  ${where}  ${test.name}`);
+      const error = test.details?.error;
+      const message = String(error?.cause?.stack ?? error?.cause ?? error?.message ?? error ?? '');
+      for (const line of message.split('\n').slice(0, 8)) lines.push(`      ${line}`);
+    }
+    process.stdout.write(lines.map((line) => `# ${line}`).join('\n') + '\n');
+  });
 }
 
 const args = process.argv.slice(2);
