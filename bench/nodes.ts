@@ -31,7 +31,7 @@ export interface NodesOptions {
   timeoutSeconds: number;
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();

@@ -1,7 +1,8 @@
 // `npm run bench`: seeds (or reuses) a store of a million tasks, then prints list throughput and
 // latency under HTTP load, Astra `continue` paging from the first page to the last,
 // create-to-started latency and end-to-end task throughput, each beside a baseline measured in
-// the same run, and (on PostgreSQL) the throughput of three nodes beside one. Figures, never pass/fail: it exits 0 whether targets are met or not (non-zero
+// the same run, and (on PostgreSQL) the throughput of three nodes beside one and creates on one app
+// beside creates on many. Figures, never pass/fail: it exits 0 whether targets are met or not (non-zero
 // only when the bench itself could not run).
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -20,8 +21,9 @@ import { TaskWatcher, TASK_MEMORY_MB } from './tasks.js';
 import { ms, rate, ratio, section, summary, table, target, targets, verdict } from './report.js';
 import { astraContinue } from './astra-continue.js';
 import { severalNodes } from './nodes.js';
+import { createsOnOneApp } from './creates.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,droplets,throughput,astra,nodes] [--reseed]
+const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,droplets,throughput,astra,nodes,creates] [--reseed]
        [--tasks N] [--seconds N] [--connections N] [--slots N]
   --quick        100,000 tasks, 3 s per load shape, 100 latency samples, 1,000 throughput tasks
   --only         run only these parts (comma-separated)
@@ -30,9 +32,9 @@ const USAGE = `usage: npm run bench -- [--quick] [--only lists,latency,droplets,
   --seconds      seconds of load per shape after a warm-up (default 10)
   --connections  concurrent HTTP connections (default 50)
   --slots        the server's runner slots, TASKD_RUNNER_SLOTS (default 10)
-  nodes          needs a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL`;
+  nodes, creates need a PostgreSQL: TASKD_BENCH_PG_URL, else TASKD_TEST_PG_URL`;
 
-const PARTS = ['lists', 'latency', 'droplets', 'throughput', 'astra', 'nodes'] as const;
+const PARTS = ['lists', 'latency', 'droplets', 'throughput', 'astra', 'nodes', 'creates'] as const;
 type Part = (typeof PARTS)[number];
 
 function options() {
@@ -162,6 +164,7 @@ async function main() {
       timeoutSeconds: opts.quick ? 180 : 900,
     });
   }
+  if (opts.parts.has('creates')) await createsOnOneApp({ total: opts.quick ? 1_000 : 4_000, concurrency: 8 });
 
   console.log(`\n${loadLine('at the end')}`);
   section('Targets (informational; the bench exits 0 either way)');

@@ -19,17 +19,17 @@ export interface AuditEventInput {
 }
 
 export async function recordAuditEvent(trx: Transaction<Database>, event: AuditEventInput): Promise<string> {
-  const user = await trx.selectFrom('users').select('username').where('id', '=', event.actor.userId).executeTakeFirst();
   const now = nowIso();
   const guid = newGuid();
   await trx
     .insertInto('audit_events')
-    .values({
+    .values((eb) => ({
       guid,
       type: event.type,
       actor_guid: event.actor.userGuid,
       actor_type: 'user',
-      actor_name: user?.username ?? null,
+      // Read by the insert itself: one round trip per event.
+      actor_name: eb.selectFrom('users').select('username').where('id', '=', event.actor.userId),
       target_guid: event.target.guid,
       target_type: event.target.type,
       target_name: event.target.name,
@@ -40,7 +40,7 @@ export async function recordAuditEvent(trx: Transaction<Database>, event: AuditE
       data: JSON.stringify(event.data),
       created_at: now,
       updated_at: now,
-    })
+    }))
     .execute();
   return guid;
 }

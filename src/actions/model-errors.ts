@@ -14,6 +14,10 @@ export class ModelErrors {
     this.byAttribute.set(attribute, list);
   }
 
+  any(): boolean {
+    return this.byAttribute.size > 0;
+  }
+
   raise(): void {
     const full = [...this.byAttribute].flatMap(([attribute, messages]) => messages.map((m) => `${attribute} ${m}`));
     if (full.length) throw unprocessable(full.join(', '));

@@ -10,13 +10,14 @@ import { ApiError, notAuthorized, notFound, unprocessable } from '../core/errors
 import type { MetadataChange } from '../core/metadata.js';
 import { newGuid, randomTaskName } from '../core/ids.js';
 import { nowIso } from '../core/time.js';
-import { FAILURE, type TaskState } from '../core/task-states.js';
+import { FAILURE, QUOTA_STATES, type TaskState } from '../core/task-states.js';
 import type { AppRow, Database, DropletRow, ProcessRow, TaskRow } from '../store/schema.js';
 import type { DialectName } from '../store/database.js';
-import { applyMetadataChange } from '../store/metadata.js';
-import { insertTask, parentForSubtask, takeSequenceId } from '../store/tasks/creation.js';
+import { applyMetadataChange, metadataOfNew, type PresentedMetadata } from '../store/metadata.js';
+import { insertTaskInSequence, parentForSubtask } from '../store/tasks/creation.js';
 import type { AppInSpace } from '../fetchers/apps.js';
 import { assertFeatureEnabled } from '../fetchers/feature-flags.js';
+import { quotasForSpace } from '../fetchers/quotas.js';
 import { anyRunnerAlive } from '../store/runners.js';
 import type { TaskSignals } from '../signals/task-signals.js';
 import { recordTaskEvent } from './audit-events.js';
@@ -40,8 +41,8 @@ export interface TaskCreateDeps {
     | 'maximumTaskTimeoutSeconds'
   >;
   signals: TaskSignals;
-  /** PostgreSQL share-locks a subtask's parent; SQLite's one writer needs no lock. */
-  dialect?: DialectName;
+  /** PostgreSQL takes the sequence id in the insert, and share-locks a subtask's parent; SQLite's one writer needs neither. */
+  dialect: DialectName;
 }
 
 /** A task as asked for. Undefined means not asked for: the template process's value, else the server's default. */
@@ -84,10 +85,10 @@ export interface TaskCreateRequest<Answer> {
   /** The rest of the request: the app and the idempotency key. */
   target(): Promise<TaskCreateTarget>;
   /**
-   * The answer to the create, rendered inside its transaction: stored as JSON for the idempotency
-   * key, and what a retry with the key gets back, so it must be plain JSON.
+   * The answer to the create, rendered inside its transaction with the task's metadata: stored as
+   * JSON for the idempotency key, and what a retry with the key gets back, so it must be plain JSON.
    */
-  render(trx: Transaction<Database>, task: TaskRow, found: AppInSpace): Promise<Answer>;
+  render(task: TaskRow, found: AppInSpace, metadata: PresentedMetadata): Answer;
 }
 
 /** Creates the task and answers its rendering (or, for a retried key, the first answer). */
@@ -149,26 +150,36 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
   // request fails with 503, as CF does when Diego is unreachable.
   const runnable = await anyRunnerAlive(db, config.runnerLeaseSeconds);
 
+  // Read before the transaction: they bound the usage read under the app's lock, and need none.
+  const quotas = await quotasForSpace(db, found.space.id);
+
   let body: Answer;
   try {
     body = await db.transaction().execute(async (trx) => {
       // First statement: on a reused key this fails before anything else is done, and the whole
       // transaction is rolled back (PostgreSQL could not continue it anyway).
       if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
-      const sequenceId = await takeSequenceId(trx, found.app.id);
-      // Deleted since the request found it.
-      if (sequenceId === undefined) throw notFound('App');
-      if (input.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, input.parentTaskGuid, deps.dialect === 'postgres');
       const template = input.templateProcessGuid === undefined ? undefined : await templateProcess(trx, actor, input.templateProcessGuid);
-      const values = await resolveTask(trx, config, found, input, template);
-      const now = nowIso();
+      const errors = new ModelErrors();
+      const values = resolveTask(config, input, template, errors);
       const state: TaskState = runnable ? 'PENDING' : 'FAILED';
-      const task = await insertTask(trx, {
-        guid: newGuid(),
+      const candidate = { memory: values.memory_in_mb, logRate: values.log_rate_limit };
+      if (errors.any()) {
+        // Refused whatever the quotas say: their errors join the others, read as they are now, and
+        // nothing is written or locked.
+        await checkQuotas(trx, found, quotas, { ...candidate, counted: false }, errors);
+        errors.raise();
+      }
+      const guid = newGuid();
+      // Before the app row is locked: the event needs no lock, and the creates of one app wait for
+      // each other from the insert to the commit (issue 21 item 8).
+      await recordTaskEvent(trx, 'audit.app.task.create', actor, found, { guid, name: values.name, memory_in_mb: values.memory_in_mb });
+      const now = nowIso();
+      const task = await insertTaskInSequence(trx, deps.dialect, {
+        guid,
         app_id: found.app.id,
         space_id: found.space.id,
         organization_id: found.org.id,
-        sequence_id: sequenceId,
         ...values,
         droplet_guid: droplet.guid,
         state,
@@ -184,9 +195,14 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
         updated_at: now,
         parent_task_guid: input.parentTaskGuid ?? null,
       });
+      // Deleted since the request found it.
+      if (!task) throw notFound('App');
+      if (input.parentTaskGuid !== undefined) await checkParentTask(trx, found.app, input.parentTaskGuid, deps.dialect === 'postgres');
+      // With the app row locked, the usage counts every earlier create of the app, and this one.
+      await checkQuotas(trx, found, quotas, { ...candidate, counted: QUOTA_STATES.includes(state) }, errors);
+      errors.raise();
       await applyMetadataChange(trx, 'task', task.id, input.metadata);
-      await recordTaskEvent(trx, 'audit.app.task.create', actor, found, task);
-      const answer = await request.render(trx, task, found);
+      const answer = request.render(task, found, metadataOfNew(input.metadata));
       if (idempotency && runnable) await recordAnswer(trx, actor.userGuid, idempotency.key, task.id, answer);
       return answer;
     });
@@ -260,14 +276,16 @@ function commandOf(process: TemplateProcess): string {
 
 type ResolvedTask = Pick<TaskRow, 'name' | 'command' | 'user' | 'memory_in_mb' | 'disk_in_mb' | 'log_rate_limit'>;
 
-/** Applies defaults (request, else template process, else configuration) and the task model's rules. */
-async function resolveTask(
-  trx: Transaction<Database>,
+/**
+ * Applies defaults (request, else template process, else configuration) and the task model's
+ * rules but the quotas, which are checked with the app row locked.
+ */
+function resolveTask(
   config: TaskCreateDeps['config'],
-  found: AppInSpace,
   input: TaskCreateInput,
   template: TemplateProcess | undefined,
-): Promise<ResolvedTask> {
+  errors: ModelErrors,
+): ResolvedTask {
   const name = input.name === undefined ? randomTaskName() : input.name;
   const command = input.command ?? (template ? commandOf(template) : '');
   const user = input.user ?? template?.user ?? null;
@@ -276,7 +294,6 @@ async function resolveTask(
   const disk = input.diskInMb ?? template?.disk_in_mb ?? config.defaultDiskInMb;
   const logRate = input.logRateLimit ?? template?.log_rate_limit ?? config.defaultLogRateLimit;
 
-  const errors = new ModelErrors();
   const nameIsText = typeof name === 'string';
   // "One or more printable characters"; taskd also caps the length the database would (spec §11).
   if (!nameIsText || name === '' || /\p{Cc}/u.test(name) || name.length > 255) errors.add('name', 'is invalid');
@@ -284,8 +301,6 @@ async function resolveTask(
   if (command.length > 4096) errors.add('command', 'must be shorter than 4097 characters');
   checkUser(user, config.allowedTaskUsers, errors);
   if (nameIsText && name.trim() === '') errors.add('name', 'is not present');
-  await checkQuotas(trx, found, { memory, logRate }, errors);
-  errors.raise();
   return { name: name as string, command, user, memory_in_mb: memory, disk_in_mb: disk, log_rate_limit: logRate };
 }
 

@@ -135,19 +135,23 @@ export interface SpaceQuotas {
   orgQuota: QuotaRow | null;
 }
 
+/** In one query: a create reads them on every request. */
 export async function quotasForSpace(db: Kysely<Database>, spaceId: number): Promise<SpaceQuotas> {
-  const row = await db
+  const rows = await db
     .selectFrom('spaces')
     .innerJoin('organizations', 'organizations.id', 'spaces.organization_id')
+    .innerJoin('quotas', (join) =>
+      join.on((eb) => eb.or([eb('quotas.id', '=', eb.ref('spaces.quota_id')), eb('quotas.id', '=', eb.ref('organizations.quota_id'))])),
+    )
+    .selectAll('quotas')
     .select(['spaces.quota_id as space_quota_id', 'organizations.quota_id as org_quota_id'])
     .where('spaces.id', '=', spaceId)
-    .executeTakeFirst();
-  if (!row) return { spaceQuota: null, orgQuota: null };
-  const ids = [row.space_quota_id, row.org_quota_id].filter((id): id is number => id !== null);
-  const quotas = ids.length ? await db.selectFrom('quotas').selectAll().where('id', 'in', ids).execute() : [];
-  const byId = new Map(quotas.map((q) => [q.id, q]));
-  return {
-    spaceQuota: row.space_quota_id === null ? null : (byId.get(row.space_quota_id) ?? null),
-    orgQuota: row.org_quota_id === null ? null : (byId.get(row.org_quota_id) ?? null),
+    .execute();
+  const quota = (id: number | null | undefined): QuotaRow | null => {
+    const row = rows.find((r) => r.id === id);
+    if (!row) return null;
+    const { space_quota_id: _space, org_quota_id: _org, ...quota } = row;
+    return quota;
   };
+  return { spaceQuota: quota(rows[0]?.space_quota_id), orgQuota: quota(rows[0]?.org_quota_id) };
 }

@@ -42,6 +42,13 @@ export async function loadMetadata(db: Db, resourceKind: string, ids: number[]):
   return out;
 }
 
+/** A new resource's metadata: what its create's change set (its removals remove nothing). */
+export function metadataOfNew(change: MetadataChange): PresentedMetadata {
+  const bag = (entries: MetadataEntry[]) =>
+    Object.fromEntries(entries.filter((e) => e.value !== null).map((e) => [renderKey(e.key), e.value as string]));
+  return { labels: bag(change.labels), annotations: bag(change.annotations) };
+}
+
 /**
  * Applies a create/PATCH metadata change inside the caller's transaction: null values delete,
  * others upsert. The limits are checked against the result as CF does (spec §4 item 6): only a

@@ -149,6 +149,32 @@ describeEachStore(
       );
     });
 
+    test('simultaneous creates on one app never overshoot a quota, and the refused ones give their sequence ids back', async () => {
+      const { app } = await spaceWithQuotas(h, { space: { per_app_tasks: 5, total_memory_in_mb: 10_000 } });
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => run(h, app.guid, { name: `t${i}`, memory_in_mb: 100 })));
+      const created = answers.filter((a) => a.status === 202);
+      assert.equal(created.length, 5, answers.map((a) => a.status).join(' '));
+      for (const refused of answers.filter((a) => a.status !== 202))
+        cfError(refused, 422, ...UNPROCESSABLE, 'app_task_limit quota exceeded');
+      assert.deepEqual(
+        created.map((a) => a.body.sequence_id).sort((x, y) => x - y),
+        [1, 2, 3, 4, 5],
+      );
+      // The next one after a task ends takes the next number.
+      await finish(h, created[0]!.body.guid, 'SUCCEEDED');
+      const next = await run(h, app.guid, { memory_in_mb: 100 });
+      assert.equal(next.status, 202, next.text);
+      assert.equal(next.body.sequence_id, 6);
+    });
+
+    test('simultaneous creates on one app never overshoot a memory quota', async () => {
+      const { app } = await spaceWithQuotas(h, { org: { total_memory_in_mb: 1000 } });
+      const answers = await Promise.all(Array.from({ length: 10 }, () => run(h, app.guid, { memory_in_mb: 300 })));
+      assert.equal(answers.filter((a) => a.status === 202).length, 3, answers.map((a) => a.status).join(' '));
+      for (const refused of answers.filter((a) => a.status !== 202))
+        cfError(refused, 422, ...UNPROCESSABLE, 'memory_in_mb exceeds organization memory quota');
+    });
+
     test('unlimited quotas (null) limit nothing', async () => {
       const { app } = await spaceWithQuotas(h, { org: {}, space: {} });
       assert.equal((await run(h, app.guid, { memory_in_mb: 100000 })).status, 202);

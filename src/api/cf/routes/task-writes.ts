@@ -48,7 +48,7 @@ export function taskWriteRoutes(app: TypedApp, ctx: AppContext) {
       // In the create's transaction, so the answer stored for an Idempotency-Key shows the task as
       // created, with its metadata. A new task has no message yet, and its droplet was found just
       // before (as CF presents a task it has just created).
-      render: async (trx, task, found) => {
+      render: (task, found, metadata) => {
         const view = {
           ...task,
           app_guid: found.app.guid,
@@ -57,8 +57,7 @@ export function taskWriteRoutes(app: TypedApp, ctx: AppContext) {
           latest_message_time: null,
           latest_message_source: null,
         };
-        const metadata = await loadMetadata(trx, 'task', [task.id]);
-        return presentTask(view, metadata.get(task.id), baseUrl(ctx, request), true);
+        return presentTask(view, metadata, baseUrl(ctx, request), true);
       },
     });
     return reply.status(202).send(body);
