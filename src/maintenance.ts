@@ -1,6 +1,6 @@
 // Runs each node's periodic upkeep of tasks on timers that never keep the process alive.
 import type { AppContext } from './context.js';
-import { expireStrandedPendingTasks, pruneCompletedTasks } from './actions/task-maintenance.js';
+import { expireStrandedPendingTasks, pruneCompletedTasks, RunnerMemoryWindow } from './actions/task-maintenance.js';
 import { deleteExpiredSessions, vsphereSessionLimits } from './actions/vsphere-sessions.js';
 import { deleteExpiredTokenSessions } from './store/credentials.js';
 
@@ -22,7 +22,10 @@ export class Maintenance {
       timer.unref();
       this.timers.push(timer);
     };
-    every(EXPIRY_EVERY_MS, 'expiring stranded PENDING tasks', () => expireStrandedPendingTasks(db, config.runnerLeaseSeconds));
+    const runnerMemory = new RunnerMemoryWindow();
+    every(EXPIRY_EVERY_MS, 'expiring stranded PENDING tasks', () =>
+      expireStrandedPendingTasks(db, config.runnerLeaseSeconds, runnerMemory),
+    );
     every(EXPIRY_EVERY_MS, 'deleting expired vSphere sessions', () => deleteExpiredSessions(db, vsphereSessionLimits(config)));
     every(PRUNE_EVERY_MS, 'pruning completed tasks', () => pruneCompletedTasks(db, config.completedTasksCutoffDays));
     every(PRUNE_EVERY_MS, 'forgetting expired logins', () => deleteExpiredTokenSessions(db));

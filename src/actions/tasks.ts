@@ -18,7 +18,7 @@ import { insertTaskInSequence, parentForSubtask } from '../store/tasks/creation.
 import type { AppInSpace } from '../fetchers/apps.js';
 import { assertFeatureEnabled } from '../fetchers/feature-flags.js';
 import { quotasForSpace } from '../fetchers/quotas.js';
-import { anyRunnerAlive } from '../store/runners.js';
+import { liveRunners, type LiveRunners } from '../store/runners.js';
 import type { TaskSignals } from '../signals/task-signals.js';
 import { recordTaskEvent } from './audit-events.js';
 import { ModelErrors } from './model-errors.js';
@@ -139,16 +139,18 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
   if (input.diskInMb !== undefined && input.diskInMb > config.maximumDiskInMb) {
     throw unprocessable(`Cannot request disk_in_mb greater than ${config.maximumDiskInMb}`);
   }
+  // CF asks its backend to run the task after committing it; taskd's equivalent is whether any
+  // runner is alive. Without one the task is committed FAILED (it keeps its sequence id) and the
+  // request fails with 503, as CF does when Diego is unreachable.
+  const runners = await liveRunners(db, config.runnerLeaseSeconds);
+  const runnable = runners.alive;
+  const maximumMemoryInMb = memoryMaximum(config, runners);
   // Beside the disk maximum, before the template is looked up; a template's memory is checked once found.
-  if (input.memoryInMb !== undefined) checkMemoryMaximum(input.memoryInMb, config);
+  if (input.memoryInMb !== undefined) checkMemoryMaximum(input.memoryInMb, maximumMemoryInMb);
   const maxTimeout = config.maximumTaskTimeoutSeconds;
   if (input.timeoutSeconds !== undefined && input.timeoutSeconds > maxTimeout) {
     throw unprocessable(`Timeout in seconds must be less than or equal to ${maxTimeout}`);
   }
-  // CF asks its backend to run the task after committing it; taskd's equivalent is whether any
-  // runner is alive. Without one the task is committed FAILED (it keeps its sequence id) and the
-  // request fails with 503, as CF does when Diego is unreachable.
-  const runnable = await anyRunnerAlive(db, config.runnerLeaseSeconds);
 
   // Read before the transaction: they bound the usage read under the app's lock, and need none.
   const quotas = await quotasForSpace(db, found.space.id);
@@ -161,7 +163,7 @@ async function create<Answer>(deps: TaskCreateDeps, actor: Permissions, request:
       if (idempotency && runnable) await claimKey(trx, actor.userGuid, idempotency);
       const template = input.templateProcessGuid === undefined ? undefined : await templateProcess(trx, actor, input.templateProcessGuid);
       const errors = new ModelErrors();
-      const values = resolveTask(config, input, template, errors);
+      const values = resolveTask(config, maximumMemoryInMb, input, template, errors);
       const state: TaskState = runnable ? 'PENDING' : 'FAILED';
       const candidate = { memory: values.memory_in_mb, logRate: values.log_rate_limit };
       if (errors.any()) {
@@ -282,6 +284,7 @@ type ResolvedTask = Pick<TaskRow, 'name' | 'command' | 'user' | 'memory_in_mb' |
  */
 function resolveTask(
   config: TaskCreateDeps['config'],
+  maximumMemoryInMb: number,
   input: TaskCreateInput,
   template: TemplateProcess | undefined,
   errors: ModelErrors,
@@ -290,7 +293,7 @@ function resolveTask(
   const command = input.command ?? (template ? commandOf(template) : '');
   const user = input.user ?? template?.user ?? null;
   const memory = input.memoryInMb ?? template?.memory_in_mb ?? config.defaultMemoryInMb;
-  checkMemoryMaximum(memory, config);
+  checkMemoryMaximum(memory, maximumMemoryInMb);
   const disk = input.diskInMb ?? template?.disk_in_mb ?? config.defaultDiskInMb;
   const logRate = input.logRateLimit ?? template?.log_rate_limit ?? config.defaultLogRateLimit;
 
@@ -305,13 +308,23 @@ function resolveTask(
 }
 
 /**
- * The server's memory maximum holds whatever the memory came from: a process made under an earlier,
- * larger default (or a default changed at runtime) must not lend a task more than the maximum.
- * CF checks only a requested disk_in_mb against its maximum; taskd's memory maximum is a limit of
- * the sandbox, so a template cannot step around it.
+ * The most memory a task may have: the server's maximum, and, while every live runner is bounded
+ * by TASKD_RUNNER_MEMORY_MB, the largest of them. A bigger task could never be placed: it is
+ * refused now instead of waiting PENDING (an API node's own maximum is its host's memory, not the
+ * runners'). Without a live runner the task fails as unable to run anyway.
  */
-function checkMemoryMaximum(memory: number, config: Pick<Config, 'maximumMemoryInMb'>): void {
-  if (memory > config.maximumMemoryInMb) throw unprocessable(`Cannot request memory_in_mb greater than ${config.maximumMemoryInMb}`);
+function memoryMaximum(config: Pick<Config, 'maximumMemoryInMb'>, runners: LiveRunners): number {
+  return Math.min(config.maximumMemoryInMb, runners.largestMemoryMb ?? Infinity);
+}
+
+/**
+ * The memory maximum holds whatever the memory came from: a process made under an earlier, larger
+ * default (or a default changed at runtime) must not lend a task more than the maximum. CF checks
+ * only a requested disk_in_mb against its maximum; taskd's memory maximum is a limit of the
+ * sandbox, so a template cannot step around it.
+ */
+function checkMemoryMaximum(memory: number, maximum: number): void {
+  if (memory > maximum) throw unprocessable(`Cannot request memory_in_mb greater than ${maximum}`);
 }
 
 function checkUser(user: string | null, allowed: readonly string[], errors: ModelErrors): void {

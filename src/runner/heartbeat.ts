@@ -1,5 +1,6 @@
 // Each runner keeps its row in `runners` fresh (store/runners.ts); create refuses tasks when no
-// runner's heartbeat is within the lease (spec §11: 503 TaskWorkersUnavailable).
+// runner's heartbeat is within the lease (spec §11: 503 TaskWorkersUnavailable), and tasks bigger
+// than every live runner's memory.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { beatRunner, registerRunner, removeRunner } from '../store/runners.js';
@@ -17,12 +18,14 @@ export class RunnerHeartbeat {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly slots: number,
+    /** TASKD_RUNNER_MEMORY_MB: recorded so that creates on every node know what this runner could take. */
+    private readonly memoryMb: number | undefined,
     private readonly leaseSeconds: number,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   async start(): Promise<void> {
-    await registerRunner(this.db, this.id, this.slots);
+    await registerRunner(this.db, this.id, this.slots, this.memoryMb);
     // A third of the lease: two missed beats still leave the runner alive.
     this.timer = setInterval(() => this.beatNow(), (this.leaseSeconds * 1000) / 3);
     this.timer.unref();

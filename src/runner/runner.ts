@@ -79,7 +79,7 @@ export class Runner {
   ) {
     const onError = (err: unknown, msg = 'runner error') => log.error({ err }, msg);
     this.reservedSlots = reservedSlots(config);
-    this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerLeaseSeconds, (err) =>
+    this.heartbeat = new RunnerHeartbeat(store.db, config.runnerSlots, config.runnerMemoryMb, config.runnerLeaseSeconds, (err) =>
       onError(err, 'runner heartbeat failed'),
     );
     this.tasks = new RunnerTaskStore(store.db, store.dialect, this.heartbeat.id);

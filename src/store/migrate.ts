@@ -18,6 +18,7 @@ import { dropletBudgets } from './migrations/013_droplet_budgets.js';
 import { vsphereSessionLimits } from './migrations/014_vsphere_session_limits.js';
 import { logCacheReads } from './migrations/015_log_cache_reads.js';
 import { packagesBuilds } from './migrations/016_packages_builds.js';
+import { runnerMemory } from './migrations/017_runner_memory.js';
 
 export type MigrationFactory = (dialect: Store['dialect']) => Migration;
 
@@ -38,6 +39,7 @@ const migrations: Record<string, MigrationFactory> = {
   '014_vsphere_session_limits': vsphereSessionLimits,
   '015_log_cache_reads': logCacheReads,
   '016_packages_builds': packagesBuilds,
+  '017_runner_memory': runnerMemory,
 };
 
 export async function migrateToLatest(store: Store): Promise<void> {

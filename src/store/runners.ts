@@ -8,24 +8,37 @@ import { nowIso } from '../core/time.js';
 /** The oldest heartbeat still within the lease. */
 export const leaseCutoff = (leaseSeconds: number) => new Date(Date.now() - leaseSeconds * 1000).toISOString();
 
-/** Whether any runner with slots has beaten within the lease: create refuses tasks otherwise. */
-export async function anyRunnerAlive(db: Kysely<Database>, leaseSeconds: number): Promise<boolean> {
+/** What the live runners (with slots, beaten within the lease) could take on. */
+export interface LiveRunners {
+  alive: boolean;
+  /** The most memory_in_mb one of them could ever give a task; undefined when one is bounded by slots alone. */
+  largestMemoryMb?: number;
+}
+
+/** The live runners, in one query: create refuses tasks when there is none, or none big enough. */
+export async function liveRunners(db: Kysely<Database>, leaseSeconds: number): Promise<LiveRunners> {
   const row = await db
     .selectFrom('runners')
-    .select('id')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('alive'),
+      eb.fn.count<number>('memory_mb').as('bounded'),
+      eb.fn.max('memory_mb').as('largest'),
+    ])
     .where('heartbeat_at', '>', leaseCutoff(leaseSeconds))
     .where('slots', '>', 0)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
+    .executeTakeFirstOrThrow();
+  const alive = Number(row.alive);
+  // Only when every live runner is bounded does the largest bound a task.
+  const bounded = alive > 0 && Number(row.bounded) === alive;
+  return { alive: alive > 0, largestMemoryMb: bounded ? Number(row.largest) : undefined };
 }
 
 /** Adds this process's runner, alive from now. */
-export async function registerRunner(db: Kysely<Database>, id: string, slots: number): Promise<void> {
+export async function registerRunner(db: Kysely<Database>, id: string, slots: number, memoryMb: number | undefined): Promise<void> {
   const now = nowIso();
   await db
     .insertInto('runners')
-    .values({ id, hostname: hostname(), pid: process.pid, slots, started_at: now, heartbeat_at: now })
+    .values({ id, hostname: hostname(), pid: process.pid, slots, memory_mb: memoryMb ?? null, started_at: now, heartbeat_at: now })
     .execute();
 }
 

@@ -265,6 +265,8 @@ export interface RunnersTable {
   hostname: string;
   pid: number;
   slots: number;
+  /** The memory_in_mb its tasks may ask for together (TASKD_RUNNER_MEMORY_MB); null: only its slots bound it (migration 017). */
+  memory_mb: Generated<number | null>;
   started_at: string;
   heartbeat_at: string;
 }

@@ -1,10 +1,16 @@
 // Periodic upkeep: completed tasks past the cutoff are pruned with their output and labels;
-// PENDING tasks expire only when no runner is alive to take them.
+// PENDING tasks expire only when no runner is alive to take them, or none with their memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { describeEachStore } from '../support/harness.js';
 import { appInNewSpace, labelTask, seedTask } from '../support/tasks.js';
-import { EXPIRED_IN_PENDING, expireStrandedPendingTasks, pruneCompletedTasks } from '../../src/actions/task-maintenance.js';
+import {
+  EXPIRED_BEYOND_RUNNERS,
+  EXPIRED_IN_PENDING,
+  expireStrandedPendingTasks,
+  pruneCompletedTasks,
+  RunnerMemoryWindow,
+} from '../../src/actions/task-maintenance.js';
 
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
@@ -68,6 +74,45 @@ describeEachStore(
         assert.equal((await h.get(`/v3/tasks/${waiting.guid}`)).body.state, 'PENDING');
       } finally {
         await h.db.deleteFrom('runners').where('id', '=', 'busy-node').execute();
+      }
+    });
+
+    test('a PENDING task bigger than every runner seen for 300 s fails saying so; one that fits waits; a node watching less long expires none', async () => {
+      const { app } = await appInNewSpace(h);
+      const seeded = (memory: number) =>
+        seedTask(h, app.guid, { state: 'PENDING', memory_in_mb: memory, created_at: minutesAgo(6), updated_at: minutesAgo(6) });
+      const tooBig = await seeded(4096);
+      const fits = await seeded(2048);
+      const now = new Date().toISOString();
+      await h.db
+        .insertInto('runners')
+        .values({ id: 'bounded-node', hostname: 'elsewhere', pid: 1, slots: 2, memory_mb: 2048, started_at: now, heartbeat_at: now })
+        .execute();
+      try {
+        // Just started: a larger runner may have been restarting a moment ago.
+        assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds, new RunnerMemoryWindow()), 0);
+        // A window that saw a larger runner within the 300 s keeps the task waiting.
+        const sawLarger = new RunnerMemoryWindow(Date.now() - 400_000);
+        sawLarger.observe(8192, Date.now() - 120_000);
+        assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds, sawLarger), 0);
+        assert.equal((await h.get(`/v3/tasks/${tooBig.guid}`)).body.state, 'PENDING');
+
+        const watched = new RunnerMemoryWindow(Date.now() - 400_000);
+        assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds, watched), 1);
+        const expired = (await h.get(`/v3/tasks/${tooBig.guid}`)).body;
+        assert.equal(expired.state, 'FAILED');
+        assert.equal(expired.result.failure_reason, EXPIRED_BEYOND_RUNNERS);
+        assert.equal((await h.get(`/v3/tasks/${fits.guid}`)).body.state, 'PENDING');
+        // A runner bounded by its slots alone could take any task: nothing expires.
+        await h.db
+          .insertInto('runners')
+          .values({ id: 'unbounded-node', hostname: 'elsewhere', pid: 1, slots: 2, started_at: now, heartbeat_at: now })
+          .execute();
+        const bigger = await seeded(8192);
+        assert.equal(await expireStrandedPendingTasks(h.db, h.config.runnerLeaseSeconds, watched), 0);
+        assert.equal((await h.get(`/v3/tasks/${bigger.guid}`)).body.state, 'PENDING');
+      } finally {
+        await h.db.deleteFrom('runners').where('id', 'in', ['bounded-node', 'unbounded-node']).execute();
       }
     });
   },

@@ -105,3 +105,69 @@ describeEachStore(
   },
   { maximumMemoryInMb: MAXIMUM },
 );
+
+// Issue 21 item 10: an API node's maximum is its own host's memory, not the runners'. A task that
+// no live runner could ever hold is refused at create as beyond the maximum, with the largest
+// runner's memory as the maximum; it would otherwise wait PENDING for good.
+describeEachStore(
+  'memory beyond every live runner (TASKD_RUNNER_MEMORY_MB on the runner nodes)',
+  (h) => {
+    const runner = async (id: string, memoryMb: number | null, heartbeat = new Date()) => {
+      const at = heartbeat.toISOString();
+      await h.db
+        .insertInto('runners')
+        .values({ id, hostname: id, pid: 1, slots: 2, memory_mb: memoryMb, started_at: at, heartbeat_at: at })
+        .execute();
+    };
+
+    test("a task bigger than every live runner is 422 with the largest runner's memory; one runner bounded by slots alone lifts it", async () => {
+      await runner('small', 512);
+      await runner('large', 2048);
+      // Gone (its heartbeat is past the lease): its memory no longer counts.
+      await runner('gone', 3500, new Date(Date.now() - 3600_000));
+      try {
+        const app = await freshApp(h);
+        cfError(
+          await createTask(h, app.guid, { command: LONG, memory_in_mb: 2049 }),
+          422,
+          ...UNPROCESSABLE,
+          'Cannot request memory_in_mb greater than 2048',
+        );
+        // The default memory (1024) from a template or the server is held to it alike.
+        const fits = await createTask(h, app.guid, { command: LONG, memory_in_mb: 2048 });
+        assert.equal(fits.status, 202, fits.text);
+        assert.equal(fits.body.sequence_id, 1);
+        await runner('unbounded', null);
+        const big = await createTask(h, app.guid, { command: LONG, memory_in_mb: 3000 });
+        assert.equal(big.status, 202, big.text);
+        // The server's own maximum still holds.
+        cfError(await createTask(h, app.guid, { command: LONG, memory_in_mb: MAXIMUM + 1 }), 422, ...UNPROCESSABLE, TOO_MUCH);
+      } finally {
+        await h.db.deleteFrom('runners').where('id', 'in', ['small', 'large', 'gone', 'unbounded']).execute();
+      }
+    });
+  },
+  // An API node: it runs no task, so no runner of its own is alive.
+  { runnerSlots: 0, maximumMemoryInMb: MAXIMUM },
+);
+
+describeEachStore(
+  'a runner records its TASKD_RUNNER_MEMORY_MB',
+  (h) => {
+    test('for every node to see, and a create on it asking more is refused', async () => {
+      const rows = await h.db.selectFrom('runners').select(['memory_mb']).execute();
+      assert.deepEqual(
+        rows.map((r) => r.memory_mb),
+        [3000],
+      );
+      const app = await freshApp(h);
+      cfError(
+        await createTask(h, app.guid, { command: LONG, memory_in_mb: 3001 }),
+        422,
+        ...UNPROCESSABLE,
+        'Cannot request memory_in_mb greater than 3000',
+      );
+    });
+  },
+  { runnerMemoryMb: 3000, maximumMemoryInMb: MAXIMUM },
+);

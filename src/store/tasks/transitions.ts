@@ -308,15 +308,21 @@ export async function failTasksOfLostRunners(
   });
 }
 
-/** Fails the tasks PENDING since before `createdBefore` with this reason. Returns how many. */
-export async function expirePendingTasks(db: Kysely<Database>, createdBefore: string, reason: string): Promise<number> {
+/** Fails the tasks PENDING since before `createdBefore` (asking for more than `memoryAbove` MB, if given) with this reason. Returns how many. */
+export async function expirePendingTasks(
+  db: Kysely<Database>,
+  createdBefore: string,
+  reason: string,
+  memoryAbove?: number,
+): Promise<number> {
   const now = nowIso();
-  const result = await db
+  let query = db
     .updateTable('tasks')
     .set({ state: TRANSITIONS.fail.to, failure_reason: reason, finished_at: now, updated_at: now })
     .where('state', '=', PENDING)
-    .where('created_at', '<', createdBefore)
-    .executeTakeFirst();
+    .where('created_at', '<', createdBefore);
+  if (memoryAbove !== undefined) query = query.where('memory_in_mb', '>', memoryAbove);
+  const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
