@@ -8,7 +8,7 @@ import type { Database } from '../store/schema.js';
 import { limitsOfTask } from './limits/limits-of-task.js';
 import { exitOutcome } from './outcome.js';
 import { notStartedOutcome, unknownOutcome, type TaskOutcome } from '../core/task-outcome.js';
-import type { HeldTask, LimitsAtEnd, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
+import type { HeldTask, LimitsAtEnd, LostHow, OutputLine, TaskProcessEvents, TaskSupervisor } from './supervisor-client.js';
 import { taskEnvironment } from './task-environment.js';
 import { TaskLogWriter } from './task-log-writer.js';
 import { outputTruncatedMessage, type OutputBudgetLimits, type OutputTruncation } from '../core/output-budget.js';
@@ -267,10 +267,12 @@ export class RunningTask implements TaskProcessEvents {
     return { ...outcome, failureReason: FAILURE.shutDown };
   }
 
-  lost(message: string, dirLeft: boolean): void {
-    this.dirLeft = dirLeft;
+  lost(message: string, how: LostHow): void {
+    this.dirLeft = how.dirLeft;
     this.deps.log.warn({ task: this.task.guid, message }, 'task process lost');
-    this.resolveOutcome?.(this.hasStarted || this.reattach ? unknownOutcome : notStartedOutcome);
+    // "Unable to request task to be run" only when it surely never ran: a task that ran must never
+    // be reported so, and one whose start died unheard with its supervisor may have run.
+    this.resolveOutcome?.(this.hasStarted || this.reattach || how.mayHaveStarted ? unknownOutcome : notStartedOutcome);
   }
 }
 

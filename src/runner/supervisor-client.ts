@@ -28,14 +28,30 @@ export interface TaskProcessEvents {
   lines(lines: OutputLine[]): void;
   /** The task's shell ended; all its output has been delivered. */
   exited(code: number | null, signal: NodeJS.Signals | null, limits?: LimitsAtEnd): void;
-  /**
-   * The process could not be started (`started` false), or it ended unseen: the supervisor
-   * died while it ran. `dirLeft`: its working directory may still exist.
-   */
-  lost(message: string, dirLeft: boolean): void;
+  /** The process could not be started, or it ended unseen: the supervisor died while it ran. */
+  lost(message: string, how: LostHow): void;
   /** The task's group was stopped (SIGSTOP) on a freeze request. */
   frozen(): void;
 }
+
+/** What is known of a task lost to its supervisor. */
+export interface LostHow {
+  /** Its working directory may still exist. */
+  dirLeft: boolean;
+  /**
+   * It may have run though taskd never heard it start: it was handed to a supervisor that died,
+   * and no supervisor's spool has told what became of it since.
+   */
+  mayHaveStarted: boolean;
+}
+
+/** How soon a supervisor that could not be started after another died is tried again. */
+const RESTART_RETRY_MS = 1000;
+
+/** The supervisor that held the task died, and no other took in its spool: nothing tells whether it ran. */
+const UNSEEN: LostHow = { dirLeft: true, mayHaveStarted: true };
+/** It never ran: the supervisor said so, or never got it. */
+const NEVER_STARTED: LostHow = { dirLeft: false, mayHaveStarted: false };
 
 /** What the task's limits did to it. */
 export interface LimitsAtEnd {
@@ -154,6 +170,8 @@ export class TaskSupervisor {
     return new Promise((resolve, reject) => {
       this.socket = socket;
       let answered = false;
+      /** Answered busy: this connection never served taskd, and its close is no supervisor's death. */
+      let refused = false;
       // The start of a message whose newline has not arrived: kept as chunks and joined once,
       // since an output flood's messages span many reads and scanning them again on every read
       // made reading quadratic in a message's size.
@@ -172,6 +190,7 @@ export class TaskSupervisor {
             resolve(message.tasks);
           } else if (message.type === 'busy') {
             answered = true;
+            refused = true;
             // Named, so that serve can say which taskd it is and how to run a second one.
             reject(
               Object.assign(new Error(`another taskd already runs the tasks of this data directory (${this.runDir})`), {
@@ -186,19 +205,10 @@ export class TaskSupervisor {
       socket.once('close', () => {
         if (this.socket === socket) this.socket = undefined;
         if (!answered) return reject(new Error('the task supervisor closed the connection'));
+        if (refused) return;
         if (this.stopping) return this.loseAll('the task supervisor exited');
         this.onError(new Error('task supervisor connection closed'), 'task supervisor died; starting another');
-        const left = this.detachAll();
-        this.start().then(
-          (held) => {
-            this.reattach(left, held);
-            this.onHeld(held);
-          },
-          (err) => {
-            for (const task of left.values()) task.events.lost('the task supervisor exited', true);
-            this.onError(err, 'restarting the task supervisor failed');
-          },
-        );
+        this.restart(this.detachAll());
       });
       // No orphan policy when none is set (or 0, which the supervisor took as none too).
       this.send({
@@ -210,12 +220,34 @@ export class TaskSupervisor {
     });
   }
 
+  /**
+   * Starts another supervisor after one died, and has it take in the spools of the tasks `left`.
+   * One that cannot be started is tried again each second, so that taskd runs tasks again once
+   * it can; the tasks left meanwhile are lost, unseen.
+   */
+  private restart(left: Map<string, FollowedTask>): void {
+    this.start().then(
+      (held) => {
+        this.reattach(left, held);
+        this.onHeld(held);
+      },
+      (err) => {
+        for (const task of left.values()) task.events.lost('the task supervisor exited', UNSEEN);
+        this.onError(err, 'restarting the task supervisor failed; trying again in a second');
+        const retry = setTimeout(() => {
+          if (!this.stopping && !this.socket) this.restart(new Map());
+        }, RESTART_RETRY_MS);
+        retry.unref();
+      },
+    );
+  }
+
   /** Starts a task process under the supervisor. */
   spawn(id: string, request: SpawnRequest, events: TaskProcessEvents): void {
     this.following.set(id, { events, lastSeq: 0 });
     if (!this.socket) {
       this.following.delete(id);
-      queueMicrotask(() => events.lost('could not start the task: the task supervisor is not running', false));
+      queueMicrotask(() => events.lost('could not start the task: the task supervisor is not running', NEVER_STARTED));
       return;
     }
     const { network, ...spawn } = request;
@@ -304,8 +336,9 @@ export class TaskSupervisor {
         break;
       case 'exit':
         this.following.delete(message.id);
-        if ('spawnError' in message) task.events.lost(`could not start the task: ${message.spawnError}`, false);
-        else if ('lost' in message) task.events.lost(message.lost, false);
+        if ('spawnError' in message) task.events.lost(`could not start the task: ${message.spawnError}`, NEVER_STARTED);
+        // The supervisor's spool tells a start it recorded (or may have missed): `started` came first.
+        else if ('lost' in message) task.events.lost(message.lost, NEVER_STARTED);
         else
           task.events.exited(message.code ?? null, message.signal ?? null, {
             exceeded: message.exceeded,
@@ -338,7 +371,9 @@ export class TaskSupervisor {
     for (const [id, task] of left) {
       const found = byId.get(id);
       if (!found) {
-        task.events.lost('the task supervisor exited', true);
+        // The next supervisor took in every spool, and a task is spooled before it can run
+        // ("spawning"): without one it never ran.
+        task.events.lost('the task supervisor exited', { dirLeft: true, mayHaveStarted: false });
         continue;
       }
       this.following.set(id, task);
@@ -353,7 +388,7 @@ export class TaskSupervisor {
     this.following.clear();
     for (const task of lost) {
       killGroup(task.pid);
-      task.events.lost(message, true);
+      task.events.lost(message, UNSEEN);
     }
   }
 }
